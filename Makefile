@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   -> creates .venv, installs geoplan, runs the scorecard + map on the embedded city
+#   make test   -> creates .venv, installs geoplan[dev], runs ruff, mypy and pytest
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+STAMP = $(VENV)/.geoplan-installed
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+.PHONY: demo test lint browser-deps bench
+demo: $(STAMP)
+	$(BIN)/geoplan check --demo --targets anyang-2023 --out maps/demo --map maps/demo.html
+
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	    || echo "note: chromium/chromedriver not installed; the browser test will be skipped"; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check geoplan tests bench scenarios
+	$(BIN)/ruff format --check geoplan tests bench scenarios
+	$(BIN)/mypy
+
+test: $(STAMP) browser-deps lint
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python bench/run.py

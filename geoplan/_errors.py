@@ -1,0 +1,36 @@
+"""Exceptions raised by geoplan.
+
+Every error a user can cause subclasses a built-in exception and carries a one-line message that
+names the file, the layer and what to do. The CLI prints that line and exits with status 2; it never
+shows a traceback for a user mistake.
+"""
+
+from __future__ import annotations
+
+
+class GeoplanError(Exception):
+    """Base class of every error geoplan raises on purpose."""
+
+
+class InputFileError(GeoplanError, FileNotFoundError):
+    """An input file is missing, unreadable or of an unknown format."""
+
+
+class LayerError(GeoplanError, ValueError):
+    """A layer is empty, lacks a required attribute, or has an unusable CRS / geometry."""
+
+
+class CRSError(GeoplanError, ValueError):
+    """A coordinate reference system is unknown or not metric where one is required."""
+
+
+class TargetSheetError(GeoplanError, ValueError):
+    """A target sheet is unknown or malformed."""
+
+
+class ScenarioError(GeoplanError, ValueError):
+    """A scenario file is malformed (unknown key, wrong type, missing layer)."""
+
+
+class DownloadError(GeoplanError, RuntimeError):
+    """An online download (Overpass) failed or was not allowed."""
