@@ -4,9 +4,9 @@ GCJ-02 is WGS84 with a state-mandated, non-linear offset (of the order of 100–
 mainland China; BD-09 is a further rotation/shift of GCJ-02. Neither is an EPSG CRS, so they are
 handled here as explicit array transforms.
 
-The forward transform (WGS84 → GCJ-02) is the widely published ``eviltransform`` / ``coordtransform``
-formula. The inverse has no closed form; :func:`gcj02_to_wgs84` inverts it by fixed-point iteration
-to below 1e-7 degrees (≈ 1 cm). Points outside mainland China (rough bounding box, as in the
+The forward transform (WGS84 → GCJ-02) is the widely published ``eviltransform`` /
+``coordtransform`` formula. The inverse has no closed form; :func:`gcj02_to_wgs84` inverts it
+by fixed-point iteration to below 1e-7 degrees (≈ 1 cm). Points outside mainland China (rough bounding box, as in the
 published implementations) are returned unchanged.
 
 All functions take and return longitude / latitude arrays in degrees (vectorised with NumPy).
@@ -82,9 +82,10 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-9) -> 
         fx, fy = wgs84_to_gcj02(wx, wy)
         ex, ey = fx - gx, fy - gy
         wx, wy = wx - ex, wy - ey
-        if float(np.max(np.abs(ex), initial=0.0)) < tol_deg and float(
-            np.max(np.abs(ey), initial=0.0)
-        ) < tol_deg:
+        if (
+            float(np.max(np.abs(ex), initial=0.0)) < tol_deg
+            and float(np.max(np.abs(ey), initial=0.0)) < tol_deg
+        ):
             break
     return wx, wy
 

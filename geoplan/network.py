@@ -169,6 +169,28 @@ class WalkNetwork:
             g.add_edge(v, u, geometry=shapely.reverse(geom), reversed=True, **attrs)
         return g
 
+    def select_edges(self, mask: NDArray[np.bool_]) -> WalkNetwork:
+        """A new network with the edges where ``mask`` is true and the nodes they use."""
+        eu, ev = self.edge_u[mask], self.edge_v[mask]
+        used = np.unique(np.concatenate([eu, ev]))
+        remap = np.full(self.n_nodes, -1, dtype=np.int64)
+        remap[used] = np.arange(used.shape[0])
+        return WalkNetwork(
+            crs=self.crs,
+            node_osmid=self.node_osmid[used],
+            x=self.x[used],
+            y=self.y[used],
+            lon=self.lon[used],
+            lat=self.lat[used],
+            edge_u=remap[eu],
+            edge_v=remap[ev],
+            edge_length_m=self.edge_length_m[mask],
+            edge_geometry=self.edge_geometry[mask],
+            edge_osmid=self.edge_osmid[mask],
+            edge_highway=self.edge_highway[mask],
+            meta=dict(self.meta),
+        )
+
     def summary(self) -> pd.Series:
         sizes = self.component_sizes()
         return pd.Series(
