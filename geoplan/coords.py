@@ -6,8 +6,8 @@ handled here as explicit array transforms.
 
 The forward transform (WGS84 → GCJ-02) is the widely published ``eviltransform`` /
 ``coordtransform`` formula. The inverse has no closed form; :func:`gcj02_to_wgs84` inverts it
-by fixed-point iteration to below 1e-7 degrees (≈ 1 cm). Points outside mainland China (rough bounding box, as in the
-published implementations) are returned unchanged.
+by fixed-point iteration to below 1e-7 degrees (≈ 1 cm). Points outside mainland China (rough
+bounding box, as in the published implementations) are returned unchanged.
 
 All functions take and return longitude / latitude arrays in degrees (vectorised with NumPy).
 """
