@@ -1,0 +1,171 @@
+"""Homes: the places coverage is measured from.
+
+GB 50180-2018 measures life circles from where people live. geoplan uses, per residential parcel
+(``landuse=residential``):
+
+- the residential buildings mapped in it (one home per building, at a point inside its footprint),
+  sharing the parcel's land area equally; or
+- where a parcel has no mapped residential building, a regular grid of points (``spacing_m``)
+  inside it, sharing its area equally (at least one point per parcel);
+- residential buildings outside every parcel are homes too (counted by home, with no land area);
+- when population points or cells are given (:func:`homes_from_population`), those instead, with
+  their residents.
+
+Coverage is then reported by count of homes, by residential land area (``area_m2`` weights) and,
+where known, by residents.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import LayerError
+from .city import City
+
+__all__ = ["homes_from_city", "homes_from_population"]
+
+HOME_COLUMNS = ["home_id", "source", "parcel_osmid", "area_m2", "residents"]
+
+
+def homes_from_city(city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
+    """Homes of a city: residential buildings where mapped, else area-weighted land samples.
+
+    Parameters
+    ----------
+    city
+        A loaded city (metric CRS).
+    spacing_m
+        Grid spacing (m) of the sample points in parcels without mapped residential buildings.
+
+    Returns
+    -------
+    GeoDataFrame of points in ``city.crs`` with ``home_id``, ``source`` ("building" /
+    "land_sample" / "building_outside_parcel"), ``parcel_osmid``, ``area_m2`` (residential land
+    area the home stands for, m²) and ``residents`` (NaN: unknown).
+    """
+    if spacing_m <= 0:
+        raise LayerError(f"spacing_m must be positive, got {spacing_m}")
+    parcels = city.residential
+    bld = city.buildings
+    bpts = shapely.point_on_surface(bld.geometry.values) if len(bld) else np.zeros(0, dtype=object)
+    parts: list[pd.DataFrame] = []
+    geoms: list[np.ndarray] = []
+
+    # which parcel each building lies in (first match)
+    b_parcel = np.full(len(bld), -1, dtype=np.int64)
+    if len(bld) and len(parcels):
+        tree = shapely.STRtree(parcels.geometry.values)
+        ib, ip = tree.query(bpts, predicate="within")
+        order = np.argsort(ib, kind="stable")
+        ib, ip = ib[order], ip[order]
+        first = np.ones(ib.shape[0], dtype=bool)
+        first[1:] = ib[1:] != ib[:-1]
+        b_parcel[ib[first]] = ip[first]
+
+    parcel_area = parcels.geometry.area.to_numpy() if len(parcels) else np.zeros(0)
+    n_bld = np.bincount(b_parcel[b_parcel >= 0], minlength=len(parcels))
+
+    inside = b_parcel >= 0
+    if inside.any():
+        pi = b_parcel[inside]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": "building",
+                    "parcel_osmid": parcels["osmid"].to_numpy()[pi],
+                    "area_m2": parcel_area[pi] / n_bld[pi],
+                }
+            )
+        )
+        geoms.append(bpts[inside])
+    if (~inside).any():
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": "building_outside_parcel",
+                    "parcel_osmid": -1,
+                    "area_m2": 0.0,  # no residential land: counts by home, not by area
+                }
+            )
+        )
+        geoms.append(bpts[~inside])
+
+    empty = np.flatnonzero(n_bld == 0)
+    if empty.size:
+        pts, owner = _grid_points(parcels.geometry.values[empty], spacing_m)
+        counts = np.bincount(owner, minlength=empty.size)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": "land_sample",
+                    "parcel_osmid": parcels["osmid"].to_numpy()[empty][owner],
+                    "area_m2": parcel_area[empty][owner] / counts[owner],
+                }
+            )
+        )
+        geoms.append(pts)
+
+    if not parts:
+        return gpd.GeoDataFrame(
+            {c: [] for c in HOME_COLUMNS}, geometry=gpd.GeoSeries([], crs=city.crs), crs=city.crs
+        )
+    df = pd.concat(parts, ignore_index=True)
+    df.insert(0, "home_id", np.arange(len(df), dtype=np.int64))
+    df["residents"] = np.nan
+    return gpd.GeoDataFrame(df, geometry=np.concatenate(geoms), crs=city.crs)
+
+
+def _grid_points(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Grid points (spacing, cell-centred) inside each polygon; its inner point if none."""
+    pts_all: list[np.ndarray] = []
+    own_all: list[np.ndarray] = []
+    for i, poly in enumerate(polys):
+        minx, miny, maxx, maxy = poly.bounds
+        xs = np.arange(np.floor(minx / spacing_m) * spacing_m + spacing_m / 2, maxx, spacing_m)
+        ys = np.arange(np.floor(miny / spacing_m) * spacing_m + spacing_m / 2, maxy, spacing_m)
+        if xs.size and ys.size:
+            gx, gy = np.meshgrid(xs, ys)
+            cand = shapely.points(gx.ravel(), gy.ravel())
+            shapely.prepare(poly)
+            cand = cand[shapely.contains(poly, cand)]
+        else:
+            cand = np.zeros(0, dtype=object)
+        if cand.size == 0:
+            cand = np.array([shapely.point_on_surface(poly)], dtype=object)
+        pts_all.append(cand)
+        own_all.append(np.full(cand.size, i, dtype=np.int64))
+    return np.concatenate(pts_all), np.concatenate(own_all)
+
+
+def homes_from_population(
+    points: gpd.GeoDataFrame, *, crs: object, column: str = "population"
+) -> gpd.GeoDataFrame:
+    """Homes from population points or cells (e.g. a hexagon grid with residents).
+
+    Cells become their inner point; ``residents`` is ``column``; ``area_m2`` is the cell area
+    (0 for points).
+    """
+    if column not in points.columns:
+        raise LayerError(
+            f"population layer has no column {column!r}; columns are {list(points.columns)}"
+        )
+    if points.crs is None:
+        raise LayerError("population layer has no CRS; set one (e.g. EPSG:4326)")
+    p = points.to_crs(crs)
+    geom = p.geometry.values
+    area = shapely.area(geom)
+    pts = np.where(shapely.get_type_id(geom) == 0, geom, shapely.point_on_surface(geom))
+    return gpd.GeoDataFrame(
+        {
+            "home_id": np.arange(len(p), dtype=np.int64),
+            "source": "population",
+            "parcel_osmid": -1,
+            "area_m2": area,
+            "residents": pd.to_numeric(p[column], errors="coerce").to_numpy(dtype=float),
+        },
+        geometry=pts,
+        crs=p.crs,
+    )
