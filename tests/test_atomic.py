@@ -1,0 +1,105 @@
+"""Atomic outputs: a failed write leaves no partial file and never damages an existing target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from shapely.geometry import Point, box
+
+from geoplan import _atomic
+from geoplan._atomic import atomic_path, write_gpkg_atomic
+
+
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    points = gpd.GeoDataFrame(
+        {"name": ["a", "b"]}, geometry=[Point(113.66, 34.75), Point(113.73, 34.77)], crs=4326
+    )
+    areas = gpd.GeoDataFrame(
+        {"area_km2": [1.0]}, geometry=[box(113.6, 34.7, 113.7, 34.8)], crs=4326
+    )
+    return {"schools": points, "parks": areas}
+
+
+def test_atomic_path_replaces_target_and_leaves_nothing_else(tmp_path: Path):
+    target = tmp_path / "out" / "summary.csv"  # parent is created
+    with atomic_path(target) as tmp:
+        assert tmp.name == target.name and tmp.parent != target.parent
+        tmp.write_text("a,b\n1,2\n")
+        assert not target.exists()
+    assert target.read_text() == "a,b\n1,2\n"
+    assert list(target.parent.iterdir()) == [target]
+
+
+def test_atomic_path_failure_keeps_existing_target(tmp_path: Path):
+    target = tmp_path / "summary.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError, match="disk full"), atomic_path(target) as tmp:
+        tmp.write_text("half a fi")
+        raise RuntimeError("disk full")
+    assert target.read_text() == "old\n"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_atomic_path_without_output_is_an_error(tmp_path: Path):
+    target = tmp_path / "summary.csv"
+    target.write_text("old\n")
+    with pytest.raises(FileNotFoundError, match="nothing was written"), atomic_path(target):
+        pass
+    assert target.read_text() == "old\n"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_write_gpkg_atomic_round_trip(tmp_path: Path):
+    target = tmp_path / "result.gpkg"
+    target.write_bytes(b"previous run")  # replaced as a whole
+    assert write_gpkg_atomic(target, layers()) == target
+    assert [str(n) for n, _ in pyogrio.list_layers(target)] == ["schools", "parks"]
+    back = gpd.read_file(target, layer="schools")
+    assert back.crs.to_epsg() == 4326
+    assert list(back["name"]) == ["a", "b"]
+    assert back.geometry.equals(layers()["schools"].geometry)
+    assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_write_gpkg_atomic_failure_mid_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
+):
+    target = tmp_path / "result.gpkg"
+    if existing:
+        write_gpkg_atomic(target, {"old": layers()["parks"]})
+    before = target.read_bytes() if existing else None
+    real_write = pyogrio.write_dataframe
+    calls: list[str] = []
+
+    def failing_write(df: gpd.GeoDataFrame, path: Path, **kwargs: Any) -> None:
+        calls.append(kwargs["layer"])
+        if len(calls) == 2:  # the first layer is already on disk in the temporary file
+            raise OSError("No space left on device")
+        real_write(df, path, **kwargs)
+
+    monkeypatch.setattr(_atomic.pyogrio, "write_dataframe", failing_write)
+    with pytest.raises(OSError, match="No space left"):
+        write_gpkg_atomic(target, layers())
+    assert calls == ["schools", "parks"]
+    if existing:
+        assert target.read_bytes() == before
+        assert list(tmp_path.iterdir()) == [target]
+    else:
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_write_gpkg_atomic_validates_before_writing(tmp_path: Path):
+    target = tmp_path / "result.gpkg"
+    frame = layers()["parks"]
+    with pytest.raises(ValueError, match="clash"):
+        write_gpkg_atomic(target, {"Parks": frame, "parks": frame})
+    with pytest.raises(ValueError, match="no CRS"):
+        write_gpkg_atomic(target, {"parks": frame.set_crs(None, allow_override=True)})
+    with pytest.raises(ValueError, match="no layers"):
+        write_gpkg_atomic(target, {})
+    assert list(tmp_path.iterdir()) == []
