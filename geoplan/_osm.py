@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import osmium
+import shapely
 from numpy.typing import NDArray
 
 from ._errors import InputFileError
@@ -127,6 +128,7 @@ def read_osm(
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
 
     wkb = osmium.geom.WKBFactory()
+    failed_ways: dict[int, dict[str, str]] = {}
     minx = miny = np.inf
     maxx = maxy = -np.inf
     fp = (
@@ -186,12 +188,51 @@ def read_osm(
                 try:
                     geom = wkb.create_multipolygon(obj)
                 except RuntimeError:
-                    raw.areas_failed += 1
+                    # libosmium refuses self-intersecting rings; closed ways are rebuilt below
+                    # from their nodes and repaired with make_valid by the caller
+                    if obj.from_way():
+                        failed_ways[obj.orig_id()] = tags
+                    else:
+                        raw.areas_failed += 1
                     continue
                 kind = "way" if obj.from_way() else "relation"
                 raw.areas.append((obj.orig_id(), kind, tags, bytes.fromhex(geom)))
     except RuntimeError as exc:
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
+    if failed_ways:
+        rebuilt = _closed_way_polygons(p, failed_ways)
+        raw.areas.extend(rebuilt)
+        raw.areas_failed += len(failed_ways) - len(rebuilt)
     if np.isfinite(minx):
         raw.bbox = (float(minx), float(miny), float(maxx), float(maxy))
     return raw
+
+
+def _closed_way_polygons(
+    p: Path, ways: dict[int, dict[str, str]]
+) -> list[tuple[int, str, dict[str, str], bytes]]:
+    """Polygons (possibly invalid) of closed ways whose area libosmium could not assemble.
+
+    A second pass reads only these ways (rare: self-intersecting rings); the caller repairs the
+    polygons with ``make_valid`` and counts them. Rings with missing nodes are left out.
+    """
+    out: list[tuple[int, str, dict[str, str], bytes]] = []
+    fp = (
+        osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.IdFilter(ways.keys()))
+    )
+    for o in fp:
+        obj: Any = o
+        if not obj.is_way() or obj.id not in ways:
+            continue
+        locs = [n.location for n in obj.nodes]
+        if len(locs) < 4 or not all(loc.valid() for loc in locs):
+            continue
+        ring = [(loc.lon, loc.lat) for loc in locs]
+        if ring[0] != ring[-1]:
+            continue
+        poly = shapely.Polygon(ring)
+        out.append((obj.id, "way", ways[obj.id], shapely.to_wkb(poly)))
+    return out

@@ -423,6 +423,26 @@ def _layers(
     stop_areas = areas.loc[[tx.is_bus_stop(t) for t in areas["tags"]]].copy()
     if not stop_areas.empty:
         stop_areas = stop_areas.set_geometry(stop_areas.geometry.representative_point())
+    # linear platforms (highway=platform / footway ways tagged public_transport=platform +
+    # bus=yes, common outside China): one stop at the middle of the way
+    area_way_ids = set(stop_areas.loc[stop_areas["osm_type"] == "way", "osmid"].tolist())
+    line_rows: dict[int, tuple[dict[str, str], BaseGeometry]] = {}
+    for w in raw.ways:
+        if w.osmid in line_rows or w.osmid in area_way_ids or not tx.is_bus_stop(w.tags):
+            continue
+        line_rows[w.osmid] = (w.tags, shapely.linestrings(np.column_stack([w.lon, w.lat])))
+    if line_rows:
+        stop_lines = gpd.GeoDataFrame(
+            {
+                "osmid": np.array(list(line_rows), dtype=np.int64),
+                "osm_type": "way",
+                "tags": [t for t, _ in line_rows.values()],
+            },
+            geometry=[g for _, g in line_rows.values()],
+            crs=WGS84,
+        ).to_crs(crs)
+        stop_lines = stop_lines.set_geometry(stop_lines.geometry.interpolate(0.5, normalized=True))
+        stop_areas = pd.concat([stop_areas, stop_lines], ignore_index=True)
     stops = pd.concat([stop_pts, stop_areas], ignore_index=True)
     bus_stops = gpd.GeoDataFrame(
         {
