@@ -88,7 +88,8 @@ def homes_from_city(city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
                     "source": "building_outside_parcel",
                     "parcel_osmid": -1,
                     "area_m2": 0.0,  # no residential land: counts by home, not by area
-                }
+                },
+                index=np.arange(int((~inside).sum())),
             )
         )
         geoms.append(bpts[~inside])

@@ -1,0 +1,430 @@
+"""Checking a city against a target sheet: run the indicators, build the scorecard.
+
+This module composes the pure indicator functions of :mod:`geoplan.indicators`; it does not
+re-implement them. Access distances are computed once per category and may be reused across runs
+through an :class:`AccessCache` (scenario re-runs only recompute the categories whose inputs
+changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from . import indicators as ind
+from .access import EdgeAttachment, attach_points, facility_sources, nearest_distance_m
+from .city import City
+from .homes import homes_from_city, homes_from_population
+from .network import WalkNetwork
+from .targets import LifeCircles, Target, TargetSheet, load_life_circles, load_target_sheet
+
+__all__ = ["SCORECARD_COLUMNS", "AccessCache", "CheckResult", "check_city", "scorecard"]
+
+SCORECARD_COLUMNS = [
+    "target_id",
+    "indicator",
+    "label_zh",
+    "label_en",
+    "method",
+    "basis",
+    "measured",
+    "op",
+    "target",
+    "unit",
+    "status",
+    "gap",
+    "clause",
+    "note",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# cache
+
+
+def _hash_arrays(*arrays: Any) -> str:
+    h = hashlib.sha1(usedforsecurity=False)
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.dtype != object:
+            h.update(np.ascontiguousarray(a).tobytes())
+        elif isinstance(a, np.ndarray):
+            h.update(b"".join(shapely.to_wkb(a, hex=False)) if a.size else b"")
+        else:
+            h.update(repr(a).encode())
+    return h.hexdigest()
+
+
+def network_key(net: WalkNetwork) -> str:
+    """Content hash of a network's topology and lengths (cached on the network)."""
+    key = net.meta.get("_key")
+    if key is None:
+        key = _hash_arrays(net.edge_u, net.edge_v, net.edge_length_m)
+        net.meta["_key"] = key
+    return str(key)
+
+
+@dataclass
+class AccessCache:
+    """Per-category access results keyed by their inputs (network, homes, facilities, limit).
+
+    A planner editing one layer of a scenario waits only for the categories that layer changed.
+    ``hits`` / ``misses`` count reuse.
+    """
+
+    store: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+    def distances(
+        self,
+        net: WalkNetwork,
+        homes: EdgeAttachment,
+        geoms: NDArray[np.object_],
+        *,
+        limit_m: float,
+        boundary_step_m: float = 25.0,
+    ) -> NDArray[np.float64]:
+        key = _hash_arrays(
+            network_key(net),
+            homes.edge,
+            homes.t0,
+            homes.offset_m,
+            np.asarray(geoms, dtype=object),
+            float(limit_m),
+            float(boundary_step_m),
+        )
+        hit = self.store.get(key)
+        if hit is not None:
+            self.hits += 1
+            return hit
+        self.misses += 1
+        src = facility_sources(net, geoms, boundary_step_m=boundary_step_m)
+        d = nearest_distance_m(net, homes, src, limit_m=limit_m)
+        self.store[key] = d
+        return d
+
+
+# --------------------------------------------------------------------------------------------
+# result
+
+
+@dataclass
+class CheckResult:
+    """Everything a check produces.
+
+    Attributes
+    ----------
+    city_name, sheet
+        What was checked against what.
+    scorecard
+        One row per (target, method): :data:`SCORECARD_COLUMNS`.
+    measures
+        Every indicator value measured (tidy, :data:`geoplan.indicators.SUMMARY_COLUMNS`).
+    homes
+        Homes (points, metric CRS) with per-home distances (``dist_<category>_m``) and coverage
+        flags (``bus_cov_500_network``, ``lc_15min_complete_network`` …).
+    coverage
+        Coverage areas for maps (metric CRS): ``bus_cov_500_buffer``, ``park_service_buffer`` …
+    seconds
+        Wall time per step.
+    """
+
+    city_name: str
+    sheet: TargetSheet
+    scorecard: pd.DataFrame
+    measures: pd.DataFrame
+    homes: gpd.GeoDataFrame
+    coverage: dict[str, BaseGeometry]
+    seconds: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], step: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    seconds[step] = round(seconds.get(step, 0.0) + time.perf_counter() - t0, 4)
+
+
+# --------------------------------------------------------------------------------------------
+# which measures a target needs
+
+
+def _measure_of(t: Target) -> str | None:
+    p = dict(t.params)
+    match t.indicator:
+        case "life_circle":
+            return str(p["level"])
+        case "circle":
+            return None  # resolved with the circle's default radius in _circle_measure
+        case "park_service_coverage":
+            return "park_service"
+        case "green_300m":
+            return "green_300"
+        case "park_500m":
+            return "park_500"
+        case "bus_stop_coverage":
+            return f"bus_cov_{float(p['radius_m']):g}"
+        case "road_density" | "intersection_density" | "green_land_ratio":
+            return str(t.indicator)
+        case "park_area_per_resident" | "road_area_ratio" | "road_area_per_resident":
+            return str(t.indicator)
+        case "green_cover_ratio" | "count_added":
+            return str(t.indicator)
+    return None
+
+
+def _circle_measure(t: Target, lc: LifeCircles) -> tuple[str, str, float]:
+    name = str(dict(t.params)["name"])
+    r = float(dict(t.params).get("radius_m", lc.circles[name].radius_m))
+    return f"{name}_{r:g}", name, r
+
+
+#: which (method, basis) rows of a measure the scorecard shows, in order
+_BASES = {
+    "bus_stop_coverage": [("buffer", "boundary_area"), ("network", "boundary_area")],
+    "default": [("buffer", "residential_area"), ("network", "residential_area")],
+}
+
+
+def scorecard(
+    sheet: TargetSheet,
+    measures: pd.DataFrame,
+    *,
+    lc: LifeCircles | None = None,
+    extra: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Compare measured values with a target sheet.
+
+    One row per checkable target and method (buffer and network side by side for coverage
+    indicators); targets that map data cannot check are listed with status "not checkable".
+    ``extra`` supplies measures computed elsewhere (e.g. ``count_added`` in a scenario).
+    """
+    lc = lc or load_life_circles()
+    rows: list[dict[str, Any]] = []
+    for t in sheet.targets:
+        base = {
+            "target_id": t.id,
+            "indicator": t.indicator or "",
+            "label_zh": t.label_zh,
+            "label_en": t.label_en,
+            "op": t.op or "",
+            "target": _fmt_target(t.value),
+            "unit": t.unit or "",
+            "clause": f"{t.clause.section} {t.clause.text}".strip(),
+        }
+        if not t.checkable:
+            rows.append(
+                base
+                | {
+                    "method": "",
+                    "basis": "",
+                    "measured": np.nan,
+                    "status": "not checkable",
+                    "gap": np.nan,
+                    "note": t.reason or "not checkable from map data",
+                }
+            )
+            continue
+        measure = _circle_measure(t, lc)[0] if t.indicator == "circle" else _measure_of(t)
+        sel = measures.loc[measures["measure"] == measure] if measure else measures.iloc[0:0]
+        if extra and measure is not None and measure in extra:
+            v = t.evaluate(extra[measure])
+            rows.append(
+                base
+                | {
+                    "method": "scenario",
+                    "basis": "count",
+                    "measured": v.measured,
+                    "status": v.status,
+                    "gap": v.gap,
+                    "note": "",
+                }
+            )
+            continue
+        if sel.empty:
+            v = t.evaluate(None)
+            note = "needs a plan scenario" if t.indicator == "count_added" else "no data"
+            if t.indicator == "green_cover_ratio":
+                note = "no data: needs a land-cover raster (--raster)"
+            rows.append(
+                base
+                | {
+                    "method": "",
+                    "basis": "",
+                    "measured": np.nan,
+                    "status": v.status,
+                    "gap": np.nan,
+                    "note": note,
+                }
+            )
+            continue
+        wanted = _BASES.get(t.indicator or "", _BASES["default"])
+        shown = 0
+        for method, basis in wanted:
+            r = sel.loc[(sel["method"] == method) & (sel["basis"] == basis)]
+            if r.empty:
+                continue
+            shown += 1
+            rows.append(_verdict_row(t, base, r.iloc[0]))
+        if not shown:  # non-coverage measures (road density …): their single row
+            rows.append(_verdict_row(t, base, sel.iloc[0]))
+    return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+
+
+def _verdict_row(t: Target, base: dict[str, Any], r: pd.Series) -> dict[str, Any]:
+    val = r["value"]
+    v = t.evaluate(None if (val is None or (isinstance(val, float) and math.isnan(val))) else val)
+    return base | {
+        "method": r["method"],
+        "basis": r["basis"],
+        "measured": np.nan if v.measured is None else v.measured,
+        "status": v.status,
+        "gap": np.nan if v.gap is None else v.gap,
+        "note": r["note"],
+    }
+
+
+def _fmt_target(value: object) -> str:
+    if isinstance(value, tuple):
+        return f"{value[0]:g}–{value[1]:g}"
+    if isinstance(value, float | int):
+        return f"{value:g}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# the check
+
+
+def check_city(
+    city: City,
+    *,
+    sheet: str | TargetSheet = "national",
+    homes: gpd.GeoDataFrame | None = None,
+    population: gpd.GeoDataFrame | None = None,
+    population_column: str = "population",
+    home_spacing_m: float = 50.0,
+    cache: AccessCache | None = None,
+    life_circles: LifeCircles | None = None,
+    extra_measures: Mapping[str, float] | None = None,
+) -> CheckResult:
+    """Measure every indicator on ``city`` and score it against a target sheet.
+
+    Parameters
+    ----------
+    city
+        A loaded city (:func:`geoplan.load_city`), metric CRS.
+    sheet
+        Target sheet id (``"anyang-2023"`` …, see ``geoplan.targets.list_target_sheets()``) or
+        a loaded :class:`TargetSheet`.
+    homes
+        Homes to measure from (default: :func:`geoplan.homes.homes_from_city`).
+    population
+        Population points / cells with residents (column ``population_column``): homes become
+        these points and coverage is also reported by residents.
+    home_spacing_m
+        Sample spacing (m) in residential parcels without mapped buildings.
+    cache
+        Reuse access results across runs (scenarios).
+    """
+    seconds: dict[str, float] = {}
+    ts = sheet if isinstance(sheet, TargetSheet) else load_target_sheet(sheet)
+    lc = life_circles or load_life_circles()
+    cache = cache if cache is not None else AccessCache()
+    net = city.network
+    bnd = city.boundary_polygon
+    notes: list[str] = []
+
+    with _timed(seconds, "homes"):
+        if homes is None:
+            if population is not None:
+                homes = homes_from_population(population, crs=city.crs, column=population_column)
+            else:
+                homes = homes_from_city(city, spacing_m=home_spacing_m)
+        att = attach_points(net, homes.geometry.values)
+    residents_total = (
+        float(np.nansum(homes["residents"].to_numpy(dtype=float)))
+        if homes["residents"].notna().any()
+        else None
+    )
+
+    # circles the sheet asks for beyond the defaults
+    circle_specs = {
+        _circle_measure(t, lc)[1:]
+        for t in ts.checkable
+        if t.indicator == "circle" and dict(t.params).get("name") in lc.circles
+    }
+
+    with _timed(seconds, "access"):
+        geoms = ind.category_geometries(city.facilities, bus_stops=city.bus_stops, parks=city.parks)
+        limits: dict[str, float] = {}
+        for lev in lc.levels.values():
+            for c in lev.required:
+                for x in (c, *lev.alternatives.get(c, ())):
+                    limits[x] = max(limits.get(x, 0.0), lev.radius_m)
+        for name, r in circle_specs:
+            circ = lc.circles[name]
+            for c in circ.categories:
+                for x in (c, *circ.alternatives.get(c, ())):
+                    limits[x] = max(limits.get(x, 0.0), r)
+        cols = {}
+        for cat, g in geoms.items():
+            if cat not in limits:
+                continue
+            cols[f"dist_{cat}_m"] = cache.distances(net, att, g, limit_m=limits[cat])
+        table = pd.DataFrame(cols, index=homes.index)
+
+    results: list[ind.IndicatorResult] = []
+    with _timed(seconds, "life_circles"):
+        results.append(ind.life_circle_coverage(table, homes, city.residential, geoms, circles=lc))
+        for name, r in sorted(circle_specs):
+            results.append(
+                ind.themed_circle_coverage(
+                    table, homes, city.residential, geoms, name=name, radius_m=r, circles=lc
+                )
+            )
+    with _timed(seconds, "parks"):
+        results.append(ind.park_coverage(homes, att, net, city.parks, city.residential))
+        results.append(ind.green_land_ratio(city.parks, bnd))
+        results.append(ind.park_area_per_resident(city.parks, residents_total))
+    with _timed(seconds, "bus_stops"):
+        results.append(
+            ind.bus_stop_coverage(homes, att, net, city.bus_stops, city.residential, bnd)
+        )
+    with _timed(seconds, "roads"):
+        results.append(ind.road_density(city.roads, bnd))
+        results.append(ind.intersection_density(net, bnd))
+        results.append(ind.road_area_ratio(city.roads, bnd, residents=residents_total))
+
+    with _timed(seconds, "scorecard"):
+        measures = pd.concat([r.summary for r in results], ignore_index=True)
+        per_home = pd.concat(
+            [table] + [r.per_home for r in results if len(r.per_home.columns)], axis=1
+        )
+        homes_out = homes.copy()
+        for c in per_home.columns:
+            homes_out[c] = per_home[c].to_numpy()
+        coverage: dict[str, BaseGeometry] = {}
+        for res in results:
+            coverage.update(res.geometries)
+        card = scorecard(ts, measures, lc=lc, extra=extra_measures)
+    if (city.facilities["category"] == "school_unknown").any():
+        n = int((city.facilities["category"] == "school_unknown").sum())
+        notes.append(
+            f"{n} schools have no level in OSM (no isced:level, name does not say 小学/中学); "
+            "they are not counted as primary or middle schools"
+        )
+    return CheckResult(city.name, ts, card, measures, homes_out, coverage, seconds, notes)
