@@ -1,0 +1,395 @@
+"""geoplan.webmap: map structure (folium objects and parsed HTML), offline assets, GCJ-02, escaping.
+
+Counts are checked against independent computations on the inputs (shapely containment and
+overlay), never against the map code's own clipping helpers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+
+import geoplan
+from geoplan import taxonomy as tx
+from geoplan.coords import wgs84_to_gcj02
+from geoplan.webmap import (
+    aggregate_homes,
+    build_map,
+    overlay_layers,
+    render_html,
+    save_map,
+)
+
+EVIL_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
+HOME_CATS = ("kindergarten", "primary_school", "restaurant")
+
+
+def fake_results(city: geoplan.City, *, n_homes: int = 300, seed: int = 0) -> dict:
+    """Stand-ins for the indicator engine's outputs: homes, coverage, gaps, scorecard."""
+    rng = np.random.default_rng(seed)
+    res = city.residential
+    pts = res.sample_points(size=max(1, n_homes // max(1, len(res))), rng=rng)
+    inside = [p for g in pts.values for p in getattr(g, "geoms", [g])][:n_homes]
+    _, y0, x1, y1 = city.boundary_polygon.bounds
+    outside = [shapely.Point(x1 + 200 + 50 * i, y1 + 200) for i in range(5)]
+    homes = gpd.GeoDataFrame(geometry=inside + outside, crs=city.crs)
+    n = len(homes)
+    for cat in HOME_CATS:
+        d = rng.exponential(600.0, n)
+        d[rng.random(n) < 0.1] = np.inf
+        homes[f"dist_{cat}_m"] = d
+    homes["complete_15min"] = rng.random(n) < 0.6
+    homes["complete_10min"] = homes["complete_15min"] & (rng.random(n) < 0.6)
+    homes["complete_5min"] = homes["complete_10min"] & (rng.random(n) < 0.5)
+    stops = shapely.union_all(city.bus_stops.geometry.values)
+    coverage = {
+        "bus_300_buffer": stops.buffer(300),
+        "bus_500_buffer": stops.buffer(500),
+        "bus_500_network": stops.buffer(420),
+        "park_service_network": shapely.union_all(city.parks.geometry.buffer(300).values),
+    }
+    gaps = res.assign(geometry=res.geometry.difference(coverage["bus_500_network"]))
+    gaps = gaps.loc[~gaps.geometry.is_empty, ["geometry"]]
+    gaps = pd.concat(  # one gap polygon reaching outside the boundary: it must be clipped
+        [
+            gaps,
+            gpd.GeoDataFrame(geometry=[shapely.box(x1 - 50, y0, x1 + 500, y0 + 300)], crs=city.crs),
+        ],
+        ignore_index=True,
+    )
+    scorecard = pd.DataFrame(
+        {
+            "indicator": ["life_circle_15min", "bus_500_network"],
+            "label_zh": ["15 分钟生活圈覆盖率", "公交站 500 m 覆盖率"],
+            "label_en": ["15-minute life circle coverage", "Bus stop 500 m coverage"],
+            "method": ["network", "network"],
+            "measured": [0.62, 0.93],
+            "target": [0.9, 0.9],
+            "status": ["not_met", "met"],
+            "gap": [0.28, 0.0],
+        }
+    )
+    return {"homes": homes, "coverage": coverage, "gaps": gaps, "scorecard": scorecard}
+
+
+def with_evil_facilities(city: geoplan.City) -> geoplan.City:
+    """A copy of ``city`` whose first facilities carry script-injection names."""
+    fac = city.facilities.copy()
+    for i, name in enumerate(EVIL_NAMES):
+        fac.iloc[i, fac.columns.get_loc("name")] = name
+    return dataclasses.replace(city, facilities=fac)
+
+
+def features(layer: folium.GeoJson) -> list[dict]:
+    return layer.data["features"]
+
+
+def layers_by_name(m: folium.Map) -> dict[str, folium.GeoJson]:
+    return {layer.layer_name: layer for layer in overlay_layers(m)}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def external_assets(html: str) -> list[str]:
+    """``src`` / ``href`` of scripts and stylesheets that point to the internet."""
+    p = _Tags()
+    p.feed(html)
+    out = []
+    for tag, attrs in p.tags:
+        url = attrs.get("src") if tag == "script" else attrs.get("href") if tag == "link" else None
+        if url and re.match(r"(https?:)?//", url):
+            out.append(url)
+    return out
+
+
+@pytest.fixture(scope="module")
+def results(chengdu_clip: geoplan.City) -> dict:
+    return fake_results(chengdu_clip)
+
+
+@pytest.fixture(scope="module")
+def zh_map(chengdu_clip: geoplan.City, results: dict) -> folium.Map:
+    return build_map(chengdu_clip, **results)
+
+
+def test_layers_present_with_chinese_names(zh_map: folium.Map, chengdu_clip: geoplan.City) -> None:
+    names = set(layers_by_name(zh_map))
+    expected = {
+        "研究范围",
+        "道路（按等级）",
+        "公园绿地",
+        "公交站",
+        "未覆盖的居住用地",
+        "住宅 · 生活圈完整度",
+        "公交站 300 m 覆盖（缓冲区）",
+        "公交站 500 m 覆盖（缓冲区）",
+        "公交站 500 m 覆盖（步行网络）",
+        "公园服务范围（步行网络）",
+    }
+    cats = tx.categories()
+    expected |= {f"住宅 · 至{cats[c].label_zh}" for c in HOME_CATS}
+    expected |= {f"设施 · {cats[c].label_zh}" for c in set(chengdu_clip.facilities["category"])}
+    assert names == expected, (expected - names, names - expected)
+    # per-category home layers and buffer coverage are off by default, the rest on
+    by_name = layers_by_name(zh_map)
+    assert not by_name[f"住宅 · 至{cats['kindergarten'].label_zh}"].show
+    assert not by_name["公交站 500 m 覆盖（缓冲区）"].show
+    assert by_name["公交站 500 m 覆盖（步行网络）"].show
+    assert by_name["住宅 · 生活圈完整度"].show
+
+
+def test_feature_counts_equal_inputs(
+    zh_map: folium.Map, chengdu_clip: geoplan.City, results: dict
+) -> None:
+    city = chengdu_clip
+    by_name = layers_by_name(zh_map)
+    assert len(features(by_name["道路（按等级）"])) == len(city.roads)
+    assert len(features(by_name["公园绿地"])) == len(city.parks)
+    assert len(features(by_name["公交站"])) == len(city.bus_stops)
+    cats = tx.categories()
+    for cat, n in city.facilities["category"].value_counts().items():
+        assert len(features(by_name[f"设施 · {cats[cat].label_zh}"])) == n
+    # homes: independent containment test in WGS84 degrees
+    bnd_wgs = gpd.GeoSeries([city.boundary_polygon], crs=city.crs).to_crs(4326).iloc[0]
+    homes_wgs = results["homes"].to_crs(4326)
+    n_inside = int(homes_wgs.geometry.within(bnd_wgs.buffer(1e-9)).sum())
+    assert n_inside == len(results["homes"]) - 5
+    assert len(features(by_name["住宅 · 生活圈完整度"])) == n_inside
+    for cat in HOME_CATS:
+        assert len(features(by_name[f"住宅 · 至{cats[cat].label_zh}"])) == n_inside
+    # gaps: shapely overlay with the boundary, keep parts with area
+    clipped = gpd.overlay(results["gaps"], city.boundary[["geometry"]], how="intersection")
+    assert len(features(by_name["未覆盖的居住用地"])) == int((clipped.area > 0).sum())
+    for name in ("公交站 500 m 覆盖（步行网络）", "公园服务范围（步行网络）"):
+        assert len(features(by_name[name])) == 1
+
+
+def test_home_classes_match_columns(zh_map: folium.Map, results: dict) -> None:
+    layer = layers_by_name(zh_map)["住宅 · 生活圈完整度"]
+    homes = results["homes"].iloc[:-5]  # the 5 outside points are last
+    expected = np.where(
+        homes["complete_5min"],
+        0,
+        np.where(homes["complete_10min"], 1, np.where(homes["complete_15min"], 2, 3)),
+    )
+    got = [f["properties"]["k"] for f in features(layer)]
+    assert got == expected.tolist()
+    dist = homes["dist_kindergarten_m"].to_numpy()
+    cat_layer = layers_by_name(zh_map)[f"住宅 · 至{tx.categories()['kindergarten'].label_zh}"]
+    for f, d in zip(features(cat_layer), dist, strict=True):
+        k = f["properties"]["k"]
+        if math.isinf(d):
+            assert k == 4 and f["properties"]["d"] == "不可达"
+        else:
+            assert k == int(np.searchsorted([300, 500, 1000], d, side="left"))
+
+
+def test_initial_view_fits_boundary(zh_map: folium.Map, chengdu_clip: geoplan.City) -> None:
+    fit = [c for c in zh_map._children.values() if isinstance(c, folium.map.FitBounds)]
+    assert len(fit) == 1
+    (lat0, lon0), (lat1, lon1) = fit[0].bounds
+    x0, y0, x1, y1 = (
+        gpd.GeoSeries([chengdu_clip.boundary_polygon], crs=chengdu_clip.crs)
+        .to_crs(4326)
+        .total_bounds
+    )
+    assert (lon0, lat0, lon1, lat1) == pytest.approx((x0, y0, x1, y1), abs=1e-5)
+
+
+def test_structure_to_dict_has_legend_scorecard_attribution_and_control(zh_map: folium.Map) -> None:
+    kinds = {child["name"] for child in zh_map.to_dict()["children"].values()}
+    assert {"Legend", "ScorecardPanel", "Attribution", "LayerControl", "GeoJson"} <= kinds
+
+
+def test_html_legend_scorecard_attribution_zh(zh_map: folium.Map) -> None:
+    html = render_html(zh_map)
+    assert "geoplan-legend" in html and "geoplan-scorecard" in html
+    assert "OpenStreetMap" in html and "contributors" in html
+    # panel HTML goes through tojson: Chinese text is \\u-escaped, markup < > too
+    panel = json.loads('"' + re.search(r'div.innerHTML = "((?:[^"\\]|\\.)*)"', html).group(1) + '"')
+    assert "图例" in panel
+    assert any(g.label_zh in panel for g in tx.road_grades().values())
+    sc = re.findall(r'div.innerHTML = "((?:[^"\\]|\\.)*)"', html)
+    texts = [json.loads(f'"{s}"') for s in sc]
+    scorecard = next(t for t in texts if "指标评估" in t)
+    assert "15 分钟生活圈覆盖率" in scorecard and "未达标" in scorecard and "达标" in scorecard
+
+
+def test_english_labels(chengdu_clip: geoplan.City, results: dict) -> None:
+    m = build_map(chengdu_clip, **results, lang="en")
+    names = set(layers_by_name(m))
+    assert {"Study area", "Roads (by grade)", "Homes · life-circle completeness"} <= names
+    assert not any(re.search(r"[\u4e00-\u9fff]", n) for n in names)
+    texts = [
+        json.loads(f'"{s}"')
+        for s in re.findall(r'div.innerHTML = "((?:[^"\\]|\\.)*)"', render_html(m))
+    ]
+    assert any("Legend" in t for t in texts)
+    assert any("15-minute life circle coverage" in t and "not met" in t for t in texts)
+
+
+def test_offline_html_has_no_external_scripts_or_styles(zh_map: folium.Map, tmp_path: Path) -> None:
+    path = save_map(zh_map, tmp_path / "m.html")
+    html = path.read_text(encoding="utf-8")
+    assert external_assets(html) == []
+    assert "Leaflet 1.9.4" in html  # inlined
+    assert "sourceMappingURL" not in html
+    assert not re.search(r"url\((?!data:|#default)", html.split("<body>")[0])
+    # no tile layer with basemap "none"
+    assert "L.tileLayer(" not in html.split("<body>")[1]
+    online = render_html(zh_map, offline=False)
+    assert any("leaflet@1.9.4" in u for u in external_assets(online))
+    assert not any("jquery" in u or "bootstrap" in u for u in external_assets(online))
+
+
+def test_online_basemaps(chengdu_clip: geoplan.City) -> None:
+    html = render_html(build_map(chengdu_clip, basemap="osm"))
+    assert "tile.openstreetmap.org" in html and external_assets(html) == []
+    html = render_html(build_map(chengdu_clip, basemap="tianditu", tianditu_key="KEY123"))
+    assert "tianditu.gov.cn" in html and "tk=KEY123" in html
+    html = render_html(
+        build_map(chengdu_clip, basemap="local", local_tiles_url="tiles/{z}/{x}/{y}.png")
+    )
+    assert '"tiles/{z}/{x}/{y}.png"' in html
+    with pytest.raises(geoplan.LayerError, match="tianditu_key"):
+        build_map(chengdu_clip, basemap="tianditu")
+    with pytest.raises(geoplan.LayerError, match="local_tiles_url"):
+        build_map(chengdu_clip, basemap="local")
+    with pytest.raises(geoplan.LayerError, match="unknown basemap"):
+        build_map(chengdu_clip, basemap="google")  # type: ignore[arg-type]
+
+
+def test_amap_shifts_geometry_to_gcj02(chengdu_clip: geoplan.City) -> None:
+    city = chengdu_clip
+    c = city.boundary_polygon.centroid
+    homes = gpd.GeoDataFrame({"complete_15min": [True]}, geometry=[c], crs=city.crs)
+    lon, lat = pyproj.Transformer.from_crs(city.crs, 4326, always_xy=True).transform(c.x, c.y)
+
+    def home_xy(basemap: str) -> tuple[float, float]:
+        m = build_map(city, homes=homes, basemap=basemap)  # type: ignore[arg-type]
+        (f,) = features(layers_by_name(m)["住宅 · 生活圈完整度"])
+        return tuple(f["geometry"]["coordinates"])  # type: ignore[return-value]
+
+    plain, shifted = home_xy("none"), home_xy("amap")
+    assert plain == pytest.approx((lon, lat), abs=1e-6)
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    assert shifted == pytest.approx((float(glon), float(glat)), abs=1e-6)
+    # the GCJ-02 offset in Chengdu is a few hundred metres (published transforms: ~250–600 m)
+    geod = pyproj.Geod(ellps="WGS84")
+    offset_m = geod.inv(plain[0], plain[1], shifted[0], shifted[1])[2]
+    assert 150 < offset_m < 700
+    # the boundary and the fitted view move too
+    fit = next(
+        c
+        for c in build_map(city, basemap="amap")._children.values()
+        if isinstance(c, folium.map.FitBounds)
+    )
+    fit0 = next(
+        c for c in build_map(city)._children.values() if isinstance(c, folium.map.FitBounds)
+    )
+    assert fit.bounds != fit0.bounds
+
+
+def test_strings_are_html_escaped(
+    chengdu_clip: geoplan.City, results: dict, tmp_path: Path
+) -> None:
+    city = with_evil_facilities(chengdu_clip)
+    sc = results["scorecard"].copy()
+    sc.loc[0, "label_zh"] = EVIL_NAMES[0]
+    gaps = results["gaps"].assign(name=EVIL_NAMES[1])
+    coverage = {EVIL_NAMES[1]: results["coverage"]["bus_500_network"]}
+    m = build_map(city, homes=results["homes"], gaps=gaps, coverage=coverage, scorecard=sc)
+    html = save_map(m, tmp_path / "evil.html").read_text(encoding="utf-8")
+    for raw in ("<script>alert", "<img src=x", "onerror=alert(1)>"):
+        assert raw not in html
+    # the names are there, escaped once
+    names = {
+        f["properties"]["n"]
+        for layer in overlay_layers(m)
+        for f in features(layer)
+        if "n" in f["properties"]
+    }
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in names
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in names
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in {
+        lyr.layer_name for lyr in overlay_layers(m)
+    }
+
+
+def test_aggregation_to_grid(chengdu_clip: geoplan.City, results: dict) -> None:
+    homes = results["homes"].iloc[:-5]
+    m = build_map(chengdu_clip, homes=results["homes"], max_features=50, grid_m=250)
+    by_name = layers_by_name(m)
+    layer = by_name["住宅 · 生活圈完整度（250 m 网格）"]
+    cells = features(layer)
+    assert sum(f["properties"]["h"] for f in cells) == len(homes)
+    # brute force: cell index of every home
+    ix = np.floor(homes.geometry.x / 250).astype(int)
+    iy = np.floor(homes.geometry.y / 250).astype(int)
+    assert len(cells) == len(set(zip(ix, iy, strict=True)))
+    grid = aggregate_homes(homes, cell_m=250)
+    first = (ix == ix.min()) & (iy == iy[ix == ix.min()].min())
+    row = grid.loc[grid.geometry.contains(homes.geometry[first].iloc[0])].iloc[0]
+    assert row["n_homes"] == first.sum()
+    assert row["share_15min"] == pytest.approx(homes.loc[first, "complete_15min"].mean())
+    assert row["dist_restaurant_m"] == pytest.approx(
+        np.median(homes.loc[first, "dist_restaurant_m"])
+    )
+
+
+def test_coordinates_rounded_to_6_decimals(zh_map: folium.Map) -> None:
+    coords = json.dumps([features(layer) for layer in overlay_layers(zh_map)])
+    decimals = [len(d) for d in re.findall(r"-?\d+\.(\d+)", coords)]
+    assert max(decimals) <= 6
+
+
+def test_bad_inputs(chengdu_clip: geoplan.City, results: dict) -> None:
+    no_crs = results["homes"].set_crs(None, allow_override=True)
+    with pytest.raises(geoplan.LayerError, match="no CRS"):
+        build_map(chengdu_clip, homes=no_crs)
+    with pytest.raises(geoplan.LayerError, match="complete_5min"):
+        build_map(chengdu_clip, homes=results["homes"][["geometry"]])
+    with pytest.raises(geoplan.LayerError, match="missing column"):
+        build_map(chengdu_clip, scorecard=pd.DataFrame({"indicator": ["x"]}))
+    with pytest.raises(geoplan.LayerError, match="lang"):
+        build_map(chengdu_clip, lang="fr")  # type: ignore[arg-type]
+
+
+def test_save_map_is_atomic(zh_map: folium.Map, tmp_path: Path) -> None:
+    target = tmp_path / "maps" / "city.html"
+    save_map(zh_map, target)
+    first = target.read_text(encoding="utf-8")
+    save_map(zh_map, target)
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert len(first) > 100_000
+    assert sorted(p.name for p in target.parent.iterdir()) == ["city.html"]
+
+
+def test_homes_in_other_crs_are_reprojected(chengdu_clip: geoplan.City, results: dict) -> None:
+    m1 = build_map(chengdu_clip, homes=results["homes"])
+    m2 = build_map(chengdu_clip, homes=results["homes"].to_crs(4326))
+    f1 = features(layers_by_name(m1)["住宅 · 生活圈完整度"])
+    f2 = features(layers_by_name(m2)["住宅 · 生活圈完整度"])
+    assert len(f1) == len(f2)
+    a = np.array([f["geometry"]["coordinates"] for f in f1])
+    b = np.array([f["geometry"]["coordinates"] for f in f2])
+    assert np.abs(a - b).max() <= 2e-6
