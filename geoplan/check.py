@@ -139,6 +139,9 @@ class CheckResult:
         Coverage areas for maps (metric CRS): ``bus_cov_500_buffer``, ``park_service_buffer`` …
     seconds
         Wall time per step.
+    gaps
+        Residential land outside the buffer coverage of the key indicators (``indicator``,
+        ``label_zh``, ``label_en``, ``area_m2``), for maps.
     """
 
     city_name: str
@@ -149,6 +152,7 @@ class CheckResult:
     coverage: dict[str, BaseGeometry]
     seconds: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    gaps: gpd.GeoDataFrame | None = None
 
 
 @contextmanager
@@ -427,4 +431,36 @@ def check_city(
             f"{n} schools have no level in OSM (no isced:level, name does not say 小学/中学); "
             "they are not counted as primary or middle schools"
         )
-    return CheckResult(city.name, ts, card, measures, homes_out, coverage, seconds, notes)
+    gaps = coverage_gaps(city.residential, coverage)
+    return CheckResult(city.name, ts, card, measures, homes_out, coverage, seconds, notes, gaps)
+
+
+#: coverage areas whose gaps (uncovered residential land) are drawn on maps
+GAP_LAYERS = {
+    "bus_cov_500_buffer": (
+        "公交500米未覆盖居住用地",
+        "Residential land beyond 500 m of a bus stop",
+    ),
+    "park_service_buffer": ("公园服务半径未覆盖居住用地", "Residential land outside park service"),
+}
+
+
+def coverage_gaps(
+    residential: gpd.GeoDataFrame, coverage: Mapping[str, BaseGeometry]
+) -> gpd.GeoDataFrame:
+    """Residential land not covered by each key buffer coverage area (metric CRS)."""
+    land = shapely.union_all(residential.geometry.values) if len(residential) else None
+    rows, geoms = [], []
+    for key, (zh, en) in GAP_LAYERS.items():
+        if land is None or key not in coverage:
+            continue
+        gap = shapely.difference(land, coverage[key])
+        if gap.is_empty:
+            continue
+        rows.append({"indicator": key, "label_zh": zh, "label_en": en, "area_m2": gap.area})
+        geoms.append(gap)
+    return gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["indicator", "label_zh", "label_en", "area_m2"]),
+        geometry=gpd.GeoSeries(geoms, crs=residential.crs),
+        crs=residential.crs,
+    )

@@ -1,0 +1,240 @@
+"""``geoplan check``: the scorecard of a city against a plan's target sheet."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from pathlib import Path
+from typing import Annotated
+
+import geopandas as gpd
+import pandas as pd
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ._errors import InputFileError, LayerError
+from .city import load_city
+from .report import ATTRIBUTION, format_value, write_check_outputs
+
+__all__ = ["check", "print_scorecard", "read_population"]
+
+STATUS_STYLE = {
+    "pass": ("✔ 达标 pass", "green"),
+    "fail": ("✘ 未达标 fail", "red"),
+    "no data": ("… 无数据 no data", "yellow"),
+    "not checkable": ("— 不可核查 not checkable", "dim"),
+}
+METHOD_ZH = {
+    "buffer": "缓冲区 buffer",
+    "network": "步行网络 network",
+    "centreline": "中心线 centreline",
+    "scenario": "方案 scenario",
+}
+
+
+def read_population(path: Path, *, column: str) -> gpd.GeoDataFrame:
+    """Population points/cells: a vector file, or a CSV with lon/lat columns (WGS84)."""
+    from .plan_layers import read_plan_layer
+
+    layer = read_plan_layer(path, required_columns=[column], kind="population")
+    return layer.gdf
+
+
+def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Table:
+    """A rich table of the scorecard (checkable targets first)."""
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for col, just in (
+        ("指标 Indicator", "left"),
+        ("方法 Method", "left"),
+        ("现状 Measured", "right"),
+        ("目标 Target", "right"),
+        ("结果 Result", "left"),
+        ("差距 Gap", "right"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for _, r in card.loc[card["status"] != "not checkable"].iterrows():
+        label = f"{r['label_zh']}\n[dim]{r['label_en']}[/dim]" if lang == "zh" else r["label_en"]
+        unit = str(r["unit"])
+        measured = r["measured"]
+        gap = r["gap"]
+        target = f"{r['op']} {r['target']}".strip() if r["op"] else str(r["target"])
+        if unit == "share" and r["target"] and r["status"] != "not checkable":
+            with contextlib.suppress(ValueError):
+                target = f"{r['op']} {100 * float(r['target']):.0f}%"
+        txt, style = STATUS_STYLE.get(str(r["status"]), (str(r["status"]), ""))
+        gap_s = ""
+        if isinstance(gap, float) and not math.isnan(gap):
+            gap_s = f"{100 * gap:+.1f} pt" if unit == "share" else f"{gap:+.2f}"
+        method = METHOD_ZH.get(str(r["method"]), str(r["method"]))
+        if r["basis"]:
+            method += f"\n[dim]{r['basis']}[/dim]"
+        table.add_row(
+            label,
+            method,
+            format_value(None if pd.isna(measured) else float(measured), unit),
+            target,
+            Text(txt, style=style),
+            gap_s,
+        )
+    return table
+
+
+def not_checkable_table(card: pd.DataFrame) -> Table | None:
+    """Targets map data cannot check, listed compactly (they are not dropped)."""
+    nc = card.loc[card["status"] == "not checkable"]
+    if nc.empty:
+        return None
+    table = Table(
+        title=f"{len(nc)} 项目标不可由地图数据核查 targets not checkable from map data",
+        title_justify="left",
+        box=None,
+    )
+    table.add_column("目标 Target", style="dim")
+    table.add_column("值 Value", justify="right", style="dim")
+    for _, r in nc.iterrows():
+        table.add_row(f"{r['label_zh']} · {r['label_en']}", f"{r['op']} {r['target']}".strip())
+    return table
+
+
+def check(
+    osm: Annotated[
+        str,
+        typer.Option(
+            "--osm",
+            metavar="FILE",
+            help="OSM extract (.osm.pbf/.osm/.osm.bz2); `demo` = embedded Helsinki extract.",
+        ),
+    ] = "demo",
+    targets: Annotated[
+        str,
+        typer.Option(
+            "--targets",
+            "-t",
+            metavar="SHEET",
+            help="Target sheet 目标表: national, jiyuan-2027, anyang-2023, luoyang-2023, "
+            "xinxiang-gxq-2019, zhengzhou-zhongyuan-2019, or a YAML file.",
+        ),
+    ] = "national",
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="DIR", help="Output directory (CSV, JSON, XLSX, GPKG)."),
+    ] = Path("maps/check"),
+    boundary: Annotated[
+        Path | None,
+        typer.Option("--boundary", metavar="FILE", help="Study area 研究范围 (vector file)."),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS (default: UTM).")
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            "--population",
+            metavar="FILE",
+            help="Population points/cells (CSV lon/lat or vector) → coverage by residents.",
+        ),
+    ] = None,
+    population_column: Annotated[
+        str, typer.Option("--population-column", help="Residents column.")
+    ] = "population",
+    include_private: Annotated[
+        bool,
+        typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
+    ] = False,
+    map_path: Annotated[
+        Path | None,
+        typer.Option("--map", metavar="HTML", help="Also write an offline map, e.g. maps/x.html."),
+    ] = None,
+    basemap: Annotated[
+        str,
+        typer.Option("--basemap", help="Map background: none, local, osm, tianditu, amap."),
+    ] = "none",
+    lang: Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")] = "zh",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Score a city against a plan's targets 规划目标核查: both the official buffer
+    method 缓冲区 and walking distance on the street network 步行网络距离.
+
+    Prints the scorecard (indicator, method, measured, target, pass/fail, gap) and writes
+    DIR/<city>_<sheet>_scorecard.csv/.json/.xlsx, measures.csv and homes.gpkg (per-home
+    distances and coverage, for QGIS).
+
+    Examples:
+
+      geoplan check --osm demo --targets anyang-2023 --out maps/demo --map maps/demo.html
+
+      geoplan check --osm chengdu.osm.pbf --boundary area.geojson -t luoyang-2023 --out out/
+    """
+    from .check import check_city
+    from .cli import console, is_quiet, run_cli_errors
+
+    with run_cli_errors():
+        quiet = quiet or is_quiet()
+        con = console()
+        if not con.is_terminal:
+            con.width = 140
+        if quiet:
+            con.quiet = True
+        t0 = time.perf_counter()
+        if lang not in ("zh", "en"):
+            raise LayerError(f"--lang must be zh or en, not {lang!r}")
+        if boundary is not None and not boundary.exists():
+            raise InputFileError(f"{boundary}: boundary file not found")
+        city = load_city(
+            osm,
+            boundary=boundary,
+            crs=int(crs) if crs and crs.isdigit() else crs,
+            include_private=include_private,
+            progress=None if not quiet else False,
+        )
+        pop = read_population(population, column=population_column) if population else None
+        result = check_city(
+            city, sheet=targets, population=pop, population_column=population_column
+        )
+        paths = write_check_outputs(result, out)
+        seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
+        if map_path is not None:
+            from .webmap import build_map, save_map
+
+            t1 = time.perf_counter()
+            m = build_map(
+                city,
+                homes=result.homes,
+                coverage=result.coverage,
+                gaps=result.gaps,
+                scorecard=result.scorecard,
+                lang=lang,  # type: ignore[arg-type]
+                basemap=basemap,  # type: ignore[arg-type]
+            )
+            paths["map"] = save_map(m, map_path)
+            seconds["map"] = round(time.perf_counter() - t1, 3)
+        sheet = result.sheet
+        con.print(
+            print_scorecard(
+                result.scorecard,
+                title=f"{city.name} · {sheet.name_zh} ({sheet.id}) — 记分卡 scorecard",
+                lang=lang,
+            )
+        )
+        nc_table = not_checkable_table(result.scorecard)
+        if nc_table is not None:
+            con.print(nc_table)
+        n = result.scorecard
+        con.print(
+            f"[green]{(n.status == 'pass').sum()} pass[/green] · "
+            f"[red]{(n.status == 'fail').sum()} fail[/red] · "
+            f"[yellow]{(n.status == 'no data').sum()} no data[/yellow] · "
+            f"{(n.status == 'not checkable').sum()} not checkable (rows)"
+        )
+        for note in result.notes:
+            con.print(f"[dim]note: {note}[/dim]")
+        con.print(
+            "[dim]seconds: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items())
+            + f"; total {time.perf_counter() - t0:.2f}[/dim]"
+        )
+        for kind, p in paths.items():
+            con.print(f"{kind}: {p}")
+        con.print(f"[dim]{ATTRIBUTION}[/dim]")
