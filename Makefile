@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 .PHONY: demo test lint browser-deps bench
 demo: $(STAMP)
-	$(BIN)/geoplan check --demo --targets anyang-2023 --out maps/demo --map maps/demo.html
+	$(BIN)/geoplan check --osm demo --targets anyang-2023 --out maps/demo --map maps/demo.html
 
 browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
