@@ -197,9 +197,13 @@ def _circle_measure(t: Target, lc: LifeCircles) -> tuple[str, str, float]:
 
 
 #: which (method, basis) rows of a measure the scorecard shows, in order
-_BASES = {
-    "bus_stop_coverage": [("buffer", "boundary_area"), ("network", "boundary_area")],
-    "default": [("buffer", "residential_area"), ("network", "residential_area")],
+#: (first available basis with a value wins within each group)
+_BASES: dict[str, list[list[tuple[str, str]]]] = {
+    "bus_stop_coverage": [[("buffer", "boundary_area")], [("network", "boundary_area")]],
+    "default": [
+        [("buffer", "residential_area")],
+        [("network", "residents"), ("network", "residential_area"), ("network", "homes")],
+    ],
 }
 
 
@@ -277,12 +281,18 @@ def scorecard(
             continue
         wanted = _BASES.get(t.indicator or "", _BASES["default"])
         shown = 0
-        for method, basis in wanted:
-            r = sel.loc[(sel["method"] == method) & (sel["basis"] == basis)]
-            if r.empty:
+        for group in wanted:
+            found = None
+            for method, basis in group:
+                r = sel.loc[(sel["method"] == method) & (sel["basis"] == basis)]
+                if not r.empty and (found is None or pd.notna(r.iloc[0]["value"])):
+                    found = r.iloc[0]
+                    if pd.notna(found["value"]):
+                        break
+            if found is None:
                 continue
             shown += 1
-            rows.append(_verdict_row(t, base, r.iloc[0]))
+            rows.append(_verdict_row(t, base, found))
         if not shown:  # non-coverage measures (road density …): their single row
             rows.append(_verdict_row(t, base, sel.iloc[0]))
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
