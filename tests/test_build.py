@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -49,9 +50,7 @@ def test_edge_lengths_equal_haversine_sums(which: str, request: pytest.FixtureRe
         a, b = refs.index(u), refs.index(v)
         assert a < b  # edges run in way order
         seg = ways[int(net.edge_osmid[i])][a : b + 1]
-        want = sum(
-            _haversine(p[1], p[2], q[1], q[2]) for p, q in zip(seg[:-1], seg[1:], strict=True)
-        )
+        want = sum(_haversine(p[1], p[2], q[1], q[2]) for p, q in itertools.pairwise(seg))
         assert net.edge_length_m[i] == pytest.approx(want, rel=REL_TOL_LENGTH, abs=1e-9)
         # the edge is split at every graph node it passes (OSMnx simplified topology)
         assert not graph_nodes.intersection(r for r, _, _ in seg[1:-1])

@@ -1,0 +1,63 @@
+"""Metric CRS choice: automatic UTM, the user's CRS (CGCS2000 GK), geographic CRSs refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyproj
+import pytest
+from conftest import chengdu_clip_polygon
+
+import geoplan
+from geoplan.projection import metric_crs, utm_crs
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "epsg"),
+    [
+        (104.08, 30.69, 32648),  # Chengdu: UTM 48N
+        (113.62, 34.75, 32649),  # Zhengzhou: UTM 49N
+        (-46.63, -23.55, 32723),  # São Paulo: UTM 23S
+        (24.94, 60.17, 32635),  # Helsinki: UTM 35N
+    ],
+)
+def test_utm_zone(lon: float, lat: float, epsg: int) -> None:
+    assert utm_crs(lon, lat).to_epsg() == epsg
+    # pyproj's own UTM lookup agrees
+    info = pyproj.database.query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=pyproj.aoi.AreaOfInterest(lon, lat, lon, lat),
+    )
+    assert epsg in {int(i.code) for i in info}
+
+
+def test_default_crs_is_utm_48n_for_chengdu(chengdu: geoplan.City) -> None:
+    assert chengdu.crs.to_epsg() == 32648
+    assert chengdu.report.crs == "EPSG:32648"
+    for name, gdf in chengdu.layers().items():
+        assert gdf.crs.to_epsg() == 32648, name
+
+
+def test_user_crs_cgcs2000_gauss_kruger(chengdu_pbf: Path, chengdu_clip: geoplan.City) -> None:
+    city = geoplan.load_city(chengdu_pbf, boundary=chengdu_clip_polygon(), crs=4547)
+    assert city.crs.to_epsg() == 4547
+    for name, gdf in city.layers().items():
+        assert gdf.crs.to_epsg() == 4547, name
+    # nodes are the WGS84 coordinates projected with pyproj; lengths do not depend on the CRS
+    t = pyproj.Transformer.from_crs(4326, 4547, always_xy=True)
+    x, y = t.transform(city.network.lon, city.network.lat)
+    np.testing.assert_allclose(city.network.x, x, atol=1e-6)
+    np.testing.assert_allclose(city.network.y, y, atol=1e-6)
+    assert city.network.total_length_km == pytest.approx(chengdu_clip.network.total_length_km)
+    assert len(city.bus_stops) == len(chengdu_clip.bus_stops)
+    # EPSG:4547 is made for 114E (Zhengzhou): 10 degrees west, Chengdu's areas are stretched
+    assert city.area_km2 > chengdu_clip.area_km2
+
+
+def test_geographic_or_unknown_crs_refused(chengdu_pbf: Path) -> None:
+    with pytest.raises(geoplan.CRSError, match="not metric"):
+        geoplan.load_city(chengdu_pbf, boundary=chengdu_clip_polygon(), crs=4326)
+    with pytest.raises(geoplan.CRSError, match="unknown CRS"):
+        metric_crs("EPSG:999999", lon=104.0, lat=30.0)
+    assert metric_crs("EPSG:4547", lon=0, lat=0).to_epsg() == 4547

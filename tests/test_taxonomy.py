@@ -1,0 +1,131 @@
+"""Tag rules from the data files: facility categories, school levels, road grades, walk rules."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from geoplan import taxonomy as tx
+
+#: every life-circle facility of INDICATORS.md §1 needs a category
+LIFE_CIRCLE = {
+    "kindergarten": "幼儿园",
+    "primary_school": "小学",
+    "middle_school": "初中",
+    "health_centre": "社区卫生服务中心",
+    "clinic": "社区卫生服务站",
+    "elderly_care": "养老院",
+    "elderly_day_care": "老年人日间照料中心",
+    "culture_centre": "文化活动",
+    "community_service": "社区服务中心",
+    "sports_large": "运动场地",
+    "sports_small": "健身",
+    "mall": "商场",
+    "food_market": "菜市场",
+    "supermarket": "超市",
+    "convenience": "便利店",
+    "restaurant": "餐饮",
+    "bank_post": "银行",
+    "toilet": "公共厕所",
+    "waste": "再生资源回收点",
+    "library": "图书馆",
+    "pharmacy": "药店",
+}
+
+
+@pytest.mark.parametrize("name", ["taxonomy.yaml", "road_grades.yaml", "walk_network.yaml"])
+def test_data_files_cite_their_source(name: str) -> None:
+    text = resources.files("geoplan").joinpath("data", name).read_text(encoding="utf-8")
+    head = text[:600]
+    assert head.startswith("#")
+    assert any(s in head for s in ("Source", "Sources", "GB ", "OSM wiki", "wiki"))
+
+
+def test_taxonomy_covers_life_circle_categories() -> None:
+    cats = tx.categories()
+    for key, zh in LIFE_CIRCLE.items():
+        assert key in cats, key
+        assert zh in cats[key].label_zh, (key, cats[key].label_zh)
+        assert cats[key].label_en
+
+
+@pytest.mark.parametrize(
+    ("tags", "want", "how"),
+    [
+        ({"amenity": "school", "isced:level": "1"}, ["primary_school"], "isced"),
+        ({"amenity": "school", "isced:level": "1;2"}, ["middle_school", "primary_school"], "isced"),
+        ({"amenity": "school", "name": "成都市建设路小学"}, ["primary_school"], "name"),
+        ({"amenity": "school", "name": "成都市第八中学"}, ["middle_school"], "name"),
+        (
+            {"amenity": "school", "name": "某某九年一贯制学校"},
+            ["primary_school", "middle_school"],
+            "name",
+        ),
+        ({"amenity": "school", "name": "成都铁中"}, ["school_unknown"], "unknown"),
+    ],
+)
+def test_school_levels(tags: dict[str, str], want: list[str], how: str) -> None:
+    cats, got_how = tx.school_levels(tags)
+    assert sorted(cats) == sorted(want)
+    assert got_how == how
+    assert set(want) <= set(tx.classify_facility(tags))
+
+
+def test_classify_facility() -> None:
+    assert tx.classify_facility({"amenity": "kindergarten"}) == ["kindergarten"]
+    assert tx.classify_facility({"shop": "supermarket"}) == ["supermarket"]
+    assert tx.classify_facility({"amenity": "toilets"}) == ["toilet"]
+    assert tx.classify_facility({"amenity": "bench"}) == []
+    assert "elderly_care" in tx.classify_facility({"amenity": "nursing_home"})
+
+
+def test_green_bus_residential() -> None:
+    assert tx.green_kind({"leisure": "park"}) == "park"
+    assert tx.green_kind({"leisure": "park", "access": "private"}) is None
+    assert tx.green_kind({"landuse": "grass"}) == "green"
+    assert tx.green_kind({"landuse": "residential"}) is None
+    assert tx.is_bus_stop({"highway": "bus_stop"})
+    assert tx.is_bus_stop({"public_transport": "platform", "bus": "yes"})
+    assert not tx.is_bus_stop({"public_transport": "stop_position", "bus": "yes"})
+    assert tx.is_residential_land({"landuse": "residential"})
+    assert tx.is_residential_building({"building": "apartments"})
+    assert not tx.is_residential_building({"building": "yes"})
+
+
+@pytest.mark.parametrize(
+    ("highway", "grade", "zh"),
+    [
+        ("motorway", "expressway", "快速路"),
+        ("trunk", "expressway", "快速路"),
+        ("primary", "arterial", "主干路"),
+        ("secondary", "secondary", "次干路"),
+        ("tertiary", "local", "支路"),
+        ("service", "internal", "内部道路"),
+    ],
+)
+def test_road_grades_follow_indicators_mapping(highway: str, grade: str, zh: str) -> None:
+    assert tx.road_grade(highway) == grade
+    assert tx.road_grades()[grade].label_zh == zh
+    assert tx.road_grade("footway") is None
+    assert tx.road_grades()["internal"].counts_in_density is False
+
+
+@pytest.mark.parametrize(
+    ("tags", "default", "private"),
+    [
+        ({"highway": "footway"}, True, True),
+        ({"highway": "residential"}, True, True),
+        ({"highway": "motorway"}, False, False),
+        ({"highway": "primary", "foot": "no"}, False, False),
+        ({"highway": "service", "access": "private"}, False, True),
+        ({"highway": "service", "access": "no"}, False, True),
+        ({"highway": "service", "access": "private", "foot": "yes"}, True, True),
+        ({"highway": "proposed"}, False, False),
+        ({"building": "yes"}, False, False),
+    ],
+)
+def test_walk_rules(tags: dict[str, str], default: bool, private: bool) -> None:
+    rules = tx.walk_rules()
+    assert rules.walkable(tags) is default
+    assert rules.walkable(tags, include_private=True) is private
