@@ -1,0 +1,156 @@
+"""``geoplan layers``: the GeoPackage it writes, its summary, one-line errors for user mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from conftest import chengdu_clip_polygon, sha256
+from typer.testing import CliRunner
+
+import geoplan
+from geoplan.cli import app
+
+LAYERS = [
+    "boundary",
+    "roads",
+    "facilities",
+    "parks",
+    "bus_stops",
+    "residential",
+    "buildings",
+    "network_nodes",
+    "network_edges",
+]
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def boundary_geojson(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("bnd") / "study_area.geojson"
+    gpd.GeoDataFrame({"name": ["centre"]}, geometry=[chengdu_clip_polygon()], crs=4326).to_file(
+        path, driver="GeoJSON"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def layers_run(
+    chengdu_pbf: Path, boundary_geojson: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str, str, str]:
+    out = tmp_path_factory.mktemp("out")
+    before = (sha256(chengdu_pbf), sha256(boundary_geojson))
+    res = runner.invoke(
+        app,
+        [
+            "layers",
+            "--osm",
+            str(chengdu_pbf),
+            "--boundary",
+            str(boundary_geojson),
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert (sha256(chengdu_pbf), sha256(boundary_geojson)) == before  # inputs untouched
+    return out / "chengdu_2018_center_layers.gpkg", res.stdout, res.stderr, str(out)
+
+
+def test_layers_writes_nine_metric_layers(
+    layers_run: tuple[Path, str, str, str], chengdu_clip: geoplan.City
+) -> None:
+    gpkg, _, _, out = layers_run
+    assert sorted(p.name for p in Path(out).iterdir()) == [gpkg.name]  # no temporary files left
+    names = [str(n) for n, _ in pyogrio.list_layers(gpkg)]
+    assert sorted(names) == sorted(LAYERS)
+    want = {k: len(v) for k, v in chengdu_clip.layers().items()}
+    for name in LAYERS:
+        info = pyogrio.read_info(gpkg, layer=name)
+        assert info["crs"] == "EPSG:32648", name
+        gdf = gpd.read_file(gpkg, layer=name)
+        assert gdf.crs.is_projected and gdf.crs.axis_info[0].unit_name == "metre"
+        assert len(gdf) == want[name], name
+        assert "tags" not in gdf.columns
+        for col in gdf.columns.drop(gdf.geometry.name):
+            assert not gdf[col].map(lambda v: isinstance(v, list | dict)).any(), (name, col)
+    roads = gpd.read_file(gpkg, layer="roads")
+    assert set(roads["grade_zh"]) <= {"快速路", "主干路", "次干路", "支路", "内部道路"}
+    edges = gpd.read_file(gpkg, layer="network_edges")
+    assert edges["length_m"].sum() == pytest.approx(chengdu_clip.network.edge_length_m.sum())
+
+
+def test_layers_prints_summary(layers_run: tuple[Path, str, str, str]) -> None:
+    _, stdout, stderr, _ = layers_run
+    for text in ("bus_stops", "公交站点", "小学", "Primary school", "EPSG:32648", "components"):
+        assert text in stdout, text
+    assert "seconds: read_osm" in stdout and "seconds: write_gpkg" in stdout
+    assert "© OpenStreetMap contributors" in stdout
+    assert stderr == ""
+
+
+def test_quiet_prints_only_the_path(
+    chengdu_pbf: Path, boundary_geojson: Path, tmp_path: Path
+) -> None:
+    args = ["--osm", str(chengdu_pbf), "--boundary", str(boundary_geojson), "--out", str(tmp_path)]
+    res = runner.invoke(app, ["layers", *args, "--quiet", "--name", "成都 中心"])
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "成都_中心_layers.gpkg"
+    assert res.stdout.strip() == str(path) and path.is_file()
+
+
+def test_help_and_version() -> None:
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0
+    assert "layers" in res.stdout and "生活圈" in res.stdout
+    res = runner.invoke(app, ["layers", "--help"])
+    assert res.exit_code == 0
+    for text in ("--osm", "--boundary", "--crs", "--include-private", "--download", "Examples"):
+        assert text in res.stdout, text
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.stdout.strip() == f"geoplan {geoplan.__version__}"
+
+
+def _bad(args: list[str]) -> str:
+    res = runner.invoke(app, ["layers", *args])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert res.stdout == ""
+    return lines[0]
+
+
+def test_user_mistakes_exit_2_with_one_line(chengdu_pbf: Path, tmp_path: Path) -> None:
+    out = ["--out", str(tmp_path / "out")]
+    missing = tmp_path / "nowhere.osm.pbf"
+    assert str(missing) in _bad(["--osm", str(missing), *out])
+    txt = tmp_path / "roads.txt"
+    txt.write_text("not osm", encoding="utf-8")
+    assert str(txt) in _bad(["--osm", str(txt), *out])
+    # a Shapefile without .prj has no CRS
+    shp = tmp_path / "nocrs.shp"
+    with pytest.warns(UserWarning, match="crs"):
+        gpd.GeoDataFrame(geometry=[chengdu_clip_polygon()]).to_file(shp)
+    assert str(shp) in _bad(["--osm", str(chengdu_pbf), "--boundary", str(shp), *out])
+    assert "4326" in _bad(["--osm", str(chengdu_pbf), "--crs", "4326", *out])
+    assert "--download" in _bad(["--place", "郑州市中原区", *out])
+    assert "--osm" in _bad(out)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_run_cli_errors_is_reusable() -> None:
+    import typer
+
+    from geoplan.cli import run_cli_errors
+
+    @run_cli_errors()
+    def boom() -> None:
+        raise geoplan.TargetSheetError("sheet.yaml: unknown target 'x'; see geoplan check --help")
+
+    with pytest.raises(typer.Exit) as exc:
+        boom()
+    assert exc.value.exit_code == 2
