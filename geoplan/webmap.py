@@ -631,6 +631,8 @@ def _add_homes(
     t = ctx.t
     grid = len(homes) > max_features
     data = aggregate_homes(homes, cell_m=grid_m) if grid else homes
+    if grid:  # cells on the edge are cut at the boundary, like every other layer
+        data = data.set_geometry(data.geometry.intersection(bnd))
     radius = None if grid else HOME_RADIUS
     base = {"weight": 0.5, "color": "#ffffff", "fillOpacity": 0.85 if not grid else 0.6}
     dists = {c: data[f"dist_{c}_m"].to_numpy(dtype=float) for c in cats}
@@ -716,7 +718,9 @@ def _add_basemap(
 ) -> None:
     if basemap == "none":
         m.get_root().header.add_child(  # type: ignore[attr-defined]
-            folium.Element(f"<style>.leaflet-container{{background:{BACKGROUND};}}</style>"),
+            folium.Element(
+                f"<style>.folium-map.leaflet-container{{background:{BACKGROUND};}}</style>"
+            ),
             name="geoplan_background",
         )
     elif basemap == "osm":

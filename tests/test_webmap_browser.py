@@ -1,0 +1,133 @@
+"""End-to-end: the saved map opens in real headless Chromium with the network off.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``make browser-deps`` installs them); skipped
+with a reason when they are missing. The screenshot goes to ``maps/test_screenshot.png``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from test_webmap import fake_results, with_evil_facilities  # type: ignore[import-not-found]
+
+import geoplan
+from geoplan.webmap import build_map, overlay_layers, save_map
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOT = Path(__file__).parents[1] / "maps" / "test_screenshot.png"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")) or not (
+        Path(CHROMEDRIVER).exists() or shutil.which("chromedriver")
+    ):
+        pytest.skip("Debian chromium/chromium-driver not installed (make browser-deps)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        # network off: no name resolves, and any connection goes to a closed local port
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=127.0.0.1:9",
+        "--window-size=1400,900",
+    ):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(
+        executable_path=CHROMEDRIVER
+        if Path(CHROMEDRIVER).exists()
+        else shutil.which("chromedriver")
+    )
+    drv = webdriver.Chrome(options=opts, service=service)
+    drv.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
+    yield drv
+    drv.quit()
+
+
+def test_offline_map_renders_without_errors(
+    driver,  # type: ignore[no-untyped-def]
+    chengdu_clip: geoplan.City,
+    tmp_path: Path,
+) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    city = with_evil_facilities(chengdu_clip)
+    m = build_map(city, **fake_results(chengdu_clip))
+    path = save_map(m, tmp_path / "chengdu_clip.html")
+
+    t0 = time.perf_counter()
+    driver.get(path.as_uri())
+    driver.execute_script("return document.readyState")
+    load_s = time.perf_counter() - t0
+
+    assert driver.execute_script("return typeof window.L") == "object"
+    assert driver.execute_script("return L.version") == "1.9.4"
+    map_name = m.get_name()
+    assert driver.execute_script(f"return window.{map_name} instanceof L.Map")
+
+    overlays = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
+    assert len(overlays) == len(overlay_layers(m))
+
+    legend = driver.find_element(By.CSS_SELECTOR, ".geoplan-legend")
+    assert legend.is_displayed() and "图例" in legend.text
+    panel = driver.find_element(By.CSS_SELECTOR, ".geoplan-scorecard")
+    assert panel.is_displayed() and "指标评估" in panel.text
+    attribution = driver.find_element(By.CSS_SELECTOR, ".leaflet-control-attribution")
+    assert "OpenStreetMap" in attribution.text and "contributors" in attribution.text
+
+    n_paths = driver.execute_script(
+        "return document.querySelectorAll('.leaflet-overlay-pane svg path').length"
+    )
+    assert n_paths > 100
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    driver.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000
+
+    # click every feature that has a popup (popup HTML is built then): no script may run
+    texts = driver.execute_script(
+        f"""
+        var texts = [];
+        window.{map_name}.eachLayer(function(g) {{
+            if (!(g instanceof L.GeoJSON) || !g.getPopup()) return;
+            g.eachLayer(function(f) {{
+                var at = f.getLatLng ? f.getLatLng() : f.getBounds().getCenter();
+                f.fire('click', {{latlng: at}}, true);
+                var el = g.getPopup().getElement();
+                if (el) texts.push(el.textContent);
+            }});
+        }});
+        return texts;
+        """
+    )
+    assert len(texts) > 100
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018
+    evil_seen = [t for t in texts if "alert(1)" in t]
+    assert any("<script>alert(1)</script>" in s for s in evil_seen)
+    assert any('"><img src=x onerror=alert(1)>' in s for s in evil_seen)
+    assert driver.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+    driver.execute_script(f"window.{map_name}.closePopup()")
+
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
+
+    print(f"map {path.stat().st_size / 1e6:.2f} MB loaded in {load_s:.2f} s; {SCREENSHOT}")
