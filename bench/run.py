@@ -1,0 +1,436 @@
+"""geoplan city-scale benchmark (issue 6): one command, a table, the targets.
+
+    python bench/run.py                 # sizes 1,4,8,12,17 (17×17 Chengdu ≈ 1.03M graph nodes)
+    python bench/run.py --quick         # sizes 1,2,4 (about a minute)
+    python bench/run.py --sizes 1,4,8,16 --source ../shared/data/sao_paulo_centre.osm.pbf
+
+For every size N the real extract is tiled N×N (``bench/tile.py``, cached in ``bench/out/``),
+then each stage runs in a fresh child process (``bench/stages.py``) so its wall time and peak
+resident memory (``ru_maxrss``, C++ allocations included) are its own:
+
+- full-parse baselines: ``osmium fileinfo -e`` and ``osmium cat -f opl`` (osmium-tool, when on
+  PATH) and a plain pyosmium pass touching every object with locations;
+- end to end: ``load_city`` → ``check_city`` (homes, access for every category, indicators,
+  scorecard), then a scenario re-run on the loaded city with and without the access cache;
+- the access step side by side on one graph and category (geoplan, raw scipy csgraph, networkx,
+  igraph; Pandana in its own process), asserting that distances agree to 1e-6 m and that
+  coverage equals a brute-force recomputation.
+
+The table is printed and written into ``docs/benchmarks.md`` between the ``bench:begin`` /
+``bench:end`` markers (text outside them is kept); raw results go to ``bench/out/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+DOC = ROOT / "docs" / "benchmarks.md"
+DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "chengdu_2018_center.osm.pbf"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+sys.path.insert(0, str(HERE))
+from tile import read_extract, tile_pbf  # noqa: E402
+
+#: issue-6 targets
+TARGET_E2E_S = 15.0
+TARGET_E2E_MB = 3 * 1024.0
+TARGET_ACCESS_RATIO = 1.5
+TARGET_LOAD_RATIO = 3.0
+TARGET_RERUN_S = 2.0
+#: growth exponent (log time / log size) still called "about linear"
+LINEAR_SLOPE_MAX = 1.15
+
+
+def _child(args: list[str], *, timeout: float, mem_gb: float | None = None) -> dict[str, Any]:
+    """Run ``bench/stages.py`` in a fresh process; its last stdout line is JSON."""
+    cmd = [sys.executable, str(HERE / "stages.py"), *args]
+
+    def limit() -> None:  # pragma: no cover - runs in the child
+        if mem_gb:
+            b = int(mem_gb * 1024**3)
+            resource.setrlimit(resource.RLIMIT_AS, (b, b))
+
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, preexec_fn=limit, cwd=ROOT
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        tail = (p.stderr or p.stdout).strip().splitlines()[-1:] or [f"exit {p.returncode}"]
+        return {"error": tail[0][:300], "returncode": p.returncode}
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    out["child_wall_s"] = wall
+    return out
+
+
+def _osmium_tool(args: list[str]) -> float | None:
+    exe = shutil.which("osmium")
+    if exe is None:
+        return None
+    best = math.inf
+    for _ in range(2):
+        t0 = time.perf_counter()
+        subprocess.run([exe, *args], check=True, capture_output=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> dict[str, str]:
+    cpu = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.strip()
+    tool = shutil.which("osmium")
+    tool_v = (
+        subprocess.run([tool, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+        if tool
+        else "not installed (apt-get install osmium-tool)"
+    )
+    libs = ["osmium", "numpy", "scipy", "shapely", "geopandas", "networkx", "igraph", "pandana"]
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "free -g": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "osmium-tool": tool_v,
+        "libraries": ", ".join(f"{p} {_version(p)}" for p in libs),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def run_size(src: Path, n: int, ex: Any, a: argparse.Namespace) -> dict[str, Any]:
+    stem = src.name.split(".")[0]
+    path = OUT / f"{stem}_{n}x{n}.osm.pbf"
+    res: dict[str, Any] = {"n": n, "file": str(path)}
+    if not path.exists() or path.stat().st_mtime < src.stat().st_mtime:
+        info = tile_pbf(src, path, n, extract=ex)
+        res["tile_s"] = info.seconds
+    res["osm_nodes"] = n * n * len(ex.nodes)
+    res["osm_ways"] = n * n * len(ex.ways)
+    res["file_mb"] = path.stat().st_size / 1e6
+    _log(f"N={n}: {path.name} ({res['file_mb']:.1f} MB, {res['osm_nodes']:,} OSM nodes)")
+    res["osmium_fileinfo_s"] = _osmium_tool(["fileinfo", "-e", str(path)])
+    res["osmium_cat_opl_s"] = _osmium_tool(["cat", "-f", "opl", "-O", "-o", "/dev/null", str(path)])
+    res["pyosmium"] = _child(["parse", str(path)], timeout=a.timeout)
+    _log("  parse baselines done; end to end…")
+    res["e2e"] = _child(["e2e", str(path)], timeout=a.timeout)
+    _log(f"  end to end: {_fmt_e2e(res['e2e'])}; access side by side…")
+    npz = OUT / f"{stem}_{n}x{n}.access.npz"
+    res["access"] = _child(
+        [
+            "access",
+            str(path),
+            "--category",
+            a.category,
+            "--limit",
+            str(a.limit),
+            "--npz",
+            str(npz),
+            "--networkx-max-nodes",
+            str(a.networkx_max_nodes),
+        ],
+        timeout=a.timeout,
+    )
+    if "error" in res["access"]:
+        raise SystemExit(f"access stage failed at N={n}: {res['access']['error']}")
+    nodes = res["access"]["graph_nodes"]
+    if nodes <= a.pandana_max_nodes:
+        _log("  pandana…")
+        res["pandana"] = _child(["pandana", str(npz)], timeout=a.timeout, mem_gb=a.pandana_mem_gb)
+    else:
+        res["pandana"] = {"error": f"skipped: {nodes:,} nodes > --pandana-max-nodes"}
+    return res
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _fmt_e2e(e: dict[str, Any]) -> str:
+    if "error" in e:
+        return f"error: {e['error']}"
+    s = e["steps"]
+    return (
+        f"load {s['load_city']['s']:.1f} s + check {s['check_city']['s']:.1f} s, "
+        f"peak {e['peak_mb']:.0f} MB"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# tables
+
+
+def _f(v: float | None, nd: int = 2) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    return f"{v:.{nd}f}"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def tables(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "### End to end (PBF → load_city → check_city → scorecard), fresh process per size",
+        "",
+        "| N×N | OSM nodes | graph nodes | homes | load_city s | check_city s | **end to end s** "
+        "| peak MB after load | **peak MB** | re-run cached s | re-run uncached s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        e = r["e2e"]
+        if "error" in e:
+            lines.append(f"| {r['n']}×{r['n']} | {r['osm_nodes']:,} | error: {e['error']} |")
+            continue
+        s = e["steps"]
+        tot = s["load_city"]["s"] + s["check_city"]["s"]
+        lines.append(
+            f"| {r['n']}×{r['n']} | {r['osm_nodes']:,} | {e['graph_nodes']:,} | {e['homes']:,} "
+            f"| {_f(s['load_city']['s'])} | {_f(s['check_city']['s'])} | **{_f(tot)}** "
+            f"| {s['load_city']['peak_mb']:.0f} | **{e['peak_mb']:.0f}** "
+            f"| {_f(s['rerun_cached']['s'])} | {_f(s['rerun_uncached']['s'])} |"
+        )
+    lines += [
+        "",
+        "Steps inside load_city and check_city (s):",
+        "",
+        "| N×N | " + " | ".join(_step_names(results)) + " |",
+        "|---|" + "---:|" * len(_step_names(results)),
+    ]
+    for r in results:
+        e = r["e2e"]
+        if "error" in e:
+            continue
+        vals = {**e["load_seconds"], **{f"check.{k}": v for k, v in e["check_seconds"].items()}}
+        lines.append(
+            f"| {r['n']}×{r['n']} | "
+            + " | ".join(_f(vals.get(k)) for k in _step_names(results))
+            + " |"
+        )
+    lines += [
+        "",
+        "### Loading vs a full parse of the same file",
+        "",
+        "| N×N | PBF MB | osmium fileinfo -e s | osmium cat -f opl s | pyosmium pass s "
+        "| load_city s | load / fileinfo | load / cat opl | load / pyosmium |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        e = r["e2e"]
+        load = None if "error" in e else e["steps"]["load_city"]["s"]
+        py = r["pyosmium"].get("s")
+        lines.append(
+            f"| {r['n']}×{r['n']} | {r['file_mb']:.1f} | {_f(r['osmium_fileinfo_s'])} "
+            f"| {_f(r['osmium_cat_opl_s'])} | {_f(py)} | {_f(load)} "
+            f"| {_f(_ratio(load, r['osmium_fileinfo_s']), 1)} "
+            f"| {_f(_ratio(load, r['osmium_cat_opl_s']), 1)} | {_f(_ratio(load, py), 2)} |"
+        )
+    lines += ["", "### Access step side by side (same graph, same facilities, one process)", ""]
+    for r in results:
+        a = r["access"]
+        floor = a["rows"]["scipy dijkstra min_only (floor)"]["s"]
+        rows = dict(a["rows"])
+        p = r.get("pandana", {})
+        rows.update(p.get("rows", {}))
+        lines += [
+            f"**N={r['n']}** ({a['graph_nodes']:,} graph nodes, {a['facilities']:,} facilities → "
+            f"{a['source_nodes']:,} source nodes, {a['homes']:,} homes, "
+            f"peak {a['peak_mb']:.0f} MB):",
+            "",
+            "| tool | s | × raw scipy |",
+            "|---|---:|---:|",
+        ]
+        for k, v in rows.items():
+            lines.append(f"| {k} | {v['s']:.4f} | {v['s'] / floor:.2f} |")
+        if not a["networkx"]:
+            lines.append("| networkx | skipped (--networkx-max-nodes) | |")
+        if "error" in p:
+            lines.append(f"| pandana | {p['error']} | |")
+        checks = ", ".join(f"{k} {v:.1e}" for k, v in a["checks"].items())
+        lines += ["", f"Max |difference| (m): {checks}."]
+        if "max_abs_diff_m" in p:
+            lines[-1] += (
+                f" Pandana (float32) vs scipy: {p['max_abs_diff_m']:.3f} m, "
+                f"{p['reach_mismatch_nodes']} nodes reached by one and not the other; "
+                f"pandana peak {p['peak_mb']:.0f} MB."
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _step_names(results: list[dict[str, Any]]) -> list[str]:
+    for r in results:
+        e = r["e2e"]
+        if "error" not in e:
+            return list(e["load_seconds"]) + [f"check.{k}" for k in e["check_seconds"]]
+    return []
+
+
+def _slope(xs: list[float], ys: list[float]) -> float | None:
+    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx if sxx else None
+
+
+def targets(results: list[dict[str, Any]]) -> str:
+    ok = [r for r in results if "error" not in r["e2e"]]
+    if not ok:
+        return "No end-to-end result."
+    big = ok[-1]
+    e = big["e2e"]
+    s = e["steps"]
+    tot = s["load_city"]["s"] + s["check_city"]["s"]
+    acc = big["access"]["rows"]
+    floor = acc["scipy dijkstra min_only (floor)"]["s"]
+    dij = acc["geoplan node_distance_m"]["s"]
+    full = dij + acc["geoplan nearest_distance_m (homes)"]["s"]
+    attach = acc["geoplan attach facilities"]["s"]
+    load = s["load_city"]["s"]
+    fi, cat = big["osmium_fileinfo_s"], big["osmium_cat_opl_s"]
+    grow = [r for r in ok if r["n"] > 1] if len(ok) > 4 else ok
+    slope = _slope(
+        [r["e2e"]["graph_nodes"] for r in grow],
+        [r["e2e"]["steps"]["load_city"]["s"] + r["e2e"]["steps"]["check_city"]["s"] for r in grow],
+    )
+    slope_mem = _slope([r["e2e"]["graph_nodes"] for r in grow], [r["e2e"]["peak_mb"] for r in grow])
+
+    def mark(good: bool) -> str:
+        return "met" if good else "**missed**"
+
+    n = f"{big['n']}×{big['n']}, {e['graph_nodes']:,} graph nodes"
+    rows = [
+        "| target | measured (largest size: " + n + ") | status |",
+        "|---|---|---|",
+        f"| end to end ≤ {TARGET_E2E_S:.0f} s | {tot:.1f} s (load {load:.1f} + check "
+        f"{s['check_city']['s']:.1f}) | {mark(tot <= TARGET_E2E_S)} ({tot / TARGET_E2E_S:.1f}×) |",
+        f"| peak memory ≤ 3 GB | {e['peak_mb'] / 1024:.2f} GB | "
+        f"{mark(e['peak_mb'] <= TARGET_E2E_MB)} |",
+        f"| access ≤ {TARGET_ACCESS_RATIO}× raw scipy | Dijkstra step {dij:.3f} s = "
+        f"{dij / floor:.2f}×; with home lookup {full / floor:.2f}×; facility attachment "
+        f"{attach:.3f} s on top ({(full + attach) / floor:.1f}×) | "
+        f"{mark(full / floor <= TARGET_ACCESS_RATIO)} (search + lookup) |",
+        f"| loading ≤ {TARGET_LOAD_RATIO:.0f}× full parse | load_city {load:.1f} s = "
+        f"{_f(_ratio(load, fi), 1)}× `osmium fileinfo -e`, {_f(_ratio(load, cat), 1)}× "
+        f"`osmium cat -f opl` | "
+        f"{mark((_ratio(load, cat) or math.inf) <= TARGET_LOAD_RATIO)} (vs cat opl), "
+        f"{mark((_ratio(load, fi) or math.inf) <= TARGET_LOAD_RATIO)} (vs fileinfo) |",
+        f"| ~linear growth over ≥ 4 sizes | time ∝ nodes^{_f(slope)}, memory ∝ "
+        f"nodes^{_f(slope_mem)} over {len(grow)} sizes | "
+        f"{mark(len(grow) >= 4 and slope is not None and slope <= LINEAR_SLOPE_MAX)} |",
+        f"| scenario re-run ≤ {TARGET_RERUN_S:.0f} s | cached {s['rerun_cached']['s']:.2f} s, "
+        f"uncached {s['rerun_uncached']['s']:.2f} s | "
+        f"{mark(s['rerun_cached']['s'] <= TARGET_RERUN_S)} |",
+    ]
+    return "\n".join(rows)
+
+
+def render(results: list[dict[str, Any]], mach: dict[str, str], cmd: str) -> str:
+    m = "\n".join(
+        f"- {k}: `{v}`" if k != "free -g" else f"- free -g:\n\n```\n{v}\n```\n"
+        for k, v in mach.items()
+    )
+    return "\n".join(
+        [
+            BEGIN,
+            f"Generated by `{cmd}` on {mach['date']}.",
+            "",
+            "#### Machine",
+            "",
+            m,
+            "",
+            "#### Targets (issue 6)",
+            "",
+            targets(results),
+            "",
+            tables(results),
+            END,
+        ]
+    )
+
+
+def write_doc(block: str) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="geoplan city-scale benchmark (issue 6)")
+    ap.add_argument("--sizes", default="1,4,8,12,17", help="copies per side, comma-separated")
+    ap.add_argument("--quick", action="store_true", help="sizes 1,2,4")
+    ap.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="real OSM extract")
+    ap.add_argument("--category", default="restaurant", help="access comparison category")
+    ap.add_argument("--limit", type=float, default=1200.0, help="search cutoff (m)")
+    ap.add_argument("--networkx-max-nodes", type=int, default=2_000_000)
+    ap.add_argument("--pandana-max-nodes", type=int, default=400_000)
+    ap.add_argument("--pandana-mem-gb", type=float, default=16.0)
+    ap.add_argument("--timeout", type=float, default=1800.0, help="per child process (s)")
+    ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    a = ap.parse_args(argv)
+    sizes = [1, 2, 4] if a.quick else [int(s) for s in a.sizes.split(",") if s.strip()]
+    if not a.source.exists():
+        raise SystemExit(f"{a.source}: source extract not found; pass --source FILE.osm.pbf")
+    if shutil.which("osmium") is None:
+        _log("note: osmium-tool not on PATH (apt-get install osmium-tool); its baseline is skipped")
+    OUT.mkdir(parents=True, exist_ok=True)
+    ex = read_extract(a.source)
+    results = [run_size(a.source, n, ex, a) for n in sorted(set(sizes))]
+    mach = machine()
+    (OUT / "results.json").write_text(
+        json.dumps({"machine": mach, "results": results}, indent=1), encoding="utf-8"
+    )
+    cmd = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    block = render(results, mach, cmd.strip())
+    print(block)
+    if not a.no_doc:
+        write_doc(block)
+        _log(f"wrote {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
