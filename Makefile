@@ -17,9 +17,10 @@ demo: $(STAMP)
 	$(BIN)/geoplan check --osm demo --targets anyang-2023 --out maps/demo --map maps/demo.html
 
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
-	    || echo "note: chromium/chromedriver not installed; the browser test will be skipped"; }
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	else echo "note: chromium/chromedriver/fonts-noto-cjk missing; the browser test will be skipped"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check geoplan tests bench scenarios

@@ -13,9 +13,11 @@ import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
+from shapely.geometry.base import BaseGeometry
 
 from ._errors import InputFileError, LayerError
-from .city import load_city
+from .check import CheckResult
+from .city import City, load_city
 from .report import ATTRIBUTION, format_value, write_check_outputs
 
 __all__ = ["check", "print_scorecard", "read_population"]
@@ -79,6 +81,88 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Tabl
             gap_s,
         )
     return table
+
+
+def map_homes(homes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Homes with the column names the map draws (``complete_<level>``, ``dist_<cat>_m``)."""
+    cols = {
+        f"lc_{lev}_complete_network": f"complete_{lev}"
+        for lev in ("5min", "10min", "15min")
+        if f"lc_{lev}_complete_network" in homes.columns
+    }
+    keep = [c for c in homes.columns if c.startswith("dist_") and c.endswith("_m")]
+    out = homes[[*cols, *keep, homes.geometry.name]].rename(columns=cols)
+    return gpd.GeoDataFrame(out, geometry=homes.geometry.name, crs=homes.crs)
+
+
+#: coverage areas drawn on maps, renamed to the map's ``<kind>_<radius>_<method>`` names
+MAP_COVERAGE = {
+    "bus_cov_300_buffer": "bus_300_buffer",
+    "bus_cov_300_network": "bus_300_network",
+    "bus_cov_500_buffer": "bus_500_buffer",
+    "bus_cov_500_network": "bus_500_network",
+    "park_service_buffer": "park_service_buffer",
+    "park_500_buffer": "park_500_buffer",
+}
+
+
+def map_coverage(coverage: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
+    """The coverage areas a map shows (bus stops 300/500 m and park service, both methods)."""
+    return {new: coverage[old] for old, new in MAP_COVERAGE.items() if old in coverage}
+
+
+def map_scorecard(card: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """Checkable rows of the scorecard, values formatted, method folded into the label."""
+    rows = card.loc[card["status"] != "not checkable"].copy()
+    zh = lang == "zh"
+    method = rows["method"].map(
+        {"buffer": "缓冲区" if zh else "buffer", "network": "步行网络" if zh else "network"}
+    )
+    for col in ("label_zh", "label_en"):
+        rows[col] = rows[col] + method.map(lambda m: f"（{m}）" if isinstance(m, str) else "")
+    rows["measured"] = [
+        format_value(None if pd.isna(v) else float(v), str(u))
+        for v, u in zip(rows["measured"], rows["unit"], strict=True)
+    ]
+    rows["target"] = [
+        f"{op} {100 * float(t):.0f}%" if u == "share" else f"{op} {t}"
+        for op, t, u in zip(rows["op"], rows["target"], rows["unit"], strict=True)
+    ]
+    rows["gap"] = [
+        "" if pd.isna(g) else (f"{100 * g:+.1f} pt" if u == "share" else f"{g:+.2f}")
+        for g, u in zip(rows["gap"], rows["unit"], strict=True)
+    ]
+    return rows
+
+
+def write_result_map(
+    city: City,
+    result: CheckResult,
+    path: Path,
+    *,
+    lang: str = "zh",
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    local_tiles_url: str | None = None,
+    offline: bool = True,
+    max_features: int = 3000,
+) -> Path:
+    """Draw a check's results on an offline map (``geoplan.webmap``) and save it atomically."""
+    from .webmap import build_map, save_map
+
+    m = build_map(
+        city,
+        homes=map_homes(result.homes),
+        coverage=map_coverage(result.coverage),
+        gaps=result.gaps,
+        scorecard=map_scorecard(result.scorecard, lang=lang),
+        lang=lang,  # type: ignore[arg-type]
+        basemap=basemap,  # type: ignore[arg-type]
+        tianditu_key=tianditu_key,
+        local_tiles_url=local_tiles_url,
+        max_features=max_features,
+    )
+    return save_map(m, path, offline=offline)
 
 
 def not_checkable_table(card: pd.DataFrame) -> Table | None:
@@ -196,19 +280,8 @@ def check(
         paths = write_check_outputs(result, out)
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
         if map_path is not None:
-            from .webmap import build_map, save_map
-
             t1 = time.perf_counter()
-            m = build_map(
-                city,
-                homes=result.homes,
-                coverage=result.coverage,
-                gaps=result.gaps,
-                scorecard=result.scorecard,
-                lang=lang,  # type: ignore[arg-type]
-                basemap=basemap,  # type: ignore[arg-type]
-            )
-            paths["map"] = save_map(m, map_path)
+            paths["map"] = write_result_map(city, result, map_path, lang=lang, basemap=basemap)
             seconds["map"] = round(time.perf_counter() - t1, 3)
         sheet = result.sheet
         con.print(
@@ -238,3 +311,76 @@ def check(
         for kind, p in paths.items():
             con.print(f"{kind}: {p}")
         con.print(f"[dim]{ATTRIBUTION}[/dim]")
+
+
+def map_cmd(
+    osm: Annotated[
+        str,
+        typer.Option("--osm", metavar="FILE", help="OSM extract; `demo` = embedded Helsinki."),
+    ] = "demo",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="HTML", help="Map file (default maps/<city>.html)."),
+    ] = None,
+    targets: Annotated[
+        str, typer.Option("--targets", "-t", metavar="SHEET", help="Target sheet for the panel.")
+    ] = "national",
+    boundary: Annotated[
+        Path | None, typer.Option("--boundary", metavar="FILE", help="Study area (vector file).")
+    ] = None,
+    crs: Annotated[str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")] = "zh",
+    basemap: Annotated[
+        str,
+        typer.Option(
+            "--basemap",
+            help="none (blank, default), local (--local-tiles-url), osm, tianditu "
+            "(--tianditu-key), amap (geometry shifted to GCJ-02).",
+        ),
+    ] = "none",
+    tianditu_key: Annotated[
+        str | None, typer.Option("--tianditu-key", help="Tianditu browser key (in the page).")
+    ] = None,
+    local_tiles_url: Annotated[
+        str | None,
+        typer.Option(
+            "--local-tiles-url", help="Intranet tiles, e.g. http://gis/tiles/{z}/{x}/{y}.png"
+        ),
+    ] = None,
+    online: Annotated[
+        bool, typer.Option("--online", help="Link Leaflet from a CDN instead of inlining it.")
+    ] = False,
+    max_features: Annotated[
+        int, typer.Option("--max-features", help="Above this many homes, draw grid cells.")
+    ] = 3000,
+) -> None:
+    """Publish an interactive map 交互地图 that opens offline (Leaflet inlined): boundary,
+    roads by grade, homes by life-circle completeness, facilities, park and bus-stop coverage
+    (buffer and network), uncovered residential land, legend and scorecard panel.
+
+    Examples:
+
+      geoplan map --osm demo --out maps/helsinki.html
+
+      geoplan map --osm chengdu.osm.pbf --boundary area.geojson -t anyang-2023 --basemap amap
+    """
+    from .check import check_city
+    from .cli import console, run_cli_errors
+
+    with run_cli_errors():
+        city = load_city(osm, boundary=boundary, crs=int(crs) if crs and crs.isdigit() else crs)
+        result = check_city(city, sheet=targets)
+        path = out or Path("maps") / f"{city.name}.html"
+        p = write_result_map(
+            city,
+            result,
+            path,
+            lang=lang,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            local_tiles_url=local_tiles_url,
+            offline=not online,
+            max_features=max_features,
+        )
+        size = p.stat().st_size / 1e6
+        console().print(f"map: {p} ({size:.2f} MB) — {ATTRIBUTION}")

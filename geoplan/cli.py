@@ -455,3 +455,4 @@ def _layers(
 from . import _cli_check as _cli_check  # noqa: E402  (registers `geoplan check`)
 
 app.command(name="check")(_cli_check.check)
+app.command(name="map")(_cli_check.map_cmd)

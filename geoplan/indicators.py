@@ -743,9 +743,11 @@ def bus_stop_coverage(
                 f"{grid_spacing_m:g} m grid",
             )
         )
-        geo[f"{measure}_network_points"] = (
-            shapely.multipoints(grid[gcov]) if gcov.any() else shapely.MultiPoint()
-        )
+        if gcov.any():  # covered grid cells as one polygon, for maps
+            xy = shapely.get_coordinates(grid[gcov])
+            h = grid_spacing_m / 2
+            cells = shapely.box(xy[:, 0] - h, xy[:, 1] - h, xy[:, 0] + h, xy[:, 1] + h)
+            geo[f"{measure}_network"] = shapely.intersection(shapely.union_all(cells), boundary)
     return IndicatorResult(
         "bus_stop_coverage", pd.DataFrame(per_home, index=homes.index), _summary(rows), geo
     )
