@@ -7,6 +7,7 @@ geopandas buffers and ``geopandas.overlay``; counts use plain Python loops.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,6 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
-
 from tolerances import QUAD_SEGS
 
 SOURCE = ("super-source",)
@@ -185,9 +185,8 @@ def buffer_cover_share(
         for g, r in zip(geoms, radii, strict=True)
     ]
     cover = gpd.GeoDataFrame({"k": [1]}, geometry=[shapely.union_all(bufs)], crs=crs)
-    land = gpd.GeoDataFrame(
-        {"k": [1]}, geometry=gpd.GeoSeries(list(land_polys), crs=crs).dissolve().geometry, crs=crs
-    )
+    land = gpd.GeoDataFrame({"k": [1] * len(land_polys)}, geometry=list(land_polys), crs=crs)
+    land = land.dissolve(by="k")
     if land.area.sum() == 0:
         return math.nan
     inter = gpd.overlay(land, cover, how="intersection", keep_geom_type=True)
@@ -218,7 +217,7 @@ def direction_at(line: BaseGeometry, point: BaseGeometry) -> np.ndarray:
     best = None
     for part in parts:
         c = np.asarray(part.coords)
-        for a, b in zip(c[:-1], c[1:], strict=True):
+        for a, b in itertools.pairwise(c):
             seg = shapely.LineString([a, b])
             d = seg.distance(point)
             if best is None or d < best[0]:
