@@ -452,6 +452,7 @@ def _layers(
     if is_quiet():
         typer.echo(str(path))
 
+
 from . import _cli_check as _cli_check  # noqa: E402  (registers `geoplan check`)
 
 app.command(name="check")(_cli_check.check)
