@@ -1,4 +1,4 @@
-"""Homes: buildings where mapped, else area-weighted land samples; population cells with residents."""
+"""Homes: buildings where mapped, else area-weighted land samples; population cells."""
 
 from __future__ import annotations
 
