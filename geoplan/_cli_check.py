@@ -227,6 +227,14 @@ def check(
         bool,
         typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
     ] = False,
+    landcover: Annotated[
+        Path | None,
+        typer.Option(
+            "--landcover",
+            metavar="TIF",
+            help="Land-cover (ESA WorldCover classes) or NDVI GeoTIFF → 绿化覆盖率 green cover.",
+        ),
+    ] = None,
     map_path: Annotated[
         Path | None,
         typer.Option("--map", metavar="HTML", help="Also write an offline map, e.g. maps/x.html."),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -266,7 +267,7 @@ def scorecard(
             v = t.evaluate(None)
             note = "needs a plan scenario" if t.indicator == "count_added" else "no data"
             if t.indicator == "green_cover_ratio":
-                note = "no data: needs a land-cover raster (--raster)"
+                note = "no data: needs a land-cover raster (--landcover)"
             rows.append(
                 base
                 | {
@@ -334,6 +335,8 @@ def check_city(
     cache: AccessCache | None = None,
     life_circles: LifeCircles | None = None,
     extra_measures: Mapping[str, float] | None = None,
+    landcover: str | Path | None = None,
+    green_classes: Sequence[int] | None = None,
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -353,6 +356,10 @@ def check_city(
         Sample spacing (m) in residential parcels without mapped buildings.
     cache
         Reuse access results across runs (scenarios).
+    landcover
+        Land-cover (class) or NDVI (float) GeoTIFF for 绿化覆盖率 (green cover ratio).
+    green_classes
+        Raster classes counted as vegetation (default: ESA WorldCover 10, 20, 30, 90, 95).
     """
     seconds: dict[str, float] = {}
     ts = sheet if isinstance(sheet, TargetSheet) else load_target_sheet(sheet)
@@ -414,6 +421,15 @@ def check_city(
         results.append(ind.park_coverage(homes, att, net, city.parks, city.residential))
         results.append(ind.green_land_ratio(city.parks, bnd))
         results.append(ind.park_area_per_resident(city.parks, residents_total))
+        if landcover is not None:
+            results.append(
+                ind.green_cover_ratio(
+                    str(landcover),
+                    bnd,
+                    crs=city.crs,
+                    classes=tuple(green_classes or ind.WORLDCOVER_GREEN),
+                )
+            )
     with _timed(seconds, "bus_stops"):
         results.append(
             ind.bus_stop_coverage(homes, att, net, city.bus_stops, city.residential, bnd)
