@@ -457,3 +457,73 @@ from . import _cli_check as _cli_check  # noqa: E402  (registers `geoplan check`
 
 app.command(name="check")(_cli_check.check)
 app.command(name="map")(_cli_check.map_cmd)
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        Path,
+        typer.Argument(metavar="SCENARIO", help="scenarios/NAME.yaml or scenarios/NAME.py"),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Output directory: DIR/<name>_scorecard.csv … _comparison.xlsx, "
+            "DIR/maps/<name>.html.",
+        ),
+    ] = Path("."),
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", help="Target sheet id (default: the scenario's targets)."),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Map language: zh or en.")] = "zh",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the written file paths.")
+    ] = False,
+) -> None:
+    """Run a plan scenario: baseline vs plan scorecards side by side, a change map.
+
+    Examples:
+
+      geoplan run scenarios/demo_zhengzhou_parks.yaml --out out/
+
+      geoplan run scenarios/chengdu_anyang_bus_buffer.yaml --out out/ --lang en
+    """
+    if quiet:
+        _state["quiet"] = True
+    with run_cli_errors():
+        from .scenario import run_scenario_file
+
+        result, files = run_scenario_file(scenario, out=out, sheet=sheet, lang=lang)
+        con = console()
+        table = Table(title=f"{result.name}: baseline → plan", show_lines=False)
+        for col in ("target", "method", "basis", "goal", "baseline", "plan", "delta", "status"):
+            table.add_column(col)
+        for r in result.summary().itertuples():
+            table.add_row(
+                str(r.target_id),
+                str(r.method),
+                str(r.basis),
+                str(r.target),
+                _fmt(r.measured_baseline),
+                _fmt(r.measured_plan),
+                _fmt(r.delta),
+                f"{r.status_baseline} → {r.status_plan}",
+            )
+        con.print(table)
+        con.print(f"added/removed: {result.log.counts()}  seconds: {result.seconds}")
+        for note in result.notes:
+            con.print(f"note: {note}")
+        for p in files.values():
+            if is_quiet():
+                typer.echo(str(p))
+            else:
+                con.print(f"wrote {p}")
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return "" if v != v else f"{v:.4g}"
+    return str(v)
