@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import yaml
 from _reference import (
     attachment_rows,
     buffer_cover_share,
@@ -461,4 +464,72 @@ def test_clip_life_circle_missing_category(clip: Ctx) -> None:
     d = clip.distances(("bus_stop",), 300.0)
     assert value(s, "5min:bus_stop", "network", "homes") == pytest.approx(
         (d <= 300).mean(), abs=SHARE_ABS
+    )
+
+
+def test_intersection_density_whole_city(cd: Ctx) -> None:
+    c = cd.city
+    n = intersections_by_hand(c)
+    res = ind.intersection_density(c.network, c.boundary_polygon).summary
+    got = value(res, "intersection_density", "network", "boundary_area")
+    assert got == pytest.approx(n / (c.boundary_polygon.area / 1e6), rel=LENGTH_REL)
+
+
+# ------------------------------------------------------------------------------------------
+# green land, park area per resident, road area
+
+
+def test_green_land_ratio_vs_overlay(cd: Ctx) -> None:
+    c = cd.city
+    bnd = c.boundary_polygon
+    green = gpd.GeoDataFrame(geometry=list(c.parks.geometry.values)).dissolve()
+    inter = gpd.overlay(gpd.GeoDataFrame(geometry=[bnd]), green, how="intersection")
+    ref = float(inter.area.sum() / bnd.area)
+    got = ind.green_land_ratio(c.parks, bnd).summary
+    assert value(got, "green_land_ratio", "area", "boundary_area") == pytest.approx(
+        ref, rel=AREA_REL
+    )
+
+
+def test_park_area_per_resident_by_hand(cd: Ctx) -> None:
+    c = cd.city
+    bnd = c.boundary_polygon
+    parks = [g for g, k in zip(c.parks.geometry, c.parks["green_kind"], strict=True) if k == "park"]
+    ref = sum(g.intersection(bnd).area for g in parks) / 1_000_000
+    got = ind.park_area_per_resident(c.parks, 1_000_000).summary
+    assert value(got, "park_area_per_resident", "area", "residents") == pytest.approx(
+        ref, rel=AREA_REL
+    )
+    none = ind.park_area_per_resident(c.parks, None).summary
+    assert none["value"].isna().all() and none["note"].str.startswith("no data").all()
+
+
+def test_road_area_ratio_by_hand(cd: Ctx) -> None:
+    """Width per way: OSM width, else lanes × 3.5 m, else the grade default (half per carriageway
+    of a divided road); defaults read here from road_grades.yaml with yaml.safe_load."""
+    c = cd.city
+    bnd = c.boundary_polygon
+    with open(Path(ind.__file__).parent / "data" / "road_grades.yaml", encoding="utf-8") as f:
+        defaults = {k: v["default_width_m"] for k, v in yaml.safe_load(f)["grades"].items()}
+    r = c.roads.loc[
+        c.roads["highway"].isin(list(DENSITY_HIGHWAYS) + [f"{h}_link" for h in DENSITY_HIGHWAYS])
+    ]
+    paired = divided_pairs(r)
+    area = 0.0
+    for i, (_, row) in enumerate(r.iterrows()):
+        wm = re.search(r"[\d.]+", str(row["width"])) if row["width"] is not None else None
+        lm = re.search(r"\d+", str(row["lanes"])) if row["lanes"] is not None else None
+        if wm and str(row["width"]) not in ("nan", "None"):
+            width = float(wm.group())
+        elif lm and str(row["lanes"]) not in ("nan", "None"):
+            width = int(lm.group()) * 3.5
+        else:
+            width = defaults[row["grade"]] * (0.5 if i in paired else 1.0)
+        area += row.geometry.intersection(bnd).length * width
+    got = ind.road_area_ratio(c.roads, bnd, residents=2_000_000).summary
+    assert value(got, "road_area_ratio", "centreline×width", "boundary_area") == pytest.approx(
+        area / bnd.area, rel=LENGTH_REL
+    )
+    assert value(got, "road_area_per_resident", "centreline×width", "residents") == pytest.approx(
+        area / 2_000_000, rel=LENGTH_REL
     )
