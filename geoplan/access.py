@@ -154,9 +154,11 @@ def _polygon_intervals(net: WalkNetwork, polys: NDArray[np.object_], owners: I64
             if part.geom_type == "Point":
                 a = b = shapely.line_locate_point(geoms[k], part)
             elif part.geom_type == "LineString":
-                coords = shapely.get_coordinates(part)
-                pa = shapely.line_locate_point(geoms[k], shapely.points(coords[[0, -1]]))
-                a, b = float(pa.min()), float(pa.max())
+                # locate the part's midpoint, not its ends: an end on a closed or self-touching
+                # edge (a loop path) locates to its first visit and would span the whole loop
+                mid = shapely.line_interpolate_point(part, 0.5, normalized=True)
+                m = float(shapely.line_locate_point(geoms[k], mid))
+                a, b = m - part.length / 2, m + part.length / 2
             else:
                 continue
             L = glen[k] if glen[k] > 0 else 1.0

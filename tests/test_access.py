@@ -224,3 +224,31 @@ def test_hand_checked_street_through_a_park() -> None:
     # the node distances: 400 m from x=0 and from x=1000
     nd = node_distance_m(net, facility_sources(net, [park]))
     assert nd == pytest.approx([400.0, 400.0], abs=DIST_ABS_M)
+
+
+def test_hand_checked_loop_path_through_a_park() -> None:
+    """A closed loop path (u == v) whose start lies in a park: the stretch back into the park
+    at the loop's end is [0.975, 1], not [0, 0.975] (the bug this test was written for)."""
+    ring = shapely.LineString([(0, 0), (100, 0), (100, 100), (0, 100), (0, 0)])
+    net = dataclasses.replace(
+        one_street(),
+        node_osmid=np.array([1]),
+        x=np.array([0.0]),
+        y=np.array([0.0]),
+        lon=np.zeros(1),
+        lat=np.zeros(1),
+        edge_v=np.array([0]),
+        edge_length_m=np.array([400.0]),
+        edge_geometry=np.array([ring], dtype=object),
+    )
+    park = shapely.box(-10, -10, 10, 10)
+    src = facility_sources(net, [park])
+    inside = (src.offset_m == 0) & (src.t1 > src.t0)
+    # the stretches inside are 10 m at each end of the loop: 20 m in all, by hand
+    assert float(((src.t1 - src.t0)[inside] * 400.0).sum()) == pytest.approx(20.0)
+    # (50, 100) is 250 m along the loop: 140 m on to the park, 240 m back
+    d = nearest_distance_m(net, attach_points(net, [shapely.Point(50, 100)]), src)
+    assert d == pytest.approx([140.0], abs=DIST_ABS_M)
+    h_rows, _ = attachment_rows(attach_points(net, [shapely.Point(50, 100)]))
+    _, s_rows = attachment_rows(src)
+    assert reference_distances(edges_of(net), h_rows, s_rows) == pytest.approx([140.0])
