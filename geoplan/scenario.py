@@ -876,6 +876,8 @@ class ScenarioSession:
         t = time.perf_counter()
         homes = _plan_homes(self.city, plan_city, self._base_homes, log)
         plan = check_city(plan_city, sheet=ts, homes=homes, cache=self.cache)
+        if len(plan_city.bus_stops) == 0 and len(log.removed.get("bus_stops", ())):
+            plan = _no_bus_stops(plan, ts)
         seconds["plan_check"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         units = _units_layer(scenario, self.city)
@@ -885,6 +887,40 @@ class ScenarioSession:
         seconds["total"] = round(time.perf_counter() - t0, 3)
         result.seconds = seconds
         return result
+
+
+def _no_bus_stops(res: CheckResult, ts: TargetSheet) -> CheckResult:
+    """Bus-stop coverage is 0 (not "no data") when the scenario removed every stop."""
+    ms = res.measures.loc[res.measures["indicator"] != "bus_stop_coverage"]
+    rows = []
+    for r in (300.0, 500.0):
+        for method, basis in (
+            ("buffer", "boundary_area"),
+            ("buffer", "residential_area"),
+            ("network", "homes"),
+            ("network", "residential_area"),
+            ("network", "boundary_area"),
+        ):
+            rows.append(
+                {
+                    "indicator": "bus_stop_coverage",
+                    "measure": f"bus_cov_{r:g}",
+                    "method": method,
+                    "basis": basis,
+                    "value": 0.0,
+                    "unit": "share",
+                    "label_zh": f"公交站点{r:g}米覆盖率",
+                    "label_en": f"Bus stop {r:g} m coverage",
+                    "note": "every bus stop removed by the scenario",
+                }
+            )
+    measures = pd.concat([ms, pd.DataFrame(rows, columns=SUMMARY_COLUMNS)], ignore_index=True)
+    homes = res.homes.copy()
+    for r in (300, 500):
+        homes[f"bus_cov_{r}_network"] = False
+    return dataclasses.replace(
+        res, measures=measures, homes=homes, scorecard=scorecard(ts, measures)
+    )
 
 
 def _plan_homes(
@@ -1248,6 +1284,11 @@ def change_map(result: ScenarioResult, path: str | Path, *, lang: str = "zh") ->
     for kind, g in result.log.removed.items():
         label = f"规划移除·{kind}" if zh else f"Plan: removed {kind}"
         _feature_layer(m, g, label, "#555555", dash=True)
+    # the layer control lists the layers present when it was added: add it again, last
+    for key, child in list(m._children.items()):
+        if isinstance(child, folium.LayerControl):
+            del m._children[key]
+    folium.LayerControl(collapsed=True).add_to(m)
     return save_map(m, path)
 
 
