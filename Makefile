@@ -22,9 +22,11 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
 	else echo "note: chromium/chromedriver/fonts-noto-cjk missing; the browser test will be skipped"; fi
 
+LINT_DIRS = $(wildcard geoplan tests bench scenarios)
+
 lint: $(STAMP)
-	$(BIN)/ruff check geoplan tests bench scenarios
-	$(BIN)/ruff format --check geoplan tests bench scenarios
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/ruff format --check $(LINT_DIRS)
 	$(BIN)/mypy
 
 test: $(STAMP) browser-deps lint
