@@ -42,6 +42,8 @@ ROOT = HERE.parent
 OUT = HERE / "out"
 DOC = ROOT / "docs" / "benchmarks.md"
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "chengdu_2018_center.osm.pbf"
+#: the study box of the Chengdu extract (shared/data/README.md); its ways run past it
+CHENGDU_CORE = "104.0421,30.6528,104.1296,30.7279"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 sys.path.insert(0, str(HERE))
@@ -131,13 +133,18 @@ def machine() -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def run_size(src: Path, n: int, ex: Any, a: argparse.Namespace) -> dict[str, Any]:
+def run_size(
+    src: Path, n: int, ex: Any, a: argparse.Namespace, *, e2e: bool = True
+) -> dict[str, Any]:
     stem = src.name.split(".")[0]
     path = OUT / f"{stem}_{n}x{n}.osm.pbf"
     res: dict[str, Any] = {"n": n, "file": str(path)}
     if not path.exists() or path.stat().st_mtime < src.stat().st_mtime:
         info = tile_pbf(src, path, n, extract=ex)
         res["tile_s"] = info.seconds
+    minx, miny, maxx, maxy = ex.bbox_e7()
+    geo = ["--core", a.core, "--shift", f"{(maxx - minx) / 1e7},{(maxy - miny) / 1e7}"]
+    geo += ["--n", str(n)]
     res["osm_nodes"] = n * n * len(ex.nodes)
     res["osm_ways"] = n * n * len(ex.ways)
     res["file_mb"] = path.stat().st_size / 1e6
@@ -145,14 +152,20 @@ def run_size(src: Path, n: int, ex: Any, a: argparse.Namespace) -> dict[str, Any
     res["osmium_fileinfo_s"] = _osmium_tool(["fileinfo", "-e", str(path)])
     res["osmium_cat_opl_s"] = _osmium_tool(["cat", "-f", "opl", "-O", "-o", "/dev/null", str(path)])
     res["pyosmium"] = _child(["parse", str(path)], timeout=a.timeout)
-    _log("  parse baselines done; end to end…")
-    res["e2e"] = _child(["e2e", str(path)], timeout=a.timeout)
-    _log(f"  end to end: {_fmt_e2e(res['e2e'])}; access side by side…")
+    if e2e:
+        _log("  parse baselines done; end to end…")
+        res["e2e"] = _child(["e2e", str(path), *geo], timeout=a.timeout)
+        _log(f"  end to end: {_fmt_e2e(res['e2e'])}; access side by side…")
+    else:
+        _log("  parse baselines done; load_city only…")
+        res["load"] = _child(["load", str(path), *geo], timeout=a.timeout)
+        _log(f"  load_city: {res['load']}; access side by side…")
     npz = OUT / f"{stem}_{n}x{n}.access.npz"
     res["access"] = _child(
         [
             "access",
             str(path),
+            *geo,
             "--category",
             a.category,
             "--limit",
@@ -207,9 +220,10 @@ def tables(results: list[dict[str, Any]]) -> str:
     lines = [
         "### End to end (PBF → load_city → check_city → scorecard), fresh process per size",
         "",
-        "| N×N | OSM nodes | graph nodes | homes | load_city s | check_city s | **end to end s** "
+        "| N×N | OSM nodes | graph nodes | study area km² | homes | load_city s | check_city s "
+        "| **end to end s** "
         "| peak MB after load | **peak MB** | re-run cached s | re-run uncached s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         e = r["e2e"]
@@ -219,7 +233,8 @@ def tables(results: list[dict[str, Any]]) -> str:
         s = e["steps"]
         tot = s["load_city"]["s"] + s["check_city"]["s"]
         lines.append(
-            f"| {r['n']}×{r['n']} | {r['osm_nodes']:,} | {e['graph_nodes']:,} | {e['homes']:,} "
+            f"| {r['n']}×{r['n']} | {r['osm_nodes']:,} | {e['graph_nodes']:,} "
+            f"| {e['area_km2']:,.0f} | {e['homes']:,} "
             f"| {_f(s['load_city']['s'])} | {_f(s['check_city']['s'])} | **{_f(tot)}** "
             f"| {s['load_city']['peak_mb']:.0f} | **{e['peak_mb']:.0f}** "
             f"| {_f(s['rerun_cached']['s'])} | {_f(s['rerun_uncached']['s'])} |"
@@ -259,7 +274,12 @@ def tables(results: list[dict[str, Any]]) -> str:
             f"| {_f(_ratio(load, r['osmium_fileinfo_s']), 1)} "
             f"| {_f(_ratio(load, r['osmium_cat_opl_s']), 1)} | {_f(_ratio(load, py), 2)} |"
         )
-    lines += ["", "### Access step side by side (same graph, same facilities, one process)", ""]
+    lines += ["", _access_tables(results)]
+    return "\n".join(lines)
+
+
+def _access_tables(results: list[dict[str, Any]]) -> str:
+    lines = ["### Access step side by side (same graph, same facilities, one process)", ""]
     for r in results:
         a = r["access"]
         floor = a["rows"]["scipy dijkstra min_only (floor)"]["s"]
@@ -292,6 +312,37 @@ def tables(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def extra_table(extra: list[dict[str, Any]]) -> str:
+    """Sizes measured without check_city: loading against the parse baselines, and access."""
+    if not extra:
+        return ""
+    lines = [
+        "### Larger sizes: load_city alone (check_city not run)",
+        "",
+        "| N×N | OSM nodes | PBF MB | graph nodes | osmium fileinfo -e s | osmium cat -f opl s "
+        "| pyosmium pass s | load_city s | peak MB | load / fileinfo | load / cat opl |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in extra:
+        ld = r["load"]
+        if "error" in ld:
+            lines.append(f"| {r['n']}×{r['n']} | {r['osm_nodes']:,} | error: {ld['error']} |")
+            continue
+        load = ld["steps"]["load_city"]["s"]
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in ld["load_seconds"].items())
+        lines.append(
+            f"| {r['n']}×{r['n']} | {r['osm_nodes']:,} | {r['file_mb']:.1f} "
+            f"| {ld['graph_nodes']:,} | {_f(r['osmium_fileinfo_s'])} "
+            f"| {_f(r['osmium_cat_opl_s'])} | {_f(r['pyosmium'].get('s'))} "
+            f"| {_f(load)} ({steps}) | {ld['peak_mb']:.0f} "
+            f"| {_f(_ratio(load, r['osmium_fileinfo_s']), 1)} "
+            f"| {_f(_ratio(load, r['osmium_cat_opl_s']), 1)} |"
+        )
+    lines.append("")
+    lines.append(_access_tables(extra))
+    return "\n".join(lines)
+
+
 def _step_names(results: list[dict[str, Any]]) -> list[str]:
     for r in results:
         e = r["e2e"]
@@ -310,7 +361,12 @@ def _slope(xs: list[float], ys: list[float]) -> float | None:
     return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx if sxx else None
 
 
-def targets(results: list[dict[str, Any]]) -> str:
+def _load_s(r: dict[str, Any]) -> float | None:
+    st = r.get("e2e") or r.get("load") or {}
+    return None if "error" in st else st["steps"]["load_city"]["s"]
+
+
+def targets(results: list[dict[str, Any]], extra: list[dict[str, Any]]) -> str:
     ok = [r for r in results if "error" not in r["e2e"]]
     if not ok:
         return "No end-to-end result."
@@ -318,13 +374,15 @@ def targets(results: list[dict[str, Any]]) -> str:
     e = big["e2e"]
     s = e["steps"]
     tot = s["load_city"]["s"] + s["check_city"]["s"]
-    acc = big["access"]["rows"]
+    # loading and access: the largest size measured at all (extra sizes skip check_city)
+    top = max([*ok, *[r for r in extra if _load_s(r) is not None]], key=lambda r: r["n"])
+    acc = top["access"]["rows"]
     floor = acc["scipy dijkstra min_only (floor)"]["s"]
     dij = acc["geoplan node_distance_m"]["s"]
     full = dij + acc["geoplan nearest_distance_m (homes)"]["s"]
     attach = acc["geoplan attach facilities"]["s"]
-    load = s["load_city"]["s"]
-    fi, cat = big["osmium_fileinfo_s"], big["osmium_cat_opl_s"]
+    load = _load_s(top) or math.inf
+    fi, cat = top["osmium_fileinfo_s"], top["osmium_cat_opl_s"]
     grow = [r for r in ok if r["n"] > 1] if len(ok) > 4 else ok
     slope = _slope(
         [r["e2e"]["graph_nodes"] for r in grow],
@@ -339,15 +397,19 @@ def targets(results: list[dict[str, Any]]) -> str:
     rows = [
         "| target | measured (largest size: " + n + ") | status |",
         "|---|---|---|",
-        f"| end to end ≤ {TARGET_E2E_S:.0f} s | {tot:.1f} s (load {load:.1f} + check "
+        f"| end to end ≤ {TARGET_E2E_S:.0f} s | {tot:.1f} s "
+        f"(load {s['load_city']['s']:.1f} + check "
         f"{s['check_city']['s']:.1f}) | {mark(tot <= TARGET_E2E_S)} ({tot / TARGET_E2E_S:.1f}×) |",
         f"| peak memory ≤ 3 GB | {e['peak_mb'] / 1024:.2f} GB | "
         f"{mark(e['peak_mb'] <= TARGET_E2E_MB)} |",
-        f"| access ≤ {TARGET_ACCESS_RATIO}× raw scipy | Dijkstra step {dij:.3f} s = "
+        f"| access ≤ {TARGET_ACCESS_RATIO}× raw scipy ({top['n']}×{top['n']}, "
+        f"{top['access']['graph_nodes']:,} nodes) | Dijkstra step {dij:.3f} s "
+        f"(scipy {floor:.3f} s) = "
         f"{dij / floor:.2f}×; with home lookup {full / floor:.2f}×; facility attachment "
         f"{attach:.3f} s on top ({(full + attach) / floor:.1f}×) | "
         f"{mark(full / floor <= TARGET_ACCESS_RATIO)} (search + lookup) |",
-        f"| loading ≤ {TARGET_LOAD_RATIO:.0f}× full parse | load_city {load:.1f} s = "
+        f"| loading ≤ {TARGET_LOAD_RATIO:.0f}× full parse ({top['n']}×{top['n']}) "
+        f"| load_city {load:.1f} s = "
         f"{_f(_ratio(load, fi), 1)}× `osmium fileinfo -e`, {_f(_ratio(load, cat), 1)}× "
         f"`osmium cat -f opl` | "
         f"{mark((_ratio(load, cat) or math.inf) <= TARGET_LOAD_RATIO)} (vs cat opl), "
@@ -362,7 +424,9 @@ def targets(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
-def render(results: list[dict[str, Any]], mach: dict[str, str], cmd: str) -> str:
+def render(
+    results: list[dict[str, Any]], extra: list[dict[str, Any]], mach: dict[str, str], cmd: str
+) -> str:
     m = "\n".join(
         f"- {k}: `{v}`" if k != "free -g" else f"- free -g:\n\n```\n{v}\n```\n"
         for k, v in mach.items()
@@ -378,9 +442,10 @@ def render(results: list[dict[str, Any]], mach: dict[str, str], cmd: str) -> str
             "",
             "#### Targets (issue 6)",
             "",
-            targets(results),
+            targets(results, extra),
             "",
             tables(results),
+            extra_table(extra),
             END,
         ]
     )
@@ -403,12 +468,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1,4,8,12,17", help="copies per side, comma-separated")
     ap.add_argument("--quick", action="store_true", help="sizes 1,2,4")
     ap.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="real OSM extract")
+    ap.add_argument(
+        "--core",
+        default=None,
+        help="study box of one copy, lon0,lat0,lon1,lat1 (default: Chengdu's 70 km² box for "
+        "the Chengdu extract, else none = the whole data extent)",
+    )
     ap.add_argument("--category", default="restaurant", help="access comparison category")
     ap.add_argument("--limit", type=float, default=1200.0, help="search cutoff (m)")
     ap.add_argument("--networkx-max-nodes", type=int, default=2_000_000)
     ap.add_argument("--pandana-max-nodes", type=int, default=400_000)
     ap.add_argument("--pandana-mem-gb", type=float, default=16.0)
     ap.add_argument("--timeout", type=float, default=1800.0, help="per child process (s)")
+    ap.add_argument(
+        "--load-only",
+        default="",
+        help="further sizes measured without check_city (parse baselines, load_city, access)",
+    )
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
     a = ap.parse_args(argv)
     sizes = [1, 2, 4] if a.quick else [int(s) for s in a.sizes.split(",") if s.strip()]
@@ -416,15 +492,23 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{a.source}: source extract not found; pass --source FILE.osm.pbf")
     if shutil.which("osmium") is None:
         _log("note: osmium-tool not on PATH (apt-get install osmium-tool); its baseline is skipped")
+    if a.core is None:
+        a.core = CHENGDU_CORE if a.source.name == DEFAULT_SOURCE.name else ""
     OUT.mkdir(parents=True, exist_ok=True)
     ex = read_extract(a.source)
     results = [run_size(a.source, n, ex, a) for n in sorted(set(sizes))]
+    extra = [
+        run_size(a.source, int(n), ex, a, e2e=False)
+        for n in a.load_only.split(",")
+        if n.strip() and not a.quick
+    ]
     mach = machine()
     (OUT / "results.json").write_text(
-        json.dumps({"machine": mach, "results": results}, indent=1), encoding="utf-8"
+        json.dumps({"machine": mach, "results": results, "load_only": extra}, indent=1),
+        encoding="utf-8",
     )
     cmd = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    block = render(results, mach, cmd.strip())
+    block = render(results, extra, mach, cmd.strip())
     print(block)
     if not a.no_doc:
         write_doc(block)

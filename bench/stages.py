@@ -8,6 +8,7 @@ Stages:
 
 - ``parse``: a plain pyosmium pass touching every object with node locations (``FileProcessor``
   ``.with_locations()``), the Python-side full-parse baseline;
+- ``load``: ``load_city`` alone;
 - ``e2e``: ``load_city`` → ``check_city`` (homes, access for every category, indicators,
   scorecard) → a second ``check_city`` on the loaded city with the same ``AccessCache`` (scenario
   re-run) and one without a cache;
@@ -66,12 +67,47 @@ def stage_parse(path: str) -> dict[str, Any]:
     return {"s": time.perf_counter() - t0, "peak_mb": peak_mb(), "counts": counts}
 
 
-def stage_e2e(path: str) -> dict[str, Any]:
+def study_area(core: str, shift: str, n: int) -> Any:
+    """The study boundary of a tiled file: the extract's core box repeated in every copy.
+
+    ``core`` = "min_lon,min_lat,max_lon,max_lat" of one copy (degrees), ``shift`` = "dx,dy".
+    Empty ``core``: ``None`` (load_city then takes the whole data extent).
+    """
+    if not core:
+        return None
+    import shapely
+
+    x0, y0, x1, y1 = (float(v) for v in core.split(","))
+    dx, dy = (float(v) for v in shift.split(","))
+    boxes = [
+        shapely.box(x0 + i * dx, y0 + j * dy, x1 + i * dx, y1 + j * dy)
+        for i in range(n)
+        for j in range(n)
+    ]
+    return shapely.MultiPolygon(boxes)
+
+
+def stage_load(path: str, boundary: Any) -> dict[str, Any]:
+    from geoplan.city import load_city
+
+    st = Steps()
+    city = st.run("load_city", lambda: load_city(path, boundary=boundary, progress=False))
+    return {
+        "steps": st.rows,
+        "load_seconds": city.report.seconds,
+        "graph_nodes": city.network.n_nodes,
+        "graph_edges": city.network.n_edges,
+        "area_km2": city.area_km2,
+        "peak_mb": peak_mb(),
+    }
+
+
+def stage_e2e(path: str, boundary: Any) -> dict[str, Any]:
     from geoplan.check import AccessCache, check_city
     from geoplan.city import load_city
 
     st = Steps()
-    city = st.run("load_city", lambda: load_city(path, progress=False))
+    city = st.run("load_city", lambda: load_city(path, boundary=boundary, progress=False))
     cache = AccessCache()
     res = st.run("check_city", lambda: check_city(city, cache=cache))
     rerun = st.run("rerun_cached", lambda: check_city(city, cache=cache))
@@ -88,6 +124,7 @@ def stage_e2e(path: str) -> dict[str, Any]:
         "rerun_uncached_seconds": cold.seconds,
         "graph_nodes": net.n_nodes,
         "graph_edges": net.n_edges,
+        "area_km2": city.area_km2,
         "homes": len(res.homes),
         "facilities": len(city.facilities),
         "scorecard_rows": len(res.scorecard),
@@ -135,7 +172,7 @@ def _brute_home_distances(
 
 
 def stage_access(
-    path: str, category: str, limit: float, npz: str, networkx_max_nodes: int
+    path: str, boundary: Any, category: str, limit: float, npz: str, networkx_max_nodes: int
 ) -> dict[str, Any]:
     import igraph as ig
     import networkx as nx
@@ -152,7 +189,7 @@ def stage_access(
     from geoplan.homes import homes_from_city
     from geoplan.indicators import category_geometries
 
-    city = load_city(path, progress=False)
+    city = load_city(path, boundary=boundary, progress=False)
     net = city.network
     csr = net.csr  # built once, shared by every tool (not timed)
     homes = homes_from_city(city)
@@ -337,19 +374,25 @@ def stage_pandana(npz: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["parse", "e2e", "access", "pandana"])
+    ap.add_argument("stage", choices=["parse", "load", "e2e", "access", "pandana"])
     ap.add_argument("file")
     ap.add_argument("--category", default="restaurant")
     ap.add_argument("--limit", type=float, default=1200.0)
     ap.add_argument("--npz", default="")
     ap.add_argument("--networkx-max-nodes", type=int, default=2_000_000)
+    ap.add_argument("--core", default="", help="study box of one copy: lon0,lat0,lon1,lat1")
+    ap.add_argument("--shift", default="0,0", help="dx,dy between copies (degrees)")
+    ap.add_argument("--n", type=int, default=1, help="copies per side")
     a = ap.parse_args(argv)
+    bnd = study_area(a.core, a.shift, a.n)
     if a.stage == "parse":
         out = stage_parse(a.file)
+    elif a.stage == "load":
+        out = stage_load(a.file, bnd)
     elif a.stage == "e2e":
-        out = stage_e2e(a.file)
+        out = stage_e2e(a.file, bnd)
     elif a.stage == "access":
-        out = stage_access(a.file, a.category, a.limit, a.npz, a.networkx_max_nodes)
+        out = stage_access(a.file, bnd, a.category, a.limit, a.npz, a.networkx_max_nodes)
     else:
         out = stage_pandana(a.file)
     sys.stdout.write("\n" + json.dumps(out) + "\n")
