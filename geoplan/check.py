@@ -219,7 +219,8 @@ def scorecard(
 
     One row per checkable target and method (buffer and network side by side for coverage
     indicators); targets that map data cannot check are listed with status "not checkable".
-    ``extra`` supplies measures computed elsewhere (e.g. ``count_added`` in a scenario).
+    ``extra`` supplies measures computed elsewhere, keyed by target id or by measure name (e.g.
+    the number of parks a scenario adds for a ``count_added`` target).
     """
     lc = lc or load_life_circles()
     rows: list[dict[str, Any]] = []
@@ -249,8 +250,9 @@ def scorecard(
             continue
         measure = _circle_measure(t, lc)[0] if t.indicator == "circle" else _measure_of(t)
         sel = measures.loc[measures["measure"] == measure] if measure else measures.iloc[0:0]
-        if extra and measure is not None and measure in extra:
-            v = t.evaluate(extra[measure])
+        key = t.id if extra and t.id in extra else measure
+        if extra and key is not None and key in extra:
+            v = t.evaluate(extra[key])
             rows.append(
                 base
                 | {
