@@ -92,6 +92,88 @@ def _tags(obj: Any) -> dict[str, str]:
     return {t.k: t.v for t in obj.tags}
 
 
+def _node_refs(way: Any) -> list[Any]:
+    """The way's NodeRefs (pyosmium's list accessor, without its per-item generator)."""
+    nodes = way.nodes
+    lst = getattr(nodes, "_list", None)
+    data = getattr(nodes, "_pyosmium_data", None)
+    if lst is None or data is None:  # pragma: no cover - other pyosmium versions
+        return list(nodes)
+    get = lst.get
+    return [get(data, i) for i in range(lst.size(data))]
+
+
+#: libosmium ``Location::valid()``: fixed-point coordinates (1e-7 degree) within range
+_MAX_X = 180 * 10_000_000
+_MAX_Y = 90 * 10_000_000
+
+
+def _split_runs(
+    raw: RawOSM,
+    way_ids: list[int],
+    way_tags: list[dict[str, str]],
+    way_len: list[int],
+    all_refs: list[int],
+    all_x: list[int],
+    all_y: list[int],
+) -> tuple[float, float, float, float] | None:
+    """Split ways into runs of located nodes (at least 2) and append them to ``raw.ways``.
+
+    Returns the bbox (degrees) of the kept runs' nodes, or None if no run is kept.
+    """
+    if not way_ids:
+        return None
+    refs = np.asarray(all_refs, dtype=np.int64)
+    x = np.asarray(all_x, dtype=np.int64)
+    y = np.asarray(all_y, dtype=np.int64)
+    lens = np.asarray(way_len, dtype=np.int64)
+    way_of = np.repeat(np.arange(lens.shape[0]), lens)
+    valid = (x >= -_MAX_X) & (x <= _MAX_X) & (y >= -_MAX_Y) & (y <= _MAX_Y)
+    raw.dangling_refs += int((~valid).sum())
+    # a run = maximal stretch of valid nodes within one way
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    brk = np.ones(refs.shape[0], dtype=bool)  # position starts a new stretch
+    brk[1:] = ~valid[:-1] | (way_of[1:] != way_of[:-1])
+    brk[starts] = True
+    run_id = np.cumsum(brk & valid) - 1
+    pos = np.flatnonzero(valid)
+    rid = run_id[pos]
+    if pos.size:
+        first = np.ones(pos.shape[0], dtype=bool)
+        first[1:] = rid[1:] != rid[:-1]
+        r_start = np.flatnonzero(first)
+        r_len = np.diff(np.concatenate([r_start, [pos.shape[0]]]))
+        keep = r_len >= 2
+        r_start, r_len = r_start[keep], r_len[keep]
+    else:
+        r_start = r_len = np.zeros(0, dtype=np.int64)
+    lon = x[pos] / 1e7  # == Location.lon: int32 fixed point / 1e7 in double
+    lat = y[pos] / 1e7
+    ref_v = refs[pos]
+    r_way = way_of[pos[r_start]]
+    raw.ways_without_location += int(lens.shape[0] - np.unique(r_way).shape[0])
+    ids = way_ids
+    tags = way_tags
+    for w, s0, n in zip(r_way.tolist(), r_start.tolist(), r_len.tolist(), strict=True):
+        s1 = s0 + n
+        raw.ways.append(RawWay(ids[w], tags[w], ref_v[s0:s1], lon[s0:s1], lat[s0:s1]))
+    if not r_start.size:
+        return None
+    sel = np.zeros(pos.shape[0], dtype=bool)
+    np.logical_or.at(sel, np.repeat(r_start, r_len) + _ramp(r_len), True)
+    return (
+        float(lon[sel].min()),
+        float(lat[sel].min()),
+        float(lon[sel].max()),
+        float(lat[sel].max()),
+    )
+
+
+def _ramp(counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """0..c-1 for each c in ``counts``, concatenated."""
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
 def read_osm(
     path: str | Path,
     *,
@@ -131,6 +213,14 @@ def read_osm(
     failed_ways: dict[int, dict[str, str]] = {}
     minx = miny = np.inf
     maxx = maxy = -np.inf
+    # highway ways: node refs and fixed-point coordinates of all ways go into flat lists; runs,
+    # dangling refs and the bbox are worked out with numpy after the pass (no per-way arrays)
+    way_ids: list[int] = []
+    way_tags: list[dict[str, str]] = []
+    way_len: list[int] = []
+    all_refs: list[int] = []
+    all_x: list[int] = []
+    all_y: list[int] = []
     fp = (
         osmium.FileProcessor(str(p))
         .with_locations()
@@ -146,33 +236,14 @@ def read_osm(
                 tags = _tags(obj)
                 if keep_way is not None and not keep_way(tags):
                     continue
-                refs: list[int] = []
-                lons: list[float] = []
-                lats: list[float] = []
-                runs: list[tuple[list[int], list[float], list[float]]] = []
-                for n in obj.nodes:
-                    loc = n.location
-                    if loc.valid():
-                        refs.append(n.ref)
-                        lons.append(loc.lon)
-                        lats.append(loc.lat)
-                    else:
-                        raw.dangling_refs += 1
-                        if len(refs) >= 2:
-                            runs.append((refs, lons, lats))
-                        refs, lons, lats = [], [], []
-                if len(refs) >= 2:
-                    runs.append((refs, lons, lats))
-                if not runs:
-                    raw.ways_without_location += 1
-                for r, lo, la in runs:
-                    lo_a = np.asarray(lo)
-                    la_a = np.asarray(la)
-                    minx = min(minx, float(lo_a.min()))
-                    maxx = max(maxx, float(lo_a.max()))
-                    miny = min(miny, float(la_a.min()))
-                    maxy = max(maxy, float(la_a.max()))
-                    raw.ways.append(RawWay(obj.id, tags, np.asarray(r, dtype=np.int64), lo_a, la_a))
+                refs = _node_refs(obj)
+                locs = [n.location for n in refs]
+                all_refs.extend([n.ref for n in refs])
+                all_x.extend([loc.x for loc in locs])
+                all_y.extend([loc.y for loc in locs])
+                way_ids.append(obj.id)
+                way_tags.append(tags)
+                way_len.append(len(refs))
             elif obj.is_node():
                 loc = obj.location
                 if not loc.valid():
@@ -199,6 +270,10 @@ def read_osm(
                 raw.areas.append((obj.orig_id(), kind, tags, bytes.fromhex(geom)))
     except RuntimeError as exc:
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
+    way_box = _split_runs(raw, way_ids, way_tags, way_len, all_refs, all_x, all_y)
+    if way_box is not None:
+        minx, miny = min(minx, way_box[0]), min(miny, way_box[1])
+        maxx, maxy = max(maxx, way_box[2]), max(maxy, way_box[3])
     if failed_ways:
         rebuilt = _closed_way_polygons(p, failed_ways)
         raw.areas.extend(rebuilt)
