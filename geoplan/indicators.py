@@ -914,11 +914,7 @@ def intersection_density(
     pts = shapely.points(net.x[nodes], net.y[nodes])
     shapely.prepare(boundary)
     pts = pts[shapely.contains(boundary, pts)]
-    if pts.size:
-        merged = shapely.union_all(shapely.buffer(pts, tolerance_m / 2))
-        n = int(shapely.get_num_geometries(merged))
-    else:
-        n = 0
+    n = _count_clusters(pts, tolerance_m)
     v = n / (boundary.area / 1e6) if boundary.area else None
     row = _row(
         "intersection_density",
@@ -932,6 +928,19 @@ def intersection_density(
         f"{n} intersections (≥3 road edges; merged within {tolerance_m:g} m)",
     )
     return IndicatorResult("intersection_density", pd.DataFrame(), _summary([row]))
+
+
+def _count_clusters(pts: NDArray[np.object_], tolerance_m: float) -> int:
+    """Groups of points chained by gaps ≤ ``tolerance_m`` (connected components of the
+    "within tolerance" graph — the parts of the union of ``tolerance_m / 2`` buffers)."""
+    if pts.size == 0:
+        return 0
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    i, j = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=tolerance_m)
+    g = coo_matrix((np.ones(i.shape[0]), (i, j)), shape=(pts.size, pts.size))
+    return int(connected_components(g, directed=False)[0])
 
 
 def road_area_ratio(
