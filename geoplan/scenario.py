@@ -57,7 +57,7 @@ from ._errors import GeoplanError, ScenarioError
 from ._network_edit import add_lines
 from .access import attach_points, facility_sources, nearest_distance_m
 from .check import AccessCache, CheckResult, check_city, scorecard
-from .city import City, load_city
+from .city import City, _clip, load_city
 from .homes import homes_from_city
 from .indicators import SUMMARY_COLUMNS, buffer_share
 from .plan_layers import PlanLayer, read_plan_layer
@@ -553,20 +553,6 @@ def _concat(a: gpd.GeoDataFrame | None, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame
         warnings.simplefilter("ignore", FutureWarning)
         out = pd.concat([a, b], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=a.crs)
-
-
-def _clip(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
-    """Features inside ``poly``: points by containment, lines / polygons cut to it."""
-    if gdf.empty:
-        return gdf
-    geoms = gdf.geometry.values
-    keep = shapely.intersects(geoms, poly)
-    out = gdf.loc[keep].copy()
-    is_point = shapely.get_type_id(out.geometry.values) == 0
-    clipped = out.geometry.values.copy()
-    clipped[~is_point] = shapely.intersection(clipped[~is_point], poly)
-    out = out.set_geometry(gpd.GeoSeries(clipped, index=out.index, crs=gdf.crs))
-    return out.loc[~out.geometry.is_empty]
 
 
 def _text(gdf: gpd.GeoDataFrame, col: str | None, default: str = "") -> list[str]:
