@@ -101,7 +101,10 @@ def is_quiet() -> bool:
 
 def console() -> Console:
     """Console for normal output on stdout; prints nothing with ``--quiet``."""
-    return Console(quiet=is_quiet(), highlight=False)
+    con = Console(quiet=is_quiet(), highlight=False)
+    if not con.is_terminal:  # pipes and log files: wide enough for the scorecard tables
+        con.width = 140
+    return con
 
 
 @contextmanager
