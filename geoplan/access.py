@@ -96,6 +96,7 @@ def attach_points(
     points: NDArray[np.object_] | Sequence[BaseGeometry],
     *,
     owner: I64 | None = None,
+    max_distance_m: float | None = None,
 ) -> EdgeAttachment:
     """Attach points (metric CRS of ``net``) to their nearest edge.
 
@@ -107,12 +108,15 @@ def attach_points(
         shapely Points in ``net.crs``.
     owner
         Feature index of each point (default ``0..n-1``).
+    max_distance_m
+        Points farther than this from every edge are left out (their ``owner`` is missing from
+        the result); the nearest-edge search is bounded, which is much faster for grids.
 
     Returns
     -------
     EdgeAttachment
-        One zero-length interval per point; ``offset_m`` is the straight-line distance (m) from
-        the point to the edge.
+        One zero-length interval per attached point; ``offset_m`` is the straight-line distance
+        (m) from the point to the edge.
     """
     pts = np.asarray(points, dtype=object)
     n = pts.shape[0]
@@ -121,7 +125,9 @@ def attach_points(
     if n == 0 or net.n_edges == 0:
         return _empty_attachment()
     tree = _edge_tree(net)
-    (ip, ie), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    (ip, ie), dist = tree.query_nearest(
+        pts, return_distance=True, all_matches=False, max_distance=max_distance_m
+    )
     # one nearest edge per point (query_nearest with all_matches=False returns one per input)
     order = np.argsort(ip, kind="stable")
     ip, ie, dist = ip[order], ie[order], dist[order]

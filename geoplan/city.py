@@ -222,11 +222,14 @@ def _clip(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
     if gdf.empty:
         return gdf
     geoms = gdf.geometry.values
-    keep = shapely.intersects(geoms, poly)
+    shapely.prepare(poly)
+    keep = shapely.intersects(poly, geoms)
     out = gdf.loc[keep].copy()
-    is_point = shapely.get_type_id(out.geometry.values) == 0
+    # only features crossing the boundary are cut (most lie inside: no overlay for them)
+    cut = ~shapely.contains_properly(poly, out.geometry.values)
+    cut &= shapely.get_type_id(out.geometry.values) != 0
     clipped = out.geometry.values.copy()
-    clipped[~is_point] = shapely.intersection(clipped[~is_point], poly)
+    clipped[cut] = shapely.intersection(clipped[cut], poly)
     out = out.set_geometry(gpd.GeoSeries(clipped, index=out.index, crs=gdf.crs))
     return out.loc[~out.geometry.is_empty]
 
@@ -313,7 +316,8 @@ def load_city(
             ]
             net = build_walk_network(walk_ways, mcrs)
             if net.n_edges:
-                net = net.select_edges(shapely.intersects(net.edge_geometry, bnd))
+                shapely.prepare(bnd)
+                net = net.select_edges(shapely.intersects(bnd, net.edge_geometry))
             net.meta["include_private"] = include_private
         steps.advance()
 

@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
@@ -696,14 +697,17 @@ def bus_stop_coverage(
     rows: list[dict[str, Any]] = []
     per_home: dict[str, Any] = {}
     geo: dict[str, BaseGeometry] = {}
-    grid = _grid(boundary, grid_spacing_m)
+    grid_xy, grid_shape, grid_inside = _grid_cells(boundary, grid_spacing_m)
+    grid = shapely.points(grid_xy[grid_inside])
     from .access import attach_points
 
-    grid_att = attach_points(net, grid)
     src = facility_sources(net, geoms)
     rmax = max(radii_m)
+    # a grid point farther than rmax from every street cannot be covered: bounded search
+    grid_att = attach_points(net, grid, max_distance_m=rmax)
     d_home = nearest_distance_m(net, home_att, src, limit_m=rmax)
-    d_grid = nearest_distance_m(net, grid_att, src, limit_m=rmax)
+    d_grid = np.full(grid.shape[0], np.inf)
+    d_grid[grid_att.owner] = nearest_distance_m(net, grid_att, src, limit_m=rmax)
     for r in radii_m:
         ind, measure = "bus_stop_coverage", f"bus_cov_{r:g}"
         zh, en = f"公交站点{r:g}米覆盖率", f"Bus stop {r:g} m coverage"
@@ -746,23 +750,57 @@ def bus_stop_coverage(
             )
         )
         if gcov.any():  # covered grid cells as one polygon, for maps
-            xy = shapely.get_coordinates(grid[gcov])
-            h = grid_spacing_m / 2
-            cells = shapely.box(xy[:, 0] - h, xy[:, 1] - h, xy[:, 0] + h, xy[:, 1] + h)
-            geo[f"{measure}_network"] = shapely.intersection(shapely.union_all(cells), boundary)
+            geo[f"{measure}_network"] = _cells_polygon(
+                grid_xy, grid_shape, grid_inside, gcov, grid_spacing_m, boundary
+            )
     return IndicatorResult(
         "bus_stop_coverage", pd.DataFrame(per_home, index=homes.index), _summary(rows), geo
     )
 
 
-def _grid(poly: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
+def _grid_cells(
+    poly: BaseGeometry, spacing_m: float
+) -> tuple[F64, tuple[int, int], NDArray[np.bool_]]:
+    """Centres of a regular grid over ``poly``'s bounds (row-major, rows from the south),
+    the grid's (rows, cols) and which centres lie inside ``poly``."""
     minx, miny, maxx, maxy = poly.bounds
     xs = np.arange(minx + spacing_m / 2, maxx, spacing_m)
     ys = np.arange(miny + spacing_m / 2, maxy, spacing_m)
     gx, gy = np.meshgrid(xs, ys)
-    pts = shapely.points(gx.ravel(), gy.ravel())
+    xy = np.column_stack([gx.ravel(), gy.ravel()])
     shapely.prepare(poly)
-    return np.asarray(pts[shapely.contains(poly, pts)], dtype=object)
+    inside = shapely.contains_xy(poly, xy[:, 0], xy[:, 1])
+    return xy, (ys.shape[0], xs.shape[0]), inside
+
+
+def _grid(poly: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
+    """Grid points (``spacing_m``) inside ``poly``."""
+    xy, _, inside = _grid_cells(poly, spacing_m)
+    return np.asarray(shapely.points(xy[inside]), dtype=object)
+
+
+def _cells_polygon(
+    xy: F64,
+    shape: tuple[int, int],
+    inside: NDArray[np.bool_],
+    covered: NDArray[np.bool_],
+    spacing_m: float,
+    boundary: BaseGeometry,
+) -> BaseGeometry:
+    """Union of the covered grid cells as polygons (raster → vector with rasterio.features)."""
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    mask = np.zeros(shape[0] * shape[1], dtype=np.uint8)
+    mask[np.flatnonzero(inside)[covered]] = 1
+    grid = mask.reshape(shape)[::-1]  # rows from the north for the raster transform
+    x0 = xy[0, 0] - spacing_m / 2
+    y1 = xy[-1, 1] + spacing_m / 2
+    tr = from_origin(x0, y1, spacing_m, spacing_m)
+    with warnings.catch_warnings():  # rasterio's internal Affine `*` (affine >= 2.4)
+        warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
+        polys = [shapely.geometry.shape(g) for g, v in shapes(grid, mask=grid == 1, transform=tr)]
+    return shapely.intersection(shapely.union_all(polys), boundary)
 
 
 # --------------------------------------------------------------------------------------------
