@@ -27,7 +27,7 @@ from ._errors import InputFileError, LayerError
 from ._osm import RawOSM, read_osm
 from ._progress import progress_steps
 from .network import WalkNetwork
-from .projection import WGS84, metric_crs
+from .projection import WGS84, metric_crs, to_metric
 
 __all__ = ["City", "LoadReport", "demo_path", "load_city"]
 
@@ -489,15 +489,28 @@ def _layers(
                 w.tags.get("width", ""),
             )
         )
-        road_geoms.append(shapely.linestrings(np.column_stack([w.lon, w.lat])))
+        road_geoms.append(w)
+    # one vectorised call for every road geometry, projected before the lines are built
+    if road_geoms:
+        lens = np.fromiter((w.lon.shape[0] for w in road_geoms), dtype=np.int64)
+        rx, ry = to_metric(
+            crs,
+            np.concatenate([w.lon for w in road_geoms]),
+            np.concatenate([w.lat for w in road_geoms]),
+        )
+        lines = shapely.linestrings(
+            np.column_stack([rx, ry]), indices=np.repeat(np.arange(lens.shape[0]), lens)
+        )
+    else:
+        lines = np.zeros(0, dtype=object)
     grades = tx.road_grades()
     roads = gpd.GeoDataFrame(
         pd.DataFrame(
             road_rows, columns=["osmid", "highway", "grade", "name", "oneway", "lanes", "width"]
         ),
-        geometry=gpd.GeoSeries(road_geoms, crs=WGS84),
-        crs=WGS84,
-    ).to_crs(crs)
+        geometry=gpd.GeoSeries(lines, crs=crs),
+        crs=crs,
+    )
     roads["grade_zh"] = roads["grade"].map({k: g.label_zh for k, g in grades.items()})
 
     out = {
