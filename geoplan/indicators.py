@@ -16,7 +16,9 @@ table. They never modify their inputs.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,11 +183,7 @@ def buffer_share(
 
     Returns the share (None if ``land`` is empty) and the union of buffers.
     """
-    geoms = np.asarray(sources, dtype=object)
-    if geoms.size == 0:
-        cover: BaseGeometry = shapely.Polygon()
-    else:
-        cover = shapely.union_all(shapely.buffer(geoms, radius_m, quad_segs=16))
+    cover = union_of_buffers(np.asarray(sources, dtype=object), radius_m)
     area = land.area
     if area <= 0:
         return None, cover
@@ -193,7 +191,41 @@ def buffer_share(
 
 
 def _land(residential: gpd.GeoDataFrame) -> BaseGeometry:
-    return shapely.union_all(residential.geometry.values) if len(residential) else shapely.Polygon()
+    return union_of_buffers(np.asarray(residential.geometry.values, dtype=object), 0.0)
+
+
+#: content-keyed memo of unions (scenario re-runs recompute only what changed); bounded LRU
+_UNIONS: OrderedDict[str, BaseGeometry] = OrderedDict()
+_UNIONS_MAX = 256
+
+
+def union_of_buffers(geoms: NDArray[np.object_], radius_m: float | F64) -> BaseGeometry:
+    """Union of ``radius_m`` buffers (quad_segs=16) around ``geoms``; radius 0 = plain union.
+
+    Memoised by content (WKB of the geometries and the radii), so re-running a scenario in which
+    one layer changed does not redo the unions of the others. The result is the same geometry
+    as computing it afresh.
+    """
+    if geoms.size == 0:
+        return shapely.Polygon()
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(b"".join(shapely.to_wkb(geoms)))
+    h.update(
+        np.ascontiguousarray(np.broadcast_to(np.asarray(radius_m, float), geoms.shape)).tobytes()
+    )
+    key = h.hexdigest()
+    hit = _UNIONS.get(key)
+    if hit is not None:
+        _UNIONS.move_to_end(key)
+        return hit
+    if np.all(np.asarray(radius_m) == 0):
+        out = shapely.union_all(geoms)
+    else:
+        out = shapely.union_all(shapely.buffer(geoms, radius_m, quad_segs=16))
+    _UNIONS[key] = out
+    if len(_UNIONS) > _UNIONS_MAX:
+        _UNIONS.popitem(last=False)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,11 +312,7 @@ def _buffer_union(
     radius_m: float,
 ) -> BaseGeometry:
     parts = [g for c in cats for g in geoms.get(c, np.zeros(0, dtype=object))]
-    if not parts:
-        return shapely.Polygon()
-    return shapely.union_all(
-        shapely.buffer(np.asarray(parts, dtype=object), radius_m, quad_segs=16)
-    )
+    return union_of_buffers(np.asarray(parts, dtype=object), radius_m)
 
 
 def _circle_rows(
