@@ -835,6 +835,23 @@ def _cells_polygon(
 # roads
 
 
+def _length_inside(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
+    """Length (m) of each line inside ``boundary``, stretches a way runs twice counted once.
+
+    Lines crossing the boundary are intersected with it; lines inside are only dissolved with
+    themselves (``union(line, line)``), which gives the same length without overlaying the
+    boundary (a multipolygon of thousands of vertices in a large study area).
+    """
+    shapely.prepare(boundary)
+    inside = shapely.contains_properly(boundary, lines)
+    length = np.zeros(lines.shape[0])
+    if inside.any():
+        length[inside] = shapely.length(shapely.union(lines[inside], lines[inside]))
+    if (~inside).any():
+        length[~inside] = shapely.length(shapely.intersection(lines[~inside], boundary))
+    return length
+
+
 def carriageway_weights(
     roads: gpd.GeoDataFrame, *, pair_distance_m: float = 40.0, min_angle_deg: float = 150.0
 ) -> F64:
@@ -903,8 +920,7 @@ def road_density(
     if not include_links:
         r = r.loc[~r["highway"].astype(str).str.endswith("_link")]
     r = r.loc[r["grade"].isin(counted)]
-    clipped = shapely.intersection(r.geometry.values, boundary)
-    length = shapely.length(clipped)
+    length = _length_inside(r.geometry.values, boundary)
     w = carriageway_weights(r, pair_distance_m=pair_distance_m)
     area_km2 = boundary.area / 1e6
     rows = []
@@ -1024,7 +1040,7 @@ def road_area_ratio(
     default = r["grade"].map({k: v.default_width_m for k, v in g.items()})
     w = carriageway_weights(r)
     est = width.fillna(lanes * 3.5).fillna(default * w).to_numpy(dtype=float)
-    length = shapely.length(shapely.intersection(r.geometry.values, boundary))
+    length = _length_inside(r.geometry.values, boundary)
     area = float((length * est).sum())
     ratio = area / boundary.area if boundary.area else None
     rows = [
