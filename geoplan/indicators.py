@@ -838,15 +838,17 @@ def _cells_polygon(
 def _length_inside(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
     """Length (m) of each line inside ``boundary``, stretches a way runs twice counted once.
 
-    Lines crossing the boundary are intersected with it; lines inside are only dissolved with
-    themselves (``union(line, line)``), which gives the same length without overlaying the
+    Lines crossing the boundary are intersected with it; non-simple lines inside are only
+    dissolved with themselves (``union(line, line)``): the same lengths without overlaying the
     boundary (a multipolygon of thousands of vertices in a large study area).
     """
     shapely.prepare(boundary)
     inside = shapely.contains_properly(boundary, lines)
-    length = np.zeros(lines.shape[0])
-    if inside.any():
-        length[inside] = shapely.length(shapely.union(lines[inside], lines[inside]))
+    length = shapely.length(lines)
+    # only a line that is not simple can run over itself
+    twice = inside & ~shapely.is_simple(lines)
+    if twice.any():
+        length[twice] = shapely.length(shapely.union(lines[twice], lines[twice]))
     if (~inside).any():
         length[~inside] = shapely.length(shapely.intersection(lines[~inside], boundary))
     return length
