@@ -119,6 +119,16 @@ def _row(
     }
 
 
+def _no_data_rows(
+    indicator: str, measure: str, label_zh: str, label_en: str, note: str
+) -> list[dict[str, Any]]:
+    """A coverage measure that the data cannot give: its buffer and network rows, value NaN."""
+    return [
+        _row(indicator, measure, method, basis, None, "share", label_zh, label_en, note)
+        for method, basis in (("buffer", "residential_area"), ("network", "homes"))
+    ]
+
+
 def _summary(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=SUMMARY_COLUMNS)
 
@@ -343,20 +353,13 @@ def _circle_rows(
         group = [cat, *alternatives.get(cat, ())]
         measure = f"{key}:{cat}"
         if cat in missing:
-            for method, basis in (("buffer", "residential_area"), ("network", "homes")):
-                rows.append(
-                    _row(
-                        indicator,
-                        measure,
-                        method,
-                        basis,
-                        None,
-                        "share",
-                        f"{label_zh}·{czh}",
-                        f"{label_en} · {cen}",
-                        "no data: no facility of this category in the data",
-                    )
-                )
+            rows += _no_data_rows(
+                indicator,
+                measure,
+                f"{label_zh}·{czh}",
+                f"{label_en} · {cen}",
+                "no data: no facility of this category in the data",
+            )
             continue
         met = _requirement_met(table, cat, alternatives, radius_m)
         all_net &= met
@@ -383,20 +386,9 @@ def _circle_rows(
     if missing:
         note = "excludes categories with no data: " + ", ".join(missing)
     if not have:
-        for method, basis in (("buffer", "residential_area"), ("network", "homes")):
-            rows.append(
-                _row(
-                    indicator,
-                    key,
-                    method,
-                    basis,
-                    None,
-                    "share",
-                    label_zh,
-                    label_en,
-                    "no data: no required category has a facility",
-                )
-            )
+        rows += _no_data_rows(
+            indicator, key, label_zh, label_en, "no data: no required category has a facility"
+        )
         return rows, per_home, geo
     per_home[column_name(f"lc_{key}_complete", method="network")] = all_net
     rows += _network_rows(indicator, key, all_net, homes, label_zh, label_en, note)
@@ -561,31 +553,8 @@ def park_coverage(
     lzh, len_ = "公园绿地服务半径覆盖率", "Park service-radius coverage"
     tier_note = "; ".join(f"≥{a:g} m² → {r:g} m" for a, r in tiers)
     if not served.any():
-        rows.append(
-            _row(
-                "park_service_coverage",
-                "park_service",
-                "buffer",
-                "residential_area",
-                None,
-                "share",
-                lzh,
-                len_,
-                "no data: no park in a size tier",
-            )
-        )
-        rows.append(
-            _row(
-                "park_service_coverage",
-                "park_service",
-                "network",
-                "homes",
-                None,
-                "share",
-                lzh,
-                len_,
-                "no data: no park in a size tier",
-            )
+        rows += _no_data_rows(
+            "park_service_coverage", "park_service", lzh, len_, "no data: no park in a size tier"
         )
     else:
         share, cover = buffer_share(geoms[served], radii[served], land)
@@ -626,20 +595,7 @@ def park_coverage(
         ),
     ):
         if not mask.any():
-            for method, basis in (("buffer", "residential_area"), ("network", "homes")):
-                rows.append(
-                    _row(
-                        ind,
-                        measure,
-                        method,
-                        basis,
-                        None,
-                        "share",
-                        zh,
-                        en,
-                        "no data: no such green space",
-                    )
-                )
+            rows += _no_data_rows(ind, measure, zh, en, "no data: no such green space")
             continue
         cov = net_within(mask, radius)
         per_home[column_name(measure, method="network")] = cov
@@ -740,20 +696,7 @@ def bus_stop_coverage(
         ind, measure = "bus_stop_coverage", f"bus_cov_{r:g}"
         zh, en = f"公交站点{r:g}米覆盖率", f"Bus stop {r:g} m coverage"
         if geoms.size == 0:
-            for method, basis in (("buffer", "residential_area"), ("network", "homes")):
-                rows.append(
-                    _row(
-                        ind,
-                        measure,
-                        method,
-                        basis,
-                        None,
-                        "share",
-                        zh,
-                        en,
-                        "no data: no bus stop in the data",
-                    )
-                )
+            rows += _no_data_rows(ind, measure, zh, en, "no data: no bus stop in the data")
             continue
         share_land, cover = buffer_share(geoms, r, land)
         share_all = float(shapely.intersection(boundary, cover).area / boundary.area)
