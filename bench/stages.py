@@ -103,8 +103,9 @@ def stage_load(path: str, boundary: Any) -> dict[str, Any]:
 
 
 def stage_e2e(path: str, boundary: Any, *, reruns: bool = True) -> dict[str, Any]:
-    from geoplan.check import AccessCache, check_city
     from geoplan.city import load_city
+    from geoplan.network.cache import AccessCache
+    from geoplan.scoring.check import check_city
 
     st = Steps()
     city = st.run("load_city", lambda: load_city(path, boundary=boundary, progress=False))
@@ -180,16 +181,16 @@ def stage_access(
     import networkx as nx
     from scipy.sparse.csgraph import dijkstra
 
-    from geoplan.access import (
+    from geoplan.city import load_city
+    from geoplan.homes import homes_from_city
+    from geoplan.indicators.coverage import category_geometries
+    from geoplan.network.access import (
         EdgeAttachment,
         attach_points,
         facility_sources,
         nearest_distance_m,
         node_distance_m,
     )
-    from geoplan.city import load_city
-    from geoplan.homes import homes_from_city
-    from geoplan.indicators import category_geometries
 
     city = load_city(path, boundary=boundary, progress=False)
     net = city.network

@@ -5,7 +5,7 @@ Data © OpenStreetMap contributors (ODbL).
 
 from __future__ import annotations
 
-from ._errors import (
+from geoplan._errors import (
     CRSError,
     DownloadError,
     GeoplanError,
@@ -14,8 +14,8 @@ from ._errors import (
     ScenarioError,
     TargetSheetError,
 )
-from .city import City, LoadReport, demo_path, load_city
-from .network import WalkNetwork
+from geoplan.city import City, LoadReport, demo_path, load_city
+from geoplan.network.graph import WalkNetwork
 
 __version__ = "0.1.0"
 

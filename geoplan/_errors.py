@@ -7,6 +7,9 @@ shows a traceback for a user mistake.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 
 class GeoplanError(Exception):
     """Base class of every error geoplan raises on purpose."""
@@ -34,3 +37,10 @@ class ScenarioError(GeoplanError, ValueError):
 
 class DownloadError(GeoplanError, RuntimeError):
     """An online download (Overpass) failed or was not allowed."""
+
+
+def unknown_message(what: str, got: str, valid: Sequence[str], where: str) -> str:
+    """One line naming a wrong key and the closest valid one: ``where: unknown <what> …``."""
+    close = difflib.get_close_matches(str(got), list(valid), n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{where}: unknown {what} {got!r}; {hint}valid: {', '.join(valid)}"

@@ -21,13 +21,13 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from . import taxonomy as tx
-from ._build import build_walk_network
-from ._errors import InputFileError, LayerError
-from ._osm import RawOSM, read_osm
-from ._progress import progress_steps
-from .network import WalkNetwork
-from .projection import WGS84, metric_crs, to_metric
+from geoplan._errors import InputFileError, LayerError
+from geoplan._progress import progress_steps
+from geoplan.io.osm import RawOSM, read_osm
+from geoplan.io.projection import WGS84, metric_crs, to_metric
+from geoplan.network.build import build_walk_network
+from geoplan.network.graph import WalkNetwork
+from geoplan.rules import taxonomy as tx
 
 __all__ = ["City", "LoadReport", "demo_path", "load_city"]
 

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import LayerError
-from .city import City
+from geoplan._errors import LayerError
+from geoplan.city import City
 
 __all__ = ["homes_from_city", "homes_from_population"]
 

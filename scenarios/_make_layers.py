@@ -20,8 +20,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 import geoplan
-from geoplan.coords import wgs84_to_gcj02
-from geoplan.scenario import plan_bus_stops
+from geoplan.io.coords import wgs84_to_gcj02
+from geoplan.planning.bus_stops import plan_bus_stops
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ROOT / "layers"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import geoplan
-from geoplan.scenario import Scenario, plan_bus_stops
+from geoplan.planning.bus_stops import plan_bus_stops
+from geoplan.scenario.model import Scenario
 
 CITY = {"osm": "demo"}
 TARGETS = "anyang-2023"

@@ -21,9 +21,10 @@ from typing import Any
 import pandas as pd
 
 import geoplan
-from geoplan._cli_check import read_population
-from geoplan.check import AccessCache, check_city
-from geoplan.scenario import load_scenario_file
+from geoplan.io.population import read_population
+from geoplan.network.cache import AccessCache
+from geoplan.scenario.files import load_scenario_file
+from geoplan.scoring.check import check_city
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"

@@ -22,9 +22,14 @@ from conftest import DATA
 from tolerances import DIST_ABS_M, LIMIT_MARGIN_M, OFFSET_ABS_M, PERTURB_M
 
 import geoplan
-from geoplan.access import attach_points, facility_sources, nearest_distance_m, node_distance_m
 from geoplan.homes import homes_from_city, homes_from_population
-from geoplan.network import WalkNetwork
+from geoplan.network.access import (
+    attach_points,
+    facility_sources,
+    nearest_distance_m,
+    node_distance_m,
+)
+from geoplan.network.graph import WalkNetwork
 
 POP_CSV = DATA / "sao_paulo_hexgrid_population.csv"
 

@@ -89,7 +89,7 @@ def test_nodes_are_projected_osm_coordinates(chengdu: geoplan.City) -> None:
 
 def test_haversine_matches_pyproj_geodesic() -> None:
     """geoplan's haversine (OSMnx's formula) is within 0.5 % of the WGS84 geodesic."""
-    from geoplan._build import haversine_m
+    from geoplan.network.build import haversine_m
 
     geod = pyproj.Geod(ellps="WGS84")
     lon1, lat1, lon2, lat2 = 104.0421, 30.6528, 104.1296, 30.7279

@@ -14,7 +14,8 @@ from _reference import buffer_cover_share, divided_pairs
 from tolerances import AREA_REL, GAP_ABS, LENGTH_REL
 
 import geoplan
-from geoplan.check import AccessCache, CheckResult, check_city
+from geoplan.network.cache import AccessCache
+from geoplan.scoring.check import CheckResult, check_city
 
 SHEETS = [
     "national",

@@ -11,7 +11,7 @@ from conftest import chengdu_clip_polygon, sha256
 from typer.testing import CliRunner
 
 import geoplan
-from geoplan.cli import app
+from geoplan.cli.app import app
 
 LAYERS = [
     "boundary",
@@ -145,7 +145,7 @@ def test_user_mistakes_exit_2_with_one_line(chengdu_pbf: Path, tmp_path: Path) -
 def test_run_cli_errors_is_reusable() -> None:
     import typer
 
-    from geoplan.cli import run_cli_errors
+    from geoplan.cli.console import run_cli_errors
 
     @run_cli_errors()
     def boom() -> None:

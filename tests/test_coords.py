@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from geoplan import coords
+from geoplan.io import coords
 
 GEOD = Geod(ellps="WGS84")
 TOL_DEG = 1e-9  # published values are doubles from the same formula: agree to ~0.1 mm

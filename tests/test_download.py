@@ -18,8 +18,8 @@ from conftest import chengdu_clip_polygon
 from typer.testing import CliRunner
 
 import geoplan
-from geoplan import download as dl
-from geoplan.cli import app
+from geoplan.cli.app import app
+from geoplan.io import download as dl
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from tolerances import OFFSET_ABS_M, SHARE_ABS, SUM_REL
 
 import geoplan
 from geoplan import indicators as ind
-from geoplan.access import attach_points, facility_sources
 from geoplan.homes import homes_from_city, homes_from_population
+from geoplan.network.access import attach_points, facility_sources
 
 POP_CSV = DATA / "sao_paulo_hexgrid_population.csv"
 

@@ -25,8 +25,8 @@ from tolerances import AREA_REL, GRID_COUNT_ABS, LENGTH_REL, QUAD_SEGS, SHARE_AB
 
 import geoplan
 from geoplan import indicators as ind
-from geoplan.access import EdgeAttachment, attach_points, facility_sources
 from geoplan.homes import homes_from_city
+from geoplan.network.access import EdgeAttachment, attach_points, facility_sources
 
 #: road classes of 路网密度 read from INDICATORS.md §4 (快速路 motorway/trunk, 主干路 primary,
 #: 次干路 secondary, 支路 tertiary + residential/unclassified/living_street; not service, not links)
@@ -509,7 +509,7 @@ def test_road_area_ratio_by_hand(cd: Ctx) -> None:
     of a divided road); defaults read here from road_grades.yaml with yaml.safe_load."""
     c = cd.city
     bnd = c.boundary_polygon
-    with open(Path(ind.__file__).parent / "data" / "road_grades.yaml", encoding="utf-8") as f:
+    with open(Path(geoplan.__file__).parent / "data" / "road_grades.yaml", encoding="utf-8") as f:
         defaults = {k: v["default_width_m"] for k, v in yaml.safe_load(f)["grades"].items()}
     r = c.roads.loc[
         c.roads["highway"].isin(list(DENSITY_HIGHWAYS) + [f"{h}_link" for h in DENSITY_HIGHWAYS])

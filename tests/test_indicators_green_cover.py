@@ -12,7 +12,7 @@ from rasterio.features import rasterize
 from rasterio.transform import from_origin
 
 import geoplan
-from geoplan.indicators import green_cover_ratio
+from geoplan.indicators.green_cover import green_cover_ratio
 
 RES_M = 5.0
 # a 5 m raster of polygons reproduces their area to well under 1 % of the boundary area
@@ -63,7 +63,7 @@ def test_green_cover_matches_overlay(chengdu: geoplan.City, tmp_path: Path, ndvi
 
 
 def test_green_cover_in_scorecard(chengdu: geoplan.City, tmp_path: Path) -> None:
-    from geoplan.check import check_city
+    from geoplan.scoring.check import check_city
 
     tif = tmp_path / "landcover.tif"
     _write(tif, chengdu, ndvi=False)

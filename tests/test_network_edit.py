@@ -11,7 +11,7 @@ import shapely
 from conftest import ABS_TOL_PATH_M, EARTH_RADIUS_M
 
 import geoplan
-from geoplan._network_edit import add_lines
+from geoplan.network.edit import add_lines
 
 
 def hav(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

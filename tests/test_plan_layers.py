@@ -21,9 +21,9 @@ import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import LineString, Point, Polygon, box
 
-from geoplan import coords
 from geoplan._errors import CRSError, InputFileError, LayerError
-from geoplan.plan_layers import LayerWarning, read_plan_layer, write_layers_gpkg
+from geoplan.io import coords
+from geoplan.io.plan_layers import LayerWarning, read_plan_layer, write_layers_gpkg
 
 GEOD = Geod(ellps="WGS84")
 TOL_M = 1.0  # every position test: within one metre of the expected WGS84 point

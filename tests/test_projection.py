@@ -10,7 +10,7 @@ import pytest
 from conftest import chengdu_clip_polygon
 
 import geoplan
-from geoplan.projection import metric_crs, utm_crs
+from geoplan.io.projection import metric_crs, utm_crs
 
 
 @pytest.mark.parametrize(

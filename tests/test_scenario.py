@@ -16,8 +16,10 @@ from conftest import CHENGDU_BBOX
 from typer.testing import CliRunner
 
 import geoplan
-from geoplan.check import AccessCache
-from geoplan.scenario import Scenario, ScenarioSession, load_scenario_file
+from geoplan.network.cache import AccessCache
+from geoplan.scenario.files import load_scenario_file
+from geoplan.scenario.model import Scenario
+from geoplan.scenario.session import ScenarioSession
 
 ROOT = Path(__file__).parents[1]
 #: tolerance (share) between a scenario's buffer coverage and the independent overlay
@@ -257,7 +259,7 @@ def test_rerun_reuses_access_cache(helsinki: geoplan.City) -> None:
 
 
 def test_cli_run_writes_comparison_and_map(tmp_path: Path) -> None:
-    from geoplan.cli import app
+    from geoplan.cli.app import app
 
     out = tmp_path / "out"
     r = CliRunner().invoke(

@@ -16,15 +16,15 @@ import pytest
 import yaml
 
 from geoplan._errors import InputFileError, TargetSheetError
-from geoplan.targets import (
-    FACILITY_CATEGORIES,
-    INDICATORS,
+from geoplan.rules.categories import FACILITY_CATEGORIES
+from geoplan.rules.life_circles import load_life_circles
+from geoplan.scoring.catalogue import INDICATORS
+from geoplan.scoring.targets import (
     TARGET_SHEETS_DIR,
     Clause,
     Target,
     TargetSheet,
     list_target_sheets,
-    load_life_circles,
     load_target_sheet,
 )
 

@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from geoplan import taxonomy as tx
+from geoplan.rules import taxonomy as tx
 
 #: every life-circle facility of INDICATORS.md §1 needs a category
 LIFE_CIRCLE = {

@@ -22,15 +22,10 @@ import pytest
 import shapely
 
 import geoplan
-from geoplan import taxonomy as tx
-from geoplan.coords import wgs84_to_gcj02
-from geoplan.webmap import (
-    aggregate_homes,
-    build_map,
-    overlay_layers,
-    render_html,
-    save_map,
-)
+from geoplan.io.coords import wgs84_to_gcj02
+from geoplan.outputs.map_homes import aggregate_homes
+from geoplan.outputs.webmap import build_map, overlay_layers, render_html, save_map
+from geoplan.rules import taxonomy as tx
 
 EVIL_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 HOME_CATS = ("kindergarten", "primary_school", "restaurant")

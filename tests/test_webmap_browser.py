@@ -14,7 +14,7 @@ import pytest
 from test_webmap import fake_results, with_evil_facilities  # type: ignore[import-not-found]
 
 import geoplan
-from geoplan.webmap import build_map, overlay_layers, save_map
+from geoplan.outputs.webmap import build_map, overlay_layers, save_map
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -1,0 +1,5 @@
+"""The ``geoplan`` command line (typer)."""
+
+from geoplan.cli.app import app
+
+__all__ = ["app"]

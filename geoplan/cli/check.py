@@ -1,0 +1,387 @@
+"""``geoplan check``: the scorecard of a city against a plan's target sheet."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from pathlib import Path
+from typing import Annotated
+
+import geopandas as gpd
+import pandas as pd
+import typer
+from rich.table import Table
+from rich.text import Text
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._errors import InputFileError, LayerError
+from geoplan.city import City, load_city
+from geoplan.io.population import read_population
+from geoplan.outputs.tables import ATTRIBUTION, format_value, write_check_outputs
+from geoplan.scoring.check import CheckResult
+
+STATUS_STYLE = {
+    "pass": ("✔ 达标 pass", "green"),
+    "fail": ("✘ 未达标 fail", "red"),
+    "no data": ("… 无数据 no data", "yellow"),
+    "not checkable": ("— 不可核查 not checkable", "dim"),
+}
+
+
+METHOD_ZH = {
+    "buffer": "缓冲区 buffer",
+    "network": "步行网络 network",
+    "centreline": "中心线 centreline",
+    "scenario": "方案 scenario",
+}
+
+
+def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Table:
+    """A rich table of the scorecard (checkable targets first)."""
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for col, just in (
+        ("指标 Indicator", "left"),
+        ("方法 Method", "left"),
+        ("现状 Measured", "right"),
+        ("目标 Target", "right"),
+        ("结果 Result", "left"),
+        ("差距 Gap", "right"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for _, r in card.loc[card["status"] != "not checkable"].iterrows():
+        label = f"{r['label_zh']}\n[dim]{r['label_en']}[/dim]" if lang == "zh" else r["label_en"]
+        unit = str(r["unit"])
+        measured = r["measured"]
+        gap = r["gap"]
+        target = f"{r['op']} {r['target']}".strip() if r["op"] else str(r["target"])
+        if unit == "share" and r["target"] and r["status"] != "not checkable":
+            with contextlib.suppress(ValueError):
+                target = f"{r['op']} {100 * float(r['target']):.0f}%"
+        txt, style = STATUS_STYLE.get(str(r["status"]), (str(r["status"]), ""))
+        gap_s = ""
+        if isinstance(gap, float) and not math.isnan(gap):
+            gap_s = f"{100 * gap:+.1f} pt" if unit == "share" else f"{gap:+.2f}"
+        method = METHOD_ZH.get(str(r["method"]), str(r["method"]))
+        if r["basis"]:
+            method += f"\n[dim]{r['basis']}[/dim]"
+        table.add_row(
+            label,
+            method,
+            format_value(None if pd.isna(measured) else float(measured), unit),
+            target,
+            Text(txt, style=style),
+            gap_s,
+        )
+    return table
+
+
+def map_homes(homes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Homes with the column names the map draws (``complete_<level>``, ``dist_<cat>_m``)."""
+    cols = {
+        f"lc_{lev}_complete_network": f"complete_{lev}"
+        for lev in ("5min", "10min", "15min")
+        if f"lc_{lev}_complete_network" in homes.columns
+    }
+    keep = [c for c in homes.columns if c.startswith("dist_") and c.endswith("_m")]
+    out = homes[[*cols, *keep, homes.geometry.name]].rename(columns=cols)
+    return gpd.GeoDataFrame(out, geometry=homes.geometry.name, crs=homes.crs)
+
+
+#: coverage areas drawn on maps, renamed to the map's ``<kind>_<radius>_<method>`` names
+MAP_COVERAGE = {
+    "bus_cov_300_buffer": "bus_300_buffer",
+    "bus_cov_300_network": "bus_300_network",
+    "bus_cov_500_buffer": "bus_500_buffer",
+    "bus_cov_500_network": "bus_500_network",
+    "park_service_buffer": "park_service_buffer",
+    "park_500_buffer": "park_500_buffer",
+}
+
+
+def map_coverage(coverage: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
+    """The coverage areas a map shows (bus stops 300/500 m and park service, both methods)."""
+    return {new: coverage[old] for old, new in MAP_COVERAGE.items() if old in coverage}
+
+
+def map_scorecard(card: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """Checkable rows of the scorecard, values formatted, method folded into the label."""
+    rows = card.loc[card["status"] != "not checkable"].copy()
+    zh = lang == "zh"
+    method = rows["method"].map(
+        {"buffer": "缓冲区" if zh else "buffer", "network": "步行网络" if zh else "network"}
+    )
+    for col in ("label_zh", "label_en"):
+        rows[col] = rows[col] + method.map(lambda m: f"（{m}）" if isinstance(m, str) else "")
+    rows["measured"] = [
+        format_value(None if pd.isna(v) else float(v), str(u))
+        for v, u in zip(rows["measured"], rows["unit"], strict=True)
+    ]
+    rows["target"] = [
+        f"{op} {100 * float(t):.0f}%" if u == "share" else f"{op} {t}"
+        for op, t, u in zip(rows["op"], rows["target"], rows["unit"], strict=True)
+    ]
+    rows["gap"] = [
+        "" if pd.isna(g) else (f"{100 * g:+.1f} pt" if u == "share" else f"{g:+.2f}")
+        for g, u in zip(rows["gap"], rows["unit"], strict=True)
+    ]
+    return rows
+
+
+def write_result_map(
+    city: City,
+    result: CheckResult,
+    path: Path,
+    *,
+    lang: str = "zh",
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    local_tiles_url: str | None = None,
+    offline: bool = True,
+    max_features: int = 3000,
+) -> Path:
+    """Draw a check's results on an offline map (``geoplan.webmap``) and save it atomically."""
+    from geoplan.outputs.webmap import build_map, save_map
+
+    m = build_map(
+        city,
+        homes=map_homes(result.homes),
+        coverage=map_coverage(result.coverage),
+        gaps=result.gaps,
+        scorecard=map_scorecard(result.scorecard, lang=lang),
+        lang=lang,  # type: ignore[arg-type]
+        basemap=basemap,  # type: ignore[arg-type]
+        tianditu_key=tianditu_key,
+        local_tiles_url=local_tiles_url,
+        max_features=max_features,
+    )
+    return save_map(m, path, offline=offline)
+
+
+def not_checkable_table(card: pd.DataFrame) -> Table | None:
+    """Targets map data cannot check, listed compactly (they are not dropped)."""
+    nc = card.loc[card["status"] == "not checkable"]
+    if nc.empty:
+        return None
+    table = Table(
+        title=f"{len(nc)} 项目标不可由地图数据核查 targets not checkable from map data",
+        title_justify="left",
+        box=None,
+    )
+    table.add_column("目标 Target", style="dim")
+    table.add_column("值 Value", justify="right", style="dim")
+    for _, r in nc.iterrows():
+        table.add_row(f"{r['label_zh']} · {r['label_en']}", f"{r['op']} {r['target']}".strip())
+    return table
+
+
+def check(
+    osm: Annotated[
+        str,
+        typer.Option(
+            "--osm",
+            metavar="FILE",
+            help="OSM extract (.osm.pbf/.osm/.osm.bz2); `demo` = embedded Helsinki extract.",
+        ),
+    ] = "demo",
+    targets: Annotated[
+        str,
+        typer.Option(
+            "--targets",
+            "-t",
+            metavar="SHEET",
+            help="Target sheet 目标表: national, jiyuan-2027, anyang-2023, luoyang-2023, "
+            "xinxiang-gxq-2019, zhengzhou-zhongyuan-2019, or a YAML file.",
+        ),
+    ] = "national",
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="DIR", help="Output directory (CSV, JSON, XLSX, GPKG)."),
+    ] = Path("maps/check"),
+    boundary: Annotated[
+        Path | None,
+        typer.Option("--boundary", metavar="FILE", help="Study area 研究范围 (vector file)."),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS (default: UTM).")
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            "--population",
+            metavar="FILE",
+            help="Population points/cells (CSV lon/lat or vector) → coverage by residents.",
+        ),
+    ] = None,
+    population_column: Annotated[
+        str, typer.Option("--population-column", help="Residents column.")
+    ] = "population",
+    include_private: Annotated[
+        bool,
+        typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
+    ] = False,
+    landcover: Annotated[
+        Path | None,
+        typer.Option(
+            "--landcover",
+            metavar="TIF",
+            help="Land-cover (ESA WorldCover classes) or NDVI GeoTIFF → 绿化覆盖率 green cover.",
+        ),
+    ] = None,
+    map_path: Annotated[
+        Path | None,
+        typer.Option("--map", metavar="HTML", help="Also write an offline map, e.g. maps/x.html."),
+    ] = None,
+    basemap: Annotated[
+        str,
+        typer.Option("--basemap", help="Map background: none, local, osm, tianditu, amap."),
+    ] = "none",
+    lang: Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")] = "zh",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Score a city against a plan's targets 规划目标核查: both the official buffer
+    method 缓冲区 and walking distance on the street network 步行网络距离.
+
+    Prints the scorecard (indicator, method, measured, target, pass/fail, gap) and writes
+    DIR/<city>_<sheet>_scorecard.csv/.json/.xlsx, measures.csv and homes.gpkg (per-home
+    distances and coverage, for QGIS).
+
+    Examples:
+
+      geoplan check --osm demo --targets anyang-2023 --out maps/demo --map maps/demo.html
+
+      geoplan check --osm chengdu.osm.pbf --boundary area.geojson -t luoyang-2023 --out out/
+    """
+    from geoplan.cli.console import console, is_quiet, run_cli_errors
+    from geoplan.scoring.check import check_city
+
+    with run_cli_errors():
+        quiet = quiet or is_quiet()
+        con = console()
+        if not con.is_terminal:
+            con.width = 140
+        if quiet:
+            con.quiet = True
+        t0 = time.perf_counter()
+        if lang not in ("zh", "en"):
+            raise LayerError(f"--lang must be zh or en, not {lang!r}")
+        if boundary is not None and not boundary.exists():
+            raise InputFileError(f"{boundary}: boundary file not found")
+        city = load_city(
+            osm,
+            boundary=boundary,
+            crs=int(crs) if crs and crs.isdigit() else crs,
+            include_private=include_private,
+            progress=None if not quiet else False,
+        )
+        pop = read_population(population, column=population_column) if population else None
+        result = check_city(
+            city, sheet=targets, population=pop, population_column=population_column
+        )
+        paths = write_check_outputs(result, out)
+        seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
+        if map_path is not None:
+            t1 = time.perf_counter()
+            paths["map"] = write_result_map(city, result, map_path, lang=lang, basemap=basemap)
+            seconds["map"] = round(time.perf_counter() - t1, 3)
+        sheet = result.sheet
+        con.print(
+            print_scorecard(
+                result.scorecard,
+                title=f"{city.name} · {sheet.name_zh} ({sheet.id}) — 记分卡 scorecard",
+                lang=lang,
+            )
+        )
+        nc_table = not_checkable_table(result.scorecard)
+        if nc_table is not None:
+            con.print(nc_table)
+        n = result.scorecard
+        con.print(
+            f"[green]{(n.status == 'pass').sum()} pass[/green] · "
+            f"[red]{(n.status == 'fail').sum()} fail[/red] · "
+            f"[yellow]{(n.status == 'no data').sum()} no data[/yellow] · "
+            f"{(n.status == 'not checkable').sum()} not checkable (rows)"
+        )
+        for note in result.notes:
+            con.print(f"[dim]note: {note}[/dim]")
+        con.print(
+            "[dim]seconds: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items())
+            + f"; total {time.perf_counter() - t0:.2f}[/dim]"
+        )
+        for kind, p in paths.items():
+            con.print(f"{kind}: {p}")
+        con.print(f"[dim]{ATTRIBUTION}[/dim]")
+
+
+def map_cmd(
+    osm: Annotated[
+        str,
+        typer.Option("--osm", metavar="FILE", help="OSM extract; `demo` = embedded Helsinki."),
+    ] = "demo",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="HTML", help="Map file (default maps/<city>.html)."),
+    ] = None,
+    targets: Annotated[
+        str, typer.Option("--targets", "-t", metavar="SHEET", help="Target sheet for the panel.")
+    ] = "national",
+    boundary: Annotated[
+        Path | None, typer.Option("--boundary", metavar="FILE", help="Study area (vector file).")
+    ] = None,
+    crs: Annotated[str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")] = "zh",
+    basemap: Annotated[
+        str,
+        typer.Option(
+            "--basemap",
+            help="none (blank, default), local (--local-tiles-url), osm, tianditu "
+            "(--tianditu-key), amap (geometry shifted to GCJ-02).",
+        ),
+    ] = "none",
+    tianditu_key: Annotated[
+        str | None, typer.Option("--tianditu-key", help="Tianditu browser key (in the page).")
+    ] = None,
+    local_tiles_url: Annotated[
+        str | None,
+        typer.Option(
+            "--local-tiles-url", help="Intranet tiles, e.g. http://gis/tiles/{z}/{x}/{y}.png"
+        ),
+    ] = None,
+    online: Annotated[
+        bool, typer.Option("--online", help="Link Leaflet from a CDN instead of inlining it.")
+    ] = False,
+    max_features: Annotated[
+        int, typer.Option("--max-features", help="Above this many homes, draw grid cells.")
+    ] = 3000,
+) -> None:
+    """Publish an interactive map 交互地图 that opens offline (Leaflet inlined): boundary,
+    roads by grade, homes by life-circle completeness, facilities, park and bus-stop coverage
+    (buffer and network), uncovered residential land, legend and scorecard panel.
+
+    Examples:
+
+      geoplan map --osm demo --out maps/helsinki.html
+
+      geoplan map --osm chengdu.osm.pbf --boundary area.geojson -t anyang-2023 --basemap amap
+    """
+    from geoplan.cli.console import console, run_cli_errors
+    from geoplan.scoring.check import check_city
+
+    with run_cli_errors():
+        city = load_city(osm, boundary=boundary, crs=int(crs) if crs and crs.isdigit() else crs)
+        result = check_city(city, sheet=targets)
+        path = out or Path("maps") / f"{city.name}.html"
+        p = write_result_map(
+            city,
+            result,
+            path,
+            lang=lang,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            local_tiles_url=local_tiles_url,
+            offline=not online,
+            max_features=max_features,
+        )
+        size = p.stat().st_size / 1e6
+        console().print(f"map: {p} ({size:.2f} MB) — {ATTRIBUTION}")

@@ -1,0 +1,63 @@
+"""The CLI's console, quiet mode and error handling (a user mistake prints one line, exit 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from geoplan import __version__
+from geoplan._errors import GeoplanError
+
+state = {"quiet": False}
+
+
+def _err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def is_quiet() -> bool:
+    """True when ``--quiet`` was given (globally or to the command)."""
+    return state["quiet"]
+
+
+def console() -> Console:
+    """Console for normal output on stdout; prints nothing with ``--quiet``."""
+    con = Console(quiet=is_quiet(), highlight=False)
+    if not con.is_terminal:  # pipes and log files: wide enough for the scorecard tables
+        con.width = 140
+    return con
+
+
+@contextmanager
+def run_cli_errors() -> Iterator[None]:
+    """Turn user mistakes into one red ``error: <message>`` line on stderr and exit status 2.
+
+    Catches :class:`geoplan.GeoplanError` (bad input files, CRS, boundaries, download failures)
+    and :class:`OSError` (unwritable output directory, disk full); everything else is a bug and
+    keeps its traceback. Usable as ``with run_cli_errors():`` or as a decorator
+    ``@run_cli_errors()``.
+    """
+    try:
+        yield
+    except GeoplanError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted", code=130)
+
+
+def _fail(message: str, *, code: int = 2) -> None:
+    line = " ".join(message.split())  # exactly one line
+    _err_console().print(Text(f"error: {line}", style="bold red"))
+    raise typer.Exit(code)
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"geoplan {__version__}")
+        raise typer.Exit()

@@ -1,0 +1,276 @@
+"""The headline indicators, one pure function each.
+
+Every coverage indicator is measured two ways, reported side by side:
+
+- **buffer** (服务半径, the official method): residential land area inside the union of
+  straight-line radii around the facilities ÷ total residential land area (城市体检 2021;
+  GB 50220-95 for bus stops over urban land);
+- **network** (walking distance on the street network): the share of homes whose walking distance
+  (:mod:`geoplan.access`) is within the radius — by count of homes, by the residential land area
+  the homes stand for, and by residents where population is known.
+
+Functions take plain inputs (GeoDataFrames in one metric CRS, arrays of distances in metres) and
+return an :class:`IndicatorResult`: per-home values aligned to the homes index and a tidy summary
+table. They never modify their inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.network.access import EdgeAttachment, facility_sources, nearest_distance_m
+from geoplan.network.graph import WalkNetwork
+
+F64 = NDArray[np.float64]
+
+
+SUMMARY_COLUMNS = [
+    "indicator",
+    "measure",
+    "method",
+    "basis",
+    "value",
+    "unit",
+    "label_zh",
+    "label_en",
+    "note",
+]
+
+
+#: pseudo-categories served by layers other than ``facilities``
+LAYER_CATEGORIES = ("bus_stop", "park", "green")
+
+
+def column_name(stem: str, *, radius_m: float | None = None, method: str | None = None) -> str:
+    """The one place output column names are made: ``bus_cov_500_network``, ``dist_park_m``."""
+    parts = [stem]
+    if radius_m is not None:
+        parts.append(f"{radius_m:g}")
+    if method is not None:
+        parts.append(method)
+    return "_".join(parts)
+
+
+@dataclass
+class IndicatorResult:
+    """Per-home values (index aligned to the homes) and a tidy summary table.
+
+    ``summary`` has the columns :data:`SUMMARY_COLUMNS`; ``value`` is NaN with ``note`` "no data"
+    where the data cannot say. ``geometries`` holds coverage areas (metric CRS) for maps.
+    """
+
+    name: str
+    per_home: pd.DataFrame
+    summary: pd.DataFrame
+    geometries: dict[str, BaseGeometry] = field(default_factory=dict)
+
+
+def measure_row(
+    indicator: str,
+    measure: str,
+    method: str,
+    basis: str,
+    value: float | None,
+    unit: str,
+    label_zh: str,
+    label_en: str,
+    note: str = "",
+) -> dict[str, Any]:
+    return {
+        "indicator": indicator,
+        "measure": measure,
+        "method": method,
+        "basis": basis,
+        "value": np.nan if value is None else float(value),
+        "unit": unit,
+        "label_zh": label_zh,
+        "label_en": label_en,
+        "note": note,
+    }
+
+
+def no_data_rows(
+    indicator: str, measure: str, label_zh: str, label_en: str, note: str
+) -> list[dict[str, Any]]:
+    """A coverage measure that the data cannot give: its buffer and network rows, value NaN."""
+    return [
+        measure_row(indicator, measure, method, basis, None, "share", label_zh, label_en, note)
+        for method, basis in (("buffer", "residential_area"), ("network", "homes"))
+    ]
+
+
+def summary_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=SUMMARY_COLUMNS)
+
+
+def _weighted_share(mask: NDArray[np.bool_], weights: F64) -> float | None:
+    total = float(np.nansum(weights))
+    if total <= 0:
+        return None
+    return float(np.nansum(weights[mask]) / total)
+
+
+def network_shares(covered: NDArray[np.bool_], homes: gpd.GeoDataFrame) -> dict[str, float | None]:
+    """Share of homes covered: by count, by residential land area, by residents (if known)."""
+    n = covered.shape[0]
+    out: dict[str, float | None] = {"homes": float(covered.mean()) if n else None}
+    out["residential_area"] = _weighted_share(covered, homes["area_m2"].to_numpy(dtype=float))
+    res = homes["residents"].to_numpy(dtype=float)
+    out["residents"] = _weighted_share(covered, res) if np.isfinite(res).any() else None
+    return out
+
+
+def network_rows(
+    indicator: str,
+    measure: str,
+    covered: NDArray[np.bool_],
+    homes: gpd.GeoDataFrame,
+    label_zh: str,
+    label_en: str,
+    note: str = "",
+) -> list[dict[str, Any]]:
+    shares = network_shares(covered, homes)
+    rows = []
+    for basis, v in shares.items():
+        if basis == "residents" and v is None:
+            continue
+        rows.append(
+            measure_row(
+                indicator,
+                measure,
+                "network",
+                basis,
+                v,
+                "share",
+                label_zh,
+                label_en,
+                note if v is not None else (note or "no data"),
+            )
+        )
+    return rows
+
+
+def buffer_share(
+    sources: Sequence[BaseGeometry] | NDArray[np.object_],
+    radius_m: float | NDArray[np.float64],
+    land: BaseGeometry,
+) -> tuple[float | None, BaseGeometry]:
+    """Share of ``land`` area inside the union of ``radius_m`` buffers around ``sources``.
+
+    Returns the share (None if ``land`` is empty) and the union of buffers.
+    """
+    cover = union_of_buffers(np.asarray(sources, dtype=object), radius_m)
+    area = land.area
+    if area <= 0:
+        return None, cover
+    return float(shapely.intersection(land, cover).area / area), cover
+
+
+def residential_land(residential: gpd.GeoDataFrame) -> BaseGeometry:
+    return union_of_buffers(np.asarray(residential.geometry.values, dtype=object), 0.0)
+
+
+#: content-keyed memo of unions (scenario re-runs recompute only what changed); bounded LRU
+_UNIONS: OrderedDict[str, BaseGeometry] = OrderedDict()
+
+
+_UNIONS_MAX = 256
+
+
+def union_of_buffers(geoms: NDArray[np.object_], radius_m: float | F64) -> BaseGeometry:
+    """Union of ``radius_m`` buffers (quad_segs=16) around ``geoms``; radius 0 = plain union.
+
+    Memoised by content (WKB of the geometries and the radii), so re-running a scenario in which
+    one layer changed does not redo the unions of the others. The result is the same geometry
+    as computing it afresh.
+    """
+    if geoms.size == 0:
+        return shapely.Polygon()
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(b"".join(shapely.to_wkb(geoms)))
+    h.update(
+        np.ascontiguousarray(np.broadcast_to(np.asarray(radius_m, float), geoms.shape)).tobytes()
+    )
+    key = h.hexdigest()
+    hit = _UNIONS.get(key)
+    if hit is not None:
+        _UNIONS.move_to_end(key)
+        return hit
+    if np.all(np.asarray(radius_m) == 0):
+        out = shapely.union_all(geoms)
+    else:
+        out = shapely.union_all(shapely.buffer(geoms, radius_m, quad_segs=16))
+    _UNIONS[key] = out
+    if len(_UNIONS) > _UNIONS_MAX:
+        _UNIONS.popitem(last=False)
+    return out
+
+
+def category_geometries(
+    facilities: gpd.GeoDataFrame,
+    *,
+    bus_stops: gpd.GeoDataFrame | None = None,
+    parks: gpd.GeoDataFrame | None = None,
+    green_min_area_m2: float = 400.0,
+    park_min_area_m2: float = 0.0,
+) -> dict[str, NDArray[np.object_]]:
+    """Geometries per category: facility categories plus ``bus_stop``, ``park`` and ``green``.
+
+    ``park`` = public green tagged as a park (``green_kind == "park"``) of at least
+    ``park_min_area_m2``; ``green`` = any public green space of at least ``green_min_area_m2``
+    (the 口袋公园 lower bound of "300米见绿").
+    """
+    out: dict[str, NDArray[np.object_]] = {
+        str(cat): np.asarray(g.geometry.values, dtype=object)
+        for cat, g in facilities.groupby("category", sort=True)
+    }
+    if bus_stops is not None:
+        out["bus_stop"] = np.asarray(bus_stops.geometry.values, dtype=object)
+    if parks is not None:
+        area = parks["area_m2"].to_numpy(dtype=float)
+        is_park = (parks["green_kind"] == "park").to_numpy() & (area >= park_min_area_m2)
+        out["park"] = np.asarray(parks.geometry.values[is_park], dtype=object)
+        out["green"] = np.asarray(parks.geometry.values[area >= green_min_area_m2], dtype=object)
+    return out
+
+
+def access_table(
+    net: WalkNetwork,
+    homes: EdgeAttachment,
+    geometries: Mapping[str, NDArray[np.object_]],
+    *,
+    limit_m: float | Mapping[str, float] = 1000.0,
+    boundary_step_m: float = 25.0,
+) -> pd.DataFrame:
+    """Walking distance (m) from each home to the nearest facility of each category.
+
+    Columns ``dist_<category>_m``; ``inf`` where none is within the category's limit. One bounded
+    multi-source Dijkstra per category (see :mod:`geoplan.access`).
+    """
+    cols: dict[str, F64] = {}
+    for cat, geoms in geometries.items():
+        lim = limit_m.get(cat, 1000.0) if isinstance(limit_m, Mapping) else limit_m
+        src = facility_sources(net, geoms, boundary_step_m=boundary_step_m)
+        cols[column_name(f"dist_{cat}", method=None) + "_m"] = nearest_distance_m(
+            net, homes, src, limit_m=lim
+        )
+    return pd.DataFrame(cols)
+
+
+def distances_of(table: pd.DataFrame, cat: str) -> F64:
+    col = f"dist_{cat}_m"
+    if col in table.columns:
+        return table[col].to_numpy(dtype=float)
+    return np.full(len(table), np.inf)

@@ -1,0 +1,85 @@
+"""绿化覆盖率 from a land-cover (class) or NDVI raster."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.indicators.coverage import IndicatorResult, measure_row, summary_frame
+
+#: ESA WorldCover 2021 classes counted as vegetation: tree cover, shrubland, grassland,
+#: herbaceous wetland, mangroves (cropland 40 is not urban greening)
+WORLDCOVER_GREEN = (10, 20, 30, 90, 95)
+
+
+def green_cover_ratio(
+    raster: str | Any,
+    boundary: BaseGeometry,
+    *,
+    crs: Any,
+    classes: Sequence[int] = WORLDCOVER_GREEN,
+    ndvi_min: float = 0.3,
+) -> IndicatorResult:
+    """绿化覆盖率: vegetated share of the boundary, from a land-cover or NDVI raster.
+
+    CJJ/T 85-2017: vertical projection of all vegetation ÷ built-up area, counted once where
+    layers overlap — which a raster does by construction. An integer raster is read as land-cover
+    classes (default: ESA WorldCover vegetation classes); a float raster as NDVI (vegetated where
+    ``≥ ndvi_min``). Pixels are counted when their centre lies in the boundary (rasterio mask);
+    nodata pixels are left out of both numerator and denominator.
+
+    Parameters
+    ----------
+    raster
+        Path of a GeoTIFF (any CRS) or an open rasterio dataset.
+    boundary
+        Study boundary in ``crs``.
+    crs
+        CRS of ``boundary`` (the city's metric CRS).
+    """
+    import rasterio
+    import rasterio.mask
+
+    from geoplan._errors import InputFileError
+
+    opened = isinstance(raster, str | bytes) or hasattr(raster, "__fspath__")
+    try:
+        ds: Any = rasterio.open(raster) if opened else raster
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputFileError(f"{raster}: cannot open as a raster ({exc}); pass a GeoTIFF") from exc
+    try:
+        if ds.crs is None:
+            raise InputFileError(f"{raster}: raster has no CRS; save it with one (e.g. EPSG:4326)")
+        geom = gpd.GeoSeries([boundary], crs=crs).to_crs(ds.crs).iloc[0]
+        with warnings.catch_warnings():  # rasterio's internal Affine `*` (affine >= 2.4)
+            warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
+            data, _ = rasterio.mask.mask(ds, [geom], crop=True, filled=False, indexes=1)
+    finally:
+        if opened:
+            ds.close()
+    valid = ~np.ma.getmaskarray(data)
+    vals = np.ma.getdata(data)[valid]
+    if vals.size == 0:
+        v = None
+    elif np.issubdtype(vals.dtype, np.floating):
+        v = float((vals >= ndvi_min).mean())
+    else:
+        v = float(np.isin(vals, list(classes)).mean())
+    row = measure_row(
+        "green_cover_ratio",
+        "green_cover_ratio",
+        "raster",
+        "boundary_area",
+        v,
+        "share",
+        "绿化覆盖率",
+        "Green cover ratio",
+        "" if v is not None else "no data: the raster does not cover the boundary",
+    )
+    return IndicatorResult("green_cover_ratio", pd.DataFrame(), summary_frame([row]))

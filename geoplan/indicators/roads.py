@@ -1,0 +1,254 @@
+"""Roads: 路网密度 (centreline km per km²), intersection density, 道路面积率."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.indicators.coverage import F64, IndicatorResult, measure_row, summary_frame
+from geoplan.network.graph import WalkNetwork
+from geoplan.rules import taxonomy as tx
+
+
+def _length_inside(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
+    """Length (m) of each line inside ``boundary``, stretches a way runs twice counted once.
+
+    Lines crossing the boundary are intersected with it; non-simple lines inside are only
+    dissolved with themselves (``union(line, line)``): the same lengths without overlaying the
+    boundary (a multipolygon of thousands of vertices in a large study area).
+    """
+    shapely.prepare(boundary)
+    inside = shapely.contains_properly(boundary, lines)
+    length = shapely.length(lines)
+    # only a line that is not simple can run over itself
+    twice = inside & ~shapely.is_simple(lines)
+    if twice.any():
+        length[twice] = shapely.length(shapely.union(lines[twice], lines[twice]))
+    if (~inside).any():
+        length[~inside] = shapely.length(shapely.intersection(lines[~inside], boundary))
+    return length
+
+
+def carriageway_weights(
+    roads: gpd.GeoDataFrame, *, pair_distance_m: float = 40.0, min_angle_deg: float = 150.0
+) -> F64:
+    """Weight of each road way in centreline length: 0.5 for one carriageway of a divided road.
+
+    Rule (documented for 路网密度): OSM maps a divided road as two one-way ways. A one-way way
+    (``oneway`` yes/1/-1) whose midpoint lies within ``pair_distance_m`` of another one-way way
+    of the same grade running the opposite way (direction angle ≥ ``min_angle_deg``) is one of a
+    pair: each counts half its length, so the pair counts once. Every other way counts fully.
+    """
+    n = len(roads)
+    w = np.ones(n)
+    if n == 0:
+        return w
+    oneway = roads["oneway"].astype(str).isin(["yes", "1", "true", "-1"]).to_numpy()
+    idx = np.flatnonzero(oneway)
+    if idx.size < 2:
+        return w
+    geoms = roads.geometry.values[idx]
+    rev = roads["oneway"].astype(str).to_numpy()[idx] == "-1"
+    mids = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    # local direction at the midpoint
+    a = shapely.line_interpolate_point(geoms, 0.45, normalized=True)
+    b = shapely.line_interpolate_point(geoms, 0.55, normalized=True)
+    d = shapely.get_coordinates(b) - shapely.get_coordinates(a)
+    d[rev] *= -1
+    tree = shapely.STRtree(geoms)
+    i, j = tree.query(mids, predicate="dwithin", distance=pair_distance_m)
+    grades = roads["grade"].to_numpy()[idx]
+    keep = (i != j) & (grades[i] == grades[j])
+    i, j = i[keep], j[keep]
+    if i.size == 0:
+        return w
+    # direction of the other way near the projected point
+    s = shapely.line_locate_point(geoms[j], mids[i], normalized=True)
+    pa = shapely.line_interpolate_point(geoms[j], np.clip(s - 0.05, 0, 1), normalized=True)
+    pb = shapely.line_interpolate_point(geoms[j], np.clip(s + 0.05, 0, 1), normalized=True)
+    dj = shapely.get_coordinates(pb) - shapely.get_coordinates(pa)
+    dj[rev[j]] *= -1
+    di = d[i]
+    cos = (di * dj).sum(axis=1) / (np.linalg.norm(di, axis=1) * np.linalg.norm(dj, axis=1) + 1e-12)
+    paired = np.unique(i[cos <= np.cos(np.radians(min_angle_deg))])
+    w[idx[paired]] = 0.5
+    return w
+
+
+def road_density(
+    roads: gpd.GeoDataFrame,
+    boundary: BaseGeometry,
+    *,
+    grades: Sequence[str] | None = None,
+    include_links: bool = False,
+    pair_distance_m: float = 40.0,
+) -> IndicatorResult:
+    """路网密度 (km/km²): centreline length of city roads inside the boundary ÷ boundary area.
+
+    GB 50220-95 counts 快速路, 主干路, 次干路, 支路 and excludes roads inside compounds (``service``
+    → internal, see ``road_grades.yaml``). Divided roads count once (:func:`carriageway_weights`);
+    ``*_link`` ramps are excluded unless ``include_links``. Reported in total and by grade.
+    """
+    g = tx.road_grades()
+    counted = (
+        list(grades) if grades is not None else [k for k, v in g.items() if v.counts_in_density]
+    )
+    r = roads
+    if not include_links:
+        r = r.loc[~r["highway"].astype(str).str.endswith("_link")]
+    r = r.loc[r["grade"].isin(counted)]
+    length = _length_inside(r.geometry.values, boundary)
+    w = carriageway_weights(r, pair_distance_m=pair_distance_m)
+    area_km2 = boundary.area / 1e6
+    rows = []
+    total = float((length * w).sum() / 1000.0 / area_km2) if area_km2 else None
+    rows.append(
+        measure_row(
+            "road_density",
+            "road_density",
+            "centreline",
+            "boundary_area",
+            total,
+            "km/km2",
+            "路网密度",
+            "Road network density",
+            f"divided roads counted once; links {'in' if include_links else 'out'}",
+        )
+    )
+    raw = float(length.sum() / 1000.0 / area_km2) if area_km2 else None
+    rows.append(
+        measure_row(
+            "road_density",
+            "road_density_all_carriageways",
+            "way_sum",
+            "boundary_area",
+            raw,
+            "km/km2",
+            "路网密度（双幅路按两条计）",
+            "Road density, both carriageways counted",
+            "for comparison",
+        )
+    )
+    grade_arr = r["grade"].to_numpy()
+    for key in counted:
+        m = grade_arr == key
+        v = float((length[m] * w[m]).sum() / 1000.0 / area_km2) if area_km2 else None
+        rows.append(
+            measure_row(
+                "road_density",
+                f"road_density:{key}",
+                "centreline",
+                "boundary_area",
+                v,
+                "km/km2",
+                f"路网密度·{g[key].label_zh}",
+                f"Road density · {g[key].label_en}",
+            )
+        )
+    return IndicatorResult("road_density", pd.DataFrame(), summary_frame(rows))
+
+
+def intersection_density(
+    net: WalkNetwork,
+    boundary: BaseGeometry,
+    *,
+    highways: Iterable[str] | None = None,
+    tolerance_m: float = 15.0,
+) -> IndicatorResult:
+    """交叉口密度 (per km²): road intersections inside the boundary ÷ boundary area.
+
+    An intersection is a node where three or more road edges meet (OSMnx ``streets_per_node``
+    ≥ 3) on the network restricted to road classes (``road_grades.yaml``); nodes within
+    ``tolerance_m`` of each other (the two carriageways of a divided road) are merged into one,
+    as ``osmnx.consolidate_intersections`` does.
+    """
+    hw = (
+        set(highways)
+        if highways is not None
+        else {k for k in tx.load_yaml("road_grades.yaml")["highway"] if not k.endswith("_link")}
+    )
+    m = np.isin(net.edge_highway.astype(str), list(hw))
+    deg = np.bincount(np.concatenate([net.edge_u[m], net.edge_v[m]]), minlength=net.n_nodes)
+    nodes = np.flatnonzero(deg >= 3)
+    pts = shapely.points(net.x[nodes], net.y[nodes])
+    shapely.prepare(boundary)
+    pts = pts[shapely.contains(boundary, pts)]
+    n = _count_clusters(pts, tolerance_m)
+    v = n / (boundary.area / 1e6) if boundary.area else None
+    row = measure_row(
+        "intersection_density",
+        "intersection_density",
+        "network",
+        "boundary_area",
+        v,
+        "per_km2",
+        "交叉口密度",
+        "Intersection density",
+        f"{n} intersections (≥3 road edges; merged within {tolerance_m:g} m)",
+    )
+    return IndicatorResult("intersection_density", pd.DataFrame(), summary_frame([row]))
+
+
+def _count_clusters(pts: NDArray[np.object_], tolerance_m: float) -> int:
+    """Groups of points chained by gaps ≤ ``tolerance_m`` (connected components of the
+    "within tolerance" graph — the parts of the union of ``tolerance_m / 2`` buffers)."""
+    if pts.size == 0:
+        return 0
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    i, j = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=tolerance_m)
+    g = coo_matrix((np.ones(i.shape[0]), (i, j)), shape=(pts.size, pts.size))
+    return int(connected_components(g, directed=False)[0])
+
+
+def road_area_ratio(
+    roads: gpd.GeoDataFrame, boundary: BaseGeometry, *, residents: float | None = None
+) -> IndicatorResult:
+    """道路面积率 and 人均道路面积 from centrelines × width.
+
+    Width: OSM ``width`` (m), else ``lanes`` × 3.5 m, else the grade's default width
+    (``road_grades.yaml``) — halved for one carriageway of a divided road.
+    """
+    g = tx.road_grades()
+    r = roads.loc[roads["grade"].isin([k for k, v in g.items() if v.counts_in_density])]
+    width = pd.to_numeric(r["width"].astype(str).str.extract(r"([\d.]+)")[0], errors="coerce")
+    lanes = pd.to_numeric(r["lanes"].astype(str).str.extract(r"(\d+)")[0], errors="coerce")
+    default = r["grade"].map({k: v.default_width_m for k, v in g.items()})
+    w = carriageway_weights(r)
+    est = width.fillna(lanes * 3.5).fillna(default * w).to_numpy(dtype=float)
+    length = _length_inside(r.geometry.values, boundary)
+    area = float((length * est).sum())
+    ratio = area / boundary.area if boundary.area else None
+    rows = [
+        measure_row(
+            "road_area_ratio",
+            "road_area_ratio",
+            "centreline×width",
+            "boundary_area",
+            ratio,
+            "share",
+            "道路面积率",
+            "Road area ratio",
+            "widths from OSM width/lanes, else defaults",
+        ),
+        measure_row(
+            "road_area_per_resident",
+            "road_area_per_resident",
+            "centreline×width",
+            "residents",
+            area / residents if residents else None,
+            "m2/person",
+            "人均道路面积",
+            "Road area per resident",
+            "" if residents else "no data: needs population",
+        ),
+    ]
+    return IndicatorResult("road_area_ratio", pd.DataFrame(), summary_frame(rows))

@@ -1,0 +1,321 @@
+"""Low-level OpenStreetMap reading with pyosmium (libosmium, C++).
+
+One pass over the file: libosmium keeps node locations in its own index and assembles
+(multi)polygon areas; a C++ key filter drops untagged / irrelevant objects before they reach
+Python, so Python only touches the few objects geoplan needs.
+
+Why pyosmium and not pyrosm: pyosmium parses the Chengdu extract in ~0.2 s with <200 MB; pyrosm's
+network loader peaked at ~5 GB per million nodes on this kind of machine (see the load issue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import osmium
+import shapely
+from numpy.typing import NDArray
+
+from geoplan._errors import InputFileError
+
+#: keys whose objects geoplan reads (everything else is skipped in C++)
+KEYS = (
+    "highway",
+    "amenity",
+    "leisure",
+    "landuse",
+    "building",
+    "shop",
+    "public_transport",
+    "healthcare",
+    "social_facility",
+    "office",
+    "natural",
+)
+
+
+SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml")
+
+
+@dataclass
+class RawWay:
+    """A highway way split into runs of nodes whose locations are known."""
+
+    osmid: int
+    tags: dict[str, str]
+    refs: NDArray[np.int64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+
+
+@dataclass
+class RawOSM:
+    """What geoplan reads from an OSM file, in WGS84 degrees."""
+
+    path: Path
+    ways: list[RawWay] = field(default_factory=list)
+    #: tagged nodes: (osmid, lon, lat, tags)
+    points: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
+    #: areas: (osmid, "way" | "relation", tags, WKB bytes of a MultiPolygon)
+    areas: list[tuple[int, str, dict[str, str], bytes]] = field(default_factory=list)
+    dangling_refs: int = 0
+    ways_without_location: int = 0
+    areas_failed: int = 0
+    header_bbox: tuple[float, float, float, float] | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+def check_osm_path(path: str | Path) -> Path:
+    """Return ``path`` as a Path, or raise :class:`InputFileError` with a fix."""
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(
+            f"{p}: file not found; pass an existing .osm.pbf / .osm / .osm.bz2 file"
+        )
+    if not p.is_file():
+        raise InputFileError(f"{p}: not a file; pass an .osm.pbf / .osm / .osm.bz2 file")
+    name = p.name.lower()
+    if not any(name.endswith(s) for s in SUFFIXES):
+        raise InputFileError(
+            f"{p}: unknown OSM file type; use one of {', '.join(SUFFIXES)} "
+            "(plan layers go through --layer, not --osm)"
+        )
+    return p
+
+
+def _tags(obj: Any) -> dict[str, str]:
+    """Tags as a dict, read straight from pyosmium's C++ tag list (its Python iterator costs
+    ~20 % of a city load)."""
+    data = getattr(obj, "_pyosmium_data", None)
+    if data is None or not hasattr(data, "tags_next"):  # pragma: no cover - other pyosmium
+        return {t.k: t.v for t in obj.tags}
+    it = data.tags_begin()
+    nxt = data.tags_next
+    return dict([nxt(it) for _ in range(data.tags_size())])
+
+
+def _node_refs(way: Any) -> list[Any]:
+    """The way's NodeRefs (pyosmium's list accessor, without its per-item generator)."""
+    nodes = way.nodes
+    lst = getattr(nodes, "_list", None)
+    data = getattr(nodes, "_pyosmium_data", None)
+    if lst is None or data is None:  # pragma: no cover - other pyosmium versions
+        return list(nodes)
+    get = lst.get
+    return [get(data, i) for i in range(lst.size(data))]
+
+
+#: libosmium ``Location::valid()``: fixed-point coordinates (1e-7 degree) within range
+_MAX_X = 180 * 10_000_000
+
+
+_MAX_Y = 90 * 10_000_000
+
+
+def _split_runs(
+    raw: RawOSM,
+    way_ids: list[int],
+    way_tags: list[dict[str, str]],
+    way_len: list[int],
+    all_refs: list[int],
+    all_x: list[int],
+    all_y: list[int],
+) -> tuple[float, float, float, float] | None:
+    """Split ways into runs of located nodes (at least 2) and append them to ``raw.ways``.
+
+    Returns the bbox (degrees) of the kept runs' nodes, or None if no run is kept.
+    """
+    if not way_ids:
+        return None
+    refs = np.asarray(all_refs, dtype=np.int64)
+    x = np.asarray(all_x, dtype=np.int64)
+    y = np.asarray(all_y, dtype=np.int64)
+    lens = np.asarray(way_len, dtype=np.int64)
+    way_of = np.repeat(np.arange(lens.shape[0]), lens)
+    valid = (x >= -_MAX_X) & (x <= _MAX_X) & (y >= -_MAX_Y) & (y <= _MAX_Y)
+    raw.dangling_refs += int((~valid).sum())
+    # a run = maximal stretch of valid nodes within one way
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    brk = np.ones(refs.shape[0], dtype=bool)  # position starts a new stretch
+    brk[1:] = ~valid[:-1] | (way_of[1:] != way_of[:-1])
+    brk[starts] = True
+    run_id = np.cumsum(brk & valid) - 1
+    pos = np.flatnonzero(valid)
+    rid = run_id[pos]
+    if pos.size:
+        first = np.ones(pos.shape[0], dtype=bool)
+        first[1:] = rid[1:] != rid[:-1]
+        r_start = np.flatnonzero(first)
+        r_len = np.diff(np.concatenate([r_start, [pos.shape[0]]]))
+        keep = r_len >= 2
+        r_start, r_len = r_start[keep], r_len[keep]
+    else:
+        r_start = r_len = np.zeros(0, dtype=np.int64)
+    lon = x[pos] / 1e7  # == Location.lon: int32 fixed point / 1e7 in double
+    lat = y[pos] / 1e7
+    ref_v = refs[pos]
+    r_way = way_of[pos[r_start]]
+    raw.ways_without_location += int(lens.shape[0] - np.unique(r_way).shape[0])
+    ids = way_ids
+    tags = way_tags
+    for w, s0, n in zip(r_way.tolist(), r_start.tolist(), r_len.tolist(), strict=True):
+        s1 = s0 + n
+        raw.ways.append(RawWay(ids[w], tags[w], ref_v[s0:s1], lon[s0:s1], lat[s0:s1]))
+    if not r_start.size:
+        return None
+    sel = np.zeros(pos.shape[0], dtype=bool)
+    np.logical_or.at(sel, np.repeat(r_start, r_len) + _ramp(r_len), True)
+    return (
+        float(lon[sel].min()),
+        float(lat[sel].min()),
+        float(lon[sel].max()),
+        float(lat[sel].max()),
+    )
+
+
+def _ramp(counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """0..c-1 for each c in ``counts``, concatenated."""
+    return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def read_osm(
+    path: str | Path,
+    *,
+    keep_way: Callable[[dict[str, str]], bool] | None = None,
+) -> RawOSM:
+    """Read highway ways, tagged nodes and assembled areas from an OSM file.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz`` file, WGS84.
+    keep_way
+        Predicate on a way's tags deciding whether a ``highway`` way is kept (default: all).
+
+    Notes
+    -----
+    Node references whose node is missing from the file (clipped extracts) are dropped and
+    counted in ``dangling_refs``; a way is split where such a node was, so no straight segment is
+    invented across the gap.
+    """
+    p = check_osm_path(path)
+    raw = RawOSM(path=p)
+    try:
+        header = osmium.io.Reader(str(p)).header()
+        box = header.box()
+        if box.valid():
+            raw.header_bbox = (
+                box.bottom_left.lon,
+                box.bottom_left.lat,
+                box.top_right.lon,
+                box.top_right.lat,
+            )
+    except RuntimeError as exc:  # libosmium raises RuntimeError on corrupt input
+        raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
+
+    wkb = osmium.geom.WKBFactory()
+    failed_ways: dict[int, dict[str, str]] = {}
+    minx = miny = np.inf
+    maxx = maxy = -np.inf
+    # highway ways: node refs and fixed-point coordinates of all ways go into flat lists; runs,
+    # dangling refs and the bbox are worked out with numpy after the pass (no per-way arrays)
+    way_ids: list[int] = []
+    way_tags: list[dict[str, str]] = []
+    way_len: list[int] = []
+    all_refs: list[int] = []
+    all_x: list[int] = []
+    all_y: list[int] = []
+    fp = (
+        osmium.FileProcessor(str(p))
+        .with_locations()
+        .with_areas()
+        .with_filter(osmium.filter.KeyFilter(*KEYS))
+    )
+    try:
+        for o in fp:
+            obj: Any = o
+            if obj.is_way():
+                if "highway" not in obj.tags:
+                    continue
+                tags = _tags(obj)
+                if keep_way is not None and not keep_way(tags):
+                    continue
+                refs = _node_refs(obj)
+                locs = [n.location for n in refs]
+                all_refs.extend([n.ref for n in refs])
+                all_x.extend([loc.x for loc in locs])
+                all_y.extend([loc.y for loc in locs])
+                way_ids.append(obj.id)
+                way_tags.append(tags)
+                way_len.append(len(refs))
+            elif obj.is_node():
+                loc = obj.location
+                if not loc.valid():
+                    continue
+                lon, lat = loc.lon, loc.lat
+                minx, maxx = min(minx, lon), max(maxx, lon)
+                miny, maxy = min(miny, lat), max(maxy, lat)
+                raw.points.append((obj.id, lon, lat, _tags(obj)))
+            elif obj.is_area():
+                tags = _tags(obj)
+                if "highway" in tags and len(tags.keys() & set(KEYS)) == 1:
+                    continue  # pedestrian squares / closed footways are handled as ways
+                try:
+                    geom = wkb.create_multipolygon(obj)
+                except RuntimeError:
+                    # libosmium refuses self-intersecting rings; closed ways are rebuilt below
+                    # from their nodes and repaired with make_valid by the caller
+                    if obj.from_way():
+                        failed_ways[obj.orig_id()] = tags
+                    else:
+                        raw.areas_failed += 1
+                    continue
+                kind = "way" if obj.from_way() else "relation"
+                raw.areas.append((obj.orig_id(), kind, tags, bytes.fromhex(geom)))
+    except RuntimeError as exc:
+        raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
+    way_box = _split_runs(raw, way_ids, way_tags, way_len, all_refs, all_x, all_y)
+    if way_box is not None:
+        minx, miny = min(minx, way_box[0]), min(miny, way_box[1])
+        maxx, maxy = max(maxx, way_box[2]), max(maxy, way_box[3])
+    if failed_ways:
+        rebuilt = _closed_way_polygons(p, failed_ways)
+        raw.areas.extend(rebuilt)
+        raw.areas_failed += len(failed_ways) - len(rebuilt)
+    if np.isfinite(minx):
+        raw.bbox = (float(minx), float(miny), float(maxx), float(maxy))
+    return raw
+
+
+def _closed_way_polygons(
+    p: Path, ways: dict[int, dict[str, str]]
+) -> list[tuple[int, str, dict[str, str], bytes]]:
+    """Polygons (possibly invalid) of closed ways whose area libosmium could not assemble.
+
+    A second pass reads only these ways (rare: self-intersecting rings); the caller repairs the
+    polygons with ``make_valid`` and counts them. Rings with missing nodes are left out.
+    """
+    out: list[tuple[int, str, dict[str, str], bytes]] = []
+    fp = (
+        osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.IdFilter(ways.keys()))
+    )
+    for o in fp:
+        obj: Any = o
+        if not obj.is_way() or obj.id not in ways:
+            continue
+        locs = [n.location for n in obj.nodes]
+        if len(locs) < 4 or not all(loc.valid() for loc in locs):
+            continue
+        ring = [(loc.lon, loc.lat) for loc in locs]
+        if ring[0] != ring[-1]:
+            continue
+        poly = shapely.Polygon(ring)
+        out.append((obj.id, "way", ways[obj.id], shapely.to_wkb(poly)))
+    return out

@@ -1,0 +1,320 @@
+"""Network access: walking distance from every home to the nearest facility of a category.
+
+The hot path runs on CSR arrays with :func:`scipy.sparse.csgraph.dijkstra`. All facilities of a
+category become *one* virtual source node joined to the graph nodes they reach, with the walking
+distance from the facility to each node as the joining weight; a single bounded Dijkstra search
+(``limit=radius``) from that node then gives, for every graph node, the distance to the nearest
+facility. This is exact multi-source Dijkstra with per-source start offsets, and costs one search
+per category whatever the number of homes or facilities.
+
+Points attach to the nearest **edge**, not node: a point is projected onto the edge's geometry
+(metric CRS); the walking distance from the point to the edge's end nodes is the distance along the
+edge (``t · length_m`` and ``(1 − t) · length_m``) plus the straight-line offset from the point to
+the edge. Polygon facilities (parks, school grounds) are reached where the network meets them: the
+parts of edges inside the polygon are sources at distance 0, and points every
+``boundary_step_m`` along the boundary attach to their nearest edge with their offset — never at a
+centroid. A home and a facility on the same edge also get their direct along-edge distance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.network.graph import WalkNetwork
+
+F64 = NDArray[np.float64]
+
+
+I64 = NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class EdgeAttachment:
+    """Places on network edges: the interval ``[t0, t1]`` (fractions of the edge from ``edge_u``)
+    of edge ``edge``, reached from the feature ``owner`` after a straight walk of ``offset_m``.
+
+    A point feature is a zero-length interval (``t0 == t1``); the part of an edge inside a park is
+    an interval with ``offset_m == 0``.
+    """
+
+    edge: I64
+    t0: F64
+    t1: F64
+    offset_m: F64
+    owner: I64
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+    @staticmethod
+    def concat(parts: Sequence[EdgeAttachment]) -> EdgeAttachment:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return _empty_attachment()
+        return EdgeAttachment(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("edge", "t0", "t1", "offset_m", "owner")
+            )
+        )
+
+    def point(self) -> EdgeAttachment:
+        """Check that every attachment is a point (``t0 == t1``); return self."""
+        return self
+
+
+def _empty_attachment() -> EdgeAttachment:
+    z = np.zeros(0)
+    zi = np.zeros(0, dtype=np.int64)
+    return EdgeAttachment(zi, z, z, z, zi)
+
+
+def _edge_tree(net: WalkNetwork) -> shapely.STRtree:
+    tree = net.meta.get("_edge_tree")
+    if tree is None:
+        tree = shapely.STRtree(net.edge_geometry)
+        net.meta["_edge_tree"] = tree
+    return tree
+
+
+def attach_points(
+    net: WalkNetwork,
+    points: NDArray[np.object_] | Sequence[BaseGeometry],
+    *,
+    owner: I64 | None = None,
+    max_distance_m: float | None = None,
+) -> EdgeAttachment:
+    """Attach points (metric CRS of ``net``) to their nearest edge.
+
+    Parameters
+    ----------
+    net
+        The walk network.
+    points
+        shapely Points in ``net.crs``.
+    owner
+        Feature index of each point (default ``0..n-1``).
+    max_distance_m
+        Points farther than this from every edge are left out (their ``owner`` is missing from
+        the result); the nearest-edge search is bounded, which is much faster for grids.
+
+    Returns
+    -------
+    EdgeAttachment
+        One zero-length interval per attached point; ``offset_m`` is the straight-line distance
+        (m) from the point to the edge.
+    """
+    pts = np.asarray(points, dtype=object)
+    n = pts.shape[0]
+    if owner is None:
+        owner = np.arange(n, dtype=np.int64)
+    if n == 0 or net.n_edges == 0:
+        return _empty_attachment()
+    tree = _edge_tree(net)
+    (ip, ie), dist = tree.query_nearest(
+        pts, return_distance=True, all_matches=False, max_distance=max_distance_m
+    )
+    # one nearest edge per point (query_nearest with all_matches=False returns one per input)
+    order = np.argsort(ip, kind="stable")
+    ip, ie, dist = ip[order], ie[order], dist[order]
+    geoms = net.edge_geometry[ie]
+    s = shapely.line_locate_point(geoms, pts[ip])
+    glen = shapely.length(geoms)
+    t = np.where(glen > 0, s / np.where(glen > 0, glen, 1.0), 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    return EdgeAttachment(ie.astype(np.int64), t, t.copy(), dist.astype(np.float64), owner[ip])
+
+
+def _polygon_intervals(net: WalkNetwork, polys: NDArray[np.object_], owners: I64) -> EdgeAttachment:
+    """Parts of edges lying inside polygons, as zero-offset intervals."""
+    if polys.shape[0] == 0 or net.n_edges == 0:
+        return _empty_attachment()
+    tree = _edge_tree(net)
+    ip, ie = tree.query(polys, predicate="intersects")
+    if ip.shape[0] == 0:
+        return _empty_attachment()
+    geoms = net.edge_geometry[ie]
+    inter = shapely.intersection(geoms, polys[ip])
+    edges, t0s, t1s, own = [], [], [], []
+    glen = shapely.length(geoms)
+    for k in range(ip.shape[0]):
+        g = inter[k]
+        if g.is_empty:
+            continue
+        parts = getattr(g, "geoms", [g])
+        for part in parts:
+            if part.geom_type == "Point":
+                a = b = shapely.line_locate_point(geoms[k], part)
+            elif part.geom_type == "LineString":
+                # locate the part's midpoint, not its ends: an end on a closed or self-touching
+                # edge (a loop path) locates to its first visit and would span the whole loop
+                mid = shapely.line_interpolate_point(part, 0.5, normalized=True)
+                m = float(shapely.line_locate_point(geoms[k], mid))
+                a, b = m - part.length / 2, m + part.length / 2
+            else:
+                continue
+            L = glen[k] if glen[k] > 0 else 1.0
+            edges.append(ie[k])
+            t0s.append(min(max(a / L, 0.0), 1.0))
+            t1s.append(min(max(b / L, 0.0), 1.0))
+            own.append(owners[ip[k]])
+    if not edges:
+        return _empty_attachment()
+    return EdgeAttachment(
+        np.asarray(edges, dtype=np.int64),
+        np.asarray(t0s),
+        np.asarray(t1s),
+        np.zeros(len(edges)),
+        np.asarray(own, dtype=np.int64),
+    )
+
+
+def facility_sources(
+    net: WalkNetwork,
+    geometries: NDArray[np.object_] | Sequence[BaseGeometry],
+    *,
+    boundary_step_m: float = 25.0,
+) -> EdgeAttachment:
+    """Where the walk network reaches each facility.
+
+    Points attach to their nearest edge. Polygons (and lines) are reached (a) along every part
+    of an edge inside them (distance 0) and (b) from points every ``boundary_step_m`` metres along
+    their boundary, each attached to its nearest edge — a park is reached at its edge, not its
+    centroid, and a large park does not count as one point.
+    """
+    geoms = np.asarray(geometries, dtype=object)
+    owners = np.arange(geoms.shape[0], dtype=np.int64)
+    if geoms.shape[0] == 0:
+        return _empty_attachment()
+    tid = shapely.get_type_id(geoms)
+    is_pt = tid == 0
+    parts = [attach_points(net, geoms[is_pt], owner=owners[is_pt])]
+    multi_pt = tid == 4
+    if multi_pt.any():
+        pts, idx = shapely.get_parts(geoms[multi_pt], return_index=True)
+        parts.append(attach_points(net, pts, owner=owners[multi_pt][idx]))
+    other = ~(is_pt | multi_pt)
+    if other.any():
+        og, oo = geoms[other], owners[other]
+        parts.append(_polygon_intervals(net, og, oo))
+        rings = shapely.boundary(og)
+        rings = np.where(shapely.is_empty(rings) | (shapely.get_type_id(og) <= 1), og, rings)
+        samples, sidx = _sample_lines(rings, boundary_step_m)
+        parts.append(attach_points(net, samples, owner=oo[sidx]))
+    return EdgeAttachment.concat(parts)
+
+
+def _sample_lines(lines: NDArray[np.object_], step_m: float) -> tuple[NDArray[np.object_], I64]:
+    """Points every ``step_m`` along (multi)lines, at least one per line (its start)."""
+    parts, pidx = shapely.get_parts(lines, return_index=True)
+    lengths = shapely.length(parts)
+    counts = np.maximum(1, np.ceil(lengths / step_m).astype(np.int64))
+    rep = np.repeat(np.arange(parts.shape[0]), counts)
+    k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    dist = k * (lengths[rep] / counts[rep])
+    pts = shapely.line_interpolate_point(parts[rep], dist)
+    return np.asarray(pts, dtype=object), pidx[rep].astype(np.int64)
+
+
+def _augmented_csr(net: WalkNetwork, src_nodes: I64, src_dist: F64) -> sp.csr_matrix:
+    """The network CSR plus one virtual node (index n) with arcs to the source nodes."""
+    base = net.csr
+    n = net.n_nodes
+    # keep the smallest start distance per node
+    order = np.lexsort((src_dist, src_nodes))
+    nodes, dist = src_nodes[order], src_dist[order]
+    first = np.ones(nodes.shape[0], dtype=bool)
+    first[1:] = nodes[1:] != nodes[:-1]
+    nodes, dist = nodes[first], dist[first]
+    indptr = np.concatenate([base.indptr, [base.indptr[-1] + nodes.shape[0]]])
+    indices = np.concatenate([base.indices, nodes.astype(base.indices.dtype)])
+    data = np.concatenate([base.data, dist])
+    return sp.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
+
+
+def node_distance_m(net: WalkNetwork, sources: EdgeAttachment, *, limit_m: float = np.inf) -> F64:
+    """Walking distance (m) from each graph node to its nearest source (inf past ``limit_m``)."""
+    n = net.n_nodes
+    if len(sources) == 0 or n == 0:
+        return np.full(n, np.inf)
+    L = net.edge_length_m[sources.edge]
+    su = net.edge_u[sources.edge]
+    sv = net.edge_v[sources.edge]
+    src_nodes = np.concatenate([su, sv])
+    src_dist = np.concatenate(
+        [sources.offset_m + sources.t0 * L, sources.offset_m + (1.0 - sources.t1) * L]
+    )
+    keep = src_dist <= limit_m
+    aug = _augmented_csr(net, src_nodes[keep], src_dist[keep])
+    d = dijkstra(aug, directed=True, indices=n, limit=limit_m)
+    return np.asarray(d[:n], dtype=np.float64)
+
+
+def nearest_distance_m(
+    net: WalkNetwork,
+    homes: EdgeAttachment,
+    sources: EdgeAttachment,
+    *,
+    limit_m: float = np.inf,
+    node_dist: F64 | None = None,
+) -> F64:
+    """Walking distance (m) from each home to the nearest source, ``inf`` beyond ``limit_m``.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    homes
+        Home attachments (zero-length intervals, one per home, ``owner`` = home index).
+    sources
+        Facility attachments from :func:`facility_sources`.
+    limit_m
+        Search radius in metres (the bounded Dijkstra stops there).
+    node_dist
+        Precomputed :func:`node_distance_m` for these sources (reused by scenarios).
+
+    Returns
+    -------
+    ndarray of float64, one value per home attachment (in attachment order).
+    """
+    nh = len(homes)
+    if nh == 0:
+        return np.zeros(0)
+    if len(sources) == 0:
+        return np.full(nh, np.inf)
+    if node_dist is None:
+        node_dist = node_distance_m(net, sources, limit_m=limit_m)
+    e = homes.edge
+    L = net.edge_length_m[e]
+    t = homes.t0
+    via_u = node_dist[net.edge_u[e]] + t * L
+    via_v = node_dist[net.edge_v[e]] + (1.0 - t) * L
+    best = np.minimum(via_u, via_v)
+
+    # same-edge sources: direct along-edge distance
+    s_order = np.argsort(sources.edge, kind="stable")
+    s_edge = sources.edge[s_order]
+    lo = np.searchsorted(s_edge, e, side="left")
+    hi = np.searchsorted(s_edge, e, side="right")
+    has = np.flatnonzero(hi > lo)
+    if has.size:
+        cnt = hi[has] - lo[has]
+        h_rep = np.repeat(has, cnt)
+        k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        s_idx = s_order[np.repeat(lo[has], cnt) + k]
+        th = t[h_rep]
+        gap = np.maximum(0.0, np.maximum(sources.t0[s_idx] - th, th - sources.t1[s_idx]))
+        direct = sources.offset_m[s_idx] + gap * L[h_rep]
+        np.minimum.at(best, h_rep, direct)
+
+    out = best + homes.offset_m
+    out[out > limit_m] = np.inf
+    return out

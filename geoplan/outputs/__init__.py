@@ -1,0 +1,1 @@
+"""Readers of results: tables, GeoPackages, offline web maps, change maps."""

@@ -1,0 +1,309 @@
+"""Map layers drawn from a city and a check: roads, parks, bus stops, facilities, coverage, gaps."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._errors import LayerError
+from geoplan.city import City
+from geoplan.io.coords import wgs84_to_gcj02
+from geoplan.outputs.map_panels import Legend, area_swatch, line_swatch, point_swatch
+from geoplan.outputs.map_style import (
+    BUS_STOP_STYLE,
+    CATEGORY_PALETTE,
+    FACILITY_RADIUS,
+    GAP_STYLE,
+    PARK_STYLE,
+    ROAD_STYLE,
+    TEXT,
+    Lang,
+    coverage_label,
+    coverage_style,
+    esc,
+)
+from geoplan.rules import taxonomy as tx
+
+
+class Ctx:
+    """Projection settings shared by every layer of one map."""
+
+    def __init__(self, *, crs: Any, simplify_m: float, shift: bool, lang: Lang) -> None:
+        self.crs = crs
+        self.simplify_m = simplify_m
+        self.shift = shift
+        self.lang = lang
+        self.t = TEXT[lang]
+
+    def project(self, geoms: Iterable[BaseGeometry]) -> NDArray[np.object_]:
+        """Simplify (metres), project to WGS84, shift to GCJ-02 if asked, round to 6 decimals."""
+        arr = np.asarray(list(geoms), dtype=object)
+        if arr.size == 0:
+            return arr
+        if self.simplify_m > 0:
+            arr = shapely.simplify(arr, self.simplify_m, preserve_topology=True)
+        wgs = np.asarray(gpd.GeoSeries(arr, crs=self.crs).to_crs(4326).values, dtype=object)
+        shift = self.shift
+
+        def fn(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+            if shift:
+                lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+                xy = np.column_stack([lon, lat])
+            return np.round(xy, 6)
+
+        return np.asarray(shapely.transform(wgs, fn), dtype=object)
+
+
+def to_city_crs(gdf: gpd.GeoDataFrame, city: City, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise LayerError(f"{what}: expected a GeoDataFrame, got {type(gdf).__name__}")
+    if gdf.crs is None:
+        raise LayerError(f"{what}: layer has no CRS; set one with .set_crs(EPSG) before mapping")
+    return gdf if gdf.crs == city.crs else gdf.to_crs(city.crs)
+
+
+def clip_points(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
+    """Rows whose point lies in ``poly`` (boundary included)."""
+    return gdf.loc[shapely.intersects(gdf.geometry.values, poly)]
+
+
+def clip_polygons(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
+    """Rows intersected with ``poly``; rows left empty are dropped."""
+    out = gdf.loc[~gdf.geometry.isna()].copy()
+    out = out.set_geometry(out.geometry.intersection(poly))
+    return out.loc[~out.geometry.is_empty & (out.geometry.area > 0)]
+
+
+def bounds_latlon(geom: BaseGeometry) -> list[list[float]]:
+    x0, y0, x1, y1 = geom.bounds
+    return [[y0, x0], [y1, x1]]
+
+
+def const_style(style: Mapping[str, Any]) -> folium.JsCode:
+    return folium.JsCode(f"function(f){{return {_js(style)};}}")
+
+
+def keyed_style(styles: Mapping[Any, Mapping[str, Any]]) -> folium.JsCode:
+    """Style function reading the compact class key ``k`` of each feature."""
+    table = {str(k): v for k, v in styles.items()}
+    return folium.JsCode(f"function(f){{var s={_js(table)};return s[f.properties.k]||{{}};}}")
+
+
+def _js(obj: Any) -> str:
+    return (
+        json.dumps(obj, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+
+
+def add_geojson(
+    m: folium.Map,
+    ctx: Ctx,
+    geoms: Sequence[BaseGeometry] | NDArray[np.object_],
+    props: Sequence[Mapping[str, Any]],
+    name: str,
+    style: folium.JsCode,
+    *,
+    show: bool = True,
+    popup: Sequence[tuple[str, str]] = (),
+    tooltip: str | None = None,
+    radius: float | None = None,
+    interactive: bool = True,
+) -> folium.GeoJson:
+    """One GeoJSON overlay; ``props`` values must already be HTML-escaped strings or numbers."""
+    projected = ctx.project(geoms)
+    features = [
+        {"type": "Feature", "properties": dict(p), "geometry": mapping(g)}
+        for g, p in zip(projected, props, strict=True)
+        if not g.is_empty
+    ]
+    data = {"type": "FeatureCollection", "features": features}
+    kwargs: dict[str, Any] = {"style": style}
+    if not interactive:
+        kwargs["interactive"] = False
+    layer = folium.GeoJson(
+        data,
+        name=esc(name),
+        show=show,
+        marker=folium.CircleMarker(radius=radius, fill=True) if radius else None,
+        popup=folium.GeoJsonPopup(fields=[f for f, _ in popup], aliases=[esc(a) for _, a in popup])
+        if popup and features
+        else None,
+        tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False)
+        if tooltip and features
+        else None,
+        **kwargs,
+    )
+    layer.add_to(m)
+    return layer
+
+
+def _name_or(value: Any, t: Mapping[str, str]) -> str:
+    s = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return esc(s.strip() or t["unnamed"])
+
+
+def add_roads(m: folium.Map, ctx: Ctx, roads: gpd.GeoDataFrame, legend: Legend) -> None:
+    if roads.empty:
+        return
+    t, grades = ctx.t, tx.road_grades()
+    props = []
+    for grade, name in zip(roads["grade"], roads.get("name", [""] * len(roads)), strict=True):
+        g = grades.get(str(grade))
+        label = (g.label_zh if ctx.lang == "zh" else g.label_en) if g else str(grade)
+        props.append({"k": str(grade), "n": _name_or(name, t), "g": esc(label)})
+    add_geojson(
+        m,
+        ctx,
+        roads.geometry.values,
+        props,
+        t["roads"],
+        keyed_style(ROAD_STYLE),
+        popup=[("n", t["name"]), ("g", t["grade"])],
+    )
+    present = set(roads["grade"].astype(str))
+    legend.add_section(
+        t["roads"],
+        [
+            line_swatch(ROAD_STYLE[k], g.label_zh if ctx.lang == "zh" else g.label_en)
+            for k, g in grades.items()
+            if k in present and k in ROAD_STYLE
+        ],
+    )
+
+
+def add_parks(m: folium.Map, ctx: Ctx, parks: gpd.GeoDataFrame, legend: Legend) -> None:
+    if parks.empty:
+        return
+    t = ctx.t
+    props = [
+        {"n": _name_or(n, t), "a": f"{a:,.0f}"}
+        for n, a in zip(parks["name"], parks["area_m2"], strict=True)
+    ]
+    add_geojson(
+        m,
+        ctx,
+        parks.geometry.values,
+        props,
+        t["parks"],
+        const_style(PARK_STYLE),
+        popup=[("n", t["name"]), ("a", t["area_m2"])],
+    )
+    legend.add_section(None, [area_swatch(PARK_STYLE, t["parks"])])
+
+
+def add_bus_stops(m: folium.Map, ctx: Ctx, stops: gpd.GeoDataFrame, legend: Legend) -> None:
+    if stops.empty:
+        return
+    t = ctx.t
+    props = [{"n": _name_or(n, t)} for n in stops["name"]]
+    add_geojson(
+        m,
+        ctx,
+        stops.geometry.values,
+        props,
+        t["bus_stops"],
+        const_style(BUS_STOP_STYLE),
+        popup=[("n", t["name"])],
+        radius=float(BUS_STOP_STYLE["radius"]),
+    )
+    legend.add_section(None, [point_swatch(str(BUS_STOP_STYLE["fillColor"]), t["bus_stops"])])
+
+
+def category_colours() -> dict[str, str]:
+    """Facility category → colour, stable across maps (taxonomy order)."""
+    return {k: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, k in enumerate(tx.categories())}
+
+
+def cat_label(key: str, lang: Lang) -> str:
+    cat = tx.categories().get(key)
+    if cat is None:
+        return key
+    return cat.label_zh if lang == "zh" else cat.label_en
+
+
+def add_facilities(m: folium.Map, ctx: Ctx, fac: gpd.GeoDataFrame, legend: Legend) -> None:
+    if fac.empty:
+        return
+    t, colours = ctx.t, category_colours()
+    order = [k for k in tx.categories() if k in set(fac["category"])]
+    order += sorted(set(fac["category"].astype(str)) - set(order))
+    items = []
+    for key in order:
+        sub = fac.loc[fac["category"] == key]
+        label = cat_label(key, ctx.lang)
+        colour = colours.get(key, "#525252")
+        style = {"color": "#ffffff", "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
+        props = [{"n": _name_or(n, t), "c": esc(label)} for n in sub["name"]]
+        add_geojson(
+            m,
+            ctx,
+            sub.geometry.values,
+            props,
+            t["facility"].format(cat=label),
+            const_style(style),
+            popup=[("n", t["name"]), ("c", t["category"])],
+            tooltip="n",
+            radius=FACILITY_RADIUS,
+        )
+        items.append(point_swatch(colour, label))
+    legend.add_section(t["facility"].format(cat="").rstrip(" ·"), items)
+
+
+def add_coverage(
+    m: folium.Map, ctx: Ctx, bnd: BaseGeometry, name: str, geom: BaseGeometry, legend: Legend
+) -> None:
+    if not isinstance(geom, BaseGeometry):
+        raise LayerError(f"coverage {name!r}: expected a shapely geometry in the city's CRS")
+    clipped = geom.intersection(bnd)
+    if clipped.is_empty:
+        return
+    label = coverage_label(name, ctx.lang)
+    style = coverage_style(name)
+    add_geojson(
+        m,
+        ctx,
+        [clipped],
+        [{}],
+        label,
+        const_style(style),
+        show=not name.endswith("_buffer"),
+        interactive=False,
+    )
+    legend.add_section(None, [area_swatch(style, label)])
+
+
+def add_gaps(
+    m: folium.Map, ctx: Ctx, gaps: gpd.GeoDataFrame, bnd: BaseGeometry, legend: Legend
+) -> None:
+    gaps = clip_polygons(gaps, bnd)
+    if gaps.empty:
+        return
+    t = ctx.t
+    names = gaps["name"] if "name" in gaps else [""] * len(gaps)
+    props = [
+        {"n": _name_or(n, t), "a": f"{a:,.0f}"}
+        for n, a in zip(names, gaps.geometry.area, strict=True)
+    ]
+    add_geojson(
+        m,
+        ctx,
+        gaps.geometry.values,
+        props,
+        t["gaps"],
+        const_style(GAP_STYLE),
+        popup=[("n", t["name"]), ("a", t["area_m2"])],
+    )
+    legend.add_section(None, [area_swatch(GAP_STYLE, t["gaps"])])

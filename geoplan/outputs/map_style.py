@@ -1,0 +1,353 @@
+"""Offline web-map assets: Leaflet 1.9.4 inlined from ``geoplan/data/assets``, and the map class.
+
+The files in ``geoplan/data/assets`` are the unmodified ``dist/leaflet.js``, ``dist/leaflet.css``
+and ``dist/images/layers*.png`` of the npm package ``leaflet@1.9.4`` (BSD-2-Clause, licence in
+``LEAFLET_LICENSE`` beside them). They ship inside the geoplan wheel, so a map saved with
+``offline=True`` carries everything it needs and never fetches a script, a stylesheet or an image
+at view time. Only Leaflet is needed: geoplan maps use plain Leaflet features (GeoJSON layers,
+circle markers, the layers control), so folium's jQuery, Bootstrap and awesome-markers are dropped.
+
+The second half holds the colours, weights and zh/en wording of the map and its legend (one place).
+Distance classes follow the walking distances of the life circles in GB 50180-2018
+城市居住区规划设计标准 (5-minute ≈ 300 m, 10-minute ≈ 500 m, 15-minute ≈ 800–1000 m; the upper
+value is used).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import math
+import re
+from importlib import resources
+from typing import Any, Literal
+
+import folium
+from branca.element import Element, Figure
+from jinja2 import Template
+
+BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap", "local")
+
+
+Lang = Literal["zh", "en"]
+
+
+LEAFLET_VERSION = "1.9.4"
+
+
+CDN_JS = [("leaflet", f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.js")]
+
+
+CDN_CSS = [
+    ("leaflet_css", f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.css")
+]
+
+
+def _asset(name: str) -> bytes:
+    return resources.files("geoplan").joinpath("data", "assets", name).read_bytes()
+
+
+@functools.cache
+def leaflet_js() -> str:
+    """Leaflet's minified JS, without its source-map comment, safe inside a ``<script>`` tag."""
+    js = _asset("leaflet.js").decode("utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
+    return js.replace("</script", "<\\/script")
+
+
+@functools.cache
+def leaflet_css() -> str:
+    """Leaflet's CSS with its layer-control icons as ``data:`` URIs and no other ``url()``."""
+    css = _asset("leaflet.css").decode("utf-8")
+    for png in ("layers.png", "layers-2x.png"):
+        b64 = base64.b64encode(_asset(png)).decode("ascii")
+        css = css.replace(f"url(images/{png})", f"url(data:image/png;base64,{b64})")
+    # geoplan draws no default markers; drop the only other file reference (marker-icon.png)
+    css = re.sub(r"url\(images/[^)]*\)", "none", css)
+    return css.replace("</style", "<\\/style")
+
+
+class _InlineLeaflet(Element):
+    """``<style>`` and ``<script>`` elements holding Leaflet itself (rendered in the header)."""
+
+    _template = Template("<style>{{ this.css }}</style>\n<script>{{ this.js }}</script>\n")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "InlineLeaflet"
+        self.css = leaflet_css()
+        self.js = leaflet_js()
+
+
+class GeoplanMap(folium.Map):
+    """A :class:`folium.Map` that links only Leaflet, inlined when ``offline`` is true.
+
+    ``offline`` is read at render time, so one map can be saved both ways; geoplan's
+    :func:`geoplan.webmap.save_map` sets it.
+    """
+
+    def __init__(self, *args: Any, offline: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offline = offline
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        figure = self.get_root()
+        assert isinstance(figure, Figure)
+        header = figure.header
+        for key in ("leaflet", "leaflet_css"):
+            header._children.pop(key, None)
+        if self.offline:
+            self.default_js = []
+            self.default_css = []
+            header.add_child(_InlineLeaflet(), name="leaflet")
+        else:
+            self.default_js = list(CDN_JS)  # JSCSSMixin.render links these
+            self.default_css = list(CDN_CSS)
+        super().render(**kwargs)
+
+
+OSM_ATTRIBUTION = (
+    '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+
+
+# life-circle distance classes, metres (upper bounds, inclusive)
+DIST_CLASSES_M = (300.0, 500.0, 1000.0)
+
+
+GREEN, LIGHT_GREEN, YELLOW, ORANGE, RED = "#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027"
+
+
+COMPLETE_COLOURS = (GREEN, LIGHT_GREEN, YELLOW, RED)  # 5 / 10 / 15 min / none
+
+
+SHARE_CLASSES = (0.9, 0.6, 0.3)  # share complete (15 min) per grid cell, lower bounds
+
+
+DIST_COLOURS = (GREEN, LIGHT_GREEN, YELLOW, ORANGE, RED)  # ≤300 / ≤500 / ≤1000 / >1000 / none
+
+
+ROAD_STYLE: dict[str, dict[str, Any]] = {
+    "expressway": {"color": "#b2182b", "weight": 5},
+    "arterial": {"color": "#e66101", "weight": 4},
+    "secondary": {"color": "#f1a340", "weight": 3},
+    "local": {"color": "#737373", "weight": 2},
+    "internal": {"color": "#bdbdbd", "weight": 1},
+}
+
+
+BOUNDARY_STYLE: dict[str, Any] = {
+    "color": "#252525",
+    "weight": 2,
+    "dashArray": "6 4",
+    "fill": False,
+}
+
+
+GAP_STYLE: dict[str, Any] = {
+    "color": "#c51b7d",
+    "weight": 1,
+    "fillColor": "#e7298a",
+    "fillOpacity": 0.45,
+}
+
+
+PARK_STYLE: dict[str, Any] = {
+    "color": "#1b7837",
+    "weight": 1,
+    "fillColor": "#5aae61",
+    "fillOpacity": 0.5,
+}
+
+
+BUS_STOP_STYLE: dict[str, Any] = {
+    "radius": 3,
+    "color": "#08519c",
+    "weight": 1,
+    "fillColor": "#4292c6",
+}
+
+
+HOME_RADIUS = 3
+
+
+FACILITY_RADIUS = 5
+
+
+# one colour per facility category, assigned in taxonomy order (stable across maps)
+CATEGORY_PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
+    "#e6550d", "#31a354", "#756bb1", "#636363", "#ad494a", "#a55194", "#6b6ecf", "#b5cf6b",
+)  # fmt: skip
+
+
+COVERAGE_COLOURS = {"bus": ("#2166ac", "#67a9cf"), "park": ("#1b7837", "#7fbf7b")}
+
+
+BACKGROUND = "#f4f3ef"
+
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "{city} · 生活圈与设施覆盖",
+        "boundary": "研究范围",
+        "roads": "道路（按等级）",
+        "homes": "住宅 · 生活圈完整度",
+        "homes_grid": "住宅 · 生活圈完整度（{cell} m 网格）",
+        "homes_cat": "住宅 · 至{cat}",
+        "facility": "设施 · {cat}",
+        "parks": "公园绿地",
+        "bus_stops": "公交站",
+        "gaps": "未覆盖的居住用地",
+        "legend": "图例",
+        "scorecard": "指标评估",
+        "name": "名称",
+        "grade": "等级",
+        "category": "类别",
+        "unnamed": "（未命名）",
+        "area_m2": "面积 (m²)",
+        "life_circle": "生活圈",
+        "lc0": "5 分钟生活圈完整",
+        "lc1": "10 分钟生活圈完整",
+        "lc2": "15 分钟生活圈完整",
+        "lc3": "未达 15 分钟生活圈",
+        "sh0": "≥ 90% 住宅 15 分钟完整",
+        "sh1": "60–90%",
+        "sh2": "30–60%",
+        "sh3": "< 30%",
+        "d0": "≤ 300 m（5 分钟）",
+        "d1": "≤ 500 m（10 分钟）",
+        "d2": "≤ 1000 m（15 分钟）",
+        "d3": "> 1000 m",
+        "d4": "不可达",
+        "dist": "步行距离 (m)",
+        "median_dist": "步行距离中位数 (m)",
+        "unreachable": "不可达",
+        "homes_n": "住宅数",
+        "share5": "5 分钟完整比例",
+        "share10": "10 分钟完整比例",
+        "share15": "15 分钟完整比例",
+        "indicator": "指标",
+        "measured": "现状",
+        "target": "目标",
+        "status": "评估",
+        "gap": "差距",
+        "method": "方法",
+        "met": "达标",
+        "not_met": "未达标",
+        "bus": "公交站 {r} m 覆盖",
+        "park": "公园服务范围",
+        "buffer": "（缓冲区）",
+        "network": "（步行网络）",
+    },
+    "en": {
+        "title": "{city} · life circles and facility coverage",
+        "boundary": "Study area",
+        "roads": "Roads (by grade)",
+        "homes": "Homes · life-circle completeness",
+        "homes_grid": "Homes · life-circle completeness ({cell} m grid)",
+        "homes_cat": "Homes · to {cat}",
+        "facility": "Facilities · {cat}",
+        "parks": "Parks and green space",
+        "bus_stops": "Bus stops",
+        "gaps": "Uncovered residential land",
+        "legend": "Legend",
+        "scorecard": "Scorecard",
+        "name": "Name",
+        "grade": "Grade",
+        "category": "Category",
+        "unnamed": "(unnamed)",
+        "area_m2": "Area (m²)",
+        "life_circle": "Life circle",
+        "lc0": "5-minute life circle complete",
+        "lc1": "10-minute life circle complete",
+        "lc2": "15-minute life circle complete",
+        "lc3": "15-minute life circle incomplete",
+        "sh0": "≥ 90% of homes complete (15 min)",
+        "sh1": "60–90%",
+        "sh2": "30–60%",
+        "sh3": "< 30%",
+        "d0": "≤ 300 m (5 min)",
+        "d1": "≤ 500 m (10 min)",
+        "d2": "≤ 1000 m (15 min)",
+        "d3": "> 1000 m",
+        "d4": "unreachable",
+        "dist": "Walking distance (m)",
+        "median_dist": "Median walking distance (m)",
+        "unreachable": "unreachable",
+        "homes_n": "Homes",
+        "share5": "Share complete, 5 min",
+        "share10": "Share complete, 10 min",
+        "share15": "Share complete, 15 min",
+        "indicator": "Indicator",
+        "measured": "Measured",
+        "target": "Target",
+        "status": "Status",
+        "gap": "Gap",
+        "method": "Method",
+        "met": "met",
+        "not_met": "not met",
+        "bus": "Bus stops, {r} m coverage",
+        "park": "Park service area",
+        "buffer": " (buffer)",
+        "network": " (walking network)",
+    },
+}
+
+
+_COVERAGE_RE = re.compile(r"^(bus|park)(?:_(\d+))?(?:_service)?(?:_(\d+))?_(buffer|network)$")
+
+
+def esc(value: object) -> str:
+    """``html.escape`` of ``str(value)`` (quotes too): every OSM or user string passes here."""
+    return html.escape(str(value), quote=True)
+
+
+def coverage_label(name: str, lang: Lang) -> str:
+    """Readable (unescaped) label of a coverage area named like ``bus_500_network``."""
+    m = _COVERAGE_RE.match(name)
+    if not m:
+        return name
+    kind, r1, r2, method = m.groups()
+    t = TEXT[lang]
+    radius = r1 or r2
+    base = t["bus"].format(r=radius) if kind == "bus" else t["park"]
+    if kind == "park" and radius:
+        base += f" {radius} m"
+    if kind == "bus" and not radius:
+        base = base.replace(" None m", "")
+    return base + t[method]
+
+
+def coverage_style(name: str) -> dict[str, Any]:
+    """Style of a coverage area: bus blue / park green, 300 m darker, buffer dashed."""
+    m = _COVERAGE_RE.match(name)
+    kind, r1, r2, method = m.groups() if m else ("", None, None, "network")
+    dark, light = COVERAGE_COLOURS.get(kind, ("#525252", "#969696"))
+    colour = dark if (r1 or r2) in (None, "300") else light
+    style: dict[str, Any] = {"color": colour, "weight": 2, "fillColor": colour}
+    if method == "buffer":
+        style.update(dashArray="5 5", fillOpacity=0.08)
+    else:
+        style.update(fillOpacity=0.18)
+    return style
+
+
+def dist_class(d: float) -> int:
+    """0–4: ≤300 m, ≤500 m, ≤1000 m, farther, unreachable (inf / NaN)."""
+    if not math.isfinite(d):
+        return 4
+    for i, upper in enumerate(DIST_CLASSES_M):
+        if d <= upper:
+            return i
+    return 3
+
+
+def share_class(share: float) -> int:
+    """0–3: share of homes complete (15 min) ≥ 90%, ≥ 60%, ≥ 30%, lower."""
+    for i, lower in enumerate(SHARE_CLASSES):
+        if share >= lower:
+            return i
+    return 3

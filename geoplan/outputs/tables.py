@@ -1,0 +1,158 @@
+"""Writing a check's results: CSV and XLSX that Excel opens, JSON, and a GeoPackage of homes.
+
+Every file is written atomically (:func:`geoplan._atomic.atomic_path`). CSV files are UTF-8 with a
+byte-order mark so that Excel shows Chinese labels correctly. Distances beyond the search radius
+(``inf`` in memory) are written as empty cells.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan._atomic import atomic_path, write_gpkg_atomic
+from geoplan.scoring.check import CheckResult
+
+ATTRIBUTION = "© OpenStreetMap contributors (ODbL) 地图数据"
+
+
+SCORECARD_HEADERS_ZH = {
+    "target_id": "目标编号",
+    "indicator": "指标",
+    "label_zh": "指标名称",
+    "label_en": "Indicator",
+    "method": "方法 method",
+    "basis": "口径 basis",
+    "measured": "现状值 measured",
+    "op": "比较",
+    "target": "目标值 target",
+    "unit": "单位 unit",
+    "status": "结果 status",
+    "gap": "差距 gap",
+    "clause": "文件条款 clause",
+    "note": "说明 note",
+}
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """Human form of a measured value: shares as %, others with their unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "count":
+        return f"{value:.0f}"
+    return f"{value:.2f} {unit.replace('km2', 'km²').replace('m2', 'm²')}"
+
+
+def _clean(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].replace([np.inf, -np.inf], np.nan)
+    return out
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    return str(o)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    recs = _clean(df).to_dict(orient="records")
+    return [
+        {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in recs
+    ]
+
+
+def write_check_outputs(
+    result: CheckResult, out_dir: str | Path, *, stem: str | None = None
+) -> dict[str, Path]:
+    """Write ``scorecard.csv/.json/.xlsx``, ``measures.csv`` and ``homes.gpkg`` into ``out_dir``.
+
+    Returns the paths written, by kind.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = stem or f"{result.city_name}_{result.sheet.id}"
+    paths: dict[str, Path] = {}
+    card = _clean(result.scorecard)
+    measures = _clean(result.measures)
+
+    p = out / f"{stem}_scorecard.csv"
+    with atomic_path(p) as tmp:
+        card.rename(columns=SCORECARD_HEADERS_ZH).to_csv(tmp, index=False, encoding="utf-8-sig")
+    paths["scorecard_csv"] = p
+
+    p = out / f"{stem}_measures.csv"
+    with atomic_path(p) as tmp:
+        measures.to_csv(tmp, index=False, encoding="utf-8-sig")
+    paths["measures_csv"] = p
+
+    p = out / f"{stem}_scorecard.json"
+    doc = {
+        "city": result.city_name,
+        "target_sheet": {
+            "id": result.sheet.id,
+            "name_zh": result.sheet.name_zh,
+            "name_en": result.sheet.name_en,
+            "year": result.sheet.year,
+        },
+        "scorecard": _records(card),
+        "measures": _records(measures),
+        "seconds": result.seconds,
+        "notes": result.notes,
+        "attribution": ATTRIBUTION,
+    }
+    with atomic_path(p) as tmp:
+        tmp.write_text(
+            json.dumps(doc, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8"
+        )
+    paths["scorecard_json"] = p
+
+    p = out / f"{stem}_scorecard.xlsx"
+    with atomic_path(p) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        card.rename(columns=SCORECARD_HEADERS_ZH).to_excel(
+            xw, sheet_name="记分卡 Scorecard", index=False
+        )
+        measures.to_excel(xw, sheet_name="全部指标 Measures", index=False)
+        about = pd.DataFrame(
+            {
+                "item": ["city", "target sheet", "source", "data", "notes"],
+                "value": [
+                    result.city_name,
+                    f"{result.sheet.id} {result.sheet.name_zh}",
+                    result.sheet.source.title,
+                    ATTRIBUTION,
+                    "; ".join(result.notes),
+                ],
+            }
+        )
+        about.to_excel(xw, sheet_name="说明 About", index=False)
+        for ws in xw.book.worksheets:
+            for col in ws.columns:
+                width = max(len(str(c.value or "")) for c in col[:200])
+                ws.column_dimensions[col[0].column_letter].width = min(60, max(8, width + 2))
+    paths["scorecard_xlsx"] = p
+
+    homes = result.homes.copy()
+    for c in homes.columns:
+        if c != homes.geometry.name and pd.api.types.is_bool_dtype(homes[c]):
+            homes[c] = homes[c].astype(np.int8)
+    homes = gpd.GeoDataFrame(_clean(homes), geometry=homes.geometry.name, crs=homes.crs)
+    p = out / f"{stem}_homes.gpkg"
+    write_gpkg_atomic(p, {"homes": homes})
+    paths["homes_gpkg"] = p
+    return paths

@@ -1,0 +1,286 @@
+"""Interactive maps a planner can publish, and open offline: life circles, coverage and gaps.
+
+:func:`build_map` draws a :class:`~geoplan.City` and the results of the indicator engine (homes
+with their walking distances, coverage areas, uncovered residential land, the scorecard) as a
+folium / Leaflet map; :func:`save_map` writes it as one self-contained HTML file. With
+``offline=True`` (the default) Leaflet's JS and CSS are inlined from the copy shipped in geoplan
+(npm ``leaflet@1.9.4``, BSD-2-Clause), so the page opens on an intranet with no internet; with
+``basemap="none"`` or ``"local"`` it fetches nothing at all.
+
+Geometries are simplified in the city's metric CRS (``simplify_m``), projected to WGS84, shifted
+to GCJ-02 when the AMap (Gaode) basemap is chosen (its tiles are GCJ-02, see :mod:`geoplan.coords`)
+and rounded to 6 decimals (≈ 0.1 m). More than ``max_features`` homes are aggregated to square grid
+cells of ``grid_m`` metres. Every string from OSM or from user layers is HTML-escaped before it
+reaches a popup, a tooltip, a layer name, the legend or the scorecard.
+
+Map data © OpenStreetMap contributors (ODbL); the attribution is always shown.
+
+>>> import geoplan
+>>> from geoplan.webmap import build_map, save_map
+>>> city = geoplan.load_city("demo")                          # doctest: +SKIP
+>>> save_map(build_map(city, lang="en"), "maps/helsinki.html")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._atomic import atomic_path
+from geoplan._errors import InputFileError, LayerError
+from geoplan.city import City
+from geoplan.outputs.map_homes import add_basemap, add_homes
+from geoplan.outputs.map_layers import (
+    Ctx,
+    add_bus_stops,
+    add_coverage,
+    add_facilities,
+    add_gaps,
+    add_geojson,
+    add_parks,
+    add_roads,
+    bounds_latlon,
+    const_style,
+    to_city_crs,
+)
+from geoplan.outputs.map_panels import (
+    Attribution,
+    Legend,
+    Scorecard,
+)
+from geoplan.outputs.map_style import (
+    BOUNDARY_STYLE,
+    TEXT,
+    GeoplanMap,
+    Lang,
+    esc,
+)
+
+
+def read_layer(value: Any, what: str) -> gpd.GeoDataFrame | None:
+    if value is None or isinstance(value, gpd.GeoDataFrame):
+        return value
+    path, _, layer = str(value).partition("::")
+    if not Path(path).exists():
+        raise InputFileError(f"{path}: {what} file not found; pass a GeoPackage/GeoJSON file")
+    try:
+        return gpd.read_file(path, layer=layer or None)
+    except Exception as exc:  # pyogrio raises its own error types
+        raise InputFileError(f"{path}: cannot read {what} layer ({exc})") from exc
+
+
+def read_coverage(value: Any, city: City) -> Mapping[str, BaseGeometry] | None:
+    if value is None or isinstance(value, Mapping):
+        return value
+    gdf = read_layer(value, "coverage")
+    assert gdf is not None
+    if "name" not in gdf.columns:
+        raise LayerError(f"{value}: coverage layer needs a 'name' column (e.g. bus_500_network)")
+    gdf = to_city_crs(gdf, city, "coverage")
+    return {str(n): shapely.union_all(g.geometry.values) for n, g in gdf.groupby("name")}
+
+
+def read_table(value: Any) -> pd.DataFrame | None:
+    if value is None or isinstance(value, pd.DataFrame):
+        return value
+    path = Path(value)
+    if not path.exists():
+        raise InputFileError(f"{path}: scorecard file not found; pass a CSV or XLSX table")
+    reader: Callable[[Path], pd.DataFrame] = (
+        pd.read_excel if path.suffix.lower() in (".xlsx", ".xls") else pd.read_csv
+    )
+    return reader(path)
+
+
+Basemap = Literal["none", "osm", "tianditu", "amap", "local"]
+
+
+def build_map(
+    city: City,
+    *,
+    homes: gpd.GeoDataFrame | None = None,
+    coverage: Mapping[str, BaseGeometry] | None = None,
+    gaps: gpd.GeoDataFrame | None = None,
+    scorecard: pd.DataFrame | None = None,
+    lang: Lang = "zh",
+    basemap: Basemap = "none",
+    tianditu_key: str | None = None,
+    local_tiles_url: str | None = None,
+    local_tiles_attribution: str = "",
+    max_features: int = 3000,
+    grid_m: float = 250.0,
+    simplify_m: float = 2.0,
+) -> GeoplanMap:
+    """Draw a city and its life-circle results as an interactive Leaflet map.
+
+    Parameters
+    ----------
+    city
+        The loaded city (layers in its metric CRS). Drawn: the study boundary, roads by grade
+        (快速路/主干路/次干路/支路/内部道路), parks, bus stops and facilities by category (one
+        layer each, names in popups).
+    homes
+        Home points with boolean ``complete_5min`` / ``complete_10min`` / ``complete_15min`` and
+        float ``dist_<category>_m`` columns (walking metres, ``inf`` if unreachable), any CRS.
+        Drawn coloured by life-circle completeness, plus one layer per category (off by default)
+        coloured by distance class (≤300 / ≤500 / ≤1000 m, GB 50180-2018). Points outside the
+        boundary are dropped. More than ``max_features`` homes are aggregated to ``grid_m`` squares
+        showing the share of complete homes and the median distances.
+    coverage
+        Named coverage areas in the city's metric CRS, e.g. ``bus_300_buffer``,
+        ``bus_500_network``, ``park_service_buffer``, ``park_service_network``; clipped to the
+        boundary. Network versions are shown on opening, buffer versions are off.
+    gaps
+        Uncovered residential land polygons (any CRS), clipped to the boundary, highlighted.
+    scorecard
+        Table with columns ``indicator``, ``label_zh``, ``label_en``, ``measured``, ``target``,
+        ``status``, ``gap`` (``method`` optional), shown as a panel on the map.
+    lang
+        ``"zh"`` (default) or ``"en"`` for layer names, popups, legend and scorecard.
+    basemap
+        ``"none"`` (blank, default), ``"local"`` (``local_tiles_url``, e.g. an intranet tile
+        server ``http://gis.local/tiles/{z}/{x}/{y}.png``), ``"osm"``, ``"tianditu"`` (needs
+        ``tianditu_key``) or ``"amap"`` (Gaode; geometries are shifted to GCJ-02).
+    max_features
+        Most homes drawn as points; above it homes become grid cells.
+    grid_m
+        Grid cell side for aggregated homes, metres.
+    simplify_m
+        Douglas–Peucker tolerance in metres, applied in the metric CRS before projection.
+
+    Returns
+    -------
+    GeoplanMap
+        A :class:`folium.Map`; save it with :func:`save_map`.
+
+    Raises
+    ------
+    LayerError
+        Unknown ``lang`` / ``basemap``, a missing key or tile URL, a layer without CRS or required
+        columns.
+    """
+    if lang not in TEXT:
+        raise LayerError(f"lang must be 'zh' or 'en', not {lang!r}")
+    t = TEXT[lang]
+    shift = basemap == "amap"
+    bnd = city.boundary_polygon
+    ctx = Ctx(crs=city.crs, simplify_m=simplify_m, shift=shift, lang=lang)
+    bounds = bounds_latlon(ctx.project([bnd])[0])
+
+    m = GeoplanMap(
+        location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
+        zoom_start=13,
+        tiles=None,
+        control_scale=True,
+    )
+    m.get_root().title = esc(t["title"].format(city=city.name))  # type: ignore[attr-defined]
+    add_basemap(m, basemap, lang, tianditu_key, local_tiles_url, local_tiles_attribution)
+    legend = Legend(lang)
+
+    add_geojson(m, ctx, [bnd], [{}], t["boundary"], const_style(BOUNDARY_STYLE), interactive=False)
+    for name, geom in (coverage or {}).items():
+        add_coverage(m, ctx, bnd, str(name), geom, legend)
+    if gaps is not None:
+        add_gaps(m, ctx, to_city_crs(gaps, city, "gaps"), bnd, legend)
+    add_parks(m, ctx, city.parks, legend)
+    add_roads(m, ctx, city.roads, legend)
+    if homes is not None:
+        add_homes(m, ctx, to_city_crs(homes, city, "homes"), bnd, max_features, grid_m, legend)
+    add_facilities(m, ctx, city.facilities, legend)
+    add_bus_stops(m, ctx, city.bus_stops, legend)
+
+    m.add_child(legend)
+    if scorecard is not None:
+        m.add_child(Scorecard(scorecard, lang))
+    m.add_child(Attribution())
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.fit_bounds(bounds)
+    return m
+
+
+def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
+    """Write ``m`` as one HTML file, atomically (temporary file + ``os.replace``).
+
+    With ``offline=True`` Leaflet's JS and CSS are inlined (no ``<script src>`` or stylesheet link
+    to the internet); with ``False`` they are linked from a CDN (a smaller file that needs the
+    internet). Missing parent folders are created. Returns the path written.
+    """
+    html = render_html(m, offline=offline)
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return Path(path)
+
+
+def render_html(m: folium.Map, *, offline: bool = True) -> str:
+    """The map's full HTML page as a string (see :func:`save_map`)."""
+    if isinstance(m, GeoplanMap):
+        m.offline = offline
+    elif offline:
+        raise LayerError("offline rendering needs a map made by geoplan.webmap.build_map")
+    return m.get_root().render()
+
+
+def write_map(city: City, path: str | Path, *, offline: bool = True, **kwargs: Any) -> Path:
+    """:func:`build_map` then :func:`save_map`; ``kwargs`` go to :func:`build_map`."""
+    return save_map(build_map(city, **kwargs), path, offline=offline)
+
+
+def overlay_layers(m: folium.Map) -> list[folium.map.Layer]:
+    """The overlay layers of a map in drawing order (what the layer control lists)."""
+    return [
+        c
+        for c in m._children.values()
+        if isinstance(c, folium.map.Layer) and c.overlay and c.control
+    ]
+
+
+def map_command(
+    source: str | Path,
+    *,
+    out: str | Path | None = None,
+    boundary: Any = None,
+    crs: str | int | None = None,
+    name: str | None = None,
+    homes: str | Path | gpd.GeoDataFrame | None = None,
+    gaps: str | Path | gpd.GeoDataFrame | None = None,
+    coverage: Mapping[str, BaseGeometry] | str | Path | None = None,
+    scorecard: str | Path | pd.DataFrame | None = None,
+    lang: Lang = "zh",
+    basemap: Basemap = "none",
+    tianditu_key: str | None = None,
+    local_tiles_url: str | None = None,
+    offline: bool = True,
+    max_features: int = 3000,
+    progress: bool | None = None,
+) -> Path:
+    """What ``geoplan map`` runs: load the city, read result layers, write ``maps/<name>.html``.
+
+    ``homes`` / ``gaps`` are GeoDataFrames or vector files (``path`` or ``path::layer`` for a
+    GeoPackage layer); ``coverage`` a mapping or a vector file with a ``name`` column (one row per
+    coverage area); ``scorecard`` a DataFrame or a CSV / XLSX file. Returns the written path.
+    """
+    from geoplan.city import load_city
+
+    city = load_city(source, boundary=boundary, crs=crs, name=name, progress=progress)
+    target = Path(out) if out is not None else Path("maps") / f"{city.name}.html"
+    return write_map(
+        city,
+        target,
+        offline=offline,
+        homes=read_layer(homes, "homes"),
+        gaps=read_layer(gaps, "gaps"),
+        coverage=read_coverage(coverage, city),
+        scorecard=read_table(scorecard),
+        lang=lang,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        local_tiles_url=local_tiles_url,
+        max_features=max_features,
+    )

@@ -1,0 +1,1 @@
+"""Site suggestions on top of the pipeline (bus stops today)."""

@@ -1,0 +1,1 @@
+"""Data-file readers: the facility taxonomy (OSM tags → categories) and the life circles."""

@@ -1,0 +1,63 @@
+"""Reading geoplan's YAML data files with one-line errors naming the file, the entry and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from geoplan._errors import TargetSheetError
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise TargetSheetError(f"{path}:{where} is not valid YAML; fix the syntax") from exc
+    if not isinstance(data, dict):
+        raise TargetSheetError(f"{path}: expected a YAML mapping at the top level")
+    return data
+
+
+class FileContext:
+    """Builds one-line error messages naming the file and the target."""
+
+    def __init__(self, path: Path, target_id: str | None = None) -> None:
+        self.path = path
+        self.target_id = target_id
+
+    def error(self, problem: str, fix: str) -> TargetSheetError:
+        where = f"target {self.target_id!r}: " if self.target_id else ""
+        return TargetSheetError(f"{self.path}: {where}{problem}; {fix}")
+
+
+def check_keys(raw: Mapping[str, Any], allowed: set[str], what: str, ctx: FileContext) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ctx.error(
+            f"unknown {what} key(s) {', '.join(unknown)}",
+            f"use only: {', '.join(sorted(allowed))}",
+        )
+
+
+def text_field(
+    raw: Mapping[str, Any], key: str, ctx: FileContext, *, required: bool = True
+) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise ctx.error(f"missing {key!r}", f"add a non-empty {key!r}")
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value) == "":
+        raise ctx.error(f"{key!r} must be non-empty text", f"write {key!r} as a string")
+    return str(value)
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

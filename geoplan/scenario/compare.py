@@ -1,0 +1,416 @@
+"""Baseline vs plan: scorecards, measures, per-home and per-unit tables side by side."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._atomic import atomic_path
+from geoplan.city import City
+from geoplan.indicators.coverage import SUMMARY_COLUMNS
+from geoplan.io.projection import WGS84
+from geoplan.outputs.change_map import change_map
+from geoplan.scenario.model import ChangeLog
+from geoplan.scoring.check import CheckResult
+from geoplan.scoring.scorecard import scorecard
+from geoplan.scoring.targets import Target, TargetSheet
+
+#: measures shown per unit and per home: key -> (buffer coverage key, network home column)
+KEY_MEASURES: dict[str, tuple[str, str]] = {
+    "park_service": ("park_service_buffer", "park_service_network"),
+    "green_300": ("green_300_buffer", "green_300_network"),
+    "park_500": ("park_500_buffer", "park_500_network"),
+    "bus_cov_500": ("bus_cov_500_buffer", "bus_cov_500_network"),
+    "bus_cov_300": ("bus_cov_300_buffer", "bus_cov_300_network"),
+    "lc_15min": ("15min_complete_buffer", "lc_15min_complete_network"),
+}
+
+
+@dataclass
+class ScenarioResult:
+    """Baseline vs plan.
+
+    Attributes
+    ----------
+    scorecard
+        One row per (target, method): ``measured_baseline``, ``measured_plan``, ``delta``,
+        ``status_baseline``, ``status_plan``, ``gap_plan`` and the target's columns.
+    measures
+        Every measure side by side (``value_baseline``, ``value_plan``, ``delta``).
+    homes
+        Plan homes (metric CRS) with, for each coverage flag ``f`` (network flags of the check
+        and ``<measure>_buffer`` = home inside the buffer coverage), ``new_<f>`` = False in the
+        baseline and True in the plan; ``new_home`` for homes the plan added.
+    units
+        Per unit (街道 / 社区 polygon or grid cell): residential area, homes, and baseline / plan
+        coverage shares of the key measures (buffer over residential land, network by area).
+    """
+
+    name: str
+    baseline: CheckResult
+    plan: CheckResult
+    plan_city: City
+    base_city: City
+    log: ChangeLog
+    scorecard: pd.DataFrame
+    measures: pd.DataFrame
+    homes: gpd.GeoDataFrame
+    units: gpd.GeoDataFrame
+    seconds: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """The checkable scorecard rows, compact."""
+        sc = self.scorecard
+        sc = sc.loc[sc["status_plan"] != "not checkable"]
+        return sc[
+            [
+                "target_id",
+                "method",
+                "basis",
+                "target",
+                "measured_baseline",
+                "measured_plan",
+                "delta",
+                "status_baseline",
+                "status_plan",
+            ]
+        ].reset_index(drop=True)
+
+    def write(
+        self, out: str | Path, *, map_path: str | Path | None = None, lang: str = "zh"
+    ) -> dict[str, Path]:
+        """Write CSVs, one XLSX and the change map, each atomically.
+
+        Files: ``OUT/<name>_scorecard.csv``, ``_measures.csv``, ``_units.csv``, ``_homes.csv``,
+        ``OUT/<name>_comparison.xlsx`` and the map ``OUT/maps/<name>.html`` (or ``map_path``).
+        """
+        out = Path(out)
+        stem = _safe(self.name)
+        homes = _plain(self.homes)
+        units = _plain(self.units)
+        added = _plain_concat(self.log.added)
+        removed = _plain_concat(self.log.removed)
+        paths: dict[str, Path] = {}
+        for key, frame in (
+            ("scorecard", self.scorecard),
+            ("measures", self.measures),
+            ("units", units),
+            ("homes", homes),
+        ):
+            p = out / f"{stem}_{key}.csv"
+            with atomic_path(p) as tmp:
+                frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            paths[key] = p
+        xlsx = out / f"{stem}_comparison.xlsx"
+        with atomic_path(xlsx) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for key, frame in (
+                ("scorecard", self.scorecard),
+                ("measures", self.measures),
+                ("units", units),
+                ("homes", homes),
+                ("added", added),
+                ("removed", removed),
+            ):
+                frame.to_excel(xw, sheet_name=key, index=False)
+        paths["xlsx"] = xlsx
+        mp = Path(map_path) if map_path is not None else out / "maps" / f"{stem}.html"
+        paths["map"] = change_map(self, mp, lang=lang)
+        return paths
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "scenario"
+
+
+def _plain(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """A GeoDataFrame as a table: WKT geometry (points as lon / lat), WGS84."""
+    if len(gdf) == 0:
+        return pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
+    w = gdf.to_crs(WGS84)
+    df = pd.DataFrame(w.drop(columns="geometry"))
+    if (shapely.get_type_id(w.geometry.values) == 0).all():
+        df["lon"] = w.geometry.x.round(7)
+        df["lat"] = w.geometry.y.round(7)
+    else:
+        df["wkt"] = shapely.to_wkt(w.geometry.values, rounding_precision=7)
+    return df
+
+
+def _plain_concat(parts: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    frames = []
+    for kind, g in parts.items():
+        if len(g):
+            df = _plain(g.assign(geometry=g.geometry.values))
+            if "wkt" not in df:
+                df["wkt"] = shapely.to_wkt(g.to_crs(WGS84).geometry.values, rounding_precision=7)
+            frames.append(df.drop(columns=["lon", "lat"], errors="ignore").assign(kind=kind))
+    if not frames:
+        return pd.DataFrame({"kind": [], "wkt": []})
+    return pd.concat(frames, ignore_index=True)
+
+
+def grid_units(poly: BaseGeometry, crs: pyproj.CRS, *, cell_m: float = 500.0) -> gpd.GeoDataFrame:
+    """Square cells of ``cell_m`` metres over ``poly`` (metric CRS), cut to it; ``unit`` = "r_c"."""
+    minx, miny, maxx, maxy = poly.bounds
+    xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
+    ys = np.arange(np.floor(miny / cell_m) * cell_m, maxy, cell_m)
+    gx, gy = np.meshgrid(xs, ys)
+    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m)
+    names = np.array([f"{r}_{c}" for r in range(len(ys)) for c in range(len(xs))])
+    cut = shapely.intersection(cells, poly)
+    keep = ~shapely.is_empty(cut) & (shapely.area(cut) > 0)
+    return gpd.GeoDataFrame({"unit": names[keep]}, geometry=cut[keep], crs=crs)
+
+
+def count_added(log: ChangeLog, target: Target) -> int:
+    """Features of the target's ``kind`` the scenario added, within its area bounds (m²).
+
+    Kinds: ``park`` (``green_kind == "park"``), ``micro_park`` / ``pocket_park`` / ``green``
+    (any public green), ``bus_stop``, ``road``; else a facility category.
+    """
+    p = dict(target.params)
+    kind = str(p.get("kind", ""))
+    lo = float(p.get("min_area_m2", -math.inf))
+    hi = float(p.get("max_area_m2", math.inf))
+    if kind in ("park", "micro_park", "pocket_park", "green"):
+        g = log.added.get("parks")
+        if g is None or len(g) == 0:
+            return 0
+        m = (g["area_m2"] >= lo) & (g["area_m2"] < hi)
+        if kind == "park":
+            m &= g["green_kind"] == "park"
+        return int(m.sum())
+    if kind == "bus_stop":
+        return len(log.added.get("bus_stops", ()))
+    if kind == "road":
+        return len(log.added.get("roads", ()))
+    fac = log.added.get("facilities")
+    return 0 if fac is None else int((fac["category"] == kind).sum())
+
+
+def _count_rows(sheet: TargetSheet, log: ChangeLog | None) -> dict[str, pd.DataFrame]:
+    empty = pd.DataFrame(columns=SUMMARY_COLUMNS)
+    out = {}
+    for t in sheet.targets:
+        if t.checkable and t.indicator == "count_added":
+            n = 0 if log is None else count_added(log, t)
+            one = dataclasses.replace(sheet, targets=(t,))
+            out[t.id] = scorecard(one, empty, extra={"count_added": float(n)})
+    return out
+
+
+def _with_counts(card: pd.DataFrame, rows: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    for tid, grp in card.groupby("target_id", sort=False):
+        parts.append(rows.get(str(tid), grp))
+    return pd.concat(parts, ignore_index=True) if parts else card
+
+
+def _home_flags(res: CheckResult) -> pd.DataFrame:
+    """Boolean coverage flags per home: the network flags and ``<key>`` = inside a buffer cover."""
+    h = res.homes
+    flags = {c: h[c].to_numpy(dtype=bool) for c in h.columns if h[c].dtype == bool}
+    pts = h.geometry.values
+    for key, geom in res.coverage.items():
+        if key.endswith("_buffer") and geom.geom_type in ("Polygon", "MultiPolygon"):
+            shapely.prepare(geom)
+            flags[key] = np.asarray(shapely.intersects(geom, pts), dtype=bool)
+    return pd.DataFrame(flags, index=h.index)
+
+
+def _xy_key(g: gpd.GeoSeries) -> NDArray[np.object_]:
+    return np.array([f"{x:.2f},{y:.2f}" for x, y in zip(g.x, g.y, strict=True)], dtype=object)
+
+
+def compare(
+    base: CheckResult,
+    plan: CheckResult,
+    *,
+    base_city: City,
+    plan_city: City,
+    log: ChangeLog | None = None,
+    units: gpd.GeoDataFrame | None = None,
+) -> ScenarioResult:
+    """Baseline and plan side by side (see :class:`ScenarioResult`)."""
+    log = log or ChangeLog()
+    sheet = plan.sheet
+    card_b = _with_counts(base.scorecard, _count_rows(sheet, None))
+    card_p = _with_counts(plan.scorecard, _count_rows(sheet, log))
+    key = ["target_id", "method", "basis"]
+    b = card_b[[*key, "measured", "status", "gap"]].rename(
+        columns={
+            "measured": "measured_baseline",
+            "status": "status_baseline",
+            "gap": "gap_baseline",
+        }
+    )
+    b = b.drop_duplicates(key)
+    sc = card_p.rename(
+        columns={"measured": "measured_plan", "status": "status_plan", "gap": "gap_plan"}
+    )
+    sc = sc.merge(b, on=key, how="left")
+    sc["delta"] = sc["measured_plan"] - sc["measured_baseline"]
+    cols = [
+        "target_id",
+        "indicator",
+        "label_zh",
+        "label_en",
+        "method",
+        "basis",
+        "op",
+        "target",
+        "unit",
+        "measured_baseline",
+        "measured_plan",
+        "delta",
+        "status_baseline",
+        "status_plan",
+        "gap_baseline",
+        "gap_plan",
+        "clause",
+        "note",
+    ]
+    sc = sc[cols]
+
+    mk = ["indicator", "measure", "method", "basis"]
+    mb = (
+        base.measures[[*mk, "value"]]
+        .drop_duplicates(mk)
+        .rename(columns={"value": "value_baseline"})
+    )
+    ms = plan.measures.rename(columns={"value": "value_plan"}).merge(mb, on=mk, how="outer")
+    ms["delta"] = ms["value_plan"] - ms["value_baseline"]
+    ms = ms[[*mk, "label_zh", "label_en", "unit", "value_baseline", "value_plan", "delta", "note"]]
+
+    # per home
+    fb, fp = _home_flags(base), _home_flags(plan)
+    kb = pd.Series(np.arange(len(base.homes)), index=_xy_key(base.homes.geometry))
+    kb = kb[~kb.index.duplicated()]
+    kp = _xy_key(plan.homes.geometry)
+    match = kb.reindex(kp).to_numpy()
+    new_home = np.isnan(match)
+    mi = np.where(new_home, 0, match).astype(np.int64)
+    homes = plan.homes[
+        [
+            c
+            for c in ("home_id", "source", "parcel_osmid", "area_m2", "residents")
+            if c in plan.homes
+        ]
+    ].copy()
+    homes["new_home"] = new_home
+    any_new = np.zeros(len(homes), dtype=bool)
+    for c in fp.columns:
+        was = fb[c].to_numpy()[mi] if c in fb.columns else np.zeros(len(homes), dtype=bool)
+        was = np.where(new_home, False, was)
+        now = fp[c].to_numpy()
+        homes[f"new_{c}"] = now & ~was
+        if c.startswith(("park_", "green_", "bus_cov_", "lc_15min_complete", "15min")):
+            any_new |= now & ~was
+        if any(c == v for pair in KEY_MEASURES.values() for v in pair):
+            homes[f"{c}_baseline"] = was
+            homes[f"{c}_plan"] = now
+    homes["newly_covered_any"] = any_new
+    homes = gpd.GeoDataFrame(homes, geometry=plan.homes.geometry.values, crs=plan.homes.crs)
+
+    units_out = _unit_table(
+        units if units is not None else grid_units(plan_city.boundary_polygon, plan_city.crs),
+        base,
+        plan,
+        base_city,
+        plan_city,
+    )
+    notes = list(log.notes)
+    if int(np.sum(~pd.Index(kb.index).isin(kp))):
+        notes.append(
+            f"{int(np.sum(~pd.Index(kb.index).isin(kp)))} baseline homes are not in the plan"
+        )
+    return ScenarioResult(
+        name=plan_city.name,
+        baseline=base,
+        plan=plan,
+        plan_city=plan_city,
+        base_city=base_city,
+        log=log,
+        scorecard=sc,
+        measures=ms,
+        homes=homes,
+        units=units_out,
+        seconds={},
+        notes=notes,
+    )
+
+
+def _unit_table(
+    units: gpd.GeoDataFrame,
+    base: CheckResult,
+    plan: CheckResult,
+    base_city: City,
+    plan_city: City,
+) -> gpd.GeoDataFrame:
+    out = units[["unit"]].copy()
+    ug = units.geometry.values
+    land_b = shapely.union_all(base_city.residential.geometry.values)
+    land_p = shapely.union_all(plan_city.residential.geometry.values)
+    res_b = shapely.intersection(ug, land_b)
+    res_p = shapely.intersection(ug, land_p)
+    out["residential_m2_baseline"] = shapely.area(res_b)
+    out["residential_m2_plan"] = shapely.area(res_p)
+    hb_unit = _which_unit(units, base.homes)
+    hp_unit = _which_unit(units, plan.homes)
+    out["homes_baseline"] = np.bincount(hb_unit[hb_unit >= 0], minlength=len(units))
+    out["homes_plan"] = np.bincount(hp_unit[hp_unit >= 0], minlength=len(units))
+    for name, (cov_key, home_col) in KEY_MEASURES.items():
+        for tag, res, land, hu in (
+            ("baseline", base, res_b, hb_unit),
+            ("plan", plan, res_p, hp_unit),
+        ):
+            cov = res.coverage.get(cov_key)
+            la = shapely.area(land)
+            if cov is None:
+                share = np.full(len(units), np.nan)
+            else:
+                share = np.where(
+                    la > 0,
+                    shapely.area(shapely.intersection(land, cov)) / np.where(la > 0, la, 1),
+                    np.nan,
+                )
+            out[f"{name}_buffer_{tag}"] = share
+            if home_col in res.homes.columns:
+                w = res.homes["area_m2"].to_numpy(dtype=float)
+                w = np.where(w > 0, w, 0.0)
+                ok = res.homes[home_col].to_numpy(dtype=bool)
+                m = hu >= 0
+                tot = np.bincount(hu[m], weights=w[m], minlength=len(units))
+                cv = np.bincount(hu[m], weights=(w * ok)[m], minlength=len(units))
+                out[f"{name}_network_{tag}"] = np.where(
+                    tot > 0, cv / np.where(tot > 0, tot, 1), np.nan
+                )
+            else:
+                out[f"{name}_network_{tag}"] = np.nan
+        for meth in ("buffer", "network"):
+            out[f"{name}_{meth}_delta"] = (
+                out[f"{name}_{meth}_plan"] - out[f"{name}_{meth}_baseline"]
+            )
+    return gpd.GeoDataFrame(out, geometry=units.geometry.values, crs=units.crs)
+
+
+def _which_unit(units: gpd.GeoDataFrame, homes: gpd.GeoDataFrame) -> NDArray[np.int64]:
+    idx = np.full(len(homes), -1, dtype=np.int64)
+    if len(homes) == 0 or len(units) == 0:
+        return idx
+    tree = shapely.STRtree(units.geometry.values)
+    ih, iu = tree.query(homes.geometry.values, predicate="intersects")
+    idx[ih[::-1]] = iu[::-1]  # first unit wins
+    return idx

@@ -1,0 +1,515 @@
+"""Plan scenarios: the city as it is (baseline) plus the plan's layers, checked side by side.
+
+A :class:`Scenario` is a list of changes to a baseline :class:`~geoplan.City`: add parks,
+facilities, bus stops, roads / paths (they join the walk network, :mod:`geoplan._network_edit`,
+and count in 路网密度 with their grade), residential parcels (with residents where known); remove
+existing features by OSM id, inside a polygon, or all of a kind. :meth:`Scenario.apply` returns a
+new City (the baseline is never modified); :meth:`Scenario.run` checks baseline and plan against a
+target sheet and compares them (:class:`ScenarioResult`): scorecards side by side with deltas,
+``count_added`` targets from the features added, per-home "newly covered" flags, a table per unit
+(街道 / 社区 polygons or a grid), a change map. :class:`ScenarioSession` keeps the baseline and an
+:class:`~geoplan.check.AccessCache` so that editing one layer recomputes only what it changed.
+
+Scenarios are Python (this API) or declarative YAML files (:func:`load_scenario_file`)::
+
+    name: chengdu_pocket_parks
+    city: {osm: ../shared/data/chengdu_2018_center.osm.pbf,
+           boundary: [104.0421, 30.6528, 104.1296, 30.7279]}
+    targets: xinxiang-gxq-2019
+    changes:
+      - {add: parks, layer: layers/chengdu_pocket_parks.geojson, coord_system: gcj02}
+      - {remove: bus_stops, all: true}
+
+>>> from geoplan.scenario import Scenario
+>>> s = Scenario("more_parks").add_parks("layers/demo_parks.geojson")    # doctest: +SKIP
+>>> result = s.run(geoplan.load_city("demo"), sheet="xinxiang-gxq-2019")  # doctest: +SKIP
+>>> result.scorecard[["target_id", "measured_baseline", "measured_plan"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._errors import ScenarioError, unknown_message
+from geoplan.city import City, _clip, load_city
+from geoplan.io.plan_layers import PlanLayer, read_plan_layer
+from geoplan.io.projection import WGS84
+from geoplan.network.cache import AccessCache
+from geoplan.network.edit import add_lines
+from geoplan.rules import taxonomy as tx
+from geoplan.scenario.apply import ADDERS, concat
+from geoplan.scoring.targets import TargetSheet
+
+LayerLike: TypeAlias = str | Path | gpd.GeoDataFrame | PlanLayer
+
+if TYPE_CHECKING:  # the session and the result build on the model; imported late in run()
+    from geoplan.scenario.compare import ScenarioResult
+    from geoplan.scenario.session import ScenarioSession
+
+
+CoordSystem: TypeAlias = Literal["wgs84", "gcj02", "bd09"]
+
+
+#: what a scenario can add, and the geometry each needs
+ADD_KINDS: dict[str, tuple[str, ...]] = {
+    "parks": ("Polygon",),
+    "facilities": ("Point", "Polygon"),
+    "bus_stops": ("Point", "Polygon"),
+    "roads": ("LineString",),
+    "paths": ("LineString",),
+    "residential": ("Polygon",),
+}
+
+
+#: what a scenario can remove (layers of :class:`~geoplan.City`)
+REMOVE_KINDS = ("parks", "facilities", "bus_stops", "roads", "residential", "buildings")
+
+
+_ID_BASE = 1_000_000  # plan features get osmid -(change_no * _ID_BASE + i + 1)
+
+
+@dataclass(frozen=True)
+class CitySpec:
+    """How to load a scenario's baseline city (:func:`geoplan.load_city` arguments).
+
+    ``osm`` is a local extract or ``"demo"``; ``boundary`` a ``(min_lon, min_lat, max_lon,
+    max_lat)`` bbox or a vector file; ``crs`` a metric CRS (default: UTM).
+    """
+
+    osm: str = "demo"
+    boundary: tuple[float, ...] | str | None = None
+    crs: str | int | None = None
+    name: str | None = None
+    include_private: bool = False
+
+    def load(self) -> City:
+        return load_city(
+            self.osm,
+            boundary=self.boundary,
+            crs=self.crs,
+            name=self.name,
+            include_private=self.include_private,
+            progress=False,
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a scenario (see :class:`Scenario` methods)."""
+
+    op: Literal["add", "remove"]
+    kind: str
+    layer: LayerLike | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ChangeLog:
+    """Features a scenario added and removed (metric CRS of the city), with the change number."""
+
+    added: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    removed: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    residents: dict[int, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out = {f"added_{k}": len(v) for k, v in self.added.items()}
+        out.update({f"removed_{k}": len(v) for k, v in self.removed.items()})
+        return out
+
+
+class Scenario:
+    """A baseline city plus changes. Methods return the scenario, so calls chain.
+
+    Parameters
+    ----------
+    name
+        Scenario name (file names of the outputs).
+    base
+        The baseline: a loaded :class:`~geoplan.City`, a :class:`CitySpec`, or a mapping of its
+        fields. Optional when the city is passed to :meth:`apply` / :meth:`run`.
+    targets
+        Target sheet id (``"zhengzhou-zhongyuan-2019"`` …) used by :meth:`run` by default.
+    units
+        Units for the per-unit table: a polygon layer (街道 / 社区, any format
+        :func:`~geoplan.plan_layers.read_plan_layer` reads) or ``None`` for a square grid of
+        ``grid_m`` metres.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        base: City | CitySpec | Mapping[str, Any] | None = None,
+        targets: str | TargetSheet = "national",
+        units: LayerLike | None = None,
+        units_name_column: str | None = None,
+        grid_m: float = 500.0,
+        description: str = "",
+    ) -> None:
+        self.name = name
+        self.base = CitySpec(**base) if isinstance(base, Mapping) else base
+        self.targets = targets
+        self.units = units
+        self.units_name_column = units_name_column
+        self.grid_m = grid_m
+        self.description = description
+        self.changes: list[Change] = []
+        self.source: Path | None = None
+        self._notes: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.name!r}, {len(self.changes)} changes)"
+
+    # ---- building ---------------------------------------------------------------------------
+
+    def _add(self, op: Literal["add", "remove"], kind: str, layer: Any, **params: Any) -> Scenario:
+        self.changes.append(Change(op, kind, layer, params))
+        return self
+
+    def add_parks(
+        self,
+        layer: LayerLike,
+        *,
+        green_kind: Literal["park", "green"] = "park",
+        name_column: str | None = None,
+        coord_system: CoordSystem = "wgs84",
+        crs: str | int | None = None,
+    ) -> Scenario:
+        """Add public green polygons; ``green_kind`` "park" (公园) or "green" (other 绿地). A
+        ``green_kind`` column in the layer wins per feature. ``area_m2`` is computed in the city's
+        metric CRS."""
+        return self._add(
+            "add",
+            "parks",
+            layer,
+            green_kind=green_kind,
+            name_column=name_column,
+            coord_system=coord_system,
+            crs=crs,
+        )
+
+    def add_facilities(
+        self,
+        layer: LayerLike,
+        *,
+        category: str,
+        name_column: str | None = None,
+        coord_system: CoordSystem = "wgs84",
+        crs: str | int | None = None,
+    ) -> Scenario:
+        """Add facilities of a life-circle ``category`` (``clinic``, ``primary_school`` …)."""
+        return self._add(
+            "add",
+            "facilities",
+            layer,
+            category=category,
+            name_column=name_column,
+            coord_system=coord_system,
+            crs=crs,
+        )
+
+    def add_bus_stops(
+        self,
+        layer: LayerLike,
+        *,
+        name_column: str | None = None,
+        coord_system: CoordSystem = "wgs84",
+        crs: str | int | None = None,
+    ) -> Scenario:
+        """Add bus stops (points; polygons become their representative point)."""
+        return self._add(
+            "add",
+            "bus_stops",
+            layer,
+            name_column=name_column,
+            coord_system=coord_system,
+            crs=crs,
+        )
+
+    def add_roads(
+        self,
+        layer: LayerLike,
+        *,
+        highway: str = "residential",
+        snap_m: float = 5.0,
+        name_column: str | None = None,
+        coord_system: CoordSystem = "wgs84",
+        crs: str | int | None = None,
+    ) -> Scenario:
+        """Add roads (OSM ``highway`` value → grade, ``road_grades.yaml``): they count in road
+        density with that grade and, when walkable, join the walk network (vertices within
+        ``snap_m`` metres of it snap; crossings split edges). A ``highway`` column wins."""
+        return self._add(
+            "add",
+            "roads",
+            layer,
+            highway=highway,
+            snap_m=snap_m,
+            name_column=name_column,
+            coord_system=coord_system,
+            crs=crs,
+        )
+
+    def add_paths(
+        self,
+        layer: LayerLike,
+        *,
+        highway: str = "footway",
+        snap_m: float = 5.0,
+        coord_system: CoordSystem = "wgs84",
+        crs: str | int | None = None,
+    ) -> Scenario:
+        """Add walking paths: they join the walk network but are not roads (no density)."""
+        return self._add(
+            "add",
+            "paths",
+            layer,
+            highway=highway,
+            snap_m=snap_m,
+            coord_system=coord_system,
+            crs=crs,
+        )
+
+    def add_residential(
+        self,
+        layer: LayerLike,
+        *,
+        residents_column: str | None = None,
+        name_column: str | None = None,
+        coord_system: CoordSystem = "wgs84",
+        crs: str | int | None = None,
+    ) -> Scenario:
+        """Add residential parcels (居住用地); homes are sampled in them. With
+        ``residents_column`` their residents are shared equally among their homes."""
+        return self._add(
+            "add",
+            "residential",
+            layer,
+            residents_column=residents_column,
+            name_column=name_column,
+            coord_system=coord_system,
+            crs=crs,
+        )
+
+    def remove(
+        self,
+        kind: str,
+        *,
+        ids: Sequence[int] | None = None,
+        within: LayerLike | BaseGeometry | tuple[float, ...] | None = None,
+        all: bool = False,
+        category: str | None = None,
+    ) -> Scenario:
+        """Close / remove existing features of ``kind`` (one of :data:`REMOVE_KINDS`): by OSM id
+        (``ids``), those whose representative point lies inside ``within`` (a polygon layer, a
+        WGS84 shapely polygon or a lon/lat bbox), or ``all``. ``category`` narrows facilities.
+        Removed roads also leave the walk network (edges of those ways)."""
+        if kind not in REMOVE_KINDS:
+            raise ScenarioError(
+                unknown_message("remove kind", kind, REMOVE_KINDS, "in Scenario.remove")
+            )
+        if sum(x is not None and x is not False for x in (ids, within, all or None)) != 1:
+            raise ScenarioError(
+                f"Scenario.remove({kind!r}): give exactly one of ids=, within= or all=True"
+            )
+        return self._add("remove", kind, None, ids=ids, within=within, all=all, category=category)
+
+    # ---- applying ---------------------------------------------------------------------------
+
+    def apply(self, city: City) -> City:
+        """A new City with the changes applied; ``city`` is not modified."""
+        return self.apply_with_log(city)[0]
+
+    def apply_with_log(self, city: City) -> tuple[City, ChangeLog]:
+        """:meth:`apply`, and what was added and removed (:class:`ChangeLog`)."""
+        layers = {
+            k: getattr(city, k).copy()
+            for k in ("roads", "facilities", "parks", "bus_stops", "residential", "buildings")
+        }
+        net = city.network
+        log = ChangeLog()
+        bnd = city.boundary_polygon
+        bnd_wgs = gpd.GeoSeries([bnd], crs=city.crs).to_crs(WGS84).iloc[0]
+        new_lines: list[tuple[BaseGeometry, str, float, int]] = []
+        removed_road_ids: list[int] = []
+        for no, ch in enumerate(self.changes, start=1):
+            where = f"{self._where()}change {no} ({ch.op} {ch.kind})"
+            if ch.op == "add":
+                gdf = self._read(ch, city.crs, bnd_wgs, where)
+                ids = -(no * _ID_BASE + np.arange(len(gdf), dtype=np.int64) + 1)
+                added = ADDERS[ch.kind](gdf, ids, ch.params, city, where)
+                added["change"] = no
+                layer_name = "roads" if ch.kind == "paths" else ch.kind
+                if ch.kind != "paths":
+                    cols = list(layers[layer_name].columns)
+                    clipped = _clip(added, bnd)
+                    layers[layer_name] = concat(layers[layer_name], clipped[cols])
+                log.added[ch.kind] = concat(log.added.get(ch.kind), added)
+                if ch.kind in ("roads", "paths"):
+                    rules = tx.walk_rules()
+                    snap = float(ch.params.get("snap_m", 5.0))
+                    for g, hw, oid in zip(
+                        added.geometry, added["highway"], added["osmid"], strict=True
+                    ):
+                        if rules.walkable({"highway": str(hw)}):
+                            new_lines.append((g, str(hw), snap, int(oid)))
+                if ch.kind == "residential" and ch.params.get("residents_column"):
+                    log.residents.update(
+                        {
+                            int(o): float(r)
+                            for o, r in zip(added["osmid"], added["residents"], strict=True)
+                            if np.isfinite(r)
+                        }
+                    )
+            else:
+                gdf = layers[ch.kind]
+                mask = self._remove_mask(ch, gdf, city, where)
+                log.removed[ch.kind] = concat(
+                    log.removed.get(ch.kind), gdf.loc[mask].assign(change=no)
+                )
+                layers[ch.kind] = gdf.loc[~mask].reset_index(drop=True)
+                if ch.kind == "roads":
+                    removed_road_ids += gdf.loc[mask, "osmid"].astype(np.int64).tolist()
+        if removed_road_ids:
+            net = net.select_edges(~np.isin(net.edge_osmid, removed_road_ids))
+        for g, hw, snap, oid in new_lines:
+            net = add_lines(net, [g], snap_m=snap, highway=hw, osmid=oid)
+        plan = dataclasses.replace(
+            city,
+            name=f"{city.name} + {self.name}",
+            boundary=city.boundary.copy(),
+            network=net,
+            report=dataclasses.replace(city.report, notes=[*city.report.notes, *log.notes]),
+            **{k: v.reset_index(drop=True) for k, v in layers.items()},
+        )
+        return plan, log
+
+    def _where(self) -> str:
+        return f"{self.source}: " if self.source else f"scenario {self.name!r}: "
+
+    def _read(
+        self, ch: Change, crs: pyproj.CRS, bnd_wgs: BaseGeometry, where: str
+    ) -> gpd.GeoDataFrame:
+        layer = ch.layer
+        if isinstance(layer, PlanLayer):
+            gdf = layer.gdf
+        elif isinstance(layer, gpd.GeoDataFrame):
+            if layer.crs is None:
+                raise ScenarioError(f"{where}: the GeoDataFrame has no CRS; set one (.set_crs)")
+            gdf = layer
+        elif isinstance(layer, str | Path):
+            path = self._resolve(layer)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                gdf = read_plan_layer(
+                    path,
+                    crs=ch.params.get("crs"),
+                    coord_system=ch.params.get("coord_system", "wgs84"),
+                    kind=ch.kind,
+                    study_area=bnd_wgs,
+                    geometry_types=ADD_KINDS[ch.kind],
+                ).gdf
+            for w in caught:
+                self._notes.append(str(w.message))
+        else:
+            raise ScenarioError(f"{where}: layer must be a file path or a GeoDataFrame")
+        out = gdf.to_crs(crs)
+        if ch.kind == "bus_stops":
+            pts = shapely.get_type_id(out.geometry.values) != 0
+            if pts.any():
+                geoms = out.geometry.values.copy()
+                geoms[pts] = shapely.point_on_surface(geoms[pts])
+                out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=crs))
+        return out.reset_index(drop=True)
+
+    def _resolve(self, p: str | Path) -> Path:
+        return resolve_path(p, self.source)
+
+    def _remove_mask(
+        self, ch: Change, gdf: gpd.GeoDataFrame, city: City, where: str
+    ) -> NDArray[np.bool_]:
+        prm = ch.params
+        if prm.get("all"):
+            mask = np.ones(len(gdf), dtype=bool)
+        elif prm.get("ids") is not None:
+            mask = gdf["osmid"].isin([int(i) for i in prm["ids"]]).to_numpy()
+        else:
+            poly = self._within_polygon(prm["within"], city, where)
+            rep = shapely.point_on_surface(gdf.geometry.values)
+            shapely.prepare(poly)
+            mask = shapely.contains(poly, rep) if len(gdf) else np.zeros(0, dtype=bool)
+        if prm.get("category") and "category" in gdf.columns:
+            mask &= (gdf["category"] == prm["category"]).to_numpy()
+        return np.asarray(mask, dtype=bool)
+
+    def _within_polygon(self, within: Any, city: City, where: str) -> BaseGeometry:
+        if isinstance(within, tuple | list):
+            if len(within) != 4:
+                raise ScenarioError(
+                    f"{where}: within bbox must be [min_lon, min_lat, max_lon, max_lat]"
+                )
+            g = gpd.GeoSeries([shapely.box(*map(float, within))], crs=WGS84)
+        elif isinstance(within, BaseGeometry):
+            g = gpd.GeoSeries([within], crs=WGS84)
+        elif isinstance(within, gpd.GeoDataFrame):
+            g = within.geometry
+        else:
+            g = read_plan_layer(self._resolve(within), geometry_types=("Polygon",)).gdf.geometry
+        return shapely.union_all(g.to_crs(city.crs).values)
+
+    # ---- running ----------------------------------------------------------------------------
+
+    def run(
+        self,
+        city: City | None = None,
+        *,
+        sheet: str | TargetSheet | None = None,
+        cache: AccessCache | None = None,
+        session: ScenarioSession | None = None,
+    ) -> ScenarioResult:
+        """Check the baseline and the plan against ``sheet`` (default: the scenario's targets)
+        and compare them. Pass a :class:`ScenarioSession` (or an ``AccessCache``) to reuse the
+        loaded baseline and the access results of unchanged categories across runs."""
+        if session is None:
+            if city is None:
+                city = self.load_base()
+            from geoplan.scenario.session import ScenarioSession
+
+            session = ScenarioSession(city, cache=cache)
+        return session.run(self, sheet=sheet)
+
+    def load_base(self) -> City:
+        """The baseline city (loads a :class:`CitySpec`)."""
+        if isinstance(self.base, City):
+            return self.base
+        if isinstance(self.base, CitySpec):
+            return self.base.load()
+        raise ScenarioError(f"{self._where()}no base city: pass base= or a City to run()")
+
+
+def resolve_path(p: str | Path, source: Path | None) -> Path:
+    """A layer path: absolute; else relative to the scenario file's folder, its parent (the
+    project), or the working directory — the first that exists."""
+    path = Path(p)
+    if path.is_absolute():
+        return path
+    tries = [path]
+    if source is not None:
+        tries = [source.parent / path, source.parent.parent / path, path]
+    for t in tries:
+        if t.exists():
+            return t
+    return tries[0]

@@ -1,0 +1,1 @@
+"""Target sheets, verdicts and :func:`check_city`."""

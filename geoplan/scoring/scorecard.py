@@ -1,0 +1,185 @@
+"""The scorecard: measured values against a target sheet, one row per (target, method)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoplan.rules.life_circles import LifeCircles, load_life_circles
+from geoplan.scoring.targets import Target, TargetSheet
+
+SCORECARD_COLUMNS = [
+    "target_id",
+    "indicator",
+    "label_zh",
+    "label_en",
+    "method",
+    "basis",
+    "measured",
+    "op",
+    "target",
+    "unit",
+    "status",
+    "gap",
+    "clause",
+    "note",
+]
+
+
+def _measure_of(t: Target) -> str | None:
+    p = dict(t.params)
+    match t.indicator:
+        case "life_circle":
+            return str(p["level"])
+        case "circle":
+            return None  # resolved with the circle's default radius in circle_measure
+        case "park_service_coverage":
+            return "park_service"
+        case "green_300m":
+            return "green_300"
+        case "park_500m":
+            return "park_500"
+        case "bus_stop_coverage":
+            return f"bus_cov_{float(p['radius_m']):g}"
+        case "road_density" | "intersection_density" | "green_land_ratio":
+            return str(t.indicator)
+        case "park_area_per_resident" | "road_area_ratio" | "road_area_per_resident":
+            return str(t.indicator)
+        case "green_cover_ratio" | "count_added":
+            return str(t.indicator)
+    return None
+
+
+def circle_measure(t: Target, lc: LifeCircles) -> tuple[str, str, float]:
+    name = str(dict(t.params)["name"])
+    r = float(dict(t.params).get("radius_m", lc.circles[name].radius_m))
+    return f"{name}_{r:g}", name, r
+
+
+#: which (method, basis) rows of a measure the scorecard shows, in order
+#: (first available basis with a value wins within each group)
+_BASES: dict[str, list[list[tuple[str, str]]]] = {
+    "bus_stop_coverage": [[("buffer", "boundary_area")], [("network", "boundary_area")]],
+    "default": [
+        [("buffer", "residential_area")],
+        [("network", "residents"), ("network", "residential_area"), ("network", "homes")],
+    ],
+}
+
+
+def scorecard(
+    sheet: TargetSheet,
+    measures: pd.DataFrame,
+    *,
+    lc: LifeCircles | None = None,
+    extra: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Compare measured values with a target sheet.
+
+    One row per checkable target and method (buffer and network side by side for coverage
+    indicators); targets that map data cannot check are listed with status "not checkable".
+    ``extra`` supplies measures computed elsewhere, keyed by target id or by measure name (e.g.
+    the number of parks a scenario adds for a ``count_added`` target).
+    """
+    lc = lc or load_life_circles()
+    rows: list[dict[str, Any]] = []
+    for t in sheet.targets:
+        base = {
+            "target_id": t.id,
+            "indicator": t.indicator or "",
+            "label_zh": t.label_zh,
+            "label_en": t.label_en,
+            "op": t.op or "",
+            "target": _fmt_target(t.value),
+            "unit": t.unit or "",
+            "clause": f"{t.clause.section} {t.clause.text}".strip(),
+        }
+        if not t.checkable:
+            rows.append(
+                base
+                | {
+                    "method": "",
+                    "basis": "",
+                    "measured": np.nan,
+                    "status": "not checkable",
+                    "gap": np.nan,
+                    "note": t.reason or "not checkable from map data",
+                }
+            )
+            continue
+        measure = circle_measure(t, lc)[0] if t.indicator == "circle" else _measure_of(t)
+        sel = measures.loc[measures["measure"] == measure] if measure else measures.iloc[0:0]
+        key = t.id if extra and t.id in extra else measure
+        if extra and key is not None and key in extra:
+            v = t.evaluate(extra[key])
+            rows.append(
+                base
+                | {
+                    "method": "scenario",
+                    "basis": "count",
+                    "measured": v.measured,
+                    "status": v.status,
+                    "gap": v.gap,
+                    "note": "",
+                }
+            )
+            continue
+        if sel.empty:
+            v = t.evaluate(None)
+            note = "needs a plan scenario" if t.indicator == "count_added" else "no data"
+            if t.indicator == "green_cover_ratio":
+                note = "no data: needs a land-cover raster (--landcover)"
+            rows.append(
+                base
+                | {
+                    "method": "",
+                    "basis": "",
+                    "measured": np.nan,
+                    "status": v.status,
+                    "gap": np.nan,
+                    "note": note,
+                }
+            )
+            continue
+        wanted = _BASES.get(t.indicator or "", _BASES["default"])
+        shown = 0
+        for group in wanted:
+            found = None
+            for method, basis in group:
+                r = sel.loc[(sel["method"] == method) & (sel["basis"] == basis)]
+                if not r.empty and (found is None or pd.notna(r.iloc[0]["value"])):
+                    found = r.iloc[0]
+                    if pd.notna(found["value"]):
+                        break
+            if found is None:
+                continue
+            shown += 1
+            rows.append(_verdict_row(t, base, found))
+        if not shown:  # non-coverage measures (road density …): their single row
+            rows.append(_verdict_row(t, base, sel.iloc[0]))
+    return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+
+
+def _verdict_row(t: Target, base: dict[str, Any], r: pd.Series) -> dict[str, Any]:
+    val = r["value"]
+    v = t.evaluate(None if (val is None or (isinstance(val, float) and math.isnan(val))) else val)
+    return base | {
+        "method": r["method"],
+        "basis": r["basis"],
+        "measured": np.nan if v.measured is None else v.measured,
+        "status": v.status,
+        "gap": np.nan if v.gap is None else v.gap,
+        "note": r["note"],
+    }
+
+
+def _fmt_target(value: object) -> str:
+    if isinstance(value, tuple):
+        return f"{value[0]:g}–{value[1]:g}"
+    if isinstance(value, float | int):
+        return f"{value:g}"
+    return str(value)
