@@ -217,7 +217,7 @@ def _name(tags: dict[str, str]) -> str:
     return tags.get("name:zh") or tags.get("name") or tags.get("name:en") or ""
 
 
-def _clip(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
+def clip_layer(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
     """Keep features inside ``poly``: points by containment, lines/polygons by intersection."""
     if gdf.empty:
         return gdf
@@ -264,7 +264,7 @@ def load_city(
     ----------
     source
         Local ``.osm.pbf`` / ``.osm`` / ``.osm.bz2`` / ``.osm.gz`` file (WGS84), or ``"demo"`` for
-        the embedded Helsinki extract. For online data use :func:`geoplan.download.download_osm`
+        the embedded Helsinki extract. For online data use :func:`geoplan.io.download.download_osm`
         first (Overpass, cached on disk) and pass the file it returns.
     boundary
         Study area: a shapely polygon in WGS84 degrees, a ``(min_lon, min_lat, max_lon, max_lat)``
@@ -514,12 +514,12 @@ def _layers(
     roads["grade_zh"] = roads["grade"].map({k: g.label_zh for k, g in grades.items()})
 
     out = {
-        "roads": _clip(roads, bnd),
-        "facilities": _clip(facilities, bnd),
-        "parks": _clip(parks, bnd),
-        "bus_stops": _clip(bus_stops, bnd),
-        "residential": _clip(residential, bnd),
-        "buildings": _clip(buildings, bnd),
+        "roads": clip_layer(roads, bnd),
+        "facilities": clip_layer(facilities, bnd),
+        "parks": clip_layer(parks, bnd),
+        "bus_stops": clip_layer(bus_stops, bnd),
+        "residential": clip_layer(residential, bnd),
+        "buildings": clip_layer(buildings, bnd),
     }
     out["roads"]["length_m"] = out["roads"].geometry.length
     out["parks"]["area_in_boundary_m2"] = out["parks"].geometry.area

@@ -1,4 +1,4 @@
-"""geoplan.coords against published WGS84 / GCJ-02 / BD-09 conversion pairs.
+"""geoplan.io.coords against published WGS84 / GCJ-02 / BD-09 conversion pairs.
 
 Reference values (copied as printed by their authors, not recomputed here):
 

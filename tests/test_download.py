@@ -1,6 +1,7 @@
 """Overpass download: query text, disk cache, failures — with the HTTP call and geocoder faked.
 
-No test here goes online: ``geoplan.download._http_post`` and ``osmnx.geocode_to_gdf`` are replaced
+No test here goes online: ``geoplan.io.download._http_post`` and ``osmnx.geocode_to_gdf`` are
+replaced
 by fakes that answer with real Chengdu OSM data written as Overpass-style XML.
 """
 

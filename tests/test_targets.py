@@ -1,4 +1,4 @@
-"""Tests for geoplan.targets: the bundled target sheets, the life circles and the loader.
+"""Tests for geoplan.scoring.targets: the bundled target sheets, the life circles and the loader.
 
 The independent checks are (1) a table of expected targets written here by hand from
 shared/INDICATORS.md, and (2) the seed documents themselves: every quoted clause must occur in the

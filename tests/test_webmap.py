@@ -1,4 +1,5 @@
-"""geoplan.webmap: map structure (folium objects and parsed HTML), offline assets, GCJ-02, escaping.
+"""geoplan.outputs.webmap: map structure (folium objects and parsed HTML), offline assets, GCJ-02,
+escaping.
 
 Counts are checked against independent computations on the inputs (shapely containment and
 overlay), never against the map code's own clipping helpers.

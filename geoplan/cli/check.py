@@ -140,7 +140,8 @@ def write_result_map(
     offline: bool = True,
     max_features: int = 3000,
 ) -> Path:
-    """Draw a check's results on an offline map (``geoplan.webmap``) and save it atomically."""
+    """Draw a check's results on an offline map (``geoplan.outputs.webmap``) and save it
+    atomically."""
     from geoplan.outputs.webmap import build_map, save_map
 
     m = build_map(

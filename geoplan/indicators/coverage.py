@@ -6,7 +6,8 @@ Every coverage indicator is measured two ways, reported side by side:
   straight-line radii around the facilities ÷ total residential land area (城市体检 2021;
   GB 50220-95 for bus stops over urban land);
 - **network** (walking distance on the street network): the share of homes whose walking distance
-  (:mod:`geoplan.access`) is within the radius — by count of homes, by the residential land area
+  (:mod:`geoplan.network.access`) is within the radius — by count of homes, by the residential
+  land area
   the homes stand for, and by residents where population is known.
 
 Functions take plain inputs (GeoDataFrames in one metric CRS, arrays of distances in metres) and
@@ -257,7 +258,7 @@ def access_table(
     """Walking distance (m) from each home to the nearest facility of each category.
 
     Columns ``dist_<category>_m``; ``inf`` where none is within the category's limit. One bounded
-    multi-source Dijkstra per category (see :mod:`geoplan.access`).
+    multi-source Dijkstra per category (see :mod:`geoplan.network.access`).
     """
     cols: dict[str, F64] = {}
     for cat, geoms in geometries.items():

@@ -28,7 +28,7 @@ def grid_cells(
     return xy, (ys.shape[0], xs.shape[0]), inside
 
 
-def _grid(poly: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
+def grid_points(poly: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
     """Grid points (``spacing_m``) inside ``poly``."""
     xy, _, inside = grid_cells(poly, spacing_m)
     return np.asarray(shapely.points(xy[inside]), dtype=object)

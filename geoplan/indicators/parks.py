@@ -50,7 +50,7 @@ def park_coverage(
     - 500米见园: a park (``green_kind == "park"``) ≥ ``park_min_area_m2`` within ``park_radius_m``.
 
     Park size uses the whole feature's area (``area_m2``), also for parks cut by the boundary.
-    Network distances reach parks at their edge (:func:`geoplan.access.facility_sources`).
+    Network distances reach parks at their edge (:func:`geoplan.network.access.facility_sources`).
     """
     land = residential_land(residential)
     area = parks["area_m2"].to_numpy(dtype=float)

@@ -10,7 +10,7 @@ keyed by the SHA-256 of the place name / of the query text, so a second call mak
 
 Data © OpenStreetMap contributors (ODbL).
 
->>> from geoplan.download import download_osm
+>>> from geoplan.io.download import download_osm
 >>> path = download_osm("郑州市中原区")                 # doctest: +SKIP
 >>> city = geoplan.load_city(path, boundary=place_polygon("郑州市中原区"))  # doctest: +SKIP
 """

@@ -12,7 +12,7 @@ reports what it had to do on the way:
 * coordinates that cannot belong to the CRS (degrees under a Gauss-Krüger CRS, metres under
   EPSG:4326, a missing or extra zone prefix) are refused with a hint, never silently misplaced;
 * AMap / Gaode (GCJ-02) and Baidu (BD-09) coordinates, which are not EPSG CRSs, are converted to
-  WGS84 vertex by vertex with :mod:`geoplan.coords`;
+  WGS84 vertex by vertex with :mod:`geoplan.io.coords`;
 * invalid geometries are repaired with :func:`shapely.make_valid`, empty ones dropped, and features
   that miss the study area are counted and warned about (:class:`LayerWarning`) but kept.
 
@@ -172,7 +172,7 @@ def read_plan_layer(
     coord_system : {"wgs84", "gcj02", "bd09"}
         Declared Chinese map coordinate system of longitude / latitude input: ``"gcj02"`` for
         AMap / Gaode and Tencent, ``"bd09"`` for Baidu. These are converted to WGS84 with
-        :mod:`geoplan.coords`; the input CRS must then be geographic (EPSG:4326 or EPSG:4490).
+        :mod:`geoplan.io.coords`; the input CRS must then be geographic (EPSG:4326 or EPSG:4490).
     kind : str, optional
         What the layer represents; used in messages and kept on the result.
     required_columns : sequence of str

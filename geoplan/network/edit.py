@@ -9,7 +9,8 @@ A new line joins the network where it touches it:
 - the line is cut into edges at those nodes; its free ends become new nodes.
 
 Lengths are haversine sums over the WGS84 coordinates of each edge's vertices, as
-:func:`geoplan._build.build_walk_network` (and OSMnx) compute them; split edges get the haversine
+:func:`geoplan.network.build.build_walk_network` (and OSMnx) compute them; split edges get the
+haversine
 length of each piece. New nodes get negative ``node_osmid`` values; new edges carry the ``osmid``
 and ``highway`` given for the line. The input network is never modified: a new one is returned.
 """

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def change_map(result: ScenarioResult, path: str | Path, *, lang: str = "zh") -> Path:
     """Write the change map: the plan city with its coverage, newly covered homes, the added and
-    removed features and the plan layers (``geoplan.webmap``), atomically."""
+    removed features and the plan layers (``geoplan.outputs.webmap``), atomically."""
     from geoplan.outputs.webmap import build_map, save_map
 
     plan = result.plan

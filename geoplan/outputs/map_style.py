@@ -84,7 +84,7 @@ class GeoplanMap(folium.Map):
     """A :class:`folium.Map` that links only Leaflet, inlined when ``offline`` is true.
 
     ``offline`` is read at render time, so one map can be saved both ways; geoplan's
-    :func:`geoplan.webmap.save_map` sets it.
+    :func:`geoplan.outputs.webmap.save_map` sets it.
     """
 
     def __init__(self, *args: Any, offline: bool = True, **kwargs: Any) -> None:
@@ -105,6 +105,14 @@ class GeoplanMap(folium.Map):
             self.default_js = list(CDN_JS)  # JSCSSMixin.render links these
             self.default_css = list(CDN_CSS)
         super().render(**kwargs)
+
+    def overlays(self) -> list[folium.map.Layer]:
+        """The overlay layers in drawing order (what the layer control lists)."""
+        return [
+            c
+            for c in self._children.values()
+            if isinstance(c, folium.map.Layer) and c.overlay and c.control
+        ]
 
 
 OSM_ATTRIBUTION = (

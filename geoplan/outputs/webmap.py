@@ -8,7 +8,8 @@ folium / Leaflet map; :func:`save_map` writes it as one self-contained HTML file
 ``basemap="none"`` or ``"local"`` it fetches nothing at all.
 
 Geometries are simplified in the city's metric CRS (``simplify_m``), projected to WGS84, shifted
-to GCJ-02 when the AMap (Gaode) basemap is chosen (its tiles are GCJ-02, see :mod:`geoplan.coords`)
+to GCJ-02 when the AMap (Gaode) basemap is chosen (its tiles are GCJ-02, see
+:mod:`geoplan.io.coords`)
 and rounded to 6 decimals (≈ 0.1 m). More than ``max_features`` homes are aggregated to square grid
 cells of ``grid_m`` metres. Every string from OSM or from user layers is HTML-escaped before it
 reaches a popup, a tooltip, a layer name, the legend or the scorecard.
@@ -16,7 +17,7 @@ reaches a popup, a tooltip, a layer name, the legend or the scorecard.
 Map data © OpenStreetMap contributors (ODbL); the attribution is always shown.
 
 >>> import geoplan
->>> from geoplan.webmap import build_map, save_map
+>>> from geoplan.outputs.webmap import build_map, save_map
 >>> city = geoplan.load_city("demo")                          # doctest: +SKIP
 >>> save_map(build_map(city, lang="en"), "maps/helsinki.html")  # doctest: +SKIP
 """
@@ -223,7 +224,7 @@ def render_html(m: folium.Map, *, offline: bool = True) -> str:
     if isinstance(m, GeoplanMap):
         m.offline = offline
     elif offline:
-        raise LayerError("offline rendering needs a map made by geoplan.webmap.build_map")
+        raise LayerError("offline rendering needs a map made by geoplan.outputs.webmap.build_map")
     return m.get_root().render()
 
 
@@ -232,13 +233,9 @@ def write_map(city: City, path: str | Path, *, offline: bool = True, **kwargs: A
     return save_map(build_map(city, **kwargs), path, offline=offline)
 
 
-def overlay_layers(m: folium.Map) -> list[folium.map.Layer]:
-    """The overlay layers of a map in drawing order (what the layer control lists)."""
-    return [
-        c
-        for c in m._children.values()
-        if isinstance(c, folium.map.Layer) and c.overlay and c.control
-    ]
+def overlay_layers(m: GeoplanMap) -> list[folium.map.Layer]:
+    """The overlay layers of a map made by :func:`build_map`, in drawing order."""
+    return m.overlays()
 
 
 def map_command(

@@ -229,9 +229,9 @@ def _greedy_network(
 ) -> gpd.GeoDataFrame:
     net = city.network
     if over == "boundary":
-        from geoplan.indicators.grid import _grid
+        from geoplan.indicators.grid import grid_points
 
-        pts = _grid(city.boundary_polygon, 100.0)
+        pts = grid_points(city.boundary_polygon, 100.0)
         weights = np.ones(pts.size)
     else:
         homes = homes_from_city(city)

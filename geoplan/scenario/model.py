@@ -1,14 +1,15 @@
 """Plan scenarios: the city as it is (baseline) plus the plan's layers, checked side by side.
 
 A :class:`Scenario` is a list of changes to a baseline :class:`~geoplan.City`: add parks,
-facilities, bus stops, roads / paths (they join the walk network, :mod:`geoplan._network_edit`,
+facilities, bus stops, roads / paths (they join the walk network, :mod:`geoplan.network.edit`,
 and count in 路网密度 with their grade), residential parcels (with residents where known); remove
 existing features by OSM id, inside a polygon, or all of a kind. :meth:`Scenario.apply` returns a
 new City (the baseline is never modified); :meth:`Scenario.run` checks baseline and plan against a
 target sheet and compares them (:class:`ScenarioResult`): scorecards side by side with deltas,
 ``count_added`` targets from the features added, per-home "newly covered" flags, a table per unit
 (街道 / 社区 polygons or a grid), a change map. :class:`ScenarioSession` keeps the baseline and an
-:class:`~geoplan.check.AccessCache` so that editing one layer recomputes only what it changed.
+:class:`~geoplan.scoring.check.AccessCache` so that editing one layer recomputes only what it
+changed.
 
 Scenarios are Python (this API) or declarative YAML files (:func:`load_scenario_file`)::
 
@@ -43,7 +44,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import ScenarioError, unknown_message
-from geoplan.city import City, _clip, load_city
+from geoplan.city import City, clip_layer, load_city
 from geoplan.io.plan_layers import PlanLayer, read_plan_layer
 from geoplan.io.projection import WGS84
 from geoplan.network.cache import AccessCache
@@ -144,7 +145,7 @@ class Scenario:
         Target sheet id (``"zhengzhou-zhongyuan-2019"`` …) used by :meth:`run` by default.
     units
         Units for the per-unit table: a polygon layer (街道 / 社区, any format
-        :func:`~geoplan.plan_layers.read_plan_layer` reads) or ``None`` for a square grid of
+        :func:`~geoplan.io.plan_layers.read_plan_layer` reads) or ``None`` for a square grid of
         ``grid_m`` metres.
     """
 
@@ -168,7 +169,7 @@ class Scenario:
         self.description = description
         self.changes: list[Change] = []
         self.source: Path | None = None
-        self._notes: list[str] = []
+        self.layer_notes: list[str] = []
 
     def __repr__(self) -> str:
         return f"Scenario({self.name!r}, {len(self.changes)} changes)"
@@ -355,7 +356,7 @@ class Scenario:
                 layer_name = "roads" if ch.kind == "paths" else ch.kind
                 if ch.kind != "paths":
                     cols = list(layers[layer_name].columns)
-                    clipped = _clip(added, bnd)
+                    clipped = clip_layer(added, bnd)
                     layers[layer_name] = concat(layers[layer_name], clipped[cols])
                 log.added[ch.kind] = concat(log.added.get(ch.kind), added)
                 if ch.kind in ("roads", "paths"):
@@ -411,7 +412,7 @@ class Scenario:
                 raise ScenarioError(f"{where}: the GeoDataFrame has no CRS; set one (.set_crs)")
             gdf = layer
         elif isinstance(layer, str | Path):
-            path = self._resolve(layer)
+            path = self.resolve(layer)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 gdf = read_plan_layer(
@@ -423,7 +424,7 @@ class Scenario:
                     geometry_types=ADD_KINDS[ch.kind],
                 ).gdf
             for w in caught:
-                self._notes.append(str(w.message))
+                self.layer_notes.append(str(w.message))
         else:
             raise ScenarioError(f"{where}: layer must be a file path or a GeoDataFrame")
         out = gdf.to_crs(crs)
@@ -435,7 +436,8 @@ class Scenario:
                 out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=crs))
         return out.reset_index(drop=True)
 
-    def _resolve(self, p: str | Path) -> Path:
+    def resolve(self, p: str | Path) -> Path:
+        """A layer path resolved against the scenario file (see :func:`resolve_path`)."""
         return resolve_path(p, self.source)
 
     def _remove_mask(
@@ -467,7 +469,7 @@ class Scenario:
         elif isinstance(within, gpd.GeoDataFrame):
             g = within.geometry
         else:
-            g = read_plan_layer(self._resolve(within), geometry_types=("Polygon",)).gdf.geometry
+            g = read_plan_layer(self.resolve(within), geometry_types=("Polygon",)).gdf.geometry
         return shapely.union_all(g.to_crs(city.crs).values)
 
     # ---- running ----------------------------------------------------------------------------

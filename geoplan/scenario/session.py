@@ -56,9 +56,9 @@ class ScenarioSession:
         base = self.baseline(ts)
         seconds["baseline_check"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
-        scenario._notes.clear()
+        scenario.layer_notes.clear()
         plan_city, log = scenario.apply_with_log(self.city)
-        log.notes += scenario._notes
+        log.notes += scenario.layer_notes
         seconds["apply"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         homes = _plan_homes(self.city, plan_city, self._base_homes, log)
@@ -140,7 +140,7 @@ def _units_layer(scenario: Scenario, city: City) -> gpd.GeoDataFrame:
     if isinstance(u, gpd.GeoDataFrame):
         gdf = u.to_crs(city.crs)
     else:
-        path = u.source if isinstance(u, PlanLayer) else scenario._resolve(u)
+        path = u.source if isinstance(u, PlanLayer) else scenario.resolve(u)
         gdf = read_plan_layer(path, geometry_types=("Polygon",)).gdf.to_crs(city.crs)
     col = scenario.units_name_column or ("name" if "name" in gdf.columns else None)
     names = gdf[col].astype(str).to_numpy() if col else np.arange(len(gdf)).astype(str)

@@ -95,7 +95,8 @@ def check_city(
     city
         A loaded city (:func:`geoplan.load_city`), metric CRS.
     sheet
-        Target sheet id (``"anyang-2023"`` …, see ``geoplan.targets.list_target_sheets()``) or
+        Target sheet id (``"anyang-2023"`` …, see
+        ``geoplan.scoring.targets.list_target_sheets()``) or
         a loaded :class:`TargetSheet`.
     homes
         Homes to measure from (default: :func:`geoplan.homes.homes_from_city`).

@@ -33,7 +33,7 @@ themed circles (15分钟健身圈, 阅读圈, …) that the ``life_circle`` and 
 
 Examples
 --------
->>> from geoplan.targets import load_target_sheet
+>>> from geoplan.scoring.targets import load_target_sheet
 >>> sheet = load_target_sheet("luoyang-2023")
 >>> target = sheet.get("park_service_coverage")
 >>> target.evaluate(0.85).status
