@@ -13,8 +13,9 @@ from conftest import DATA
 from tolerances import OFFSET_ABS_M, SHARE_ABS, SUM_REL
 
 import geoplan
-from geoplan import indicators as ind
 from geoplan.homes import homes_from_city, homes_from_population
+from geoplan.indicators.inputs import Inputs
+from geoplan.indicators.registry import evaluate
 from geoplan.network.access import attach_points, facility_sources
 
 POP_CSV = DATA / "sao_paulo_hexgrid_population.csv"
@@ -107,14 +108,7 @@ def test_coverage_by_residents_is_reported(sao_paulo: geoplan.City) -> None:
     homes = homes_from_population(population_points(), crs=sao_paulo.crs)
     net = sao_paulo.network
     att = attach_points(net, homes.geometry.values)
-    out = ind.bus_stop_coverage(
-        homes,
-        att,
-        net,
-        sao_paulo.bus_stops,
-        sao_paulo.residential,
-        sao_paulo.boundary_polygon,
-    )
+    out = evaluate("bus_stop_coverage", Inputs(sao_paulo, homes))
     src = facility_sources(net, sao_paulo.bus_stops.geometry.values)
     h_rows, _ = attachment_rows(att)
     _, s_rows = attachment_rows(src)
@@ -140,12 +134,5 @@ def test_no_residents_row_without_population(
 ) -> None:
     c = chengdu_clip
     homes = homes_from_city(c)
-    out = ind.bus_stop_coverage(
-        homes,
-        attach_points(c.network, homes.geometry.values),
-        c.network,
-        c.bus_stops,
-        c.residential,
-        c.boundary_polygon,
-    )
+    out = evaluate("bus_stop_coverage", Inputs(c, homes))
     assert "residents" not in set(out.summary["basis"])

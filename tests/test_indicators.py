@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from tolerances import AREA_REL, GRID_COUNT_ABS, LENGTH_REL, QUAD_SEGS, SHARE_AB
 import geoplan
 from geoplan import indicators as ind
 from geoplan.homes import homes_from_city
+from geoplan.indicators.inputs import Inputs
+from geoplan.indicators.registry import evaluate
 from geoplan.network.access import EdgeAttachment, attach_points, facility_sources
 
 #: road classes of 路网密度 read from INDICATORS.md §4 (快速路 motorway/trunk, 主干路 primary,
@@ -112,10 +115,7 @@ def value(summary: pd.DataFrame, measure: str, method: str, basis: str) -> float
 
 @pytest.fixture(scope="module")
 def bus(cd: Ctx) -> ind.IndicatorResult:
-    c = cd.city
-    return ind.bus_stop_coverage(
-        cd.homes, cd.att, c.network, c.bus_stops, c.residential, c.boundary_polygon
-    )
+    return evaluate("bus_stop_coverage", Inputs(cd.city, cd.homes))
 
 
 @pytest.mark.parametrize("r", [300.0, 500.0])
@@ -176,8 +176,7 @@ def test_bus_stop_network_over_the_boundary_grid(cd: Ctx, bus: ind.IndicatorResu
 
 @pytest.fixture(scope="module")
 def parks(cd: Ctx) -> ind.IndicatorResult:
-    c = cd.city
-    return ind.park_coverage(cd.homes, cd.att, c.network, c.parks, c.residential)
+    return evaluate("park_coverage", Inputs(cd.city, cd.homes))
 
 
 def park_radius(area_m2: float, kind: str) -> float:
@@ -251,9 +250,7 @@ def test_green_300_and_park_500(cd: Ctx, parks: ind.IndicatorResult) -> None:
 
 @pytest.fixture(scope="module")
 def circles(cd: Ctx) -> ind.IndicatorResult:
-    limits = {c: 1000.0 for c in cd.geoms}
-    table = ind.access_table(cd.city.network, cd.att, cd.geoms, limit_m=limits)
-    return ind.life_circle_coverage(table, cd.homes, cd.city.residential, cd.geoms)
+    return evaluate("life_circle", Inputs(cd.city, cd.homes))
 
 
 #: 十分钟生活圈 as GB 50180-2018 App. B reads (INDICATORS.md §1), with the 或 alternatives
@@ -414,13 +411,9 @@ def test_one_stop_one_parcel(clip: Ctx) -> None:
     parcel = res.iloc[[k]]
     poly = parcel.geometry.iloc[0]
     homes = clip.homes.loc[clip.homes["parcel_osmid"] == parcel["osmid"].iloc[0]]
-    out = ind.bus_stop_coverage(
-        homes,
-        attach_points(c.network, homes.geometry.values),
-        c.network,
-        stop,
-        parcel,
-        c.boundary_polygon,
+    out = evaluate(
+        "bus_stop_coverage",
+        Inputs(dataclasses.replace(c, bus_stops=stop, residential=parcel), homes),
     )
     got = value(out.summary, "bus_cov_300", "buffer", "residential_area")
     disc = p.buffer(300, quad_segs=QUAD_SEGS)
@@ -439,20 +432,21 @@ def test_one_stop_one_parcel(clip: Ctx) -> None:
 def test_clip_no_park_tier_and_no_bus_stops(clip: Ctx) -> None:
     c = clip.city
     no_stops = c.bus_stops.iloc[0:0]
-    out = ind.bus_stop_coverage(
-        clip.homes, clip.att, c.network, no_stops, c.residential, c.boundary_polygon
+    out = evaluate(
+        "bus_stop_coverage", Inputs(dataclasses.replace(c, bus_stops=no_stops), clip.homes)
     )
     assert out.summary["value"].isna().all()
     assert out.summary["note"].str.startswith("no data").all()
-    none = ind.park_coverage(clip.homes, clip.att, c.network, c.parks.iloc[0:0], c.residential)
+    none = evaluate(
+        "park_coverage", Inputs(dataclasses.replace(c, parks=c.parks.iloc[0:0]), clip.homes)
+    )
     assert none.summary["value"].isna().all()
     assert none.summary["note"].str.startswith("no data").all()
 
 
 def test_clip_life_circle_missing_category(clip: Ctx) -> None:
     c = clip.city
-    table = ind.access_table(c.network, clip.att, clip.geoms)
-    s = ind.life_circle_coverage(table, clip.homes, c.residential, clip.geoms).summary
+    s = evaluate("life_circle", Inputs(c, clip.homes)).summary
     # the clip has no kindergarten, toilet or waste point (hand count of the clip's layers)
     cats = set(c.facilities["category"])
     for cat in ("kindergarten", "toilet", "waste"):

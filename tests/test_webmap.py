@@ -25,59 +25,47 @@ import shapely
 import geoplan
 from geoplan.io.coords import wgs84_to_gcj02
 from geoplan.outputs.map_homes import aggregate_homes
+from geoplan.outputs.map_result import map_coverage_keys, scorecard_rows
 from geoplan.outputs.webmap import build_map, overlay_layers, render_html, save_map
 from geoplan.rules import taxonomy as tx
 
 EVIL_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
-HOME_CATS = ("kindergarten", "primary_school", "restaurant")
+#: facility categories of the Chengdu clip (hand count of its facilities layer)
+HOME_CATS = (
+    "convenience",
+    "food_market",
+    "health_centre",
+    "middle_school",
+    "primary_school",
+    "restaurant",
+    "sports_large",
+    "sports_small",
+)
 
 
-def fake_results(city: geoplan.City, *, n_homes: int = 300, seed: int = 0) -> dict:
-    """Stand-ins for the indicator engine's outputs: homes, coverage, gaps, scorecard."""
-    rng = np.random.default_rng(seed)
-    res = city.residential
-    pts = res.sample_points(size=max(1, n_homes // max(1, len(res))), rng=rng)
-    inside = [p for g in pts.values for p in getattr(g, "geoms", [g])][:n_homes]
-    _, y0, x1, y1 = city.boundary_polygon.bounds
-    outside = [shapely.Point(x1 + 200 + 50 * i, y1 + 200) for i in range(5)]
-    homes = gpd.GeoDataFrame(geometry=inside + outside, crs=city.crs)
-    n = len(homes)
-    for cat in HOME_CATS:
-        d = rng.exponential(600.0, n)
-        d[rng.random(n) < 0.1] = np.inf
-        homes[f"dist_{cat}_m"] = d
-    homes["complete_15min"] = rng.random(n) < 0.6
-    homes["complete_10min"] = homes["complete_15min"] & (rng.random(n) < 0.6)
-    homes["complete_5min"] = homes["complete_10min"] & (rng.random(n) < 0.5)
-    stops = shapely.union_all(city.bus_stops.geometry.values)
-    coverage = {
-        "bus_300_buffer": stops.buffer(300),
-        "bus_500_buffer": stops.buffer(500),
-        "bus_500_network": stops.buffer(420),
-        "park_service_network": shapely.union_all(city.parks.geometry.buffer(300).values),
+def real_results(city: geoplan.City) -> dict:
+    """The map inputs of a real check (``geoplan.check_city`` on the city, anyang-2023), as
+    :func:`geoplan.outputs.map_result.check_map` passes them, plus 5 home points outside the
+    boundary (copies of real homes moved away) that the map must drop."""
+    res = geoplan.check_city(city, sheet="anyang-2023")
+    _, _, x1, y1 = city.boundary_polygon.bounds
+    out = res.homes.iloc[:5].copy()
+    out["geometry"] = [shapely.Point(x1 + 200 + 50 * i, y1 + 200) for i in range(5)]
+    homes = pd.concat([res.homes, out], ignore_index=True)
+    homes = gpd.GeoDataFrame(homes, geometry="geometry", crs=city.crs)
+    keys = map_coverage_keys(res)
+    return {
+        "homes": homes,
+        "coverage": {k: res.coverage[k] for k in keys},
+        "coverage_layers": res.coverage_layers,
+        "gaps": res.gaps,
+        "scorecard": scorecard_rows(res.scorecard),
+        "result": res,
     }
-    gaps = res.assign(geometry=res.geometry.difference(coverage["bus_500_network"]))
-    gaps = gaps.loc[~gaps.geometry.is_empty, ["geometry"]]
-    gaps = pd.concat(  # one gap polygon reaching outside the boundary: it must be clipped
-        [
-            gaps,
-            gpd.GeoDataFrame(geometry=[shapely.box(x1 - 50, y0, x1 + 500, y0 + 300)], crs=city.crs),
-        ],
-        ignore_index=True,
-    )
-    scorecard = pd.DataFrame(
-        {
-            "indicator": ["life_circle_15min", "bus_500_network"],
-            "label_zh": ["15 分钟生活圈覆盖率", "公交站 500 m 覆盖率"],
-            "label_en": ["15-minute life circle coverage", "Bus stop 500 m coverage"],
-            "method": ["network", "network"],
-            "measured": [0.62, 0.93],
-            "target": [0.9, 0.9],
-            "status": ["not_met", "met"],
-            "gap": [0.28, 0.0],
-        }
-    )
-    return {"homes": homes, "coverage": coverage, "gaps": gaps, "scorecard": scorecard}
+
+
+def map_args(results: dict) -> dict:
+    return {k: v for k, v in results.items() if k != "result"}
 
 
 def with_evil_facilities(city: geoplan.City) -> geoplan.City:
@@ -119,12 +107,12 @@ def external_assets(html: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def results(chengdu_clip: geoplan.City) -> dict:
-    return fake_results(chengdu_clip)
+    return real_results(chengdu_clip)
 
 
 @pytest.fixture(scope="module")
 def zh_map(chengdu_clip: geoplan.City, results: dict) -> folium.Map:
-    return build_map(chengdu_clip, **results)
+    return build_map(chengdu_clip, **map_args(results))
 
 
 def test_layers_present_with_chinese_names(zh_map: folium.Map, chengdu_clip: geoplan.City) -> None:
@@ -136,20 +124,27 @@ def test_layers_present_with_chinese_names(zh_map: folium.Map, chengdu_clip: geo
         "公交站",
         "未覆盖的居住用地",
         "住宅 · 生活圈完整度",
-        "公交站 300 m 覆盖（缓冲区）",
-        "公交站 500 m 覆盖（缓冲区）",
-        "公交站 500 m 覆盖（步行网络）",
-        "公园服务范围（步行网络）",
+        # every coverage overlay a planner reads, labelled with its method (the clip has
+        # bus stops, parks in the service tiers and a park of 5000 m² or more)
+        "公交站点300米覆盖率（缓冲区）",
+        "公交站点300米覆盖率（步行网络）",
+        "公交站点500米覆盖率（缓冲区）",
+        "公交站点500米覆盖率（步行网络）",
+        "公园绿地服务半径覆盖率（缓冲区）",
+        "公园绿地服务半径覆盖率（步行网络）",
+        "500米见园（缓冲区）",
+        "500米见园（步行网络）",
     }
     cats = tx.categories()
     expected |= {f"住宅 · 至{cats[c].label_zh}" for c in HOME_CATS}
+    expected |= {"住宅 · 至公交站"}
     expected |= {f"设施 · {cats[c].label_zh}" for c in set(chengdu_clip.facilities["category"])}
     assert names == expected, (expected - names, names - expected)
     # per-category home layers and buffer coverage are off by default, the rest on
     by_name = layers_by_name(zh_map)
-    assert not by_name[f"住宅 · 至{cats['kindergarten'].label_zh}"].show
-    assert not by_name["公交站 500 m 覆盖（缓冲区）"].show
-    assert by_name["公交站 500 m 覆盖（步行网络）"].show
+    assert not by_name[f"住宅 · 至{cats['primary_school'].label_zh}"].show
+    assert not by_name["公交站点500米覆盖率（缓冲区）"].show
+    assert by_name["公交站点500米覆盖率（步行网络）"].show
     assert by_name["住宅 · 生活圈完整度"].show
 
 
@@ -175,22 +170,22 @@ def test_feature_counts_equal_inputs(
     # gaps: shapely overlay with the boundary, keep parts with area
     clipped = gpd.overlay(results["gaps"], city.boundary[["geometry"]], how="intersection")
     assert len(features(by_name["未覆盖的居住用地"])) == int((clipped.area > 0).sum())
-    for name in ("公交站 500 m 覆盖（步行网络）", "公园服务范围（步行网络）"):
+    for name in ("公交站点500米覆盖率（步行网络）", "公园绿地服务半径覆盖率（步行网络）"):
         assert len(features(by_name[name])) == 1
 
 
 def test_home_classes_match_columns(zh_map: folium.Map, results: dict) -> None:
     layer = layers_by_name(zh_map)["住宅 · 生活圈完整度"]
     homes = results["homes"].iloc[:-5]  # the 5 outside points are last
-    expected = np.where(
-        homes["complete_5min"],
-        0,
-        np.where(homes["complete_10min"], 1, np.where(homes["complete_15min"], 2, 3)),
+    c5, c10, c15 = (
+        homes.get(f"lc_{lev}_complete_network", pd.Series(False, index=homes.index))
+        for lev in ("5min", "10min", "15min")
     )
+    expected = np.where(c5, 0, np.where(c10, 1, np.where(c15, 2, 3)))
     got = [f["properties"]["k"] for f in features(layer)]
     assert got == expected.tolist()
-    dist = homes["dist_kindergarten_m"].to_numpy()
-    cat_layer = layers_by_name(zh_map)[f"住宅 · 至{tx.categories()['kindergarten'].label_zh}"]
+    dist = homes["dist_primary_school_m"].to_numpy()
+    cat_layer = layers_by_name(zh_map)[f"住宅 · 至{tx.categories()['primary_school'].label_zh}"]
     for f, d in zip(features(cat_layer), dist, strict=True):
         k = f["properties"]["k"]
         if math.isinf(d):
@@ -216,7 +211,7 @@ def test_structure_to_dict_has_legend_scorecard_attribution_and_control(zh_map: 
     assert {"Legend", "ScorecardPanel", "Attribution", "LayerControl", "GeoJson"} <= kinds
 
 
-def test_html_legend_scorecard_attribution_zh(zh_map: folium.Map) -> None:
+def test_html_legend_scorecard_attribution_zh(zh_map: folium.Map, results: dict) -> None:
     html = render_html(zh_map)
     assert "geoplan-legend" in html and "geoplan-scorecard" in html
     assert "OpenStreetMap" in html and "contributors" in html
@@ -227,11 +222,16 @@ def test_html_legend_scorecard_attribution_zh(zh_map: folium.Map) -> None:
     sc = re.findall(r'div.innerHTML = "((?:[^"\\]|\\.)*)"', html)
     texts = [json.loads(f'"{s}"') for s in sc]
     scorecard = next(t for t in texts if "指标评估" in t)
-    assert "15 分钟生活圈覆盖率" in scorecard and "未达标" in scorecard and "达标" in scorecard
+    card = results["result"].scorecard
+    for method, zh in (("buffer", "缓冲区"), ("network", "步行网络")):
+        label = card.loc[card["method"] == method, "label_zh"].iloc[0]
+        assert f"{label}（{zh}）" in scorecard
+    assert "✗ 未达标" in scorecard and "无数据" in scorecard and "no data" not in scorecard
 
 
 def test_english_labels(chengdu_clip: geoplan.City, results: dict) -> None:
-    m = build_map(chengdu_clip, **results, lang="en")
+    args = map_args(results) | {"scorecard": scorecard_rows(results["result"].scorecard, lang="en")}
+    m = build_map(chengdu_clip, **args, lang="en")
     names = set(layers_by_name(m))
     assert {"Study area", "Roads (by grade)", "Homes · life-circle completeness"} <= names
     assert not any(re.search(r"[\u4e00-\u9fff]", n) for n in names)
@@ -240,7 +240,7 @@ def test_english_labels(chengdu_clip: geoplan.City, results: dict) -> None:
         for s in re.findall(r'div.innerHTML = "((?:[^"\\]|\\.)*)"', render_html(m))
     ]
     assert any("Legend" in t for t in texts)
-    assert any("15-minute life circle coverage" in t and "not met" in t for t in texts)
+    assert any("(walking network)" in t and "✗ fail" in t for t in texts)
 
 
 def test_offline_html_has_no_external_scripts_or_styles(zh_map: folium.Map, tmp_path: Path) -> None:
@@ -277,7 +277,7 @@ def test_online_basemaps(chengdu_clip: geoplan.City) -> None:
 def test_amap_shifts_geometry_to_gcj02(chengdu_clip: geoplan.City) -> None:
     city = chengdu_clip
     c = city.boundary_polygon.centroid
-    homes = gpd.GeoDataFrame({"complete_15min": [True]}, geometry=[c], crs=city.crs)
+    homes = gpd.GeoDataFrame({"lc_15min_complete_network": [True]}, geometry=[c], crs=city.crs)
     lon, lat = pyproj.Transformer.from_crs(city.crs, 4326, always_xy=True).transform(c.x, c.y)
 
     def home_xy(basemap: str) -> tuple[float, float]:
@@ -312,7 +312,7 @@ def test_strings_are_html_escaped(
     sc = results["scorecard"].copy()
     sc.loc[0, "label_zh"] = EVIL_NAMES[0]
     gaps = results["gaps"].assign(name=EVIL_NAMES[1])
-    coverage = {EVIL_NAMES[1]: results["coverage"]["bus_500_network"]}
+    coverage = {EVIL_NAMES[1]: results["coverage"]["bus_cov_500_network"]}
     m = build_map(city, homes=results["homes"], gaps=gaps, coverage=coverage, scorecard=sc)
     html = save_map(m, tmp_path / "evil.html").read_text(encoding="utf-8")
     for raw in ("<script>alert", "<img src=x", "onerror=alert(1)>"):
@@ -346,7 +346,7 @@ def test_aggregation_to_grid(chengdu_clip: geoplan.City, results: dict) -> None:
     first = (ix == ix.min()) & (iy == iy[ix == ix.min()].min())
     row = grid.loc[grid.geometry.contains(homes.geometry[first].iloc[0])].iloc[0]
     assert row["n_homes"] == first.sum()
-    assert row["share_15min"] == pytest.approx(homes.loc[first, "complete_15min"].mean())
+    assert row["share_15min"] == pytest.approx(homes.loc[first, "lc_15min_complete_network"].mean())
     assert row["dist_restaurant_m"] == pytest.approx(
         np.median(homes.loc[first, "dist_restaurant_m"])
     )
@@ -362,7 +362,7 @@ def test_bad_inputs(chengdu_clip: geoplan.City, results: dict) -> None:
     no_crs = results["homes"].set_crs(None, allow_override=True)
     with pytest.raises(geoplan.LayerError, match="no CRS"):
         build_map(chengdu_clip, homes=no_crs)
-    with pytest.raises(geoplan.LayerError, match="complete_5min"):
+    with pytest.raises(geoplan.LayerError, match="lc_5min_complete_network"):
         build_map(chengdu_clip, homes=results["homes"][["geometry"]])
     with pytest.raises(geoplan.LayerError, match="missing column"):
         build_map(chengdu_clip, scorecard=pd.DataFrame({"indicator": ["x"]}))

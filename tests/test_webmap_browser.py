@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_webmap import fake_results, with_evil_facilities  # type: ignore[import-not-found]
+from test_webmap import map_args, real_results, with_evil_facilities  # type: ignore[import-not-found]
 
 import geoplan
 from geoplan.outputs.webmap import build_map, overlay_layers, save_map
@@ -70,7 +70,7 @@ def test_offline_map_renders_without_errors(
     from selenium.webdriver.common.by import By
 
     city = with_evil_facilities(chengdu_clip)
-    m = build_map(city, **fake_results(chengdu_clip))
+    m = build_map(city, **map_args(real_results(chengdu_clip)))
     path = save_map(m, tmp_path / "chengdu_clip.html")
 
     t0 = time.perf_counter()

@@ -8,33 +8,41 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import geopandas as gpd
 import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
-from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputFileError, LayerError
 from geoplan.city import City, load_city
 from geoplan.io.population import read_population
+from geoplan.names import Status, basis_label, method_label, status_label
 from geoplan.outputs.tables import ATTRIBUTION, format_value, write_check_outputs
 from geoplan.scoring.check import CheckResult
 
-STATUS_STYLE = {
-    "pass": ("✔ 达标 pass", "green"),
-    "fail": ("✘ 未达标 fail", "red"),
-    "no data": ("… 无数据 no data", "yellow"),
-    "not checkable": ("— 不可核查 not checkable", "dim"),
+#: console mark and colour of each status (labels from :mod:`geoplan.names`)
+STATUS_STYLE: dict[str, tuple[str, str]] = {
+    Status.PASS: ("✔", "green"),
+    Status.FAIL: ("✘", "red"),
+    Status.NO_DATA: ("…", "yellow"),
+    Status.NOT_CHECKABLE: ("—", "dim"),
 }
 
 
-METHOD_ZH = {
-    "buffer": "缓冲区 buffer",
-    "network": "步行网络 network",
-    "centreline": "中心线 centreline",
-    "scenario": "方案 scenario",
-}
+def status_text(status: object) -> tuple[str, str]:
+    """``("✔ 达标 pass", "green")``: the console text and colour of a status."""
+    mark, style = STATUS_STYLE.get(str(status), ("", ""))
+    text = f"{mark} {status_label(status, 'zh')} {status_label(status, 'en')}".strip()
+    return text, style
+
+
+def method_text(method: object, basis: object = "") -> str:
+    """``"步行网络 network"`` and, on a second line, the basis in both languages."""
+    m = str(method)
+    out = f"{method_label(m, 'zh')} {m}".strip() if m else ""
+    if basis:
+        out += f"\n[dim]{basis_label(basis, 'zh')} {basis}[/dim]"
+    return out
 
 
 def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Table:
@@ -58,13 +66,11 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Tabl
         if unit == "share" and r["target"] and r["status"] != "not checkable":
             with contextlib.suppress(ValueError):
                 target = f"{r['op']} {100 * float(r['target']):.0f}%"
-        txt, style = STATUS_STYLE.get(str(r["status"]), (str(r["status"]), ""))
+        txt, style = status_text(r["status"])
         gap_s = ""
         if isinstance(gap, float) and not math.isnan(gap):
             gap_s = f"{100 * gap:+.1f} pt" if unit == "share" else f"{gap:+.2f}"
-        method = METHOD_ZH.get(str(r["method"]), str(r["method"]))
-        if r["basis"]:
-            method += f"\n[dim]{r['basis']}[/dim]"
+        method = method_text(r["method"], r["basis"])
         table.add_row(
             label,
             method,
@@ -74,58 +80,6 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Tabl
             gap_s,
         )
     return table
-
-
-def map_homes(homes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Homes with the column names the map draws (``complete_<level>``, ``dist_<cat>_m``)."""
-    cols = {
-        f"lc_{lev}_complete_network": f"complete_{lev}"
-        for lev in ("5min", "10min", "15min")
-        if f"lc_{lev}_complete_network" in homes.columns
-    }
-    keep = [c for c in homes.columns if c.startswith("dist_") and c.endswith("_m")]
-    out = homes[[*cols, *keep, homes.geometry.name]].rename(columns=cols)
-    return gpd.GeoDataFrame(out, geometry=homes.geometry.name, crs=homes.crs)
-
-
-#: coverage areas drawn on maps, renamed to the map's ``<kind>_<radius>_<method>`` names
-MAP_COVERAGE = {
-    "bus_cov_300_buffer": "bus_300_buffer",
-    "bus_cov_300_network": "bus_300_network",
-    "bus_cov_500_buffer": "bus_500_buffer",
-    "bus_cov_500_network": "bus_500_network",
-    "park_service_buffer": "park_service_buffer",
-    "park_500_buffer": "park_500_buffer",
-}
-
-
-def map_coverage(coverage: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
-    """The coverage areas a map shows (bus stops 300/500 m and park service, both methods)."""
-    return {new: coverage[old] for old, new in MAP_COVERAGE.items() if old in coverage}
-
-
-def map_scorecard(card: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
-    """Checkable rows of the scorecard, values formatted, method folded into the label."""
-    rows = card.loc[card["status"] != "not checkable"].copy()
-    zh = lang == "zh"
-    method = rows["method"].map(
-        {"buffer": "缓冲区" if zh else "buffer", "network": "步行网络" if zh else "network"}
-    )
-    for col in ("label_zh", "label_en"):
-        rows[col] = rows[col] + method.map(lambda m: f"（{m}）" if isinstance(m, str) else "")
-    rows["measured"] = [
-        format_value(None if pd.isna(v) else float(v), str(u))
-        for v, u in zip(rows["measured"], rows["unit"], strict=True)
-    ]
-    rows["target"] = [
-        f"{op} {100 * float(t):.0f}%" if u == "share" else f"{op} {t}"
-        for op, t, u in zip(rows["op"], rows["target"], rows["unit"], strict=True)
-    ]
-    rows["gap"] = [
-        "" if pd.isna(g) else (f"{100 * g:+.1f} pt" if u == "share" else f"{g:+.2f}")
-        for g, u in zip(rows["gap"], rows["unit"], strict=True)
-    ]
-    return rows
 
 
 def write_result_map(
@@ -140,18 +94,16 @@ def write_result_map(
     offline: bool = True,
     max_features: int = 3000,
 ) -> Path:
-    """Draw a check's results on an offline map (``geoplan.outputs.webmap``) and save it
-    atomically."""
-    from geoplan.outputs.webmap import build_map, save_map
+    """Draw a check's results on an offline map (:func:`geoplan.outputs.map_result.check_map`)
+    and save it atomically."""
+    from geoplan.outputs.map_result import check_map
+    from geoplan.outputs.webmap import save_map
 
-    m = build_map(
+    m = check_map(
         city,
-        homes=map_homes(result.homes),
-        coverage=map_coverage(result.coverage),
-        gaps=result.gaps,
-        scorecard=map_scorecard(result.scorecard, lang=lang),
-        lang=lang,  # type: ignore[arg-type]
-        basemap=basemap,  # type: ignore[arg-type]
+        result,
+        lang="en" if lang == "en" else "zh",
+        basemap=basemap,
         tianditu_key=tianditu_key,
         local_tiles_url=local_tiles_url,
         max_features=max_features,

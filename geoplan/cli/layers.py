@@ -20,20 +20,10 @@ from geoplan._errors import InputFileError
 from geoplan._progress import progress_steps
 from geoplan.city import BoundaryLike, City, load_city
 from geoplan.cli.console import console, is_quiet, run_cli_errors, state
+from geoplan.names import layer_label
 from geoplan.rules import taxonomy as tx
 
 #: Chinese labels of the layers in the GeoPackage (shown in the summary)
-LAYER_LABELS_ZH = {
-    "boundary": "研究范围",
-    "roads": "道路中心线",
-    "facilities": "公共服务设施",
-    "parks": "公园绿地",
-    "bus_stops": "公交站点",
-    "residential": "居住用地",
-    "buildings": "住宅建筑",
-    "network_nodes": "步行网络节点",
-    "network_edges": "步行网络路段",
-}
 
 
 def _safe_name(name: str) -> str:
@@ -113,7 +103,7 @@ def _summary_tables(
     t_layers.add_column("图层")
     t_layers.add_column("features", justify="right")
     for name, gdf in layers.items():
-        t_layers.add_row(name, LAYER_LABELS_ZH.get(name, ""), f"{len(gdf):,}")
+        t_layers.add_row(name, layer_label(name, "zh"), f"{len(gdf):,}")
 
     t_cat = Table(title="facilities by category 设施分类", title_justify="left")
     t_cat.add_column("category")

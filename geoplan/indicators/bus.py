@@ -5,38 +5,53 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
+from geoplan.indicators.access import Access, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
     buffer_share,
-    column_name,
+    coverage_layer,
+    inside_flags,
     measure_row,
     network_rows,
     no_data_rows,
     residential_land,
     summary_frame,
 )
-from geoplan.indicators.grid import cells_polygon, grid_cells
-from geoplan.network.access import EdgeAttachment, facility_sources, nearest_distance_m
-from geoplan.network.graph import WalkNetwork
+from geoplan.indicators.grid import cells_polygon
+from geoplan.indicators.inputs import Inputs
+from geoplan.names import Basis, Method, bus_measure, coverage_key
+
+#: the access request key of the bus-stop layer
+BUS_STOPS = "bus_stop"
 
 
-def bus_stop_coverage(
-    homes: gpd.GeoDataFrame,
-    home_att: EdgeAttachment,
-    net: WalkNetwork,
-    stops: gpd.GeoDataFrame,
-    residential: gpd.GeoDataFrame,
-    boundary: BaseGeometry,
+def bus_requests(
+    inputs: Inputs,
     *,
     radii_m: Sequence[float] = (300.0, 500.0),
     grid_spacing_m: float = 100.0,
+) -> dict[str, Request]:
+    """The one source set :func:`bus_stop_coverage` reads: bus stops, to the largest radius,
+    from homes and from a ``grid_spacing_m`` grid over the boundary."""
+    geoms = np.asarray(inputs.city.bus_stops.geometry.values, dtype=object)
+    return {
+        BUS_STOPS: Request(geoms, float(max(radii_m)), 25.0, float(grid_spacing_m)),
+    }
+
+
+def bus_stop_coverage(
+    access: Access,
+    inputs: Inputs,
+    *,
+    radii_m: Sequence[float] = (300.0, 500.0),
+    grid_spacing_m: float = 100.0,
+    zero_if_empty: bool = False,
 ) -> IndicatorResult:
     """公交站点覆盖率 at each radius, over built-up (boundary) land, residential land and homes.
 
@@ -48,59 +63,107 @@ def bus_stop_coverage(
     - network / homes, residential_area, residents: walking distance from homes;
     - network / boundary_area: share of a ``grid_spacing_m`` grid of points over the boundary
       within walking distance ``r`` (each point walks straight to its nearest street first).
+
+    Parameters
+    ----------
+    access
+        The access stage's distances (:func:`bus_requests` must have been computed).
+    inputs
+        The city's layers and homes (metric CRS).
+    radii_m
+        Service radii (m).
+    grid_spacing_m
+        Spacing (m) of the grid for network coverage of the boundary area.
+    zero_if_empty
+        A plan removed every stop: coverage is 0 %, not "no data".
+
+    Returns
+    -------
+    IndicatorResult
+        Rows per radius and basis for both methods; per-home flags
+        ``bus_cov_<r>_buffer`` / ``bus_cov_<r>_network``; coverage areas of both methods.
     """
-    land = residential_land(residential)
-    geoms = np.asarray(stops.geometry.values, dtype=object)
+    homes, boundary = inputs.homes, inputs.boundary
+    land = residential_land(inputs.city.residential)
+    geoms = np.asarray(inputs.city.bus_stops.geometry.values, dtype=object)
     rows: list[dict[str, Any]] = []
     per_home: dict[str, Any] = {}
     geo: dict[str, BaseGeometry] = {}
-    grid_xy, grid_shape, grid_inside = grid_cells(boundary, grid_spacing_m)
-    grid = shapely.points(grid_xy[grid_inside])
-    from geoplan.network.access import attach_points
-
-    src = facility_sources(net, geoms)
-    rmax = max(radii_m)
-    # a grid point farther than rmax from every street cannot be covered: bounded search
-    grid_att = attach_points(net, grid, max_distance_m=rmax)
-    d_home = nearest_distance_m(net, home_att, src, limit_m=rmax)
-    d_grid = np.full(grid.shape[0], np.inf)
-    d_grid[grid_att.owner] = nearest_distance_m(net, grid_att, src, limit_m=rmax)
+    layers = {}
+    d_home = access.home(BUS_STOPS)
+    d_grid = access.grid_m.get(BUS_STOPS, np.zeros(0))
+    grid = access.grids.get(float(grid_spacing_m))
+    empty_note = "every bus stop removed by the scenario" if zero_if_empty else ""
     for r in radii_m:
-        ind, measure = "bus_stop_coverage", f"bus_cov_{r:g}"
+        ind, measure = "bus_stop_coverage", bus_measure(r)
         zh, en = f"公交站点{r:g}米覆盖率", f"Bus stop {r:g} m coverage"
-        if geoms.size == 0:
+        if geoms.size == 0 and not zero_if_empty:
             rows += no_data_rows(ind, measure, zh, en, "no data: no bus stop in the data")
             continue
         share_land, cover = buffer_share(geoms, r, land)
         share_all = float(shapely.intersection(boundary, cover).area / boundary.area)
-        geo[f"{measure}_buffer"] = cover
+        bkey = coverage_key(measure, Method.BUFFER)
+        if not cover.is_empty:
+            geo[bkey] = cover
+            layers[bkey] = coverage_layer(
+                measure, Method.BUFFER, family="bus", radius_m=r, label_zh=zh, label_en=en
+            )
+        per_home[bkey] = inside_flags(cover, homes)
         rows.append(
-            measure_row(ind, measure, "buffer", "boundary_area", share_all, "share", zh, en)
+            measure_row(
+                ind,
+                measure,
+                Method.BUFFER,
+                Basis.BOUNDARY_AREA,
+                share_all,
+                "share",
+                zh,
+                en,
+                empty_note,
+            )
         )
         rows.append(
-            measure_row(ind, measure, "buffer", "residential_area", share_land, "share", zh, en)
+            measure_row(
+                ind,
+                measure,
+                Method.BUFFER,
+                Basis.RESIDENTIAL_AREA,
+                share_land,
+                "share",
+                zh,
+                en,
+                empty_note,
+            )
         )
         cov = d_home <= r
-        per_home[column_name(measure, method="network")] = cov
-        rows += network_rows(ind, measure, cov, homes, zh, en)
+        per_home[coverage_key(measure, Method.NETWORK)] = cov
+        rows += network_rows(ind, measure, cov, homes, zh, en, empty_note)
         gcov = d_grid <= r
         rows.append(
             measure_row(
                 ind,
                 measure,
-                "network",
-                "boundary_area",
+                Method.NETWORK,
+                Basis.BOUNDARY_AREA,
                 float(gcov.mean()) if gcov.size else None,
                 "share",
                 zh,
                 en,
-                f"{grid_spacing_m:g} m grid",
+                empty_note or f"{grid_spacing_m:g} m grid",
             )
         )
-        if gcov.any():  # covered grid cells as one polygon, for maps
-            geo[f"{measure}_network"] = cells_polygon(
-                grid_xy, grid_shape, grid_inside, gcov, grid_spacing_m, boundary
+        if gcov.any() and grid is not None:  # covered grid cells as one polygon, for maps
+            nkey = coverage_key(measure, Method.NETWORK)
+            geo[nkey] = cells_polygon(
+                grid.xy, grid.shape, grid.inside, gcov, grid_spacing_m, boundary
+            )
+            layers[nkey] = coverage_layer(
+                measure, Method.NETWORK, family="bus", radius_m=r, label_zh=zh, label_en=en
             )
     return IndicatorResult(
-        "bus_stop_coverage", pd.DataFrame(per_home, index=homes.index), summary_frame(rows), geo
+        "bus_stop_coverage",
+        pd.DataFrame(per_home, index=homes.index),
+        summary_frame(rows),
+        geo,
+        layers,
     )

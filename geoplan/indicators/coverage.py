@@ -31,6 +31,7 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan.names import CoverageLayer, column_name, coverage_key
 from geoplan.network.access import EdgeAttachment, facility_sources, nearest_distance_m
 from geoplan.network.graph import WalkNetwork
 
@@ -50,18 +51,27 @@ SUMMARY_COLUMNS = [
 ]
 
 
-#: pseudo-categories served by layers other than ``facilities``
-LAYER_CATEGORIES = ("bus_stop", "park", "green")
+def inside_flags(cover: BaseGeometry, homes: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    """Per-home buffer flag: the home point intersects the coverage area ``cover``."""
+    if cover.is_empty or len(homes) == 0:
+        return np.zeros(len(homes), dtype=bool)
+    shapely.prepare(cover)
+    return np.asarray(shapely.intersects(cover, homes.geometry.values), dtype=bool)
 
 
-def column_name(stem: str, *, radius_m: float | None = None, method: str | None = None) -> str:
-    """The one place output column names are made: ``bus_cov_500_network``, ``dist_park_m``."""
-    parts = [stem]
-    if radius_m is not None:
-        parts.append(f"{radius_m:g}")
-    if method is not None:
-        parts.append(method)
-    return "_".join(parts)
+def coverage_layer(
+    measure: str,
+    method: str,
+    *,
+    family: str,
+    radius_m: float | None,
+    label_zh: str,
+    label_en: str,
+    stem: str | None = None,
+) -> CoverageLayer:
+    """Describe a coverage area for readers (key from :func:`geoplan.names.coverage_key`)."""
+    key = column_name(stem, method=method) if stem else coverage_key(measure, method)
+    return CoverageLayer(key, measure, method, family, radius_m, label_zh, label_en)
 
 
 @dataclass
@@ -69,13 +79,15 @@ class IndicatorResult:
     """Per-home values (index aligned to the homes) and a tidy summary table.
 
     ``summary`` has the columns :data:`SUMMARY_COLUMNS`; ``value`` is NaN with ``note`` "no data"
-    where the data cannot say. ``geometries`` holds coverage areas (metric CRS) for maps.
+    where the data cannot say. ``geometries`` holds coverage areas (metric CRS) for maps and
+    ``layers`` their description (:class:`geoplan.names.CoverageLayer`, same keys).
     """
 
     name: str
     per_home: pd.DataFrame
     summary: pd.DataFrame
     geometries: dict[str, BaseGeometry] = field(default_factory=dict)
+    layers: dict[str, CoverageLayer] = field(default_factory=dict)
 
 
 def measure_row(

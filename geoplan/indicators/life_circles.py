@@ -13,16 +13,31 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan.indicators.access import Access, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
+    category_geometries,
     column_name,
+    coverage_layer,
     distances_of,
+    inside_flags,
     measure_row,
     network_rows,
     no_data_rows,
     residential_land,
     summary_frame,
     union_of_buffers,
+)
+from geoplan.indicators.grid import cells_polygon
+from geoplan.indicators.inputs import Inputs
+from geoplan.names import (
+    LEVELS,
+    Basis,
+    CoverageLayer,
+    Method,
+    circle_flag_stem,
+    circle_measure,
+    dist_column,
 )
 from geoplan.rules import taxonomy as tx
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
@@ -61,7 +76,13 @@ def _circle_rows(
     homes: gpd.GeoDataFrame,
     land: BaseGeometry,
     geoms: Mapping[str, NDArray[np.object_]],
+    grid_table: pd.DataFrame | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, NDArray[np.bool_]], dict[str, BaseGeometry]]:
+    """Rows, per-home flags and coverage areas of one level or themed circle ``key``.
+
+    ``grid_table`` (distances from the access grid) gives the network coverage area: grid cells
+    that reach every category with data within ``radius_m``.
+    """
     cat_labels = tx.categories()
     rows: list[dict[str, Any]] = []
     per_home: dict[str, NDArray[np.bool_]] = {}
@@ -69,6 +90,7 @@ def _circle_rows(
     have = [c for c in cats if any(len(geoms.get(x, ())) for x in (c, *alternatives.get(c, ())))]
     missing = [c for c in cats if c not in have]
     all_net = np.ones(len(homes), dtype=bool)
+    all_grid = None if grid_table is None else np.ones(len(grid_table), dtype=bool)
     all_buf: BaseGeometry | None = None
     for cat in cats:
         lab = cat_labels.get(cat)
@@ -87,7 +109,9 @@ def _circle_rows(
             continue
         met = _requirement_met(table, cat, alternatives, radius_m)
         all_net &= met
-        per_home[column_name(f"lc_{key}_{cat}", method="network")] = met
+        if all_grid is not None and grid_table is not None:
+            all_grid &= _requirement_met(grid_table, cat, alternatives, radius_m)
+        per_home[column_name(circle_flag_stem(key, cat), method=Method.NETWORK)] = met
         rows += network_rows(
             indicator, measure, met, homes, f"{label_zh}·{czh}", f"{label_en} · {cen}"
         )
@@ -97,8 +121,8 @@ def _circle_rows(
             measure_row(
                 indicator,
                 measure,
-                "buffer",
-                "residential_area",
+                Method.BUFFER,
+                Basis.RESIDENTIAL_AREA,
                 share,
                 "share",
                 f"{label_zh}·{czh}",
@@ -114,28 +138,132 @@ def _circle_rows(
             indicator, key, label_zh, label_en, "no data: no required category has a facility"
         )
         return rows, per_home, geo
-    per_home[column_name(f"lc_{key}_complete", method="network")] = all_net
+    stem = circle_flag_stem(key)
+    per_home[column_name(stem, method=Method.NETWORK)] = all_net
     rows += network_rows(indicator, key, all_net, homes, label_zh, label_en, note)
     assert all_buf is not None
     share = float(shapely.intersection(land, all_buf).area / land.area) if land.area else None
     rows.append(
         measure_row(
-            indicator, key, "buffer", "residential_area", share, "share", label_zh, label_en, note
+            indicator,
+            key,
+            Method.BUFFER,
+            Basis.RESIDENTIAL_AREA,
+            share,
+            "share",
+            label_zh,
+            label_en,
+            note,
         )
     )
-    geo[f"{key}_complete_buffer"] = all_buf
+    per_home[column_name(stem, method=Method.BUFFER)] = inside_flags(all_buf, homes)
+    if not all_buf.is_empty:
+        geo[column_name(stem, method=Method.BUFFER)] = all_buf
+    if all_grid is not None and all_grid.any() and grid_table is not None:
+        grid = grid_table.attrs["grid"]
+        geo[column_name(stem, method=Method.NETWORK)] = cells_polygon(
+            grid.xy, grid.shape, grid.inside, all_grid, grid.spacing_m, grid_table.attrs["boundary"]
+        )
     return rows, per_home, geo
 
 
-def life_circle_coverage(
-    table: pd.DataFrame,
-    homes: gpd.GeoDataFrame,
-    residential: gpd.GeoDataFrame,
-    geometries: Mapping[str, NDArray[np.object_]],
+def category_key(category: str) -> str:
+    """Access request key of a facility category (shared by life circles and themed circles)."""
+    return f"cat:{category}"
+
+
+def _geometries(inputs: Inputs) -> dict[str, NDArray[np.object_]]:
+    c = inputs.city
+    return category_geometries(c.facilities, bus_stops=c.bus_stops, parks=c.parks)
+
+
+def _circle_requests(
+    geoms: Mapping[str, NDArray[np.object_]],
+    specs: Sequence[tuple[Sequence[str], Mapping[str, Sequence[str]], float]],
+    *,
+    boundary_step_m: float,
+    grid_spacing_m: float | None,
+) -> dict[str, Request]:
+    """One request per category (and alternative) that has geometries, at the largest radius."""
+    limits: dict[str, float] = {}
+    for cats, alternatives, radius in specs:
+        for c in cats:
+            for x in (c, *alternatives.get(c, ())):
+                limits[x] = max(limits.get(x, 0.0), float(radius))
+    return {
+        category_key(cat): Request(g, limits[cat], boundary_step_m, grid_spacing_m)
+        for cat, g in geoms.items()
+        if cat in limits
+    }
+
+
+def _tables(
+    access: Access, inputs: Inputs, geoms: Mapping[str, NDArray[np.object_]]
+) -> tuple[pd.DataFrame, pd.DataFrame | None, float | None]:
+    cats = [c for c in geoms if category_key(c) in access.home_m]
+    table = pd.DataFrame(
+        {dist_column(c): access.home(category_key(c)) for c in cats}, index=inputs.homes.index
+    )
+    gkeys = [c for c in cats if category_key(c) in access.grid_m]
+    spacings = {access.grid_spacing_of[category_key(c)] for c in gkeys}
+    if not gkeys or len(spacings) != 1:
+        return table, None, None
+    spacing = spacings.pop()
+    gcols = {dist_column(c): access.grid_m[category_key(c)] for c in gkeys}
+    grid_table = pd.DataFrame(gcols)
+    grid_table.attrs["grid"] = access.grids[spacing]
+    grid_table.attrs["boundary"] = inputs.boundary
+    return table, grid_table, spacing
+
+
+def life_circle_requests(
+    inputs: Inputs,
     *,
     circles: LifeCircles | None = None,
-    levels: Sequence[str] = ("5min", "10min", "15min"),
+    levels: Sequence[str] = LEVELS,
     radius_m: Mapping[str, float] | None = None,
+    boundary_step_m: float = 25.0,
+    grid_spacing_m: float | None = 100.0,
+) -> dict[str, Request]:
+    """The source sets :func:`life_circle_coverage` reads: one per required category."""
+    lc = circles or load_life_circles()
+    specs = []
+    for key in levels:
+        lev = lc.levels[key]
+        specs.append((lev.required, lev.alternatives, (radius_m or {}).get(key, lev.radius_m)))
+    return _circle_requests(
+        _geometries(inputs), specs, boundary_step_m=boundary_step_m, grid_spacing_m=grid_spacing_m
+    )
+
+
+def _layers_of(
+    geo: Mapping[str, BaseGeometry], measure: str, zh: str, en: str, r: float
+) -> dict[str, CoverageLayer]:
+    out = {}
+    for method in (Method.BUFFER, Method.NETWORK):
+        key = column_name(circle_flag_stem(measure), method=method)
+        if key in geo:
+            out[key] = coverage_layer(
+                measure,
+                method,
+                family="life_circle",
+                radius_m=r,
+                label_zh=zh,
+                label_en=en,
+                stem=circle_flag_stem(measure),
+            )
+    return out
+
+
+def life_circle_coverage(
+    access: Access,
+    inputs: Inputs,
+    *,
+    circles: LifeCircles | None = None,
+    levels: Sequence[str] = LEVELS,
+    radius_m: Mapping[str, float] | None = None,
+    boundary_step_m: float = 25.0,
+    grid_spacing_m: float | None = 100.0,
 ) -> IndicatorResult:
     """生活圈覆盖率: per level and category, and for every required category of the level.
 
@@ -145,26 +273,36 @@ def life_circle_coverage(
 
     Parameters
     ----------
-    table
-        :func:`access_table` output for ``homes`` (metres).
-    homes
-        Homes (``area_m2``, ``residents``), same order as ``table``.
-    residential
-        Residential land polygons (metric CRS) for the buffer method.
-    geometries
-        Facility geometries per category (:func:`category_geometries`), for the buffer method.
+    access
+        The access stage's distances (:func:`life_circle_requests`).
+    inputs
+        The city's layers (facilities, bus stops, parks, residential land) and homes, metric CRS.
     circles
         Life-circle definitions (default: the bundled ``life_circles.yaml``).
     levels
         Levels to report.
     radius_m
         Override of each level's radius (m), e.g. ``{"15min": 800}``.
+    boundary_step_m
+        Sampling step (m) along polygon facilities' boundaries.
+    grid_spacing_m
+        Grid spacing (m) of the network coverage areas drawn on maps.
+
+    Returns
+    -------
+    IndicatorResult
+        Buffer and network rows per level and category; per-home flags
+        ``lc_<level>_<category>_network`` and ``lc_<level>_complete_buffer|network``; the
+        complete-level coverage areas of both methods.
     """
     lc = circles or load_life_circles()
-    land = residential_land(residential)
+    geoms = _geometries(inputs)
+    table, grid_table, _ = _tables(access, inputs, geoms)
+    land = residential_land(inputs.city.residential)
     rows: list[dict[str, Any]] = []
     per_home: dict[str, Any] = {}
     geo: dict[str, BaseGeometry] = {}
+    layers: dict[str, CoverageLayer] = {}
     for key in levels:
         lev = lc.levels[key]
         r = (radius_m or {}).get(key, lev.radius_m)
@@ -177,37 +315,85 @@ def life_circle_coverage(
             lev.alternatives,
             r,
             table,
-            homes,
+            inputs.homes,
             land,
-            geometries,
+            geoms,
+            grid_table,
         )
         rows += rr
         per_home.update(ph)
         geo.update(gg)
+        layers.update(_layers_of(gg, key, lev.label_zh, lev.label_en, r))
     return IndicatorResult(
-        "life_circle", pd.DataFrame(per_home, index=homes.index), summary_frame(rows), geo
+        "life_circle",
+        pd.DataFrame(per_home, index=inputs.homes.index),
+        summary_frame(rows),
+        geo,
+        layers,
     )
 
 
-def themed_circle_coverage(
-    table: pd.DataFrame,
-    homes: gpd.GeoDataFrame,
-    residential: gpd.GeoDataFrame,
-    geometries: Mapping[str, NDArray[np.object_]],
+def themed_circle_requests(
+    inputs: Inputs,
     *,
     name: str,
     radius_m: float | None = None,
     circles: LifeCircles | None = None,
+    boundary_step_m: float = 25.0,
+    grid_spacing_m: float | None = 100.0,
+) -> dict[str, Request]:
+    """The source sets :func:`themed_circle_coverage` reads."""
+    lc = circles or load_life_circles()
+    c = lc.circles[name]
+    r = c.radius_m if radius_m is None else radius_m
+    return _circle_requests(
+        _geometries(inputs),
+        [(c.categories, c.alternatives, r)],
+        boundary_step_m=boundary_step_m,
+        grid_spacing_m=grid_spacing_m,
+    )
+
+
+def themed_circle_coverage(
+    access: Access,
+    inputs: Inputs,
+    *,
+    name: str,
+    radius_m: float | None = None,
+    circles: LifeCircles | None = None,
+    boundary_step_m: float = 25.0,
+    grid_spacing_m: float | None = 100.0,
 ) -> IndicatorResult:
     """Themed circles of the plans (15分钟健身圈, 阅读圈, 医疗圈, 养老服务圈 …).
 
     Share of homes reaching every category of the circle within ``radius_m`` (default from
     ``life_circles.yaml``), both methods.
+
+    Parameters
+    ----------
+    access
+        The access stage's distances (:func:`themed_circle_requests`).
+    inputs
+        The city's layers and homes (metric CRS).
+    name
+        Themed-circle key of ``life_circles.yaml`` (``fitness`` …).
+    radius_m
+        Radius (m); default the circle's own.
+    circles
+        Life-circle definitions (default: the bundled file).
+    boundary_step_m, grid_spacing_m
+        As for :func:`life_circle_coverage`.
+
+    Returns
+    -------
+    IndicatorResult
     """
     lc = circles or load_life_circles()
     c = lc.circles[name]
     r = c.radius_m if radius_m is None else radius_m
-    key = f"{name}_{r:g}"
+    key = circle_measure(name, r)
+    geoms = _geometries(inputs)
+    table, grid_table, _ = _tables(access, inputs, geoms)
     rows, ph, geo = _circle_rows(
         "circle",
         key,
@@ -217,8 +403,15 @@ def themed_circle_coverage(
         c.alternatives,
         r,
         table,
-        homes,
-        residential_land(residential),
-        geometries,
+        inputs.homes,
+        residential_land(inputs.city.residential),
+        geoms,
+        grid_table,
     )
-    return IndicatorResult("circle", pd.DataFrame(ph, index=homes.index), summary_frame(rows), geo)
+    return IndicatorResult(
+        "circle",
+        pd.DataFrame(ph, index=inputs.homes.index),
+        summary_frame(rows),
+        geo,
+        _layers_of(geo, key, c.label_zh, c.label_en, r),
+    )

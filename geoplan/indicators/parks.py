@@ -13,33 +13,97 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan.indicators.access import Access, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
     buffer_share,
-    column_name,
+    coverage_layer,
+    inside_flags,
     measure_row,
     network_rows,
     no_data_rows,
     residential_land,
     summary_frame,
 )
-from geoplan.network.access import EdgeAttachment, facility_sources, nearest_distance_m
-from geoplan.network.graph import WalkNetwork
+from geoplan.indicators.grid import cells_polygon
+from geoplan.indicators.inputs import Inputs
+from geoplan.names import (
+    PARK_SERVICE,
+    Basis,
+    Method,
+    coverage_key,
+    green_measure,
+    park_measure,
+)
+
+DEFAULT_TIERS: tuple[tuple[float, float], ...] = ((5000.0, 500.0), (2000.0, 300.0))
 
 
-def park_coverage(
-    homes: gpd.GeoDataFrame,
-    home_att: EdgeAttachment,
-    net: WalkNetwork,
+def _park_sets(
     parks: gpd.GeoDataFrame,
-    residential: gpd.GeoDataFrame,
     *,
-    tiers: Sequence[tuple[float, float]] = ((5000.0, 500.0), (2000.0, 300.0)),
+    tiers: Sequence[tuple[float, float]],
+    green_radius_m: float,
+    green_min_area_m2: float,
+    park_radius_m: float,
+    park_min_area_m2: float,
+) -> list[tuple[str, NDArray[np.bool_], float]]:
+    """(request key, mask over ``parks``, radius) of every park source set, tiers first."""
+    area = parks["area_m2"].to_numpy(dtype=float)
+    is_park = (parks["green_kind"] == "park").to_numpy()
+    out = []
+    upper = np.inf
+    for min_area, radius in sorted(tiers, key=lambda t: -t[0]):
+        out.append(
+            (f"park_tier_{min_area:g}", is_park & (area >= min_area) & (area < upper), radius)
+        )
+        upper = min_area
+    out.append((f"green_min_{green_min_area_m2:g}", area >= green_min_area_m2, green_radius_m))
+    out.append(
+        (f"park_min_{park_min_area_m2:g}", is_park & (area >= park_min_area_m2), park_radius_m)
+    )
+    return out
+
+
+def park_requests(
+    inputs: Inputs,
+    *,
+    tiers: Sequence[tuple[float, float]] = DEFAULT_TIERS,
     green_radius_m: float = 300.0,
     green_min_area_m2: float = 400.0,
     park_radius_m: float = 500.0,
     park_min_area_m2: float = 5000.0,
     boundary_step_m: float = 25.0,
+    grid_spacing_m: float = 100.0,
+) -> dict[str, Request]:
+    """The park source sets :func:`park_coverage` reads (one per tier, green, park)."""
+    parks = inputs.city.parks
+    geoms = np.asarray(parks.geometry.values, dtype=object)
+    sets = _park_sets(
+        parks,
+        tiers=tiers,
+        green_radius_m=green_radius_m,
+        green_min_area_m2=green_min_area_m2,
+        park_radius_m=park_radius_m,
+        park_min_area_m2=park_min_area_m2,
+    )
+    return {
+        key: Request(geoms[mask], float(radius), boundary_step_m, grid_spacing_m)
+        for key, mask, radius in sets
+    }
+
+
+def park_coverage(
+    access: Access,
+    inputs: Inputs,
+    *,
+    tiers: Sequence[tuple[float, float]] = DEFAULT_TIERS,
+    green_radius_m: float = 300.0,
+    green_min_area_m2: float = 400.0,
+    park_radius_m: float = 500.0,
+    park_min_area_m2: float = 5000.0,
+    boundary_step_m: float = 25.0,
+    grid_spacing_m: float = 100.0,
 ) -> IndicatorResult:
     """公园绿地服务半径覆盖率 and "300米见绿、500米见园".
 
@@ -50,46 +114,107 @@ def park_coverage(
     - 500米见园: a park (``green_kind == "park"``) ≥ ``park_min_area_m2`` within ``park_radius_m``.
 
     Park size uses the whole feature's area (``area_m2``), also for parks cut by the boundary.
-    Network distances reach parks at their edge (:func:`geoplan.network.access.facility_sources`).
+    Network distances reach parks at their edge (:func:`geoplan.network.access.facility_sources`,
+    sampled every ``boundary_step_m``) and come from the access stage (:func:`park_requests`).
+
+    Parameters
+    ----------
+    access
+        The access stage's distances.
+    inputs
+        The city's layers (``parks`` with ``area_m2`` and ``green_kind``) and homes, metric CRS.
+    tiers, green_radius_m, green_min_area_m2, park_radius_m, park_min_area_m2
+        Size classes (m²) and radii (m), see above.
+    boundary_step_m
+        Sampling step (m) along park boundaries.
+    grid_spacing_m
+        Grid spacing (m) of the network coverage areas drawn on maps.
+
+    Returns
+    -------
+    IndicatorResult
+        Buffer and network rows of ``park_service``, ``green_<r>``, ``park_<r>``; per-home flags of
+        both methods; coverage areas of both methods.
     """
-    land = residential_land(residential)
-    area = parks["area_m2"].to_numpy(dtype=float)
-    is_park = (parks["green_kind"] == "park").to_numpy()
+    homes = inputs.homes
+    parks = inputs.city.parks
+    land = residential_land(inputs.city.residential)
     geoms = np.asarray(parks.geometry.values, dtype=object)
     rows: list[dict[str, Any]] = []
     per_home: dict[str, Any] = {}
     geo: dict[str, BaseGeometry] = {}
+    layers = {}
+    sets = _park_sets(
+        parks,
+        tiers=tiers,
+        green_radius_m=green_radius_m,
+        green_min_area_m2=green_min_area_m2,
+        park_radius_m=park_radius_m,
+        park_min_area_m2=park_min_area_m2,
+    )
+    grid = access.grids.get(float(grid_spacing_m))
 
-    def net_within(mask: NDArray[np.bool_], radius: float) -> NDArray[np.bool_]:
-        src = facility_sources(net, geoms[mask], boundary_step_m=boundary_step_m)
-        return np.asarray(nearest_distance_m(net, home_att, src, limit_m=radius) <= radius)
+    def network_cover(keys_radii: Sequence[tuple[str, float]]) -> BaseGeometry | None:
+        if grid is None:
+            return None
+        g = np.zeros(int(grid.inside.sum()), dtype=bool)
+        for key, radius in keys_radii:
+            g |= access.grid_m.get(key, np.full(g.shape, np.inf)) <= radius
+        if not g.any():
+            return None
+        return cells_polygon(grid.xy, grid.shape, grid.inside, g, grid_spacing_m, inputs.boundary)
+
+    def add_geometries(
+        measure: str,
+        cover: BaseGeometry,
+        net_cover: BaseGeometry | None,
+        r: float | None,
+        family: str,
+        zh: str,
+        en: str,
+    ) -> None:
+        for method, g in ((Method.BUFFER, cover), (Method.NETWORK, net_cover)):
+            if g is None or g.is_empty:
+                continue
+            key = coverage_key(measure, method)
+            geo[key] = g
+            layers[key] = coverage_layer(
+                measure, method, family=family, radius_m=r, label_zh=zh, label_en=en
+            )
 
     # service-radius coverage, tiered
-    upper = np.inf
+    tier_sets = sets[: len(tiers)]
     covered = np.zeros(len(homes), dtype=bool)
     radii = np.zeros(len(parks))
-    for min_area, radius in sorted(tiers, key=lambda t: -t[0]):
-        m = is_park & (area >= min_area) & (area < upper)
-        radii[m] = radius
-        covered |= net_within(m, radius)
-        upper = min_area
+    for key, mask, radius in tier_sets:
+        radii[mask] = radius
+        covered |= access.home(key) <= radius
     served = radii > 0
-    per_home[column_name("park_service", method="network")] = covered
+    per_home[coverage_key(PARK_SERVICE, Method.NETWORK)] = covered
     lzh, len_ = "公园绿地服务半径覆盖率", "Park service-radius coverage"
     tier_note = "; ".join(f"≥{a:g} m² → {r:g} m" for a, r in tiers)
     if not served.any():
         rows += no_data_rows(
-            "park_service_coverage", "park_service", lzh, len_, "no data: no park in a size tier"
+            "park_service_coverage", PARK_SERVICE, lzh, len_, "no data: no park in a size tier"
         )
     else:
         share, cover = buffer_share(geoms[served], radii[served], land)
-        geo["park_service_buffer"] = cover
+        per_home[coverage_key(PARK_SERVICE, Method.BUFFER)] = inside_flags(cover, homes)
+        add_geometries(
+            PARK_SERVICE,
+            cover,
+            network_cover([(k, r) for k, _, r in tier_sets]),
+            None,
+            "park",
+            lzh,
+            len_,
+        )
         rows.append(
             measure_row(
                 "park_service_coverage",
-                "park_service",
-                "buffer",
-                "residential_area",
+                PARK_SERVICE,
+                Method.BUFFER,
+                Basis.RESIDENTIAL_AREA,
                 share,
                 "share",
                 lzh,
@@ -98,23 +223,28 @@ def park_coverage(
             )
         )
         rows += network_rows(
-            "park_service_coverage", "park_service", covered, homes, lzh, len_, tier_note
+            "park_service_coverage", PARK_SERVICE, covered, homes, lzh, len_, tier_note
         )
 
-    for ind, measure, mask, radius, zh, en in (
+    (gkey, gmask, _), (pkey, pmask, _) = sets[-2], sets[-1]
+    for ind, measure, key, mask, radius, family, zh, en in (
         (
             "green_300m",
-            f"green_{green_radius_m:g}",
-            area >= green_min_area_m2,
+            green_measure(green_radius_m),
+            gkey,
+            gmask,
             green_radius_m,
+            "green",
             "300米见绿",
             "Green space within 300 m",
         ),
         (
             "park_500m",
-            f"park_{park_radius_m:g}",
-            is_park & (area >= park_min_area_m2),
+            park_measure(park_radius_m),
+            pkey,
+            pmask,
             park_radius_m,
+            "park",
             "500米见园",
             "Park within 500 m",
         ),
@@ -122,14 +252,21 @@ def park_coverage(
         if not mask.any():
             rows += no_data_rows(ind, measure, zh, en, "no data: no such green space")
             continue
-        cov = net_within(mask, radius)
-        per_home[column_name(measure, method="network")] = cov
+        cov = access.home(key) <= radius
+        per_home[coverage_key(measure, Method.NETWORK)] = cov
         share, cover = buffer_share(geoms[mask], radius, land)
-        geo[f"{measure}_buffer"] = cover
-        rows.append(measure_row(ind, measure, "buffer", "residential_area", share, "share", zh, en))
+        per_home[coverage_key(measure, Method.BUFFER)] = inside_flags(cover, homes)
+        add_geometries(measure, cover, network_cover([(key, radius)]), radius, family, zh, en)
+        rows.append(
+            measure_row(ind, measure, Method.BUFFER, Basis.RESIDENTIAL_AREA, share, "share", zh, en)
+        )
         rows += network_rows(ind, measure, cov, homes, zh, en)
     return IndicatorResult(
-        "park_coverage", pd.DataFrame(per_home, index=homes.index), summary_frame(rows), geo
+        "park_coverage",
+        pd.DataFrame(per_home, index=homes.index),
+        summary_frame(rows),
+        geo,
+        layers,
     )
 
 

@@ -1,4 +1,9 @@
-"""The scenario change map: baseline vs plan coverage, added and removed features."""
+"""The scenario change map: plan coverage, newly covered homes, added and removed features.
+
+Drawn from real :class:`~geoplan.scenario.compare.ScenarioResult` output in the vocabulary of
+:mod:`geoplan.names`: every overlay carries its zh/en label, the panel shows baseline → plan in %
+with the method and the status before → after.
+"""
 
 from __future__ import annotations
 
@@ -10,84 +15,79 @@ import geopandas as gpd
 import shapely
 
 from geoplan.io.projection import WGS84
+from geoplan.names import KEY_MEASURES, Lang, Method, coverage_key, layer_label
+from geoplan.outputs.map_result import change_rows
+from geoplan.outputs.map_style import esc
 
 if TYPE_CHECKING:
     from geoplan.scenario.compare import ScenarioResult
 
+#: colours of the change layers
+NEW_HOMES_COLOUR = "#7b2cbf"
+ADDED_COLOUR = {"bus_stops": "#e63946"}
+ADDED_DEFAULT = "#1d7a1d"
+REMOVED_COLOUR = "#555555"
+
 
 def change_map(result: ScenarioResult, path: str | Path, *, lang: str = "zh") -> Path:
-    """Write the change map: the plan city with its coverage, newly covered homes, the added and
-    removed features and the plan layers (``geoplan.outputs.webmap``), atomically."""
+    """Write the change map of a scenario, atomically.
+
+    Parameters
+    ----------
+    result
+        Baseline vs plan (:meth:`geoplan.Scenario.run`).
+    path
+        HTML file to write (offline: Leaflet inlined).
+    lang
+        ``"zh"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     from geoplan.outputs.webmap import build_map, save_map
 
+    lg: Lang = "en" if lang == "en" else "zh"
     plan = result.plan
-    cov = {
-        k: v
-        for k, v in plan.coverage.items()
-        if k in ("park_service_buffer", "green_300_buffer", "park_500_buffer", "bus_cov_500_buffer")
-    }
-    card = result.scorecard.loc[result.scorecard["status_plan"] != "not checkable"].copy()
-    card = card.rename(
-        columns={"measured_plan": "measured", "status_plan": "status", "gap_plan": "gap"}
-    )
-    homes = plan.homes.copy()
+    keys = [coverage_key(m, meth) for m in KEY_MEASURES for meth in (Method.BUFFER, Method.NETWORK)]
+    cov = {k: plan.coverage[k] for k in keys if k in plan.coverage}
     m = build_map(
         result.plan_city,
-        homes=homes,
+        homes=plan.homes,
         coverage=cov,
-        scorecard=card[
-            ["indicator", "label_zh", "label_en", "method", "measured", "target", "status", "gap"]
-        ],
-        lang="en" if lang == "en" else "zh",
+        coverage_layers=plan.coverage_layers,
+        scorecard=change_rows(result.scorecard, lang=lg),
+        lang=lg,
+        layer_control=False,
     )
-    zh = lang != "en"
     nh = result.homes.loc[result.homes["newly_covered_any"]]
-    for col, label_zh, label_en in (
-        (
-            "new_park_service_network",
-            "新覆盖住宅·公园服务（步行）",
-            "Newly covered homes · park service (walk)",
-        ),
-        (
-            "new_park_service_buffer",
-            "新覆盖住宅·公园服务（半径）",
-            "Newly covered homes · park service (radius)",
-        ),
-        (
-            "new_bus_cov_500_network",
-            "新覆盖住宅·公交500米（步行）",
-            "Newly covered homes · bus 500 m (walk)",
-        ),
-        (
-            "new_bus_cov_500_buffer",
-            "新覆盖住宅·公交500米（半径）",
-            "Newly covered homes · bus 500 m (radius)",
-        ),
-        (
-            "new_green_300_network",
-            "新覆盖住宅·300米见绿（步行）",
-            "Newly covered homes · green 300 m (walk)",
-        ),
-    ):
-        if col in nh.columns and nh[col].any():
-            _points_layer(m, nh.loc[nh[col]], label_zh if zh else label_en, "#7b2cbf")
+    for key in keys:
+        col = f"new_{key}"
+        layer = plan.coverage_layers.get(key)
+        if layer is None or col not in nh.columns or not nh[col].any():
+            continue
+        label = (
+            f"新覆盖住宅·{layer.label('zh')}"
+            if lg == "zh"
+            else f"Newly covered homes · {layer.label('en')}"
+        )
+        _points_layer(m, nh.loc[nh[col]], label, NEW_HOMES_COLOUR)
     for kind, g in result.log.added.items():
-        label = f"规划新增·{kind}" if zh else f"Plan: added {kind}"
-        _feature_layer(m, g, label, "#e63946" if kind == "bus_stops" else "#1d7a1d")
+        name = layer_label(kind, lg)
+        label = f"规划新增·{name}" if lg == "zh" else f"Plan: added {name}"
+        _feature_layer(m, g, label, ADDED_COLOUR.get(kind, ADDED_DEFAULT))
     for kind, g in result.log.removed.items():
-        label = f"规划移除·{kind}" if zh else f"Plan: removed {kind}"
-        _feature_layer(m, g, label, "#555555", dash=True)
-    # the layer control lists the layers present when it was added: add it again, last
-    for key, child in list(m._children.items()):
-        if isinstance(child, folium.LayerControl):
-            del m._children[key]
+        name = layer_label(kind, lg)
+        label = f"规划移除·{name}" if lg == "zh" else f"Plan: removed {name}"
+        _feature_layer(m, g, label, REMOVED_COLOUR, dash=True)
     folium.LayerControl(collapsed=True).add_to(m)
     return save_map(m, path)
 
 
 def _points_layer(m: folium.Map, gdf: gpd.GeoDataFrame, name: str, colour: str) -> None:
     w = gdf.to_crs(WGS84)
-    fg = folium.FeatureGroup(name=name, show=True)
+    fg = folium.FeatureGroup(name=esc(name), show=True)
     for x, y in zip(w.geometry.x.round(6), w.geometry.y.round(6), strict=True):
         folium.CircleMarker(
             [y, x], radius=3, color=colour, fill=True, weight=1, fill_opacity=0.9
@@ -98,6 +98,7 @@ def _points_layer(m: folium.Map, gdf: gpd.GeoDataFrame, name: str, colour: str) 
 def _feature_layer(
     m: folium.Map, gdf: gpd.GeoDataFrame, name: str, colour: str, *, dash: bool = False
 ) -> None:
+    """Added or removed features, with an escaped tooltip (OSM and plan names are user text)."""
     if len(gdf) == 0:
         return
     w = gdf.to_crs(WGS84)
@@ -107,14 +108,14 @@ def _feature_layer(
     w = w[[*keep, "geometry"]].copy()
     if "area_m2" in w:
         w["area_m2"] = w["area_m2"].round(0)
-    for c in ("name", "category", "highway"):
-        if c in w:
-            w[c] = w[c].astype(str)
+    for c in keep:
+        if c != "area_m2":
+            w[c] = w[c].astype(str).map(esc)
     w["geometry"] = shapely.set_precision(w.geometry.values, 1e-6)
     style = {"color": colour, "weight": 3, "fillOpacity": 0.35, "fillColor": colour}
     if dash:
         style["dashArray"] = "6 4"
-    fg = folium.FeatureGroup(name=name, show=True)
+    fg = folium.FeatureGroup(name=esc(name), show=True)
     folium.GeoJson(
         w.__geo_interface__,
         style_function=lambda _f, s=style: s,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +15,15 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
-from geoplan.outputs.map_layers import Ctx, add_geojson, cat_label, clip_points, keyed_style
+from geoplan.names import LEVELS, Method, coverage_key, dist_column
+from geoplan.outputs.map_layers import (
+    Ctx,
+    add_geojson,
+    cat_label,
+    clip_points,
+    keyed_style,
+    known_categories,
+)
 from geoplan.outputs.map_panels import Legend, point_swatch
 from geoplan.outputs.map_style import (
     BACKGROUND,
@@ -31,25 +38,29 @@ from geoplan.outputs.map_style import (
     share_class,
 )
 
-_DIST_RE = re.compile(r"^dist_(.+)_m$")
-
-
-_COMPLETE_COLS = ("complete_5min", "complete_10min", "complete_15min")
-
-
 _TIANDITU = "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 
 
 _AMAP = "https://webrd0{{s}}.is.autonavi.com/appmaptile?lang={lang}&size=1&scale=1&style=8&x={{x}}&y={{y}}&z={{z}}"
 
 
+def _complete_col(level: str) -> str:
+    return coverage_key(level, Method.NETWORK)
+
+
+def _share_of(level: str) -> str:
+    return f"share_{level}"
+
+
 def _home_columns(homes: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
-    complete = [c for c in _COMPLETE_COLS if c in homes.columns]
-    cats = [m.group(1) for c in homes.columns if (m := _DIST_RE.match(str(c)))]
+    """The life-circle levels with a per-home completeness flag, and the categories with a
+    walking-distance column, in the check's own column names (:mod:`geoplan.names`)."""
+    complete = [lev for lev in LEVELS if _complete_col(lev) in homes.columns]
+    cats = [c for c in known_categories() if dist_column(c) in homes.columns]
     if not complete and not cats:
         raise LayerError(
-            "homes: no complete_5min/complete_10min/complete_15min or dist_<category>_m columns; "
-            "pass the homes table of the access indicators"
+            f"homes: no {'/'.join(_complete_col(lev) for lev in LEVELS)} or dist_<category>_m "
+            "columns; pass the homes of geoplan.check_city"
         )
     return complete, cats
 
@@ -60,9 +71,9 @@ def _fmt_dist(d: float, t: Mapping[str, str]) -> str:
 
 def _completeness_class(homes: pd.DataFrame, complete: list[str]) -> NDArray[np.int64]:
     k = np.full(len(homes), 3, dtype=np.int64)
-    for level, col in reversed(list(enumerate(_COMPLETE_COLS))):
-        if col in complete:
-            k[homes[col].fillna(False).to_numpy(dtype=bool)] = level
+    for i, level in reversed(list(enumerate(LEVELS))):
+        if level in complete:
+            k[homes[_complete_col(level)].fillna(False).to_numpy(dtype=bool)] = i
     return k
 
 
@@ -70,8 +81,8 @@ def aggregate_homes(homes: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataFra
     """Homes (metric CRS) summed to ``cell_m`` squares aligned on multiples of ``cell_m``.
 
     Columns: ``n_homes``, ``share_5min`` / ``share_10min`` / ``share_15min`` (share of homes with
-    ``complete_*`` true) and ``dist_<category>_m`` (median over the cell's homes, ``inf`` when more
-    than half are unreachable). One row per non-empty cell, geometry the square.
+    ``lc_<level>_complete_network`` true) and ``dist_<category>_m`` (median over the cell's homes,
+    ``inf`` when more than half are unreachable). One row per non-empty cell, geometry the square.
     """
     complete, cats = _home_columns(homes)
     x = homes.geometry.x.to_numpy()
@@ -80,12 +91,14 @@ def aggregate_homes(homes: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataFra
         {"ix": np.floor(x / cell_m).astype(np.int64), "iy": np.floor(y / cell_m).astype(np.int64)}
     )
     agg: dict[str, Any] = {}
-    for col in complete:
+    for level in complete:
+        col = _complete_col(level)
         df[col] = homes[col].fillna(False).to_numpy(dtype=float)
-        agg[col.replace("complete_", "share_")] = (col, "mean")
+        agg[_share_of(level)] = (col, "mean")
     for cat in cats:
-        df[f"dist_{cat}_m"] = homes[f"dist_{cat}_m"].to_numpy(dtype=float)
-        agg[f"dist_{cat}_m"] = (f"dist_{cat}_m", "median")
+        col = dist_column(cat)
+        df[col] = homes[col].to_numpy(dtype=float)
+        agg[col] = (col, "median")
     agg["n_homes"] = ("ix", "size")
     g = df.groupby(["ix", "iy"], sort=True).agg(**agg).reset_index()
     boxes = shapely.box(
@@ -114,7 +127,7 @@ def add_homes(
         data = data.set_geometry(data.geometry.intersection(bnd))
     radius = None if grid else HOME_RADIUS
     base = {"weight": 0.5, "color": "#ffffff", "fillOpacity": 0.85 if not grid else 0.6}
-    dists = {c: data[f"dist_{c}_m"].to_numpy(dtype=float) for c in cats}
+    dists = {c: data[dist_column(c)].to_numpy(dtype=float) for c in cats}
     dist_fields = [(f"d{i}", f"{cat_label(c, ctx.lang)} (m)") for i, c in enumerate(cats)]
 
     if complete:
@@ -122,7 +135,7 @@ def add_homes(
             share = data[_share_col(complete)].to_numpy(dtype=float)
             k = np.array([share_class(s) for s in share])
             head: list[tuple[str, str]] = [("h", t["homes_n"])] + [
-                (f"s{c[9:-3]}", t[f"share{c[9:-3]}"]) for c in complete
+                (f"s{lev[:-3]}", t[f"share{lev[:-3]}"]) for lev in complete
             ]
             name = t["homes_grid"].format(cell=f"{grid_m:g}")
             keys = [f"sh{i}" for i in range(4)]
@@ -136,8 +149,8 @@ def add_homes(
             p: dict[str, Any] = {"k": int(k[i])}
             if grid:
                 p["h"] = int(data["n_homes"].iloc[i])
-                for c in complete:
-                    p[f"s{c[9:-3]}"] = f"{data[c.replace('complete_', 'share_')].iloc[i]:.0%}"
+                for lev in complete:
+                    p[f"s{lev[:-3]}"] = f"{data[_share_of(lev)].iloc[i]:.0%}"
             else:
                 p["l"] = t[f"lc{k[i]}"]
             for j, c in enumerate(cats):
@@ -179,8 +192,7 @@ def add_homes(
 
 
 def _share_col(complete: list[str]) -> str:
-    col = "complete_15min" if "complete_15min" in complete else complete[-1]
-    return col.replace("complete_", "share_")
+    return _share_of("15min" if "15min" in complete else complete[-1])
 
 
 def add_basemap(

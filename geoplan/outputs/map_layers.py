@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import LayerError
 from geoplan.city import City
 from geoplan.io.coords import wgs84_to_gcj02
+from geoplan.names import LAYER_CATEGORIES, LAYER_CATEGORY_LABELS, CoverageLayer
 from geoplan.outputs.map_panels import Legend, area_swatch, line_swatch, point_swatch
 from geoplan.outputs.map_style import (
     BUS_STOP_STYLE,
@@ -227,10 +228,17 @@ def category_colours() -> dict[str, str]:
     return {k: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, k in enumerate(tx.categories())}
 
 
+def known_categories() -> list[str]:
+    """Facility categories of the taxonomy, then the layer categories (bus stop, park, green)."""
+    cats = list(tx.categories())
+    return cats + [c for c in LAYER_CATEGORIES if c not in cats]
+
+
 def cat_label(key: str, lang: Lang) -> str:
     cat = tx.categories().get(key)
     if cat is None:
-        return key
+        pair = LAYER_CATEGORY_LABELS.get(key)
+        return key if pair is None else pair[0] if lang == "zh" else pair[1]
     return cat.label_zh if lang == "zh" else cat.label_en
 
 
@@ -263,15 +271,23 @@ def add_facilities(m: folium.Map, ctx: Ctx, fac: gpd.GeoDataFrame, legend: Legen
 
 
 def add_coverage(
-    m: folium.Map, ctx: Ctx, bnd: BaseGeometry, name: str, geom: BaseGeometry, legend: Legend
+    m: folium.Map,
+    ctx: Ctx,
+    bnd: BaseGeometry,
+    name: str,
+    geom: BaseGeometry,
+    legend: Legend,
+    layer: CoverageLayer | None = None,
 ) -> None:
+    """One coverage area, labelled and styled by its :class:`CoverageLayer` (network shown on
+    opening, buffer off)."""
     if not isinstance(geom, BaseGeometry):
         raise LayerError(f"coverage {name!r}: expected a shapely geometry in the city's CRS")
     clipped = geom.intersection(bnd)
     if clipped.is_empty:
         return
-    label = coverage_label(name, ctx.lang)
-    style = coverage_style(name)
+    label = coverage_label(name, layer, ctx.lang)
+    style = coverage_style(layer)
     add_geojson(
         m,
         ctx,

@@ -12,6 +12,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geoplan._errors import LayerError
+from geoplan.names import Status, status_label
 from geoplan.outputs.map_style import (
     OSM_ATTRIBUTION,
     TEXT,
@@ -107,12 +108,6 @@ class Legend(MacroElement):
         return "".join(parts)
 
 
-_MET = {"met", "pass", "ok", "true", "yes", "达标", "满足"}
-
-
-_NOT_MET = {"not_met", "not met", "fail", "false", "no", "未达标", "不满足"}
-
-
 def _cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -126,30 +121,47 @@ def _cell(value: Any) -> str:
 
 
 class Scorecard(MacroElement):
-    """The scorecard table as a collapsible Leaflet control (bottom left)."""
+    """The scorecard table as a collapsible Leaflet control (bottom left).
+
+    ``table`` comes from :func:`geoplan.outputs.map_result.scorecard_rows` (a check) or
+    :func:`~geoplan.outputs.map_result.change_rows` (a scenario: baseline → plan), values already
+    formatted; ``status`` columns hold :class:`geoplan.names.Status` values.
+    """
 
     _template = _CONTROL_TEMPLATE
-    required = ("measured", "target", "status")
+    required = ("target",)
 
     def __init__(self, table: pd.DataFrame, lang: Lang) -> None:
         super().__init__()
-        missing = [c for c in self.required if c not in table.columns]
+        change = "status_baseline" in table.columns
+        need = (
+            ("baseline", "plan", "status_baseline", "status_plan")
+            if change
+            else ("measured", "status")
+        )
+        missing = [c for c in (*self.required, *need) if c not in table.columns]
         if missing:
             raise LayerError(
-                f"scorecard: missing column(s) {', '.join(missing)}; pass the table returned by "
-                "geoplan's scorecard (indicator, label_zh, label_en, measured, target, status, gap)"
+                f"scorecard: missing column(s) {', '.join(missing)}; pass the rows of "
+                "geoplan.outputs.map_result.scorecard_rows (or change_rows for a scenario)"
             )
         self._name = "ScorecardPanel"
         self.position = "bottomleft"
         self.css_class = "geoplan-panel geoplan-scorecard"
         self.table = table
         self.lang = lang
+        self.columns: tuple[str, ...] = (
+            ("baseline", "plan", "delta", "target", "status_change")
+            if change
+            else ("measured", "target", "status", "gap")
+        )
 
     @property
     def html(self) -> str:
+        """The panel's HTML (every value escaped)."""
         t = TEXT[self.lang]
         label_col = f"label_{self.lang}"
-        cols = ["measured", "target", "status"] + (["gap"] if "gap" in self.table else [])
+        cols = [c for c in self.columns if c in self.table.columns or c == "status_change"]
         head = "".join(f"<th>{esc(t[c])}</th>" for c in ["indicator", *cols])
         rows = []
         for _, r in self.table.iterrows():
@@ -157,7 +169,9 @@ class Scorecard(MacroElement):
             cells = [f"<td>{_cell(label)}</td>"]
             for c in cols:
                 if c == "status":
-                    cells.append(_status_cell(r[c], t))
+                    cells.append(_status_cell(r[c], self.lang))
+                elif c == "status_change":
+                    cells.append(_change_cell(r["status_baseline"], r["status_plan"], self.lang))
                 else:
                     cells.append(f"<td>{_cell(r[c])}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -167,13 +181,24 @@ class Scorecard(MacroElement):
         )
 
 
-def _status_cell(value: Any, t: Mapping[str, str]) -> str:
-    key = str(value).strip().lower()
-    if key in _MET:
-        return f'<td class="met">✓ {esc(t["met"])}</td>'
-    if key in _NOT_MET:
-        return f'<td class="not_met">✗ {esc(t["not_met"])}</td>'
-    return f"<td>{_cell(value)}</td>"
+_MARK: dict[str, tuple[str, str]] = {Status.PASS: ("met", "✓ "), Status.FAIL: ("not_met", "✗ ")}
+
+
+def _status_text(value: Any, lang: Lang) -> tuple[str, str]:
+    """(css class, escaped text) of a status value."""
+    cls, mark = _MARK.get(str(value), ("", ""))
+    return cls, mark + esc(status_label(value, lang))
+
+
+def _status_cell(value: Any, lang: Lang) -> str:
+    cls, text = _status_text(value, lang)
+    return f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>"
+
+
+def _change_cell(before: Any, after: Any, lang: Lang) -> str:
+    _, b = _status_text(before, lang)
+    cls, a = _status_text(after, lang)
+    return f'<td class="{cls}">{b} → {a}</td>' if cls else f"<td>{b} → {a}</td>"
 
 
 class Attribution(MacroElement):

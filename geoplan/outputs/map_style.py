@@ -27,6 +27,8 @@ import folium
 from branca.element import Element, Figure
 from jinja2 import Template
 
+from geoplan.names import CoverageLayer
+
 BASEMAPS: tuple[str, ...] = ("none", "osm", "tianditu", "amap", "local")
 
 
@@ -191,7 +193,11 @@ CATEGORY_PALETTE = (
 )  # fmt: skip
 
 
-COVERAGE_COLOURS = {"bus": ("#2166ac", "#67a9cf"), "park": ("#1b7837", "#7fbf7b")}
+COVERAGE_COLOURS = {
+    "bus": ("#2166ac", "#67a9cf"),
+    "park": ("#1b7837", "#7fbf7b"),
+    "life_circle": ("#6a3d9a", "#cab2d6"),
+}
 
 
 BACKGROUND = "#f4f3ef"
@@ -242,9 +248,11 @@ TEXT: dict[str, dict[str, str]] = {
         "target": "目标",
         "status": "评估",
         "gap": "差距",
+        "baseline": "现状",
+        "plan": "规划",
+        "delta": "变化",
+        "status_change": "评估（现状→规划）",
         "method": "方法",
-        "met": "达标",
-        "not_met": "未达标",
         "bus": "公交站 {r} m 覆盖",
         "park": "公园服务范围",
         "buffer": "（缓冲区）",
@@ -294,9 +302,11 @@ TEXT: dict[str, dict[str, str]] = {
         "target": "Target",
         "status": "Status",
         "gap": "Gap",
+        "baseline": "Baseline",
+        "plan": "Plan",
+        "delta": "Change",
+        "status_change": "Status (baseline → plan)",
         "method": "Method",
-        "met": "met",
-        "not_met": "not met",
         "bus": "Bus stops, {r} m coverage",
         "park": "Park service area",
         "buffer": " (buffer)",
@@ -305,38 +315,30 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-_COVERAGE_RE = re.compile(r"^(bus|park)(?:_(\d+))?(?:_service)?(?:_(\d+))?_(buffer|network)$")
-
-
 def esc(value: object) -> str:
     """``html.escape`` of ``str(value)`` (quotes too): every OSM or user string passes here."""
     return html.escape(str(value), quote=True)
 
 
-def coverage_label(name: str, lang: Lang) -> str:
-    """Readable (unescaped) label of a coverage area named like ``bus_500_network``."""
-    m = _COVERAGE_RE.match(name)
-    if not m:
-        return name
-    kind, r1, r2, method = m.groups()
-    t = TEXT[lang]
-    radius = r1 or r2
-    base = t["bus"].format(r=radius) if kind == "bus" else t["park"]
-    if kind == "park" and radius:
-        base += f" {radius} m"
-    if kind == "bus" and not radius:
-        base = base.replace(" None m", "")
-    return base + t[method]
+def coverage_label(key: str, layer: CoverageLayer | None, lang: Lang) -> str:
+    """Readable (unescaped) label of a coverage area: its :class:`CoverageLayer` label, else the
+    key as given (a user's own coverage layer)."""
+    return layer.label(lang) if layer is not None else key
 
 
-def coverage_style(name: str) -> dict[str, Any]:
-    """Style of a coverage area: bus blue / park green, 300 m darker, buffer dashed."""
-    m = _COVERAGE_RE.match(name)
-    kind, r1, r2, method = m.groups() if m else ("", None, None, "network")
-    dark, light = COVERAGE_COLOURS.get(kind, ("#525252", "#969696"))
-    colour = dark if (r1 or r2) in (None, "300") else light
+#: colour family of each coverage family (dark for 300 m / tiered, light for larger radii)
+_FAMILY = {"bus": "bus", "park": "park", "green": "park", "life_circle": "life_circle"}
+
+
+def coverage_style(layer: CoverageLayer | None) -> dict[str, Any]:
+    """Style of a coverage area: bus blue / park green / life circle purple, 300 m darker,
+    buffer dashed."""
+    family = _FAMILY.get(layer.family, "") if layer is not None else ""
+    dark, light = COVERAGE_COLOURS.get(family, ("#525252", "#969696"))
+    radius = layer.radius_m if layer is not None else None
+    colour = dark if radius in (None, 300.0) else light
     style: dict[str, Any] = {"color": colour, "weight": 2, "fillColor": colour}
-    if method == "buffer":
+    if layer is not None and layer.method == "buffer":
         style.update(dashArray="5 5", fillOpacity=0.08)
     else:
         style.update(fillOpacity=0.18)

@@ -37,6 +37,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._atomic import atomic_path
 from geoplan._errors import InputFileError, LayerError
 from geoplan.city import City
+from geoplan.names import CoverageLayer
 from geoplan.outputs.map_homes import add_basemap, add_homes
 from geoplan.outputs.map_layers import (
     Ctx,
@@ -108,6 +109,7 @@ def build_map(
     *,
     homes: gpd.GeoDataFrame | None = None,
     coverage: Mapping[str, BaseGeometry] | None = None,
+    coverage_layers: Mapping[str, CoverageLayer] | None = None,
     gaps: gpd.GeoDataFrame | None = None,
     scorecard: pd.DataFrame | None = None,
     lang: Lang = "zh",
@@ -118,6 +120,7 @@ def build_map(
     max_features: int = 3000,
     grid_m: float = 250.0,
     simplify_m: float = 2.0,
+    layer_control: bool = True,
 ) -> GeoplanMap:
     """Draw a city and its life-circle results as an interactive Leaflet map.
 
@@ -128,16 +131,19 @@ def build_map(
         (快速路/主干路/次干路/支路/内部道路), parks, bus stops and facilities by category (one
         layer each, names in popups).
     homes
-        Home points with boolean ``complete_5min`` / ``complete_10min`` / ``complete_15min`` and
+        Home points with boolean ``lc_5min_complete_network`` / ``lc_10min_…`` / ``lc_15min_…`` and
         float ``dist_<category>_m`` columns (walking metres, ``inf`` if unreachable), any CRS.
         Drawn coloured by life-circle completeness, plus one layer per category (off by default)
         coloured by distance class (≤300 / ≤500 / ≤1000 m, GB 50180-2018). Points outside the
         boundary are dropped. More than ``max_features`` homes are aggregated to ``grid_m`` squares
         showing the share of complete homes and the median distances.
     coverage
-        Named coverage areas in the city's metric CRS, e.g. ``bus_300_buffer``,
-        ``bus_500_network``, ``park_service_buffer``, ``park_service_network``; clipped to the
-        boundary. Network versions are shown on opening, buffer versions are off.
+        Coverage areas in the city's metric CRS by coverage key (``CheckResult.coverage``:
+        ``bus_cov_500_network``, ``park_service_buffer`` …); clipped to the boundary. Network
+        versions are shown on opening, buffer versions are off.
+    coverage_layers
+        What each coverage area is (``CheckResult.coverage_layers``): its zh/en label and colour
+        family come from here; a key without one (a user's own layer) is labelled by its key.
     gaps
         Uncovered residential land polygons (any CRS), clipped to the boundary, highlighted.
     scorecard
@@ -155,6 +161,8 @@ def build_map(
         Grid cell side for aggregated homes, metres.
     simplify_m
         Douglas–Peucker tolerance in metres, applied in the metric CRS before projection.
+    layer_control
+        Add the layer control (a caller adding layers of its own adds it last instead).
 
     Returns
     -------
@@ -187,7 +195,7 @@ def build_map(
 
     add_geojson(m, ctx, [bnd], [{}], t["boundary"], const_style(BOUNDARY_STYLE), interactive=False)
     for name, geom in (coverage or {}).items():
-        add_coverage(m, ctx, bnd, str(name), geom, legend)
+        add_coverage(m, ctx, bnd, str(name), geom, legend, (coverage_layers or {}).get(name))
     if gaps is not None:
         add_gaps(m, ctx, to_city_crs(gaps, city, "gaps"), bnd, legend)
     add_parks(m, ctx, city.parks, legend)
@@ -201,7 +209,8 @@ def build_map(
     if scorecard is not None:
         m.add_child(Scorecard(scorecard, lang))
     m.add_child(Attribution())
-    folium.LayerControl(collapsed=True).add_to(m)
+    if layer_control:
+        folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds(bounds)
     return m
 

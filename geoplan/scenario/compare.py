@@ -18,23 +18,21 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan._atomic import atomic_path
 from geoplan.city import City
-from geoplan.indicators.coverage import SUMMARY_COLUMNS
+from geoplan.indicators.coverage import SUMMARY_COLUMNS, residential_land
 from geoplan.io.projection import WGS84
+from geoplan.names import KEY_MEASURES, Method, coverage_key, flag_stem
 from geoplan.outputs.change_map import change_map
 from geoplan.scenario.model import ChangeLog
 from geoplan.scoring.check import CheckResult
 from geoplan.scoring.scorecard import scorecard
 from geoplan.scoring.targets import Target, TargetSheet
 
-#: measures shown per unit and per home: key -> (buffer coverage key, network home column)
-KEY_MEASURES: dict[str, tuple[str, str]] = {
-    "park_service": ("park_service_buffer", "park_service_network"),
-    "green_300": ("green_300_buffer", "green_300_network"),
-    "park_500": ("park_500_buffer", "park_500_network"),
-    "bus_cov_500": ("bus_cov_500_buffer", "bus_cov_500_network"),
-    "bus_cov_300": ("bus_cov_300_buffer", "bus_cov_300_network"),
-    "lc_15min": ("15min_complete_buffer", "lc_15min_complete_network"),
+#: per-home flag columns of the key measures, both methods (the vocabulary's names)
+_KEY_FLAGS = {
+    coverage_key(m, meth) for m in KEY_MEASURES for meth in (Method.BUFFER, Method.NETWORK)
 }
+#: flags that count in ``newly_covered_any``
+_ANY_STEMS = tuple(flag_stem(m) for m in KEY_MEASURES)
 
 
 @dataclass
@@ -219,15 +217,9 @@ def _with_counts(card: pd.DataFrame, rows: Mapping[str, pd.DataFrame]) -> pd.Dat
 
 
 def _home_flags(res: CheckResult) -> pd.DataFrame:
-    """Boolean coverage flags per home: the network flags and ``<key>`` = inside a buffer cover."""
+    """Boolean coverage flags per home, both methods, as the indicators produced them."""
     h = res.homes
-    flags = {c: h[c].to_numpy(dtype=bool) for c in h.columns if h[c].dtype == bool}
-    pts = h.geometry.values
-    for key, geom in res.coverage.items():
-        if key.endswith("_buffer") and geom.geom_type in ("Polygon", "MultiPolygon"):
-            shapely.prepare(geom)
-            flags[key] = np.asarray(shapely.intersects(geom, pts), dtype=bool)
-    return pd.DataFrame(flags, index=h.index)
+    return pd.DataFrame({c: h[c].to_numpy(dtype=bool) for c in h.columns if h[c].dtype == bool})
 
 
 def _xy_key(g: gpd.GeoSeries) -> NDArray[np.object_]:
@@ -316,9 +308,9 @@ def compare(
         was = np.where(new_home, False, was)
         now = fp[c].to_numpy()
         homes[f"new_{c}"] = now & ~was
-        if c.startswith(("park_", "green_", "bus_cov_", "lc_15min_complete", "15min")):
+        if c.startswith(_ANY_STEMS):
             any_new |= now & ~was
-        if any(c == v for pair in KEY_MEASURES.values() for v in pair):
+        if c in _KEY_FLAGS:
             homes[f"{c}_baseline"] = was
             homes[f"{c}_plan"] = now
     homes["newly_covered_any"] = any_new
@@ -352,6 +344,35 @@ def compare(
     )
 
 
+def _pieces(
+    units: NDArray[np.object_], parts: NDArray[np.object_]
+) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
+    """(unit index, geometry) of every non-empty intersection of a unit with one of ``parts``.
+
+    Units meet only the parts under them (STRtree), never a whole-city geometry.
+    """
+    if units.size == 0 or parts.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    iu, ip = shapely.STRtree(parts).query(units, predicate="intersects")
+    pieces = shapely.intersection(units[iu], parts[ip])
+    keep = ~shapely.is_empty(pieces)
+    return iu[keep].astype(np.int64), np.asarray(pieces[keep], dtype=object)
+
+
+def _covered_area(
+    owner: NDArray[np.int64], pieces: NDArray[np.object_], cover: BaseGeometry, n: int
+) -> NDArray[np.float64]:
+    """Per unit, the area of its residential pieces inside ``cover`` (parts via STRtree)."""
+    parts = np.asarray(shapely.get_parts(cover), dtype=object)
+    out = np.zeros(n)
+    if pieces.size == 0 or parts.size == 0:
+        return out
+    i, j = shapely.STRtree(parts).query(pieces, predicate="intersects")
+    a = shapely.area(shapely.intersection(pieces[i], parts[j]))
+    np.add.at(out, owner[i], a)
+    return out
+
+
 def _unit_table(
     units: gpd.GeoDataFrame,
     base: CheckResult,
@@ -359,41 +380,41 @@ def _unit_table(
     base_city: City,
     plan_city: City,
 ) -> gpd.GeoDataFrame:
+    """Per unit: residential land, homes and the key measures' shares, baseline and plan."""
     out = units[["unit"]].copy()
-    ug = units.geometry.values
-    land_b = shapely.union_all(base_city.residential.geometry.values)
-    land_p = shapely.union_all(plan_city.residential.geometry.values)
-    res_b = shapely.intersection(ug, land_b)
-    res_p = shapely.intersection(ug, land_p)
-    out["residential_m2_baseline"] = shapely.area(res_b)
-    out["residential_m2_plan"] = shapely.area(res_p)
+    ug = np.asarray(units.geometry.values, dtype=object)
+    n = len(units)
+    pieces = {}
+    for tag, city in (("baseline", base_city), ("plan", plan_city)):
+        land = residential_land(city.residential)
+        owner, geo = _pieces(ug, np.asarray(shapely.get_parts(land), dtype=object))
+        pieces[tag] = (owner, geo)
+        out[f"residential_m2_{tag}"] = np.bincount(owner, weights=shapely.area(geo), minlength=n)
     hb_unit = _which_unit(units, base.homes)
     hp_unit = _which_unit(units, plan.homes)
-    out["homes_baseline"] = np.bincount(hb_unit[hb_unit >= 0], minlength=len(units))
-    out["homes_plan"] = np.bincount(hp_unit[hp_unit >= 0], minlength=len(units))
-    for name, (cov_key, home_col) in KEY_MEASURES.items():
-        for tag, res, land, hu in (
-            ("baseline", base, res_b, hb_unit),
-            ("plan", plan, res_p, hp_unit),
-        ):
+    out["homes_baseline"] = np.bincount(hb_unit[hb_unit >= 0], minlength=n)
+    out["homes_plan"] = np.bincount(hp_unit[hp_unit >= 0], minlength=n)
+    for measure in KEY_MEASURES:
+        name = flag_stem(measure)
+        cov_key = coverage_key(measure, Method.BUFFER)
+        home_col = coverage_key(measure, Method.NETWORK)
+        for tag, res, hu in (("baseline", base, hb_unit), ("plan", plan, hp_unit)):
+            owner, geo = pieces[tag]
             cov = res.coverage.get(cov_key)
-            la = shapely.area(land)
+            la = out[f"residential_m2_{tag}"].to_numpy(dtype=float)
             if cov is None:
-                share = np.full(len(units), np.nan)
+                share = np.full(n, np.nan)
             else:
-                share = np.where(
-                    la > 0,
-                    shapely.area(shapely.intersection(land, cov)) / np.where(la > 0, la, 1),
-                    np.nan,
-                )
+                ca = _covered_area(owner, geo, cov, n)
+                share = np.where(la > 0, ca / np.where(la > 0, la, 1), np.nan)
             out[f"{name}_buffer_{tag}"] = share
             if home_col in res.homes.columns:
                 w = res.homes["area_m2"].to_numpy(dtype=float)
                 w = np.where(w > 0, w, 0.0)
                 ok = res.homes[home_col].to_numpy(dtype=bool)
                 m = hu >= 0
-                tot = np.bincount(hu[m], weights=w[m], minlength=len(units))
-                cv = np.bincount(hu[m], weights=(w * ok)[m], minlength=len(units))
+                tot = np.bincount(hu[m], weights=w[m], minlength=n)
+                cv = np.bincount(hu[m], weights=(w * ok)[m], minlength=n)
                 out[f"{name}_network_{tag}"] = np.where(
                     tot > 0, cv / np.where(tot > 0, tot, 1), np.nan
                 )

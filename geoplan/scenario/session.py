@@ -2,38 +2,46 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from geoplan.city import City
 from geoplan.homes import homes_from_city
-from geoplan.indicators.coverage import SUMMARY_COLUMNS
+from geoplan.indicators.result_cache import ResultCache
 from geoplan.io.plan_layers import PlanLayer, read_plan_layer
 from geoplan.network.cache import AccessCache
 from geoplan.scenario.compare import ScenarioResult, compare, grid_units
 from geoplan.scenario.model import ChangeLog, Scenario
 from geoplan.scoring.check import CheckResult, check_city
-from geoplan.scoring.scorecard import scorecard
 from geoplan.scoring.targets import TargetSheet, load_target_sheet
 
 
 class ScenarioSession:
-    """Keeps a loaded baseline, its check and an :class:`AccessCache` across scenario runs.
+    """Keeps a loaded baseline, its check, an :class:`AccessCache` and a :class:`ResultCache`
+    across scenario runs.
 
-    Editing one layer of a scenario and running it again recomputes only the categories whose
-    inputs changed (the cache is keyed by network, homes, facility geometries and limit).
+    Editing one layer of a scenario and running it again recomputes only the indicators that read
+    that layer (the result cache is keyed by the content of each indicator's layers) and only the
+    distances whose inputs changed (network, homes, facility geometries, limit).
+    ``last_cache_report`` says, per indicator, whether the last plan check computed it.
 
     >>> session = ScenarioSession(geoplan.load_city("demo"))   # doctest: +SKIP
     >>> r1 = session.run(scenario); r2 = session.run(scenario)  # doctest: +SKIP
     """
 
-    def __init__(self, city: City, *, cache: AccessCache | None = None) -> None:
+    def __init__(
+        self,
+        city: City,
+        *,
+        cache: AccessCache | None = None,
+        results: ResultCache | None = None,
+    ) -> None:
         self.city = city
         self.cache = cache if cache is not None else AccessCache()
+        self.results = results if results is not None else ResultCache()
+        self.last_cache_report: dict[str, str] = {}
         self._baseline: dict[str, CheckResult] = {}
         self._base_homes = homes_from_city(city)
 
@@ -42,7 +50,7 @@ class ScenarioSession:
         ts = sheet if isinstance(sheet, TargetSheet) else load_target_sheet(sheet)
         if ts.id not in self._baseline:
             self._baseline[ts.id] = check_city(
-                self.city, sheet=ts, homes=self._base_homes, cache=self.cache
+                self.city, sheet=ts, homes=self._base_homes, cache=self.cache, results=self.results
             )
         return self._baseline[ts.id]
 
@@ -62,9 +70,18 @@ class ScenarioSession:
         seconds["apply"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         homes = _plan_homes(self.city, plan_city, self._base_homes, log)
-        plan = check_city(plan_city, sheet=ts, homes=homes, cache=self.cache)
-        if len(plan_city.bus_stops) == 0 and len(log.removed.get("bus_stops", ())):
-            plan = _no_bus_stops(plan, ts)
+        emptied = [
+            k for k, g in log.removed.items() if len(g) and len(getattr(plan_city, k, ())) == 0
+        ]
+        plan = check_city(
+            plan_city,
+            sheet=ts,
+            homes=homes,
+            cache=self.cache,
+            results=self.results,
+            emptied=emptied,
+        )
+        self.last_cache_report = plan.cache_report
         seconds["plan_check"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         units = _units_layer(scenario, self.city)
@@ -74,40 +91,6 @@ class ScenarioSession:
         seconds["total"] = round(time.perf_counter() - t0, 3)
         result.seconds = seconds
         return result
-
-
-def _no_bus_stops(res: CheckResult, ts: TargetSheet) -> CheckResult:
-    """Bus-stop coverage is 0 (not "no data") when the scenario removed every stop."""
-    ms = res.measures.loc[res.measures["indicator"] != "bus_stop_coverage"]
-    rows = []
-    for r in (300.0, 500.0):
-        for method, basis in (
-            ("buffer", "boundary_area"),
-            ("buffer", "residential_area"),
-            ("network", "homes"),
-            ("network", "residential_area"),
-            ("network", "boundary_area"),
-        ):
-            rows.append(
-                {
-                    "indicator": "bus_stop_coverage",
-                    "measure": f"bus_cov_{r:g}",
-                    "method": method,
-                    "basis": basis,
-                    "value": 0.0,
-                    "unit": "share",
-                    "label_zh": f"公交站点{r:g}米覆盖率",
-                    "label_en": f"Bus stop {r:g} m coverage",
-                    "note": "every bus stop removed by the scenario",
-                }
-            )
-    measures = pd.concat([ms, pd.DataFrame(rows, columns=SUMMARY_COLUMNS)], ignore_index=True)
-    homes = res.homes.copy()
-    for r in (300, 500):
-        homes[f"bus_cov_{r}_network"] = False
-    return dataclasses.replace(
-        res, measures=measures, homes=homes, scorecard=scorecard(ts, measures)
-    )
 
 
 def _plan_homes(

@@ -1,18 +1,21 @@
-"""Checking a city against a target sheet: run the indicators, build the scorecard.
+"""Checking a city against a target sheet: run the registry's indicators, build the scorecard.
 
-This module composes the pure indicator functions of :mod:`geoplan.indicators`; it does not
-re-implement them. Access distances are computed once per category and may be reused across runs
-through an :class:`AccessCache` (scenario re-runs only recompute the categories whose inputs
-changed).
+The pipeline of :func:`check_city`: homes → one access stage (every source set every indicator
+asks for, through an :class:`~geoplan.network.cache.AccessCache`) → each indicator of the
+registry (:mod:`geoplan.indicators.registry`) with the sheet's parameters, through a
+:class:`~geoplan.indicators.result_cache.ResultCache` keyed by the layers it reads → scorecard.
+Nothing here re-implements an indicator.
 """
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,12 +23,14 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geoplan import indicators as ind
 from geoplan.city import City
 from geoplan.homes import homes_from_city, homes_from_population
-from geoplan.network.access import (
-    attach_points,
-)
+from geoplan.indicators.access import compute_access, merge_requests
+from geoplan.indicators.coverage import IndicatorResult
+from geoplan.indicators.inputs import Inputs, layer_keys
+from geoplan.indicators.registry import REGISTRY
+from geoplan.indicators.result_cache import ResultCache
+from geoplan.names import GAP_MEASURES, CoverageLayer, Method, coverage_key, dist_column, gap_labels
 from geoplan.network.cache import AccessCache
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.scorecard import circle_measure, scorecard
@@ -48,7 +53,12 @@ class CheckResult:
         Homes (points, metric CRS) with per-home distances (``dist_<category>_m``) and coverage
         flags (``bus_cov_500_network``, ``lc_15min_complete_network`` …).
     coverage
-        Coverage areas for maps (metric CRS): ``bus_cov_500_buffer``, ``park_service_buffer`` …
+        Coverage areas for maps (metric CRS): ``bus_cov_500_buffer``, ``park_service_network`` …
+    coverage_layers
+        What each coverage area is (:class:`geoplan.names.CoverageLayer`: measure, method,
+        labels), same keys as ``coverage``.
+    cache_report
+        Per indicator: served from the result cache (``hit``) or computed (``miss``).
     seconds
         Wall time per step.
     gaps
@@ -65,6 +75,8 @@ class CheckResult:
     seconds: dict[str, float]
     notes: list[str] = field(default_factory=list)
     gaps: gpd.GeoDataFrame | None = None
+    coverage_layers: dict[str, CoverageLayer] = field(default_factory=dict)
+    cache_report: dict[str, str] = field(default_factory=dict)
 
 
 @contextmanager
@@ -72,6 +84,59 @@ def _timed(seconds: dict[str, float], step: str) -> Iterator[None]:
     t0 = time.perf_counter()
     yield
     seconds[step] = round(seconds.get(step, 0.0) + time.perf_counter() - t0, 4)
+
+
+#: steps of ``CheckResult.seconds`` by registry indicator
+_STEP = {
+    "life_circle": "life_circles",
+    "circle": "life_circles",
+    "park_coverage": "parks",
+    "green_land_ratio": "parks",
+    "park_area_per_resident": "parks",
+    "green_cover_ratio": "parks",
+    "bus_stop_coverage": "bus_stops",
+    "road_density": "roads",
+    "intersection_density": "roads",
+    "road_area_ratio": "roads",
+}
+
+
+def _plan(
+    ts: TargetSheet, lc: LifeCircles, inputs: Inputs, extra: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(run name, registry id, parameters) of every indicator the check runs, in report order."""
+    circle_specs = sorted(
+        {
+            circle_measure(t, lc)[1:]
+            for t in ts.checkable
+            if t.indicator == "circle" and dict(t.params).get("name") in lc.circles
+        }
+    )
+    runs: list[tuple[str, str, dict[str, Any]]] = [
+        ("life_circle", "life_circle", ts.params_for("life_circle") | {"circles": lc})
+    ]
+    for name, r in circle_specs:
+        runs.append(
+            (
+                f"circle:{name}:{r:g}",
+                "circle",
+                ts.params_for("circle") | {"name": name, "radius_m": r, "circles": lc},
+            )
+        )
+    runs += [
+        ("park_coverage", "park_coverage", ts.params_for("park_coverage")),
+        ("green_land_ratio", "green_land_ratio", {}),
+        ("park_area_per_resident", "park_area_per_resident", {}),
+    ]
+    if inputs.landcover is not None:
+        runs.append(("green_cover_ratio", "green_cover_ratio", ts.params_for("green_cover_ratio")))
+    runs += [
+        ("bus_stop_coverage", "bus_stop_coverage", ts.params_for("bus_stop_coverage")),
+        ("road_density", "road_density", ts.params_for("road_density")),
+        ("intersection_density", "intersection_density", ts.params_for("intersection_density")),
+        ("road_area_ratio", "road_area_ratio", {}),
+    ]
+    return [(run, iid, p | dict(extra.get(iid, {}))) for run, iid, p in runs]
 
 
 def check_city(
@@ -83,10 +148,12 @@ def check_city(
     population_column: str = "population",
     home_spacing_m: float = 50.0,
     cache: AccessCache | None = None,
+    results: ResultCache | None = None,
     life_circles: LifeCircles | None = None,
     extra_measures: Mapping[str, float] | None = None,
     landcover: str | Path | None = None,
     green_classes: Sequence[int] | None = None,
+    emptied: Collection[str] = (),
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -95,30 +162,52 @@ def check_city(
     city
         A loaded city (:func:`geoplan.load_city`), metric CRS.
     sheet
-        Target sheet id (``"anyang-2023"`` …, see
-        ``geoplan.scoring.targets.list_target_sheets()``) or
-        a loaded :class:`TargetSheet`.
+        Target sheet id (``"anyang-2023"`` …, see :func:`geoplan.list_target_sheets`) or a loaded
+        :class:`TargetSheet`; its ``parameters:`` override the registry's defaults.
     homes
         Homes to measure from (default: :func:`geoplan.homes.homes_from_city`).
     population
         Population points / cells with residents (column ``population_column``): homes become
         these points and coverage is also reported by residents.
+    population_column
+        Residents column of ``population``.
     home_spacing_m
         Sample spacing (m) in residential parcels without mapped buildings.
     cache
-        Reuse access results across runs (scenarios).
+        Reuse attachments and distances across runs (scenarios).
+    results
+        Reuse indicator results across runs: an indicator whose layers did not change is not
+        recomputed (``CheckResult.cache_report`` says which were).
+    life_circles
+        Life-circle definitions (default: the bundled ``life_circles.yaml``).
+    extra_measures
+        Measures computed elsewhere (a scenario's ``count_added``), by target id or measure.
     landcover
         Land-cover (class) or NDVI (float) GeoTIFF for 绿化覆盖率 (green cover ratio).
     green_classes
-        Raster classes counted as vegetation (default: ESA WorldCover 10, 20, 30, 90, 95).
+        Raster classes counted as vegetation (default: the registry's, ESA WorldCover 10, 20,
+        30, 90, 95).
+    emptied
+        Layers a plan emptied on purpose (``"bus_stops"``): their coverage is 0 %, not "no data".
+
+    Returns
+    -------
+    CheckResult
+
+    Examples
+    --------
+    >>> import geoplan
+    >>> city = geoplan.load_city("demo")
+    >>> res = geoplan.check_city(city, sheet="anyang-2023")
+    >>> sorted(res.coverage_layers)[:2]
+    ['bus_cov_300_buffer', 'bus_cov_300_network']
     """
     seconds: dict[str, float] = {}
     ts = sheet if isinstance(sheet, TargetSheet) else load_target_sheet(sheet)
     lc = life_circles or load_life_circles()
     cache = cache if cache is not None else AccessCache()
+    results = results if results is not None else ResultCache()
     net = city.network
-    bnd = city.boundary_polygon
-    notes: list[str] = []
 
     with _timed(seconds, "homes"):
         if homes is None:
@@ -126,114 +215,120 @@ def check_city(
                 homes = homes_from_population(population, crs=city.crs, column=population_column)
             else:
                 homes = homes_from_city(city, spacing_m=home_spacing_m)
-        att = attach_points(net, homes.geometry.values)
-    residents_total = (
-        float(np.nansum(homes["residents"].to_numpy(dtype=float)))
-        if homes["residents"].notna().any()
-        else None
-    )
-
-    # circles the sheet asks for beyond the defaults
-    circle_specs = {
-        circle_measure(t, lc)[1:]
-        for t in ts.checkable
-        if t.indicator == "circle" and dict(t.params).get("name") in lc.circles
+        att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
+    inputs = Inputs(city, homes, None if landcover is None else str(landcover))
+    extra: dict[str, dict[str, Any]] = {
+        "bus_stop_coverage": {"zero_if_empty": "bus_stops" in emptied},
     }
+    if green_classes is not None:
+        extra["green_cover_ratio"] = {"classes": tuple(green_classes)}
+    runs = _plan(ts, lc, inputs, extra)
 
     with _timed(seconds, "access"):
-        geoms = ind.category_geometries(city.facilities, bus_stops=city.bus_stops, parks=city.parks)
-        limits: dict[str, float] = {}
-        for lev in lc.levels.values():
-            for c in lev.required:
-                for x in (c, *lev.alternatives.get(c, ())):
-                    limits[x] = max(limits.get(x, 0.0), lev.radius_m)
-        for name, r in circle_specs:
-            circ = lc.circles[name]
-            for c in circ.categories:
-                for x in (c, *circ.alternatives.get(c, ())):
-                    limits[x] = max(limits.get(x, 0.0), r)
-        cols = {}
-        for cat, g in geoms.items():
-            if cat not in limits:
-                continue
-            cols[f"dist_{cat}_m"] = cache.distances(net, att, g, limit_m=limits[cat])
-        table = pd.DataFrame(cols, index=homes.index)
-
-    results: list[ind.IndicatorResult] = []
-    with _timed(seconds, "life_circles"):
-        results.append(ind.life_circle_coverage(table, homes, city.residential, geoms, circles=lc))
-        for name, r in sorted(circle_specs):
-            results.append(
-                ind.themed_circle_coverage(
-                    table, homes, city.residential, geoms, name=name, radius_m=r, circles=lc
-                )
-            )
-    with _timed(seconds, "parks"):
-        results.append(ind.park_coverage(homes, att, net, city.parks, city.residential))
-        results.append(ind.green_land_ratio(city.parks, bnd))
-        results.append(ind.park_area_per_resident(city.parks, residents_total))
-        if landcover is not None:
-            results.append(
-                ind.green_cover_ratio(
-                    str(landcover),
-                    bnd,
-                    crs=city.crs,
-                    classes=tuple(green_classes or ind.WORLDCOVER_GREEN),
-                )
-            )
-    with _timed(seconds, "bus_stops"):
-        results.append(
-            ind.bus_stop_coverage(homes, att, net, city.bus_stops, city.residential, bnd)
+        asked = {}
+        for run, iid, params in runs:
+            spec = REGISTRY[iid]
+            if spec.requests is not None:
+                asked[run] = spec.requests(inputs, **_request_params(params))
+        access = compute_access(
+            net, att, merge_requests(asked), boundary=city.boundary_polygon, cache=cache
         )
-    with _timed(seconds, "roads"):
-        results.append(ind.road_density(city.roads, bnd))
-        results.append(ind.intersection_density(net, bnd))
-        results.append(ind.road_area_ratio(city.roads, bnd, residents=residents_total))
+
+    out: list[IndicatorResult] = []
+    for run, iid, params in runs:
+        spec = REGISTRY[iid]
+        with _timed(seconds, _STEP[iid]):
+            keys = layer_keys(inputs, spec.reads)
+            out.append(
+                results.get(
+                    run,
+                    params,
+                    keys,
+                    functools.partial(spec.compute, access, inputs, **params),
+                )
+            )
 
     with _timed(seconds, "scorecard"):
-        measures = pd.concat([r.summary for r in results], ignore_index=True)
-        per_home = pd.concat(
-            [table] + [r.per_home for r in results if len(r.per_home.columns)], axis=1
+        measures = pd.concat([r.summary for r in out], ignore_index=True)
+        dist = pd.DataFrame(
+            {
+                dist_column(k.split(":", 1)[1]): v
+                for k, v in access.home_m.items()
+                if k.startswith("cat:")
+            },
+            index=homes.index,
         )
+        per_home = pd.concat([dist] + [r.per_home for r in out if len(r.per_home.columns)], axis=1)
         homes_out = homes.copy()
         for c in per_home.columns:
             homes_out[c] = per_home[c].to_numpy()
         coverage: dict[str, BaseGeometry] = {}
-        for res in results:
+        layers: dict[str, CoverageLayer] = {}
+        for res in out:
             coverage.update(res.geometries)
+            layers.update(res.layers)
         card = scorecard(ts, measures, lc=lc, extra=extra_measures)
+    notes: list[str] = []
     if (city.facilities["category"] == "school_unknown").any():
         n = int((city.facilities["category"] == "school_unknown").sum())
         notes.append(
             f"{n} schools have no level in OSM (no isced:level, name does not say 小学/中学); "
             "they are not counted as primary or middle schools"
         )
-    gaps = coverage_gaps(city.residential, coverage)
-    return CheckResult(city.name, ts, card, measures, homes_out, coverage, seconds, notes, gaps)
+    with _timed(seconds, "gaps"):
+        gaps = coverage_gaps(city.residential, coverage, layers)
+    return CheckResult(
+        city.name,
+        ts,
+        card,
+        measures,
+        homes_out,
+        coverage,
+        seconds,
+        notes,
+        gaps,
+        layers,
+        {r: _hit_or_miss(results, r) for r, _, _ in runs},
+    )
 
 
-#: coverage areas whose gaps (uncovered residential land) are drawn on maps
-GAP_LAYERS = {
-    "bus_cov_500_buffer": (
-        "公交500米未覆盖居住用地",
-        "Residential land beyond 500 m of a bus stop",
-    ),
-    "park_service_buffer": ("公园服务半径未覆盖居住用地", "Residential land outside park service"),
-}
+def _request_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k != "zero_if_empty" and k != "ndvi_min"}
+
+
+def _hit_or_miss(results: ResultCache, run: str) -> str:
+    return "hit" if results.last.get(run) else "miss"
 
 
 def coverage_gaps(
-    residential: gpd.GeoDataFrame, coverage: Mapping[str, BaseGeometry]
+    residential: gpd.GeoDataFrame,
+    coverage: Mapping[str, BaseGeometry],
+    layers: Mapping[str, CoverageLayer],
 ) -> gpd.GeoDataFrame:
-    """Residential land not covered by each key buffer coverage area (metric CRS)."""
+    """Residential land outside the buffer coverage of :data:`geoplan.names.GAP_MEASURES`.
+
+    Parameters
+    ----------
+    residential
+        Residential land polygons (metric CRS).
+    coverage, layers
+        Coverage areas and their descriptions (:class:`CheckResult`).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``indicator`` (the coverage key), ``label_zh``, ``label_en``, ``area_m2``; metric CRS.
+    """
     land = shapely.union_all(residential.geometry.values) if len(residential) else None
     rows, geoms = [], []
-    for key, (zh, en) in GAP_LAYERS.items():
-        if land is None or key not in coverage:
+    for measure in GAP_MEASURES:
+        key = coverage_key(measure, Method.BUFFER)
+        if land is None or key not in coverage or key not in layers:
             continue
         gap = shapely.difference(land, coverage[key])
         if gap.is_empty:
             continue
+        zh, en = gap_labels(layers[key])
         rows.append({"indicator": key, "label_zh": zh, "label_en": en, "area_m2": gap.area})
         geoms.append(gap)
     return gpd.GeoDataFrame(

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geoplan import names
+from geoplan.names import PARK_SERVICE, bus_measure, green_measure, park_measure
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.targets import Target, TargetSheet
 
@@ -30,21 +32,23 @@ SCORECARD_COLUMNS = [
 ]
 
 
-def _measure_of(t: Target) -> str | None:
+def measure_of(t: Target, sheet: TargetSheet) -> str | None:
+    """The measure id a target reads (:mod:`geoplan.names`), with the sheet's parameters."""
     p = dict(t.params)
+    park_params = sheet.params_for("park_coverage")
     match t.indicator:
         case "life_circle":
             return str(p["level"])
         case "circle":
             return None  # resolved with the circle's default radius in circle_measure
         case "park_service_coverage":
-            return "park_service"
+            return PARK_SERVICE
         case "green_300m":
-            return "green_300"
+            return green_measure(park_params["green_radius_m"])
         case "park_500m":
-            return "park_500"
+            return park_measure(park_params["park_radius_m"])
         case "bus_stop_coverage":
-            return f"bus_cov_{float(p['radius_m']):g}"
+            return bus_measure(float(p["radius_m"]))
         case "road_density" | "intersection_density" | "green_land_ratio":
             return str(t.indicator)
         case "park_area_per_resident" | "road_area_ratio" | "road_area_per_resident":
@@ -55,9 +59,10 @@ def _measure_of(t: Target) -> str | None:
 
 
 def circle_measure(t: Target, lc: LifeCircles) -> tuple[str, str, float]:
+    """(measure id, circle name, radius m) of a themed-circle target."""
     name = str(dict(t.params)["name"])
     r = float(dict(t.params).get("radius_m", lc.circles[name].radius_m))
-    return f"{name}_{r:g}", name, r
+    return names.circle_measure(name, r), name, r
 
 
 #: which (method, basis) rows of a measure the scorecard shows, in order
@@ -111,7 +116,7 @@ def scorecard(
                 }
             )
             continue
-        measure = circle_measure(t, lc)[0] if t.indicator == "circle" else _measure_of(t)
+        measure = circle_measure(t, lc)[0] if t.indicator == "circle" else measure_of(t, sheet)
         sel = measures.loc[measures["measure"] == measure] if measure else measures.iloc[0:0]
         key = t.id if extra and t.id in extra else measure
         if extra and key is not None and key in extra:

@@ -264,6 +264,9 @@ class TargetSheet:
         The targets, in document order.
     path
         The YAML file the sheet was read from.
+    parameters
+        Overrides of indicator parameters (registry id → name → value), e.g.
+        ``{"park_coverage": {"park_min_area_m2": 10000}}``; checked against the registry.
     """
 
     id: str
@@ -273,6 +276,13 @@ class TargetSheet:
     source: Source
     targets: tuple[Target, ...]
     path: Path
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def params_for(self, indicator: str) -> dict[str, Any]:
+        """The registry parameters of ``indicator`` with this sheet's overrides applied."""
+        from geoplan.indicators.registry import resolve_params
+
+        return resolve_params(indicator, self.parameters.get(indicator), where=str(self.path))
 
     @property
     def checkable(self) -> tuple[Target, ...]:
@@ -352,7 +362,7 @@ def _resolve_sheet(name_or_path: str | Path) -> Path:
     return path
 
 
-_SHEET_KEYS = {"id", "name_zh", "name_en", "year", "source", "targets"}
+_SHEET_KEYS = {"id", "name_zh", "name_en", "year", "source", "targets", "parameters"}
 
 
 _SOURCE_KEYS = {"title", "doc_no", "issuer", "date", "seed_file", "note"}
@@ -421,7 +431,26 @@ def _parse_sheet(raw: Mapping[str, Any], path: Path) -> TargetSheet:
         source=source,
         targets=tuple(targets),
         path=path,
+        parameters=_parse_parameters(raw.get("parameters"), path),
     )
+
+
+def _parse_parameters(raw: object, path: Path) -> dict[str, dict[str, Any]]:
+    """``parameters:`` of a sheet: registry id → overrides, each checked (name, range)."""
+    from geoplan.indicators.registry import resolve_params
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise TargetSheetError(
+            f"{path}: 'parameters' must map an indicator to its overrides, "
+            "e.g. parameters: {park_coverage: {park_min_area_m2: 10000}}"
+        )
+    out: dict[str, dict[str, Any]] = {}
+    for iid, over in raw.items():
+        resolve_params(str(iid), over, where=f"{path}: parameters")
+        out[str(iid)] = dict(over)
+    return out
 
 
 def _parse_clause(raw: object, ctx: FileContext) -> Clause:

@@ -1,0 +1,184 @@
+"""The access stage: walking distances for every source set the indicators ask for, computed once.
+
+Each indicator of the registry declares the source sets it needs (:class:`Request`: geometries and
+a search limit); :func:`compute_access` runs them all through one :class:`~geoplan.network.cache.
+AccessCache` — one bounded multi-source Dijkstra per distinct source set, at the largest limit
+any indicator asked for — and hands the indicators an :class:`Access` to read. Indicators never
+run a search of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.indicators.grid import grid_cells
+from geoplan.network.access import EdgeAttachment
+from geoplan.network.cache import AccessCache
+from geoplan.network.graph import WalkNetwork
+
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One source set an indicator needs distances to.
+
+    Attributes
+    ----------
+    geoms
+        Facility geometries (metric CRS of the network).
+    limit_m
+        Search radius (m); distances beyond are ``inf``.
+    boundary_step_m
+        Sampling step (m) along polygon boundaries (parks are reached at their edge).
+    grid_spacing_m
+        Also measure from a regular grid of points over the boundary at this spacing (m), for
+        area-based network coverage; ``None`` for homes only.
+    """
+
+    geoms: NDArray[np.object_]
+    limit_m: float
+    boundary_step_m: float = 25.0
+    grid_spacing_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Regular grid over the boundary: centres (row-major), shape, inside mask, spacing (m)."""
+
+    xy: F64
+    shape: tuple[int, int]
+    inside: NDArray[np.bool_]
+    spacing_m: float
+
+    @property
+    def points(self) -> NDArray[np.object_]:
+        """The grid points inside the boundary."""
+        return np.asarray(shapely.points(self.xy[self.inside]), dtype=object)
+
+
+@dataclass
+class Access:
+    """Distances (m) from homes (and grid points) to each requested source set.
+
+    Attributes
+    ----------
+    net
+        The walk network.
+    homes
+        Home attachments (one per home, home order).
+    home_m
+        Request key → distance (m) from each home; ``inf`` beyond the request's limit.
+    grid_m
+        Request key → distance (m) from each grid point inside the boundary (requests with a
+        ``grid_spacing_m``).
+    grids
+        Spacing (m) → the :class:`Grid` used.
+    """
+
+    net: WalkNetwork
+    homes: EdgeAttachment
+    home_m: dict[str, F64] = field(default_factory=dict)
+    grid_m: dict[str, F64] = field(default_factory=dict)
+    grids: dict[float, Grid] = field(default_factory=dict)
+    grid_spacing_of: dict[str, float] = field(default_factory=dict)
+
+    def home(self, key: str) -> F64:
+        """Distance (m) from each home to request ``key`` (``inf`` if it was not requested)."""
+        got = self.home_m.get(key)
+        return got if got is not None else np.full(len(self.homes), np.inf)
+
+
+def compute_access(
+    net: WalkNetwork,
+    homes: EdgeAttachment,
+    requests: Mapping[str, Request],
+    *,
+    boundary: BaseGeometry | None = None,
+    cache: AccessCache | None = None,
+) -> Access:
+    """Run every request through the cache: the one access stage of a check.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    homes
+        Home attachments (:func:`geoplan.network.access.attach_points`).
+    requests
+        Key → :class:`Request`, gathered from the indicators.
+    boundary
+        Study boundary (metric CRS), needed by requests with a ``grid_spacing_m``.
+    cache
+        Content-keyed cache shared across runs (scenario re-runs).
+
+    Returns
+    -------
+    Access
+    """
+    cache = cache if cache is not None else AccessCache()
+    acc = Access(net, homes)
+    # one grid per spacing, attached once with the largest limit asked at that spacing (a point
+    # farther than the limit from every street cannot be covered: the search is bounded)
+    grid_limit: dict[float, float] = {}
+    for req in requests.values():
+        if req.grid_spacing_m is not None:
+            sp = float(req.grid_spacing_m)
+            grid_limit[sp] = max(grid_limit.get(sp, 0.0), float(req.limit_m))
+    if grid_limit and boundary is None:
+        raise ValueError("requests with a grid_spacing_m need the boundary")
+    grid_att: dict[float, EdgeAttachment] = {}
+    for sp, lim in grid_limit.items():
+        assert boundary is not None
+        xy, shape, inside = grid_cells(boundary, sp)
+        acc.grids[sp] = Grid(xy, shape, inside, sp)
+        grid_att[sp] = cache.attach(net, acc.grids[sp].points, max_distance_m=lim)
+    for key, req in requests.items():
+        acc.home_m[key] = cache.point_distances(
+            net, homes, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
+        )
+        if req.grid_spacing_m is None:
+            continue
+        sp = float(req.grid_spacing_m)
+        att = grid_att[sp]
+        d = np.full(int(acc.grids[sp].inside.sum()), np.inf)
+        d[att.owner] = cache.point_distances(
+            net, att, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
+        )
+        acc.grid_m[key] = d
+        acc.grid_spacing_of[key] = sp
+    return acc
+
+
+def merge_requests(
+    parts: Mapping[str, Mapping[str, Request]],
+) -> dict[str, Request]:
+    """Requests of several indicators as one set: a key asked twice keeps its largest limit.
+
+    Raises ``ValueError`` when two indicators use one key for different geometries.
+    """
+    out: dict[str, Request] = {}
+    for who, reqs in parts.items():
+        for key, req in reqs.items():
+            have = out.get(key)
+            if have is None:
+                out[key] = req
+                continue
+            if have.geoms.shape != req.geoms.shape or not all(
+                a.equals_exact(b, 0.0) for a, b in zip(have.geoms, req.geoms, strict=True)
+            ):
+                raise ValueError(f"{who}: request {key!r} names other geometries")
+            grid = have.grid_spacing_m if have.grid_spacing_m is not None else req.grid_spacing_m
+            out[key] = Request(
+                have.geoms,
+                max(have.limit_m, req.limit_m),
+                have.boundary_step_m,
+                grid,
+            )
+    return out

@@ -1,0 +1,92 @@
+"""What the indicators read: a city's layers, its homes, and the population total."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.city import City
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The layers an indicator reads (all in the city's metric CRS).
+
+    Attributes
+    ----------
+    city
+        The loaded city: ``facilities``, ``parks``, ``bus_stops``, ``roads``, ``residential``,
+        ``network`` and the boundary.
+    homes
+        Homes (points) with ``area_m2`` and ``residents``.
+    landcover
+        Path of a land-cover or NDVI GeoTIFF (绿化覆盖率), if given.
+    """
+
+    city: City
+    homes: gpd.GeoDataFrame
+    landcover: str | None = None
+
+    @property
+    def boundary(self) -> BaseGeometry:
+        """The study boundary polygon (metric CRS)."""
+        return self.city.boundary_polygon
+
+    @property
+    def residents_total(self) -> float | None:
+        """Sum of residents over the homes, ``None`` when no home has a count."""
+        res = self.homes["residents"]
+        if not res.notna().any():
+            return None
+        return float(np.nansum(res.to_numpy(dtype=float)))
+
+
+def frame_key(gdf: gpd.GeoDataFrame) -> str:
+    """Content hash of a layer: geometries (WKB) and every attribute column."""
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(str(gdf.crs).encode())
+    if len(gdf):
+        h.update(b"".join(shapely.to_wkb(gdf.geometry.values, hex=False)))
+        attrs = gdf.drop(columns=gdf.geometry.name)
+        if len(attrs.columns):
+            h.update(
+                pd.util.hash_pandas_object(attrs.astype(str), index=False).to_numpy().tobytes()
+            )
+            h.update("|".join(map(str, attrs.columns)).encode())
+    return h.hexdigest()
+
+
+def layer_keys(inputs: Inputs, reads: tuple[str, ...]) -> dict[str, str]:
+    """Content hash of each layer an indicator reads (memoised per :class:`Inputs`)."""
+    memo: dict[str, str] = inputs.__dict__.setdefault("_layer_keys", {})
+    out = {}
+    for name in reads:
+        if name not in memo:
+            memo[name] = _layer_key(inputs, name)
+        out[name] = memo[name]
+    return out
+
+
+def _layer_key(inputs: Inputs, name: str) -> str:
+    c = inputs.city
+    if name == "network":
+        from geoplan.network.cache import network_key
+
+        return network_key(c.network)
+    if name == "homes":
+        return frame_key(inputs.homes[["area_m2", "residents", inputs.homes.geometry.name]])
+    if name == "boundary":
+        return hashlib.sha1(shapely.to_wkb(inputs.boundary), usedforsecurity=False).hexdigest()
+    if name == "landcover":
+        if inputs.landcover is None:
+            return ""
+        st = os.stat(inputs.landcover)
+        return f"{inputs.landcover}:{st.st_size}:{st.st_mtime_ns}"
+    return frame_key(getattr(c, name))

@@ -1,0 +1,295 @@
+"""The indicator registry: each indicator declared once, its parameters as data.
+
+An :class:`Indicator` names its id, labels, the layers it reads (the key of its result cache),
+its parameters (defaults, units, ranges and sources from ``data/indicators.yaml``), the source
+sets it needs from the access stage, and one pure function ``f(access, inputs, **params)``.
+A target sheet may override any parameter (``parameters:`` in the sheet); :func:`resolve_params`
+refuses unknown names and out-of-range values with one line naming the sheet, the indicator and
+the fix.
+
+Examples
+--------
+>>> from geoplan.indicators.registry import REGISTRY, resolve_params
+>>> REGISTRY["bus_stop_coverage"].params["radii_m"].default
+(300.0, 500.0)
+>>> resolve_params("park_coverage", {"park_min_area_m2": 10000})["park_min_area_m2"]
+10000.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from geoplan._errors import TargetSheetError, unknown_message
+from geoplan.indicators import bus, green_cover, life_circles, parks, roads
+from geoplan.indicators.access import Access, Request, compute_access
+from geoplan.indicators.coverage import IndicatorResult
+from geoplan.indicators.inputs import Inputs
+from geoplan.network.cache import AccessCache
+from geoplan.rules.datafile import DATA_DIR, read_yaml
+
+INDICATORS_PATH = DATA_DIR / "indicators.yaml"
+
+Compute = Callable[..., IndicatorResult]
+Requests = Callable[..., dict[str, Request]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an indicator.
+
+    Attributes
+    ----------
+    name, default, unit, source
+        Name, default value (``None`` = from another data file), unit and the clause or source
+        the default comes from.
+    minimum, maximum
+        Allowed range of the value (of every number in it, for lists and tiers).
+    """
+
+    name: str
+    default: Any
+    unit: str
+    minimum: float
+    maximum: float
+    source: str
+
+    def check(self, value: Any, where: str) -> Any:
+        """The value as the indicator takes it (floats, tuples), or a one-line error."""
+        numbers = list(_flatten(value))
+        if not numbers and value is not None and value != []:
+            raise TargetSheetError(f"{where}: {self.name} must be a number ({self.unit})")
+        for v in numbers:
+            if not isinstance(v, int | float) or isinstance(v, bool) or v != v:
+                raise TargetSheetError(
+                    f"{where}: {self.name} must be numbers in {self.unit}, not {value!r}"
+                )
+            if not self.minimum <= v <= self.maximum:
+                raise TargetSheetError(
+                    f"{where}: {self.name} = {v!r} is out of range [{self.minimum:g}, "
+                    f"{self.maximum:g}] {self.unit}; source of the default: {self.source}"
+                )
+        return _freeze(value)
+
+
+def _flatten(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return [x for v in value for x in _flatten(v)]
+    return [] if value is None else [value]
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the engine.
+
+    Attributes
+    ----------
+    id
+        Registry id (``park_coverage``).
+    label_zh, label_en
+        Labels.
+    reads
+        Layers the result depends on (``parks``, ``homes``, ``network`` …): the key of the
+        per-indicator result cache.
+    params
+        Parameters by name.
+    compute
+        The pure function ``compute(access, inputs, **params) -> IndicatorResult``.
+    requests
+        ``requests(inputs, **params) -> {key: Request}``: what it needs from the access stage.
+    """
+
+    id: str
+    label_zh: str
+    label_en: str
+    reads: tuple[str, ...]
+    params: Mapping[str, Param]
+    compute: Compute
+    requests: Requests | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, Any]:
+        """Every parameter at its default."""
+        return {k: p.default for k, p in self.params.items()}
+
+
+def _no_access(compute: Callable[..., IndicatorResult]) -> Compute:
+    """Adapt an area indicator (no distances) to the registry's signature."""
+
+    def run(access: Access, inputs: Inputs, **params: Any) -> IndicatorResult:
+        return compute(inputs, **params)
+
+    run.__doc__ = compute.__doc__
+    return run
+
+
+def _life_circle(access: Access, inputs: Inputs, **p: Any) -> IndicatorResult:
+    return life_circles.life_circle_coverage(access, inputs, **_lc_params(p))
+
+
+def _life_circle_requests(inputs: Inputs, **p: Any) -> dict[str, Request]:
+    return life_circles.life_circle_requests(inputs, **_lc_params(p))
+
+
+def _lc_params(p: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in p.items() if not k.startswith("radius_")}
+    radius = {
+        lev: float(p[f"radius_{lev}_m"])
+        for lev in ("5min", "10min", "15min")
+        if p.get(f"radius_{lev}_m") is not None
+    }
+    out["radius_m"] = radius or None
+    return out
+
+
+def _area(name: str) -> Compute:
+    def run(inputs: Inputs, **p: Any) -> IndicatorResult:
+        c = inputs.city
+        if name == "green_land_ratio":
+            return parks.green_land_ratio(c.parks, inputs.boundary)
+        if name == "park_area_per_resident":
+            return parks.park_area_per_resident(c.parks, inputs.residents_total)
+        if name == "road_density":
+            return roads.road_density(c.roads, inputs.boundary, **p)
+        if name == "intersection_density":
+            return roads.intersection_density(c.network, inputs.boundary, **p)
+        if name == "road_area_ratio":
+            return roads.road_area_ratio(c.roads, inputs.boundary, residents=inputs.residents_total)
+        if name == "green_cover_ratio":
+            assert inputs.landcover is not None
+            return green_cover.green_cover_ratio(
+                inputs.landcover,
+                inputs.boundary,
+                crs=c.crs,
+                classes=tuple(int(x) for x in p["classes"]),
+                ndvi_min=p["ndvi_min"],
+            )
+        raise KeyError(name)
+
+    return _no_access(run)
+
+
+_FUNCTIONS: dict[str, tuple[Compute, Requests | None]] = {
+    "life_circle": (_life_circle, _life_circle_requests),
+    "circle": (life_circles.themed_circle_coverage, life_circles.themed_circle_requests),
+    "park_coverage": (parks.park_coverage, parks.park_requests),
+    "bus_stop_coverage": (bus.bus_stop_coverage, bus.bus_requests),
+}
+
+
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, Indicator]:
+    raw = read_yaml(INDICATORS_PATH)
+    out: dict[str, Indicator] = {}
+    for iid, spec in raw.items():
+        params = {}
+        for pname, p in (spec.get("parameters") or {}).items():
+            params[pname] = Param(
+                pname,
+                _freeze(p.get("default")),
+                str(p.get("unit", "")),
+                float(p.get("min", float("-inf"))),
+                float(p.get("max", float("inf"))),
+                str(p.get("source", "")),
+            )
+        compute, requests = _FUNCTIONS.get(iid, (_area(iid), None))
+        out[iid] = Indicator(
+            iid,
+            str(spec["label_zh"]),
+            str(spec["label_en"]),
+            tuple(spec.get("reads") or ()),
+            params,
+            compute,
+            requests,
+        )
+    return out
+
+
+class _Registry(Mapping[str, Indicator]):
+    """Read-only view of the registry (loaded from ``data/indicators.yaml`` on first use)."""
+
+    def __getitem__(self, key: str) -> Indicator:
+        return _registry()[key]
+
+    def __iter__(self) -> Any:
+        return iter(_registry())
+
+    def __len__(self) -> int:
+        return len(_registry())
+
+
+#: every indicator of the engine, by id
+REGISTRY: Mapping[str, Indicator] = _Registry()
+
+
+def resolve_params(
+    indicator: str, overrides: Mapping[str, Any] | None = None, *, where: str = "parameters"
+) -> dict[str, Any]:
+    """An indicator's parameters: defaults, then ``overrides`` checked by name and range.
+
+    Raises
+    ------
+    TargetSheetError
+        Unknown indicator or parameter (with the closest valid name), or a value out of range.
+    """
+    if indicator not in REGISTRY:
+        raise TargetSheetError(unknown_message("indicator", indicator, sorted(REGISTRY), where))
+    ind = REGISTRY[indicator]
+    out = ind.defaults()
+    for k, v in (overrides or {}).items():
+        if k not in ind.params:
+            valid = sorted(ind.params) or ["(none)"]
+            raise TargetSheetError(
+                unknown_message(f"parameter of {indicator}", str(k), valid, where)
+            )
+        out[k] = ind.params[k].check(v, f"{where}: {indicator}")
+    return out
+
+
+def evaluate(
+    indicator: str,
+    inputs: Inputs,
+    *,
+    cache: AccessCache | None = None,
+    **params: Any,
+) -> IndicatorResult:
+    """Run one indicator on its own: its access requests, then its function.
+
+    ``params`` override registry parameters (checked) and pass the function's other keywords
+    (``circles``, ``name`` and ``radius_m`` of a themed circle, ``zero_if_empty``).
+
+    Examples
+    --------
+    >>> import geoplan
+    >>> from geoplan.homes import homes_from_city
+    >>> from geoplan.indicators.inputs import Inputs
+    >>> city = geoplan.load_city("demo")
+    >>> res = evaluate("bus_stop_coverage", Inputs(city, homes_from_city(city)))
+    >>> sorted(set(res.summary["measure"]))
+    ['bus_cov_300', 'bus_cov_500']
+    """
+    spec = REGISTRY[indicator]
+    mine = {k: v for k, v in params.items() if k in spec.params}
+    other = {k: v for k, v in params.items() if k not in spec.params}
+    p = resolve_params(indicator, mine, where="evaluate") | other
+    cache = cache if cache is not None else AccessCache()
+    net = inputs.city.network
+    att = cache.attach(net, np.asarray(inputs.homes.geometry.values, dtype=object))
+    reqs: dict[str, Request] = {}
+    if spec.requests is not None:
+        reqs = spec.requests(inputs, **{k: v for k, v in p.items() if k != "zero_if_empty"})
+    access = compute_access(net, att, reqs, boundary=inputs.boundary, cache=cache)
+    return spec.compute(access, inputs, **p)

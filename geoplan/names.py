@@ -1,0 +1,287 @@
+"""geoplan's one vocabulary: measure ids, output columns, coverage-layer keys, methods, bases,
+statuses, and their Chinese / English labels.
+
+Every producer (indicators, the scorecard, scenarios) and every consumer (tables, maps, the CLI)
+spells these names through this module; nobody renames or re-parses them. Planners read the
+column names in GeoPackages and spreadsheets, so they are stable:
+
+- measure ids: ``bus_cov_500``, ``park_service``, ``green_300``, ``park_500``, a life-circle level
+  (``15min``), a themed circle with its radius (``fitness_1000``) …;
+- per-home flags and coverage-layer keys: ``<stem>_<method>`` — ``bus_cov_500_network``,
+  ``park_service_buffer``, ``lc_15min_complete_network`` (:func:`coverage_key`);
+- walking distances per category: ``dist_<category>_m`` (:func:`dist_column`).
+
+Examples
+--------
+>>> from geoplan import names
+>>> names.coverage_key(names.bus_measure(500), names.Method.NETWORK)
+'bus_cov_500_network'
+>>> names.dist_column("kindergarten")
+'dist_kindergarten_m'
+>>> names.method_label("network", "zh")
+'步行网络'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+__all__ = [
+    "BASIS_LABELS",
+    "GAP_MEASURES",
+    "KEY_MEASURES",
+    "LAYER_CATEGORIES",
+    "LAYER_CATEGORY_LABELS",
+    "LAYER_LABELS",
+    "LEVELS",
+    "MAP_MEASURES",
+    "METHOD_LABELS",
+    "PARK_SERVICE",
+    "STATUS_LABELS",
+    "Basis",
+    "CoverageLayer",
+    "Lang",
+    "Method",
+    "Status",
+    "basis_label",
+    "bus_measure",
+    "circle_flag_stem",
+    "circle_measure",
+    "column_name",
+    "coverage_key",
+    "dist_column",
+    "flag_stem",
+    "gap_labels",
+    "green_measure",
+    "layer_label",
+    "method_label",
+    "park_measure",
+    "status_label",
+]
+
+
+class Method(StrEnum):
+    """How a value is measured."""
+
+    BUFFER = "buffer"  #: straight-line service radius (服务半径, the official method)
+    NETWORK = "network"  #: walking distance on the street network
+    AREA = "area"  #: an area ratio or area per person
+    CENTRELINE = "centreline"  #: road centreline length
+    SCENARIO = "scenario"  #: a count a plan scenario adds
+
+
+class Basis(StrEnum):
+    """What a share is a share of."""
+
+    RESIDENTIAL_AREA = "residential_area"
+    HOMES = "homes"
+    RESIDENTS = "residents"
+    BOUNDARY_AREA = "boundary_area"
+    COUNT = "count"
+
+
+class Status(StrEnum):
+    """A target's verdict. ``Status.PASS == "pass"`` (a str enum), so tables stay plain text."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NO_DATA = "no data"
+    NOT_CHECKABLE = "not checkable"
+
+
+#: (zh, en) label of each method
+METHOD_LABELS: dict[str, tuple[str, str]] = {
+    Method.BUFFER: ("缓冲区", "buffer"),
+    Method.NETWORK: ("步行网络", "walking network"),
+    Method.AREA: ("面积", "area"),
+    Method.CENTRELINE: ("中心线", "centreline"),
+    Method.SCENARIO: ("方案", "scenario"),
+    "centreline×width": ("中心线×宽度", "centreline × width"),
+}
+#: (zh, en) label of each basis
+BASIS_LABELS: dict[str, tuple[str, str]] = {
+    Basis.RESIDENTIAL_AREA: ("居住用地面积", "residential land"),
+    Basis.HOMES: ("住宅数", "homes"),
+    Basis.RESIDENTS: ("人口", "residents"),
+    Basis.BOUNDARY_AREA: ("研究范围面积", "study area"),
+    Basis.COUNT: ("数量", "count"),
+}
+#: (zh, en) label of each status
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    Status.PASS: ("达标", "pass"),
+    Status.FAIL: ("未达标", "fail"),
+    Status.NO_DATA: ("无数据", "no data"),
+    Status.NOT_CHECKABLE: ("不可核查", "not checkable"),
+}
+
+
+def _label(table: dict[str, tuple[str, str]], key: object, lang: Lang) -> str:
+    pair = table.get(str(key))
+    if pair is None:
+        return "" if key is None else str(key)
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def method_label(method: object, lang: Lang = "zh") -> str:
+    """Label of a method (``"network"`` → ``"步行网络"`` / ``"walking network"``)."""
+    return _label(METHOD_LABELS, method, lang)
+
+
+def basis_label(basis: object, lang: Lang = "zh") -> str:
+    """Label of a basis (``"residential_area"`` → ``"居住用地面积"`` / ``"residential land"``)."""
+    return _label(BASIS_LABELS, basis, lang)
+
+
+def status_label(status: object, lang: Lang = "zh") -> str:
+    """Label of a status (``"pass"`` → ``"达标"``)."""
+    return _label(STATUS_LABELS, status, lang)
+
+
+#: (zh, en) label of each city layer (GeoPackage layers, scenario changes)
+LAYER_LABELS: dict[str, tuple[str, str]] = {
+    "boundary": ("研究范围", "study area"),
+    "roads": ("道路中心线", "roads"),
+    "paths": ("步行道", "footpaths"),
+    "facilities": ("公共服务设施", "facilities"),
+    "parks": ("公园绿地", "parks and green space"),
+    "bus_stops": ("公交站点", "bus stops"),
+    "residential": ("居住用地", "residential land"),
+    "buildings": ("住宅建筑", "buildings"),
+    "network_nodes": ("步行网络节点", "walk network nodes"),
+    "network_edges": ("步行网络路段", "walk network edges"),
+}
+
+
+def layer_label(layer: str, lang: Lang = "zh") -> str:
+    """Label of a city layer (``"parks"`` → ``"公园绿地"``)."""
+    return _label(LAYER_LABELS, layer, lang)
+
+
+# ---- measure ids ---------------------------------------------------------------------------
+
+#: pseudo-categories served by layers other than ``facilities``
+LAYER_CATEGORIES: tuple[str, ...] = ("bus_stop", "park", "green")
+#: (zh, en) labels of the layer categories
+LAYER_CATEGORY_LABELS: dict[str, tuple[str, str]] = {
+    "bus_stop": ("公交站", "bus stop"),
+    "park": ("公园", "park"),
+    "green": ("公共绿地", "public green space"),
+}
+#: life-circle levels (GB 50180-2018: 5 / 10 / 15 minutes)
+LEVELS: tuple[str, ...] = ("5min", "10min", "15min")
+#: 公园绿地服务半径覆盖率 (tiered park service radii)
+PARK_SERVICE = "park_service"
+
+
+def bus_measure(radius_m: float) -> str:
+    """公交站点覆盖率 at ``radius_m``: ``bus_cov_500``."""
+    return f"bus_cov_{float(radius_m):g}"
+
+
+def green_measure(radius_m: float) -> str:
+    """Public green within ``radius_m`` ("300米见绿"): ``green_300``."""
+    return f"green_{float(radius_m):g}"
+
+
+def park_measure(radius_m: float) -> str:
+    """A park within ``radius_m`` ("500米见园"): ``park_500``."""
+    return f"park_{float(radius_m):g}"
+
+
+def circle_measure(name: str, radius_m: float) -> str:
+    """A themed circle (健身圈 …) at ``radius_m``: ``fitness_1000``."""
+    return f"{name}_{float(radius_m):g}"
+
+
+def circle_flag_stem(key: str, category: str = "complete") -> str:
+    """Per-home flag stem of a life-circle level or themed circle: ``lc_15min_complete``."""
+    return f"lc_{key}_{category}"
+
+
+def flag_stem(measure: str) -> str:
+    """The per-home flag / coverage stem of a coverage measure (life circles get ``lc_…``)."""
+    return circle_flag_stem(measure) if measure in LEVELS else measure
+
+
+def column_name(stem: str, *, radius_m: float | None = None, method: str | None = None) -> str:
+    """The one place output column names are made: ``bus_cov_500_network``, ``green_300``."""
+    parts = [stem]
+    if radius_m is not None:
+        parts.append(f"{radius_m:g}")
+    if method is not None:
+        parts.append(str(method))
+    return "_".join(parts)
+
+
+def coverage_key(measure: str, method: str) -> str:
+    """Per-home flag column and coverage-layer key of a measure: ``bus_cov_500_buffer``."""
+    return column_name(flag_stem(measure), method=method)
+
+
+def dist_column(category: str) -> str:
+    """Walking distance (m) from each home to the nearest facility of ``category``."""
+    return f"dist_{category}_m"
+
+
+#: measures shown per unit (街道 / 社区 or grid cell) and per home in scenario comparisons
+KEY_MEASURES: tuple[str, ...] = (
+    PARK_SERVICE,
+    green_measure(300),
+    park_measure(500),
+    bus_measure(500),
+    bus_measure(300),
+    "15min",
+)
+#: coverage areas a check map draws (both methods where they exist)
+MAP_MEASURES: tuple[str, ...] = (
+    bus_measure(300),
+    bus_measure(500),
+    PARK_SERVICE,
+    park_measure(500),
+)
+#: coverage areas whose gaps (residential land outside the buffer) are drawn on maps
+GAP_MEASURES: tuple[str, ...] = (bus_measure(500), PARK_SERVICE)
+
+
+def gap_labels(layer: CoverageLayer) -> tuple[str, str]:
+    """(zh, en) label of the residential land outside a coverage layer."""
+    return f"{layer.label_zh}·未覆盖居住用地", f"Residential land outside: {layer.label_en}"
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageLayer:
+    """A coverage area an indicator produced, with everything a reader needs to show it.
+
+    Attributes
+    ----------
+    key
+        :func:`coverage_key` of ``measure`` and ``method`` (``bus_cov_500_buffer``).
+    measure
+        The measure id (``bus_cov_500``).
+    method
+        ``buffer`` or ``network``.
+    family
+        ``bus``, ``park``, ``green`` or ``life_circle`` (colour family on maps).
+    radius_m
+        The service radius (m); ``None`` for tiered park service.
+    label_zh, label_en
+        The measure's labels (without the method).
+    """
+
+    key: str
+    measure: str
+    method: str
+    family: str
+    radius_m: float | None
+    label_zh: str
+    label_en: str
+
+    def label(self, lang: Lang = "zh") -> str:
+        """``公交站点500米覆盖率（步行网络）`` / ``Bus stop 500 m coverage (walking network)``."""
+        if lang == "zh":
+            return f"{self.label_zh}（{method_label(self.method, 'zh')}）"
+        return f"{self.label_en} ({method_label(self.method, 'en')})"

@@ -1,0 +1,154 @@
+"""Maps drawn from real pipeline output: a check's map and its scorecard panel rows.
+
+Everything shown comes from :class:`~geoplan.scoring.check.CheckResult` in the vocabulary of
+:mod:`geoplan.names`: coverage areas with their :class:`~geoplan.names.CoverageLayer` labels, the
+homes' own flag columns, statuses as :class:`~geoplan.names.Status`. Nothing is renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from geoplan.city import City
+from geoplan.names import MAP_MEASURES, Lang, Method, Status, coverage_key, method_label
+from geoplan.outputs.map_style import GeoplanMap
+from geoplan.outputs.tables import format_value
+from geoplan.scoring.check import CheckResult
+
+
+def _label_with_method(label: str, method: object, lang: Lang) -> str:
+    m = method_label(method, lang) if isinstance(method, str) and method else ""
+    if not m:
+        return label
+    return f"{label}（{m}）" if lang == "zh" else f"{label} ({m})"
+
+
+def _fmt_target(op: object, target: object, unit: str) -> str:
+    if unit == "share":
+        try:
+            return f"{op} {100 * float(str(target)):.0f}%"
+        except ValueError:
+            return f"{op} {target}"
+    return f"{op} {target}"
+
+
+def _fmt_gap(gap: object, unit: str) -> str:
+    if gap is None or pd.isna(gap):  # type: ignore[call-overload]
+        return ""
+    g = float(gap)  # type: ignore[arg-type]
+    return f"{100 * g:+.1f} pt" if unit == "share" else f"{g:+.2f}"
+
+
+def _num(v: Any) -> float | None:
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def scorecard_rows(card: pd.DataFrame, *, lang: Lang = "zh") -> pd.DataFrame:
+    """Checkable scorecard rows for the map panel: method in the label, values formatted.
+
+    Parameters
+    ----------
+    card
+        ``CheckResult.scorecard``.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    DataFrame
+        ``indicator``, ``label_zh``, ``label_en`` (with the method), ``measured``, ``target``,
+        ``gap`` (formatted text) and ``status`` (:class:`~geoplan.names.Status` values).
+    """
+    rows = card.loc[card["status"] != Status.NOT_CHECKABLE].copy()
+    for col, lg in (("label_zh", "zh"), ("label_en", "en")):
+        rows[col] = [
+            _label_with_method(str(lab), m, lg)  # type: ignore[arg-type]
+            for lab, m in zip(rows[col], rows["method"], strict=True)
+        ]
+    rows["measured"] = [
+        format_value(_num(v), str(u)) for v, u in zip(rows["measured"], rows["unit"], strict=True)
+    ]
+    rows["target"] = [
+        _fmt_target(op, t, str(u))
+        for op, t, u in zip(rows["op"], rows["target"], rows["unit"], strict=True)
+    ]
+    rows["gap"] = [_fmt_gap(g, str(u)) for g, u in zip(rows["gap"], rows["unit"], strict=True)]
+    return rows
+
+
+def change_rows(card: pd.DataFrame, *, lang: Lang = "zh") -> pd.DataFrame:
+    """A scenario's scorecard for the change-map panel: baseline → plan.
+
+    Parameters
+    ----------
+    card
+        ``ScenarioResult.scorecard`` (``measured_baseline``, ``measured_plan``, ``delta``,
+        ``status_baseline``, ``status_plan`` …).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    DataFrame
+        ``label_zh``, ``label_en`` (with the method), ``baseline``, ``plan``, ``delta``,
+        ``target`` (formatted: shares in %), ``status_baseline``, ``status_plan``.
+    """
+    rows = card.loc[card["status_plan"] != Status.NOT_CHECKABLE].copy()
+    for col, lg in (("label_zh", "zh"), ("label_en", "en")):
+        rows[col] = [
+            _label_with_method(str(lab), m, lg)  # type: ignore[arg-type]
+            for lab, m in zip(rows[col], rows["method"], strict=True)
+        ]
+    units = [str(u) for u in rows["unit"]]
+    rows["baseline"] = [
+        format_value(_num(v), u) for v, u in zip(rows["measured_baseline"], units, strict=True)
+    ]
+    rows["plan"] = [
+        format_value(_num(v), u) for v, u in zip(rows["measured_plan"], units, strict=True)
+    ]
+    rows["delta"] = [_fmt_gap(d, u) for d, u in zip(rows["delta"], units, strict=True)]
+    rows["target"] = [
+        _fmt_target(op, t, u) for op, t, u in zip(rows["op"], rows["target"], units, strict=True)
+    ]
+    return rows
+
+
+def map_coverage_keys(result: CheckResult) -> list[str]:
+    """Coverage keys a check map draws: :data:`geoplan.names.MAP_MEASURES`, both methods."""
+    keys = [coverage_key(m, meth) for m in MAP_MEASURES for meth in (Method.BUFFER, Method.NETWORK)]
+    return [k for k in keys if k in result.coverage]
+
+
+def check_map(city: City, result: CheckResult, *, lang: Lang = "zh", **kwargs: Any) -> GeoplanMap:
+    """The map of a check: coverage (labelled), gaps, homes by completeness, the scorecard.
+
+    Parameters
+    ----------
+    city
+        The city that was checked (metric CRS).
+    result
+        Its :class:`~geoplan.scoring.check.CheckResult`.
+    lang
+        ``"zh"`` or ``"en"``.
+    **kwargs
+        Passed to :func:`geoplan.outputs.webmap.build_map` (basemap, max_features …).
+
+    Returns
+    -------
+    GeoplanMap
+    """
+    from geoplan.outputs.webmap import build_map
+
+    keys = map_coverage_keys(result)
+    return build_map(
+        city,
+        homes=result.homes,
+        coverage={k: result.coverage[k] for k in keys},
+        coverage_layers=result.coverage_layers,
+        gaps=result.gaps,
+        scorecard=scorecard_rows(result.scorecard, lang=lang),
+        lang=lang,
+        **kwargs,
+    )
