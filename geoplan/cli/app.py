@@ -29,6 +29,7 @@ from typing import Annotated
 import typer
 
 from geoplan.cli import check as check_cmd
+from geoplan.cli import indicators as indicators_cmd
 from geoplan.cli import layers as layers_cmd
 from geoplan.cli import run as run_cmd
 from geoplan.cli.console import show_version, state
@@ -76,3 +77,4 @@ app.command(name="layers")(layers_cmd.layers)
 app.command(name="check")(check_cmd.check)
 app.command(name="map")(check_cmd.map_cmd)
 app.command(name="run")(run_cmd.run)
+app.command(name="indicators")(indicators_cmd.indicators)

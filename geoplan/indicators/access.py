@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.grid import grid_cells
-from geoplan.network.access import EdgeAttachment
-from geoplan.network.cache import AccessCache
+from geoplan.network.access import EdgeAttachment, attach_points
+from geoplan.network.cache import AccessCache, hash_arrays, network_key
 from geoplan.network.graph import WalkNetwork
 
 F64 = NDArray[np.float64]
@@ -136,9 +136,7 @@ def compute_access(
     grid_att: dict[float, EdgeAttachment] = {}
     for sp, lim in grid_limit.items():
         assert boundary is not None
-        xy, shape, inside = grid_cells(boundary, sp)
-        acc.grids[sp] = Grid(xy, shape, inside, sp)
-        grid_att[sp] = cache.attach(net, acc.grids[sp].points, max_distance_m=lim)
+        acc.grids[sp], grid_att[sp] = _grid(net, boundary, sp, lim, cache)
     for key, req in requests.items():
         acc.home_m[key] = cache.point_distances(
             net, homes, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
@@ -154,6 +152,21 @@ def compute_access(
         acc.grid_m[key] = d
         acc.grid_spacing_of[key] = sp
     return acc
+
+
+def _grid(
+    net: WalkNetwork, boundary: BaseGeometry, spacing_m: float, limit_m: float, cache: AccessCache
+) -> tuple[Grid, EdgeAttachment]:
+    """The grid over ``boundary`` and its attachment, kept in the cache by content."""
+    key = hash_arrays("grid", network_key(net), shapely.to_wkb(boundary), spacing_m, limit_m)
+    got = cache.extra.get(key)
+    if got is None:
+        xy, shape, inside = grid_cells(boundary, spacing_m)
+        grid = Grid(xy, shape, inside, spacing_m)
+        att = attach_points(net, grid.points, max_distance_m=limit_m)
+        got = (grid, att)
+        cache.extra[key] = got
+    return got
 
 
 def merge_requests(

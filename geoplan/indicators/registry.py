@@ -50,6 +50,8 @@ class Param:
         the default comes from.
     minimum, maximum
         Allowed range of the value (of every number in it, for lists and tiers).
+    shape
+        ``scalar``, ``list`` (of numbers) or ``pairs`` (``[[a, b], …]``, e.g. park tiers).
     """
 
     name: str
@@ -58,9 +60,24 @@ class Param:
     minimum: float
     maximum: float
     source: str
+    shape: str = "scalar"
 
     def check(self, value: Any, where: str) -> Any:
         """The value as the indicator takes it (floats, tuples), or a one-line error."""
+        ok = {
+            "scalar": not isinstance(value, list | tuple),
+            "list": isinstance(value, list | tuple)
+            and len(value) > 0
+            and not any(isinstance(v, list | tuple) for v in value),
+            "pairs": isinstance(value, list | tuple)
+            and len(value) > 0
+            and all(isinstance(v, list | tuple) and len(v) == 2 for v in value),
+        }[self.shape]
+        if not ok:
+            example = {"scalar": "a number", "list": "[300, 500]", "pairs": "[[5000, 500]]"}
+            raise TargetSheetError(
+                f"{where}: {self.name} must be {example[self.shape]} ({self.unit}), not {value!r}"
+            )
         numbers = list(_flatten(value))
         if not numbers and value is not None and value != []:
             raise TargetSheetError(f"{where}: {self.name} must be a number ({self.unit})")
@@ -124,6 +141,38 @@ class Indicator:
     def defaults(self) -> dict[str, Any]:
         """Every parameter at its default."""
         return {k: p.default for k, p in self.params.items()}
+
+    def reads_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """The layers this run depends on: a life circle reads ``parks`` or ``bus_stops`` only
+        when one of its required categories (or their alternatives) is a park, green space or
+        bus stop."""
+        if self.id not in ("life_circle", "circle"):
+            return self.reads
+        cats = _circle_categories(self.id, params)
+        drop = set()
+        if not cats & {"park", "green"}:
+            drop.add("parks")
+        if "bus_stop" not in cats:
+            drop.add("bus_stops")
+        return tuple(r for r in self.reads if r not in drop)
+
+
+def _circle_categories(iid: str, params: Mapping[str, Any]) -> set[str]:
+    from geoplan.rules.life_circles import load_life_circles
+
+    lc = params.get("circles") or load_life_circles()
+    specs: list[tuple[tuple[str, ...], Mapping[str, tuple[str, ...]]]] = []
+    if iid == "circle":
+        c = lc.circles[params["name"]]
+        specs.append((c.categories, c.alternatives))
+    else:
+        for lev in lc.levels.values():
+            specs.append((lev.required, lev.alternatives))
+    out: set[str] = set()
+    for cats, alts in specs:
+        for c in cats:
+            out |= {c, *alts.get(c, ())}
+    return out
 
 
 def _no_access(compute: Callable[..., IndicatorResult]) -> Compute:
@@ -204,6 +253,7 @@ def _registry() -> dict[str, Indicator]:
                 float(p.get("min", float("-inf"))),
                 float(p.get("max", float("inf"))),
                 str(p.get("source", "")),
+                str(p.get("shape", "scalar")),
             )
         compute, requests = _FUNCTIONS.get(iid, (_area(iid), None))
         out[iid] = Indicator(

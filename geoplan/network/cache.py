@@ -74,6 +74,17 @@ class AccessCache:
     store: dict[str, F64] = field(default_factory=dict)
     attachments: dict[str, EdgeAttachment] = field(default_factory=dict)
     node_store: dict[str, tuple[float, F64]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    _att_keys: dict[int, tuple[EdgeAttachment, str]] = field(default_factory=dict, repr=False)
+
+    def _key_of(self, att: EdgeAttachment) -> str:
+        """Content key of an attachment, hashed once per object (kept alive with its key)."""
+        got = self._att_keys.get(id(att))
+        if got is None or got[0] is not att:
+            got = (att, attachment_key(att))
+            self._att_keys[id(att)] = got
+        return got[1]
+
     hits: int = 0
     misses: int = 0
     dijkstra_runs: int = 0
@@ -135,7 +146,7 @@ class AccessCache:
         ``inf`` beyond ``limit_m``. One entry per attachment (attachment order).
         """
         skey, src = self.sources(net, geoms, boundary_step_m=boundary_step_m)
-        key = hash_arrays("dist", skey, attachment_key(points), float(limit_m))
+        key = hash_arrays("dist", skey, self._key_of(points), float(limit_m))
         hit = self.store.get(key)
         if hit is not None:
             self.hits += 1

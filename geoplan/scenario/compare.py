@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._atomic import atomic_path
+from geoplan._memo import IdentityMemo
 from geoplan.city import City
 from geoplan.indicators.coverage import SUMMARY_COLUMNS, residential_land
 from geoplan.io.projection import WGS84
@@ -344,6 +346,10 @@ def compare(
     )
 
 
+#: per-unit work derived from unchanged inputs is reused across scenario runs (by identity)
+_MEMO = IdentityMemo(maxsize=256)
+
+
 def _pieces(
     units: NDArray[np.object_], parts: NDArray[np.object_]
 ) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
@@ -386,8 +392,12 @@ def _unit_table(
     n = len(units)
     pieces = {}
     for tag, city in (("baseline", base_city), ("plan", plan_city)):
-        land = residential_land(city.residential)
-        owner, geo = _pieces(ug, np.asarray(shapely.get_parts(land), dtype=object))
+        land = residential_land(city.residential)  # content-memoised: same object if unchanged
+        owner, geo = _MEMO.get(
+            "pieces",
+            (units, land),
+            functools.partial(_pieces, ug, np.asarray(shapely.get_parts(land), dtype=object)),
+        )
         pieces[tag] = (owner, geo)
         out[f"residential_m2_{tag}"] = np.bincount(owner, weights=shapely.area(geo), minlength=n)
     hb_unit = _which_unit(units, base.homes)
@@ -405,7 +415,11 @@ def _unit_table(
             if cov is None:
                 share = np.full(n, np.nan)
             else:
-                ca = _covered_area(owner, geo, cov, n)
+                ca = _MEMO.get(
+                    "covered",
+                    (units, geo, cov),
+                    functools.partial(_covered_area, owner, geo, cov, n),
+                )
                 share = np.where(la > 0, ca / np.where(la > 0, la, 1), np.nan)
             out[f"{name}_buffer_{tag}"] = share
             if home_col in res.homes.columns:

@@ -42,6 +42,7 @@ class ScenarioSession:
         self.cache = cache if cache is not None else AccessCache()
         self.results = results if results is not None else ResultCache()
         self.last_cache_report: dict[str, str] = {}
+        self._units: dict[float, gpd.GeoDataFrame] = {}
         self._baseline: dict[str, CheckResult] = {}
         self._base_homes = homes_from_city(city)
 
@@ -53,6 +54,15 @@ class ScenarioSession:
                 self.city, sheet=ts, homes=self._base_homes, cache=self.cache, results=self.results
             )
         return self._baseline[ts.id]
+
+    def _units_for(self, scenario: Scenario) -> gpd.GeoDataFrame:
+        """The scenario's units layer; the default grid is built once per session."""
+        if scenario.units is not None:
+            return _units_layer(scenario, self.city)
+        key = float(scenario.grid_m)
+        if key not in self._units:
+            self._units[key] = _units_layer(scenario, self.city)
+        return self._units[key]
 
     def run(self, scenario: Scenario, *, sheet: str | TargetSheet | None = None) -> ScenarioResult:
         """Apply ``scenario`` to the baseline, check both, compare."""
@@ -84,7 +94,7 @@ class ScenarioSession:
         self.last_cache_report = plan.cache_report
         seconds["plan_check"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
-        units = _units_layer(scenario, self.city)
+        units = self._units_for(scenario)
         result = compare(base, plan, base_city=self.city, plan_city=plan_city, log=log, units=units)
         result.name = scenario.name
         seconds["compare"] = round(time.perf_counter() - t, 3)

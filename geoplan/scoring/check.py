@@ -23,10 +23,11 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._memo import IdentityMemo
 from geoplan.city import City
 from geoplan.homes import homes_from_city, homes_from_population
 from geoplan.indicators.access import compute_access, merge_requests
-from geoplan.indicators.coverage import IndicatorResult
+from geoplan.indicators.coverage import IndicatorResult, residential_land
 from geoplan.indicators.inputs import Inputs, layer_keys
 from geoplan.indicators.registry import REGISTRY
 from geoplan.indicators.result_cache import ResultCache
@@ -238,7 +239,7 @@ def check_city(
     for run, iid, params in runs:
         spec = REGISTRY[iid]
         with _timed(seconds, _STEP[iid]):
-            keys = layer_keys(inputs, spec.reads)
+            keys = layer_keys(inputs, spec.reads_for(params))
             out.append(
                 results.get(
                     run,
@@ -300,6 +301,9 @@ def _hit_or_miss(results: ResultCache, run: str) -> str:
     return "hit" if results.last.get(run) else "miss"
 
 
+_GAPS = IdentityMemo(maxsize=64)
+
+
 def coverage_gaps(
     residential: gpd.GeoDataFrame,
     coverage: Mapping[str, BaseGeometry],
@@ -319,13 +323,16 @@ def coverage_gaps(
     GeoDataFrame
         ``indicator`` (the coverage key), ``label_zh``, ``label_en``, ``area_m2``; metric CRS.
     """
-    land = shapely.union_all(residential.geometry.values) if len(residential) else None
+    land = residential_land(residential) if len(residential) else None
     rows, geoms = [], []
     for measure in GAP_MEASURES:
         key = coverage_key(measure, Method.BUFFER)
         if land is None or key not in coverage or key not in layers:
             continue
-        gap = shapely.difference(land, coverage[key])
+        # unchanged land and coverage are the same objects across runs (content-keyed caches)
+        gap = _GAPS.get(
+            "gap", (land, coverage[key]), functools.partial(shapely.difference, land, coverage[key])
+        )
         if gap.is_empty:
             continue
         zh, en = gap_labels(layers[key])

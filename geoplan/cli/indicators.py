@@ -1,0 +1,74 @@
+"""``geoplan indicators``: the registry's indicators, their parameters, defaults and sources."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from geoplan.cli.console import console, run_cli_errors
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "(data file)"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def indicators(
+    indicator: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID]", help="Show one indicator only (e.g. park_coverage)."),
+    ] = None,
+) -> None:
+    """List the indicators 指标 of the engine with their parameters 参数: default, unit, allowed
+    range and the standard each default comes from.
+
+    A target sheet overrides any of them under `parameters:`, e.g.
+
+      parameters: {park_coverage: {park_min_area_m2: 10000}}
+
+    Examples:
+
+      geoplan indicators
+
+      geoplan indicators park_coverage
+    """
+    from geoplan._errors import TargetSheetError, unknown_message
+    from geoplan.indicators.registry import REGISTRY
+
+    with run_cli_errors():
+        ids = list(REGISTRY)
+        if indicator is not None:
+            if indicator not in REGISTRY:
+                raise TargetSheetError(unknown_message("indicator", indicator, ids, "indicators"))
+            ids = [indicator]
+        con = console()
+        if not con.is_terminal:
+            con.width = 140
+        table = Table(title="指标与参数 indicators and parameters", title_justify="left")
+        for col in ("指标 Indicator", "参数 Parameter", "默认 Default", "单位 Unit", "范围 Range"):
+            table.add_column(col)
+        table.add_column("来源 Source", overflow="fold")
+        for iid in ids:
+            ind = REGISTRY[iid]
+            head = f"{iid}\n[dim]{ind.label_zh} · {ind.label_en}[/dim]"
+            if not ind.params:
+                table.add_row(head, "—", "", "", "", "")
+                continue
+            for i, (name, p) in enumerate(ind.params.items()):
+                table.add_row(
+                    head if i == 0 else "",
+                    name,
+                    escape(_fmt(p.default)),
+                    escape(p.unit),
+                    f"{p.minimum:g}–{p.maximum:g}",
+                    escape(p.source),
+                )
+        con.print(table)
