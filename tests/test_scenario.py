@@ -276,3 +276,39 @@ def test_cli_run_writes_comparison_and_map(tmp_path: Path) -> None:
 
 def test_chengdu_bbox_is_the_shared_one() -> None:
     assert CHENGDU_BBOX == (104.0421, 30.6528, 104.1296, 30.7279)
+
+
+def test_parks_edit_reruns_only_park_indicators(chengdu: geoplan.City) -> None:
+    """A parks-only edit recomputes the indicators that read parks and serves the rest from the
+    result cache; every figure equals a fresh session's."""
+    res = chengdu.residential
+    c = shapely.point_on_surface(res.geometry.values[:12])
+    x, y = shapely.get_x(c), shapely.get_y(c)
+    parks = gpd.GeoDataFrame(
+        {"name": [f"p{i}" for i in range(len(c))]},
+        geometry=shapely.box(x - 30, y - 30, x + 30, y + 30),
+        crs=chengdu.crs,
+    )
+    moved = parks.copy()
+    moved.loc[0, "geometry"] = shapely.affinity.translate(moved.geometry.iloc[0], 200.0, 0.0)
+
+    def scn(layer: gpd.GeoDataFrame) -> Scenario:
+        return Scenario("edit", targets="zhengzhou-zhongyuan-2019").add_parks(layer)
+
+    session = ScenarioSession(chengdu)
+    session.run(scn(parks))
+    runs_before = session.cache.dijkstra_runs
+    second = session.run(scn(moved))
+    report = session.last_cache_report
+    park_readers = {"park_coverage", "green_land_ratio", "park_area_per_resident"}
+    for name, state in report.items():
+        assert state == ("miss" if name in park_readers else "hit"), (name, state)
+    # the only new searches are the park source sets the edit changed (tiers, green, park)
+    assert 0 < session.cache.dijkstra_runs - runs_before <= 4
+    fresh = ScenarioSession(chengdu).run(scn(moved))
+    pd.testing.assert_frame_equal(second.scorecard, fresh.scorecard)
+    pd.testing.assert_frame_equal(second.measures, fresh.measures)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(second.units.drop(columns="geometry")),
+        pd.DataFrame(fresh.units.drop(columns="geometry")),
+    )
