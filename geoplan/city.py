@@ -102,6 +102,7 @@ class City:
 
     @property
     def area_km2(self) -> float:
+        """Area of the study boundary (km²)."""
         return float(self.boundary_polygon.area / 1e6)
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:

@@ -1,5 +1,7 @@
-"""geoplan's one vocabulary: measure ids, output columns, coverage-layer keys, methods, bases,
-statuses, and their Chinese / English labels.
+"""geoplan's one vocabulary.
+
+Measure ids, output columns, coverage-layer keys, methods, bases, statuses, and their Chinese /
+English labels.
 
 Every producer (indicators, the scorecard, scenarios) and every consumer (tables, maps, the CLI)
 spells these names through this module; nobody renames or re-parses them. Planners read the

@@ -312,3 +312,32 @@ def test_parks_edit_reruns_only_park_indicators(chengdu: geoplan.City) -> None:
         pd.DataFrame(second.units.drop(columns="geometry")),
         pd.DataFrame(fresh.units.drop(columns="geometry")),
     )
+
+
+def test_removing_roads_is_not_served_stale_distances(chengdu: geoplan.City) -> None:
+    """The plan network of a road removal has its own content key: the session's warm caches
+    give the same figures as a cold check of the plan city."""
+    from geoplan.network.cache import network_key
+
+    session = ScenarioSession(chengdu)
+    base_key = network_key(chengdu.network)  # the baseline's key is computed and cached
+    c = chengdu.boundary_polygon.centroid
+    box = (
+        gpd.GeoDataFrame(
+            geometry=[shapely.box(c.x - 800, c.y - 800, c.x + 800, c.y + 800)], crs=chengdu.crs
+        )
+        .to_crs(4326)
+        .geometry.iloc[0]
+    )
+    scn = Scenario("cut", targets="national").remove("roads", within=box)
+    res = session.run(scn)
+    assert res.plan_city.network.n_edges < chengdu.network.n_edges
+    assert network_key(res.plan_city.network) != base_key
+    cold = geoplan.check_city(
+        res.plan_city,
+        sheet="national",
+        homes=res.plan.homes[
+            ["home_id", "source", "parcel_osmid", "area_m2", "residents", "geometry"]
+        ],
+    )
+    pd.testing.assert_frame_equal(res.plan.measures, cold.measures)

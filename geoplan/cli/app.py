@@ -69,7 +69,7 @@ def main(
         typer.Option("--quiet", "-q", help="No tables or progress bars (errors still shown)."),
     ] = False,
 ) -> None:
-    """geoplan command line."""
+    """Geoplan command line."""
     state["quiet"] = quiet
 
 

@@ -94,8 +94,10 @@ def write_result_map(
     offline: bool = True,
     max_features: int = 3000,
 ) -> Path:
-    """Draw a check's results on an offline map (:func:`geoplan.outputs.map_result.check_map`)
-    and save it atomically."""
+    """Draw a check's results on an offline map and save it atomically.
+
+    The map is :func:`geoplan.outputs.map_result.check_map`.
+    """
     from geoplan.outputs.map_result import check_map
     from geoplan.outputs.webmap import save_map
 
@@ -192,15 +194,16 @@ def check(
     lang: Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")] = "zh",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Score a city against a plan's targets 规划目标核查: both the official buffer
-    method 缓冲区 and walking distance on the street network 步行网络距离.
+    """Score a city against a plan's targets 规划目标核查.
+
+    Both the official buffer method 缓冲区 and walking distance on the street network 步行网络距离.
 
     Prints the scorecard (indicator, method, measured, target, pass/fail, gap) and writes
     DIR/<city>_<sheet>_scorecard.csv/.json/.xlsx, measures.csv and homes.gpkg (per-home
     distances and coverage, for QGIS).
 
-    Examples:
-
+    Examples
+    --------
       geoplan check --osm demo --targets anyang-2023 --out maps/demo --map maps/demo.html
 
       geoplan check --osm chengdu.osm.pbf --boundary area.geojson -t luoyang-2023 --out out/
@@ -308,12 +311,13 @@ def map_cmd(
         int, typer.Option("--max-features", help="Above this many homes, draw grid cells.")
     ] = 3000,
 ) -> None:
-    """Publish an interactive map 交互地图 that opens offline (Leaflet inlined): boundary,
-    roads by grade, homes by life-circle completeness, facilities, park and bus-stop coverage
-    (buffer and network), uncovered residential land, legend and scorecard panel.
+    """Publish an interactive map 交互地图 that opens offline (Leaflet inlined).
 
-    Examples:
+    Boundary, roads by grade, homes by life-circle completeness, facilities, park and bus-stop
+    coverage (buffer and network), uncovered residential land, legend and scorecard panel.
 
+    Examples
+    --------
       geoplan map --osm demo --out maps/helsinki.html
 
       geoplan map --osm chengdu.osm.pbf --boundary area.geojson -t anyang-2023 --basemap amap

@@ -58,6 +58,7 @@ def _fail(message: str, *, code: int = 2) -> None:
 
 
 def show_version(value: bool) -> None:
+    """Print the version and exit (the ``--version`` callback)."""
     if value:
         typer.echo(f"geoplan {__version__}")
         raise typer.Exit()

@@ -27,15 +27,16 @@ def indicators(
         typer.Argument(metavar="[ID]", help="Show one indicator only (e.g. park_coverage)."),
     ] = None,
 ) -> None:
-    """List the indicators 指标 of the engine with their parameters 参数: default, unit, allowed
-    range and the standard each default comes from.
+    """List the indicators 指标 of the engine with their parameters 参数.
+
+    Default, unit, allowed range and the standard each default comes from.
 
     A target sheet overrides any of them under `parameters:`, e.g.
 
       parameters: {park_coverage: {park_min_area_m2: 10000}}
 
-    Examples:
-
+    Examples
+    --------
       geoplan indicators
 
       geoplan indicators park_coverage

@@ -219,7 +219,7 @@ def layers(
         typer.Option("--quiet", "-q", help="No table or progress bar; print only the file path."),
     ] = False,
 ) -> None:
-    """Load a city from OpenStreetMap; write its metric layers to one GeoPackage.
+    r"""Load a city from OpenStreetMap; write its metric layers to one GeoPackage.
 
     Writes DIR/<city>_layers.gpkg, all layers in one metric CRS:
     boundary 研究范围, roads 道路 (grade 快速路/主干路/次干路/支路),
@@ -228,8 +228,8 @@ def layers(
     network_nodes / network_edges (walking network 步行网络).
     Prints counts per layer and category, network size and seconds per step.
 
-    Examples:
-
+    Examples
+    --------
       geoplan layers --osm demo --out layers/
 
       geoplan layers --osm chengdu.osm.pbf --boundary area.geojson --out layers/

@@ -36,8 +36,8 @@ def run(
 ) -> None:
     """Run a plan scenario: baseline vs plan scorecards side by side, a change map.
 
-    Examples:
-
+    Examples
+    --------
       geoplan run scenarios/demo_zhengzhou_parks.yaml --out out/
 
       geoplan run scenarios/chengdu_anyang_bus_buffer.yaml --out out/ --lang en

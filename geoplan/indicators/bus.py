@@ -37,8 +37,11 @@ def bus_requests(
     radii_m: Sequence[float] = (300.0, 500.0),
     grid_spacing_m: float = 100.0,
 ) -> dict[str, Request]:
-    """The one source set :func:`bus_stop_coverage` reads: bus stops, to the largest radius,
-    from homes and from a ``grid_spacing_m`` grid over the boundary."""
+    """The one source set :func:`bus_stop_coverage` reads.
+
+    Bus stops, to the largest radius, from homes and from a ``grid_spacing_m`` grid over the
+    boundary.
+    """
     geoms = np.asarray(inputs.city.bus_stops.geometry.values, dtype=object)
     return {
         BUS_STOPS: Request(geoms, float(max(radii_m)), 25.0, float(grid_spacing_m)),

@@ -101,6 +101,7 @@ def measure_row(
     label_en: str,
     note: str = "",
 ) -> dict[str, Any]:
+    """One tidy row of :data:`SUMMARY_COLUMNS` (``value`` NaN for ``None``)."""
     return {
         "indicator": indicator,
         "measure": measure,
@@ -125,6 +126,7 @@ def no_data_rows(
 
 
 def summary_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as a DataFrame with the columns :data:`SUMMARY_COLUMNS`."""
     return pd.DataFrame(list(rows), columns=SUMMARY_COLUMNS)
 
 
@@ -154,6 +156,7 @@ def network_rows(
     label_en: str,
     note: str = "",
 ) -> list[dict[str, Any]]:
+    """Network rows of a measure: share of homes, of residential area and of residents covered."""
     shares = network_shares(covered, homes)
     rows = []
     for basis, v in shares.items():
@@ -192,6 +195,7 @@ def buffer_share(
 
 
 def residential_land(residential: gpd.GeoDataFrame) -> BaseGeometry:
+    """Union of the residential parcels (metric CRS), memoised by content."""
     return union_of_buffers(np.asarray(residential.geometry.values, dtype=object), 0.0)
 
 
@@ -283,6 +287,7 @@ def access_table(
 
 
 def distances_of(table: pd.DataFrame, cat: str) -> F64:
+    """Column ``dist_<cat>_m`` of a distance table, ``inf`` if the category is absent."""
     col = f"dist_{cat}_m"
     if col in table.columns:
         return table[col].to_numpy(dtype=float)

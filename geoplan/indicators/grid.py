@@ -16,8 +16,11 @@ from geoplan.indicators.coverage import F64
 def grid_cells(
     poly: BaseGeometry, spacing_m: float
 ) -> tuple[F64, tuple[int, int], NDArray[np.bool_]]:
-    """Centres of a regular grid over ``poly``'s bounds (row-major, rows from the south),
-    the grid's (rows, cols) and which centres lie inside ``poly``."""
+    """Regular grid over ``poly``'s bounds.
+
+    Returns the centres (row-major, rows from the south), the grid's (rows, cols) and which
+    centres lie inside ``poly``.
+    """
     minx, miny, maxx, maxy = poly.bounds
     xs = np.arange(minx + spacing_m / 2, maxx, spacing_m)
     ys = np.arange(miny + spacing_m / 2, maxy, spacing_m)

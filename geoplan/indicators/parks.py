@@ -271,9 +271,12 @@ def park_coverage(
 
 
 def green_land_ratio(parks: gpd.GeoDataFrame, boundary: BaseGeometry) -> IndicatorResult:
-    """绿地率 (OSM approximation): area of public green (parks and other green, overlaps counted
-    once) inside the boundary ÷ boundary area. CJJ/T 85-2017 counts G1+G2+G3 share+XG; OSM rarely
-    maps 附属绿地 (green inside compounds), so this is a lower bound."""
+    """绿地率 (OSM approximation).
+
+    Area of public green (parks and other green, overlaps counted once) inside the boundary ÷
+    boundary area. CJJ/T 85-2017 counts G1+G2+G3 share+XG; OSM rarely maps 附属绿地 (green inside
+    compounds), so this is a lower bound.
+    """
     g = shapely.union_all(parks.geometry.values) if len(parks) else shapely.Polygon()
     v = float(shapely.intersection(g, boundary).area / boundary.area) if boundary.area else None
     row = measure_row(

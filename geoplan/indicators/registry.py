@@ -143,9 +143,11 @@ class Indicator:
         return {k: p.default for k, p in self.params.items()}
 
     def reads_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
-        """The layers this run depends on: a life circle reads ``parks`` or ``bus_stops`` only
-        when one of its required categories (or their alternatives) is a park, green space or
-        bus stop."""
+        """The layers this run depends on.
+
+        A life circle reads ``parks`` or ``bus_stops`` only when one of its required categories (or
+        their alternatives) is a park, green space or bus stop.
+        """
         if self.id not in ("life_circle", "circle"):
             return self.reads
         cats = _circle_categories(self.id, params)

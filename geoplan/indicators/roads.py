@@ -197,8 +197,11 @@ def intersection_density(
 
 
 def _count_clusters(pts: NDArray[np.object_], tolerance_m: float) -> int:
-    """Groups of points chained by gaps ≤ ``tolerance_m`` (connected components of the
-    "within tolerance" graph — the parts of the union of ``tolerance_m / 2`` buffers)."""
+    """Count groups of points chained by gaps ≤ ``tolerance_m``.
+
+    Connected components of the "within tolerance" graph — the parts of the union of
+    ``tolerance_m / 2`` buffers.
+    """
     if pts.size == 0:
         return 0
     from scipy.sparse import coo_matrix

@@ -88,8 +88,10 @@ def check_osm_path(path: str | Path) -> Path:
 
 
 def _tags(obj: Any) -> dict[str, str]:
-    """Tags as a dict, read straight from pyosmium's C++ tag list (its Python iterator costs
-    ~20 % of a city load)."""
+    """Tags as a dict, read straight from pyosmium's C++ tag list.
+
+    Its Python iterator costs ~20 % of a city load.
+    """
     data = getattr(obj, "_pyosmium_data", None)
     if data is None or not hasattr(data, "tags_next"):  # pragma: no cover - other pyosmium
         return {t.k: t.v for t in obj.tags}
@@ -182,6 +184,36 @@ def _ramp(counts: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
+def _header_bbox(p: Path) -> tuple[float, float, float, float] | None:
+    """The file header's bounding box (lon/lat), if it has a valid one."""
+    try:
+        box = osmium.io.Reader(str(p)).header().box()
+    except RuntimeError as exc:  # libosmium raises RuntimeError on corrupt input
+        raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
+    if not box.valid():
+        return None
+    return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+
+
+def _add_area(obj: Any, wkb: Any, raw: RawOSM, failed_ways: dict[int, dict[str, str]]) -> None:
+    """An assembled area as WKB; refused closed ways are kept for a rebuild by the caller."""
+    tags = _tags(obj)
+    if "highway" in tags and len(tags.keys() & set(KEYS)) == 1:
+        return  # pedestrian squares / closed footways are handled as ways
+    try:
+        geom = wkb.create_multipolygon(obj)
+    except RuntimeError:
+        # libosmium refuses self-intersecting rings; closed ways are rebuilt below from their
+        # nodes and repaired with make_valid by the caller
+        if obj.from_way():
+            failed_ways[obj.orig_id()] = tags
+        else:
+            raw.areas_failed += 1
+        return
+    kind = "way" if obj.from_way() else "relation"
+    raw.areas.append((obj.orig_id(), kind, tags, bytes.fromhex(geom)))
+
+
 def read_osm(
     path: str | Path,
     *,
@@ -204,18 +236,7 @@ def read_osm(
     """
     p = check_osm_path(path)
     raw = RawOSM(path=p)
-    try:
-        header = osmium.io.Reader(str(p)).header()
-        box = header.box()
-        if box.valid():
-            raw.header_bbox = (
-                box.bottom_left.lon,
-                box.bottom_left.lat,
-                box.top_right.lon,
-                box.top_right.lat,
-            )
-    except RuntimeError as exc:  # libosmium raises RuntimeError on corrupt input
-        raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
+    raw.header_bbox = _header_bbox(p)
 
     wkb = osmium.geom.WKBFactory()
     failed_ways: dict[int, dict[str, str]] = {}
@@ -261,21 +282,7 @@ def read_osm(
                 miny, maxy = min(miny, lat), max(maxy, lat)
                 raw.points.append((obj.id, lon, lat, _tags(obj)))
             elif obj.is_area():
-                tags = _tags(obj)
-                if "highway" in tags and len(tags.keys() & set(KEYS)) == 1:
-                    continue  # pedestrian squares / closed footways are handled as ways
-                try:
-                    geom = wkb.create_multipolygon(obj)
-                except RuntimeError:
-                    # libosmium refuses self-intersecting rings; closed ways are rebuilt below
-                    # from their nodes and repaired with make_valid by the caller
-                    if obj.from_way():
-                        failed_ways[obj.orig_id()] = tags
-                    else:
-                        raw.areas_failed += 1
-                    continue
-                kind = "way" if obj.from_way() else "relation"
-                raw.areas.append((obj.orig_id(), kind, tags, bytes.fromhex(geom)))
+                _add_area(obj, wkb, raw, failed_ways)
     except RuntimeError as exc:
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
     way_box = _split_runs(raw, way_ids, way_tags, way_len, all_refs, all_x, all_y)

@@ -36,6 +36,7 @@ class Where:
     kind: str | None = None
 
     def msg(self, problem: str, fix: str) -> str:
+        """One line: where (file, layer) + the problem + the fix."""
         where = str(self.path)
         if self.layer is not None:
             what = f"{self.kind} layer" if self.kind else "layer"
@@ -60,6 +61,7 @@ _FIX_FILE_CRS = "assign the right CRS in your GIS (QGIS: Layer ▸ Set CRS) and 
 
 
 def parse_crs(crs: str | int | None, where: Where) -> CRS | None:
+    """A user's CRS (EPSG code or string) as a :class:`pyproj.CRS`, or a one-line error."""
     if crs is None:
         return None
     if isinstance(crs, str) and crs.strip().lower().replace("-", "") in ("gcj02", "bd09"):
@@ -203,11 +205,13 @@ def _same_crs(a: CRS, b: CRS) -> bool:
 
 
 def crs_label(crs: CRS) -> str:
+    """Short label of a CRS for messages (``EPSG:4547``)."""
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg is not None else crs.name
 
 
 def looks_lonlat(bounds: Sequence[float]) -> bool:
+    """Whether bounds look like longitude / latitude degrees."""
     minx, miny, maxx, maxy = bounds
     return bool(
         all(math.isfinite(v) for v in bounds)
@@ -219,6 +223,7 @@ def looks_lonlat(bounds: Sequence[float]) -> bool:
 
 
 def fmt_bounds(bounds: Sequence[float], axes: tuple[str, str] = ("x", "y")) -> str:
+    """Bounds as text for messages (``x 1.0–2.0, y 3.0–4.0``)."""
     minx, miny, maxx, maxy = (_fmt_number(v) for v in bounds)
     return f"({axes[0]} {minx}…{maxx}, {axes[1]} {miny}…{maxy})"
 

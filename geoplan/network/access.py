@@ -38,8 +38,10 @@ I64 = NDArray[np.int64]
 
 @dataclass(frozen=True)
 class EdgeAttachment:
-    """Places on network edges: the interval ``[t0, t1]`` (fractions of the edge from ``edge_u``)
-    of edge ``edge``, reached from the feature ``owner`` after a straight walk of ``offset_m``.
+    """Places on network edges.
+
+    The interval ``[t0, t1]`` (fractions of the edge from ``edge_u``) of edge ``edge``, reached from
+    the feature ``owner`` after a straight walk of ``offset_m``.
 
     A point feature is a zero-length interval (``t0 == t1``); the part of an edge inside a park is
     an interval with ``offset_m == 0``.
@@ -52,10 +54,12 @@ class EdgeAttachment:
     owner: I64
 
     def __len__(self) -> int:
+        """Number of intervals."""
         return int(self.edge.shape[0])
 
     @staticmethod
     def concat(parts: Sequence[EdgeAttachment]) -> EdgeAttachment:
+        """The intervals of several attachments, in order."""
         parts = [p for p in parts if len(p)]
         if not parts:
             return _empty_attachment()

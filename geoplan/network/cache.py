@@ -169,8 +169,10 @@ class AccessCache:
         limit_m: float,
         boundary_step_m: float = 25.0,
     ) -> F64:
-        """Walking distance (m) from each home to the nearest of ``geoms`` (see
-        :meth:`point_distances`)."""
+        """Walking distance (m) from each home to the nearest of ``geoms``.
+
+        See :meth:`point_distances`.
+        """
         return self.point_distances(
             net, homes, geoms, limit_m=limit_m, boundary_step_m=boundary_step_m
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
@@ -178,29 +178,50 @@ def _events(net: WalkNetwork, line: LineString, snap_m: float) -> list[_Target]:
     return events
 
 
+@dataclass
+class _Edits:
+    """New nodes (metric x, y) and new edges collected while adding one line."""
+
+    n0: int
+    new_xy: list[tuple[float, float]] = field(default_factory=list)
+    u: list[int] = field(default_factory=list)
+    v: list[int] = field(default_factory=list)
+    geom: list[LineString] = field(default_factory=list)
+    osmid: list[int] = field(default_factory=list)
+    highway: list[str] = field(default_factory=list)
+
+    def new_node(self, xy: tuple[float, float]) -> int:
+        """Index of a new node at ``xy``."""
+        self.new_xy.append(xy)
+        return self.n0 + len(self.new_xy) - 1
+
+    def edge(self, u: int, v: int, geom: LineString, osmid: int, highway: str) -> None:
+        """Record a new edge."""
+        self.u.append(u)
+        self.v.append(v)
+        self.geom.append(geom)
+        self.osmid.append(osmid)
+        self.highway.append(highway)
+
+
 def _add_one(
     net: WalkNetwork, line: LineString, *, snap_m: float, highway: str, osmid: int
 ) -> WalkNetwork:
+    """``net`` with one new line joined: existing edges split at the joints, the line cut there."""
     events = _events(net, line, snap_m)
-    inv = _to_wgs84(net.crs)
-    n0 = net.n_nodes
-    new_xy: list[tuple[float, float]] = []
+    ed = _Edits(net.n_nodes)
+    keep = _split_existing(net, events, ed)
+    _add_line(line, events, ed, osmid=osmid, highway=highway)
+    return _assemble(net, ed, keep)
 
-    def new_node(xy: tuple[float, float]) -> int:
-        new_xy.append(xy)
-        return n0 + len(new_xy) - 1
 
-    # 1. split positions per existing edge -> node ids
+def _split_existing(net: WalkNetwork, events: list[_Target], ed: _Edits) -> NDArray[np.bool_]:
+    """Split existing edges at the joints (positions within ``_MERGE_M`` merge); kept edges."""
     by_edge: dict[int, list[_Target]] = {}
     for ev in events:
         if ev.node < 0 and ev.edge >= 0:
             by_edge.setdefault(ev.edge, []).append(ev)
     keep = np.ones(net.n_edges, dtype=bool)
-    add_u: list[int] = []
-    add_v: list[int] = []
-    add_geom: list[LineString] = []
-    add_osmid: list[int] = []
-    add_hw: list[str] = []
     for e, evs in by_edge.items():
         g = net.edge_geometry[e]
         glen = float(g.length)
@@ -214,29 +235,29 @@ def _add_one(
             elif cuts and ev.pos - cuts[-1][0] <= _MERGE_M:
                 ev.node = cuts[-1][1]
             else:
-                ev.node = new_node(ev.xy)
+                ev.node = ed.new_node(ev.xy)
                 cuts.append((ev.pos, ev.node))
-            ev.xy = _node_xy(net, new_xy, ev.node)
+            ev.xy = _node_xy(net, ed.new_xy, ev.node)
         if not cuts:
             continue
         keep[e] = False
         bounds = [(0.0, u), *cuts, (glen, v)]
         for (a, na), (b, nb) in itertools.pairwise(bounds):
             piece = shapely.ops.substring(g, a, b)
-            piece = _pin_ends(piece, _node_xy(net, new_xy, na), _node_xy(net, new_xy, nb))
-            add_u.append(na)
-            add_v.append(nb)
-            add_geom.append(piece)
-            add_osmid.append(int(net.edge_osmid[e]))
-            add_hw.append(str(net.edge_highway[e]))
+            piece = _pin_ends(piece, _node_xy(net, ed.new_xy, na), _node_xy(net, ed.new_xy, nb))
+            ed.edge(na, nb, piece, int(net.edge_osmid[e]), str(net.edge_highway[e]))
+    return keep
 
-    # 2. the new line itself, cut at its joints
+
+def _add_line(
+    line: LineString, events: list[_Target], ed: _Edits, *, osmid: int, highway: str
+) -> None:
+    """The new line itself, cut at its joints (a joint replaces a vertex it snapped)."""
     for ev in events:
         if ev.node < 0:
-            ev.node = new_node(ev.xy)
+            ev.node = ed.new_node(ev.xy)
     coords = shapely.get_coordinates(line)
     s_vert = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
-    # merge vertices and joints in order along the line; a joint replaces a vertex it snapped
     pts: list[tuple[float, tuple[float, float], int]] = [(ev.s, ev.xy, ev.node) for ev in events]
     joint_s = np.array([ev.s for ev in events])
     for s, (x, y) in zip(s_vert, coords, strict=True):
@@ -251,20 +272,20 @@ def _add_one(
             seg.append(xy)
         if node >= 0:
             if start >= 0 and start != node and len(seg) >= 2:
-                add_u.append(start)
-                add_v.append(node)
-                add_geom.append(LineString(seg))
-                add_osmid.append(osmid)
-                add_hw.append(highway)
+                ed.edge(start, node, LineString(seg), osmid, highway)
             start, seg = node, [xy]
 
-    # 3. assemble
+
+def _assemble(net: WalkNetwork, ed: _Edits, keep: NDArray[np.bool_]) -> WalkNetwork:
+    """The new network: kept edges and nodes, then the new ones (haversine lengths)."""
+    inv = _to_wgs84(net.crs)
+    n0, new_xy = ed.n0, ed.new_xy
     nx_new = np.array([p[0] for p in new_xy], dtype=float)
     ny_new = np.array([p[1] for p in new_xy], dtype=float)
     lon_new, lat_new = inv.transform(nx_new, ny_new) if new_xy else (np.zeros(0), np.zeros(0))
     next_id = min(int(net.node_osmid.min()) if n0 else 0, 0) - 1
-    geoms = np.asarray(add_geom, dtype=object)
-    lengths = np.array([_haversine_geom(g, inv) for g in add_geom], dtype=float)
+    geoms = np.asarray(ed.geom, dtype=object)
+    lengths = np.array([_haversine_geom(g, inv) for g in ed.geom], dtype=float)
     return WalkNetwork(
         crs=net.crs,
         node_osmid=np.concatenate(
@@ -274,15 +295,15 @@ def _add_one(
         y=np.concatenate([net.y, ny_new]),
         lon=np.concatenate([net.lon, np.asarray(lon_new, dtype=float)]),
         lat=np.concatenate([net.lat, np.asarray(lat_new, dtype=float)]),
-        edge_u=np.concatenate([net.edge_u[keep], np.asarray(add_u, dtype=np.int64)]),
-        edge_v=np.concatenate([net.edge_v[keep], np.asarray(add_v, dtype=np.int64)]),
+        edge_u=np.concatenate([net.edge_u[keep], np.asarray(ed.u, dtype=np.int64)]),
+        edge_v=np.concatenate([net.edge_v[keep], np.asarray(ed.v, dtype=np.int64)]),
         edge_length_m=np.concatenate([net.edge_length_m[keep], lengths]),
         edge_geometry=np.concatenate([net.edge_geometry[keep], geoms]).astype(object),
-        edge_osmid=np.concatenate([net.edge_osmid[keep], np.asarray(add_osmid, dtype=np.int64)]),
+        edge_osmid=np.concatenate([net.edge_osmid[keep], np.asarray(ed.osmid, dtype=np.int64)]),
         edge_highway=np.concatenate(
-            [net.edge_highway[keep], np.asarray(add_hw, dtype=object)]
+            [net.edge_highway[keep], np.asarray(ed.highway, dtype=object)]
         ).astype(object),
-        meta=dict(net.meta),
+        meta={k: v for k, v in net.meta.items() if not k.startswith("_")},
     )
 
 

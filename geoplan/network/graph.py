@@ -69,14 +69,17 @@ class WalkNetwork:
 
     @property
     def n_nodes(self) -> int:
+        """Number of graph nodes."""
         return int(self.x.shape[0])
 
     @property
     def n_edges(self) -> int:
+        """Number of edges (one per street segment; the graph is undirected for walking)."""
         return int(self.edge_u.shape[0])
 
     @property
     def total_length_km(self) -> float:
+        """Total edge length (km)."""
         return float(self.edge_length_m.sum() / 1000.0)
 
     @cached_property
@@ -111,6 +114,7 @@ class WalkNetwork:
 
     @property
     def n_components(self) -> int:
+        """Number of connected components (islands included)."""
         return int(self.component_labels.max() + 1) if self.n_nodes else 0
 
     def component_sizes(self) -> NDArray[np.int64]:
@@ -186,10 +190,11 @@ class WalkNetwork:
             edge_geometry=self.edge_geometry[mask],
             edge_osmid=self.edge_osmid[mask],
             edge_highway=self.edge_highway[mask],
-            meta=dict(self.meta),
+            meta={k: v for k, v in self.meta.items() if not k.startswith("_")},
         )
 
     def summary(self) -> pd.Series:
+        """Nodes, edges, km and components as a Series."""
         sizes = self.component_sizes()
         return pd.Series(
             {

@@ -53,8 +53,11 @@ def _share_of(level: str) -> str:
 
 
 def _home_columns(homes: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
-    """The life-circle levels with a per-home completeness flag, and the categories with a
-    walking-distance column, in the check's own column names (:mod:`geoplan.names`)."""
+    """Life-circle levels and categories the homes carry.
+
+    Levels with a per-home completeness flag and categories with a walking-distance column, in
+    the check's own column names (:mod:`geoplan.names`).
+    """
     complete = [lev for lev in LEVELS if _complete_col(lev) in homes.columns]
     cats = [c for c in known_categories() if dist_column(c) in homes.columns]
     if not complete and not cats:
@@ -116,6 +119,7 @@ def add_homes(
     grid_m: float,
     legend: Legend,
 ) -> None:
+    """Homes by life-circle completeness (points or grid cells) and per category distance layers."""
     complete, cats = _home_columns(homes)
     homes = clip_points(homes, bnd)
     if homes.empty:
@@ -203,6 +207,7 @@ def add_basemap(
     local_url: str | None,
     local_attr: str,
 ) -> None:
+    """The background tiles (none, local, osm, tianditu, amap) with their attribution."""
     if basemap == "none":
         m.get_root().header.add_child(  # type: ignore[attr-defined]
             folium.Element(

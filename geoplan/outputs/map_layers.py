@@ -66,6 +66,7 @@ class Ctx:
 
 
 def to_city_crs(gdf: gpd.GeoDataFrame, city: City, what: str) -> gpd.GeoDataFrame:
+    """A layer in the city's CRS (refused with one line when it has none)."""
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise LayerError(f"{what}: expected a GeoDataFrame, got {type(gdf).__name__}")
     if gdf.crs is None:
@@ -86,11 +87,13 @@ def clip_polygons(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame
 
 
 def bounds_latlon(geom: BaseGeometry) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` of a geometry in degrees."""
     x0, y0, x1, y1 = geom.bounds
     return [[y0, x0], [y1, x1]]
 
 
 def const_style(style: Mapping[str, Any]) -> folium.JsCode:
+    """A Leaflet style function returning ``style`` for every feature."""
     return folium.JsCode(f"function(f){{return {_js(style)};}}")
 
 
@@ -157,6 +160,7 @@ def _name_or(value: Any, t: Mapping[str, str]) -> str:
 
 
 def add_roads(m: folium.Map, ctx: Ctx, roads: gpd.GeoDataFrame, legend: Legend) -> None:
+    """Roads coloured by Chinese grade, with names in popups."""
     if roads.empty:
         return
     t, grades = ctx.t, tx.road_grades()
@@ -186,6 +190,7 @@ def add_roads(m: folium.Map, ctx: Ctx, roads: gpd.GeoDataFrame, legend: Legend) 
 
 
 def add_parks(m: folium.Map, ctx: Ctx, parks: gpd.GeoDataFrame, legend: Legend) -> None:
+    """Parks and green space polygons."""
     if parks.empty:
         return
     t = ctx.t
@@ -206,6 +211,7 @@ def add_parks(m: folium.Map, ctx: Ctx, parks: gpd.GeoDataFrame, legend: Legend) 
 
 
 def add_bus_stops(m: folium.Map, ctx: Ctx, stops: gpd.GeoDataFrame, legend: Legend) -> None:
+    """Bus stops as points."""
     if stops.empty:
         return
     t = ctx.t
@@ -235,6 +241,7 @@ def known_categories() -> list[str]:
 
 
 def cat_label(key: str, lang: Lang) -> str:
+    """Label of a facility or layer category in ``lang``."""
     cat = tx.categories().get(key)
     if cat is None:
         pair = LAYER_CATEGORY_LABELS.get(key)
@@ -243,6 +250,7 @@ def cat_label(key: str, lang: Lang) -> str:
 
 
 def add_facilities(m: folium.Map, ctx: Ctx, fac: gpd.GeoDataFrame, legend: Legend) -> None:
+    """One point layer per facility category (names escaped in popups)."""
     if fac.empty:
         return
     t, colours = ctx.t, category_colours()
@@ -279,8 +287,10 @@ def add_coverage(
     legend: Legend,
     layer: CoverageLayer | None = None,
 ) -> None:
-    """One coverage area, labelled and styled by its :class:`CoverageLayer` (network shown on
-    opening, buffer off)."""
+    """Draw one coverage area, labelled and styled by its :class:`CoverageLayer`.
+
+    Network areas are shown on opening, buffer areas are off.
+    """
     if not isinstance(geom, BaseGeometry):
         raise LayerError(f"coverage {name!r}: expected a shapely geometry in the city's CRS")
     clipped = geom.intersection(bnd)
@@ -304,6 +314,7 @@ def add_coverage(
 def add_gaps(
     m: folium.Map, ctx: Ctx, gaps: gpd.GeoDataFrame, bnd: BaseGeometry, legend: Legend
 ) -> None:
+    """Uncovered residential land, clipped to the boundary."""
     gaps = clip_polygons(gaps, bnd)
     if gaps.empty:
         return

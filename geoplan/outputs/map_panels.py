@@ -22,6 +22,7 @@ from geoplan.outputs.map_style import (
 
 
 def line_swatch(style: Mapping[str, Any], label: str) -> str:
+    """Legend entry: a line sample and its label (escaped)."""
     h = max(1, int(style.get("weight", 2)))
     return (
         f'<i style="display:inline-block;width:22px;height:{h}px;background:{style["color"]};'
@@ -30,6 +31,7 @@ def line_swatch(style: Mapping[str, Any], label: str) -> str:
 
 
 def area_swatch(style: Mapping[str, Any], label: str) -> str:
+    """Legend entry: an area sample and its label (escaped)."""
     border = "dashed" if style.get("dashArray") else "solid"
     fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
     return (
@@ -40,6 +42,7 @@ def area_swatch(style: Mapping[str, Any], label: str) -> str:
 
 
 def point_swatch(colour: str, label: str) -> str:
+    """Legend entry: a point sample and its label (escaped)."""
     return (
         f'<i style="display:inline-block;width:10px;height:10px;border-radius:50%;'
         f'background:{colour};vertical-align:middle;margin:0 8px 0 3px"></i>{esc(label)}'
@@ -99,6 +102,7 @@ class Legend(MacroElement):
 
     @property
     def html(self) -> str:
+        """The legend's HTML (every label escaped)."""
         parts = [f"<details open><summary>{esc(self.title)}</summary>"]
         for title, items in self.sections:
             if title:
@@ -202,7 +206,7 @@ def _change_cell(before: Any, after: Any, lang: Lang) -> str:
 
 
 class Attribution(MacroElement):
-    """ "© OpenStreetMap contributors" in the attribution control, whatever the basemap."""
+    """Add "© OpenStreetMap contributors" to the attribution control, whatever the basemap."""
 
     _template = Template(
         """

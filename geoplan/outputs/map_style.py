@@ -94,6 +94,7 @@ class GeoplanMap(folium.Map):
         self.offline = offline
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Render, linking Leaflet inline (offline) or from a CDN."""
         figure = self.get_root()
         assert isinstance(figure, Figure)
         header = figure.header
@@ -321,8 +322,10 @@ def esc(value: object) -> str:
 
 
 def coverage_label(key: str, layer: CoverageLayer | None, lang: Lang) -> str:
-    """Readable (unescaped) label of a coverage area: its :class:`CoverageLayer` label, else the
-    key as given (a user's own coverage layer)."""
+    """Readable (unescaped) label of a coverage area.
+
+    Its :class:`CoverageLayer` label, else the key as given (a user's own coverage layer).
+    """
     return layer.label(lang) if layer is not None else key
 
 
@@ -331,8 +334,10 @@ _FAMILY = {"bus": "bus", "park": "park", "green": "park", "life_circle": "life_c
 
 
 def coverage_style(layer: CoverageLayer | None) -> dict[str, Any]:
-    """Style of a coverage area: bus blue / park green / life circle purple, 300 m darker,
-    buffer dashed."""
+    """Style of a coverage area.
+
+    Bus blue / park green / life circle purple, 300 m darker, buffer dashed.
+    """
     family = _FAMILY.get(layer.family, "") if layer is not None else ""
     dark, light = COVERAGE_COLOURS.get(family, ("#525252", "#969696"))
     radius = layer.radius_m if layer is not None else None

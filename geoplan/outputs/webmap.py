@@ -67,6 +67,7 @@ from geoplan.outputs.map_style import (
 
 
 def read_layer(value: Any, what: str) -> gpd.GeoDataFrame | None:
+    """A vector layer given as a GeoDataFrame or a file path (``None`` passes through)."""
     if value is None or isinstance(value, gpd.GeoDataFrame):
         return value
     path, _, layer = str(value).partition("::")
@@ -79,6 +80,7 @@ def read_layer(value: Any, what: str) -> gpd.GeoDataFrame | None:
 
 
 def read_coverage(value: Any, city: City) -> Mapping[str, BaseGeometry] | None:
+    """Coverage areas from a mapping or a vector file with a ``name`` column."""
     if value is None or isinstance(value, Mapping):
         return value
     gdf = read_layer(value, "coverage")
@@ -90,6 +92,7 @@ def read_coverage(value: Any, city: City) -> Mapping[str, BaseGeometry] | None:
 
 
 def read_table(value: Any) -> pd.DataFrame | None:
+    """A scorecard table from a DataFrame or a CSV / XLSX file."""
     if value is None or isinstance(value, pd.DataFrame):
         return value
     path = Path(value)

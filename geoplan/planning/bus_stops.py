@@ -196,8 +196,11 @@ def _cumulative_buffer(
 
 
 def _sample_area(gap: BaseGeometry, step: float) -> tuple[NDArray[np.object_], NDArray[np.float64]]:
-    """Grid samples (``step``) in ``gap`` weighted by cell area, plus one point per sliver part
-    (its inner point and vertices) so that thin leftovers are never missed."""
+    """Grid samples (``step``) in ``gap`` weighted by cell area.
+
+    Plus one point per sliver part (its inner point and vertices) so that thin leftovers are
+    never missed.
+    """
     if gap.is_empty or gap.area <= 1e-6:
         return np.zeros(0, dtype=object), np.zeros(0)
     minx, miny, maxx, maxy = gap.bounds

@@ -14,6 +14,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping, or a one-line error naming the file and line."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -33,11 +34,13 @@ class FileContext:
         self.target_id = target_id
 
     def error(self, problem: str, fix: str) -> TargetSheetError:
+        """The error to raise: file, entry, problem and fix in one line."""
         where = f"target {self.target_id!r}: " if self.target_id else ""
         return TargetSheetError(f"{self.path}: {where}{problem}; {fix}")
 
 
 def check_keys(raw: Mapping[str, Any], allowed: set[str], what: str, ctx: FileContext) -> None:
+    """Refuse keys of ``raw`` that are not in ``allowed`` (with the valid ones)."""
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ctx.error(
@@ -49,6 +52,7 @@ def check_keys(raw: Mapping[str, Any], allowed: set[str], what: str, ctx: FileCo
 def text_field(
     raw: Mapping[str, Any], key: str, ctx: FileContext, *, required: bool = True
 ) -> str | None:
+    """A non-empty text value of ``raw[key]`` (``None`` if optional and absent)."""
     value = raw.get(key)
     if value is None:
         if required:
@@ -60,4 +64,5 @@ def text_field(
 
 
 def is_number(value: object) -> bool:
+    """Whether ``value`` is an int or float (not a bool, not NaN)."""
     return isinstance(value, int | float) and not isinstance(value, bool)

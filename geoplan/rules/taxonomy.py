@@ -30,6 +30,7 @@ class TagRule:
 
     @classmethod
     def parse(cls, spec: Mapping[str, Any]) -> TagRule:
+        """A rule from its data-file form ``{key: value | [values] | "*"}`` (all keys match)."""
         pairs: list[tuple[str, frozenset[str] | None]] = []
         for k, v in spec.items():
             if v == "*":
@@ -41,6 +42,7 @@ class TagRule:
         return cls(tuple(pairs))
 
     def matches(self, tags: Tags) -> bool:
+        """Whether ``tags`` satisfy the rule."""
         for k, allowed in self.pairs:
             v = tags.get(k)
             if v is None or (allowed is not None and v not in allowed):
@@ -49,6 +51,7 @@ class TagRule:
 
 
 def any_match(rules: Sequence[TagRule], tags: Tags) -> bool:
+    """Whether any of ``rules`` matches ``tags``."""
     return any(r.matches(tags) for r in rules)
 
 
@@ -58,6 +61,8 @@ def _rules(specs: Sequence[Mapping[str, Any]] | None) -> tuple[TagRule, ...]:
 
 @dataclass(frozen=True)
 class Category:
+    """A facility category of the taxonomy: key, labels and its tag rules."""
+
     key: str
     label_zh: str
     label_en: str
@@ -149,19 +154,24 @@ def green_kind(tags: Tags) -> str | None:
 
 
 def is_bus_stop(tags: Tags) -> bool:
+    """Whether OSM tags describe a bus stop or platform."""
     return any_match(_taxonomy().bus_stop, tags)
 
 
 def is_residential_land(tags: Tags) -> bool:
+    """Whether OSM tags describe residential land (``landuse=residential`` …)."""
     return any_match(_taxonomy().residential_land, tags)
 
 
 def is_residential_building(tags: Tags) -> bool:
+    """Whether OSM tags describe a residential building."""
     return any_match(_taxonomy().residential_building, tags)
 
 
 @dataclass(frozen=True)
 class RoadGrade:
+    """A Chinese road grade (快速路 / 主干路 / 次干路 / 支路 …) and the OSM highways in it."""
+
     key: str
     label_zh: str
     label_en: str
@@ -197,6 +207,8 @@ def road_grade(highway: str) -> str | None:
 
 @dataclass(frozen=True)
 class WalkRules:
+    """Which OSM ways the walk network keeps (OSMnx walk filter, ``walk_network.yaml``)."""
+
     include: frozenset[str]
     exclude: frozenset[str]
     exclude_tags: tuple[TagRule, ...]
@@ -204,6 +216,7 @@ class WalkRules:
     foot_override: frozenset[str]
 
     def walkable(self, tags: Tags, *, include_private: bool = False) -> bool:
+        """Whether a way with ``tags`` joins the walk network."""
         hw = tags.get("highway")
         if hw is None or hw in self.exclude or hw not in self.include:
             return False

@@ -19,6 +19,7 @@ from geoplan.rules import taxonomy as tx
 
 
 def concat(a: gpd.GeoDataFrame | None, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Two layers as one (index reset); either may be empty."""
     if a is None or len(a) == 0:
         return b.reset_index(drop=True)
     if len(b) == 0:

@@ -94,69 +94,13 @@ def load_scenario_file(path: str | Path) -> Scenario:
     Raises :class:`~geoplan.ScenarioError` with one line naming the file, the change number and
     the fix (the closest valid key for typos).
     """
-    p = Path(path)
-    if not p.exists() and p.suffix == "":
-        for ext in (".yaml", ".yml", ".py"):
-            if p.with_suffix(ext).exists():
-                p = p.with_suffix(ext)
-                break
-    if not p.is_file():
-        raise ScenarioError(f"{p}: scenario file not found; give scenarios/NAME.yaml or .py")
+    p = _scenario_path(path)
     if p.suffix == ".py":
         return _load_py(p)
-    if p.suffix not in (".yaml", ".yml"):
-        raise ScenarioError(f"{p}: a scenario is a .yaml/.yml or .py file")
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        at = f" at line {line + 1}" if line is not None else ""
-        raise ScenarioError(f"{p}: not valid YAML{at}; check indentation and colons") from exc
-    if not isinstance(doc, dict):
-        raise ScenarioError(f"{p}: the file must be a mapping with keys {', '.join(_TOP_KEYS)}")
-    _check_keys(doc, _TOP_KEYS, str(p))
-    if "changes" not in doc:
-        raise ScenarioError(f"{p}: missing key 'changes'; list the plan's changes under changes:")
+    doc = _read_doc(p)
     name = doc.get("name", p.stem)
     if not isinstance(name, str):
         raise ScenarioError(f"{p}: 'name' must be text, got {name!r}")
-    city = doc.get("city", {"osm": "demo"})
-    if city == "demo":
-        city = {"osm": "demo"}
-    if not isinstance(city, dict):
-        raise ScenarioError(f"{p}: 'city' must be a mapping (osm:, boundary:, crs:) or 'demo'")
-    _check_keys(city, _CITY_KEYS, f"{p}: city", "city key")
-    osm = str(city.get("osm", "demo"))
-    if osm != "demo":
-        op = resolve_path(osm, p)
-        if not op.exists():
-            raise ScenarioError(
-                f"{p}: city osm file {osm!r} not found; give a path relative to the scenario file"
-            )
-        osm = str(op)
-    bnd = city.get("boundary")
-    if isinstance(bnd, list):
-        if len(bnd) != 4 or not all(isinstance(v, int | float) for v in bnd):
-            raise ScenarioError(
-                f"{p}: city boundary must be [min_lon, min_lat, max_lon, max_lat] or a file"
-            )
-        bnd = tuple(float(v) for v in bnd)
-    elif isinstance(bnd, str):
-        bp = resolve_path(bnd, p)
-        if not bp.exists():
-            raise ScenarioError(f"{p}: city boundary file {bnd!r} not found")
-        bnd = str(bp)
-    elif bnd is not None:
-        raise ScenarioError(f"{p}: city boundary must be a bbox list or a file path, got {bnd!r}")
-    if "crs" in city:
-        _check_type("crs", city["crs"], f"{p}: city")
-    spec = CitySpec(
-        osm=osm,
-        boundary=bnd,
-        crs=city.get("crs"),
-        name=city.get("name"),
-        include_private=bool(city.get("include_private", False)),
-    )
     targets = doc.get("targets", "national")
     if not isinstance(targets, str):
         raise ScenarioError(f"{p}: 'targets' must be a target sheet id, got {targets!r}")
@@ -164,28 +108,10 @@ def load_scenario_file(path: str | Path) -> Scenario:
         load_target_sheet(targets)
     except GeoplanError as exc:
         raise ScenarioError(f"{p}: targets: {exc}") from exc
-    units = doc.get("units")
-    units_layer: Any = None
-    units_col = None
-    grid_m = 500.0
-    if units is not None:
-        if not isinstance(units, dict):
-            raise ScenarioError(
-                f"{p}: 'units' must be a mapping (layer:, name_column:) or (grid_m:)"
-            )
-        _check_keys(units, _UNIT_KEYS, f"{p}: units", "units key")
-        for k, v in units.items():
-            _check_type(k, v, f"{p}: units")
-        if "layer" in units:
-            lp = resolve_path(units["layer"], p)
-            if not lp.exists():
-                raise ScenarioError(f"{p}: units layer {units['layer']!r} not found")
-            units_layer = lp
-        units_col = units.get("name_column")
-        grid_m = float(units.get("grid_m", 500.0))
+    units_layer, units_col, grid_m = _parse_units(doc.get("units"), p)
     scn = Scenario(
         name,
-        base=spec,
+        base=_parse_city(doc.get("city", {"osm": "demo"}), p),
         targets=targets,
         units=units_layer,
         units_name_column=units_col,
@@ -203,7 +129,101 @@ def load_scenario_file(path: str | Path) -> Scenario:
     return scn
 
 
+def _scenario_path(path: str | Path) -> Path:
+    """The scenario file (``NAME`` may omit ``.yaml`` / ``.yml`` / ``.py``), or a one-line error."""
+    p = Path(path)
+    if not p.exists() and p.suffix == "":
+        for ext in (".yaml", ".yml", ".py"):
+            if p.with_suffix(ext).exists():
+                p = p.with_suffix(ext)
+                break
+    if not p.is_file():
+        raise ScenarioError(f"{p}: scenario file not found; give scenarios/NAME.yaml or .py")
+    if p.suffix not in (".yaml", ".yml", ".py"):
+        raise ScenarioError(f"{p}: a scenario is a .yaml/.yml or .py file")
+    return p
+
+
+def _read_doc(p: Path) -> dict[str, Any]:
+    """The YAML mapping of a scenario file, top-level keys checked."""
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        at = f" at line {line + 1}" if line is not None else ""
+        raise ScenarioError(f"{p}: not valid YAML{at}; check indentation and colons") from exc
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"{p}: the file must be a mapping with keys {', '.join(_TOP_KEYS)}")
+    _check_keys(doc, _TOP_KEYS, str(p))
+    if "changes" not in doc:
+        raise ScenarioError(f"{p}: missing key 'changes'; list the plan's changes under changes:")
+    return doc
+
+
+def _parse_city(city: Any, p: Path) -> CitySpec:
+    """The ``city:`` entry (``osm``, ``boundary``, ``crs``, ``name``, ``include_private``)."""
+    if city == "demo":
+        city = {"osm": "demo"}
+    if not isinstance(city, dict):
+        raise ScenarioError(f"{p}: 'city' must be a mapping (osm:, boundary:, crs:) or 'demo'")
+    _check_keys(city, _CITY_KEYS, f"{p}: city", "city key")
+    osm = str(city.get("osm", "demo"))
+    if osm != "demo":
+        op = resolve_path(osm, p)
+        if not op.exists():
+            raise ScenarioError(
+                f"{p}: city osm file {osm!r} not found; give a path relative to the scenario file"
+            )
+        osm = str(op)
+    if "crs" in city:
+        _check_type("crs", city["crs"], f"{p}: city")
+    return CitySpec(
+        osm=osm,
+        boundary=_parse_boundary(city.get("boundary"), p),
+        crs=city.get("crs"),
+        name=city.get("name"),
+        include_private=bool(city.get("include_private", False)),
+    )
+
+
+def _parse_boundary(bnd: Any, p: Path) -> Any:
+    """A city boundary: a lon/lat bbox list or a file path (resolved), or ``None``."""
+    if isinstance(bnd, list):
+        if len(bnd) != 4 or not all(isinstance(v, int | float) for v in bnd):
+            raise ScenarioError(
+                f"{p}: city boundary must be [min_lon, min_lat, max_lon, max_lat] or a file"
+            )
+        return tuple(float(v) for v in bnd)
+    if isinstance(bnd, str):
+        bp = resolve_path(bnd, p)
+        if not bp.exists():
+            raise ScenarioError(f"{p}: city boundary file {bnd!r} not found")
+        return str(bp)
+    if bnd is not None:
+        raise ScenarioError(f"{p}: city boundary must be a bbox list or a file path, got {bnd!r}")
+    return None
+
+
+def _parse_units(units: Any, p: Path) -> tuple[Any, str | None, float]:
+    """The ``units:`` entry: (layer path or None, name column, grid cell m)."""
+    if units is None:
+        return None, None, 500.0
+    if not isinstance(units, dict):
+        raise ScenarioError(f"{p}: 'units' must be a mapping (layer:, name_column:) or (grid_m:)")
+    _check_keys(units, _UNIT_KEYS, f"{p}: units", "units key")
+    for k, v in units.items():
+        _check_type(k, v, f"{p}: units")
+    units_layer: Any = None
+    if "layer" in units:
+        lp = resolve_path(units["layer"], p)
+        if not lp.exists():
+            raise ScenarioError(f"{p}: units layer {units['layer']!r} not found")
+        units_layer = lp
+    return units_layer, units.get("name_column"), float(units.get("grid_m", 500.0))
+
+
 def _parse_change(scn: Scenario, ch: Any, where: str, path: Path) -> None:
+    """One item of ``changes:``, validated, added to ``scn``."""
     if not isinstance(ch, dict):
         raise ScenarioError(
             f"{where}: each change must be a mapping like {{add: parks, layer: FILE}}"
@@ -218,73 +238,77 @@ def _parse_change(scn: Scenario, ch: Any, where: str, path: Path) -> None:
         )
         hint = f" (did you mean {close[0]!r} instead of {other[0]!r}?)" if close else ""
         raise ScenarioError(f"{where}: give exactly one of 'add: KIND' or 'remove: KIND'{hint}")
-    op = ops[0]
-    kind = ch[op]
-    if op == "add":
-        if kind not in ADD_KINDS:
-            raise ScenarioError(unknown_message("change kind", str(kind), list(ADD_KINDS), where))
-        valid = _CHANGE_KEYS[("add", kind)]
-        _check_keys({k: v for k, v in ch.items() if k != "add"}, valid, f"{where} (add {kind})")
-        for k, v in ch.items():
-            if k != "add":
-                _check_type(k, v, where)
-        if "layer" not in ch:
-            raise ScenarioError(f"{where} (add {kind}): missing 'layer: FILE'")
-        lp = resolve_path(ch["layer"], path)
-        if not lp.exists():
-            raise ScenarioError(
-                f"{where} (add {kind}): layer file {ch['layer']!r} not found; paths are relative "
-                f"to {path.parent} or {path.parent.parent}"
-            )
-        if ch.get("coord_system", "wgs84") not in ("wgs84", "gcj02", "bd09"):
-            raise ScenarioError(
-                unknown_message(
-                    "coord_system", ch["coord_system"], ["wgs84", "gcj02", "bd09"], where
-                )
-            )
-        if kind == "facilities":
-            if "category" not in ch:
-                raise ScenarioError(f"{where} (add facilities): missing 'category:' (e.g. clinic)")
-            cats = tx.categories()
-            if ch["category"] not in cats:
-                raise ScenarioError(
-                    unknown_message("facility category", ch["category"], sorted(cats), where)
-                )
-        params = {k: v for k, v in ch.items() if k not in ("add", "layer")}
-        scn._add("add", kind, lp, **params)
+    if ops[0] == "add":
+        _parse_add(scn, ch, where, path)
     else:
-        if kind not in REMOVE_KINDS:
-            raise ScenarioError(
-                unknown_message("change kind", str(kind), list(REMOVE_KINDS), where)
-            )
-        _check_keys(
-            {k: v for k, v in ch.items() if k != "remove"}, _REMOVE_KEYS, f"{where} (remove {kind})"
+        _parse_remove(scn, ch, where, path)
+
+
+def _parse_add(scn: Scenario, ch: dict[str, Any], where: str, path: Path) -> None:
+    """An ``add:`` change: kind, keys, types, layer file, coordinate system, category."""
+    kind = ch["add"]
+    if kind not in ADD_KINDS:
+        raise ScenarioError(unknown_message("change kind", str(kind), list(ADD_KINDS), where))
+    valid = _CHANGE_KEYS[("add", kind)]
+    _check_keys({k: v for k, v in ch.items() if k != "add"}, valid, f"{where} (add {kind})")
+    for k, v in ch.items():
+        if k != "add":
+            _check_type(k, v, where)
+    if "layer" not in ch:
+        raise ScenarioError(f"{where} (add {kind}): missing 'layer: FILE'")
+    lp = resolve_path(ch["layer"], path)
+    if not lp.exists():
+        raise ScenarioError(
+            f"{where} (add {kind}): layer file {ch['layer']!r} not found; paths are relative "
+            f"to {path.parent} or {path.parent.parent}"
         )
-        for k, v in ch.items():
-            if k != "remove":
-                _check_type(k, v, where)
-        given = [k for k in ("ids", "within", "all") if k in ch and ch[k] is not False]
-        if len(given) != 1:
-            raise ScenarioError(
-                f"{where} (remove {kind}): give exactly one of ids:, within: or all: true"
-            )
-        within = ch.get("within")
-        if isinstance(within, str):
-            wp = resolve_path(within, path)
-            if not wp.exists():
-                raise ScenarioError(f"{where} (remove {kind}): within file {within!r} not found")
-            within = wp
-        if "ids" in ch and not all(isinstance(i, int) for i in ch["ids"]):
-            raise ScenarioError(
-                f"{where} (remove {kind}): ids must be a list of OSM ids (integers)"
-            )
-        scn.remove(
-            kind,
-            ids=ch.get("ids"),
-            within=within,
-            all=bool(ch.get("all", False)),
-            category=ch.get("category"),
+    if ch.get("coord_system", "wgs84") not in ("wgs84", "gcj02", "bd09"):
+        raise ScenarioError(
+            unknown_message("coord_system", ch["coord_system"], ["wgs84", "gcj02", "bd09"], where)
         )
+    if kind == "facilities":
+        if "category" not in ch:
+            raise ScenarioError(f"{where} (add facilities): missing 'category:' (e.g. clinic)")
+        cats = tx.categories()
+        if ch["category"] not in cats:
+            raise ScenarioError(
+                unknown_message("facility category", ch["category"], sorted(cats), where)
+            )
+    params = {k: v for k, v in ch.items() if k not in ("add", "layer")}
+    scn._add("add", kind, lp, **params)
+
+
+def _parse_remove(scn: Scenario, ch: dict[str, Any], where: str, path: Path) -> None:
+    """A ``remove:`` change: kind, keys, types and exactly one of ids / within / all."""
+    kind = ch["remove"]
+    if kind not in REMOVE_KINDS:
+        raise ScenarioError(unknown_message("change kind", str(kind), list(REMOVE_KINDS), where))
+    _check_keys(
+        {k: v for k, v in ch.items() if k != "remove"}, _REMOVE_KEYS, f"{where} (remove {kind})"
+    )
+    for k, v in ch.items():
+        if k != "remove":
+            _check_type(k, v, where)
+    given = [k for k in ("ids", "within", "all") if k in ch and ch[k] is not False]
+    if len(given) != 1:
+        raise ScenarioError(
+            f"{where} (remove {kind}): give exactly one of ids:, within: or all: true"
+        )
+    within = ch.get("within")
+    if isinstance(within, str):
+        wp = resolve_path(within, path)
+        if not wp.exists():
+            raise ScenarioError(f"{where} (remove {kind}): within file {within!r} not found")
+        within = wp
+    if "ids" in ch and not all(isinstance(i, int) for i in ch["ids"]):
+        raise ScenarioError(f"{where} (remove {kind}): ids must be a list of OSM ids (integers)")
+    scn.remove(
+        kind,
+        ids=ch.get("ids"),
+        within=within,
+        all=bool(ch.get("all", False)),
+        category=ch.get("category"),
+    )
 
 
 def _load_py(p: Path) -> Scenario:

@@ -96,6 +96,7 @@ class CitySpec:
     include_private: bool = False
 
     def load(self) -> City:
+        """Load the city this spec names (:func:`geoplan.load_city`)."""
         return load_city(
             self.osm,
             boundary=self.boundary,
@@ -126,6 +127,7 @@ class ChangeLog:
     notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
+        """Number of features added and removed per kind (``added_parks``, ``removed_…``)."""
         out = {f"added_{k}": len(v) for k, v in self.added.items()}
         out.update({f"removed_{k}": len(v) for k, v in self.removed.items()})
         return out
@@ -172,6 +174,7 @@ class Scenario:
         self.layer_notes: list[str] = []
 
     def __repr__(self) -> str:
+        """Name, targets and changes, one line."""
         return f"Scenario({self.name!r}, {len(self.changes)} changes)"
 
     # ---- building ---------------------------------------------------------------------------
@@ -189,9 +192,11 @@ class Scenario:
         coord_system: CoordSystem = "wgs84",
         crs: str | int | None = None,
     ) -> Scenario:
-        """Add public green polygons; ``green_kind`` "park" (公园) or "green" (other 绿地). A
-        ``green_kind`` column in the layer wins per feature. ``area_m2`` is computed in the city's
-        metric CRS."""
+        """Add public green polygons.
+
+        ``green_kind`` "park" (公园) or "green" (other 绿地). A ``green_kind`` column in the layer
+        wins per feature. ``area_m2`` is computed in the city's metric CRS.
+        """
         return self._add(
             "add",
             "parks",
@@ -250,9 +255,12 @@ class Scenario:
         coord_system: CoordSystem = "wgs84",
         crs: str | int | None = None,
     ) -> Scenario:
-        """Add roads (OSM ``highway`` value → grade, ``road_grades.yaml``): they count in road
-        density with that grade and, when walkable, join the walk network (vertices within
-        ``snap_m`` metres of it snap; crossings split edges). A ``highway`` column wins."""
+        """Add roads (OSM ``highway`` value → grade, ``road_grades.yaml``).
+
+        They count in road density with that grade and, when walkable, join the walk network
+        (vertices within ``snap_m`` metres of it snap; crossings split edges). A ``highway`` column
+        wins.
+        """
         return self._add(
             "add",
             "roads",
@@ -293,8 +301,11 @@ class Scenario:
         coord_system: CoordSystem = "wgs84",
         crs: str | int | None = None,
     ) -> Scenario:
-        """Add residential parcels (居住用地); homes are sampled in them. With
-        ``residents_column`` their residents are shared equally among their homes."""
+        """Add residential parcels (居住用地).
+
+        Homes are sampled in them. With ``residents_column`` their residents are shared equally
+        among their homes.
+        """
         return self._add(
             "add",
             "residential",
@@ -314,10 +325,12 @@ class Scenario:
         all: bool = False,
         category: str | None = None,
     ) -> Scenario:
-        """Close / remove existing features of ``kind`` (one of :data:`REMOVE_KINDS`): by OSM id
-        (``ids``), those whose representative point lies inside ``within`` (a polygon layer, a
-        WGS84 shapely polygon or a lon/lat bbox), or ``all``. ``category`` narrows facilities.
-        Removed roads also leave the walk network (edges of those ways)."""
+        """Close / remove existing features of ``kind`` (one of :data:`REMOVE_KINDS`).
+
+        By OSM id (``ids``), those whose representative point lies inside ``within`` (a polygon
+        layer, a WGS84 shapely polygon or a lon/lat bbox), or ``all``. ``category`` narrows
+        facilities. Removed roads also leave the walk network (edges of those ways).
+        """
         if kind not in REMOVE_KINDS:
             raise ScenarioError(
                 unknown_message("remove kind", kind, REMOVE_KINDS, "in Scenario.remove")
@@ -482,9 +495,12 @@ class Scenario:
         cache: AccessCache | None = None,
         session: ScenarioSession | None = None,
     ) -> ScenarioResult:
-        """Check the baseline and the plan against ``sheet`` (default: the scenario's targets)
-        and compare them. Pass a :class:`ScenarioSession` (or an ``AccessCache``) to reuse the
-        loaded baseline and the access results of unchanged categories across runs."""
+        """Check the baseline and the plan against ``sheet`` (default.
+
+        The scenario's targets) and compare them. Pass a :class:`ScenarioSession` (or an
+        ``AccessCache``) to reuse the loaded baseline and the access results of unchanged categories
+        across runs.
+        """
         if session is None:
             if city is None:
                 city = self.load_base()
@@ -503,8 +519,11 @@ class Scenario:
 
 
 def resolve_path(p: str | Path, source: Path | None) -> Path:
-    """A layer path: absolute; else relative to the scenario file's folder, its parent (the
-    project), or the working directory — the first that exists."""
+    """A layer path.
+
+    Absolute; else relative to the scenario file's folder, its parent (the project), or the working
+    directory — the first that exists.
+    """
     path = Path(p)
     if path.is_absolute():
         return path

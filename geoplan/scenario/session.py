@@ -19,8 +19,9 @@ from geoplan.scoring.targets import TargetSheet, load_target_sheet
 
 
 class ScenarioSession:
-    """Keeps a loaded baseline, its check, an :class:`AccessCache` and a :class:`ResultCache`
-    across scenario runs.
+    """A loaded baseline, its check and the caches, kept across scenario runs.
+
+    Holds an :class:`AccessCache` and a :class:`ResultCache`.
 
     Editing one layer of a scenario and running it again recomputes only the indicators that read
     that layer (the result cache is keyed by the content of each indicator's layers) and only the
