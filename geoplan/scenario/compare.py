@@ -347,7 +347,7 @@ def compare(
 
 
 #: per-unit work derived from unchanged inputs is reused across scenario runs (by identity)
-_MEMO = IdentityMemo(maxsize=256)
+_MEMO = IdentityMemo(maxsize=64)
 
 
 def _pieces(
