@@ -24,6 +24,7 @@ import geoplan
 from geoplan.io.population import read_population
 from geoplan.network.cache import AccessCache
 from geoplan.scenario.files import load_scenario_file
+from geoplan.scenario.session import ScenarioSession
 from geoplan.scoring.check import check_city
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +87,7 @@ def figures() -> dict[str, Any]:
     out["demo/anyang-2023"] = _check(check_city(demo, sheet="anyang-2023"))
     for name in SCENARIOS:
         scn = load_scenario_file(ROOT / "scenarios" / name)
-        res = scn.run(scn.load_base())
+        res = ScenarioSession(scn.load_base()).run(scn)
         out[f"scenario/{name}"] = {
             "scorecard": _frame(
                 res.scorecard,

@@ -7,20 +7,44 @@ with the method and the status before → after.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import shapely
 
+from geoplan.city import City
 from geoplan.io.projection import WGS84
 from geoplan.names import KEY_MEASURES, Lang, Method, coverage_key, layer_label
 from geoplan.outputs.map_result import change_rows
 from geoplan.outputs.map_style import esc
+from geoplan.scoring.check import CheckResult
 
-if TYPE_CHECKING:
-    from geoplan.scenario.compare import ScenarioResult
+
+class _Log(Protocol):
+    @property
+    def added(self) -> Mapping[str, gpd.GeoDataFrame]: ...
+    @property
+    def removed(self) -> Mapping[str, gpd.GeoDataFrame]: ...
+
+
+class _Result(Protocol):
+    """What the change map reads of a :class:`geoplan.ScenarioResult` (no import of it)."""
+
+    @property
+    def plan(self) -> CheckResult: ...
+    @property
+    def plan_city(self) -> City: ...
+    @property
+    def scorecard(self) -> pd.DataFrame: ...
+    @property
+    def homes(self) -> gpd.GeoDataFrame: ...
+    @property
+    def log(self) -> _Log: ...
+
 
 #: colours of the change layers
 NEW_HOMES_COLOUR = "#7b2cbf"
@@ -29,7 +53,7 @@ ADDED_DEFAULT = "#1d7a1d"
 REMOVED_COLOUR = "#555555"
 
 
-def change_map(result: ScenarioResult, path: str | Path, *, lang: str = "zh") -> Path:
+def change_map(result: _Result, path: str | Path, *, lang: str = "zh") -> Path:
     """Write the change map of a scenario, atomically.
 
     Parameters

@@ -3,7 +3,7 @@
 from geoplan.scenario.compare import ScenarioResult, compare, grid_units
 from geoplan.scenario.files import load_scenario_file, run_scenario_file
 from geoplan.scenario.model import Change, ChangeLog, CitySpec, Scenario
-from geoplan.scenario.session import ScenarioSession
+from geoplan.scenario.session import ScenarioSession, run_scenario
 
 __all__ = [
     "Change",
@@ -15,5 +15,6 @@ __all__ = [
     "compare",
     "grid_units",
     "load_scenario_file",
+    "run_scenario",
     "run_scenario_file",
 ]

@@ -14,6 +14,7 @@ from geoplan._errors import GeoplanError, ScenarioError, unknown_message
 from geoplan.rules import taxonomy as tx
 from geoplan.scenario.compare import ScenarioResult
 from geoplan.scenario.model import ADD_KINDS, REMOVE_KINDS, CitySpec, Scenario, resolve_path
+from geoplan.scenario.session import ScenarioSession
 from geoplan.scoring.targets import load_target_sheet
 
 _TOP_KEYS = ("name", "description", "city", "targets", "units", "changes")
@@ -356,6 +357,6 @@ def run_scenario_file(
     """Load, run and write a scenario file (what ``geoplan run`` does)."""
     scn = load_scenario_file(path)
     city = scn.load_base()
-    result = scn.run(city, sheet=sheet)
+    result = ScenarioSession(city).run(scn, sheet=sheet)
     files = result.write(out, lang=lang)
     return result, files

@@ -23,7 +23,7 @@ Scenarios are Python (this API) or declarative YAML files (:func:`load_scenario_
 
 >>> from geoplan.scenario import Scenario
 >>> s = Scenario("more_parks").add_parks("layers/demo_parks.geojson")    # doctest: +SKIP
->>> result = s.run(geoplan.load_city("demo"), sheet="xinxiang-gxq-2019")  # doctest: +SKIP
+>>> result = run_scenario(s, geoplan.load_city("demo"), sheet="xinxiang-gxq-2019")  # doctest: +SKIP
 >>> result.scorecard[["target_id", "measured_baseline", "measured_plan"]]  # doctest: +SKIP
 """
 
@@ -34,7 +34,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -47,17 +47,12 @@ from geoplan._errors import ScenarioError, unknown_message
 from geoplan.city import City, clip_layer, load_city
 from geoplan.io.plan_layers import PlanLayer, read_plan_layer
 from geoplan.io.projection import WGS84
-from geoplan.network.cache import AccessCache
 from geoplan.network.edit import add_lines
 from geoplan.rules import taxonomy as tx
 from geoplan.scenario.apply import ADDERS, concat
 from geoplan.scoring.targets import TargetSheet
 
 LayerLike: TypeAlias = str | Path | gpd.GeoDataFrame | PlanLayer
-
-if TYPE_CHECKING:  # the session and the result build on the model; imported late in run()
-    from geoplan.scenario.compare import ScenarioResult
-    from geoplan.scenario.session import ScenarioSession
 
 
 CoordSystem: TypeAlias = Literal["wgs84", "gcj02", "bd09"]
@@ -486,28 +481,6 @@ class Scenario:
         return shapely.union_all(g.to_crs(city.crs).values)
 
     # ---- running ----------------------------------------------------------------------------
-
-    def run(
-        self,
-        city: City | None = None,
-        *,
-        sheet: str | TargetSheet | None = None,
-        cache: AccessCache | None = None,
-        session: ScenarioSession | None = None,
-    ) -> ScenarioResult:
-        """Check the baseline and the plan against ``sheet`` (default.
-
-        The scenario's targets) and compare them. Pass a :class:`ScenarioSession` (or an
-        ``AccessCache``) to reuse the loaded baseline and the access results of unchanged categories
-        across runs.
-        """
-        if session is None:
-            if city is None:
-                city = self.load_base()
-            from geoplan.scenario.session import ScenarioSession
-
-            session = ScenarioSession(city, cache=cache)
-        return session.run(self, sheet=sheet)
 
     def load_base(self) -> City:
         """The baseline city (loads a :class:`CitySpec`)."""

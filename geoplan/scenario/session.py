@@ -139,3 +139,35 @@ def _units_layer(scenario: Scenario, city: City) -> gpd.GeoDataFrame:
     col = scenario.units_name_column or ("name" if "name" in gdf.columns else None)
     names = gdf[col].astype(str).to_numpy() if col else np.arange(len(gdf)).astype(str)
     return gpd.GeoDataFrame({"unit": names}, geometry=gdf.geometry.values, crs=city.crs)
+
+
+def run_scenario(
+    scenario: Scenario,
+    city: City | None = None,
+    *,
+    sheet: str | TargetSheet | None = None,
+    cache: AccessCache | None = None,
+    session: ScenarioSession | None = None,
+) -> ScenarioResult:
+    """Check the baseline and the plan of ``scenario`` against ``sheet`` and compare them.
+
+    Parameters
+    ----------
+    scenario
+        The plan.
+    city
+        The baseline city (default: the scenario's own city spec, loaded).
+    sheet
+        Target sheet (default: the scenario's targets).
+    cache
+        Access cache for a new session.
+    session
+        Reuse a :class:`ScenarioSession` (its baseline, access and result caches).
+
+    Returns
+    -------
+    ScenarioResult
+    """
+    if session is None:
+        session = ScenarioSession(city if city is not None else scenario.load_base(), cache=cache)
+    return session.run(scenario, sheet=sheet)
