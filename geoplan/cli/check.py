@@ -57,13 +57,13 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Tabl
         ("差距 Gap", "right"),
     ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for _, r in card.loc[card["status"] != "not checkable"].iterrows():
+    for _, r in card.loc[card["status"] != Status.NOT_CHECKABLE].iterrows():
         label = f"{r['label_zh']}\n[dim]{r['label_en']}[/dim]" if lang == "zh" else r["label_en"]
         unit = str(r["unit"])
         measured = r["measured"]
         gap = r["gap"]
         target = f"{r['op']} {r['target']}".strip() if r["op"] else str(r["target"])
-        if unit == "share" and r["target"] and r["status"] != "not checkable":
+        if unit == "share" and r["target"] and r["status"] != Status.NOT_CHECKABLE:
             with contextlib.suppress(ValueError):
                 target = f"{r['op']} {100 * float(r['target']):.0f}%"
         txt, style = status_text(r["status"])
@@ -115,7 +115,7 @@ def write_result_map(
 
 def not_checkable_table(card: pd.DataFrame) -> Table | None:
     """Targets map data cannot check, listed compactly (they are not dropped)."""
-    nc = card.loc[card["status"] == "not checkable"]
+    nc = card.loc[card["status"] == Status.NOT_CHECKABLE]
     if nc.empty:
         return None
     table = Table(

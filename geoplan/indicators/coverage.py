@@ -31,7 +31,7 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.names import CoverageLayer, column_name, coverage_key
+from geoplan.names import CoverageLayer, column_name, coverage_key, dist_column
 from geoplan.network.access import EdgeAttachment, facility_sources, nearest_distance_m
 from geoplan.network.graph import WalkNetwork
 
@@ -280,15 +280,13 @@ def access_table(
     for cat, geoms in geometries.items():
         lim = limit_m.get(cat, 1000.0) if isinstance(limit_m, Mapping) else limit_m
         src = facility_sources(net, geoms, boundary_step_m=boundary_step_m)
-        cols[column_name(f"dist_{cat}", method=None) + "_m"] = nearest_distance_m(
-            net, homes, src, limit_m=lim
-        )
+        cols[dist_column(cat)] = nearest_distance_m(net, homes, src, limit_m=lim)
     return pd.DataFrame(cols)
 
 
 def distances_of(table: pd.DataFrame, cat: str) -> F64:
     """Column ``dist_<cat>_m`` of a distance table, ``inf`` if the category is absent."""
-    col = f"dist_{cat}_m"
+    col = dist_column(cat)
     if col in table.columns:
         return table[col].to_numpy(dtype=float)
     return np.full(len(table), np.inf)

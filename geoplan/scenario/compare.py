@@ -22,7 +22,7 @@ from geoplan._memo import IdentityMemo
 from geoplan.city import City
 from geoplan.indicators.coverage import SUMMARY_COLUMNS, residential_land
 from geoplan.io.projection import WGS84
-from geoplan.names import KEY_MEASURES, Method, coverage_key, flag_stem
+from geoplan.names import KEY_MEASURES, Method, Status, coverage_key, flag_stem
 from geoplan.outputs.change_map import change_map
 from geoplan.scenario.model import ChangeLog
 from geoplan.scoring.check import CheckResult
@@ -73,7 +73,7 @@ class ScenarioResult:
     def summary(self) -> pd.DataFrame:
         """The checkable scorecard rows, compact."""
         sc = self.scorecard
-        sc = sc.loc[sc["status_plan"] != "not checkable"]
+        sc = sc.loc[sc["status_plan"] != Status.NOT_CHECKABLE]
         return sc[
             [
                 "target_id",

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geoplan import names
-from geoplan.names import PARK_SERVICE, bus_measure, green_measure, park_measure
+from geoplan.names import PARK_SERVICE, Status, bus_measure, green_measure, park_measure
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.targets import Target, TargetSheet
 
@@ -110,7 +110,7 @@ def scorecard(
                     "method": "",
                     "basis": "",
                     "measured": np.nan,
-                    "status": "not checkable",
+                    "status": Status.NOT_CHECKABLE,
                     "gap": np.nan,
                     "note": t.reason or "not checkable from map data",
                 }

@@ -36,7 +36,7 @@ Examples
 >>> from geoplan.scoring.targets import load_target_sheet
 >>> sheet = load_target_sheet("luoyang-2023")
 >>> target = sheet.get("park_service_coverage")
->>> target.evaluate(0.85).status
+>>> str(target.evaluate(0.85).status)
 'fail'
 """
 
@@ -51,6 +51,7 @@ from types import MappingProxyType
 from typing import Any, Literal, cast, get_args
 
 from geoplan._errors import InputFileError, TargetSheetError
+from geoplan.names import Status
 from geoplan.rules.datafile import (
     DATA_DIR,
     FileContext,
@@ -67,9 +68,6 @@ TARGET_SHEETS_DIR: Path = DATA_DIR / "targets"
 
 
 Op = Literal[">=", "<=", "==", "between"]
-
-
-Status = Literal["pass", "fail", "no data", "not checkable"]
 
 
 _OPS: tuple[str, ...] = get_args(Op)
@@ -152,7 +150,7 @@ class Verdict:
     @property
     def passed(self) -> bool:
         """True when the target is met."""
-        return self.status == "pass"
+        return self.status == Status.PASS
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,13 +224,13 @@ class Target:
         --------
         >>> t = Target("x", "x", "x", Clause("一", "x"), True, 0.8, "park_500m", op=">=")
         >>> v = t.evaluate(0.75)
-        >>> v.status, round(v.gap, 2)
+        >>> str(v.status), round(v.gap, 2)
         ('fail', -0.05)
         """
         if not self.checkable or self.op is None or isinstance(self.value, str):
-            return Verdict(self.id, "not checkable", measured, None)
+            return Verdict(self.id, Status.NOT_CHECKABLE, measured, None)
         if measured is None or math.isnan(measured):
-            return Verdict(self.id, "no data", None, None)
+            return Verdict(self.id, Status.NO_DATA, None, None)
         measured = float(measured)
         if self.op == "between":
             lo, hi = cast(tuple[float, float], self.value)
@@ -247,7 +245,7 @@ class Target:
                 ok = gap <= abs_tol
             else:
                 ok = abs(gap) <= abs_tol
-        return Verdict(self.id, "pass" if ok else "fail", measured, gap)
+        return Verdict(self.id, Status.PASS if ok else Status.FAIL, measured, gap)
 
 
 @dataclass(frozen=True, slots=True)
