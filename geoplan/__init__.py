@@ -25,6 +25,7 @@ from geoplan._errors import (
     GeoplanError,
     InputFileError,
     LayerError,
+    OutputError,
     ScenarioError,
     TargetSheetError,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "InputFileError",
     "LayerError",
     "LoadReport",
+    "OutputError",
     "Scenario",
     "ScenarioError",
     "ScenarioResult",

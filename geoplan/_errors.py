@@ -35,6 +35,10 @@ class ScenarioError(GeoplanError, ValueError):
     """A scenario file is malformed (unknown key, wrong type, missing layer)."""
 
 
+class OutputError(GeoplanError, OSError):
+    """An output folder or file cannot be used (a file, unwritable, an input, foreign layers)."""
+
+
 class DownloadError(GeoplanError, RuntimeError):
     """An online download (Overpass) failed or was not allowed."""
 

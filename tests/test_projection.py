@@ -40,19 +40,38 @@ def test_default_crs_is_utm_48n_for_chengdu(chengdu: geoplan.City) -> None:
 
 
 def test_user_crs_cgcs2000_gauss_kruger(chengdu_pbf: Path, chengdu_clip: geoplan.City) -> None:
-    city = geoplan.load_city(chengdu_pbf, boundary=chengdu_clip_polygon(), crs=4547)
-    assert city.crs.to_epsg() == 4547
+    # CGCS2000 / 3-degree Gauss-Kruger CM 105E: Chengdu's zone (104.1E)
+    city = geoplan.load_city(chengdu_pbf, boundary=chengdu_clip_polygon(), crs=4544)
+    assert city.crs.to_epsg() == 4544
     for name, gdf in city.layers().items():
-        assert gdf.crs.to_epsg() == 4547, name
+        assert gdf.crs.to_epsg() == 4544, name
     # nodes are the WGS84 coordinates projected with pyproj; lengths do not depend on the CRS
-    t = pyproj.Transformer.from_crs(4326, 4547, always_xy=True)
+    t = pyproj.Transformer.from_crs(4326, 4544, always_xy=True)
     x, y = t.transform(city.network.lon, city.network.lat)
     np.testing.assert_allclose(city.network.x, x, atol=1e-6)
     np.testing.assert_allclose(city.network.y, y, atol=1e-6)
     assert city.network.total_length_km == pytest.approx(chengdu_clip.network.total_length_km)
     assert len(city.bus_stops) == len(chengdu_clip.bus_stops)
-    # EPSG:4547 is made for 114E (Zhengzhou): 10 degrees west, Chengdu's areas are stretched
+    # GK at 1 degree from its meridian stretches (k > 1), UTM shrinks (k = 0.9996)
     assert city.area_km2 > chengdu_clip.area_km2
+
+
+@pytest.mark.parametrize(
+    ("crs", "pct"),
+    [(3857, 16.3), (4547, 1.1)],  # Web Mercator at 30.7N; the 114E zone, 10 degrees off Chengdu
+)
+def test_crs_distorting_the_study_area_is_refused(chengdu_pbf: Path, crs: int, pct: float) -> None:
+    # independent: the scale factor of a transverse Mercator 10 degrees off its meridian and of
+    # Mercator at latitude phi are 1 + (dl cos phi)^2 / 2 and 1 / cos phi
+    lon, lat = 104.0858, 30.6903
+    ref = (
+        1 / np.cos(np.radians(lat)) - 1
+        if crs == 3857
+        else (np.radians(114 - lon) * np.cos(np.radians(lat))) ** 2 / 2
+    )
+    assert 100 * ref == pytest.approx(pct, abs=0.2)
+    with pytest.raises(geoplan.CRSError, match=rf"distorts distances by {pct} %"):
+        geoplan.load_city(chengdu_pbf, boundary=chengdu_clip_polygon(), crs=crs)
 
 
 def test_geographic_or_unknown_crs_refused(chengdu_pbf: Path) -> None:

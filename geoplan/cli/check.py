@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from geoplan._errors import InputFileError, LayerError
+from geoplan._outputs_set import check_output_dir, check_output_file, output_set
 from geoplan.city import City, load_city
 from geoplan.io.population import read_population
 from geoplan.names import Status, basis_label, method_label, status_label
@@ -223,6 +224,11 @@ def check(
             raise LayerError(f"--lang must be zh or en, not {lang!r}")
         if boundary is not None and not boundary.exists():
             raise InputFileError(f"{boundary}: boundary file not found")
+        if landcover is not None and not landcover.is_file():
+            raise InputFileError(f"{landcover}: --landcover raster not found; pass a GeoTIFF")
+        check_output_dir(out)
+        if map_path is not None:
+            check_output_file(map_path, flag="--map", suffix=".html")
         city = load_city(
             osm,
             boundary=boundary,
@@ -232,14 +238,23 @@ def check(
         )
         pop = read_population(population, column=population_column) if population else None
         result = check_city(
-            city, sheet=targets, population=pop, population_column=population_column
+            city,
+            sheet=targets,
+            population=pop,
+            population_column=population_column,
+            landcover=landcover,
         )
-        paths = write_check_outputs(result, out)
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
-        if map_path is not None:
-            t1 = time.perf_counter()
-            paths["map"] = write_result_map(city, result, map_path, lang=lang, basemap=basemap)
-            seconds["map"] = round(time.perf_counter() - t1, 3)
+        inputs = [osm, boundary, population, landcover, targets]
+        with output_set(f"check-{result.sheet.id}", inputs=inputs) as outs:
+            staged = write_check_outputs(result, outs.dir(out))
+            if map_path is not None:
+                t1 = time.perf_counter()
+                staged["map"] = write_result_map(
+                    city, result, outs.file(map_path), lang=lang, basemap=basemap
+                )
+                seconds["map"] = round(time.perf_counter() - t1, 3)
+        paths = {k: outs.final(v) for k, v in staged.items()}
         sheet = result.sheet
         con.print(
             print_scorecard(
@@ -326,9 +341,12 @@ def map_cmd(
     from geoplan.scoring.check import check_city
 
     with run_cli_errors():
+        if out is not None:
+            check_output_file(out, flag="--out", suffix=".html")
         city = load_city(osm, boundary=boundary, crs=int(crs) if crs and crs.isdigit() else crs)
         result = check_city(city, sheet=targets)
         path = out or Path("maps") / f"{city.name}.html"
+        check_output_file(path, flag="--out", suffix=".html")
         p = write_result_map(
             city,
             result,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,11 +10,14 @@ from typing import Annotated
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pyproj
 import typer
 from rich.table import Table
 
-from geoplan._errors import InputFileError
+from geoplan._atomic import write_gpkg_atomic
+from geoplan._errors import InputFileError, OutputError
+from geoplan._outputs_set import check_output_dir
 from geoplan._progress import progress_steps
 from geoplan.city import BoundaryLike, City, load_city
 from geoplan.cli.console import console, is_quiet, run_cli_errors, state
@@ -74,25 +75,32 @@ def gpkg_layers(city: City) -> dict[str, gpd.GeoDataFrame]:
 
 
 def write_gpkg(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Path:
-    """Write layers to one GeoPackage atomically (never a half-written file at ``path``)."""
-    try:
-        from geoplan._atomic import write_gpkg_atomic
-    except ImportError:  # pragma: no cover - fallback while _atomic.py is not there
-        import pyogrio
+    """Write layers to one GeoPackage atomically (never a half-written file at ``path``).
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        tmp.unlink()
-        try:
-            for name, frame in layers.items():
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+    An existing GeoPackage that holds layers geoplan does not write (a planner's own layers) is
+    never replaced: the write is refused with a hint, and the file stays as it was.
+    """
+    foreign = foreign_layers(path, layers)
+    if foreign:
+        raise OutputError(
+            f"{path}: holds layers geoplan did not write ({', '.join(foreign)}); re-running would "
+            "delete them — write to another --out folder, or move those layers to their own file"
+        )
     return write_gpkg_atomic(path, layers)
+
+
+def foreign_layers(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
+    """Layers of an existing GeoPackage at ``path`` that are not among ``layers``."""
+    if not path.is_file():
+        return []
+    try:
+        have = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # pyogrio raises DataSourceError for a file that is not a GPKG
+        raise OutputError(
+            f"{path}: exists and is not a GeoPackage geoplan can read ({exc}); move it away"
+        ) from exc
+    ours = {k.lower() for k in layers}
+    return sorted(n for n in have if n.lower() not in ours)
 
 
 def _summary_tables(
@@ -261,6 +269,7 @@ def _layers(
             "give exactly one of --osm FILE (a local extract, or `demo`) "
             "and --place NAME --download"
         )
+    check_output_dir(out)
     bnd: BoundaryLike | None = boundary
     if place is not None:
         if not download:
@@ -291,6 +300,9 @@ def _layers(
         progress=progress,
     )
     path = out / f"{_safe_name(city.name)}_layers.gpkg"
+    layers_out = gpkg_layers(city)
+    if foreign_layers(path, layers_out):
+        write_gpkg(path, layers_out)  # raises: the planner's own layers would be lost
     seconds: dict[str, float] = {}
     if dl_s is not None:
         seconds["download"] = dl_s
@@ -299,7 +311,6 @@ def _layers(
         ["write GeoPackage"], enabled=False if is_quiet() else None, title="output"
     ) as steps:
         t0 = time.perf_counter()
-        layers_out = gpkg_layers(city)
         write_gpkg(path, layers_out)
         seconds["write_gpkg"] = round(time.perf_counter() - t0, 3)
         steps.advance()

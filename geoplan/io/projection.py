@@ -22,13 +22,35 @@ def utm_crs(lon: float, lat: float) -> pyproj.CRS:
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
-def metric_crs(crs: str | int | pyproj.CRS | None, *, lon: float, lat: float) -> pyproj.CRS:
+#: largest scale error (|k − 1|) a metric CRS may have over the study area: beyond it lengths and
+#: areas are off by more than a planner would accept (Web Mercator at 30°N: +15 %)
+MAX_SCALE_ERROR = 0.005
+
+
+def metric_crs(
+    crs: str | int | pyproj.CRS | None,
+    *,
+    lon: float,
+    lat: float,
+    bounds: tuple[float, ...] | None = None,
+) -> pyproj.CRS:
     """Resolve the user's CRS (or ``None`` → automatic UTM) and check that it is metric.
+
+    Parameters
+    ----------
+    crs
+        EPSG code, CRS string or :class:`pyproj.CRS`; ``None`` for the UTM zone of (lon, lat).
+    lon, lat
+        Centre of the study area (degrees).
+    bounds
+        (min_lon, min_lat, max_lon, max_lat) of the study area: the scale error of a user's CRS
+        is checked at its corners and centre.
 
     Raises
     ------
     CRSError
-        If the CRS is unknown or geographic / not in metres.
+        If the CRS is unknown, geographic / not in metres, or distorts distances over the study
+        area by more than :data:`MAX_SCALE_ERROR` (e.g. EPSG:3857).
     """
     if crs is None:
         return utm_crs(lon, lat)
@@ -41,7 +63,32 @@ def metric_crs(crs: str | int | pyproj.CRS | None, *, lon: float, lat: float) ->
             f"CRS {c.to_string()} is not metric; pass a projected CRS in metres "
             "(e.g. EPSG:4547 CGCS2000 / 3-degree Gauss-Kruger CM 114E), or omit --crs for UTM"
         )
+    err = scale_error(c, lon=lon, lat=lat, bounds=bounds)
+    if err > MAX_SCALE_ERROR:
+        raise CRSError(
+            f"CRS {c.to_string()} distorts distances by {100 * err:.1f} % over the study area "
+            f"(more than {100 * MAX_SCALE_ERROR:.1f} %); pass a local projected CRS such as the "
+            "CGCS2000 3-degree Gauss-Kruger zone of the city (e.g. EPSG:4547), or omit --crs "
+            "for UTM"
+        )
     return c
+
+
+def scale_error(
+    crs: pyproj.CRS, *, lon: float, lat: float, bounds: tuple[float, ...] | None = None
+) -> float:
+    """Largest |k − 1| of ``crs`` (meridional and parallel scale) at the centre and corners."""
+    pts = [(lon, lat)]
+    if bounds is not None:
+        x0, y0, x1, y1 = bounds[:4]
+        pts += [(x0, y0), (x0, y1), (x1, y0), (x1, y1)]
+    try:
+        f = pyproj.Proj(crs).get_factors([p[0] for p in pts], [p[1] for p in pts])
+    except (pyproj.exceptions.ProjError, RuntimeError):  # pragma: no cover - exotic CRSs
+        return 0.0
+    k = np.concatenate([np.asarray(f.meridional_scale), np.asarray(f.parallel_scale)])
+    k = k[np.isfinite(k)]
+    return float(np.max(np.abs(k - 1.0))) if k.size else 0.0
 
 
 def to_metric(

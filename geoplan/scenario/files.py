@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from geoplan._errors import GeoplanError, ScenarioError, unknown_message
+from geoplan._outputs_set import check_output_dir, output_set
 from geoplan.rules import taxonomy as tx
 from geoplan.scenario.compare import ScenarioResult
 from geoplan.scenario.model import ADD_KINDS, REMOVE_KINDS, CitySpec, Scenario, resolve_path
@@ -354,9 +355,17 @@ def run_scenario_file(
     sheet: str | None = None,
     lang: str = "zh",
 ) -> tuple[ScenarioResult, dict[str, Path]]:
-    """Load, run and write a scenario file (what ``geoplan run`` does)."""
+    """Load, run and write a scenario file (what ``geoplan run`` does).
+
+    The outputs are one set (:func:`geoplan._outputs_set.output_set`): written completely or not
+    at all, never over an input.
+    """
+    check_output_dir(Path(out))
     scn = load_scenario_file(path)
     city = scn.load_base()
     result = ScenarioSession(city).run(scn, sheet=sheet)
-    files = result.write(out, lang=lang)
-    return result, files
+    inputs: list[str | Path | None] = [path, getattr(scn.base, "osm", None)]
+    inputs += [c.layer for c in scn.changes if isinstance(c.layer, str | Path)]
+    with output_set(f"run-{result.name}", inputs=inputs) as outs:
+        staged = result.write(outs.dir(out), lang=lang)
+    return result, {k: outs.final(v) for k, v in staged.items()}

@@ -1,0 +1,157 @@
+"""Output sets: every file of one run is staged, then swapped into place together.
+
+A run writes its tables, GeoPackages and maps through :func:`output_set`: each target folder gets a
+hidden staging folder beside it (same filesystem), the run writes there, and only when the whole
+set is complete are the files moved into place (``os.replace``, one rename each) and a manifest
+``.geoplan-<name>.json`` recorded that lists them. An exception, Ctrl-C or SIGTERM before that
+leaves the previous outputs untouched and no staging folder behind — never a mix of new and stale
+files. No output may coincide with an input (a planner's file is never overwritten), and the
+checks of the output folders come first, with one-line errors naming the folder and the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from geoplan._errors import OutputError
+
+
+def check_output_dir(out: Path, *, flag: str = "--out") -> None:
+    """Refuse an output folder that is a file or cannot be written, in one line with the fix."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            f"{out}: {flag} must be a folder, but this is an existing file; give a folder"
+        )
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"{out}: {flag} lies under the file {probe}; give a folder path")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"{out}: cannot write in {probe} (permission denied); choose a folder you can write "
+            f"to with {flag}"
+        )
+
+
+def check_output_file(path: Path, *, flag: str, suffix: str) -> None:
+    """Refuse an output file path that is a folder or has the wrong extension."""
+    if path.is_dir():
+        raise OutputError(f"{path}: {flag} is a folder; give a file path ending in {suffix}")
+    if path.suffix.lower() != suffix:
+        raise OutputError(f"{path}: {flag} must end in {suffix} (e.g. maps/city{suffix})")
+    check_output_dir(path.parent, flag=flag)
+
+
+class OutputSet:
+    """Staged outputs of one run (see the module docstring)."""
+
+    def __init__(self, name: str, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
+        self.name = name
+        self.inputs = {Path(p).resolve() for p in inputs if p is not None and Path(p).exists()}
+        self._stages: dict[Path, Path] = {}
+
+    def dir(self, target: str | os.PathLike[str]) -> Path:
+        """A staging folder standing for the folder ``target`` (write there as if into it)."""
+        t = Path(target).absolute()
+        stage = self._stages.get(t)
+        if stage is None:
+            t.mkdir(parents=True, exist_ok=True)
+            stage = Path(tempfile.mkdtemp(prefix=".geoplan-", suffix=".staging", dir=t))
+            self._stages[t] = stage
+        return stage
+
+    def file(self, target: str | os.PathLike[str]) -> Path:
+        """A staging path standing for the file ``target``."""
+        t = Path(target).absolute()
+        return self.dir(t.parent) / t.name
+
+    def final(self, staged: Path) -> Path:
+        """The final path of a staged path."""
+        for target, stage in self._stages.items():
+            with contextlib.suppress(ValueError):
+                return target / staged.relative_to(stage)
+        return staged
+
+    def _pairs(self) -> list[tuple[Path, Path]]:
+        out = []
+        for target, stage in self._stages.items():
+            for p in sorted(stage.rglob("*")):
+                if p.is_file() and not any(
+                    part.startswith(".") for part in p.relative_to(stage).parts
+                ):
+                    out.append((p, target / p.relative_to(stage)))
+        return out
+
+    def commit(self) -> list[Path]:
+        """Move every staged file into place; returns the final paths."""
+        pairs = self._pairs()
+        for _, dst in pairs:
+            if dst.resolve() in self.inputs:
+                raise OutputError(
+                    f"{dst}: is also an input of this run; write the outputs to another folder"
+                )
+            if dst.exists() and dst.is_dir():
+                raise OutputError(f"{dst}: a folder is in the way of an output file; move it")
+        for src, dst in pairs:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+        finals = [dst for _, dst in pairs]
+        if finals:
+            manifest = finals[0].parent / f".geoplan-{self.name}.json"
+            doc = {
+                "name": self.name,
+                "complete": True,
+                "time": time.time(),
+                "files": [str(p) for p in finals],
+            }
+            tmp = manifest.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(tmp, manifest)
+        return finals
+
+    def cleanup(self) -> None:
+        """Remove the staging folders (and whatever is left in them)."""
+        for stage in self._stages.values():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextmanager
+def output_set(
+    name: str, inputs: Iterable[str | os.PathLike[str] | None] = ()
+) -> Iterator[OutputSet]:
+    """Stage one run's outputs; commit them together when the block succeeds.
+
+    SIGTERM is turned into :class:`KeyboardInterrupt` while the block runs, so a killed run cleans
+    up its staging folders like Ctrl-C does.
+
+    Examples
+    --------
+    >>> with output_set("demo") as outs:  # doctest: +SKIP
+    ...     (outs.dir("maps/demo") / "scorecard.csv").write_text("…")
+    """
+    outs = OutputSet(name, inputs)
+    old = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave the handler alone
+        old = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield outs
+        outs.commit()
+    finally:
+        outs.cleanup()
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
