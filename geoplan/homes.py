@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
 from geoplan._errors import LayerError
 from geoplan.city import City
@@ -141,6 +142,26 @@ def _grid_points(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.nd
     return np.concatenate(pts_all), np.concatenate(own_all)
 
 
+def residents_of(table: pd.DataFrame, column: str, *, where: str) -> NDArray[np.float64]:
+    """The residents column as floats, or a one-line error naming the first bad row.
+
+    Text, empty (NaN), infinite and negative values are refused: a wrong count would move every
+    by-residents share without a warning. Rows are numbered as in a spreadsheet (header = row 1).
+    """
+    raw = table[column]
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(num) | (num < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        v = raw.iloc[i]
+        what = "negative" if np.isfinite(num[i]) else "not a number"
+        raise LayerError(
+            f"{where}: column {column!r}, row {i + 2}: {v!r} is {what} "
+            f"({int(bad.sum())} such rows); give a count of residents (0 or more) in every row"
+        )
+    return num
+
+
 def homes_from_population(
     points: gpd.GeoDataFrame, *, crs: object, column: str = "population"
 ) -> gpd.GeoDataFrame:
@@ -155,6 +176,7 @@ def homes_from_population(
         )
     if points.crs is None:
         raise LayerError("population layer has no CRS; set one (e.g. EPSG:4326)")
+    residents_of(points, column, where="population layer")
     p = points.to_crs(crs)
     geom = p.geometry.values
     area = shapely.area(geom)
@@ -165,7 +187,7 @@ def homes_from_population(
             "source": "population",
             "parcel_osmid": -1,
             "area_m2": area,
-            "residents": pd.to_numeric(p[column], errors="coerce").to_numpy(dtype=float),
+            "residents": residents_of(p, column, where="population layer"),
         },
         geometry=pts,
         crs=p.crs,

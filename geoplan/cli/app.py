@@ -68,9 +68,14 @@ def main(
         bool,
         typer.Option("--quiet", "-q", help="No tables or progress bars (errors still shown)."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="On an error, also show the Python traceback."),
+    ] = False,
 ) -> None:
     """Geoplan command line."""
     state["quiet"] = quiet
+    state["debug"] = debug
 
 
 app.command(name="layers")(layers_cmd.layers)

@@ -12,7 +12,7 @@ from rich.text import Text
 from geoplan import __version__
 from geoplan._errors import GeoplanError
 
-state = {"quiet": False}
+state = {"quiet": False, "debug": False}
 
 
 def _err_console() -> Console:
@@ -44,16 +44,29 @@ def run_cli_errors() -> Iterator[None]:
     try:
         yield
     except GeoplanError as exc:
-        _fail(str(exc))
+        _fail(str(exc), exc)
     except OSError as exc:
-        _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted", code=130)
+        _fail(_os_message(exc), exc)
+    except KeyboardInterrupt as exc:
+        _fail("interrupted", exc, code=130)
 
 
-def _fail(message: str, *, code: int = 2) -> None:
+def _os_message(exc: OSError) -> str:
+    """An OSError as one line with the path and what to do."""
+    if isinstance(exc, PermissionError) and exc.filename:
+        return f"{exc.filename}: permission denied; choose a file or folder you can write to"
+    if isinstance(exc, FileExistsError) and exc.filename:
+        return f"{exc.filename}: exists and is in the way; give another path"
+    if exc.filename and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+def _fail(message: str, exc: BaseException | None = None, *, code: int = 2) -> None:
     line = " ".join(message.split())  # exactly one line
     _err_console().print(Text(f"error: {line}", style="bold red"))
+    if state["debug"] and exc is not None:  # --debug: the traceback too
+        raise exc
     raise typer.Exit(code)
 
 

@@ -9,7 +9,9 @@ import geopandas as gpd
 
 def read_population(path: Path, *, column: str) -> gpd.GeoDataFrame:
     """Population points/cells: a vector file, or a CSV with lon/lat columns (WGS84)."""
+    from geoplan.homes import residents_of
     from geoplan.io.plan_layers import read_plan_layer
 
     layer = read_plan_layer(path, required_columns=[column], kind="population")
+    residents_of(layer.gdf, column, where=str(path))
     return layer.gdf

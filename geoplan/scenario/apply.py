@@ -13,8 +13,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from geoplan._errors import ScenarioError, unknown_message
+from geoplan._errors import LayerError, ScenarioError, unknown_message
 from geoplan.city import City
+from geoplan.homes import residents_of
 from geoplan.rules import taxonomy as tx
 
 
@@ -135,11 +136,10 @@ def _add_residential(
             f"{where}: the layer has no column {col!r} (residents_column); "
             f"columns are {[c for c in gdf.columns if c != 'geometry']}"
         )
-    res = (
-        pd.to_numeric(gdf[col], errors="coerce").to_numpy(dtype=float)
-        if col
-        else np.full(len(gdf), np.nan)
-    )
+    try:
+        res = residents_of(gdf, col, where=where) if col else np.full(len(gdf), np.nan)
+    except LayerError as exc:
+        raise ScenarioError(str(exc)) from exc
     return gpd.GeoDataFrame(
         {
             "osmid": ids,

@@ -14,7 +14,15 @@ from geoplan._errors import GeoplanError, ScenarioError, unknown_message
 from geoplan._outputs_set import check_output_dir, output_set
 from geoplan.rules import taxonomy as tx
 from geoplan.scenario.compare import ScenarioResult
-from geoplan.scenario.model import ADD_KINDS, REMOVE_KINDS, CitySpec, Scenario, resolve_path
+from geoplan.scenario.model import (
+    ADD_KINDS,
+    PARAM_RANGES,
+    REMOVE_KINDS,
+    CitySpec,
+    Scenario,
+    check_range,
+    resolve_path,
+)
 from geoplan.scenario.session import ScenarioSession
 from geoplan.scoring.targets import load_target_sheet
 
@@ -111,6 +119,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
     except GeoplanError as exc:
         raise ScenarioError(f"{p}: targets: {exc}") from exc
     units_layer, units_col, grid_m = _parse_units(doc.get("units"), p)
+    if not PARAM_RANGES["grid_m"][0] <= grid_m <= PARAM_RANGES["grid_m"][1]:
+        check_range("grid_m", grid_m, f"{p}: units")
     scn = Scenario(
         name,
         base=_parse_city(doc.get("city", {"osm": "demo"}), p),
@@ -277,7 +287,10 @@ def _parse_add(scn: Scenario, ch: dict[str, Any], where: str, path: Path) -> Non
                 unknown_message("facility category", ch["category"], sorted(cats), where)
             )
     params = {k: v for k, v in ch.items() if k not in ("add", "layer")}
-    scn._add("add", kind, lp, **params)
+    try:
+        scn._add("add", kind, lp, **params)
+    except ScenarioError as exc:  # name the file and the change, not the API call
+        raise ScenarioError(f"{where} (add {kind}): {str(exc).split('): ', 1)[-1]}") from exc
 
 
 def _parse_remove(scn: Scenario, ch: dict[str, Any], where: str, path: Path) -> None:

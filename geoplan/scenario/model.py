@@ -69,6 +69,27 @@ ADD_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: coordinate systems a plan layer may be in
+COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+#: numeric scenario parameters: (minimum, maximum, unit, what it is)
+PARAM_RANGES: dict[str, tuple[float, float, str, str]] = {
+    "snap_m": (0.0, 50.0, "m", "new road vertices this close to the network join it"),
+    "grid_m": (50.0, 5000.0, "m", "side of the square units of the per-unit table"),
+}
+
+
+def check_range(key: str, value: Any, where: str) -> float:
+    """A numeric scenario parameter as float, or a one-line error with its range and unit."""
+    lo, hi, unit, what = PARAM_RANGES[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ScenarioError(f"{where}: {key} must be a number in {unit} ({what}), got {value!r}")
+    if not lo <= float(value) <= hi:
+        raise ScenarioError(
+            f"{where}: {key} = {value:g} {unit} is out of range [{lo:g}, {hi:g}] {unit} ({what})"
+        )
+    return float(value)
+
+
 #: what a scenario can remove (layers of :class:`~geoplan.City`)
 REMOVE_KINDS = ("parks", "facilities", "bus_stops", "roads", "residential", "buildings")
 
@@ -162,7 +183,7 @@ class Scenario:
         self.targets = targets
         self.units = units
         self.units_name_column = units_name_column
-        self.grid_m = grid_m
+        self.grid_m = check_range("grid_m", grid_m, f"scenario {name!r}")
         self.description = description
         self.changes: list[Change] = []
         self.source: Path | None = None
@@ -175,6 +196,17 @@ class Scenario:
     # ---- building ---------------------------------------------------------------------------
 
     def _add(self, op: Literal["add", "remove"], kind: str, layer: Any, **params: Any) -> Scenario:
+        where = f"scenario {self.name!r}, change {len(self.changes) + 1} ({op} {kind})"
+        cs = params.get("coord_system")
+        if cs is not None and cs not in COORD_SYSTEMS:
+            low = str(cs).lower().replace("-", "").replace("_", "")
+            hint = f"did you mean {low!r}? " if low in COORD_SYSTEMS else ""
+            raise ScenarioError(
+                f"{where}: unknown coord_system {cs!r}; {hint}valid: {', '.join(COORD_SYSTEMS)}"
+            )
+        for key in PARAM_RANGES:
+            if params.get(key) is not None:
+                params[key] = check_range(key, params[key], where)
         self.changes.append(Change(op, kind, layer, params))
         return self
 

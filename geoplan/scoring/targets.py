@@ -564,6 +564,7 @@ def _parse_checkable(raw: Mapping[str, Any], ctx: FileContext, common: dict[str,
         )
     if "reason" in raw:
         raise ctx.error("'reason' given on a checkable target", "drop it or set checkable: false")
+    _check_value_range(value, spec.unit, ctx)
     return Target(
         **common,
         value=_as_value(value),
@@ -571,6 +572,24 @@ def _parse_checkable(raw: Mapping[str, Any], ctx: FileContext, common: dict[str,
         params=_parse_params(raw.get("params"), indicator, spec, ctx),
         unit=spec.unit,
     )
+
+
+def _check_value_range(value: Any, unit: str, ctx: FileContext) -> None:
+    """Refuse a target value outside its unit's range.
+
+    Shares are 0–1 (a percent gets "did you mean 0.9?"); counts and densities are not negative.
+    """
+    values = list(value) if _is_pair(value) else [value]
+    for v in values:
+        v = float(v)
+        if v < 0:
+            raise ctx.error(f"value {v:g} is negative", f"a {unit} target is 0 or more")
+        if unit == "share" and v > 1:
+            hint = f"did you mean {v / 100:g}? " if v <= 100 else ""
+            raise ctx.error(
+                f"value {v:g} is not a share (0–1)",
+                f"{hint}write percentages as shares: 90% → value: 0.9",
+            )
 
 
 def _parse_params(
