@@ -9,6 +9,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.coverage import IndicatorResult, measure_row, summary_frame
@@ -57,6 +58,13 @@ def green_cover_ratio(
         if ds.crs is None:
             raise InputFileError(f"{raster}: raster has no CRS; save it with one (e.g. EPSG:4326)")
         geom = gpd.GeoSeries([boundary], crs=crs).to_crs(ds.crs).iloc[0]
+        rb = ds.bounds
+        if not geom.intersects(shapely.box(rb.left, rb.bottom, rb.right, rb.top)):
+            raise InputFileError(
+                f"{raster}: the raster (bounds {rb.left:g}, {rb.bottom:g}, {rb.right:g}, "
+                f"{rb.top:g} in {ds.crs}) does not overlap the study area; pass a land-cover or "
+                "NDVI raster that covers it"
+            )
         with warnings.catch_warnings():  # rasterio's internal Affine `*` (affine >= 2.4)
             warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
             data, _ = rasterio.mask.mask(ds, [geom], crop=True, filled=False, indexes=1)

@@ -177,11 +177,14 @@ def grid_units(poly: BaseGeometry, crs: pyproj.CRS, *, cell_m: float = 500.0) ->
 def count_added(log: ChangeLog, target: Target) -> int:
     """Features of the target's ``kind`` the scenario added, within its area bounds (m²).
 
+    Only features in the study area count (``in_study_area``).
+
     Kinds: ``park`` (``green_kind == "park"``), ``micro_park`` / ``pocket_park`` / ``green``
     (any public green), ``bus_stop``, ``road``; else a facility category.
     """
     p = dict(target.params)
     kind = str(p.get("kind", ""))
+    log = log.inside()
     lo = float(p.get("min_area_m2", -math.inf))
     hi = float(p.get("max_area_m2", math.inf))
     if kind in ("park", "micro_park", "pocket_park", "green"):

@@ -43,8 +43,10 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan._errors import ScenarioError, unknown_message
+from geoplan._errors import CRSError, ScenarioError, unknown_message
 from geoplan.city import City, clip_layer, load_city
+from geoplan.io.offset_check import gcj02_offset
+from geoplan.io.plan_crs import Where, to_wgs84
 from geoplan.io.plan_layers import PlanLayer, read_plan_layer
 from geoplan.io.projection import WGS84
 from geoplan.network.edit import add_lines
@@ -89,6 +91,16 @@ def check_range(key: str, value: Any, where: str) -> float:
         )
     return float(value)
 
+
+#: the city layer an added layer of each kind is compared with (undeclared GCJ-02 check)
+_REFERENCE_LAYER = {
+    "parks": "parks",
+    "bus_stops": "bus_stops",
+    "roads": "roads",
+    "paths": "roads",
+    "facilities": "facilities",
+    "residential": "residential",
+}
 
 #: what a scenario can remove (layers of :class:`~geoplan.City`)
 REMOVE_KINDS = ("parks", "facilities", "bus_stops", "roads", "residential", "buildings")
@@ -142,6 +154,14 @@ class ChangeLog:
     residents: dict[int, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    def inside(self) -> ChangeLog:
+        """The log with only the added features that lie in the study area."""
+        added = {
+            k: g.loc[g["in_study_area"]] if "in_study_area" in g.columns else g
+            for k, g in self.added.items()
+        }
+        return dataclasses.replace(self, added=added)
+
     def counts(self) -> dict[str, int]:
         """Number of features added and removed per kind (``added_parks``, ``removed_…``)."""
         out = {f"added_{k}": len(v) for k, v in self.added.items()}
@@ -188,6 +208,8 @@ class Scenario:
         self.changes: list[Change] = []
         self.source: Path | None = None
         self.layer_notes: list[str] = []
+        #: the city a change's layer is compared with for an undeclared GCJ-02 offset
+        self.reference: City | None = None
 
     def __repr__(self) -> str:
         """Name, targets and changes, one line."""
@@ -216,7 +238,7 @@ class Scenario:
         *,
         green_kind: Literal["park", "green"] = "park",
         name_column: str | None = None,
-        coord_system: CoordSystem = "wgs84",
+        coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
         """Add public green polygons.
@@ -240,7 +262,7 @@ class Scenario:
         *,
         category: str,
         name_column: str | None = None,
-        coord_system: CoordSystem = "wgs84",
+        coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
         """Add facilities of a life-circle ``category`` (``clinic``, ``primary_school`` …)."""
@@ -259,7 +281,7 @@ class Scenario:
         layer: LayerLike,
         *,
         name_column: str | None = None,
-        coord_system: CoordSystem = "wgs84",
+        coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
         """Add bus stops (points; polygons become their representative point)."""
@@ -279,7 +301,7 @@ class Scenario:
         highway: str = "residential",
         snap_m: float = 5.0,
         name_column: str | None = None,
-        coord_system: CoordSystem = "wgs84",
+        coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
         """Add roads (OSM ``highway`` value → grade, ``road_grades.yaml``).
@@ -305,7 +327,7 @@ class Scenario:
         *,
         highway: str = "footway",
         snap_m: float = 5.0,
-        coord_system: CoordSystem = "wgs84",
+        coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
         """Add walking paths: they join the walk network but are not roads (no density)."""
@@ -325,7 +347,7 @@ class Scenario:
         *,
         residents_column: str | None = None,
         name_column: str | None = None,
-        coord_system: CoordSystem = "wgs84",
+        coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
         """Add residential parcels (居住用地).
@@ -382,6 +404,7 @@ class Scenario:
         }
         net = city.network
         log = ChangeLog()
+        self.reference = city
         bnd = city.boundary_polygon
         bnd_wgs = gpd.GeoSeries([bnd], crs=city.crs).to_crs(WGS84).iloc[0]
         new_lines: list[tuple[BaseGeometry, str, float, int]] = []
@@ -393,6 +416,13 @@ class Scenario:
                 ids = -(no * _ID_BASE + np.arange(len(gdf), dtype=np.int64) + 1)
                 added = ADDERS[ch.kind](gdf, ids, ch.params, city, where)
                 added["change"] = no
+                added["in_study_area"] = shapely.intersects(added.geometry.values, bnd)
+                n_out = int((~added["in_study_area"]).sum())
+                if n_out:
+                    log.notes.append(
+                        f"{where}: {n_out} of {len(added)} features lie outside the study area; "
+                        "they are not counted as added"
+                    )
                 layer_name = "roads" if ch.kind == "paths" else ch.kind
                 if ch.kind != "paths":
                     cols = list(layers[layer_name].columns)
@@ -450,7 +480,11 @@ class Scenario:
         elif isinstance(layer, gpd.GeoDataFrame):
             if layer.crs is None:
                 raise ScenarioError(f"{where}: the GeoDataFrame has no CRS; set one (.set_crs)")
-            gdf = layer
+            cs: CoordSystem = ch.params.get("coord_system") or "wgs84"
+            try:
+                gdf = to_wgs84(layer, layer.crs, cs, Where(Path(where)))
+            except CRSError as exc:
+                raise ScenarioError(str(exc)) from exc
         elif isinstance(layer, str | Path):
             path = self.resolve(layer)
             with warnings.catch_warnings(record=True) as caught:
@@ -458,7 +492,7 @@ class Scenario:
                 gdf = read_plan_layer(
                     path,
                     crs=ch.params.get("crs"),
-                    coord_system=ch.params.get("coord_system", "wgs84"),
+                    coord_system=ch.params.get("coord_system") or "wgs84",
                     kind=ch.kind,
                     study_area=bnd_wgs,
                     geometry_types=ADD_KINDS[ch.kind],
@@ -467,6 +501,8 @@ class Scenario:
                 self.layer_notes.append(str(w.message))
         else:
             raise ScenarioError(f"{where}: layer must be a file path or a GeoDataFrame")
+        if ch.params.get("coord_system") is None and self.reference is not None:
+            self._check_offset(ch, gdf, where)
         out = gdf.to_crs(crs)
         if ch.kind == "bus_stops":
             pts = shapely.get_type_id(out.geometry.values) != 0
@@ -475,6 +511,24 @@ class Scenario:
                 geoms[pts] = shapely.point_on_surface(geoms[pts])
                 out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=crs))
         return out.reset_index(drop=True)
+
+    def _check_offset(self, ch: Change, gdf: gpd.GeoDataFrame, where: str) -> None:
+        """Refuse a layer that matches the city's OSM features only once read as GCJ-02."""
+        city = self.reference
+        assert city is not None
+        ref_layer = _REFERENCE_LAYER.get(ch.kind)
+        if ref_layer is None:
+            return
+        ref = getattr(city, ref_layer)
+        v = gcj02_offset(gdf.to_crs(WGS84), ref.to_crs(WGS84), city.crs)
+        if v is not None and v.looks_gcj02:
+            raise ScenarioError(
+                f"{where}: the layer looks like GCJ-02 (AMap / Tencent coordinates): "
+                f"{100 * v.from_gcj02:.0f} % of its {v.n} features match OSM {ref_layer} once "
+                f"converted from GCJ-02, {100 * v.as_given:.0f} % as given (offset "
+                f"{v.shift_m:.0f} m); add coord_system: gcj02 (or coord_system: wgs84 if it "
+                "really is WGS84)"
+            )
 
     def resolve(self, p: str | Path) -> Path:
         """A layer path resolved against the scenario file (see :func:`resolve_path`)."""

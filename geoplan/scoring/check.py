@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._errors import LayerError
 from geoplan._memo import IdentityMemo
 from geoplan.city import City
 from geoplan.homes import homes_from_city, homes_from_population
@@ -209,6 +210,11 @@ def check_city(
     cache = cache if cache is not None else AccessCache()
     results = results if results is not None else ResultCache()
     net = city.network
+    if net.n_edges == 0:
+        raise LayerError(
+            f"{city.name}: no walkable street inside the study area (the walk network is empty); "
+            "check that the extract holds highway ways and that the boundary lies over them"
+        )
 
     with _timed(seconds, "homes"):
         if homes is None:
