@@ -45,6 +45,10 @@ class DownloadError(GeoplanError, RuntimeError):
 
 def unknown_message(what: str, got: str, valid: Sequence[str], where: str) -> str:
     """One line naming a wrong key and the closest valid one: ``where: unknown <what> …``."""
-    close = difflib.get_close_matches(str(got), list(valid), n=1, cutoff=0.5)
+    by_lower = {str(v).lower(): str(v) for v in valid}
+    close = [
+        by_lower[c]
+        for c in difflib.get_close_matches(str(got).lower(), list(by_lower), n=1, cutoff=0.5)
+    ]
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"{where}: unknown {what} {got!r}; {hint}valid: {', '.join(valid)}"
