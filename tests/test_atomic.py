@@ -103,3 +103,41 @@ def test_write_gpkg_atomic_validates_before_writing(tmp_path: Path):
     with pytest.raises(ValueError, match="no layers"):
         write_gpkg_atomic(target, {})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_leaves_no_mixed_output_set(tmp_path: Path) -> None:
+    """A `geoplan run` killed with SIGTERM at several moments: each time the output folder holds
+    either the previous complete set or the new complete set, and no staging folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).parents[1]
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "geoplan.cli.app",
+        "run",
+        str(root / "scenarios" / "demo_zhengzhou_parks.yaml"),
+        "--out",
+        str(out),
+        "-q",
+    ]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    complete = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    old = {p: (out / p).read_bytes() for p in complete}
+    for delay in (0.5, 1.5, 2.5, 4.0):
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode in (0, 130, -signal.SIGTERM), err
+        now = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+        assert now == complete, (delay, now)
+        assert not [p for p in out.rglob("*") if p.name.endswith(".staging")]
+        changed = [p for p in complete if (out / p).read_bytes() != old[p]]
+        if proc.returncode != 0:  # killed before the swap: the previous set, untouched
+            assert changed == [] or set(changed) <= {Path(".geoplan-run-demo_zhengzhou_parks.json")}

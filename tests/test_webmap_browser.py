@@ -131,3 +131,85 @@ def test_offline_map_renders_without_errors(
     assert severe == []
 
     print(f"map {path.stat().st_size / 1e6:.2f} MB loaded in {load_s:.2f} s; {SCREENSHOT}")
+
+
+HOSTILE = (
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '" onmouseover="alert(1)',
+    "</script><script>alert(1)</script>",
+)
+
+
+def test_change_map_with_hostile_names_runs_no_script(
+    driver,  # type: ignore[no-untyped-def]
+    chengdu_clip: geoplan.City,
+    tmp_path: Path,
+) -> None:
+    """Hostile names from OSM (facilities, removed bus stops), a plan layer and a target sheet's
+    labels: every string is drawn escaped; hovering and clicking every feature runs no script."""
+    import dataclasses
+
+    import geopandas as gpd
+    import shapely
+    import yaml
+    from selenium.common.exceptions import NoAlertPresentException
+
+    from geoplan.outputs.change_map import change_map
+    from geoplan.scenario.session import ScenarioSession
+    from geoplan.scoring.targets import TARGET_SHEETS_DIR
+
+    city = with_evil_facilities(chengdu_clip)
+    stops = city.bus_stops.copy()
+    for i, name in enumerate(HOSTILE[: len(stops)]):
+        stops.iloc[i, stops.columns.get_loc("name")] = name
+    city = dataclasses.replace(city, bus_stops=stops)
+    c = city.boundary_polygon.centroid
+    plan = gpd.GeoDataFrame(
+        {"name": list(HOSTILE)},
+        geometry=[shapely.box(c.x + 100 * i, c.y, c.x + 100 * i + 60, c.y + 60) for i in range(4)],
+        crs=city.crs,
+    )
+    raw = yaml.safe_load((TARGET_SHEETS_DIR / "anyang-2023.yaml").read_text(encoding="utf-8"))
+    for t, evil in zip(raw["targets"], HOSTILE, strict=False):
+        t["label_zh"] = evil
+    sheet = tmp_path / "hostile.yaml"
+    sheet.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    scn = geoplan.Scenario("hostile", targets=str(sheet)).add_parks(plan)
+    scn.remove("bus_stops", all=True)
+    res = ScenarioSession(city).run(scn)
+    path = change_map(res, tmp_path / "hostile.html")
+    html = path.read_text(encoding="utf-8")
+    for evil in HOSTILE:
+        assert evil not in html
+
+    driver.get(path.as_uri())
+    names = driver.execute_script(
+        """
+        var out = [];
+        for (var k in window) {
+            var m = window[k];
+            if (!(m instanceof L.Map)) continue;
+            m.eachLayer(function(g) {
+                if (!(g instanceof L.GeoJSON)) return;
+                g.eachLayer(function(f) {
+                    var at = f.getLatLng ? f.getLatLng() : f.getBounds().getCenter();
+                    f.fire('mouseover', {latlng: at}, true);
+                    f.fire('click', {latlng: at}, true);
+                    var t = f.getTooltip && f.getTooltip();
+                    if (t && t.getElement()) out.push(t.getElement().textContent);
+                    var p = g.getPopup && g.getPopup();
+                    if (p && p.getElement()) out.push(p.getElement().textContent);
+                });
+            });
+        }
+        return out;
+        """
+    )
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018
+    assert driver.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert driver.execute_script("return document.querySelectorAll('[onmouseover]').length") == 0
+    shown = " ".join(names) + driver.find_element("css selector", "body").text
+    assert "<script>alert(1)</script>" in shown  # the names are there, as text
+    assert "<img src=x onerror=alert(1)>" in shown

@@ -83,3 +83,7 @@ app.command(name="check")(check_cmd.check)
 app.command(name="map")(check_cmd.map_cmd)
 app.command(name="run")(run_cmd.run)
 app.command(name="indicators")(indicators_cmd.indicators)
+
+
+if __name__ == "__main__":  # python -m geoplan.cli.app
+    app()
