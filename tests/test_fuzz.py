@@ -8,6 +8,7 @@ scenario documents built from the real keys plus noise.
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from geoplan.scoring.targets import TARGET_SHEETS_DIR, load_target_sheet
 
 ROOT = Path(__file__).parents[1]
 FUZZ = settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("GEOPLAN_FUZZ_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -234,7 +234,7 @@ def _header_bbox(p: Path) -> tuple[float, float, float, float] | None:
     """The file header's bounding box (lon/lat), if it has a valid one."""
     try:
         box = osmium.io.Reader(str(p)).header().box()
-    except RuntimeError as exc:  # libosmium raises RuntimeError on corrupt input
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
     if not box.valid():
         return None
@@ -329,7 +329,7 @@ def read_osm(
                 raw.points.append((obj.id, lon, lat, _tags(obj)))
             elif obj.is_area():
                 _add_area(obj, wkb, raw, failed_ways)
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input, ids
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
     way_box = _split_runs(raw, way_ids, way_tags, way_len, all_refs, all_x, all_y)
     if way_box is not None:

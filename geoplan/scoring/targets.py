@@ -542,7 +542,7 @@ def _parse_checkable(raw: Mapping[str, Any], ctx: FileContext, common: dict[str,
         raise ctx.error(
             "missing 'indicator'", "name an indicator, or set checkable: false with a reason"
         )
-    if indicator not in INDICATORS:
+    if not isinstance(indicator, str) or indicator not in INDICATORS:
         raise ctx.error(
             f"unknown indicator {indicator!r}",
             f"use one of: {', '.join(INDICATORS)} (or checkable: false with a reason)",
