@@ -166,6 +166,12 @@ def _check_overlap(
         return
     if not bnd.intersects(shapely.box(*data_bbox)):
         b = ", ".join(f"{v:.4f}" for v in data_bbox)
+        flipped = shapely.transform(bnd, lambda xy: xy[:, ::-1])
+        if flipped.intersects(shapely.box(*data_bbox)):
+            raise LayerError(
+                f"the boundary lies outside {src.name} (data extent {b}) but would fit with "
+                "longitude and latitude swapped: 经纬度是否颠倒? put longitude first"
+            )
         raise LayerError(
             f"the boundary lies entirely outside {src.name} (data extent {b}); pass a boundary "
             "inside the extract, or an extract that covers the study area"

@@ -29,7 +29,9 @@ from typer.testing import CliRunner
 
 import geoplan
 from geoplan.cli import app
+from geoplan.indicators.registry import resolve_params
 from geoplan.io import coords
+from geoplan.io.plan_layers import read_plan_layer
 from geoplan.scoring.targets import TARGET_SHEETS_DIR
 
 ROOT = Path(__file__).parents[1]
@@ -189,6 +191,13 @@ def _write_inputs(d: Path) -> None:
     )
     (d / "scn_geomtype.yaml").write_text(
         "name: x\ncity: demo\nchanges:\n  - {add: parks, layer: layers/demo_bus_stops_network.csv}\n",
+        encoding="utf-8",
+    )
+    (d / "layers" / "stops_swapped.csv").write_text(
+        "name,lon,lat\nA,60.17,24.93\nB,60.171,24.94\n", encoding="utf-8"
+    )
+    (d / "scn_swapped.yaml").write_text(
+        "name: x\ncity: demo\nchanges:\n  - {add: bus_stops, layer: layers/stops_swapped.csv}\n",
         encoding="utf-8",
     )
     # outputs
@@ -561,7 +570,75 @@ CASES = [
     Case(
         "scn-geometry-type", "run {d}/scn_geomtype.yaml --out {o}", r"demo_bus_stops_network\.csv"
     ),
+    Case(
+        "scn-swapped-lonlat",
+        "run {d}/scn_swapped.yaml --out {o}",
+        r"stops_swapped\.csv.*经纬度是否颠倒\?; swap the longitude and latitude columns",
+    ),
 ]
+
+
+API_CASES = [
+    (
+        "bbox-swapped",
+        lambda: geoplan.load_city("demo", boundary=(60.16, 24.92, 60.18, 24.96)),
+        geoplan.LayerError,
+        r"经纬度是否颠倒",
+    ),
+    (
+        "bbox-empty",
+        lambda: geoplan.load_city("demo", boundary=(24.96, 60.16, 24.92, 60.18)),
+        geoplan.LayerError,
+        r"is empty",
+    ),
+    (
+        "bbox-short",
+        lambda: geoplan.load_city("demo", boundary=(24.96, 60.16, 24.92)),
+        geoplan.LayerError,
+        r"must be \(min_lon",
+    ),
+    (
+        "scenario-gcj02-case",
+        lambda: geoplan.Scenario("x").add_parks("a.geojson", coord_system="GCJ02"),
+        geoplan.ScenarioError,
+        r"did you mean 'gcj02'",
+    ),  # type: ignore[arg-type]
+    (
+        "scenario-grid-zero",
+        lambda: geoplan.Scenario("x", grid_m=0),
+        geoplan.ScenarioError,
+        r"grid_m = 0 m is out of range",
+    ),
+    (
+        "scenario-snap-nan",
+        lambda: geoplan.Scenario("x").add_roads("a.geojson", snap_m=float("nan")),
+        geoplan.ScenarioError,
+        r"snap_m must be a number",
+    ),
+    (
+        "plan-layer-gcj02-case",
+        lambda: read_plan_layer(
+            ROOT / "layers" / "demo_bus_stops_network.csv", coord_system="GCJ02"
+        ),
+        geoplan.LayerError,
+        r"did you mean 'gcj02'",
+    ),  # type: ignore[arg-type]
+    (
+        "registry-unknown",
+        lambda: resolve_params("parks"),
+        geoplan.TargetSheetError,
+        r"unknown indicator 'parks'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "exc", "match"), API_CASES, ids=[c[0] for c in API_CASES])
+def test_bad_api_input_gets_one_clear_line(
+    name: str, call: Callable[[], object], exc: type, match: str
+) -> None:
+    with pytest.raises(exc, match=match) as err:
+        call()
+    assert "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -582,7 +659,7 @@ def test_bad_input_gets_one_clear_line(case: Case, inputs: Path, tmp_path: Path)
 
 
 def test_the_catalogue_is_large() -> None:
-    assert len(CASES) >= 60
+    assert len(CASES) + len(API_CASES) >= 60
     assert len({c.id for c in CASES}) == len(CASES)
 
 

@@ -88,6 +88,15 @@ def resolve_crs(
         bounds = tuple(gdf.total_bounds)
         if looks_lonlat(bounds):
             return WGS84, "assumed"
+        if looks_lonlat((bounds[1], bounds[0], bounds[3], bounds[2])):
+            raise CRSError(
+                where.msg(
+                    f"the coordinates {fmt_bounds(bounds)} look like latitude / longitude in "
+                    "the wrong order: 经纬度是否颠倒?",
+                    "swap the longitude and latitude columns (longitude first, e.g. 113.6 for "
+                    "Zhengzhou)",
+                )
+            )
         raise CRSError(
             where.msg(
                 f"has no CRS and its coordinates {fmt_bounds(bounds)} are not lon/lat",

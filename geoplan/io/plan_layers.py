@@ -41,7 +41,7 @@ from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._atomic import write_gpkg_atomic
-from geoplan._errors import CRSError, InputFileError, LayerError
+from geoplan._errors import CRSError, InputFileError, LayerError, unknown_message
 from geoplan.io.plan_crs import (
     CoordSystem,
     Where,
@@ -216,7 +216,11 @@ def read_plan_layer(
     """
     src = _check_path(path)
     if coord_system not in ("wgs84", "gcj02", "bd09"):
-        raise ValueError(f"coord_system must be 'wgs84', 'gcj02' or 'bd09', not {coord_system!r}")
+        raise LayerError(
+            unknown_message(
+                "coord_system", str(coord_system), ["wgs84", "gcj02", "bd09"], str(path)
+            )
+        )
     fmt = SUPPORTED_EXTENSIONS[src.suffix.lower()]
     name = _choose_layer(src, layer, fmt, kind)
     where = Where(src, name, kind)
@@ -242,6 +246,16 @@ def read_plan_layer(
     gdf, n_collapsed = _drop_empty(gdf)
 
     outside = _outside(gdf, study_area, where)
+    if len(outside) == len(gdf) and len(gdf) and study_area is not None:
+        flipped = shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1])
+        if shapely.intersects(flipped, study_area).any():
+            raise CRSError(
+                where.msg(
+                    "no feature lies in the study area, but every one would with longitude and "
+                    "latitude swapped: 经纬度是否颠倒?",
+                    "swap the longitude and latitude columns (longitude first)",
+                )
+            )
     if len(outside):
         warnings.warn(
             LayerWarning(
