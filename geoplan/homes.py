@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
 from geoplan.city import City
@@ -163,12 +164,18 @@ def residents_of(table: pd.DataFrame, column: str, *, where: str) -> NDArray[np.
 
 
 def homes_from_population(
-    points: gpd.GeoDataFrame, *, crs: object, column: str = "population"
+    points: gpd.GeoDataFrame,
+    *,
+    crs: object,
+    column: str = "population",
+    boundary: BaseGeometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Homes from population points or cells (e.g. a hexagon grid with residents).
 
     Cells become their inner point; ``residents`` is ``column``; ``area_m2`` is the cell area
-    (0 for points).
+    (0 for points). With ``boundary`` (metric CRS of ``crs``), points outside are dropped and
+    cells cut by it keep the share of their residents that their area inside stands for; the
+    totals are in ``attrs["population"]`` (``input``, ``inside``, ``dropped``, ``cut``).
     """
     if column not in points.columns:
         raise LayerError(
@@ -176,19 +183,36 @@ def homes_from_population(
         )
     if points.crs is None:
         raise LayerError("population layer has no CRS; set one (e.g. EPSG:4326)")
-    residents_of(points, column, where="population layer")
+    residents = residents_of(points, column, where="population layer")
     p = points.to_crs(crs)
-    geom = p.geometry.values
+    geom = np.asarray(p.geometry.values, dtype=object)
     area = shapely.area(geom)
+    totals = {"input": float(residents.sum()), "dropped": 0, "cut": 0}
+    if boundary is not None:
+        shapely.prepare(boundary)
+        is_pt = shapely.get_type_id(geom) == 0
+        inside = shapely.intersection(geom, boundary)
+        inside_area = shapely.area(inside)
+        keep = np.where(is_pt, shapely.intersects(boundary, geom), inside_area > 0)
+        frac = np.where(is_pt | (area <= 0), 1.0, inside_area / np.where(area > 0, area, 1.0))
+        totals["dropped"] = int((~keep).sum())
+        totals["cut"] = int((keep & ~is_pt & (frac < 1.0 - 1e-9)).sum())
+        geom = np.where(is_pt, geom, inside)[keep]
+        residents = (residents * frac)[keep]
+        area = np.where(is_pt, 0.0, inside_area)[keep]
+        p = p.iloc[np.flatnonzero(keep)]
+    totals["inside"] = float(residents.sum())
     pts = np.where(shapely.get_type_id(geom) == 0, geom, shapely.point_on_surface(geom))
-    return gpd.GeoDataFrame(
+    out = gpd.GeoDataFrame(
         {
             "home_id": np.arange(len(p), dtype=np.int64),
             "source": "population",
             "parcel_osmid": -1,
             "area_m2": area,
-            "residents": residents_of(p, column, where="population layer"),
+            "residents": residents,
         },
-        geometry=pts,
+        geometry=list(pts),
         crs=p.crs,
     )
+    out.attrs["population"] = totals
+    return out

@@ -136,3 +136,51 @@ def test_no_residents_row_without_population(
     homes = homes_from_city(c)
     out = evaluate("bus_stop_coverage", Inputs(c, homes))
     assert "residents" not in set(out.summary["basis"])
+
+
+def test_buffer_coverage_by_homes_and_residents(sao_paulo: geoplan.City) -> None:
+    """Buffer rows by homes and residents: homes inside the union of 500 m stop buffers
+    (quad_segs as everywhere), counted and weighted by residents with plain sums."""
+    from tolerances import QUAD_SEGS, SHARE_ABS
+
+    homes = homes_from_population(population_points(), crs=sao_paulo.crs)
+    out = evaluate("bus_stop_coverage", Inputs(sao_paulo, homes)).summary
+    cover = shapely.union_all(
+        shapely.buffer(sao_paulo.bus_stops.geometry.values, 500.0, quad_segs=QUAD_SEGS)
+    )
+    inside = np.array([cover.intersects(p) for p in homes.geometry.values])
+    pop = homes["residents"].to_numpy(dtype=float)
+    for basis, ref in (("homes", inside.mean()), ("residents", pop[inside].sum() / pop.sum())):
+        row = out.loc[
+            (out["measure"] == "bus_cov_500")
+            & (out["method"] == "buffer")
+            & (out["basis"] == basis)
+        ]
+        assert len(row) == 1
+        assert 0 < ref < 1
+        assert float(row["value"].iloc[0]) == pytest.approx(ref, abs=SHARE_ABS)
+
+
+def test_population_outside_the_study_area_is_excluded(sao_paulo: geoplan.City) -> None:
+    """Points outside are dropped; 400 m cells cut by the boundary keep the residents of their
+    area inside (hand computation with shapely on the same cells)."""
+    pts = population_points()
+    metric = pts.to_crs(sao_paulo.crs)
+    c = sao_paulo.boundary_polygon.centroid
+    bnd = shapely.box(c.x - 1500, c.y - 1500, c.x + 1500, c.y + 1500)
+    homes = homes_from_population(pts, crs=sao_paulo.crs, boundary=bnd)
+    pop = pts["population"].to_numpy(dtype=float)
+    inside = np.array([bnd.intersects(p) for p in metric.geometry.values])
+    assert 0 < inside.sum() < len(pts)
+    assert homes.attrs["population"]["dropped"] == int((~inside).sum())
+    assert homes["residents"].sum() == pytest.approx(pop[inside].sum(), rel=SUM_REL)
+    cells = metric.set_geometry(metric.geometry.buffer(200, cap_style="square"))
+    ch = homes_from_population(cells, crs=sao_paulo.crs, boundary=bnd)
+    ref = sum(
+        r * g.intersection(bnd).area / g.area
+        for r, g in zip(pop, cells.geometry.values, strict=True)
+    )
+    assert ch["residents"].sum() == pytest.approx(ref, rel=SUM_REL)
+    assert ch.attrs["population"]["cut"] > 0
+    assert ch.attrs["population"]["input"] == pytest.approx(pop.sum(), rel=SUM_REL)
+    assert all(bnd.buffer(1e-6).contains(p) for p in ch.geometry.values)

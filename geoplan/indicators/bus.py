@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.access import Access, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
+    buffer_home_rows,
     buffer_share,
     coverage_layer,
     inside_flags,
@@ -138,6 +139,7 @@ def bus_stop_coverage(
                 empty_note,
             )
         )
+        rows += buffer_home_rows(ind, measure, per_home[bkey], homes, zh, en, empty_note)
         cov = d_home <= r
         per_home[coverage_key(measure, Method.NETWORK)] = cov
         rows += network_rows(ind, measure, cov, homes, zh, en, empty_note)

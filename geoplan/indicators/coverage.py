@@ -178,6 +178,42 @@ def network_rows(
     return rows
 
 
+def buffer_home_rows(
+    indicator: str,
+    measure: str,
+    inside: NDArray[np.bool_],
+    homes: gpd.GeoDataFrame,
+    label_zh: str,
+    label_en: str,
+    note: str = "",
+) -> list[dict[str, Any]]:
+    """Buffer rows by homes and by residents: the share of homes (residents) inside the cover.
+
+    The residential-land row of the buffer method is the area overlay itself; these two say how
+    many homes and people the straight-line radii reach, next to the network rows.
+    """
+    shares = network_shares(inside, homes)
+    rows = []
+    for basis in ("homes", "residents"):
+        v = shares[basis]
+        if basis == "residents" and v is None:
+            continue
+        rows.append(
+            measure_row(
+                indicator,
+                measure,
+                "buffer",
+                basis,
+                v,
+                "share",
+                label_zh,
+                label_en,
+                note if v is not None else (note or "no data"),
+            )
+        )
+    return rows
+
+
 def buffer_share(
     sources: Sequence[BaseGeometry] | NDArray[np.object_],
     radius_m: float | NDArray[np.float64],

@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.access import Access, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
+    buffer_home_rows,
     category_geometries,
     column_name,
     coverage_layer,
@@ -157,6 +158,15 @@ def _circle_rows(
         )
     )
     per_home[column_name(stem, method=Method.BUFFER)] = inside_flags(all_buf, homes)
+    rows += buffer_home_rows(
+        indicator,
+        key,
+        per_home[column_name(stem, method=Method.BUFFER)],
+        homes,
+        label_zh,
+        label_en,
+        note,
+    )
     if not all_buf.is_empty:
         geo[column_name(stem, method=Method.BUFFER)] = all_buf
     if all_grid is not None and all_grid.any() and grid_table is not None:

@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.access import Access, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
+    buffer_home_rows,
     buffer_share,
     coverage_layer,
     inside_flags,
@@ -222,6 +223,15 @@ def park_coverage(
                 tier_note,
             )
         )
+        rows += buffer_home_rows(
+            "park_service_coverage",
+            PARK_SERVICE,
+            per_home[coverage_key(PARK_SERVICE, Method.BUFFER)],
+            homes,
+            lzh,
+            len_,
+            tier_note,
+        )
         rows += network_rows(
             "park_service_coverage", PARK_SERVICE, covered, homes, lzh, len_, tier_note
         )
@@ -259,6 +269,9 @@ def park_coverage(
         add_geometries(measure, cover, network_cover([(key, radius)]), radius, family, zh, en)
         rows.append(
             measure_row(ind, measure, Method.BUFFER, Basis.RESIDENTIAL_AREA, share, "share", zh, en)
+        )
+        rows += buffer_home_rows(
+            ind, measure, per_home[coverage_key(measure, Method.BUFFER)], homes, zh, en
         )
         rows += network_rows(ind, measure, cov, homes, zh, en)
     return IndicatorResult(

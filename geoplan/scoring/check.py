@@ -219,7 +219,12 @@ def check_city(
     with _timed(seconds, "homes"):
         if homes is None:
             if population is not None:
-                homes = homes_from_population(population, crs=city.crs, column=population_column)
+                homes = homes_from_population(
+                    population,
+                    crs=city.crs,
+                    column=population_column,
+                    boundary=city.boundary_polygon,
+                )
             else:
                 homes = homes_from_city(city, spacing_m=home_spacing_m)
         att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
@@ -276,6 +281,13 @@ def check_city(
             layers.update(res.layers)
         card = scorecard(ts, measures, lc=lc, extra=extra_measures)
     notes: list[str] = []
+    tot = homes.attrs.get("population")
+    if tot:
+        notes.append(
+            f"population: {tot['input']:,.0f} residents in the file, {tot['inside']:,.0f} inside "
+            f"the study area ({tot['dropped']} features outside dropped, {tot['cut']} cells cut "
+            "at the edge and counted by their area inside)"
+        )
     if (city.facilities["category"] == "school_unknown").any():
         n = int((city.facilities["category"] == "school_unknown").sum())
         notes.append(
