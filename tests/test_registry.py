@@ -108,7 +108,12 @@ def test_sheet_overrides_change_the_measure(chengdu: geoplan.City, override_shee
     land = list(chengdu.residential.geometry.values)
 
     def buf(measure: str) -> float:
-        r = m.loc[(m["measure"] == measure) & (m["method"] == "buffer"), "value"]
+        r = m.loc[
+            (m["measure"] == measure)
+            & (m["method"] == "buffer")
+            & (m["basis"] == "residential_area"),
+            "value",
+        ]
         assert len(r) == 1, measure
         return float(r.iloc[0])
 
