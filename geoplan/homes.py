@@ -46,7 +46,8 @@ def homes_from_city(city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
     -------
     GeoDataFrame of points in ``city.crs`` with ``home_id``, ``source`` ("building" /
     "land_sample" / "building_outside_parcel"), ``parcel_osmid``, ``area_m2`` (residential land
-    area the home stands for, m²) and ``residents`` (NaN: unknown).
+    area the home stands for, m²), ``floor_area_m2`` (building footprint × levels, levels 1 where
+    not mapped; NaN for land samples) and ``residents`` (NaN: unknown).
     """
     if spacing_m <= 0:
         raise LayerError(f"spacing_m must be positive, got {spacing_m}")
@@ -71,6 +72,17 @@ def homes_from_city(city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
     n_bld = np.bincount(b_parcel[b_parcel >= 0], minlength=len(parcels))
 
     inside = b_parcel >= 0
+    levels = (
+        pd.to_numeric(bld["levels"], errors="coerce").to_numpy(dtype=float)
+        if "levels" in bld.columns
+        else np.full(len(bld), np.nan)
+    )
+    floor = (
+        shapely.area(bld.geometry.values)
+        * np.where(np.isfinite(levels) & (levels > 0), levels, 1.0)
+        if len(bld)
+        else np.zeros(0)
+    )
     if inside.any():
         pi = b_parcel[inside]
         parts.append(
@@ -79,6 +91,7 @@ def homes_from_city(city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
                     "source": "building",
                     "parcel_osmid": parcels["osmid"].to_numpy()[pi],
                     "area_m2": parcel_area[pi] / n_bld[pi],
+                    "floor_area_m2": floor[inside],
                 }
             )
         )
@@ -90,6 +103,7 @@ def homes_from_city(city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
                     "source": "building_outside_parcel",
                     "parcel_osmid": -1,
                     "area_m2": 0.0,  # no residential land: counts by home, not by area
+                    "floor_area_m2": floor[~inside],
                 },
                 index=np.arange(int((~inside).sum())),
             )

@@ -172,6 +172,14 @@ def check(
     population_column: Annotated[
         str, typer.Option("--population-column", help="Residents column.")
     ] = "population",
+    population_kind: Annotated[
+        str,
+        typer.Option(
+            "--population-kind",
+            help="cells (each point/cell is a home), census (街道/社区 polygons spread over "
+            "homes by floor area or land), or auto.",
+        ),
+    ] = "auto",
     include_private: Annotated[
         bool,
         typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
@@ -242,6 +250,7 @@ def check(
             sheet=targets,
             population=pop,
             population_column=population_column,
+            population_kind=population_kind,  # type: ignore[arg-type]
             landcover=landcover,
         )
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds

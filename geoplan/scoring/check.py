@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
 from geoplan._memo import IdentityMemo
+from geoplan.census import distribute_census, looks_like_census
 from geoplan.city import City
 from geoplan.homes import homes_from_city, homes_from_population
 from geoplan.indicators.access import compute_access, merge_requests
@@ -148,6 +149,7 @@ def check_city(
     homes: gpd.GeoDataFrame | None = None,
     population: gpd.GeoDataFrame | None = None,
     population_column: str = "population",
+    population_kind: Literal["auto", "census", "cells"] = "auto",
     home_spacing_m: float = 50.0,
     cache: AccessCache | None = None,
     results: ResultCache | None = None,
@@ -173,6 +175,10 @@ def check_city(
         these points and coverage is also reported by residents.
     population_column
         Residents column of ``population``.
+    population_kind
+        ``cells``: each point / cell is a home (a hex grid); ``census``: polygons (街道 / 社区)
+        whose counts are spread over the city's homes (:func:`geoplan.census.distribute_census`);
+        ``auto``: census when the polygons hold on average 5 homes or more.
     home_spacing_m
         Sample spacing (m) in residential parcels without mapped buildings.
     cache
@@ -218,15 +224,7 @@ def check_city(
 
     with _timed(seconds, "homes"):
         if homes is None:
-            if population is not None:
-                homes = homes_from_population(
-                    population,
-                    crs=city.crs,
-                    column=population_column,
-                    boundary=city.boundary_polygon,
-                )
-            else:
-                homes = homes_from_city(city, spacing_m=home_spacing_m)
+            homes = _homes(city, population, population_column, population_kind, home_spacing_m)
         att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
     inputs = Inputs(city, homes, None if landcover is None else str(landcover))
     extra: dict[str, dict[str, Any]] = {
@@ -282,7 +280,14 @@ def check_city(
         card = scorecard(ts, measures, lc=lc, extra=extra_measures)
     notes: list[str] = []
     tot = homes.attrs.get("population")
-    if tot:
+    if tot and "assigned" in tot:
+        notes.append(
+            f"census: {tot['input']:,.0f} residents in {tot['units']} units, "
+            f"{tot['inside']:,.0f} inside the study area, {tot['assigned']:,.0f} assigned to "
+            f"{int((homes['residents'] > 0).sum())} homes; {tot['units_without_homes']} units "
+            "with residents but no home inside (not assigned)"
+        )
+    elif tot:
         notes.append(
             f"population: {tot['input']:,.0f} residents in the file, {tot['inside']:,.0f} inside "
             f"the study area ({tot['dropped']} features outside dropped, {tot['cut']} cells cut "
@@ -309,6 +314,38 @@ def check_city(
         layers,
         {r: _hit_or_miss(results, r) for r, _, _ in runs},
     )
+
+
+def _homes(
+    city: City,
+    population: gpd.GeoDataFrame | None,
+    column: str,
+    kind: str,
+    spacing_m: float,
+) -> gpd.GeoDataFrame:
+    """The homes of a check: the city's, population cells, or the city's with census counts."""
+    if population is None:
+        return homes_from_city(city, spacing_m=spacing_m)
+    if kind not in ("auto", "census", "cells"):
+        raise LayerError(f"population kind must be auto, census or cells, not {kind!r}")
+    if kind == "cells":
+        return homes_from_population(
+            population, crs=city.crs, column=column, boundary=city.boundary_polygon
+        )
+    homes = homes_from_city(city, spacing_m=spacing_m)
+    if population.crs is None:
+        raise LayerError("population layer has no CRS; set one (e.g. EPSG:4326)")
+    polys = population.to_crs(city.crs)
+    if kind == "auto" and not looks_like_census(polys, homes):
+        return homes_from_population(
+            population, crs=city.crs, column=column, boundary=city.boundary_polygon
+        )
+    if shapely.get_type_id(polys.geometry.values).min() < 3:
+        raise LayerError(
+            "census population needs polygons (街道 / 社区); these are points: use "
+            "--population-kind cells"
+        )
+    return distribute_census(homes, polys, column=column, boundary=city.boundary_polygon)
 
 
 def _request_params(params: Mapping[str, Any]) -> dict[str, Any]:
