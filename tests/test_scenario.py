@@ -341,3 +341,23 @@ def test_removing_roads_is_not_served_stale_distances(chengdu: geoplan.City) -> 
         ],
     )
     pd.testing.assert_frame_equal(res.plan.measures, cold.measures)
+
+
+def test_run_prints_a_bilingual_table_not_ids_or_dicts(tmp_path: Path) -> None:
+    from geoplan.cli import app
+
+    scn = ROOT / "scenarios" / "demo_zhengzhou_parks.yaml"
+    res = CliRunner().invoke(app, ["run", str(scn), "--out", str(tmp_path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "{'" not in out and "added_parks" not in out
+    assert "新增公园绿地 added parks and green space 45" in out
+    card = load_scenario_file(scn)
+    sc = pd.read_csv(tmp_path / "demo_zhengzhou_parks_scorecard.csv")
+    for tid in sc["target_id"]:
+        assert str(tid) not in out  # labels, not ids
+    shares = sc.loc[(sc["unit"] == "share") & sc["measured_plan"].notna()]
+    for v in shares["measured_plan"]:
+        assert f"{100 * v:.1f}%" in out
+    assert "✘ 未达标 → ✔ 达标" in out
+    assert card.name == "demo_zhengzhou_parks"

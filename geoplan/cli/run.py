@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
+from geoplan.cli.check import method_text, status_text
 from geoplan.cli.console import console, is_quiet, run_cli_errors, state
+from geoplan.names import Status, layer_label
+from geoplan.outputs.tables import format_value
 
 
 def run(
@@ -49,22 +55,20 @@ def run(
 
         result, files = run_scenario_file(scenario, out=out, sheet=sheet, lang=lang)
         con = console()
-        table = Table(title=f"{result.name}: baseline → plan", show_lines=False)
-        for col in ("target", "method", "basis", "goal", "baseline", "plan", "delta", "status"):
-            table.add_column(col)
-        for r in result.summary().itertuples():
-            table.add_row(
-                str(r.target_id),
-                str(r.method),
-                str(r.basis),
-                str(r.target),
-                _fmt(r.measured_baseline),
-                _fmt(r.measured_plan),
-                _fmt(r.delta),
-                f"{r.status_baseline} → {r.status_plan}",
+        con.print(
+            change_table(result.scorecard, title=f"{result.name}: 现状 → 规划 baseline → plan")
+        )
+        counts = result.log.counts()
+        if counts:
+            con.print(
+                "规划变更 changes: "
+                + ", ".join(f"{_change_label(k)} {v:,}" for k, v in counts.items())
             )
-        con.print(table)
-        con.print(f"added/removed: {result.log.counts()}  seconds: {result.seconds}")
+        con.print(
+            "[dim]seconds: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in result.seconds.items())
+            + "[/dim]"
+        )
         for note in result.notes:
             con.print(f"note: {note}")
         for p in files.values():
@@ -74,7 +78,49 @@ def run(
                 con.print(f"wrote {p}")
 
 
-def _fmt(v: object) -> str:
-    if isinstance(v, float):
-        return "" if v != v else f"{v:.4g}"
-    return str(v)
+def _change_label(key: str) -> str:
+    """``added_parks`` → ``新增 公园绿地 added parks``."""
+    op, _, kind = key.partition("_")
+    zh = {"added": "新增", "removed": "移除"}.get(op, op)
+    return f"{zh}{layer_label(kind, 'zh')} {op} {layer_label(kind, 'en')}"
+
+
+def change_table(card: pd.DataFrame, *, title: str) -> Table:
+    """Baseline vs plan, bilingual: label, method, target, baseline, plan, change, status."""
+    table = Table(title=title, title_justify="left")
+    for col, just in (
+        ("指标 Indicator", "left"),
+        ("方法 Method", "left"),
+        ("目标 Target", "right"),
+        ("现状 Baseline", "right"),
+        ("规划 Plan", "right"),
+        ("变化 Change", "right"),
+        ("评估 Status", "left"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    rows = card.loc[card["status_plan"] != Status.NOT_CHECKABLE]
+    for _, r in rows.iterrows():
+        unit = str(r["unit"])
+        b, after = (
+            format_value(None if pd.isna(v) else float(v), unit)
+            for v in (r["measured_baseline"], r["measured_plan"])
+        )
+        d = r["delta"]
+        delta = "" if pd.isna(d) else (f"{100 * d:+.1f} pt" if unit == "share" else f"{d:+.2f}")
+        target = f"{r['op']} {r['target']}".strip()
+        if unit == "share":
+            with contextlib.suppress(ValueError):
+                target = f"{r['op']} {100 * float(r['target']):.0f}%"
+        sb = " ".join(status_text(r["status_baseline"])[0].split()[:2])  # mark + 中文
+        sp_full, style = status_text(r["status_plan"])
+        sp = " ".join(sp_full.split()[:2])
+        table.add_row(
+            f"{r['label_zh']}\n[dim]{r['label_en']}[/dim]",
+            method_text(r["method"], r["basis"]),
+            target,
+            b,
+            after,
+            delta,
+            Text(f"{sb} → {sp}", style=style),
+        )
+    return table
