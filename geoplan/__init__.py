@@ -30,6 +30,7 @@ from geoplan._errors import (
     TargetSheetError,
 )
 from geoplan.city import City, LoadReport, demo_path, load_city
+from geoplan.facilities import with_pois
 from geoplan.network.cache import AccessCache
 from geoplan.network.graph import WalkNetwork
 from geoplan.outputs.webmap import build_map, save_map
@@ -64,4 +65,5 @@ __all__ = [
     "load_scenario_file",
     "load_target_sheet",
     "save_map",
+    "with_pois",
 ]

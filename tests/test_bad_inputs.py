@@ -200,6 +200,11 @@ def _write_inputs(d: Path) -> None:
         "name: x\ncity: demo\nchanges:\n  - {add: bus_stops, layer: layers/stops_swapped.csv}\n",
         encoding="utf-8",
     )
+    # POI exports
+    (d / "poi_nocoords.csv").write_text("名称,typecode\n某小学,141203\n", encoding="utf-8")
+    (d / "poi_notype.csv").write_text("name,lon,lat\nA,24.93,60.17\n", encoding="utf-8")
+    (d / "poi_swapped.csv").write_text("name,typecode,lng,lat\nA,141203,60.17,124.93\n", "utf-8")
+    (d / "poi_badcoord.csv").write_text("name,typecode,lng,lat\nA,141203,x,60.17\n", "utf-8")
     # outputs
     (d / "out_is_file").write_text("x", encoding="utf-8")
     (d / "maps_folder.html").mkdir()
@@ -453,6 +458,37 @@ CASES = [
         "raster-fake",
         "check --osm demo --landcover {d}/fake.tif --out {o}",
         r"fake\.tif: cannot open as a raster",
+    ),
+    # POI exports
+    Case(
+        "poi-missing",
+        "check --osm demo --facilities {d}/nope.csv --out {o}",
+        r"nope\.csv: POI export not found",
+    ),
+    Case(
+        "poi-no-coordinates",
+        "check --osm demo --facilities {d}/poi_nocoords.csv --out {o}",
+        r"poi_nocoords\.csv: no coordinates",
+    ),
+    Case(
+        "poi-no-type",
+        "check --osm demo --facilities {d}/poi_notype.csv --out {o}",
+        r"poi_notype\.csv: neither an AMap typecode",
+    ),
+    Case(
+        "poi-swapped",
+        "check --osm demo --facilities {d}/poi_swapped.csv --out {o}",
+        r"poi_swapped\.csv: latitudes beyond ±90°: 经纬度是否颠倒",
+    ),
+    Case(
+        "poi-bad-coordinate",
+        "check --osm demo --facilities {d}/poi_badcoord.csv --out {o}",
+        r"poi_badcoord\.csv: row 2: coordinates are not numbers",
+    ),
+    Case(
+        "poi-mode",
+        "check --osm demo --facilities {d}/poi_notype.csv --facilities-mode mix --out {o}",
+        r"--facilities-mode must be replace or merge",
     ),
     # output folders and files
     Case(

@@ -160,3 +160,32 @@ def test_fuzz_inputs_are_real() -> None:
 def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One folder per example (hypothesis reruns the test body in one pytest call)."""
     return tmp_path_factory.mktemp("fuzz")
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=6),
+            st.one_of(
+                st.sampled_from(["141203", "050100", "0602", "abc", ""]), st.text(max_size=7)
+            ),
+            st.one_of(st.floats(allow_nan=True), st.text(max_size=8)),
+        ),
+        max_size=6,
+    ),
+    st.sampled_from(["名称,typecode,location", "name,tag,location", "name,type,location"]),
+)
+def test_poi_reader_on_junk_exports(
+    tmp_path: Path, rows: list[tuple[str, str, Any]], header: str
+) -> None:
+    from geoplan.io.poi import read_pois
+
+    p = tmp_path / "pois.csv"
+    body = "\n".join(
+        ",".join(str(v).replace(",", ";").replace("\n", " ").replace('"', "") for v in r[:2])
+        + f',"{r[2]},{r[2]}"'
+        for r in rows
+    )
+    p.write_text(header + "\n" + body + "\n", encoding="utf-8")
+    _outcome(read_pois, p)

@@ -172,6 +172,19 @@ def check(
     population_column: Annotated[
         str, typer.Option("--population-column", help="Residents column.")
     ] = "population",
+    facilities: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--facilities",
+            metavar="FILE",
+            help="AMap (高德, GCJ-02) or Baidu (百度, BD-09) POI export (CSV/XLSX/JSON/GeoJSON); "
+            "repeatable. Replaces the OSM facilities of the categories it covers.",
+        ),
+    ] = None,
+    facilities_mode: Annotated[
+        str,
+        typer.Option("--facilities-mode", help="replace (default) or merge with OSM."),
+    ] = "replace",
     population_kind: Annotated[
         str,
         typer.Option(
@@ -244,6 +257,12 @@ def check(
             include_private=include_private,
             progress=None if not quiet else False,
         )
+        poi_notes: list[str] = []
+        if facilities:
+            from geoplan.facilities import with_pois
+
+            city, reports = with_pois(city, facilities, mode=facilities_mode)  # type: ignore[arg-type]
+            poi_notes = [r.summary() for r in reports]
         pop = read_population(population, column=population_column) if population else None
         result = check_city(
             city,
@@ -254,7 +273,7 @@ def check(
             landcover=landcover,
         )
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
-        inputs = [osm, boundary, population, landcover, targets]
+        inputs = [osm, boundary, population, landcover, targets, *(facilities or [])]
         with output_set(f"check-{result.sheet.id}", inputs=inputs) as outs:
             staged = write_check_outputs(result, outs.dir(out))
             if map_path is not None:
@@ -282,7 +301,7 @@ def check(
             f"[yellow]{(n.status == 'no data').sum()} no data[/yellow] · "
             f"{(n.status == 'not checkable').sum()} not checkable (rows)"
         )
-        for note in result.notes:
+        for note in [*poi_notes, *result.notes]:
             con.print(f"[dim]note: {note}[/dim]")
         con.print(
             "[dim]seconds: "

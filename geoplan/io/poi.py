@@ -1,0 +1,203 @@
+"""Facilities from POI exports: AMap / 高德 (GCJ-02) and Baidu / 百度 (BD-09).
+
+Planners check life circles against AMap or Baidu POI exports, which know far more of a Chinese
+city than OpenStreetMap. :func:`read_pois` reads CSV, XLSX, JSON or GeoJSON exports: AMap's
+six-digit ``typecode`` (or ``type`` "大类;中类;小类"), Baidu's industry tag ("教育培训;小学"), a
+``location`` "lng,lat" or lon / lat columns under the usual Chinese and English headers. It
+converts the coordinates to WGS84 and assigns life-circle categories with the rules of
+``data/poi_categories.yaml`` (which cites the official AMap and Baidu classifications).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan._errors import InputFileError, LayerError
+from geoplan.io import coords
+from geoplan.io.projection import WGS84
+from geoplan.rules.datafile import DATA_DIR, read_yaml
+
+Provider = Literal["amap", "baidu"]
+LON = ("lon", "lng", "longitude", "经度", "x", "wgs_lng", "gcj_lng", "bd_lng")
+LAT = ("lat", "latitude", "纬度", "y", "wgs_lat", "gcj_lat", "bd_lat")
+NAME = ("name", "名称", "poi名称", "title")
+CODE = ("typecode", "type_code", "类型编码", "poi类型编码")
+TYPE = ("type", "类型", "poi类型", "tag", "行业", "分类", "category")
+LOCATION = ("location", "坐标", "经纬度")
+
+
+@dataclass
+class PoiReport:
+    """What a POI file held: counts per category, and the codes that map to nothing."""
+
+    path: Path
+    provider: Provider
+    n_rows: int
+    per_category: dict[str, int] = field(default_factory=dict)
+    unmapped: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line for the check's notes."""
+        cats = ", ".join(f"{k} {v}" for k, v in sorted(self.per_category.items()))
+        top = ", ".join(
+            f"{k} ×{v}" for k, v in sorted(self.unmapped.items(), key=lambda t: -t[1])[:5]
+        )
+        return (
+            f"{self.path.name} ({self.provider}): {self.n_rows} POIs → {cats or 'no category'}; "
+            f"{sum(self.unmapped.values())} mapped to no category" + (f" ({top} …)" if top else "")
+        )
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict[str, Any]:
+    return read_yaml(DATA_DIR / "poi_categories.yaml")
+
+
+def _col(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    low = {str(c).strip().lower(): c for c in df.columns}
+    for n in names:
+        if n in low:
+            return str(low[n])
+    return None
+
+
+def _read_table(p: Path) -> pd.DataFrame:
+    suf = p.suffix.lower()
+    try:
+        if suf in (".xlsx", ".xls"):
+            return pd.read_excel(p, dtype=str)
+        if suf == ".csv":
+            for enc in ("utf-8-sig", "gbk"):
+                try:
+                    return pd.read_csv(p, dtype=str, encoding=enc)
+                except UnicodeDecodeError:
+                    continue
+            raise InputFileError(f"{p}: cannot decode the CSV (UTF-8 or GBK); save it as UTF-8")
+        if suf == ".geojson":
+            g = gpd.read_file(p)
+            df = pd.DataFrame(g.drop(columns="geometry"))
+            df["lon"] = g.geometry.x.astype(str)
+            df["lat"] = g.geometry.y.astype(str)
+            return df.astype(str)
+        if suf == ".json":
+            doc = json.loads(p.read_text(encoding="utf-8"))
+            items = doc.get("pois", doc.get("results", doc)) if isinstance(doc, dict) else doc
+            if not isinstance(items, list):
+                raise InputFileError(f"{p}: expected a list of POIs (or {{pois: [...]}})")
+            return pd.json_normalize(items).astype(str)
+    except (ValueError, OSError) as exc:
+        raise InputFileError(f"{p}: cannot read the POI export ({exc})") from exc
+    raise InputFileError(f"{p}: POI exports are .csv, .xlsx, .json or .geojson files")
+
+
+def _provider(df: pd.DataFrame, p: Path) -> Provider:
+    if _col(df, CODE) is not None:
+        return "amap"
+    t = _col(df, TYPE)
+    if t is not None and df[t].astype(str).str.contains(";").any():
+        parts = df[t].astype(str).str.count(";").max()
+        return "amap" if parts >= 2 else "baidu"
+    raise LayerError(
+        f"{p}: neither an AMap typecode/type column nor a Baidu tag column; columns are "
+        f"{list(df.columns)}"
+    )
+
+
+def _lonlat(df: pd.DataFrame, p: Path) -> tuple[np.ndarray, np.ndarray]:
+    loc = _col(df, LOCATION)
+    if loc is not None:
+        parts = df[loc].astype(str).str.split(",", n=1, expand=True)
+        lon_s, lat_s = parts[0], parts[1] if parts.shape[1] > 1 else None
+    else:
+        lo, la = _col(df, LON), _col(df, LAT)
+        if lo is None or la is None:
+            raise LayerError(
+                f"{p}: no coordinates: give a 'location' (\"lng,lat\") column or lon/lat "
+                "(经度/纬度) columns"
+            )
+        lon_s, lat_s = df[lo], df[la]
+    if lat_s is None:
+        raise LayerError(f"{p}: 'location' must be \"lng,lat\"")
+    lon = pd.to_numeric(lon_s, errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(lat_s, errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise LayerError(
+            f"{p}: row {i + 2}: coordinates are not numbers ({bad.sum()} such rows); fix the export"
+        )
+    if (np.abs(lat) > 90).any():
+        raise LayerError(f"{p}: latitudes beyond ±90°: 经纬度是否颠倒? put longitude first")
+    return lon, lat
+
+
+def categorise(names: pd.Series, codes: pd.Series, provider: Provider) -> pd.Series:
+    """Life-circle category of each POI ("" when no rule matches)."""
+    rules = _rules()
+    out = pd.Series("", index=names.index, dtype=object)
+    codes = codes.fillna("").astype(str).str.strip()
+    if provider == "amap":  # several codes "141203|141204": the first one decides
+        first = codes.str.split("|").str[0]
+        for prefix in sorted(rules["amap"], key=len, reverse=True):
+            hit = (out == "") & first.str.startswith(str(prefix))
+            out[hit] = rules["amap"][prefix]
+    else:
+        for tag in sorted(rules["baidu"], key=len, reverse=True):
+            hit = (out == "") & codes.str.startswith(str(tag))
+            out[hit] = rules["baidu"][tag]
+    nm = names.fillna("").astype(str)
+    for cat, words in rules["names"].items():
+        hit = nm.str.contains("|".join(map(str, words)), regex=True)
+        out[hit] = cat
+    return out
+
+
+def read_pois(path: str | Path) -> tuple[gpd.GeoDataFrame, PoiReport]:
+    """POIs of an AMap or Baidu export as facilities (WGS84) and a report.
+
+    Returns
+    -------
+    GeoDataFrame, PoiReport
+        Columns ``name``, ``category`` (life-circle category), ``source_code``; points in
+        EPSG:4326 (converted from GCJ-02 for AMap, BD-09 for Baidu). POIs that map to no category
+        are left out and counted in the report.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"{p}: POI export not found; pass the AMap / Baidu export file")
+    df = _read_table(p)
+    if df.empty:
+        raise LayerError(f"{p}: the POI export has no rows")
+    provider = _provider(df, p)
+    lon, lat = _lonlat(df, p)
+    if provider == "amap":
+        lon, lat = coords.gcj02_to_wgs84(lon, lat)
+    else:
+        lon, lat = coords.bd09_to_wgs84(lon, lat)
+    name_col = _col(df, NAME)
+    names = df[name_col] if name_col else pd.Series("", index=df.index)
+    code_col = _col(df, CODE) if provider == "amap" else None
+    codes = df[code_col] if code_col else df[_col(df, TYPE) or df.columns[0]]
+    cat = categorise(names, codes, provider)
+    mapped = (cat != "").to_numpy()
+    report = PoiReport(p, provider, len(df))
+    report.per_category = {str(k): int(v) for k, v in cat[mapped].value_counts().items()}
+    report.unmapped = {str(k): int(v) for k, v in codes[~mapped].astype(str).value_counts().items()}
+    gdf = gpd.GeoDataFrame(
+        {
+            "name": names[mapped].astype(str).to_numpy(),
+            "category": cat[mapped].to_numpy(),
+            "source_code": codes[mapped].astype(str).to_numpy(),
+        },
+        geometry=gpd.points_from_xy(np.asarray(lon)[mapped], np.asarray(lat)[mapped]),
+        crs=WGS84,
+    )
+    return gdf, report

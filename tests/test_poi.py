@@ -1,0 +1,132 @@
+"""POI exports (issue 10): an AMap-format export made here from the Chengdu OSM facilities
+(shifted to GCJ-02, typecodes from the official table) reproduces the OSM-based figures."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+import yaml
+from conftest import DATA
+
+import geoplan
+from geoplan.io import coords
+from geoplan.io.poi import read_pois
+
+RULES = yaml.safe_load(
+    (Path(geoplan.__file__).parent / "data" / "poi_categories.yaml").read_text(encoding="utf-8")
+)
+AMAP = pd.read_csv(DATA / "amap_poi_types.csv", dtype=str)
+BAIDU = pd.read_csv(DATA / "baidu_poi_types.csv", dtype=str)
+
+
+def _code_for(cat: str) -> str | None:
+    """A real AMap typecode (from the official table) that the mapping sends to ``cat``."""
+    for prefix, c in RULES["amap"].items():
+        if c == cat:
+            hit = AMAP.loc[AMAP["typecode"].str.startswith(str(prefix)), "typecode"]
+            if len(hit):
+                return str(hit.iloc[0])
+    return None
+
+
+def test_every_mapped_code_and_tag_exists_in_the_official_tables() -> None:
+    codes = set(AMAP["typecode"])
+    for prefix in RULES["amap"]:
+        assert any(c.startswith(str(prefix)) for c in codes), prefix
+    tags = set(BAIDU["tag"]) | set(BAIDU["level1_zh"])
+    for tag in RULES["baidu"]:
+        assert tag in tags, tag
+
+
+@pytest.fixture(scope="module")
+def pointed(chengdu: geoplan.City) -> geoplan.City:
+    """Chengdu with every facility as a point (a POI export has points only)."""
+    f = chengdu.facilities.copy()
+    f["geometry"] = shapely.point_on_surface(f.geometry.values)
+    return dataclasses.replace(chengdu, facilities=f)
+
+
+def _amap_csv(city: geoplan.City, path: Path) -> pd.DataFrame:
+    f = city.facilities
+    rows = []
+    w = f.to_crs(4326)
+    for (_, r), g in zip(f.iterrows(), w.geometry, strict=True):
+        code = _code_for(str(r["category"]))
+        name = str(r["name"] or "")
+        if code is None:  # name-only categories: the name says it
+            words = RULES["names"].get(str(r["category"]))
+            if not words:
+                continue
+            code, name = "130400", f"{name}{words[0]}"
+        lon, lat = coords.wgs84_to_gcj02(g.x, g.y)
+        rows.append(
+            {"名称": name, "typecode": code, "location": f"{float(lon):.9f},{float(lat):.9f}"}
+        )
+    df = pd.DataFrame(rows)
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    return df
+
+
+def test_amap_export_reproduces_the_osm_figures(pointed: geoplan.City, tmp_path: Path) -> None:
+    csv = tmp_path / "amap.csv"
+    exported = _amap_csv(pointed, csv)
+    city, (report,) = geoplan.with_pois(pointed, [csv])
+    assert report.provider == "amap" and report.n_rows == len(exported)
+    osm_counts = pointed.facilities["category"].value_counts().to_dict()
+    for cat, n in report.per_category.items():
+        assert n == osm_counts[cat], cat
+    a = geoplan.check_city(pointed, sheet="luoyang-2023").measures
+    b = geoplan.check_city(city, sheet="luoyang-2023").measures
+    m = a.merge(b, on=["indicator", "measure", "method", "basis"], suffixes=("_osm", "_poi"))
+    lc = m.loc[m["indicator"].isin(["life_circle", "circle"])]
+    assert len(lc) > 20
+    np.testing.assert_allclose(
+        lc["value_poi"].to_numpy(float), lc["value_osm"].to_numpy(float), atol=1e-6
+    )
+
+
+def test_baidu_export_bd09_and_unmapped_codes(pointed: geoplan.City, tmp_path: Path) -> None:
+    f = pointed.facilities.to_crs(4326)
+    sel = f.loc[f["category"].isin(["restaurant", "primary_school"])].head(20)
+    lon, lat = coords.wgs84_to_bd09(sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy())
+    tags = np.where(sel["category"] == "restaurant", "美食;中餐厅", "教育培训;小学")
+    df = pd.DataFrame({"name": sel["name"].astype(str), "tag": tags, "lng": lon, "lat": lat})
+    df.loc[len(df)] = {"name": "某加油站", "tag": "汽车服务;加油站", "lng": lon[0], "lat": lat[0]}
+    p = tmp_path / "baidu.csv"
+    df.to_csv(p, index=False)
+    g, rep = read_pois(p)
+    assert rep.provider == "baidu" and rep.unmapped == {"汽车服务;加油站": 1}
+    back = g.to_crs(pointed.crs)
+    ref = sel.to_crs(pointed.crs)
+    assert np.max(back.distance(ref.reset_index(drop=True))) < 1.0  # BD-09 undone to < 1 m
+
+
+def test_cli_facilities_option(tmp_path: Path, pointed: geoplan.City) -> None:
+    from typer.testing import CliRunner
+
+    from geoplan.cli import app
+
+    csv = tmp_path / "amap.csv"
+    _amap_csv(pointed, csv)
+    out = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            str(DATA / "chengdu_2018_center.osm.pbf"),
+            "--facilities",
+            str(csv),
+            "--out",
+            str(tmp_path / "o"),
+            "-t",
+            "luoyang-2023",
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert out.exit_code == 0, out.output
+    assert "amap.csv (amap):" in out.output and "POIs →" in out.output
