@@ -223,11 +223,16 @@ def _check_boundary(geom: BaseGeometry, what: str) -> BaseGeometry:
         )
     _check_lonlat(np.asarray(geom.bounds, dtype=float), what)
     if not geom.is_valid:
+        repaired = _polygonal(shapely.make_valid(geom))
+        other = _polygonal(geom.buffer(0))
+        a, b = repaired.area, other.area
+        if a > 0 and abs(a - b) <= 0.001 * a:  # a sliver or spike: both repairs agree
+            return repaired
         reason = shapely.is_valid_reason(geom)
         raise LayerError(
-            f"{what}: the polygon is invalid ({reason}), e.g. a self-intersecting bow-tie whose "
-            "area would be miscounted; fix it in your GIS (QGIS: Vector ▸ Geometry Tools ▸ Fix "
-            "Geometries) and pass it again"
+            f"{what}: the polygon is invalid ({reason}) and its area is ambiguous (a bow-tie: "
+            f"{a:.6g} or {b:.6g} square degrees); fix it in your GIS (QGIS: Vector ▸ Geometry "
+            "Tools ▸ Fix Geometries) and pass it again"
         )
     return geom
 

@@ -781,3 +781,25 @@ def test_a_failing_map_leaves_the_previous_outputs(
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == old
     assert not [p for p in out.iterdir() if p.name.endswith(".staging")]
     assert not (tmp_path / "m.html").exists()
+
+
+def test_a_boundary_with_a_sliver_is_repaired_not_refused() -> None:
+    """A tiny self-intersection (a spike) has one obvious repair: accepted, area kept."""
+    x0, y0, x1, y1 = chengdu_clip_polygon().bounds
+    xm = (x0 + x1) / 2
+    spike = shapely.Polygon(
+        [
+            (x0, y0),
+            (xm, y0),
+            (xm + 1e-7, y0 - 1e-3),
+            (xm - 1e-7, y0 - 1e-3),
+            (xm, y0),
+            (x1, y0),
+            (x1, y1),
+            (x0, y1),
+        ]
+    )
+    assert not spike.is_valid
+    city = geoplan.load_city(CHENGDU_PBF, boundary=spike)
+    ref = geoplan.load_city(CHENGDU_PBF, boundary=(x0, y0, x1, y1))
+    assert city.area_km2 == pytest.approx(ref.area_km2, rel=1e-3)
