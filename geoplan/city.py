@@ -134,6 +134,15 @@ class City:
 # boundary
 
 
+def read_area(area: BoundaryLike, crs: pyproj.CRS) -> BaseGeometry:
+    """A polygon (file, GeoDataFrame, shapely WGS84 polygon or lon/lat bbox) in ``crs``.
+
+    Checked like a study boundary (valid polygon, latitudes, CRS); used for the built-up area.
+    """
+    wgs = _read_boundary(area)
+    return gpd.GeoSeries([wgs], crs=WGS84).to_crs(crs).iloc[0]
+
+
 def _read_boundary(boundary: BoundaryLike) -> BaseGeometry:
     """Study boundary as one valid WGS84 (multi)polygon, or a one-line error naming the source."""
     what = "boundary"

@@ -83,6 +83,7 @@ class Basis(StrEnum):
     HOMES = "homes"
     RESIDENTS = "residents"
     BOUNDARY_AREA = "boundary_area"
+    BUILT_UP_AREA = "built_up_area"
     COUNT = "count"
 
 
@@ -110,6 +111,7 @@ BASIS_LABELS: dict[str, tuple[str, str]] = {
     Basis.HOMES: ("住宅数", "homes"),
     Basis.RESIDENTS: ("人口", "residents"),
     Basis.BOUNDARY_AREA: ("研究范围面积", "study area"),
+    Basis.BUILT_UP_AREA: ("建成区面积", "built-up area"),
     Basis.COUNT: ("数量", "count"),
 }
 #: (zh, en) label of each status

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from geoplan._errors import InputFileError, LayerError
 from geoplan._outputs_set import check_output_dir, check_output_file, output_set
-from geoplan.city import City, load_city
+from geoplan.city import City, load_city, read_area
 from geoplan.io.population import read_population
 from geoplan.names import Status, basis_label, method_label, status_label
 from geoplan.outputs.tables import ATTRIBUTION, format_value, write_check_outputs
@@ -172,6 +172,15 @@ def check(
     population_column: Annotated[
         str, typer.Option("--population-column", help="Residents column.")
     ] = "population",
+    built_up: Annotated[
+        Path | None,
+        typer.Option(
+            "--built-up",
+            metavar="FILE",
+            help="建成区 / 中心城区 polygon: the area of 路网密度, 绿地率, 道路面积率 and bus "
+            "coverage of area (default: the whole study area).",
+        ),
+    ] = None,
     facilities: Annotated[
         list[Path] | None,
         typer.Option(
@@ -271,9 +280,10 @@ def check(
             population_column=population_column,
             population_kind=population_kind,  # type: ignore[arg-type]
             landcover=landcover,
+            built_up=read_area(built_up, city.crs) if built_up is not None else None,
         )
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
-        inputs = [osm, boundary, population, landcover, targets, *(facilities or [])]
+        inputs = [osm, boundary, population, landcover, targets, built_up, *(facilities or [])]
         with output_set(f"check-{result.sheet.id}", inputs=inputs) as outs:
             staged = write_check_outputs(result, outs.dir(out))
             if map_path is not None:

@@ -28,16 +28,28 @@ class Inputs:
         Homes (points) with ``area_m2`` and ``residents``.
     landcover
         Path of a land-cover or NDVI GeoTIFF (绿化覆盖率), if given.
+    built_up
+        The built-up area (建成区 / 中心城区, metric CRS): the denominator of area-based figures.
     """
 
     city: City
     homes: gpd.GeoDataFrame
     landcover: str | None = None
+    built_up: BaseGeometry | None = None
 
     @property
     def boundary(self) -> BaseGeometry:
-        """The study boundary polygon (metric CRS)."""
-        return self.city.boundary_polygon
+        """The area the area-based figures use (metric CRS).
+
+        The study boundary, or its part inside the built-up area (建成区 / 中心城区) when one is
+        given.
+        """
+        if self.built_up is None:
+            return self.city.boundary_polygon
+        memo = self.__dict__.setdefault("_area", {})
+        if "v" not in memo:
+            memo["v"] = shapely.intersection(self.city.boundary_polygon, self.built_up)
+        return memo["v"]
 
     @property
     def residents_total(self) -> float | None:

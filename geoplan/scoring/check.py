@@ -33,7 +33,15 @@ from geoplan.indicators.coverage import IndicatorResult, residential_land
 from geoplan.indicators.inputs import Inputs, layer_keys
 from geoplan.indicators.registry import REGISTRY
 from geoplan.indicators.result_cache import ResultCache
-from geoplan.names import GAP_MEASURES, CoverageLayer, Method, coverage_key, dist_column, gap_labels
+from geoplan.names import (
+    GAP_MEASURES,
+    Basis,
+    CoverageLayer,
+    Method,
+    coverage_key,
+    dist_column,
+    gap_labels,
+)
 from geoplan.network.cache import AccessCache
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.scorecard import circle_measure, scorecard
@@ -158,6 +166,7 @@ def check_city(
     landcover: str | Path | None = None,
     green_classes: Sequence[int] | None = None,
     emptied: Collection[str] = (),
+    built_up: BaseGeometry | None = None,
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -195,6 +204,11 @@ def check_city(
     green_classes
         Raster classes counted as vegetation (default: the registry's, ESA WorldCover 10, 20,
         30, 90, 95).
+    built_up
+        The built-up area (建成区 / 中心城区) polygon in the city's metric CRS: area-based
+        figures (路网密度, 绿地率, 道路面积率, bus coverage of area) are taken over its part inside
+        the study area (basis ``built_up_area``) instead of the whole study area
+        (``boundary_area``).
     emptied
         Layers a plan emptied on purpose (``"bus_stops"``): their coverage is 0 %, not "no data".
 
@@ -226,7 +240,12 @@ def check_city(
         if homes is None:
             homes = _homes(city, population, population_column, population_kind, home_spacing_m)
         att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
-    inputs = Inputs(city, homes, None if landcover is None else str(landcover))
+    inputs = Inputs(city, homes, None if landcover is None else str(landcover), built_up)
+    if built_up is not None and inputs.boundary.area <= 0:
+        raise LayerError(
+            "the built-up area does not overlap the study area; pass the 建成区 / 中心城区 polygon "
+            "of this city"
+        )
     extra: dict[str, dict[str, Any]] = {
         "bus_stop_coverage": {"zero_if_empty": "bus_stops" in emptied},
     }
@@ -241,7 +260,7 @@ def check_city(
             if spec.requests is not None:
                 asked[run] = spec.requests(inputs, **_request_params(params))
         access = compute_access(
-            net, att, merge_requests(asked), boundary=city.boundary_polygon, cache=cache
+            net, att, merge_requests(asked), boundary=inputs.boundary, cache=cache
         )
 
     out: list[IndicatorResult] = []
@@ -259,7 +278,7 @@ def check_city(
             )
 
     with _timed(seconds, "scorecard"):
-        measures = pd.concat([r.summary for r in out], ignore_index=True)
+        measures = _area_basis(pd.concat([r.summary for r in out], ignore_index=True), inputs)
         dist = pd.DataFrame(
             {
                 dist_column(k.split(":", 1)[1]): v
@@ -346,6 +365,21 @@ def _homes(
             "--population-kind cells"
         )
     return distribute_census(homes, polys, column=column, boundary=city.boundary_polygon)
+
+
+def _area_basis(measures: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
+    """Say which area each area-based row used and its km² (built-up area when given)."""
+    area = measures["basis"] == Basis.BOUNDARY_AREA
+    if not area.any():
+        return measures
+    km2 = inputs.boundary.area / 1e6
+    out = measures.copy()
+    what = "建成区 built-up area" if inputs.built_up is not None else "研究范围 study area"
+    if inputs.built_up is not None:
+        out.loc[area, "basis"] = str(Basis.BUILT_UP_AREA)
+    note = f"{what} {km2:,.2f} km²"
+    out.loc[area, "note"] = [f"{n}; {note}" if n else note for n in out.loc[area, "note"]]
+    return out
 
 
 def _request_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -68,7 +68,10 @@ def circle_measure(t: Target, lc: LifeCircles) -> tuple[str, str, float]:
 #: which (method, basis) rows of a measure the scorecard shows, in order
 #: (first available basis with a value wins within each group)
 _BASES: dict[str, list[list[tuple[str, str]]]] = {
-    "bus_stop_coverage": [[("buffer", "boundary_area")], [("network", "boundary_area")]],
+    "bus_stop_coverage": [
+        [("buffer", "built_up_area"), ("buffer", "boundary_area")],
+        [("network", "built_up_area"), ("network", "boundary_area")],
+    ],
     "default": [
         [("buffer", "residential_area")],
         [("network", "residents"), ("network", "residential_area"), ("network", "homes")],

@@ -1,0 +1,107 @@
+"""The built-up area (建成区) as the denominator of area-based figures (issue 10 item 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from _reference import buffer_cover_share
+from tolerances import AREA_REL
+from typer.testing import CliRunner
+
+import geoplan
+from geoplan.city import read_area
+
+
+def _west(city: geoplan.City) -> shapely.Polygon:
+    x0, y0, x1, y1 = city.boundary_polygon.bounds
+    return shapely.box(x0 - 500, y0 - 500, (x0 + x1) / 2, y1 + 500)
+
+
+def test_area_figures_use_the_built_up_area(chengdu: geoplan.City) -> None:
+    west = _west(chengdu)
+    res = geoplan.check_city(chengdu, sheet="anyang-2023", built_up=west)
+    m = res.measures
+    area = chengdu.boundary_polygon & west  # the part of the study area inside the built-up area
+
+    def val(measure: str, method: str) -> tuple[float, str]:
+        r = m.loc[
+            (m["measure"] == measure) & (m["method"] == method) & (m["basis"] == "built_up_area")
+        ]
+        assert len(r) == 1, (measure, method)
+        return float(r["value"].iloc[0]), str(r["note"].iloc[0])
+
+    green, note = val("green_land_ratio", "area")
+    ref = shapely.union_all(chengdu.parks.geometry.values).intersection(area).area / area.area
+    assert green == pytest.approx(ref, rel=AREA_REL)
+    assert f"建成区 built-up area {area.area / 1e6:,.2f} km²" in note
+    bus, _ = val("bus_cov_500", "buffer")
+    assert bus == pytest.approx(
+        buffer_cover_share(list(chengdu.bus_stops.geometry.values), 500.0, [area]), rel=AREA_REL
+    )
+    assert not (m["basis"] == "boundary_area").any()
+    card = res.scorecard
+    assert (card.loc[card["indicator"] == "bus_stop_coverage", "basis"] == "built_up_area").all()
+
+
+def test_cli_built_up(tmp_path: Path, chengdu: geoplan.City) -> None:
+    from geoplan.cli import app
+
+    f = tmp_path / "jianchengqu.geojson"
+    gpd.GeoDataFrame(geometry=[_west(chengdu)], crs=chengdu.crs).to_crs(4326).to_file(f)
+    assert read_area(f, chengdu.crs).area > 0
+    out = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            chengdu.report.source,
+            "--boundary",
+            str(tmp_path / "b.geojson"),
+            "--built-up",
+            str(f),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+        ],
+    )
+    assert out.exit_code == 2 and "b.geojson: boundary file not found" in out.output
+    gpd.GeoDataFrame(geometry=[chengdu.boundary_polygon], crs=chengdu.crs).to_crs(4326).to_file(
+        tmp_path / "b.geojson"
+    )
+    ok = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            chengdu.report.source,
+            "--boundary",
+            str(tmp_path / "b.geojson"),
+            "--built-up",
+            str(f),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    far = tmp_path / "far.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(104.2, 30.75, 104.3, 30.8)], crs=4326).to_file(far)
+    bad = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            chengdu.report.source,
+            "--boundary",
+            str(tmp_path / "b.geojson"),
+            "--built-up",
+            str(far),
+            "--out",
+            str(tmp_path / "o2"),
+            "-q",
+        ],
+    )
+    assert bad.exit_code == 2 and "does not overlap the study area" in bad.output
