@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import typer
 from rich.table import Table
@@ -18,8 +20,14 @@ from geoplan._outputs_set import check_output_dir, check_output_file, output_set
 from geoplan.city import City, load_city, read_area
 from geoplan.io.population import read_population
 from geoplan.names import Status, basis_label, method_label, status_label
-from geoplan.outputs.tables import ATTRIBUTION, format_value, write_check_outputs
+from geoplan.outputs.tables import (
+    ATTRIBUTION,
+    format_value,
+    write_check_outputs,
+    write_unit_outputs,
+)
 from geoplan.scoring.check import CheckResult
+from geoplan.scoring.units import unit_shares
 
 #: console mark and colour of each status (labels from :mod:`geoplan.names`)
 STATUS_STYLE: dict[str, tuple[str, str]] = {
@@ -114,6 +122,29 @@ def write_result_map(
     return save_map(m, path, offline=offline)
 
 
+def _units(
+    city: City, path: Path | None, name_col: str | None, grid_m: float | None
+) -> gpd.GeoDataFrame:
+    """The units of the per-unit table: a polygon layer (names from ``name_col``) or a grid."""
+    from geoplan.io.plan_layers import read_plan_layer
+    from geoplan.scoring.units import grid_units
+
+    if path is None:
+        assert grid_m is not None
+        if not 50 <= grid_m <= 5000:
+            raise LayerError(f"--units-grid {grid_m:g} m is out of range [50, 5000] m")
+        return grid_units(city.boundary_polygon, city.crs, cell_m=grid_m)
+    gdf = read_plan_layer(path, geometry_types=("Polygon",), kind="units").gdf.to_crs(city.crs)
+    if name_col is not None and name_col not in gdf.columns:
+        raise LayerError(
+            f"{path}: no column {name_col!r} (--unit-name); columns are "
+            f"{[c for c in gdf.columns if c != 'geometry']}"
+        )
+    col = name_col or ("name" if "name" in gdf.columns else None)
+    names = gdf[col].astype(str).to_numpy() if col else np.arange(len(gdf)).astype(str)
+    return gpd.GeoDataFrame({"unit": names}, geometry=gdf.geometry.values, crs=city.crs)
+
+
 def not_checkable_table(card: pd.DataFrame) -> Table | None:
     """Targets map data cannot check, listed compactly (they are not dropped)."""
     nc = card.loc[card["status"] == Status.NOT_CHECKABLE]
@@ -180,6 +211,21 @@ def check(
             help="建成区 / 中心城区 polygon: the area of 路网密度, 绿地率, 道路面积率 and bus "
             "coverage of area (default: the whole study area).",
         ),
+    ] = None,
+    units: Annotated[
+        Path | None,
+        typer.Option(
+            "--units",
+            metavar="FILE",
+            help="街道 / 社区 polygons: a per-unit table (CSV, XLSX) and GeoPackage layer.",
+        ),
+    ] = None,
+    unit_name: Annotated[
+        str | None, typer.Option("--unit-name", metavar="COLUMN", help="Name column of --units.")
+    ] = None,
+    units_grid: Annotated[
+        float | None,
+        typer.Option("--units-grid", metavar="M", help="Per-unit table over square cells of M m."),
     ] = None,
     facilities: Annotated[
         list[Path] | None,
@@ -283,9 +329,16 @@ def check(
             built_up=read_area(built_up, city.crs) if built_up is not None else None,
         )
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
-        inputs = [osm, boundary, population, landcover, targets, built_up, *(facilities or [])]
+        inputs = [osm, boundary, population, landcover, targets, built_up, units]
+        inputs += list(facilities or [])
         with output_set(f"check-{result.sheet.id}", inputs=inputs) as outs:
             staged = write_check_outputs(result, outs.dir(out))
+            if units is not None or units_grid is not None:
+                ulayer = _units(city, units, unit_name, units_grid)
+                stem = f"{result.city_name}_{result.sheet.id}"
+                staged |= write_unit_outputs(
+                    unit_shares(ulayer, result, city), outs.dir(out), stem=stem
+                )
             if map_path is not None:
                 t1 = time.perf_counter()
                 staged["map"] = write_result_map(

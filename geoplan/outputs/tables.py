@@ -156,3 +156,40 @@ def write_check_outputs(
     write_gpkg_atomic(p, {"homes": homes})
     paths["homes_gpkg"] = p
     return paths
+
+
+def write_unit_outputs(
+    units: gpd.GeoDataFrame, out_dir: str | Path, *, stem: str
+) -> dict[str, Path]:
+    """Write the per-unit table as ``<stem>_units.csv`` / ``.xlsx`` and a GeoPackage layer.
+
+    Parameters
+    ----------
+    units
+        :func:`geoplan.scoring.units.unit_shares` output (metric CRS).
+    out_dir
+        Output folder.
+    stem
+        File name stem (``<city>_<sheet>``).
+
+    Returns
+    -------
+    dict
+        Paths by kind (``units_csv``, ``units_xlsx``, ``units_gpkg``).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame(units.drop(columns=units.geometry.name))
+    paths: dict[str, Path] = {}
+    p = out / f"{stem}_units.csv"
+    with atomic_path(p) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+    paths["units_csv"] = p
+    p = out / f"{stem}_units.xlsx"
+    with atomic_path(p) as tmp:
+        table.to_excel(tmp, index=False)
+    paths["units_xlsx"] = p
+    p = out / f"{stem}_units.gpkg"
+    write_gpkg_atomic(p, {"units": units})
+    paths["units_gpkg"] = p
+    return paths

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,15 +11,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from numpy.typing import NDArray
-from shapely.geometry.base import BaseGeometry
 
 from geoplan._atomic import atomic_path
-from geoplan._memo import IdentityMemo
 from geoplan.city import City
-from geoplan.indicators.coverage import SUMMARY_COLUMNS, residential_land
+from geoplan.indicators.coverage import SUMMARY_COLUMNS
 from geoplan.io.projection import WGS84
 from geoplan.names import KEY_MEASURES, Method, Status, coverage_key, flag_stem
 from geoplan.outputs.change_map import change_map
@@ -28,6 +24,7 @@ from geoplan.scenario.model import ChangeLog
 from geoplan.scoring.check import CheckResult
 from geoplan.scoring.scorecard import scorecard
 from geoplan.scoring.targets import Target, TargetSheet
+from geoplan.scoring.units import grid_units, unit_shares
 
 #: per-home flag columns of the key measures, both methods (the vocabulary's names)
 _KEY_FLAGS = {
@@ -159,19 +156,6 @@ def _plain_concat(parts: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({"kind": [], "wkt": []})
     return pd.concat(frames, ignore_index=True)
-
-
-def grid_units(poly: BaseGeometry, crs: pyproj.CRS, *, cell_m: float = 500.0) -> gpd.GeoDataFrame:
-    """Square cells of ``cell_m`` metres over ``poly`` (metric CRS), cut to it; ``unit`` = "r_c"."""
-    minx, miny, maxx, maxy = poly.bounds
-    xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
-    ys = np.arange(np.floor(miny / cell_m) * cell_m, maxy, cell_m)
-    gx, gy = np.meshgrid(xs, ys)
-    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m)
-    names = np.array([f"{r}_{c}" for r in range(len(ys)) for c in range(len(xs))])
-    cut = shapely.intersection(cells, poly)
-    keep = ~shapely.is_empty(cut) & (shapely.area(cut) > 0)
-    return gpd.GeoDataFrame({"unit": names[keep]}, geometry=cut[keep], crs=crs)
 
 
 def count_added(log: ChangeLog, target: Target) -> int:
@@ -349,39 +333,6 @@ def compare(
     )
 
 
-#: per-unit work derived from unchanged inputs is reused across scenario runs (by identity)
-_MEMO = IdentityMemo(maxsize=64)
-
-
-def _pieces(
-    units: NDArray[np.object_], parts: NDArray[np.object_]
-) -> tuple[NDArray[np.int64], NDArray[np.object_]]:
-    """(unit index, geometry) of every non-empty intersection of a unit with one of ``parts``.
-
-    Units meet only the parts under them (STRtree), never a whole-city geometry.
-    """
-    if units.size == 0 or parts.size == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
-    iu, ip = shapely.STRtree(parts).query(units, predicate="intersects")
-    pieces = shapely.intersection(units[iu], parts[ip])
-    keep = ~shapely.is_empty(pieces)
-    return iu[keep].astype(np.int64), np.asarray(pieces[keep], dtype=object)
-
-
-def _covered_area(
-    owner: NDArray[np.int64], pieces: NDArray[np.object_], cover: BaseGeometry, n: int
-) -> NDArray[np.float64]:
-    """Per unit, the area of its residential pieces inside ``cover`` (parts via STRtree)."""
-    parts = np.asarray(shapely.get_parts(cover), dtype=object)
-    out = np.zeros(n)
-    if pieces.size == 0 or parts.size == 0:
-        return out
-    i, j = shapely.STRtree(parts).query(pieces, predicate="intersects")
-    a = shapely.area(shapely.intersection(pieces[i], parts[j]))
-    np.add.at(out, owner[i], a)
-    return out
-
-
 def _unit_table(
     units: gpd.GeoDataFrame,
     base: CheckResult,
@@ -390,65 +341,19 @@ def _unit_table(
     plan_city: City,
 ) -> gpd.GeoDataFrame:
     """Per unit: residential land, homes and the key measures' shares, baseline and plan."""
+    b = unit_shares(units, base, base_city)
+    p = unit_shares(units, plan, plan_city)
     out = units[["unit"]].copy()
-    ug = np.asarray(units.geometry.values, dtype=object)
-    n = len(units)
-    pieces = {}
-    for tag, city in (("baseline", base_city), ("plan", plan_city)):
-        land = residential_land(city.residential)  # content-memoised: same object if unchanged
-        owner, geo = _MEMO.get(
-            "pieces",
-            (units, land),
-            functools.partial(_pieces, ug, np.asarray(shapely.get_parts(land), dtype=object)),
-        )
-        pieces[tag] = (owner, geo)
-        out[f"residential_m2_{tag}"] = np.bincount(owner, weights=shapely.area(geo), minlength=n)
-    hb_unit = _which_unit(units, base.homes)
-    hp_unit = _which_unit(units, plan.homes)
-    out["homes_baseline"] = np.bincount(hb_unit[hb_unit >= 0], minlength=n)
-    out["homes_plan"] = np.bincount(hp_unit[hp_unit >= 0], minlength=n)
+    for col in ("residential_m2", "homes"):
+        out[f"{col}_baseline"] = b[col].to_numpy()
+        out[f"{col}_plan"] = p[col].to_numpy()
     for measure in KEY_MEASURES:
         name = flag_stem(measure)
-        cov_key = coverage_key(measure, Method.BUFFER)
-        home_col = coverage_key(measure, Method.NETWORK)
-        for tag, res, hu in (("baseline", base, hb_unit), ("plan", plan, hp_unit)):
-            owner, geo = pieces[tag]
-            cov = res.coverage.get(cov_key)
-            la = out[f"residential_m2_{tag}"].to_numpy(dtype=float)
-            if cov is None:
-                share = np.full(n, np.nan)
-            else:
-                ca = _MEMO.get(
-                    "covered",
-                    (units, geo, cov),
-                    functools.partial(_covered_area, owner, geo, cov, n),
-                )
-                share = np.where(la > 0, ca / np.where(la > 0, la, 1), np.nan)
-            out[f"{name}_buffer_{tag}"] = share
-            if home_col in res.homes.columns:
-                w = res.homes["area_m2"].to_numpy(dtype=float)
-                w = np.where(w > 0, w, 0.0)
-                ok = res.homes[home_col].to_numpy(dtype=bool)
-                m = hu >= 0
-                tot = np.bincount(hu[m], weights=w[m], minlength=n)
-                cv = np.bincount(hu[m], weights=(w * ok)[m], minlength=n)
-                out[f"{name}_network_{tag}"] = np.where(
-                    tot > 0, cv / np.where(tot > 0, tot, 1), np.nan
-                )
-            else:
-                out[f"{name}_network_{tag}"] = np.nan
+        for meth in ("buffer", "network"):
+            out[f"{name}_{meth}_baseline"] = b[f"{name}_{meth}"].to_numpy()
+            out[f"{name}_{meth}_plan"] = p[f"{name}_{meth}"].to_numpy()
         for meth in ("buffer", "network"):
             out[f"{name}_{meth}_delta"] = (
                 out[f"{name}_{meth}_plan"] - out[f"{name}_{meth}_baseline"]
             )
     return gpd.GeoDataFrame(out, geometry=units.geometry.values, crs=units.crs)
-
-
-def _which_unit(units: gpd.GeoDataFrame, homes: gpd.GeoDataFrame) -> NDArray[np.int64]:
-    idx = np.full(len(homes), -1, dtype=np.int64)
-    if len(homes) == 0 or len(units) == 0:
-        return idx
-    tree = shapely.STRtree(units.geometry.values)
-    ih, iu = tree.query(homes.geometry.values, predicate="intersects")
-    idx[ih[::-1]] = iu[::-1]  # first unit wins
-    return idx
