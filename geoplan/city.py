@@ -12,18 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputFileError, LayerError
 from geoplan._progress import progress_steps
+from geoplan.io.boundary import BoundaryLike, check_overlap, polygonal, read_boundary
 from geoplan.io.osm import RawOSM, read_osm
 from geoplan.io.projection import WGS84, metric_crs, to_metric
 from geoplan.network.build import build_walk_network
@@ -31,10 +31,6 @@ from geoplan.network.graph import WalkNetwork
 from geoplan.rules import taxonomy as tx
 
 __all__ = ["City", "LoadReport", "demo_path", "load_city"]
-
-BoundaryLike: TypeAlias = (
-    BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries | str | Path | tuple[float, ...]
-)
 
 
 def demo_path() -> Path:
@@ -134,118 +130,6 @@ class City:
 # boundary
 
 
-def read_area(area: BoundaryLike, crs: pyproj.CRS) -> BaseGeometry:
-    """A polygon (file, GeoDataFrame, shapely WGS84 polygon or lon/lat bbox) in ``crs``.
-
-    Checked like a study boundary (valid polygon, latitudes, CRS); used for the built-up area.
-    """
-    wgs = _read_boundary(area)
-    return gpd.GeoSeries([wgs], crs=WGS84).to_crs(crs).iloc[0]
-
-
-def _read_boundary(boundary: BoundaryLike) -> BaseGeometry:
-    """Study boundary as one valid WGS84 (multi)polygon, or a one-line error naming the source."""
-    what = "boundary"
-    if isinstance(boundary, BaseGeometry):
-        geom = boundary
-    elif isinstance(boundary, tuple | list):
-        if len(boundary) != 4 or not all(isinstance(v, int | float) for v in boundary):
-            raise LayerError("boundary bbox must be (min_lon, min_lat, max_lon, max_lat)")
-        x0, y0, x1, y1 = (float(v) for v in boundary)
-        if not (x0 < x1 and y0 < y1):
-            raise LayerError(
-                f"boundary bbox {tuple(boundary)} is empty; "
-                "give (min_lon, min_lat, max_lon, max_lat)"
-            )
-        geom = shapely.box(x0, y0, x1, y1)
-    elif isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
-        if boundary.crs is None:
-            raise LayerError("boundary GeoDataFrame has no CRS; set one with .set_crs(EPSG)")
-        geom = shapely.union_all(boundary.to_crs(WGS84).geometry.values)
-    else:
-        geom, what = _read_boundary_file(Path(boundary))
-    return _check_boundary(geom, what)
-
-
-def _check_overlap(
-    bnd: BaseGeometry, data_bbox: tuple[float, float, float, float] | None, src: Path
-) -> None:
-    """Refuse a boundary that lies entirely outside the data (every count would be 0)."""
-    if data_bbox is None:
-        return
-    if not bnd.intersects(shapely.box(*data_bbox)):
-        b = ", ".join(f"{v:.4f}" for v in data_bbox)
-        flipped = shapely.transform(bnd, lambda xy: xy[:, ::-1])
-        if flipped.intersects(shapely.box(*data_bbox)):
-            raise LayerError(
-                f"the boundary lies outside {src.name} (data extent {b}) but would fit with "
-                "longitude and latitude swapped: 经纬度是否颠倒? put longitude first"
-            )
-        raise LayerError(
-            f"the boundary lies entirely outside {src.name} (data extent {b}); pass a boundary "
-            "inside the extract, or an extract that covers the study area"
-        )
-
-
-def _read_boundary_file(path: Path) -> tuple[BaseGeometry, str]:
-    if not path.exists():
-        raise InputFileError(
-            f"{path}: boundary file not found; pass a GeoPackage/GeoJSON/Shapefile"
-        )
-    if path.is_dir():
-        raise InputFileError(f"{path}: is a folder; pass the boundary file itself")
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises its own DataSourceError types
-        raise InputFileError(f"{path}: cannot read boundary ({exc}); pass a vector file") from exc
-    if gdf.empty:
-        raise LayerError(f"{path}: boundary layer is empty; draw at least one polygon")
-    if gdf.crs is None:
-        b = gdf.total_bounds
-        hint = (
-            "the coordinates look like metres: save it with its projected CRS"
-            if max(abs(b[0]), abs(b[2])) > 360 or max(abs(b[1]), abs(b[3])) > 90
-            else "save it with a CRS (e.g. EPSG:4326)"
-        )
-        raise LayerError(f"{path}: boundary layer has no CRS; {hint}")
-    g = gdf.geometry
-    if g.is_empty.all():
-        raise LayerError(f"{path}: boundary layer has only empty geometries")
-    _check_lonlat(gdf.to_crs(WGS84).total_bounds, str(path))
-    return shapely.union_all(gdf.to_crs(WGS84).geometry.values), str(path)
-
-
-def _check_lonlat(bounds: NDArray[np.float64], what: str) -> None:
-    """Refuse latitudes beyond ±90 (longitude and latitude swapped 经纬度颠倒)."""
-    x0, y0, x1, y1 = (float(v) for v in bounds)
-    if not (np.isfinite([x0, y0, x1, y1]).all()) or y0 < -90 or y1 > 90:
-        raise LayerError(
-            f"{what}: latitudes {y0:.4f}–{y1:.4f} are outside ±90°; 经纬度是否颠倒? "
-            "(longitude and latitude swapped) — put longitude first"
-        )
-
-
-def _check_boundary(geom: BaseGeometry, what: str) -> BaseGeometry:
-    if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise LayerError(
-            f"{what}: must be a polygon, got {geom.geom_type}; draw the study area as a polygon"
-        )
-    _check_lonlat(np.asarray(geom.bounds, dtype=float), what)
-    if not geom.is_valid:
-        repaired = _polygonal(shapely.make_valid(geom))
-        other = _polygonal(geom.buffer(0))
-        a, b = repaired.area, other.area
-        if a > 0 and abs(a - b) <= 0.001 * a:  # a sliver or spike: both repairs agree
-            return repaired
-        reason = shapely.is_valid_reason(geom)
-        raise LayerError(
-            f"{what}: the polygon is invalid ({reason}) and its area is ambiguous (a bow-tie: "
-            f"{a:.6g} or {b:.6g} square degrees); fix it in your GIS (QGIS: Vector ▸ Geometry "
-            "Tools ▸ Fix Geometries) and pass it again"
-        )
-    return geom
-
-
 # --------------------------------------------------------------------------------------------
 # layers
 
@@ -269,7 +153,7 @@ def _areas_gdf(rows: list[tuple[int, str, dict[str, str], bytes]]) -> tuple[gpd.
     if n_bad:
         geoms[invalid] = shapely.make_valid(geoms[invalid])
         # make_valid may return collections: keep polygonal parts
-        geoms[invalid] = [_polygonal(g) for g in geoms[invalid]]
+        geoms[invalid] = [polygonal(g) for g in geoms[invalid]]
     gdf = gpd.GeoDataFrame(
         {
             "osmid": np.array([r[0] for r in rows], dtype=np.int64),
@@ -280,13 +164,6 @@ def _areas_gdf(rows: list[tuple[int, str, dict[str, str], bytes]]) -> tuple[gpd.
         crs=WGS84,
     )
     return gdf, n_bad
-
-
-def _polygonal(g: BaseGeometry) -> BaseGeometry:
-    if g.geom_type in ("Polygon", "MultiPolygon"):
-        return g
-    parts = [p for p in getattr(g, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def _name(tags: dict[str, str]) -> str:
@@ -375,13 +252,13 @@ def load_city(
 
         with _timed(seconds, "project"):
             if boundary is not None:
-                bnd_wgs = _read_boundary(boundary)
+                bnd_wgs = read_boundary(boundary)
             else:
                 bbox = raw.header_bbox or raw.bbox
                 if bbox is None:
                     raise LayerError(f"{src}: the file holds no mapped features; check the extract")
                 bnd_wgs = shapely.box(*bbox)
-            _check_overlap(bnd_wgs, raw.header_bbox or raw.bbox, src)
+            check_overlap(bnd_wgs, raw.header_bbox or raw.bbox, src)
             c = bnd_wgs.centroid
             mcrs = metric_crs(crs, lon=c.x, lat=c.y, bounds=bnd_wgs.bounds)
             bnd = gpd.GeoSeries([bnd_wgs], crs=WGS84).to_crs(mcrs).iloc[0]

@@ -12,7 +12,7 @@ from tolerances import AREA_REL
 from typer.testing import CliRunner
 
 import geoplan
-from geoplan.city import read_area
+from geoplan.io.boundary import read_area
 
 
 def _west(city: geoplan.City) -> shapely.Polygon:

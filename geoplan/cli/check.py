@@ -17,7 +17,8 @@ from rich.text import Text
 
 from geoplan._errors import InputFileError, LayerError
 from geoplan._outputs_set import check_output_dir, check_output_file, output_set
-from geoplan.city import City, load_city, read_area
+from geoplan.city import City, load_city
+from geoplan.io.boundary import read_area
 from geoplan.io.population import read_population
 from geoplan.names import Status, basis_label, method_label, status_label
 from geoplan.outputs.tables import (

@@ -1,0 +1,240 @@
+"""The target sheet model: clauses, sources, targets, verdicts and sheets (immutable)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, cast, get_args
+
+from geoplan.names import Status
+
+Op = Literal[">=", "<=", "==", "between"]
+
+
+OPS: tuple[str, ...] = get_args(Op)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """Where a target comes from in its document.
+
+    Parameters
+    ----------
+    section
+        Section number in the document's own numbering, e.g. ``"二、(一)"``.
+    text
+        The sentence(s) the target comes from, quoted verbatim (when ``verbatim``).
+    verbatim
+        False when ``text`` is a paraphrase (the national sheet, whose standards are not at hand).
+    """
+
+    section: str
+    text: str
+    verbatim: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The document a sheet was transcribed from.
+
+    Parameters
+    ----------
+    title
+        Document title.
+    doc_no
+        文号 (issue number), if the document has one.
+    issuer, date
+        Issuing body and date, where known.
+    seed_file
+        File name of the document's text in ``shared/seeds/``, if any.
+    note
+        Anything else worth saying about the source.
+    """
+
+    title: str
+    doc_no: str | None = None
+    issuer: str | None = None
+    date: str | None = None
+    seed_file: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of checking one target against a measured value.
+
+    Parameters
+    ----------
+    target_id
+        The target checked.
+    status
+        ``"pass"``, ``"fail"``, ``"no data"`` (nothing measured) or ``"not checkable"``.
+    measured
+        The measured value, in the target's unit, or None.
+    gap
+        ``measured - target``: for ``>=`` a negative gap is the shortfall; for ``<=`` a positive
+        gap is the excess; for ``between`` the distance past the nearer bound (0 inside);
+        None when there is no data or the target is not checkable.
+    """
+
+    target_id: str
+    status: Status
+    measured: float | None
+    gap: float | None
+
+    @property
+    def passed(self) -> bool:
+        """True when the target is met."""
+        return self.status == Status.PASS
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One target of a plan.
+
+    Parameters
+    ----------
+    id
+        snake_case id, unique in its sheet.
+    label_zh, label_en
+        Labels for reports.
+    clause
+        Where the target comes from (see :class:`Clause`).
+    checkable
+        Whether an indicator can check it from map data.
+    value
+        Target value: a number, ``(lo, hi)`` for ``between``; for targets that are not checkable
+        also free text (``"13.14万亩"``).
+    indicator, params, op, unit
+        The check: indicator name (one of :data:`INDICATORS`), its parameters, the comparison and
+        the unit (shares are 0..1). ``op`` and ``unit`` may also describe a non-checkable target.
+    reason
+        Why a target is not checkable.
+    year
+        Deadline year, when it differs from the sheet's.
+    scope
+        Area the target applies to (中心城区, 建成区, 乡镇政府驻地 …) when the document says so.
+    implied
+        True when the document names the goal but not the figure, and ``value`` is the
+        figure implied by the wording (e.g. 全覆盖 -> 1.0); ``note`` says why.
+    note
+        Free-text remark on the reading of the clause.
+    """
+
+    id: str
+    label_zh: str
+    label_en: str
+    clause: Clause
+    checkable: bool
+    value: float | tuple[float, float] | str
+    indicator: str | None = None
+    params: Mapping[str, str | float] = field(default_factory=lambda: MappingProxyType({}))
+    op: Op | None = None
+    unit: str | None = None
+    reason: str | None = None
+    year: int | None = None
+    scope: str | None = None
+    implied: bool = False
+    note: str | None = None
+
+    def evaluate(self, measured: float | None, *, abs_tol: float = 1e-9) -> Verdict:
+        """Compare a measured value with this target.
+
+        Parameters
+        ----------
+        measured
+            Value measured by the target's indicator, in the target's unit (shares 0..1).
+            None or NaN means nothing could be measured.
+        abs_tol
+            Absolute tolerance of every comparison, so that floating-point noise
+            (0.7999999999 against 0.8) does not fail a target.
+
+        Returns
+        -------
+        Verdict
+            ``"not checkable"`` for targets marked so, ``"no data"`` when ``measured`` is
+            None/NaN, otherwise ``"pass"`` or ``"fail"`` with the signed gap.
+
+        Examples
+        --------
+        >>> t = Target("x", "x", "x", Clause("一", "x"), True, 0.8, "park_500m", op=">=")
+        >>> v = t.evaluate(0.75)
+        >>> str(v.status), round(v.gap, 2)
+        ('fail', -0.05)
+        """
+        if not self.checkable or self.op is None or isinstance(self.value, str):
+            return Verdict(self.id, Status.NOT_CHECKABLE, measured, None)
+        if measured is None or math.isnan(measured):
+            return Verdict(self.id, Status.NO_DATA, None, None)
+        measured = float(measured)
+        if self.op == "between":
+            lo, hi = cast(tuple[float, float], self.value)
+            gap = measured - lo if measured < lo else measured - hi if measured > hi else 0.0
+            ok = lo - abs_tol <= measured <= hi + abs_tol
+        else:
+            goal = cast(float, self.value)
+            gap = measured - goal
+            if self.op == ">=":
+                ok = gap >= -abs_tol
+            elif self.op == "<=":
+                ok = gap <= abs_tol
+            else:
+                ok = abs(gap) <= abs_tol
+        return Verdict(self.id, Status.PASS if ok else Status.FAIL, measured, gap)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSheet:
+    """The targets of one plan.
+
+    Parameters
+    ----------
+    id, name_zh, name_en, year
+        Sheet id, plan title and horizon year.
+    source
+        The document (see :class:`Source`).
+    targets
+        The targets, in document order.
+    path
+        The YAML file the sheet was read from.
+    parameters
+        Overrides of indicator parameters (registry id → name → value), e.g.
+        ``{"park_coverage": {"park_min_area_m2": 10000}}``; checked against the registry.
+    """
+
+    id: str
+    name_zh: str
+    name_en: str
+    year: int
+    source: Source
+    targets: tuple[Target, ...]
+    path: Path
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def params_for(self, indicator: str) -> dict[str, Any]:
+        """The registry parameters of ``indicator`` with this sheet's overrides applied."""
+        from geoplan.indicators.registry import resolve_params
+
+        return resolve_params(indicator, self.parameters.get(indicator), where=str(self.path))
+
+    @property
+    def checkable(self) -> tuple[Target, ...]:
+        """The targets an indicator can check."""
+        return tuple(t for t in self.targets if t.checkable)
+
+    def get(self, target_id: str) -> Target:
+        """Return the target with this id.
+
+        Raises
+        ------
+        KeyError
+            If the sheet has no such target; the message lists the ids it has.
+        """
+        for target in self.targets:
+            if target.id == target_id:
+                return target
+        ids = ", ".join(t.id for t in self.targets)
+        raise KeyError(f"sheet {self.id!r} has no target {target_id!r}; it has: {ids}")
