@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
-from geoplan.homes import residents_of
+from geoplan.io.population import residents_of
 
 #: polygons holding on average at least this many homes are census units, not cells (auto mode)
 CENSUS_MIN_HOMES = 5.0

@@ -21,11 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
 from geoplan.city import City
+from geoplan.io.population import residents_of
 
 __all__ = ["homes_from_city", "homes_from_population"]
 
@@ -155,26 +155,6 @@ def _grid_points(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.nd
         pts_all.append(cand)
         own_all.append(np.full(cand.size, i, dtype=np.int64))
     return np.concatenate(pts_all), np.concatenate(own_all)
-
-
-def residents_of(table: pd.DataFrame, column: str, *, where: str) -> NDArray[np.float64]:
-    """The residents column as floats, or a one-line error naming the first bad row.
-
-    Text, empty (NaN), infinite and negative values are refused: a wrong count would move every
-    by-residents share without a warning. Rows are numbered as in a spreadsheet (header = row 1).
-    """
-    raw = table[column]
-    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(num) | (num < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        v = raw.iloc[i]
-        what = "negative" if np.isfinite(num[i]) else "not a number"
-        raise LayerError(
-            f"{where}: column {column!r}, row {i + 2}: {v!r} is {what} "
-            f"({int(bad.sum())} such rows); give a count of residents (0 or more) in every row"
-        )
-    return num
 
 
 def homes_from_population(

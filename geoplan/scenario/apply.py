@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from geoplan._errors import LayerError, ScenarioError, unknown_message
 from geoplan.city import City
-from geoplan.homes import residents_of
+from geoplan.io.population import residents_of
 from geoplan.rules import taxonomy as tx
 
 
