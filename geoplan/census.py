@@ -9,8 +9,11 @@ input, inside the study area, assigned.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -100,5 +103,95 @@ def distribute_census(
         "assigned": float(residents.sum()),
         "units": len(poly),
         "units_without_homes": len(empty),
+    }
+    return out
+
+
+def distribute_raster(
+    homes: gpd.GeoDataFrame, raster: str | Path, *, boundary: BaseGeometry
+) -> gpd.GeoDataFrame:
+    """Homes with ``residents`` from a population raster (WorldPop / GHSL GeoTIFF, any CRS).
+
+    Each pixel's count (times the share of its area inside ``boundary``) goes to the homes inside
+    it, by the same weights as :func:`distribute_census`; a pixel with people but no home becomes
+    a home at its centre (``source`` "raster_cell"), so unmapped neighbourhoods still count.
+
+    Parameters
+    ----------
+    homes
+        Homes of the city (metric CRS).
+    raster
+        GeoTIFF of residents per pixel (nodata and negative values are no people).
+    boundary
+        Study boundary (metric CRS of ``homes``).
+
+    Returns
+    -------
+    GeoDataFrame
+        The homes (and new pixel homes) with ``residents``; ``attrs["population"]``: ``input``
+        (pixels over the study area), ``inside``, ``assigned``, ``pixel_homes``.
+    """
+    import rasterio
+    import rasterio.windows
+
+    from geoplan._errors import InputFileError
+
+    try:
+        ds = rasterio.open(raster)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputFileError(f"{raster}: cannot open as a raster ({exc}); pass a GeoTIFF") from exc
+    with ds:
+        if ds.crs is None:
+            raise InputFileError(f"{raster}: raster has no CRS; save it with one (e.g. EPSG:4326)")
+        bnd = gpd.GeoSeries([boundary], crs=homes.crs).to_crs(ds.crs).iloc[0]
+        rb = ds.bounds
+        if not bnd.intersects(shapely.box(rb.left, rb.bottom, rb.right, rb.top)):
+            raise InputFileError(f"{raster}: the raster does not overlap the study area")
+        win = rasterio.windows.from_bounds(*bnd.bounds, transform=ds.transform)
+        win = (
+            win.round_offsets()
+            .round_lengths()
+            .intersection(rasterio.windows.Window(0, 0, ds.width, ds.height))
+        )
+        data = ds.read(1, window=win, masked=True).astype(float).filled(0.0)
+        tr = ds.window_transform(win)
+        crs = ds.crs
+    data[~np.isfinite(data) | (data < 0)] = 0.0
+    rows, cols = np.nonzero(data > 0)
+    x0 = tr.c + cols * tr.a
+    y0 = tr.f + rows * tr.e
+    cells = shapely.box(x0, y0 + tr.e, x0 + tr.a, y0) if rows.size else np.zeros(0, dtype=object)
+    cells_m = gpd.GeoSeries(cells, crs=crs).to_crs(homes.crs).values
+    total = float(data[rows, cols].sum())
+    frac = shapely.area(shapely.intersection(cells_m, boundary)) / np.maximum(
+        shapely.area(cells_m), 1e-12
+    )
+    value = data[rows, cols] * frac
+    units = gpd.GeoDataFrame({"pop": value}, geometry=cells_m, crs=homes.crs)
+    units = units.loc[units["pop"] > 0].reset_index(drop=True)
+    out = distribute_census(homes, units, column="pop")
+    empty = np.setdiff1d(np.arange(len(units)), out["census_unit"].to_numpy())
+    if empty.size:
+        centres = shapely.centroid(units.geometry.values[empty])
+        extra = gpd.GeoDataFrame(
+            {
+                "home_id": np.arange(len(out), len(out) + empty.size, dtype=np.int64),
+                "source": "raster_cell",
+                "parcel_osmid": -1,
+                "area_m2": 0.0,
+                "residents": units["pop"].to_numpy()[empty],
+                "census_unit": empty,
+            },
+            geometry=list(centres),
+            crs=homes.crs,
+        )
+        out = gpd.GeoDataFrame(pd.concat([out, extra], ignore_index=True), crs=homes.crs)
+    out.attrs["population"] = {
+        "input": total,
+        "inside": float(value.sum()),
+        "assigned": float(out["residents"].sum()),
+        "units": len(units),
+        "units_without_homes": 0,
+        "pixel_homes": int(empty.size),
     }
     return out

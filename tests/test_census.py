@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from conftest import DATA
 
 import geoplan
 from geoplan.census import distribute_census
@@ -65,3 +68,56 @@ def test_dasymetric_rule_by_hand(chengdu_clip: geoplan.City) -> None:
     assert out.attrs["population"]["units_without_homes"] == 1
     assert out.attrs["population"]["assigned"] == pytest.approx(1400.0)
     assert out.attrs["population"]["input"] == pytest.approx(1407.0)
+
+
+def test_population_raster_spread_over_homes(sao_paulo: geoplan.City, tmp_path: Path) -> None:
+    """São Paulo's hex populations rasterised to 250 m pixels (UTM): totals kept over the study
+    area, and the buffer share by residents within the bound the pixel size implies."""
+    import pandas as pd
+    import rasterio
+    from rasterio.transform import from_origin
+
+    df = pd.read_csv(DATA / "sao_paulo_hexgrid_population.csv")
+    pts = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
+    m = pts.to_crs(sao_paulo.crs)
+    px = 250.0
+    x0, y0, x1, y1 = sao_paulo.boundary_polygon.bounds
+    x0, y1 = np.floor(x0 / px) * px, np.ceil(y1 / px) * px
+    w, h = int(np.ceil((x1 - x0) / px)), int(np.ceil((y1 - y0) / px))
+    grid = np.zeros((h, w))
+    c = ((m.geometry.x - x0) // px).astype(int).to_numpy()
+    r = ((y1 - m.geometry.y) // px).astype(int).to_numpy()
+    ok = (c >= 0) & (c < w) & (r >= 0) & (r < h)
+    np.add.at(grid, (r[ok], c[ok]), df["population"].to_numpy(float)[ok])
+    tif = tmp_path / "pop.tif"
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        height=h,
+        width=w,
+        count=1,
+        dtype="float64",
+        crs=sao_paulo.crs,
+        transform=from_origin(x0, y1, px, px),
+    ) as ds:
+        ds.write(grid[None])
+    res = geoplan.check_city(sao_paulo, sheet="national", population_raster=tif)
+    homes = res.homes
+    inside = np.array([sao_paulo.boundary_polygon.intersects(p) for p in m.geometry.values])
+    assert homes["residents"].sum() == pytest.approx(
+        df["population"].to_numpy(float)[inside & ok].sum(), rel=1e-6
+    )
+    # buffer share by residents: point-based vs pixel-based differ only for residents whose
+    # straight-line distance to a stop is within a pixel diagonal of 500 m
+    stops = shapely.union_all(sao_paulo.bus_stops.geometry.values)
+    d = np.array([stops.distance(p) for p in m.geometry.values])
+    pop = df["population"].to_numpy(float)
+    point_share = pop[d <= 500].sum() / pop.sum()
+    bound = pop[np.abs(d - 500) <= px * np.sqrt(2)].sum() / pop.sum()
+    mm = res.measures
+    row = mm.loc[
+        (mm["measure"] == "bus_cov_500") & (mm["method"] == "buffer") & (mm["basis"] == "residents")
+    ]
+    assert abs(float(row["value"].iloc[0]) - point_share) <= bound + 1e-9
+    assert any("population raster:" in n for n in res.notes)

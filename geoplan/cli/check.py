@@ -198,7 +198,8 @@ def check(
         typer.Option(
             "--population",
             metavar="FILE",
-            help="Population points/cells (CSV lon/lat or vector) → coverage by residents.",
+            help="Population: points/cells (CSV lon/lat or vector), 街道/社区 census polygons, "
+            "or a WorldPop/GHSL GeoTIFF → coverage by residents.",
         ),
     ] = None,
     population_column: Annotated[
@@ -319,13 +320,21 @@ def check(
 
             city, reports = with_pois(city, facilities, mode=facilities_mode)  # type: ignore[arg-type]
             poi_notes = [r.summary() for r in reports]
-        pop = read_population(population, column=population_column) if population else None
+        raster = (
+            population if population and population.suffix.lower() in (".tif", ".tiff") else None
+        )
+        pop = (
+            read_population(population, column=population_column)
+            if population and raster is None
+            else None
+        )
         result = check_city(
             city,
             sheet=targets,
             population=pop,
             population_column=population_column,
             population_kind=population_kind,  # type: ignore[arg-type]
+            population_raster=raster,
             landcover=landcover,
             built_up=read_area(built_up, city.crs) if built_up is not None else None,
         )

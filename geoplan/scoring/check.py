@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
 from geoplan._memo import IdentityMemo
-from geoplan.census import distribute_census, looks_like_census
+from geoplan.census import distribute_census, distribute_raster, looks_like_census
 from geoplan.city import City
 from geoplan.homes import homes_from_city, homes_from_population
 from geoplan.indicators.access import compute_access, merge_requests
@@ -158,6 +158,7 @@ def check_city(
     population: gpd.GeoDataFrame | None = None,
     population_column: str = "population",
     population_kind: Literal["auto", "census", "cells"] = "auto",
+    population_raster: str | Path | None = None,
     home_spacing_m: float = 50.0,
     cache: AccessCache | None = None,
     results: ResultCache | None = None,
@@ -188,6 +189,9 @@ def check_city(
         ``cells``: each point / cell is a home (a hex grid); ``census``: polygons (街道 / 社区)
         whose counts are spread over the city's homes (:func:`geoplan.census.distribute_census`);
         ``auto``: census when the polygons hold on average 5 homes or more.
+    population_raster
+        A population GeoTIFF (WorldPop / GHSL, residents per pixel, any CRS) spread over the homes
+        in each pixel (:func:`geoplan.census.distribute_raster`).
     home_spacing_m
         Sample spacing (m) in residential parcels without mapped buildings.
     cache
@@ -238,7 +242,14 @@ def check_city(
 
     with _timed(seconds, "homes"):
         if homes is None:
-            homes = _homes(city, population, population_column, population_kind, home_spacing_m)
+            if population_raster is not None:
+                homes = distribute_raster(
+                    homes_from_city(city, spacing_m=home_spacing_m),
+                    population_raster,
+                    boundary=city.boundary_polygon,
+                )
+            else:
+                homes = _homes(city, population, population_column, population_kind, home_spacing_m)
         att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
     inputs = Inputs(city, homes, None if landcover is None else str(landcover), built_up)
     if built_up is not None and inputs.boundary.area <= 0:
@@ -299,7 +310,13 @@ def check_city(
         card = scorecard(ts, measures, lc=lc, extra=extra_measures)
     notes: list[str] = []
     tot = homes.attrs.get("population")
-    if tot and "assigned" in tot:
+    if tot and "pixel_homes" in tot:
+        notes.append(
+            f"population raster: {tot['input']:,.0f} residents in the pixels over the study "
+            f"area, {tot['inside']:,.0f} inside it, {tot['assigned']:,.0f} assigned "
+            f"({tot['pixel_homes']} pixels with people but no mapped home became homes)"
+        )
+    elif tot and "assigned" in tot:
         notes.append(
             f"census: {tot['input']:,.0f} residents in {tot['units']} units, "
             f"{tot['inside']:,.0f} inside the study area, {tot['assigned']:,.0f} assigned to "
