@@ -14,6 +14,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
+from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputFileError, LayerError
 from geoplan._outputs_set import check_output_dir, check_output_file, output_set
@@ -123,6 +124,17 @@ def write_result_map(
     return save_map(m, path, offline=offline)
 
 
+def _study_area(boundary: Path | None, district: str | None) -> Path | BaseGeometry | None:
+    """``--boundary FILE`` or ``--district NAME`` (not both)."""
+    if boundary is not None and district is not None:
+        raise LayerError("give --boundary FILE or --district NAME, not both")
+    if district is None:
+        return boundary
+    from geoplan.io.districts import district_boundary
+
+    return district_boundary(district)
+
+
 def _units(
     city: City, path: Path | None, name_col: str | None, grid_m: float | None
 ) -> gpd.GeoDataFrame:
@@ -189,6 +201,15 @@ def check(
     boundary: Annotated[
         Path | None,
         typer.Option("--boundary", metavar="FILE", help="Study area 研究范围 (vector file)."),
+    ] = None,
+    district: Annotated[
+        str | None,
+        typer.Option(
+            "--district",
+            metavar="NAME",
+            help="Study area = a district, offline (郑州市中原区 or adcode 410102; needs "
+            "pip install 'geoplan[cn]').",
+        ),
     ] = None,
     crs: Annotated[
         str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS (default: UTM).")
@@ -300,6 +321,8 @@ def check(
         t0 = time.perf_counter()
         if lang not in ("zh", "en"):
             raise LayerError(f"--lang must be zh or en, not {lang!r}")
+        if boundary is not None and district is not None:
+            raise LayerError("give --boundary FILE or --district NAME, not both")
         if boundary is not None and not boundary.exists():
             raise InputFileError(f"{boundary}: boundary file not found")
         if landcover is not None and not landcover.is_file():
@@ -309,7 +332,7 @@ def check(
             check_output_file(map_path, flag="--map", suffix=".html")
         city = load_city(
             osm,
-            boundary=boundary,
+            boundary=_study_area(boundary, district),
             crs=int(crs) if crs and crs.isdigit() else crs,
             include_private=include_private,
             progress=None if not quiet else False,
