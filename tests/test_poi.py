@@ -130,3 +130,25 @@ def test_cli_facilities_option(tmp_path: Path, pointed: geoplan.City) -> None:
     )
     assert out.exit_code == 0, out.output
     assert "amap.csv (amap):" in out.output and "POIs →" in out.output
+
+
+def test_scenario_city_takes_poi_exports(tmp_path: Path, pointed: geoplan.City) -> None:
+    from geoplan.scenario.files import load_scenario_file
+
+    csv = tmp_path / "amap.csv"
+    _amap_csv(pointed, csv)
+    scn = tmp_path / "s.yaml"
+    scn.write_text(
+        f"name: s\ncity: {{osm: {DATA / 'chengdu_2018_center.osm.pbf'}, "
+        "boundary: [104.0421, 30.6528, 104.1296, 30.7279], facilities: amap.csv}\n"
+        "changes: []\n",
+        encoding="utf-8",
+    )
+    city = load_scenario_file(scn).load_base()
+    kinds = set(city.facilities["osm_type"])
+    assert "poi" in kinds
+    assert any("amap.csv (amap):" in n for n in city.report.notes)
+    bad = tmp_path / "b.yaml"
+    bad.write_text("name: b\ncity: {osm: demo, facilities: nope.csv}\nchanges: []\n", "utf-8")
+    with pytest.raises(geoplan.ScenarioError, match=r"city facilities file 'nope\.csv' not found"):
+        load_scenario_file(bad)

@@ -29,7 +29,7 @@ from geoplan.scoring.targets import load_target_sheet
 _TOP_KEYS = ("name", "description", "city", "targets", "units", "changes")
 
 
-_CITY_KEYS = ("osm", "boundary", "crs", "name", "include_private")
+_CITY_KEYS = ("osm", "boundary", "crs", "name", "include_private", "facilities", "facilities_mode")
 
 
 _UNIT_KEYS = ("layer", "name_column", "grid_m", "crs", "coord_system")
@@ -189,12 +189,27 @@ def _parse_city(city: Any, p: Path) -> CitySpec:
         osm = str(op)
     if "crs" in city:
         _check_type("crs", city["crs"], f"{p}: city")
+    pois = city.get("facilities", [])
+    pois = [pois] if isinstance(pois, str) else pois
+    if not isinstance(pois, list) or not all(isinstance(x, str) for x in pois):
+        raise ScenarioError(f"{p}: city facilities must be a POI export file or a list of them")
+    resolved = []
+    for x in pois:
+        fp = resolve_path(x, p)
+        if not fp.exists():
+            raise ScenarioError(f"{p}: city facilities file {x!r} not found")
+        resolved.append(str(fp))
+    mode = city.get("facilities_mode", "replace")
+    if mode not in ("replace", "merge"):
+        raise ScenarioError(f"{p}: city facilities_mode must be replace or merge, not {mode!r}")
     return CitySpec(
         osm=osm,
         boundary=_parse_boundary(city.get("boundary"), p),
         crs=city.get("crs"),
         name=city.get("name"),
         include_private=bool(city.get("include_private", False)),
+        facilities=tuple(resolved),
+        facilities_mode=str(mode),
     )
 
 

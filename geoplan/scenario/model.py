@@ -114,7 +114,9 @@ class CitySpec:
     """How to load a scenario's baseline city (:func:`geoplan.load_city` arguments).
 
     ``osm`` is a local extract or ``"demo"``; ``boundary`` a ``(min_lon, min_lat, max_lon,
-    max_lat)`` bbox or a vector file; ``crs`` a metric CRS (default: UTM).
+    max_lat)`` bbox or a vector file; ``crs`` a metric CRS (default: UTM); ``facilities`` AMap /
+    Baidu POI exports that replace (or, ``facilities_mode: merge``, join) the OSM facilities of
+    baseline and plan alike (:func:`geoplan.with_pois`).
     """
 
     osm: str = "demo"
@@ -122,10 +124,12 @@ class CitySpec:
     crs: str | int | None = None
     name: str | None = None
     include_private: bool = False
+    facilities: tuple[str, ...] = ()
+    facilities_mode: str = "replace"
 
     def load(self) -> City:
-        """Load the city this spec names (:func:`geoplan.load_city`)."""
-        return load_city(
+        """Load the city this spec names (:func:`geoplan.load_city`, then the POI exports)."""
+        city = load_city(
             self.osm,
             boundary=self.boundary,
             crs=self.crs,
@@ -133,6 +137,16 @@ class CitySpec:
             include_private=self.include_private,
             progress=False,
         )
+        if self.facilities:
+            from geoplan.facilities import with_pois
+
+            city, reports = with_pois(
+                city,
+                list(self.facilities),
+                mode=self.facilities_mode,  # type: ignore[arg-type]
+            )
+            city.report.notes.extend(r.summary() for r in reports)
+        return city
 
 
 @dataclass(frozen=True)
