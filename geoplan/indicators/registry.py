@@ -246,6 +246,8 @@ def _registry() -> dict[str, Indicator]:
     raw = read_yaml(INDICATORS_PATH)
     out: dict[str, Indicator] = {}
     for iid, spec in raw.items():
+        if iid.startswith("_"):  # parameter groups that are not indicators (_scenario)
+            continue
         params = {}
         for pname, p in (spec.get("parameters") or {}).items():
             params[pname] = Param(
@@ -285,6 +287,33 @@ class _Registry(Mapping[str, Indicator]):
 
 #: every indicator of the engine, by id
 REGISTRY: Mapping[str, Indicator] = _Registry()
+
+
+@lru_cache(maxsize=1)
+def _groups() -> dict[str, dict[str, Param]]:
+    raw = read_yaml(INDICATORS_PATH)
+    out: dict[str, dict[str, Param]] = {}
+    for gid, spec in raw.items():
+        if not gid.startswith("_"):
+            continue
+        out[gid[1:]] = {
+            name: Param(
+                name,
+                _freeze(p.get("default")),
+                str(p.get("unit", "")),
+                float(p.get("min", float("-inf"))),
+                float(p.get("max", float("inf"))),
+                str(p.get("source", "")),
+                str(p.get("shape", "scalar")),
+            )
+            for name, p in (spec.get("parameters") or {}).items()
+        }
+    return out
+
+
+def group_param(group: str, name: str) -> Param:
+    """A parameter of a non-indicator group of the data file (``scenario``: snap_m, grid_m)."""
+    return _groups()[group][name]
 
 
 def resolve_params(

@@ -16,7 +16,6 @@ from geoplan.rules import taxonomy as tx
 from geoplan.scenario.compare import ScenarioResult
 from geoplan.scenario.model import (
     ADD_KINDS,
-    PARAM_RANGES,
     REMOVE_KINDS,
     CitySpec,
     Scenario,
@@ -119,8 +118,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
     except GeoplanError as exc:
         raise ScenarioError(f"{p}: targets: {exc}") from exc
     units_layer, units_col, grid_m = _parse_units(doc.get("units"), p)
-    if not PARAM_RANGES["grid_m"][0] <= grid_m <= PARAM_RANGES["grid_m"][1]:
-        check_range("grid_m", grid_m, f"{p}: units")
+    check_range("grid_m", grid_m, f"{p}: units")
     scn = Scenario(
         name,
         base=_parse_city(doc.get("city", {"osm": "demo"}), p),

@@ -73,21 +73,22 @@ ADD_KINDS: dict[str, tuple[str, ...]] = {
 
 #: coordinate systems a plan layer may be in
 COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
-#: numeric scenario parameters: (minimum, maximum, unit, what it is)
-PARAM_RANGES: dict[str, tuple[float, float, str, str]] = {
-    "snap_m": (0.0, 50.0, "m", "new road vertices this close to the network join it"),
-    "grid_m": (50.0, 5000.0, "m", "side of the square units of the per-unit table"),
-}
+#: numeric scenario parameters, declared in the registry's data file (``_scenario`` group)
+PARAM_NAMES: tuple[str, ...] = ("snap_m", "grid_m")
 
 
 def check_range(key: str, value: Any, where: str) -> float:
     """A numeric scenario parameter as float, or a one-line error with its range and unit."""
-    lo, hi, unit, what = PARAM_RANGES[key]
+    from geoplan.indicators.registry import group_param
+
+    p = group_param("scenario", key)
+    what = p.source.removeprefix("geoplan: ")
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise ScenarioError(f"{where}: {key} must be a number in {unit} ({what}), got {value!r}")
-    if not lo <= float(value) <= hi:
+        raise ScenarioError(f"{where}: {key} must be a number in {p.unit} ({what}), got {value!r}")
+    if not p.minimum <= float(value) <= p.maximum:
         raise ScenarioError(
-            f"{where}: {key} = {value:g} {unit} is out of range [{lo:g}, {hi:g}] {unit} ({what})"
+            f"{where}: {key} = {value:g} {p.unit} is out of range [{p.minimum:g}, "
+            f"{p.maximum:g}] {p.unit} ({what})"
         )
     return float(value)
 
@@ -240,7 +241,7 @@ class Scenario:
             raise ScenarioError(
                 f"{where}: unknown coord_system {cs!r}; {hint}valid: {', '.join(COORD_SYSTEMS)}"
             )
-        for key in PARAM_RANGES:
+        for key in PARAM_NAMES:
             if params.get(key) is not None:
                 params[key] = check_range(key, params[key], where)
         self.changes.append(Change(op, kind, layer, params))
