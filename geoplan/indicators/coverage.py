@@ -147,6 +147,36 @@ def network_shares(covered: NDArray[np.bool_], homes: gpd.GeoDataFrame) -> dict[
     return out
 
 
+def _share_rows(
+    indicator: str,
+    measure: str,
+    method: str,
+    bases: tuple[str, ...],
+    covered: NDArray[np.bool_],
+    homes: gpd.GeoDataFrame,
+    label_zh: str,
+    label_en: str,
+    note: str,
+) -> list[dict[str, Any]]:
+    """Rows of the shares of :func:`network_shares` for ``bases`` (residents only if known)."""
+    shares = network_shares(covered, homes)
+    return [
+        measure_row(
+            indicator,
+            measure,
+            method,
+            basis,
+            shares[basis],
+            "share",
+            label_zh,
+            label_en,
+            note if shares[basis] is not None else (note or "no data"),
+        )
+        for basis in bases
+        if not (basis == "residents" and shares[basis] is None)
+    ]
+
+
 def network_rows(
     indicator: str,
     measure: str,
@@ -157,25 +187,10 @@ def network_rows(
     note: str = "",
 ) -> list[dict[str, Any]]:
     """Network rows of a measure: share of homes, of residential area and of residents covered."""
-    shares = network_shares(covered, homes)
-    rows = []
-    for basis, v in shares.items():
-        if basis == "residents" and v is None:
-            continue
-        rows.append(
-            measure_row(
-                indicator,
-                measure,
-                "network",
-                basis,
-                v,
-                "share",
-                label_zh,
-                label_en,
-                note if v is not None else (note or "no data"),
-            )
-        )
-    return rows
+    bases = ("homes", "residential_area", "residents")
+    return _share_rows(
+        indicator, measure, "network", bases, covered, homes, label_zh, label_en, note
+    )
 
 
 def buffer_home_rows(
@@ -192,26 +207,8 @@ def buffer_home_rows(
     The residential-land row of the buffer method is the area overlay itself; these two say how
     many homes and people the straight-line radii reach, next to the network rows.
     """
-    shares = network_shares(inside, homes)
-    rows = []
-    for basis in ("homes", "residents"):
-        v = shares[basis]
-        if basis == "residents" and v is None:
-            continue
-        rows.append(
-            measure_row(
-                indicator,
-                measure,
-                "buffer",
-                basis,
-                v,
-                "share",
-                label_zh,
-                label_en,
-                note if v is not None else (note or "no data"),
-            )
-        )
-    return rows
+    bases = ("homes", "residents")
+    return _share_rows(indicator, measure, "buffer", bases, inside, homes, label_zh, label_en, note)
 
 
 def buffer_share(

@@ -183,8 +183,12 @@ def category_key(category: str) -> str:
 
 
 def _geometries(inputs: Inputs) -> dict[str, NDArray[np.object_]]:
-    c = inputs.city
-    return category_geometries(c.facilities, bus_stops=c.bus_stops, parks=c.parks)
+    """Facility geometries per category, once per :class:`Inputs` (every circle reads them)."""
+    memo: dict[str, dict[str, NDArray[np.object_]]] = inputs.__dict__.setdefault("_geoms", {})
+    if "v" not in memo:
+        c = inputs.city
+        memo["v"] = category_geometries(c.facilities, bus_stops=c.bus_stops, parks=c.parks)
+    return memo["v"]
 
 
 def _circle_requests(

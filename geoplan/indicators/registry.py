@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -142,6 +143,19 @@ class Indicator:
         """Every parameter at its default."""
         return {k: p.default for k, p in self.params.items()}
 
+    def request_sets(self, inputs: Inputs, params: Mapping[str, Any]) -> dict[str, Request]:
+        """What this run needs from the access stage (``{}`` for area indicators).
+
+        Only the parameters the request function takes are passed (``zero_if_empty`` and the
+        like concern the computation, not the sources).
+        """
+        if self.requests is None:
+            return {}
+        sig = inspect.signature(self.requests).parameters
+        if any(q.kind is inspect.Parameter.VAR_KEYWORD for q in sig.values()):
+            return self.requests(inputs, **params)
+        return self.requests(inputs, **{k: v for k, v in params.items() if k in sig})
+
     def reads_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         """The layers this run depends on.
 
@@ -241,6 +255,22 @@ _FUNCTIONS: dict[str, tuple[Compute, Requests | None]] = {
 }
 
 
+def _params(spec: Mapping[str, Any]) -> dict[str, Param]:
+    """The parameters of one entry of the data file."""
+    return {
+        name: Param(
+            name,
+            _freeze(p.get("default")),
+            str(p.get("unit", "")),
+            float(p.get("min", float("-inf"))),
+            float(p.get("max", float("inf"))),
+            str(p.get("source", "")),
+            str(p.get("shape", "scalar")),
+        )
+        for name, p in (spec.get("parameters") or {}).items()
+    }
+
+
 @lru_cache(maxsize=1)
 def _registry() -> dict[str, Indicator]:
     raw = read_yaml(INDICATORS_PATH)
@@ -248,17 +278,7 @@ def _registry() -> dict[str, Indicator]:
     for iid, spec in raw.items():
         if iid.startswith("_"):  # parameter groups that are not indicators (_scenario)
             continue
-        params = {}
-        for pname, p in (spec.get("parameters") or {}).items():
-            params[pname] = Param(
-                pname,
-                _freeze(p.get("default")),
-                str(p.get("unit", "")),
-                float(p.get("min", float("-inf"))),
-                float(p.get("max", float("inf"))),
-                str(p.get("source", "")),
-                str(p.get("shape", "scalar")),
-            )
+        params = _params(spec)
         compute, requests = _FUNCTIONS.get(iid, (_area(iid), None))
         out[iid] = Indicator(
             iid,
@@ -296,18 +316,7 @@ def _groups() -> dict[str, dict[str, Param]]:
     for gid, spec in raw.items():
         if not gid.startswith("_"):
             continue
-        out[gid[1:]] = {
-            name: Param(
-                name,
-                _freeze(p.get("default")),
-                str(p.get("unit", "")),
-                float(p.get("min", float("-inf"))),
-                float(p.get("max", float("inf"))),
-                str(p.get("source", "")),
-                str(p.get("shape", "scalar")),
-            )
-            for name, p in (spec.get("parameters") or {}).items()
-        }
+        out[gid[1:]] = _params(spec)
     return out
 
 
@@ -369,8 +378,6 @@ def evaluate(
     cache = cache if cache is not None else AccessCache()
     net = inputs.city.network
     att = cache.attach(net, np.asarray(inputs.homes.geometry.values, dtype=object))
-    reqs: dict[str, Request] = {}
-    if spec.requests is not None:
-        reqs = spec.requests(inputs, **{k: v for k, v in p.items() if k != "zero_if_empty"})
+    reqs = spec.request_sets(inputs, p)
     access = compute_access(net, att, reqs, boundary=inputs.boundary, cache=cache)
     return spec.compute(access, inputs, **p)

@@ -267,9 +267,7 @@ def check_city(
     with _timed(seconds, "access"):
         asked = {}
         for run, iid, params in runs:
-            spec = REGISTRY[iid]
-            if spec.requests is not None:
-                asked[run] = spec.requests(inputs, **_request_params(params))
+            asked[run] = REGISTRY[iid].request_sets(inputs, params)
         access = compute_access(
             net, att, merge_requests(asked), boundary=inputs.boundary, cache=cache
         )
@@ -397,10 +395,6 @@ def _area_basis(measures: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     note = f"{what} {km2:,.2f} km²"
     out.loc[area, "note"] = [f"{n}; {note}" if n else note for n in out.loc[area, "note"]]
     return out
-
-
-def _request_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if k != "zero_if_empty" and k != "ndvi_min"}
 
 
 def _hit_or_miss(results: ResultCache, run: str) -> str:
