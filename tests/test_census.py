@@ -121,3 +121,63 @@ def test_population_raster_spread_over_homes(sao_paulo: geoplan.City, tmp_path: 
     ]
     assert abs(float(row["value"].iloc[0]) - point_share) <= bound + 1e-9
     assert any("population raster:" in n for n in res.notes)
+
+
+def test_cli_population_kind_census(chengdu: geoplan.City, tmp_path: Path) -> None:
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from geoplan.cli import app
+
+    jd = tmp_path / "jiedao.geojson"
+    _halves(chengdu).to_file(jd)
+    b = tmp_path / "b.geojson"
+    gpd.GeoDataFrame(geometry=[chengdu.boundary_polygon], crs=chengdu.crs).to_crs(4326).to_file(b)
+    out = tmp_path / "o"
+    res = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            chengdu.report.source,
+            "--boundary",
+            str(b),
+            "--population",
+            str(jd),
+            "--population-column",
+            "常住人口",
+            "--population-kind",
+            "census",
+            "--out",
+            str(out),
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert res.exit_code == 0, res.output
+    assert "census: 120,000 residents in 2 units" in res.output
+    homes = gpd.read_file(next(out.glob("*_homes.gpkg")))
+    assert int((homes["residents"] > 0).sum()) >= 100
+    assert homes["residents"].sum() == pytest.approx(120_000, rel=1e-6)
+    cells = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            chengdu.report.source,
+            "--boundary",
+            str(b),
+            "--population",
+            str(jd),
+            "--population-column",
+            "常住人口",
+            "--population-kind",
+            "cells",
+            "--out",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+    )
+    assert cells.exit_code == 0, cells.output
+    h2 = gpd.read_file(next((tmp_path / "c").glob("*_homes.gpkg")))
+    assert len(h2) == 2  # each polygon is one home when told so
+    assert isinstance(pd.DataFrame(h2), pd.DataFrame)

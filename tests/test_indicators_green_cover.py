@@ -80,3 +80,42 @@ def test_green_cover_bad_raster(chengdu: geoplan.City, tmp_path: Path) -> None:
     bad.write_text("hello")
     with pytest.raises(geoplan.InputFileError, match=r"not_a_raster\.tif"):
         green_cover_ratio(str(bad), chengdu.boundary_polygon, crs=chengdu.crs)
+
+
+def test_cli_landcover_end_to_end(chengdu: geoplan.City, tmp_path: Path) -> None:
+    """`geoplan check --landcover` reaches the scorecard (it was once parsed and ignored)."""
+    import json
+
+    import geopandas as gpd
+    from typer.testing import CliRunner
+
+    from geoplan.cli import app
+
+    tif = tmp_path / "landcover.tif"
+    _write(tif, chengdu, ndvi=False)
+    b = tmp_path / "b.geojson"
+    gpd.GeoDataFrame(geometry=[chengdu.boundary_polygon], crs=chengdu.crs).to_crs(4326).to_file(b)
+    out = tmp_path / "o"
+    res = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            chengdu.report.source,
+            "--boundary",
+            str(b),
+            "-t",
+            "jiyuan-2027",
+            "--landcover",
+            str(tif),
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(next(out.glob("*_scorecard.json")).read_text(encoding="utf-8"))
+    row = next(r for r in doc["scorecard"] if r["indicator"] == "green_cover_ratio")
+    bnd = chengdu.boundary_polygon
+    expected = shapely.union_all(chengdu.parks.geometry.values).intersection(bnd).area / bnd.area
+    assert row["measured"] == pytest.approx(expected, abs=RASTER_ABS)

@@ -152,3 +152,48 @@ def test_scenario_city_takes_poi_exports(tmp_path: Path, pointed: geoplan.City) 
     bad.write_text("name: b\ncity: {osm: demo, facilities: nope.csv}\nchanges: []\n", "utf-8")
     with pytest.raises(geoplan.ScenarioError, match=r"city facilities file 'nope\.csv' not found"):
         load_scenario_file(bad)
+
+
+def test_merge_mode_counts_a_facility_once(pointed: geoplan.City, tmp_path: Path) -> None:
+    """merge: POIs of OSM facilities (same place, same name) are not added twice; a new POI is."""
+    f = pointed.facilities.loc[pointed.facilities["category"] == "restaurant"].head(5)
+    w = f.to_crs(4326)
+    lon, lat = coords.wgs84_to_gcj02(w.geometry.x.to_numpy(), w.geometry.y.to_numpy())
+    rows = [
+        {"name": n, "typecode": "050100", "location": f"{a:.9f},{b:.9f}"}
+        for n, a, b in zip(w["name"].astype(str), lon, lat, strict=True)
+    ]
+    rows.append(
+        {
+            "name": "新开的面馆",
+            "typecode": "050100",
+            "location": f"{lon[0] + 0.01:.9f},{lat[0]:.9f}",
+        }
+    )
+    csv = tmp_path / "amap.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False)
+    merged, _ = geoplan.with_pois(pointed, [csv], mode="merge")
+    n_osm = int((pointed.facilities["category"] == "restaurant").sum())
+    assert int((merged.facilities["category"] == "restaurant").sum()) == n_osm + 1
+    replaced, _ = geoplan.with_pois(pointed, [csv], mode="replace")
+    assert int((replaced.facilities["category"] == "restaurant").sum()) == 6
+    from typer.testing import CliRunner
+
+    from geoplan.cli import app
+
+    res = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            str(DATA / "chengdu_2018_center.osm.pbf"),
+            "--facilities",
+            str(csv),
+            "--facilities-mode",
+            "merge",
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
