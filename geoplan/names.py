@@ -34,6 +34,8 @@ Lang = Literal["zh", "en"]
 
 __all__ = [
     "BASIS_LABELS",
+    "COMPLETE_LC",
+    "COMPLETE_LC_LABELS",
     "GAP_MEASURES",
     "KEY_MEASURES",
     "LAYER_CATEGORIES",
@@ -177,6 +179,15 @@ LAYER_CATEGORY_LABELS: dict[str, tuple[str, str]] = {
 }
 #: life-circle levels (GB 50180-2018: 5 / 10 / 15 minutes)
 LEVELS: tuple[str, ...] = ("5min", "10min", "15min")
+
+#: measure id of 完整生活圈: every required category of the three levels, each at its own distance
+COMPLETE_LC = "complete"
+
+#: labels of :data:`COMPLETE_LC`
+COMPLETE_LC_LABELS: tuple[str, str] = (
+    "完整生活圈（15、10、5分钟）",
+    "Complete life circle (15/10/5 min)",
+)
 #: 公园绿地服务半径覆盖率 (tiered park service radii)
 PARK_SERVICE = "park_service"
 
@@ -208,7 +219,7 @@ def circle_flag_stem(key: str, category: str = "complete") -> str:
 
 def flag_stem(measure: str) -> str:
     """The per-home flag / coverage stem of a coverage measure (life circles get ``lc_…``)."""
-    return circle_flag_stem(measure) if measure in LEVELS else measure
+    return circle_flag_stem(measure) if measure in (*LEVELS, COMPLETE_LC) else measure
 
 
 def column_name(stem: str, *, radius_m: float | None = None, method: str | None = None) -> str:

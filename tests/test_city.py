@@ -30,8 +30,16 @@ def _is_stop(t: dict[str, str]) -> bool:
     return (
         t.get("highway") == "bus_stop"
         or (t.get("public_transport") == "platform" and t.get("bus") == "yes")
-        or t.get("amenity") == "bus_station"
+        # an intercity coach station is not a city bus stop, unless named a 公交 terminus
+        or (t.get("amenity") == "bus_station" and "公交" in t.get("name", ""))
     )
+
+
+def _is_k12_school(t: dict[str, str]) -> bool:
+    """amenity=school, except training centres, 电大 and vocational schools (no level)."""
+    name = t.get("name", "")
+    not_k12 = ("培训", "进修", "电大", "职业", "技工", "中专", "职高")
+    return t.get("amenity") == "school" and not any(w in name for w in not_k12)
 
 
 def _is_park(t: dict[str, str]) -> bool:
@@ -54,7 +62,7 @@ def independent_features(pbf: Path, boundary: BaseGeometry) -> dict[str, set[Key
                 continue
             if _is_stop(t):
                 out["bus_stops"].add(("node", o.id))
-            if t.get("amenity") == "school":
+            if _is_k12_school(t):
                 out["schools"].add(("node", o.id))
         elif o.is_way():
             t = _tags(o)
@@ -78,7 +86,7 @@ def independent_features(pbf: Path, boundary: BaseGeometry) -> dict[str, set[Key
             key = ("way" if o.from_way() else "relation", o.orig_id())
             if _is_park(t):
                 out["parks"].add(key)
-            if t.get("amenity") == "school":
+            if _is_k12_school(t):
                 out["schools"].add(key)
             if t.get("landuse") == "residential":
                 out["residential"].add(key)

@@ -32,7 +32,9 @@ def test_every_indicator_and_parameter_is_declared_in_the_data_file() -> None:
         for name, p in ind.params.items():
             assert p.source, f"{iid}.{name} has no source"
             assert p.minimum <= p.maximum
-            if p.default is not None and not isinstance(p.default, tuple):
+            if p.choices:
+                assert p.default in p.choices, (iid, name)
+            elif p.default is not None and not isinstance(p.default, tuple):
                 assert p.minimum <= p.default <= p.maximum
         assert ind.reads, iid
 
@@ -46,7 +48,7 @@ def test_defaults_are_the_indicator_functions_defaults() -> None:
     def plain(v: object) -> object:
         if isinstance(v, tuple | list):
             return tuple(plain(x) for x in v)
-        return float(v)  # type: ignore[arg-type]
+        return v if isinstance(v, str) else float(v)  # type: ignore[arg-type]
 
     for iid, fn in (
         ("park_coverage", parks.park_coverage),

@@ -19,14 +19,20 @@ LIFE_CIRCLE = {
     "elderly_day_care": "老年人日间照料中心",
     "culture_centre": "文化活动",
     "community_service": "社区服务中心",
-    "sports_large": "运动场地",
+    "sports_large": "大型多功能运动场地",
+    "sports_medium": "中型多功能运动场地",
     "sports_small": "健身",
+    "community_commerce": "社区商业网点",
+    "street_office": "街道办事处",
+    "judicial_office": "司法所",
+    "telecom": "电信营业网点",
+    "post_office": "邮政",
     "mall": "商场",
     "food_market": "菜市场",
     "supermarket": "超市",
     "convenience": "便利店",
     "restaurant": "餐饮",
-    "bank_post": "银行",
+    "bank": "银行",
     "toilet": "公共厕所",
     "waste": "再生资源回收点",
     "library": "图书馆",
@@ -62,7 +68,15 @@ def test_taxonomy_covers_life_circle_categories() -> None:
             ["primary_school", "middle_school"],
             "name",
         ),
-        ({"amenity": "school", "name": "成都铁中"}, ["school_unknown"], "unknown"),
+        # abbreviations (X中, 附中, 铁中) are middle schools; 高中 only is not 初中
+        ({"amenity": "school", "name": "成都铁中"}, ["middle_school"], "name"),
+        ({"amenity": "school", "name": "成都49中"}, ["middle_school"], "name"),
+        ({"amenity": "school", "name": "川大附中"}, ["middle_school"], "name"),
+        ({"amenity": "school", "name": "成都市实验外国语学校（高中部）"}, ["high_school"], "name"),
+        ({"amenity": "school", "name": "某某高级中学"}, ["high_school"], "name"),
+        ({"amenity": "school", "name": "电子科技大学附实小"}, ["primary_school"], "name"),
+        ({"amenity": "school", "name": "成都树才培训学校"}, [], "name"),
+        ({"amenity": "school", "name": "成都双语实验学校"}, ["school_unknown"], "unknown"),
     ],
 )
 def test_school_levels(tags: dict[str, str], want: list[str], how: str) -> None:
@@ -74,7 +88,8 @@ def test_school_levels(tags: dict[str, str], want: list[str], how: str) -> None:
 
 def test_classify_facility() -> None:
     assert tx.classify_facility({"amenity": "kindergarten"}) == ["kindergarten"]
-    assert tx.classify_facility({"shop": "supermarket"}) == ["supermarket"]
+    # a supermarket is also a 社区商业网点 of the 5-minute level (GB 50180-2018 表B.0.3)
+    assert tx.classify_facility({"shop": "supermarket"}) == ["community_commerce", "supermarket"]
     assert tx.classify_facility({"amenity": "toilets"}) == ["toilet"]
     assert tx.classify_facility({"amenity": "bench"}) == []
     assert "elderly_care" in tx.classify_facility({"amenity": "nursing_home"})

@@ -28,26 +28,30 @@ from geoplan.outputs.map_homes import aggregate_homes
 from geoplan.outputs.map_result import map_coverage_keys, scorecard_rows
 from geoplan.outputs.webmap import build_map, overlay_layers, render_html, save_map
 from geoplan.rules import taxonomy as tx
+from geoplan.rules.life_circles import load_life_circles
 
 EVIL_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 #: facility categories of the Chengdu clip (hand count of its facilities layer)
 HOME_CATS = (
-    "convenience",
+    "community_commerce",
     "food_market",
-    "health_centre",
     "middle_school",
+    "pharmacy",
     "primary_school",
     "restaurant",
-    "sports_large",
+    "sports_medium",
     "sports_small",
 )
+#: levels requiring only categories the clip holds: the standard's levels are "no data" there,
+#: and the map draws homes by completeness only where a level can be measured
+MAPPED_LC = Path(__file__).parent / "data" / "life_circles_mapped.yaml"
 
 
 def real_results(city: geoplan.City) -> dict:
     """The map inputs of a real check (``geoplan.check_city`` on the city, anyang-2023), as
     :func:`geoplan.outputs.map_result.check_map` passes them, plus 5 home points outside the
     boundary (copies of real homes moved away) that the map must drop."""
-    res = geoplan.check_city(city, sheet="anyang-2023")
+    res = geoplan.check_city(city, sheet="anyang-2023", life_circles=load_life_circles(MAPPED_LC))
     _, _, x1, y1 = city.boundary_polygon.bounds
     out = res.homes.iloc[:5].copy()
     out["geometry"] = [shapely.Point(x1 + 200 + 50 * i, y1 + 200) for i in range(5)]

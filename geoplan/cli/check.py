@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from geoplan.io.population import read_population
 from geoplan.names import Status, basis_label, method_label, status_label
 from geoplan.outputs.tables import (
     ATTRIBUTION,
+    format_target,
     format_value,
     write_check_outputs,
     write_unit_outputs,
@@ -64,6 +64,7 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Tabl
         ("方法 Method", "left"),
         ("现状 Measured", "right"),
         ("目标 Target", "right"),
+        ("范围·年份 Scope·year", "left"),
         ("结果 Result", "left"),
         ("差距 Gap", "right"),
     ):
@@ -73,10 +74,7 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Tabl
         unit = str(r["unit"])
         measured = r["measured"]
         gap = r["gap"]
-        target = f"{r['op']} {r['target']}".strip() if r["op"] else str(r["target"])
-        if unit == "share" and r["target"] and r["status"] != Status.NOT_CHECKABLE:
-            with contextlib.suppress(ValueError):
-                target = f"{r['op']} {100 * float(r['target']):.0f}%"
+        target = format_target(r["op"], r["target"], unit)
         txt, style = status_text(r["status"])
         gap_s = ""
         if isinstance(gap, float) and not math.isnan(gap):
@@ -87,10 +85,20 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Tabl
             method,
             format_value(None if pd.isna(measured) else float(measured), unit),
             target,
+            scope_text(r),
             Text(txt, style=style),
             gap_s,
         )
     return table
+
+
+def scope_text(r: pd.Series) -> str:
+    """Scope, year and "implied by the text" of a scorecard row, for the console."""
+    parts = [str(r.get("scope") or ""), str(r.get("year") or "")]
+    out = " ".join(p for p in parts if p and p != "nan")
+    if bool(r.get("implied")):
+        out += "\n[dim]文意推定 implied[/dim]"
+    return out
 
 
 def write_result_map(
@@ -171,7 +179,9 @@ def not_checkable_table(card: pd.DataFrame) -> Table | None:
     table.add_column("目标 Target", style="dim")
     table.add_column("值 Value", justify="right", style="dim")
     for _, r in nc.iterrows():
-        table.add_row(f"{r['label_zh']} · {r['label_en']}", f"{r['op']} {r['target']}".strip())
+        table.add_row(
+            f"{r['label_zh']} · {r['label_en']}", format_target(r["op"], r["target"], r["unit"])
+        )
     return table
 
 
@@ -351,6 +361,11 @@ def check(
             if population and raster is None
             else None
         )
+        ulayer = (
+            _units(city, units, unit_name, units_grid)
+            if units is not None or units_grid is not None
+            else None
+        )
         result = check_city(
             city,
             sheet=targets,
@@ -360,14 +375,14 @@ def check(
             population_raster=raster,
             landcover=landcover,
             built_up=read_area(built_up, city.crs) if built_up is not None else None,
+            units=ulayer,
         )
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
         inputs = [osm, boundary, population, landcover, targets, built_up, units]
         inputs += list(facilities or [])
         with output_set(f"check-{result.sheet.id}", inputs=inputs) as outs:
             staged = write_check_outputs(result, outs.dir(out))
-            if units is not None or units_grid is not None:
-                ulayer = _units(city, units, unit_name, units_grid)
+            if ulayer is not None:
                 stem = f"{result.city_name}_{result.sheet.id}"
                 staged |= write_unit_outputs(
                     unit_shares(ulayer, result, city), outs.dir(out), stem=stem

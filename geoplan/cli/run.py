@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from rich.text import Text
 from geoplan.cli.check import method_text, status_text
 from geoplan.cli.console import console, is_quiet, run_cli_errors, state
 from geoplan.names import Status, layer_label
-from geoplan.outputs.tables import format_value
+from geoplan.outputs.tables import format_target, format_value
 
 
 def run(
@@ -107,10 +106,7 @@ def change_table(card: pd.DataFrame, *, title: str) -> Table:
         )
         d = r["delta"]
         delta = "" if pd.isna(d) else (f"{100 * d:+.1f} pt" if unit == "share" else f"{d:+.2f}")
-        target = f"{r['op']} {r['target']}".strip()
-        if unit == "share":
-            with contextlib.suppress(ValueError):
-                target = f"{r['op']} {100 * float(r['target']):.0f}%"
+        target = format_target(r["op"], r["target"], unit)
         sb = " ".join(status_text(r["status_baseline"])[0].split()[:2])  # mark + 中文
         sp_full, style = status_text(r["status_plan"])
         sp = " ".join(sp_full.split()[:2])

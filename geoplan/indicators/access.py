@@ -44,7 +44,7 @@ class Request:
 
     geoms: NDArray[np.object_]
     limit_m: float
-    boundary_step_m: float = 25.0
+    boundary_step_m: float = 2.0
     grid_spacing_m: float | None = None
 
 

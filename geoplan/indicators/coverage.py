@@ -302,7 +302,7 @@ def access_table(
     geometries: Mapping[str, NDArray[np.object_]],
     *,
     limit_m: float | Mapping[str, float] = 1000.0,
-    boundary_step_m: float = 25.0,
+    boundary_step_m: float = 2.0,
 ) -> pd.DataFrame:
     """Walking distance (m) from each home to the nearest facility of each category.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -32,6 +33,8 @@ from geoplan.indicators.coverage import (
 from geoplan.indicators.grid import cells_polygon
 from geoplan.indicators.inputs import Inputs
 from geoplan.names import (
+    COMPLETE_LC,
+    COMPLETE_LC_LABELS,
     LEVELS,
     Basis,
     CoverageLayer,
@@ -65,6 +68,69 @@ def _buffer_union(
     return union_of_buffers(np.asarray(parts, dtype=object), radius_m)
 
 
+@dataclass
+class _Combined:
+    """Homes / area that reach every required category of a level or circle (both methods)."""
+
+    net: NDArray[np.bool_]
+    buf: BaseGeometry
+    grid: NDArray[np.bool_] | None
+    missing: list[str]
+    n_required: int
+    required: tuple[str, ...] = ()
+
+
+def _no_data_note(missing: Sequence[str], n_required: int) -> str:
+    labels = tx.categories()
+    names = ", ".join(dict.fromkeys(labels[c].label_zh if c in labels else c for c in missing))
+    k = n_required - len(missing)
+    return (
+        f"no data ({k} of {n_required} required categories in the data; missing: {names}): "
+        "no verdict on the categories that happen to exist"
+    )
+
+
+def _category_rows(
+    indicator: str,
+    key: str,
+    label_zh: str,
+    label_en: str,
+    cat: str,
+    met: NDArray[np.bool_] | None,
+    cover: BaseGeometry | None,
+    homes: gpd.GeoDataFrame,
+    land: BaseGeometry,
+    optional: bool,
+) -> list[dict[str, Any]]:
+    lab = tx.categories().get(cat)
+    czh = (lab.label_zh if lab else cat) + ("（宜配建）" if optional else "")
+    cen = (lab.label_en if lab else cat) + (" (optional)" if optional else "")
+    measure = f"{key}:{cat}"
+    if met is None or cover is None:
+        return no_data_rows(
+            indicator,
+            measure,
+            f"{label_zh}·{czh}",
+            f"{label_en} · {cen}",
+            "no data: no facility of this category in the data",
+        )
+    rows = network_rows(indicator, measure, met, homes, f"{label_zh}·{czh}", f"{label_en} · {cen}")
+    share = float(shapely.intersection(land, cover).area / land.area) if land.area else None
+    rows.append(
+        measure_row(
+            indicator,
+            measure,
+            Method.BUFFER,
+            Basis.RESIDENTIAL_AREA,
+            share,
+            "share",
+            f"{label_zh}·{czh}",
+            f"{label_en} · {cen}",
+        )
+    )
+    return rows
+
+
 def _circle_rows(
     indicator: str,
     key: str,
@@ -78,72 +144,83 @@ def _circle_rows(
     land: BaseGeometry,
     geoms: Mapping[str, NDArray[np.object_]],
     grid_table: pd.DataFrame | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, NDArray[np.bool_]], dict[str, BaseGeometry]]:
+    optional: Sequence[str] = (),
+) -> tuple[list[dict[str, Any]], dict[str, NDArray[np.bool_]], dict[str, BaseGeometry], _Combined]:
     """Rows, per-home flags and coverage areas of one level or themed circle ``key``.
 
-    ``grid_table`` (distances from the access grid) gives the network coverage area: grid cells
-    that reach every category with data within ``radius_m``.
+    Every category (required and optional) gets its own rows; the level's rows cover the
+    required ones. A required category with no facility in the data makes the level "no data
+    (k of n)", never a share over the categories that happen to exist. ``grid_table``
+    (distances from the access grid) gives the network coverage area.
     """
-    cat_labels = tx.categories()
     rows: list[dict[str, Any]] = []
     per_home: dict[str, NDArray[np.bool_]] = {}
     geo: dict[str, BaseGeometry] = {}
-    have = [c for c in cats if any(len(geoms.get(x, ())) for x in (c, *alternatives.get(c, ())))]
-    missing = [c for c in cats if c not in have]
+
+    def has_data(c: str) -> bool:
+        return any(len(geoms.get(x, ())) for x in (c, *alternatives.get(c, ())))
+
+    missing = [c for c in cats if not has_data(c)]
     all_net = np.ones(len(homes), dtype=bool)
     all_grid = None if grid_table is None else np.ones(len(grid_table), dtype=bool)
     all_buf: BaseGeometry | None = None
-    for cat in cats:
-        lab = cat_labels.get(cat)
-        czh = lab.label_zh if lab else cat
-        cen = lab.label_en if lab else cat
-        group = [cat, *alternatives.get(cat, ())]
-        measure = f"{key}:{cat}"
-        if cat in missing:
-            rows += no_data_rows(
-                indicator,
-                measure,
-                f"{label_zh}·{czh}",
-                f"{label_en} · {cen}",
-                "no data: no facility of this category in the data",
+    for cat in (*cats, *optional):
+        is_opt = cat not in cats
+        if not has_data(cat):
+            rows += _category_rows(
+                indicator, key, label_zh, label_en, cat, None, None, homes, land, is_opt
             )
             continue
         met = _requirement_met(table, cat, alternatives, radius_m)
+        cover = _buffer_union(geoms, [cat, *alternatives.get(cat, ())], radius_m)
+        per_home[column_name(circle_flag_stem(key, cat), method=Method.NETWORK)] = met
+        rows += _category_rows(
+            indicator, key, label_zh, label_en, cat, met, cover, homes, land, is_opt
+        )
+        if is_opt:
+            continue
         all_net &= met
         if all_grid is not None and grid_table is not None:
             all_grid &= _requirement_met(grid_table, cat, alternatives, radius_m)
-        per_home[column_name(circle_flag_stem(key, cat), method=Method.NETWORK)] = met
-        rows += network_rows(
-            indicator, measure, met, homes, f"{label_zh}·{czh}", f"{label_en} · {cen}"
-        )
-        cover = _buffer_union(geoms, group, radius_m)
-        share = float(shapely.intersection(land, cover).area / land.area) if land.area else None
-        rows.append(
-            measure_row(
-                indicator,
-                measure,
-                Method.BUFFER,
-                Basis.RESIDENTIAL_AREA,
-                share,
-                "share",
-                f"{label_zh}·{czh}",
-                f"{label_en} · {cen}",
-            )
-        )
         all_buf = cover if all_buf is None else shapely.intersection(all_buf, cover)
-    note = ""
+    combined = _Combined(
+        all_net,
+        all_buf if all_buf is not None else shapely.geometry.Polygon(),
+        all_grid,
+        missing,
+        len(cats),
+        tuple(cats),
+    )
     if missing:
-        note = "excludes categories with no data: " + ", ".join(missing)
-    if not have:
-        rows += no_data_rows(
-            indicator, key, label_zh, label_en, "no data: no required category has a facility"
-        )
-        return rows, per_home, geo
+        rows += no_data_rows(indicator, key, label_zh, label_en, _no_data_note(missing, len(cats)))
+        return rows, per_home, geo, combined
+    rows += _combined_rows(indicator, key, label_zh, label_en, combined, homes, land, per_home)
     stem = circle_flag_stem(key)
-    per_home[column_name(stem, method=Method.NETWORK)] = all_net
-    rows += network_rows(indicator, key, all_net, homes, label_zh, label_en, note)
-    assert all_buf is not None
-    share = float(shapely.intersection(land, all_buf).area / land.area) if land.area else None
+    if not combined.buf.is_empty:
+        geo[column_name(stem, method=Method.BUFFER)] = combined.buf
+    if all_grid is not None and all_grid.any() and grid_table is not None:
+        grid = grid_table.attrs["grid"]
+        geo[column_name(stem, method=Method.NETWORK)] = cells_polygon(
+            grid.xy, grid.shape, grid.inside, all_grid, grid.spacing_m, grid_table.attrs["boundary"]
+        )
+    return rows, per_home, geo, combined
+
+
+def _combined_rows(
+    indicator: str,
+    key: str,
+    label_zh: str,
+    label_en: str,
+    combined: _Combined,
+    homes: gpd.GeoDataFrame,
+    land: BaseGeometry,
+    per_home: dict[str, NDArray[np.bool_]],
+) -> list[dict[str, Any]]:
+    """Both methods' rows of homes reaching every required category; sets the per-home flags."""
+    stem = circle_flag_stem(key)
+    per_home[column_name(stem, method=Method.NETWORK)] = combined.net
+    rows = network_rows(indicator, key, combined.net, homes, label_zh, label_en)
+    share = float(shapely.intersection(land, combined.buf).area / land.area) if land.area else None
     rows.append(
         measure_row(
             indicator,
@@ -154,27 +231,43 @@ def _circle_rows(
             "share",
             label_zh,
             label_en,
-            note,
         )
     )
-    per_home[column_name(stem, method=Method.BUFFER)] = inside_flags(all_buf, homes)
-    rows += buffer_home_rows(
-        indicator,
-        key,
-        per_home[column_name(stem, method=Method.BUFFER)],
-        homes,
-        label_zh,
-        label_en,
-        note,
-    )
-    if not all_buf.is_empty:
-        geo[column_name(stem, method=Method.BUFFER)] = all_buf
-    if all_grid is not None and all_grid.any() and grid_table is not None:
-        grid = grid_table.attrs["grid"]
-        geo[column_name(stem, method=Method.NETWORK)] = cells_polygon(
-            grid.xy, grid.shape, grid.inside, all_grid, grid.spacing_m, grid_table.attrs["boundary"]
+    flags = inside_flags(combined.buf, homes)
+    per_home[column_name(stem, method=Method.BUFFER)] = flags
+    rows += buffer_home_rows(indicator, key, flags, homes, label_zh, label_en)
+    return rows
+
+
+def _complete_rows(
+    levels: Mapping[str, _Combined],
+    homes: gpd.GeoDataFrame,
+    land: BaseGeometry,
+    per_home: dict[str, NDArray[np.bool_]],
+    geo: dict[str, BaseGeometry],
+) -> list[dict[str, Any]]:
+    """完整生活圈: every required category of the three levels, each within its own distance.
+
+    GB 50180-2018 非包含关系: the 15-minute level's facilities are required in addition to the
+    10- and 5-minute ones, so a home is in the complete life circle when it reaches all of them.
+    """
+    zh, en = COMPLETE_LC_LABELS
+    missing = list(dict.fromkeys(c for lev in levels.values() for c in lev.missing))
+    n_req = len({c for lev in levels.values() for c in lev.required})
+    if len(levels) < len(LEVELS):
+        return no_data_rows(
+            "life_circle", COMPLETE_LC, zh, en, "no data: every level must be measured"
         )
-    return rows, per_home, geo
+    if missing:
+        return no_data_rows("life_circle", COMPLETE_LC, zh, en, _no_data_note(missing, n_req))
+    net = np.logical_and.reduce([lev.net for lev in levels.values()])
+    buf = levels[LEVELS[0]].buf
+    for k in LEVELS[1:]:
+        buf = shapely.intersection(buf, levels[k].buf)
+    combined = _Combined(net, buf, None, [], n_req)
+    if not buf.is_empty:
+        geo[column_name(circle_flag_stem(COMPLETE_LC), method=Method.BUFFER)] = buf
+    return _combined_rows("life_circle", COMPLETE_LC, zh, en, combined, homes, land, per_home)
 
 
 def category_key(category: str) -> str:
@@ -236,7 +329,7 @@ def life_circle_requests(
     circles: LifeCircles | None = None,
     levels: Sequence[str] = LEVELS,
     radius_m: Mapping[str, float] | None = None,
-    boundary_step_m: float = 25.0,
+    boundary_step_m: float = 2.0,
     grid_spacing_m: float | None = 100.0,
 ) -> dict[str, Request]:
     """The source sets :func:`life_circle_coverage` reads: one per required category."""
@@ -244,7 +337,8 @@ def life_circle_requests(
     specs = []
     for key in levels:
         lev = lc.levels[key]
-        specs.append((lev.required, lev.alternatives, (radius_m or {}).get(key, lev.radius_m)))
+        r = (radius_m or {}).get(key, lev.radius_m)
+        specs.append(((*lev.required, *lev.optional), lev.alternatives, r))
     return _circle_requests(
         _geometries(inputs), specs, boundary_step_m=boundary_step_m, grid_spacing_m=grid_spacing_m
     )
@@ -276,7 +370,7 @@ def life_circle_coverage(
     circles: LifeCircles | None = None,
     levels: Sequence[str] = LEVELS,
     radius_m: Mapping[str, float] | None = None,
-    boundary_step_m: float = 25.0,
+    boundary_step_m: float = 2.0,
     grid_spacing_m: float | None = 100.0,
 ) -> IndicatorResult:
     """生活圈覆盖率: per level and category, and for every required category of the level.
@@ -317,10 +411,12 @@ def life_circle_coverage(
     per_home: dict[str, Any] = {}
     geo: dict[str, BaseGeometry] = {}
     layers: dict[str, CoverageLayer] = {}
+    combined: dict[str, _Combined] = {}
+    radii = [float((radius_m or {}).get(k, lc.levels[k].radius_m)) for k in levels] or [0.0]
     for key in levels:
         lev = lc.levels[key]
         r = (radius_m or {}).get(key, lev.radius_m)
-        rr, ph, gg = _circle_rows(
+        rr, ph, gg, comb = _circle_rows(
             "life_circle",
             key,
             lev.label_zh,
@@ -333,11 +429,15 @@ def life_circle_coverage(
             land,
             geoms,
             grid_table,
+            optional=lev.optional,
         )
         rows += rr
         per_home.update(ph)
         geo.update(gg)
         layers.update(_layers_of(gg, key, lev.label_zh, lev.label_en, r))
+        combined[key] = comb
+    rows += _complete_rows(combined, inputs.homes, land, per_home, geo)
+    layers.update(_layers_of(geo, COMPLETE_LC, *COMPLETE_LC_LABELS, max(radii)))
     return IndicatorResult(
         "life_circle",
         pd.DataFrame(per_home, index=inputs.homes.index),
@@ -353,7 +453,7 @@ def themed_circle_requests(
     name: str,
     radius_m: float | None = None,
     circles: LifeCircles | None = None,
-    boundary_step_m: float = 25.0,
+    boundary_step_m: float = 2.0,
     grid_spacing_m: float | None = 100.0,
 ) -> dict[str, Request]:
     """The source sets :func:`themed_circle_coverage` reads."""
@@ -375,7 +475,7 @@ def themed_circle_coverage(
     name: str,
     radius_m: float | None = None,
     circles: LifeCircles | None = None,
-    boundary_step_m: float = 25.0,
+    boundary_step_m: float = 2.0,
     grid_spacing_m: float | None = 100.0,
 ) -> IndicatorResult:
     """Themed circles of the plans (15分钟健身圈, 阅读圈, 医疗圈, 养老服务圈 …).
@@ -408,7 +508,7 @@ def themed_circle_coverage(
     key = circle_measure(name, r)
     geoms = _geometries(inputs)
     table, grid_table, _ = _tables(access, inputs, geoms)
-    rows, ph, geo = _circle_rows(
+    rows, ph, geo, _ = _circle_rows(
         "circle",
         key,
         c.label_zh,

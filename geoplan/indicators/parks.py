@@ -40,6 +40,14 @@ from geoplan.names import (
 DEFAULT_TIERS: tuple[tuple[float, float], ...] = ((5000.0, 500.0), (2000.0, 300.0))
 
 
+def park_size_m2(parks: gpd.GeoDataFrame, size_from: str) -> NDArray[np.float64]:
+    """Area (m²) deciding each park's size class: ``whole`` park or the part ``inside``."""
+    col = "area_in_boundary_m2" if size_from == "inside" else "area_m2"
+    if col not in parks.columns:
+        col = "area_m2"
+    return parks[col].to_numpy(dtype=float)
+
+
 def _park_sets(
     parks: gpd.GeoDataFrame,
     *,
@@ -48,9 +56,14 @@ def _park_sets(
     green_min_area_m2: float,
     park_radius_m: float,
     park_min_area_m2: float,
+    size_from: str = "whole",
 ) -> list[tuple[str, NDArray[np.bool_], float]]:
-    """(request key, mask over ``parks``, radius) of every park source set, tiers first."""
-    area = parks["area_m2"].to_numpy(dtype=float)
+    """(request key, mask over ``parks``, radius) of every park source set, tiers first.
+
+    ``size_from``: a park's size is its whole area (``area_m2``) or only the part inside the
+    study boundary (``area_in_boundary_m2``).
+    """
+    area = park_size_m2(parks, size_from)
     is_park = (parks["green_kind"] == "park").to_numpy()
     out = []
     upper = np.inf
@@ -74,7 +87,8 @@ def park_requests(
     green_min_area_m2: float = 400.0,
     park_radius_m: float = 500.0,
     park_min_area_m2: float = 5000.0,
-    boundary_step_m: float = 25.0,
+    size_from: str = "whole",
+    boundary_step_m: float = 2.0,
     grid_spacing_m: float = 100.0,
 ) -> dict[str, Request]:
     """The park source sets :func:`park_coverage` reads (one per tier, green, park)."""
@@ -87,6 +101,7 @@ def park_requests(
         green_min_area_m2=green_min_area_m2,
         park_radius_m=park_radius_m,
         park_min_area_m2=park_min_area_m2,
+        size_from=size_from,
     )
     return {
         key: Request(geoms[mask], float(radius), boundary_step_m, grid_spacing_m)
@@ -103,7 +118,8 @@ def park_coverage(
     green_min_area_m2: float = 400.0,
     park_radius_m: float = 500.0,
     park_min_area_m2: float = 5000.0,
-    boundary_step_m: float = 25.0,
+    size_from: str = "whole",
+    boundary_step_m: float = 2.0,
     grid_spacing_m: float = 100.0,
 ) -> IndicatorResult:
     """公园绿地服务半径覆盖率 and "300米见绿、500米见园".
@@ -114,7 +130,8 @@ def park_coverage(
     - 300米见绿: any public green space ≥ ``green_min_area_m2`` within ``green_radius_m``;
     - 500米见园: a park (``green_kind == "park"``) ≥ ``park_min_area_m2`` within ``park_radius_m``.
 
-    Park size uses the whole feature's area (``area_m2``), also for parks cut by the boundary.
+    Park size uses the whole feature's area (``area_m2``, ``size_from="whole"``, the default),
+    also for parks cut by the boundary; ``size_from="inside"`` uses only the part inside it.
     Network distances reach parks at their edge (:func:`geoplan.network.access.facility_sources`,
     sampled every ``boundary_step_m``) and come from the access stage (:func:`park_requests`).
 
@@ -125,9 +142,11 @@ def park_coverage(
     inputs
         The city's layers (``parks`` with ``area_m2`` and ``green_kind``) and homes, metric CRS.
     tiers, green_radius_m, green_min_area_m2, park_radius_m, park_min_area_m2
-        Size classes (m²) and radii (m), see above.
+        Size classes (m²) and radii (m), see above and ``indicators.yaml``.
+    size_from
+        ``whole`` or ``inside``: which area decides a park's size class.
     boundary_step_m
-        Sampling step (m) along park boundaries.
+        Spacing (m) of the outline points that find the edges nearest each park.
     grid_spacing_m
         Grid spacing (m) of the network coverage areas drawn on maps.
 
@@ -152,6 +171,7 @@ def park_coverage(
         green_min_area_m2=green_min_area_m2,
         park_radius_m=park_radius_m,
         park_min_area_m2=park_min_area_m2,
+        size_from=size_from,
     )
     grid = access.grids.get(float(grid_spacing_m))
 
@@ -292,6 +312,8 @@ def green_land_ratio(parks: gpd.GeoDataFrame, boundary: BaseGeometry) -> Indicat
     """
     g = shapely.union_all(parks.geometry.values) if len(parks) else shapely.Polygon()
     v = float(shapely.intersection(g, boundary).area / boundary.area) if boundary.area else None
+    if not len(parks):
+        v = None  # no green in the data is "no data", not a ratio of 0
     row = measure_row(
         "green_land_ratio",
         "green_land_ratio",
@@ -301,7 +323,9 @@ def green_land_ratio(parks: gpd.GeoDataFrame, boundary: BaseGeometry) -> Indicat
         "share",
         "绿地率（OSM近似）",
         "Green land ratio (OSM approximation)",
-        "lower bound: OSM rarely maps green inside compounds",
+        "lower bound: OSM rarely maps green inside compounds"
+        if v is not None
+        else "no data: no public green in the data",
     )
     return IndicatorResult("green_land_ratio", pd.DataFrame(), summary_frame([row]))
 
@@ -313,7 +337,13 @@ def park_area_per_resident(parks: gpd.GeoDataFrame, residents: float | None) -> 
         if "area_in_boundary_m2" in parks
         else parks.loc[parks["green_kind"] == "park"].area.sum()
     )
-    v = park_area / residents if residents else None
+    has_parks = bool((parks["green_kind"] == "park").any()) if len(parks) else False
+    v = park_area / residents if residents and has_parks else None
+    note = ""
+    if not residents:
+        note = "no data: needs population"
+    elif not has_parks:
+        note = "no data: no park in the data (a figure of 0 would be a verdict on missing data)"
     row = measure_row(
         "park_area_per_resident",
         "park_area_per_resident",
@@ -323,6 +353,6 @@ def park_area_per_resident(parks: gpd.GeoDataFrame, residents: float | None) -> 
         "m2/person",
         "人均公园绿地面积",
         "Park area per resident",
-        "" if v is not None else "no data: needs population",
+        note,
     )
     return IndicatorResult("park_area_per_resident", pd.DataFrame(), summary_frame([row]))

@@ -53,6 +53,8 @@ class Param:
         Allowed range of the value (of every number in it, for lists and tiers).
     shape
         ``scalar``, ``list`` (of numbers) or ``pairs`` (``[[a, b], …]``, e.g. park tiers).
+    choices
+        For a parameter that names an option rather than a number: the allowed names.
     """
 
     name: str
@@ -62,9 +64,17 @@ class Param:
     maximum: float
     source: str
     shape: str = "scalar"
+    choices: tuple[str, ...] = ()
 
     def check(self, value: Any, where: str) -> Any:
         """The value as the indicator takes it (floats, tuples), or a one-line error."""
+        if self.choices:
+            if value not in self.choices:
+                raise TargetSheetError(
+                    f"{where}: {self.name} must be one of {', '.join(self.choices)}, "
+                    f"not {value!r}; source of the default: {self.source}"
+                )
+            return value
         ok = {
             "scalar": not isinstance(value, list | tuple),
             "list": isinstance(value, list | tuple)
@@ -266,6 +276,7 @@ def _params(spec: Mapping[str, Any]) -> dict[str, Param]:
             float(p.get("max", float("inf"))),
             str(p.get("source", "")),
             str(p.get("shape", "scalar")),
+            tuple(str(c) for c in p.get("choices") or ()),
         )
         for name, p in (spec.get("parameters") or {}).items()
     }

@@ -62,6 +62,8 @@ class RawOSM:
     points: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
     #: areas: (osmid, "way" | "relation", tags, WKB bytes of a MultiPolygon)
     areas: list[tuple[int, str, dict[str, str], bytes]] = field(default_factory=list)
+    #: public_transport=stop_area relations: (tags, [(member type "n"/"w"/"r", member id)])
+    stop_areas: list[tuple[dict[str, str], list[tuple[str, int]]]] = field(default_factory=list)
     dangling_refs: int = 0
     ways_without_location: int = 0
     areas_failed: int = 0
@@ -329,6 +331,9 @@ def read_osm(
                 raw.points.append((obj.id, lon, lat, _tags(obj)))
             elif obj.is_area():
                 _add_area(obj, wkb, raw, failed_ways)
+            elif obj.is_relation() and obj.tags.get("public_transport") == "stop_area":
+                members = [(str(m.type), int(m.ref)) for m in obj.members]
+                raw.stop_areas.append((_tags(obj), members))
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input, ids
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
     way_box = _split_runs(raw, way_ids, way_tags, way_len, all_refs, all_x, all_y)

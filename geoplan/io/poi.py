@@ -23,6 +23,7 @@ import pandas as pd
 from geoplan._errors import InputFileError, LayerError
 from geoplan.io import coords
 from geoplan.io.projection import WGS84
+from geoplan.rules import taxonomy as tx
 from geoplan.rules.datafile import DATA_DIR, read_yaml
 
 Provider = Literal["amap", "baidu"]
@@ -157,7 +158,27 @@ def categorise(names: pd.Series, codes: pd.Series, provider: Provider) -> pd.Ser
     for cat, words in rules["names"].items():
         hit = nm.str.contains("|".join(map(str, words)), regex=True)
         out[hit] = cat
+    # the taxonomy's exclusions by name hold for POIs too (口腔诊所, 彩票 kiosks, 电子市场 …)
+    cats = tx.categories()
+    for i in map(int, np.flatnonzero((out != "").to_numpy())):
+        c = cats.get(str(out.iat[i]))
+        if c is not None and tx.any_match(c.exclude, {"name": str(nm.iat[i])}):
+            out.iat[i] = ""
     return out
+
+
+def _with_smaller_sports_classes(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A sports ground meets its own size class and every smaller one (one row per class)."""
+    sp = tx.sports_grounds()
+    order = [c for c, _ in sp.classes]
+    extra = []
+    for cls in order[:-1]:
+        rows = gdf.loc[gdf["category"] == cls]
+        for smaller in order[order.index(cls) + 1 :]:
+            extra.append(rows.assign(category=smaller))
+    if not extra:
+        return gdf
+    return gpd.GeoDataFrame(pd.concat([gdf, *extra], ignore_index=True), crs=gdf.crs)
 
 
 def read_pois(path: str | Path) -> tuple[gpd.GeoDataFrame, PoiReport]:
@@ -200,4 +221,4 @@ def read_pois(path: str | Path) -> tuple[gpd.GeoDataFrame, PoiReport]:
         geometry=gpd.points_from_xy(np.asarray(lon)[mapped], np.asarray(lat)[mapped]),
         crs=WGS84,
     )
-    return gdf, report
+    return _with_smaller_sports_classes(gdf), report

@@ -185,7 +185,7 @@ def facility_sources(
     net: WalkNetwork,
     geometries: NDArray[np.object_] | Sequence[BaseGeometry],
     *,
-    boundary_step_m: float = 25.0,
+    boundary_step_m: float = 2.0,
 ) -> EdgeAttachment:
     """Where the walk network reaches each facility.
 

@@ -94,7 +94,7 @@ class AccessCache:
         net: WalkNetwork,
         geoms: NDArray[np.object_] | Sequence[BaseGeometry],
         *,
-        boundary_step_m: float = 25.0,
+        boundary_step_m: float = 2.0,
     ) -> tuple[str, EdgeAttachment]:
         """Where the network reaches ``geoms`` (:func:`facility_sources`), and its cache key."""
         g = np.asarray(geoms, dtype=object)
@@ -139,7 +139,7 @@ class AccessCache:
         geoms: NDArray[np.object_] | Sequence[BaseGeometry],
         *,
         limit_m: float,
-        boundary_step_m: float = 25.0,
+        boundary_step_m: float = 2.0,
     ) -> F64:
         """Walking distance (m) from each attached point to the nearest of ``geoms``.
 
@@ -167,7 +167,7 @@ class AccessCache:
         geoms: NDArray[np.object_],
         *,
         limit_m: float,
-        boundary_step_m: float = 25.0,
+        boundary_step_m: float = 2.0,
     ) -> F64:
         """Walking distance (m) from each home to the nearest of ``geoms``.
 

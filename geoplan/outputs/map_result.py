@@ -14,7 +14,7 @@ import pandas as pd
 from geoplan.city import City
 from geoplan.names import MAP_MEASURES, Lang, Method, Status, coverage_key, method_label
 from geoplan.outputs.map_style import GeoplanMap
-from geoplan.outputs.tables import format_value
+from geoplan.outputs.tables import format_target, format_value
 from geoplan.scoring.check import CheckResult
 
 
@@ -26,12 +26,7 @@ def _label_with_method(label: str, method: object, lang: Lang) -> str:
 
 
 def _fmt_target(op: object, target: object, unit: str) -> str:
-    if unit == "share":
-        try:
-            return f"{op} {100 * float(str(target)):.0f}%"
-        except ValueError:
-            return f"{op} {target}"
-    return f"{op} {target}"
+    return format_target(op, target, unit)
 
 
 def _fmt_gap(gap: object, unit: str) -> str:

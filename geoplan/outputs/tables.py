@@ -51,6 +51,36 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.2f} {unit.replace('km2', 'km²').replace('m2', 'm²')}"
 
 
+def format_target(op: object, target: object, unit: str) -> str:
+    """A target as the plan writes it, exactly: ``≥ 43.25%``, ``≥ 35.6%``, ``≥ 22 m²/person``.
+
+    Shares print as % with every digit the plan gives (never rounded to 43 % / 36 %); other
+    units print their unit.
+
+    Examples
+    --------
+    >>> format_target(">=", "0.4325", "share"), format_target(">=", "0.356", "share")
+    ('>= 43.25%', '>= 35.6%')
+    >>> format_target(">=", "22", "m2/person"), format_target("", "13.14万亩", "")
+    ('>= 22 m²/person', '13.14万亩')
+    """
+    op_s = str(op or "")
+    text = str(target)
+    if unit == "share":
+        try:
+            parts = [float(x) for x in text.split("–")]
+        except ValueError:
+            return f"{op_s} {text}".strip()
+        text = "–".join(f"{round(100 * v, 6):g}%" for v in parts)
+        return f"{op_s} {text}".strip()
+    shown = unit.replace("km2", "km²").replace("m2", "m²")
+    try:
+        float(text.split("–")[0])
+    except ValueError:
+        return f"{op_s} {text}".strip()
+    return f"{op_s} {text} {shown}".strip()
+
+
 def _clean(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in out.columns:

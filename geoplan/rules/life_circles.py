@@ -41,12 +41,14 @@ class LifeCircleLevel:
         Labels for reports.
     required
         Facility categories this level requires *in addition to* lower levels (see
-        :attr:`LifeCircles.includes_lower_levels`).
+        :attr:`LifeCircles.includes_lower_levels`): the standard's ▲ (应配建).
     alternatives
         For a required category, other categories that also satisfy it (the standard's 或,
         e.g. 菜市场或生鲜超市: ``food_market`` may be met by a ``supermarket``).
     residents
         Resident range the level serves, ``(low, high)``, where the standard gives one.
+    optional
+        The standard's △ (宜配建): reported per category, not required for coverage.
     """
 
     key: str
@@ -56,6 +58,7 @@ class LifeCircleLevel:
     required: tuple[str, ...]
     alternatives: Mapping[str, tuple[str, ...]]
     residents: tuple[int, int] | None = None
+    optional: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +204,7 @@ def _alternatives(
     for cat, subs in value.items():
         if cat not in cats:
             raise ctx.error(
-                f"{where}: alternative given for {cat!r}, which is not required",
+                f"{where}: alternative given for {cat!r}, which is not listed",
                 "add it to the list or drop the alternative",
             )
         out[cat] = _categories({"x": subs}, "x", f"{where} alternatives of {cat}", path)
@@ -220,9 +223,21 @@ def _parse_level(key: str, raw: object, path: Path) -> LifeCircleLevel:
     ctx = FileContext(path)
     if not isinstance(raw, dict):
         raise ctx.error(f"{where} must be a mapping", "give radius_m, labels and required")
-    allowed = {"radius_m", "label_zh", "label_en", "required", "alternatives", "residents"}
+    allowed = {
+        "radius_m",
+        "label_zh",
+        "label_en",
+        "required",
+        "optional",
+        "alternatives",
+        "residents",
+    }
     check_keys(raw, allowed, where, ctx)
     required = _categories(raw, "required", where, path)
+    optional = _categories(raw, "optional", where, path) if raw.get("optional") else ()
+    both = [c for c in optional if c in required]
+    if both:
+        raise ctx.error(f"{where}: {both[0]!r} is both required and optional", "list it once")
     residents = raw.get("residents")
     if residents is not None and not (
         isinstance(residents, list) and len(residents) == 2 and all(is_number(r) for r in residents)
@@ -234,8 +249,9 @@ def _parse_level(key: str, raw: object, path: Path) -> LifeCircleLevel:
         label_zh=cast(str, text_field(raw, "label_zh", ctx)),
         label_en=cast(str, text_field(raw, "label_en", ctx)),
         required=required,
-        alternatives=_alternatives(raw, required, where, path),
+        alternatives=_alternatives(raw, (*required, *optional), where, path),
         residents=(int(residents[0]), int(residents[1])) if residents else None,
+        optional=optional,
     )
 
 

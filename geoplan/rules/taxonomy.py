@@ -5,6 +5,7 @@ The rules live in YAML files that cite their sources; this module only compiles 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -22,30 +23,50 @@ def load_yaml(name: str) -> Any:
     return yaml.safe_load(text)
 
 
+#: tags the pseudo-key ``name~`` searches
+NAME_KEYS: tuple[str, ...] = ("name", "name:zh", "name:en", "official_name", "alt_name")
+
+
 @dataclass(frozen=True)
 class TagRule:
-    """All ``key -> allowed values`` pairs must hold (``None`` = any value)."""
+    """All ``key -> allowed values`` pairs and all ``key~ -> substrings`` pairs must hold.
+
+    ``pairs``: exact values (``None`` = any value). ``contains``: the tag's value must contain
+    one of the substrings (case-insensitive); key ``name`` searches every name tag
+    (:data:`NAME_KEYS`).
+    """
 
     pairs: tuple[tuple[str, frozenset[str] | None], ...]
+    contains: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def parse(cls, spec: Mapping[str, Any]) -> TagRule:
-        """A rule from its data-file form ``{key: value | [values] | "*"}`` (all keys match)."""
+        """A rule from its data-file form ``{key: value | [values] | "*", "key~": [subs]}``."""
         pairs: list[tuple[str, frozenset[str] | None]] = []
+        contains: list[tuple[str, tuple[str, ...]]] = []
         for k, v in spec.items():
-            if v == "*":
-                pairs.append((str(k), None))
+            key = str(k)
+            if key.endswith("~"):
+                subs = v if isinstance(v, list) else [v]
+                contains.append((key[:-1], tuple(str(x).lower() for x in subs)))
+            elif v == "*":
+                pairs.append((key, None))
             elif isinstance(v, list):
-                pairs.append((str(k), frozenset(str(x) for x in v)))
+                pairs.append((key, frozenset(str(x) for x in v)))
             else:
-                pairs.append((str(k), frozenset([str(v)])))
-        return cls(tuple(pairs))
+                pairs.append((key, frozenset([str(v)])))
+        return cls(tuple(pairs), tuple(contains))
 
     def matches(self, tags: Tags) -> bool:
         """Whether ``tags`` satisfy the rule."""
         for k, allowed in self.pairs:
             v = tags.get(k)
             if v is None or (allowed is not None and v not in allowed):
+                return False
+        for k, subs in self.contains:
+            keys = NAME_KEYS if k == "name" else (k,)
+            text = " ".join(tags.get(x, "") for x in keys).lower()
+            if not any(sub in text for sub in subs):
                 return False
         return True
 
@@ -67,6 +88,48 @@ class Category:
     label_zh: str
     label_en: str
     rules: tuple[TagRule, ...]
+    exclude: tuple[TagRule, ...] = ()
+    exclude_within: tuple[TagRule, ...] = ()
+
+    def matches(self, tags: Tags) -> bool:
+        """Whether ``tags`` fall in the category (a match and no exclusion)."""
+        return any_match(self.rules, tags) and not any_match(self.exclude, tags)
+
+
+@dataclass(frozen=True)
+class SportsGrounds:
+    """Public sports grounds and their GB 50180-2018 size classes (``sports_grounds``)."""
+
+    match: tuple[TagRule, ...]
+    exclude: tuple[TagRule, ...]
+    exclude_within: tuple[TagRule, ...]
+    group_distance_m: float
+    #: (category, smallest area m²), largest class first
+    classes: tuple[tuple[str, float], ...]
+    point_class: str
+
+    def is_ground(self, tags: Tags) -> bool:
+        """Whether the tags describe a possibly public sports ground (before the spatial test)."""
+        return any_match(self.match, tags) and not any_match(self.exclude, tags)
+
+    def classes_of(self, area_m2: float | None) -> list[str]:
+        """The size classes a ground of ``area_m2`` meets (its own and every smaller one)."""
+        if area_m2 is None or area_m2 <= 0:
+            start = [c for c, _ in self.classes].index(self.point_class)
+            return [c for c, _ in self.classes[start:]]
+        return [c for c, low in self.classes if area_m2 >= low]
+
+
+@dataclass(frozen=True)
+class Verges:
+    """The road-verge rule for public green (``green.verges``)."""
+
+    applies_to: frozenset[str]
+    road_highways: frozenset[str]
+    max_mean_width_m: float
+    road_distance_m: float
+    min_share_near_road: float
+    link_distance_m: float
 
 
 @dataclass(frozen=True)
@@ -74,12 +137,16 @@ class _Taxonomy:
     categories: dict[str, Category]
     school_select: TagRule
     school_isced: dict[str, tuple[str, ...]]
-    school_names: tuple[tuple[str, tuple[str, ...]], ...]
+    school_names: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]
     school_fallback: str
+    sports: SportsGrounds
     park: tuple[TagRule, ...]
     green: tuple[TagRule, ...]
     green_exclude: tuple[TagRule, ...]
+    verges: Verges
     bus_stop: tuple[TagRule, ...]
+    stop_area_platform: TagRule
+    rail_platform: tuple[TagRule, ...]
     residential_land: tuple[TagRule, ...]
     residential_building: tuple[TagRule, ...]
 
@@ -88,20 +155,54 @@ class _Taxonomy:
 def _taxonomy() -> _Taxonomy:
     d = load_yaml("taxonomy.yaml")
     cats = {
-        k: Category(k, v["label_zh"], v["label_en"], _rules(v.get("match")))
+        k: Category(
+            k,
+            v["label_zh"],
+            v["label_en"],
+            _rules(v.get("match")),
+            _rules(v.get("exclude")),
+            _rules(v.get("exclude_within")),
+        )
         for k, v in d["categories"].items()
     }
     s = d["school_levels"]
+    sp = d["sports_grounds"]
+    vg = d["green"]["verges"]
+    bus = d["bus_stops"]
     return _Taxonomy(
         categories=cats,
         school_select=TagRule.parse(s["select"]),
         school_isced={str(k): tuple(v) for k, v in s["isced"].items()},
-        school_names=tuple((p["pattern"], tuple(p["categories"])) for p in s["name_patterns"]),
+        school_names=tuple(
+            (
+                re.compile(p["regex"]) if "regex" in p else re.compile(re.escape(p["pattern"])),
+                tuple(p["categories"]),
+            )
+            for p in s["name_patterns"]
+        ),
         school_fallback=s["fallback"],
+        sports=SportsGrounds(
+            match=_rules(sp["match"]),
+            exclude=_rules(sp.get("exclude")),
+            exclude_within=_rules(sp.get("exclude_within")),
+            group_distance_m=float(sp["group_distance_m"]),
+            classes=tuple((str(k), float(v)) for k, v in sp["classes"].items()),
+            point_class=str(sp["point_class"]),
+        ),
         park=_rules(d["green"]["park"]),
         green=_rules(d["green"]["green"]),
         green_exclude=_rules(d["green"]["exclude"]),
-        bus_stop=_rules(d["bus_stops"]["match"]),
+        verges=Verges(
+            applies_to=frozenset(vg["applies_to"]),
+            road_highways=frozenset(vg["road_highways"]),
+            max_mean_width_m=float(vg["max_mean_width_m"]),
+            road_distance_m=float(vg["road_distance_m"]),
+            min_share_near_road=float(vg["min_share_near_road"]),
+            link_distance_m=float(vg["link_distance_m"]),
+        ),
+        bus_stop=_rules(bus["match"]),
+        stop_area_platform=TagRule.parse(bus["stop_area_platform"]),
+        rail_platform=_rules(bus["rail_platform"]),
         residential_land=_rules(d["residential_land"]),
         residential_building=_rules(d["residential_buildings"]),
     )
@@ -127,18 +228,43 @@ def school_levels(tags: Tags) -> tuple[list[str], str]:
             return sorted(set(out)), "isced"
     name = " ".join(tags.get(k, "") for k in ("name", "name:zh", "name:en")).lower()
     for pattern, cats in t.school_names:
-        if pattern in name:
+        if pattern.search(name):
             return list(cats), "name"
     return [t.school_fallback], "unknown"
 
 
 def classify_facility(tags: Tags) -> list[str]:
-    """Every taxonomy category the tags fall in (possibly none)."""
+    """Every taxonomy category the tags fall in (possibly none).
+
+    Tag rules only: the spatial exclusions (:func:`within_exclusions`) and the sports-ground size
+    classes (:func:`sports_grounds`) need geometry and are applied by :func:`geoplan.load_city`.
+    """
     t = _taxonomy()
-    out = [c.key for c in t.categories.values() if any_match(c.rules, tags)]
+    out = [c.key for c in t.categories.values() if c.matches(tags)]
     if t.school_select.matches(tags):
         out.extend(school_levels(tags)[0])
     return sorted(set(out))
+
+
+def within_exclusions() -> dict[str, tuple[TagRule, ...]]:
+    """Per category, the areas inside which a feature does not count (school libraries …)."""
+    return {k: c.exclude_within for k, c in _taxonomy().categories.items() if c.exclude_within}
+
+
+def sports_grounds() -> SportsGrounds:
+    """The sports-ground rule and size classes (GB 50180-2018 Appendix B)."""
+    return _taxonomy().sports
+
+
+def verge_rule() -> Verges:
+    """The road-verge rule for public green."""
+    return _taxonomy().verges
+
+
+def is_stop_area_platform(tags: Tags) -> bool:
+    """Whether tags describe a platform that is a bus stop when a bus stop_area contains it."""
+    t = _taxonomy()
+    return t.stop_area_platform.matches(tags) and not any_match(t.rail_platform, tags)
 
 
 def green_kind(tags: Tags) -> str | None:
@@ -198,6 +324,12 @@ def road_grades() -> dict[str, RoadGrade]:
 @cache
 def _highway_grade() -> dict[str, str]:
     return dict(load_yaml("road_grades.yaml")["highway"])
+
+
+@cache
+def compound_internal_rule() -> dict[str, Any]:
+    """The 小区内部道路 rule of ``road_grades.yaml`` (applied by ``spatial.compound_internal``)."""
+    return dict(load_yaml("road_grades.yaml")["compound_internal"])
 
 
 def road_grade(highway: str) -> str | None:

@@ -119,6 +119,7 @@ def _add_roads(
             "oneway": "no",
             "lanes": "",
             "width": gdf["width"].astype(str) if "width" in gdf.columns else "",
+            "access": gdf["access"].astype(str) if "access" in gdf.columns else "",
             "grade_zh": [grades[g].label_zh if g else "" for g in grade],
             "length_m": gdf.geometry.length.to_numpy(),
         },

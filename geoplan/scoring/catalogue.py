@@ -67,6 +67,24 @@ INDICATORS: Mapping[str, IndicatorSpec] = MappingProxyType(
             "share of homes reaching every required category of a life-circle level",
             level=ParamSpec("choice", ("5min", "10min", "15min"), required=True),
         ),
+        "complete_life_circle": _spec(
+            "share",
+            "完整生活圈: share of homes reaching every required category of the 15-, 10- and "
+            "5-minute levels, each within its own distance",
+        ),
+        "count_existing": _spec(
+            "count",
+            "number of features of a kind in the study area (e.g. 游园 between area bounds)",
+            kind=ParamSpec("name", required=True),
+            min_area_m2=_NUMBER,
+            max_area_m2=_NUMBER,
+        ),
+        "count_per_unit": _spec(
+            "share",
+            "share of units (街道, given with --units) holding at least min_count of a kind",
+            kind=ParamSpec("name", required=True),
+            min_count=_NUMBER,
+        ),
         "circle": _spec(
             "share",
             "share of homes reaching every category of a themed circle within radius_m",

@@ -29,7 +29,7 @@ from geoplan.census import distribute_census, distribute_raster, looks_like_cens
 from geoplan.city import City
 from geoplan.homes import homes_from_city, homes_from_population
 from geoplan.indicators.access import compute_access, merge_requests
-from geoplan.indicators.coverage import IndicatorResult, residential_land
+from geoplan.indicators.coverage import IndicatorResult, residential_land, summary_frame
 from geoplan.indicators.inputs import Inputs, layer_keys
 from geoplan.indicators.registry import REGISTRY
 from geoplan.indicators.result_cache import ResultCache
@@ -44,6 +44,7 @@ from geoplan.names import (
 )
 from geoplan.network.cache import AccessCache
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
+from geoplan.scoring.counts import count_rows
 from geoplan.scoring.scorecard import circle_measure, scorecard
 from geoplan.scoring.targets import TargetSheet, load_target_sheet
 
@@ -168,6 +169,7 @@ def check_city(
     green_classes: Sequence[int] | None = None,
     emptied: Collection[str] = (),
     built_up: BaseGeometry | None = None,
+    units: gpd.GeoDataFrame | None = None,
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -213,6 +215,9 @@ def check_city(
         figures (路网密度, 绿地率, 道路面积率, bus coverage of area) are taken over its part inside
         the study area (basis ``built_up_area``) instead of the whole study area
         (``boundary_area``).
+    units
+        Polygons of the units (街道 / 社区) in the city's metric CRS, for per-unit count targets
+        (``count_per_unit``, 每个街道…); without them those targets are "no data".
     emptied
         Layers a plan emptied on purpose (``"bus_stops"``): their coverage is 0 %, not "no data".
 
@@ -287,7 +292,10 @@ def check_city(
             )
 
     with _timed(seconds, "scorecard"):
-        measures = _area_basis(pd.concat([r.summary for r in out], ignore_index=True), inputs)
+        counted = summary_frame(count_rows(ts.checkable, city, inputs.boundary, units))
+        measures = _area_basis(
+            pd.concat([r.summary for r in out] + [counted], ignore_index=True), inputs
+        )
         dist = pd.DataFrame(
             {
                 dist_column(k.split(":", 1)[1]): v

@@ -25,6 +25,9 @@ SCORECARD_COLUMNS = [
     "op",
     "target",
     "unit",
+    "scope",
+    "year",
+    "implied",
     "status",
     "gap",
     "clause",
@@ -39,6 +42,10 @@ def measure_of(t: Target, sheet: TargetSheet) -> str | None:
     match t.indicator:
         case "life_circle":
             return str(p["level"])
+        case "complete_life_circle":
+            return names.COMPLETE_LC
+        case "count_existing" | "count_per_unit":
+            return f"{t.indicator}:{t.id}"
         case "circle":
             return None  # resolved with the circle's default radius in circle_measure
         case "park_service_coverage":
@@ -104,6 +111,9 @@ def scorecard(
             "op": t.op or "",
             "target": _fmt_target(t.value),
             "unit": t.unit or "",
+            "scope": t.scope or "",
+            "year": int(t.year or sheet.year),
+            "implied": bool(t.implied),
             "clause": f"{t.clause.section} {t.clause.text}".strip(),
         }
         if not t.checkable:
@@ -138,7 +148,11 @@ def scorecard(
             continue
         if sel.empty:
             v = t.evaluate(None)
-            note = "needs a plan scenario" if t.indicator == "count_added" else "no data"
+            note = (
+                "needs a plan scenario (geoplan run): counts what a plan adds"
+                if t.indicator == "count_added"
+                else "no data"
+            )
             if t.indicator == "green_cover_ratio":
                 note = "no data: needs a land-cover raster (--landcover)"
             rows.append(

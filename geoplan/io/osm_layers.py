@@ -1,0 +1,312 @@
+"""City layers from raw OpenStreetMap objects: facilities, parks, bus stops, land, roads.
+
+The tag rules come from :mod:`geoplan.rules.taxonomy`; the rules that need geometry (school
+pitches and libraries, sports-ground size classes, road verges, compound-internal roads, bus
+platforms of a stop area) from :mod:`geoplan.rules.spatial`. Every layer is clipped to the study
+boundary in the metric CRS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geoplan.io.boundary import polygonal
+from geoplan.io.osm import RawOSM
+from geoplan.io.projection import WGS84, to_metric
+from geoplan.rules import spatial
+from geoplan.rules import taxonomy as tx
+
+
+def _points_gdf(rows: list[tuple[int, float, float, dict[str, str]]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "osmid": np.array([r[0] for r in rows], dtype=np.int64),
+            "osm_type": "node",
+            "tags": [r[3] for r in rows],
+        },
+        geometry=gpd.points_from_xy([r[1] for r in rows], [r[2] for r in rows]),
+        crs=WGS84,
+    )
+
+
+def _areas_gdf(rows: list[tuple[int, str, dict[str, str], bytes]]) -> tuple[gpd.GeoDataFrame, int]:
+    geoms = shapely.from_wkb([r[3] for r in rows]) if rows else np.zeros(0, dtype=object)
+    invalid = ~shapely.is_valid(geoms) if rows else np.zeros(0, dtype=bool)
+    n_bad = int(invalid.sum())
+    if n_bad:
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        # make_valid may return collections: keep polygonal parts
+        geoms[invalid] = [polygonal(g) for g in geoms[invalid]]
+    gdf = gpd.GeoDataFrame(
+        {
+            "osmid": np.array([r[0] for r in rows], dtype=np.int64),
+            "osm_type": [r[1] for r in rows],
+            "tags": [r[2] for r in rows],
+        },
+        geometry=gpd.GeoSeries(geoms, crs=WGS84),
+        crs=WGS84,
+    )
+    return gdf, n_bad
+
+
+def _name(tags: dict[str, str]) -> str:
+    return tags.get("name:zh") or tags.get("name") or tags.get("name:en") or ""
+
+
+def clip_layer(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
+    """Keep features inside ``poly``: points by containment, lines/polygons by intersection."""
+    if gdf.empty:
+        return gdf
+    geoms = gdf.geometry.values
+    shapely.prepare(poly)
+    keep = shapely.intersects(poly, geoms)
+    out = gdf.loc[keep].copy()
+    # only features crossing the boundary are cut (most lie inside: no overlay for them)
+    cut = ~shapely.contains_properly(poly, out.geometry.values)
+    cut &= shapely.get_type_id(out.geometry.values) != 0
+    clipped = out.geometry.values.copy()
+    clipped[cut] = shapely.intersection(clipped[cut], poly)
+    out = out.set_geometry(gpd.GeoSeries(clipped, index=out.index, crs=gdf.crs))
+    return out.loc[~out.geometry.is_empty]
+
+
+def _empty(columns: dict[str, str], crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {k: pd.Series(dtype=v) for k, v in columns.items()},
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
+
+
+def build_layers(
+    raw: RawOSM, crs: pyproj.CRS, bnd: BaseGeometry
+) -> tuple[dict[str, gpd.GeoDataFrame], int]:
+    """Every city layer from the raw objects, in metric CRS ``crs``, clipped to ``bnd``.
+
+    Returns the layers (roads, facilities, parks, bus_stops, residential, buildings) and the
+    number of invalid polygons repaired.
+    """
+    points = _points_gdf(raw.points).to_crs(crs)
+    areas, n_repaired = _areas_gdf(raw.areas)
+    areas = areas.to_crs(crs)
+    cats = tx.categories()
+
+    # facilities: one row per (feature, category)
+    fac_rows: list[dict[str, Any]] = []
+    fac_geoms: list[BaseGeometry] = []
+    for df in (points, areas):
+        for osmid, osm_type, tags, geom in zip(
+            df["osmid"], df["osm_type"], df["tags"], df.geometry.values, strict=True
+        ):
+            found = tx.classify_facility(tags)
+            if not found:
+                continue
+            level_from = tx.school_levels(tags)[1] if tags.get("amenity") == "school" else ""
+            for cat in found:
+                fac_rows.append(
+                    {
+                        "osmid": int(osmid),
+                        "osm_type": osm_type,
+                        "category": cat,
+                        "category_zh": cats[cat].label_zh if cat in cats else cat,
+                        "name": _name(tags),
+                        "school_level_from": level_from,
+                    }
+                )
+                fac_geoms.append(geom)
+    # sports grounds: public ones only, classed by the area of the ground they belong to
+    grounds = spatial.sports_grounds(points, areas)
+    for osmid, osm_type, tags, cat, geom in zip(
+        grounds["osmid"],
+        grounds["osm_type"],
+        grounds["tags"],
+        grounds["category"],
+        grounds.geometry.values,
+        strict=True,
+    ):
+        fac_rows.append(
+            {
+                "osmid": int(osmid),
+                "osm_type": osm_type,
+                "category": cat,
+                "category_zh": cats[cat].label_zh,
+                "name": _name(tags),
+                "school_level_from": "",
+            }
+        )
+        fac_geoms.append(geom)
+    facilities = (
+        gpd.GeoDataFrame(fac_rows, geometry=fac_geoms, crs=crs)
+        if fac_rows
+        else _empty(
+            {
+                "osmid": "int64",
+                "osm_type": "str",
+                "category": "str",
+                "category_zh": "str",
+                "name": "str",
+                "school_level_from": "str",
+            },
+            crs,
+        )
+    )
+    # libraries inside a university or school are not public ones (exclude_within)
+    facilities = spatial.drop_within(facilities, areas)
+
+    # parks and public green
+    kinds = [tx.green_kind(t) for t in areas["tags"]]
+    green_mask = np.array([k is not None for k in kinds], dtype=bool)
+    parks = areas.loc[green_mask, ["osmid", "osm_type", "geometry"]].copy()
+    parks["green_kind"] = [k for k in kinds if k is not None]
+    parks["name"] = [_name(t) for t in areas.loc[green_mask, "tags"]]
+    parks["leisure"] = [
+        t.get("leisure") or t.get("landuse") or "" for t in areas.loc[green_mask, "tags"]
+    ]
+    parks["area_m2"] = parks.geometry.area
+
+    bus_stops = _bus_stops(raw, points, areas, crs)
+
+    res_mask = np.array([tx.is_residential_land(t) for t in areas["tags"]], dtype=bool)
+    residential = areas.loc[res_mask, ["osmid", "osm_type", "geometry"]].copy()
+    residential["name"] = [_name(t) for t in areas.loc[res_mask, "tags"]]
+
+    b_mask = np.array([tx.is_residential_building(t) for t in areas["tags"]], dtype=bool)
+    buildings = areas.loc[b_mask, ["osmid", "osm_type", "geometry"]].copy()
+    buildings["building"] = [t.get("building", "") for t in areas.loc[b_mask, "tags"]]
+    buildings["levels"] = pd.to_numeric(
+        pd.Series([t.get("building:levels") for t in areas.loc[b_mask, "tags"]], dtype=object),
+        errors="coerce",
+    ).to_numpy()
+
+    # roads: every highway way with a Chinese grade
+    road_rows = []
+    road_geoms = []
+    for w in raw.ways:
+        hw = w.tags.get("highway", "")
+        grade = tx.road_grade(hw)
+        if grade is None:
+            continue
+        road_rows.append(
+            (
+                w.osmid,
+                hw,
+                grade,
+                _name(w.tags),
+                w.tags.get("oneway", "no"),
+                w.tags.get("lanes", ""),
+                w.tags.get("width", ""),
+                w.tags.get("access", ""),
+            )
+        )
+        road_geoms.append(w)
+    # one vectorised call for every road geometry, projected before the lines are built
+    if road_geoms:
+        lens = np.fromiter((w.lon.shape[0] for w in road_geoms), dtype=np.int64)
+        rx, ry = to_metric(
+            crs,
+            np.concatenate([w.lon for w in road_geoms]),
+            np.concatenate([w.lat for w in road_geoms]),
+        )
+        lines = shapely.linestrings(
+            np.column_stack([rx, ry]), indices=np.repeat(np.arange(lens.shape[0]), lens)
+        )
+    else:
+        lines = np.zeros(0, dtype=object)
+    grades = tx.road_grades()
+    roads = gpd.GeoDataFrame(
+        pd.DataFrame(
+            road_rows,
+            columns=["osmid", "highway", "grade", "name", "oneway", "lanes", "width", "access"],
+        ),
+        geometry=gpd.GeoSeries(lines, crs=crs),
+        crs=crs,
+    )
+    # residential ways inside gated compounds are 小区内部道路 (GB 50220-95), not 支路
+    internal = spatial.compound_internal(roads, residential, rule=tx.compound_internal_rule())
+    roads.loc[internal, "grade"] = "internal"
+    # road verges and interchange grass are not public green (CJJ/T 85-2017 附属绿地)
+    parks = parks.loc[~spatial.verges(parks, roads)]
+    roads["grade_zh"] = roads["grade"].map({k: g.label_zh for k, g in grades.items()})
+
+    out = {
+        "roads": clip_layer(roads, bnd),
+        "facilities": clip_layer(facilities, bnd),
+        "parks": clip_layer(parks, bnd),
+        "bus_stops": clip_layer(bus_stops, bnd),
+        "residential": clip_layer(residential, bnd),
+        "buildings": clip_layer(buildings, bnd),
+    }
+    out["roads"]["length_m"] = out["roads"].geometry.length
+    out["parks"]["area_in_boundary_m2"] = out["parks"].geometry.area
+    out["residential"]["area_m2"] = out["residential"].geometry.area
+    out["buildings"]["area_m2"] = out["buildings"].geometry.area
+    for k, v in out.items():
+        out[k] = v.reset_index(drop=True)
+    return out, n_repaired
+
+
+def _bus_stops(
+    raw: RawOSM, points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, crs: pyproj.CRS
+) -> gpd.GeoDataFrame:
+    """Bus stops as points: stop nodes, platform areas (representative point), linear platforms."""
+    # bus stops (points; platform areas become their representative point); platforms without
+    # bus=yes count when a stop_area relation serving buses holds them
+    in_area = spatial.stop_area_members(
+        raw.stop_areas, {int(r[0]): r[3] for r in raw.points} if raw.stop_areas else {}
+    )
+
+    def _is_stop(kind: str, osmid: int, tags: dict[str, str]) -> bool:
+        if tx.is_bus_stop(tags):
+            return True
+        return (kind, osmid) in in_area and tx.is_stop_area_platform(tags)
+
+    stop_pts = points.loc[
+        [_is_stop("n", int(i), t) for i, t in zip(points["osmid"], points["tags"], strict=True)]
+    ].copy()
+    stop_areas = areas.loc[
+        [
+            _is_stop("w" if k == "way" else "r", int(i), t)
+            for i, k, t in zip(areas["osmid"], areas["osm_type"], areas["tags"], strict=True)
+        ]
+    ].copy()
+    if not stop_areas.empty:
+        stop_areas = stop_areas.set_geometry(stop_areas.geometry.representative_point())
+    # linear platforms (highway=platform / footway ways tagged public_transport=platform +
+    # bus=yes, common outside China): one stop at the middle of the way
+    area_way_ids = set(stop_areas.loc[stop_areas["osm_type"] == "way", "osmid"].tolist())
+    line_rows: dict[int, tuple[dict[str, str], BaseGeometry]] = {}
+    for w in raw.ways:
+        if w.osmid in line_rows or w.osmid in area_way_ids or not _is_stop("w", w.osmid, w.tags):
+            continue
+        line_rows[w.osmid] = (w.tags, shapely.linestrings(np.column_stack([w.lon, w.lat])))
+    if line_rows:
+        stop_lines = gpd.GeoDataFrame(
+            {
+                "osmid": np.array(list(line_rows), dtype=np.int64),
+                "osm_type": "way",
+                "tags": [t for t, _ in line_rows.values()],
+            },
+            geometry=[g for _, g in line_rows.values()],
+            crs=WGS84,
+        ).to_crs(crs)
+        stop_lines = stop_lines.set_geometry(stop_lines.geometry.interpolate(0.5, normalized=True))
+        stop_areas = pd.concat([stop_areas, stop_lines], ignore_index=True)
+    stops = pd.concat([stop_pts, stop_areas], ignore_index=True)
+    bus_stops = gpd.GeoDataFrame(
+        {
+            "osmid": stops["osmid"].astype(np.int64),
+            "osm_type": stops["osm_type"],
+            "name": [_name(t) for t in stops["tags"]],
+        },
+        geometry=stops.geometry.values,
+        crs=crs,
+    )
+
+    return bus_stops

@@ -1,0 +1,278 @@
+"""Tag rules that need geometry: school pitches, sports-ground sizes, verges, compound roads.
+
+Each function applies one documented rule of ``taxonomy.yaml`` / ``road_grades.yaml`` to
+features in a metric CRS (metres). The tag-only rules are in :mod:`geoplan.rules.taxonomy`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from geoplan.rules import taxonomy as tx
+
+Geoms = NDArray[np.object_]
+
+
+def inside_any(
+    geoms: Geoms, polys: Geoms, *, ids: Sequence[Any] = (), poly_ids: Sequence[Any] = ()
+) -> NDArray[np.bool_]:
+    """Whether each geometry's representative point lies inside one of ``polys``.
+
+    A feature is never "inside itself": pairs with the same id (``ids`` / ``poly_ids``) are
+    ignored, so a school polygon tagged as a pitch is not excluded by its own outline.
+    """
+    out = np.zeros(len(geoms), dtype=bool)
+    if not len(geoms) or not len(polys):
+        return out
+    pts = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    tree = shapely.STRtree(np.asarray(polys, dtype=object))
+    i, j = tree.query(pts, predicate="within")
+    if len(ids) and len(poly_ids):
+        a = np.asarray(ids, dtype=object)[i]
+        b = np.asarray(poly_ids, dtype=object)[j]
+        keep = a != b
+        i = i[keep]
+    out[i] = True
+    return out
+
+
+def _areas_matching(areas: gpd.GeoDataFrame, rules: Sequence[tx.TagRule]) -> gpd.GeoDataFrame:
+    if areas.empty or not rules:
+        return areas.iloc[0:0]
+    return areas.loc[[tx.any_match(rules, t) for t in areas["tags"]]]
+
+
+def _ids(df: gpd.GeoDataFrame) -> list[str]:
+    return [f"{t}/{i}" for t, i in zip(df["osm_type"], df["osmid"].astype(np.int64), strict=True)]
+
+
+def drop_within(facilities: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop facility rows whose category excludes features inside some areas.
+
+    ``exclude_within`` of a taxonomy category (libraries inside a university, school or college
+    are not public libraries). ``facilities`` has ``category``, ``osmid``, ``osm_type``;
+    ``areas`` has ``tags``; both in one metric CRS.
+    """
+    rules = tx.within_exclusions()
+    if facilities.empty or not rules:
+        return facilities
+    keep = np.ones(len(facilities), dtype=bool)
+    cat = facilities["category"].to_numpy()
+    for key, rs in rules.items():
+        rows = np.flatnonzero(cat == key)
+        if not rows.size:
+            continue
+        inside = _areas_matching(areas, rs)
+        sub = facilities.iloc[rows]
+        hit = inside_any(
+            sub.geometry.values, inside.geometry.values, ids=_ids(sub), poly_ids=_ids(inside)
+        )
+        keep[rows[hit]] = False
+    return facilities.loc[keep]
+
+
+def sports_grounds(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Public sports grounds with their GB 50180-2018 size classes.
+
+    Parameters
+    ----------
+    points, areas
+        Tagged OSM nodes and areas (``osmid``, ``osm_type``, ``tags``), one metric CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per (feature, class): ``osmid``, ``osm_type``, ``tags``, ``category`` (a size
+        class key), ``ground_area_m2`` (area of the ground the feature belongs to: adjoining
+        public pitches within ``group_distance_m`` form one ground), geometry.
+
+    Notes
+    -----
+    School, university and private pitches are left out (``exclude`` / ``exclude_within`` of
+    ``sports_grounds`` in ``taxonomy.yaml``). A ground meets its own class and every smaller one;
+    a ground of points only (no outline) gets ``point_class``.
+    """
+    sp = tx.sports_grounds()
+    parts = []
+    for df in (points, areas):
+        if not df.empty:
+            parts.append(df.loc[[sp.is_ground(t) for t in df["tags"]]])
+    cand = gpd.GeoDataFrame(
+        np.concatenate([p.to_numpy() for p in parts]) if parts else None,
+        columns=list(areas.columns),
+        crs=areas.crs,
+    ).set_geometry("geometry", crs=areas.crs)
+    cols = ["osmid", "osm_type", "tags", "category", "ground_area_m2", "geometry"]
+    if cand.empty:
+        return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=areas.crs)
+    schools = _areas_matching(areas, sp.exclude_within)
+    cand = cand.loc[
+        ~inside_any(
+            cand.geometry.values, schools.geometry.values, ids=_ids(cand), poly_ids=_ids(schools)
+        )
+    ].reset_index(drop=True)
+    if cand.empty:
+        return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=areas.crs)
+    geoms = cand.geometry.values
+    area = shapely.area(geoms)
+    grown = shapely.buffer(geoms, sp.group_distance_m / 2.0)
+    i, j = shapely.STRtree(grown).query(grown, predicate="intersects")
+    n = len(cand)
+    _, label = connected_components(coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)))
+    ground = np.bincount(label, weights=area)[label]
+    rows = []
+    for k in range(n):
+        for cls in sp.classes_of(float(ground[k]) if ground[k] > 0 else None):
+            rows.append((int(cand["osmid"].iat[k]), cand["osm_type"].iat[k], k, cls))
+    out = gpd.GeoDataFrame(
+        {
+            "osmid": np.array([r[0] for r in rows], dtype=np.int64),
+            "osm_type": [r[1] for r in rows],
+            "tags": [cand["tags"].iat[r[2]] for r in rows],
+            "category": [r[3] for r in rows],
+            "ground_area_m2": ground[[r[2] for r in rows]],
+        },
+        geometry=geoms[[r[2] for r in rows]],
+        crs=areas.crs,
+    )
+    return out
+
+
+def verges(green: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    """Which public-green polygons are road verges or interchange grass (not public green).
+
+    ``green`` has ``leisure`` (the leisure or landuse value) and polygon geometries; ``roads``
+    has ``highway`` and line geometries; one metric CRS. The rule and its thresholds are
+    ``green.verges`` of ``taxonomy.yaml``.
+    """
+    rule = tx.verge_rule()
+    out = np.zeros(len(green), dtype=bool)
+    if green.empty or roads.empty:
+        return out
+    cand = np.flatnonzero(green["leisure"].isin(sorted(rule.applies_to)).to_numpy())
+    if not cand.size:
+        return out
+    hw = roads["highway"].astype(str)
+    motor = roads.geometry.values[hw.isin(sorted(rule.road_highways)).to_numpy()]
+    links = roads.geometry.values[hw.str.endswith("_link").to_numpy()]
+    if not len(motor):
+        return out
+    tree = shapely.STRtree(motor)
+    link_tree = shapely.STRtree(links) if len(links) else None
+    for k in cand:
+        g = green.geometry.values[k]
+        a = float(shapely.area(g))
+        if a <= 0:
+            continue
+        width = 2.0 * a / float(shapely.length(g))
+        near = tree.query(g, predicate="dwithin", distance=rule.road_distance_m)
+        if not near.size:
+            continue
+        band = shapely.buffer(shapely.union_all(motor[near]), rule.road_distance_m)
+        share = float(shapely.area(shapely.intersection(g, band))) / a
+        if share < rule.min_share_near_road:
+            continue
+        at_link = link_tree is not None and bool(
+            link_tree.query(g, predicate="dwithin", distance=rule.link_distance_m).size
+        )
+        out[k] = width < rule.max_mean_width_m or at_link
+    return out
+
+
+def stop_area_members(
+    stop_areas: Sequence[tuple[dict[str, str], list[tuple[str, int]]]],
+    node_tags: dict[int, dict[str, str]],
+) -> set[tuple[str, int]]:
+    """Members (``("n" | "w", id)``) of public_transport=stop_area relations that serve buses.
+
+    A stop area serves buses when the relation says ``bus=yes`` or one of its nodes is a
+    ``highway=bus_stop`` or a ``public_transport=stop_position`` with ``bus=yes``.
+    """
+    out: set[tuple[str, int]] = set()
+    for tags, members in stop_areas:
+        serves = tags.get("bus") == "yes"
+        for typ, ref in members:
+            t = node_tags.get(ref, {}) if typ == "n" else {}
+            if t.get("highway") == "bus_stop" or (
+                t.get("public_transport") == "stop_position" and t.get("bus") == "yes"
+            ):
+                serves = True
+        if serves:
+            out.update((typ, ref) for typ, ref in members if typ in ("n", "w"))
+    return out
+
+
+def compound_internal(
+    roads: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, *, rule: dict[str, Any]
+) -> NDArray[np.bool_]:
+    """Which roads are 小区内部道路: inside residential land, private or without a through route.
+
+    GB 50220-95 leaves roads inside residential compounds out of 路网密度. A way of
+    ``rule["highways"]`` lying at least ``min_share_inside`` within one residential parcel is
+    internal when its ``access`` is one of ``private_access``, or when the connected set of such
+    ways inside that parcel meets the rest of the road network (other roads, or the parcel's
+    outline) at fewer than ``min_exits`` places (``exit_merge_m`` apart) — a cul-de-sac compound.
+
+    Parameters
+    ----------
+    roads
+        ``highway``, ``access`` and line geometries, metric CRS.
+    residential
+        Residential land polygons, same CRS.
+    rule
+        ``compound_internal`` of ``road_grades.yaml``.
+    """
+    out = np.zeros(len(roads), dtype=bool)
+    if roads.empty or residential.empty:
+        return out
+    geoms = roads.geometry.values
+    cand = np.flatnonzero(roads["highway"].isin(rule["highways"]).to_numpy())
+    if not cand.size:
+        return out
+    parcels = residential.geometry.values
+    ptree = shapely.STRtree(parcels)
+    rtree = shapely.STRtree(geoms)
+    length = shapely.length(geoms)
+    owner = np.full(len(roads), -1)
+    for k in cand:
+        for p in ptree.query(geoms[k], predicate="intersects"):
+            inside = float(shapely.length(shapely.intersection(geoms[k], parcels[p])))
+            if length[k] > 0 and inside / length[k] >= float(rule["min_share_inside"]):
+                owner[k] = p
+                break
+    private = roads["access"].isin(rule["private_access"]).to_numpy()
+    out[(owner >= 0) & private] = True
+    for p in np.unique(owner[owner >= 0]):
+        members = np.flatnonzero((owner == p) & ~private)
+        if not members.size:
+            continue
+        sub = geoms[members]
+        i, j = shapely.STRtree(sub).query(sub, predicate="dwithin", distance=1.0)
+        _, label = connected_components(
+            coo_matrix((np.ones(len(i)), (i, j)), shape=(len(sub), len(sub)))
+        )
+        outline = shapely.boundary(parcels[p])
+        for lab in np.unique(label):
+            group = members[label == lab]
+            net = shapely.union_all(geoms[group])
+            others = [
+                x for x in rtree.query(net, predicate="intersects") if x not in set(group.tolist())
+            ]
+            pts = [shapely.intersection(net, geoms[x]) for x in others]
+            pts.append(shapely.intersection(net, outline))
+            exits = shapely.union_all([g for g in pts if not g.is_empty] or [shapely.Point()])
+            n_exits = 0
+            if not exits.is_empty:
+                merged = shapely.buffer(exits, float(rule["exit_merge_m"]) / 2.0)
+                n_exits = len(shapely.get_parts(merged))
+            if n_exits < int(rule["min_exits"]):
+                out[group] = True
+    return out
