@@ -35,6 +35,8 @@ EVIL_NAMES = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 HOME_CATS = (
     "community_commerce",
     "food_market",
+    "hospital",
+    "school_unknown",
     "middle_school",
     "pharmacy",
     "primary_school",
@@ -141,7 +143,7 @@ def test_layers_present_with_chinese_names(zh_map: folium.Map, chengdu_clip: geo
     }
     cats = tx.categories()
     expected |= {f"住宅 · 至{cats[c].label_zh}" for c in HOME_CATS}
-    expected |= {"住宅 · 至公交站"}
+    expected |= {"住宅 · 至公交站", "住宅 · 至公园", "住宅 · 至公共绿地"}
     expected |= {f"设施 · {cats[c].label_zh}" for c in set(chengdu_clip.facilities["category"])}
     assert names == expected, (expected - names, names - expected)
     # per-category home layers and buffer coverage are off by default, the rest on

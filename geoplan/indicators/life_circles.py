@@ -290,13 +290,22 @@ def _circle_requests(
     *,
     boundary_step_m: float,
     grid_spacing_m: float | None,
+    per_home_limit_m: float | None = None,
 ) -> dict[str, Request]:
-    """One request per category (and alternative) that has geometries, at the largest radius."""
+    """One request per category (and alternative) that has geometries, at the largest radius.
+
+    ``per_home_limit_m``: also request every other category up to this distance (m).
+    """
     limits: dict[str, float] = {}
     for cats, alternatives, radius in specs:
         for c in cats:
             for x in (c, *alternatives.get(c, ())):
                 limits[x] = max(limits.get(x, 0.0), float(radius))
+    if per_home_limit_m is not None:
+        # every category (parks and green too) up to the largest radius, so that the per-home
+        # output holds a distance to each category wherever one is within it
+        for cat in geoms:
+            limits[cat] = max(limits.get(cat, 0.0), per_home_limit_m)
     return {
         category_key(cat): Request(g, limits[cat], boundary_step_m, grid_spacing_m)
         for cat, g in geoms.items()
@@ -340,8 +349,22 @@ def life_circle_requests(
         r = (radius_m or {}).get(key, lev.radius_m)
         specs.append(((*lev.required, *lev.optional), lev.alternatives, r))
     return _circle_requests(
-        _geometries(inputs), specs, boundary_step_m=boundary_step_m, grid_spacing_m=grid_spacing_m
+        _geometries(inputs),
+        specs,
+        boundary_step_m=boundary_step_m,
+        grid_spacing_m=grid_spacing_m,
+        per_home_limit_m=per_home_limit_m(lc, radius_m),
     )
+
+
+def per_home_limit_m(lc: LifeCircles, radius_m: Mapping[str, float] | None = None) -> float:
+    """Search limit (m) of the per-home distances: the largest radius of any level or circle.
+
+    ``homes.gpkg`` holds the distance to every category up to it; farther is written empty.
+    """
+    radii = [float((radius_m or {}).get(k, v.radius_m)) for k, v in lc.levels.items()]
+    radii += [c.radius_m for c in lc.circles.values()]
+    return max(radii)
 
 
 def _layers_of(

@@ -1,8 +1,10 @@
 """Writing a check's results: CSV and XLSX that Excel opens, JSON, and a GeoPackage of homes.
 
 Every file is written atomically (:func:`geoplan._atomic.atomic_path`). CSV files are UTF-8 with a
-byte-order mark so that Excel shows Chinese labels correctly. Distances beyond the search radius
-(``inf`` in memory) are written as empty cells.
+byte-order mark so that Excel shows Chinese labels correctly. ``homes.gpkg`` holds, per home, the
+walking distance to every facility category, park and green space (``dist_<category>_m``) up to
+the largest radius any life circle or themed circle uses (1000 m by default); a distance beyond
+that search limit (``inf`` in memory) is written as an empty cell, never as a number.
 """
 
 from __future__ import annotations
