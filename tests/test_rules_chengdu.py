@@ -304,3 +304,20 @@ def test_polygon_reach_step_error_is_bounded(chengdu: geoplan.City) -> None:
     assert x.min() >= -0.1  # a coarser outline never finds a shorter walk (bar rounding)
     ok25 = ok & np.isfinite(d25)
     assert ((d25[ok25] - ref[ok25]) > 10.0).sum() > 100  # why the step went down
+
+
+def test_park_size_from_whole_or_inside(chengdu_clip: geoplan.City, chengdu_pbf: Path) -> None:
+    """A park cut by the study boundary keeps its whole size by default (size_from: whole)."""
+    from geoplan._errors import TargetSheetError
+    from geoplan.indicators.parks import park_size_m2
+    from geoplan.indicators.registry import resolve_params
+
+    p = chengdu_clip.parks
+    whole = park_size_m2(p, "whole")
+    inside = park_size_m2(p, "inside")
+    clipped = p.geometry.area.to_numpy()
+    assert inside == pytest.approx(clipped)  # the part inside, by shapely
+    assert (whole >= inside - 1e-6).all()
+    assert resolve_params("park_coverage", {})["size_from"] == "whole"
+    with pytest.raises(TargetSheetError, match="whole, inside"):
+        resolve_params("park_coverage", {"size_from": "half"})
