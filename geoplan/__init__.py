@@ -10,7 +10,7 @@ The public API, declared once here::
 Pipeline stages live in one folder each: ``io`` (OSM, plan layers, population, CRS), ``rules``
 (data files), ``network`` (walk graph, access, caches), ``indicators`` (registry + one pure
 function each), ``scoring`` (target sheets, scorecard, :func:`check_city`), ``scenario``,
-``planning``, ``outputs`` (tables, maps), ``cli``.
+``siting`` (where to build), ``outputs`` (tables, maps), ``cli``.
 
 Data © OpenStreetMap contributors (ODbL).
 """

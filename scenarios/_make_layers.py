@@ -2,7 +2,7 @@
 
 The layers are placed deliberately in real gaps of a baseline check: parks where residential land
 is farthest from park service, pocket parks where it misses "300米见绿", local roads through the
-500 m cells with the least road, bus stops from :func:`geoplan.scenario.plan_bus_stops`.
+500 m cells with the least road, bus stops from :func:`geoplan.siting.suggest_sites`.
 Formats are the ones planners hand in: GeoJSON in GCJ-02 (drawn on AMap), a GeoPackage in
 CGCS2000 / 3-degree Gauss-Krüger (EPSG:4543, CM 105°E for Chengdu), CSV with lon / lat.
 
@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 import geoplan
 from geoplan.io.coords import wgs84_to_gcj02
-from geoplan.planning.bus_stops import plan_bus_stops
+from geoplan.siting import spec_of, suggest_sites
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ROOT / "layers"
@@ -175,9 +175,11 @@ def make(city: geoplan.City, prefix: str, *, residential: bool, china: bool) -> 
     )
 
     # 安阳 / 洛阳: bus stops until 500 m coverage is 100 %, both methods
-    over = "residential" if residential else "boundary"
+    basis = "residential_area" if residential else "boundary_area"
     for method in ("buffer", "network"):
-        st = plan_bus_stops(city, radius_m=500, target=1.0, method=method, over=over)
+        spec = spec_of("bus_stop_coverage", radius_m=500, method=method, basis=basis, target=1.0)
+        res = suggest_sites(city, spec=spec)
+        st = res.sites
         w = st.to_crs(4326)
         pd.DataFrame(
             {
@@ -186,7 +188,7 @@ def make(city: geoplan.City, prefix: str, *, residential: bool, china: bool) -> 
                 "lat": w.geometry.y.round(7),
             }
         ).to_csv(LAYERS / f"{prefix}_bus_stops_{method}.csv", index=False)
-        print(prefix, method, len(st), dict(st.attrs))
+        print(prefix, method, res.message())
 
 
 def main() -> None:

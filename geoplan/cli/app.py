@@ -32,6 +32,7 @@ from geoplan.cli import check as check_cmd
 from geoplan.cli import indicators as indicators_cmd
 from geoplan.cli import layers as layers_cmd
 from geoplan.cli import run as run_cmd
+from geoplan.cli import suggest as suggest_cmd
 from geoplan.cli.console import show_version, state
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app = typer.Typer(
         "OpenStreetMap geography.\n\n"
         "Examples:\n\n"
         "  geoplan layers --osm demo --out layers/\n\n"
+        "  geoplan suggest --osm demo -i bus_stop_coverage --method network --out out/\n\n"
         "  geoplan layers --osm chengdu.osm.pbf --boundary study_area.geojson --crs 4547 "
         "--out layers/\n\n"
         '  geoplan layers --place "郑州市中原区" --download --out layers/\n\n'
@@ -83,6 +85,7 @@ app.command(name="check")(check_cmd.check)
 app.command(name="map")(check_cmd.map_cmd)
 app.command(name="run")(run_cmd.run)
 app.command(name="indicators")(indicators_cmd.indicators)
+app.command(name="suggest")(suggest_cmd.suggest)
 
 
 if __name__ == "__main__":  # python -m geoplan.cli.app

@@ -143,6 +143,45 @@ def _study_area(boundary: Path | None, district: str | None) -> Path | BaseGeome
     return district_boundary(district)
 
 
+def load_study_city(
+    osm: str,
+    *,
+    boundary: Path | None,
+    district: str | None,
+    crs: str | None,
+    include_private: bool,
+    facilities: list[Path] | None,
+    facilities_mode: str,
+    quiet: bool,
+) -> tuple[City, list[str]]:
+    """The city of ``check`` / ``suggest``: OSM layers in the study area, then POI exports."""
+    city = load_city(
+        osm,
+        boundary=_study_area(boundary, district),
+        crs=int(crs) if crs and crs.isdigit() else crs,
+        include_private=include_private,
+        progress=None if not quiet else False,
+    )
+    notes: list[str] = []
+    if facilities:
+        from geoplan.facilities import with_pois
+
+        city, reports = with_pois(city, facilities, mode=facilities_mode)  # type: ignore[arg-type]
+        notes = [r.summary() for r in reports]
+    return city, notes
+
+
+def population_inputs(
+    population: Path | None, column: str
+) -> tuple[gpd.GeoDataFrame | None, Path | None]:
+    """``--population``: a vector layer (read) or a GeoTIFF path (read by the check)."""
+    if population is None:
+        return None, None
+    if population.suffix.lower() in (".tif", ".tiff"):
+        return None, population
+    return read_population(population, column=column), None
+
+
 def _units(
     city: City, path: Path | None, name_col: str | None, grid_m: float | None
 ) -> gpd.GeoDataFrame:
@@ -340,27 +379,17 @@ def check(
         check_output_dir(out)
         if map_path is not None:
             check_output_file(map_path, flag="--map", suffix=".html")
-        city = load_city(
+        city, poi_notes = load_study_city(
             osm,
-            boundary=_study_area(boundary, district),
-            crs=int(crs) if crs and crs.isdigit() else crs,
+            boundary=boundary,
+            district=district,
+            crs=crs,
             include_private=include_private,
-            progress=None if not quiet else False,
+            facilities=facilities,
+            facilities_mode=facilities_mode,
+            quiet=quiet,
         )
-        poi_notes: list[str] = []
-        if facilities:
-            from geoplan.facilities import with_pois
-
-            city, reports = with_pois(city, facilities, mode=facilities_mode)  # type: ignore[arg-type]
-            poi_notes = [r.summary() for r in reports]
-        raster = (
-            population if population and population.suffix.lower() in (".tif", ".tiff") else None
-        )
-        pop = (
-            read_population(population, column=population_column)
-            if population and raster is None
-            else None
-        )
+        pop, raster = population_inputs(population, population_column)
         ulayer = (
             _units(city, units, unit_name, units_grid)
             if units is not None or units_grid is not None

@@ -322,3 +322,97 @@ def nearest_distance_m(
     out = best + homes.offset_m
     out[out > limit_m] = np.inf
     return out
+
+
+def reach_pairs(
+    net: WalkNetwork,
+    targets: EdgeAttachment,
+    sources: EdgeAttachment,
+    *,
+    limit_m: float,
+    max_cells: int = 15_000_000,
+) -> tuple[I64, I64, F64]:
+    """Every (source owner, target) pair within walking distance ``limit_m``, with the distance.
+
+    Where :func:`nearest_distance_m` merges all sources into one virtual node (distance to the
+    *nearest*), this keeps the sources apart: the reach of each candidate site, for siting
+    (:mod:`geoplan.siting`). Distances follow the same rules as :func:`nearest_distance_m` (end
+    nodes of each interval, along-edge offsets, same-edge direct walks), so for any one owner
+    ``d[owner_pairs]`` equals ``nearest_distance_m(net, targets, sources_of_owner)``.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    targets
+        Zero-length attachments (homes, grid points); the result's target index is the position
+        in ``targets`` (not its ``owner``).
+    sources
+        Source intervals (:func:`facility_sources`); pairs are reported per ``sources.owner``.
+    limit_m
+        Search radius (m): each bounded Dijkstra stops there.
+    max_cells
+        Batch size bound: source end nodes per batch × network nodes (memory of one batch of
+        :func:`scipy.sparse.csgraph.dijkstra` rows, 8 bytes each).
+
+    Returns
+    -------
+    owner, target, distance_m
+        One row per pair within ``limit_m`` (the shortest walk over the owner's intervals),
+        sorted by owner then target.
+    """
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if len(targets) == 0 or len(sources) == 0 or net.n_nodes == 0:
+        return empty
+    L = net.edge_length_m
+    he, ht, ho = targets.edge, targets.t0, targets.offset_m
+    hl = L[he]
+    hnodes, hinv = np.unique(np.concatenate([net.edge_u[he], net.edge_v[he]]), return_inverse=True)
+    hu_i, hv_i = hinv[: he.size], hinv[he.size :]
+    t_order = np.argsort(he, kind="stable")
+    t_edge = he[t_order]
+    batch = max(1, int(min(max_cells // (2 * net.n_nodes), max_cells // len(targets))))
+    own_parts, tgt_parts, dist_parts = [], [], []
+    for a in range(0, len(sources), batch):
+        se = sources.edge[a : a + batch]
+        sl = L[se]
+        su_d = sources.offset_m[a : a + batch] + sources.t0[a : a + batch] * sl
+        sv_d = sources.offset_m[a : a + batch] + (1.0 - sources.t1[a : a + batch]) * sl
+        nodes, ninv = np.unique(
+            np.concatenate([net.edge_u[se], net.edge_v[se]]), return_inverse=True
+        )
+        d = dijkstra(net.csr, directed=True, indices=nodes, limit=limit_m)[:, hnodes]
+        iu, iv = ninv[: se.size], ninv[se.size :]
+        # source interval -> each target end node, then -> the target
+        dn_u = np.minimum(d[iu][:, hu_i] + su_d[:, None], d[iv][:, hu_i] + sv_d[:, None])
+        dn_v = np.minimum(d[iu][:, hv_i] + su_d[:, None], d[iv][:, hv_i] + sv_d[:, None])
+        best = np.minimum(dn_u + ht * hl, dn_v + (1.0 - ht) * hl)
+        # same-edge direct walks
+        lo = np.searchsorted(t_edge, se, side="left")
+        hi = np.searchsorted(t_edge, se, side="right")
+        has = np.flatnonzero(hi > lo)
+        if has.size:
+            cnt = hi[has] - lo[has]
+            s_rep = np.repeat(has, cnt)
+            k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            t_idx = t_order[np.repeat(lo[has], cnt) + k]
+            th = ht[t_idx]
+            s0 = sources.t0[a + s_rep]
+            s1 = sources.t1[a + s_rep]
+            gap = np.maximum(0.0, np.maximum(s0 - th, th - s1))
+            direct = sources.offset_m[a + s_rep] + gap * hl[t_idx]
+            np.minimum.at(best, (s_rep, t_idx), direct)
+        best += ho
+        r, c = np.nonzero(best <= limit_m)
+        own_parts.append(sources.owner[a + r])
+        tgt_parts.append(c.astype(np.int64))
+        dist_parts.append(best[r, c])
+    owner = np.concatenate(own_parts)
+    target = np.concatenate(tgt_parts)
+    dist = np.concatenate(dist_parts)
+    # shortest per (owner, target)
+    order = np.lexsort((dist, target, owner))
+    owner, target, dist = owner[order], target[order], dist[order]
+    first = np.ones(owner.size, dtype=bool)
+    first[1:] = (owner[1:] != owner[:-1]) | (target[1:] != target[:-1])
+    return owner[first], target[first], dist[first]

@@ -247,14 +247,14 @@ def check_city(
 
     with _timed(seconds, "homes"):
         if homes is None:
-            if population_raster is not None:
-                homes = distribute_raster(
-                    homes_from_city(city, spacing_m=home_spacing_m),
-                    population_raster,
-                    boundary=city.boundary_polygon,
-                )
-            else:
-                homes = _homes(city, population, population_column, population_kind, home_spacing_m)
+            homes = check_homes(
+                city,
+                population=population,
+                population_column=population_column,
+                population_kind=population_kind,
+                population_raster=population_raster,
+                home_spacing_m=home_spacing_m,
+            )
         att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
     inputs = Inputs(city, homes, None if landcover is None else str(landcover), built_up)
     if built_up is not None and inputs.boundary.area <= 0:
@@ -356,6 +356,29 @@ def check_city(
         layers,
         {r: _hit_or_miss(results, r) for r, _, _ in runs},
     )
+
+
+def check_homes(
+    city: City,
+    *,
+    population: gpd.GeoDataFrame | None = None,
+    population_column: str = "population",
+    population_kind: Literal["auto", "census", "cells"] = "auto",
+    population_raster: str | Path | None = None,
+    home_spacing_m: float = 50.0,
+) -> gpd.GeoDataFrame:
+    """The homes :func:`check_city` measures from (same parameters), for other tools (siting).
+
+    The city's homes (:func:`geoplan.homes.homes_from_city`), population cells as homes, or the
+    city's homes carrying census or raster counts.
+    """
+    if population_raster is not None:
+        return distribute_raster(
+            homes_from_city(city, spacing_m=home_spacing_m),
+            population_raster,
+            boundary=city.boundary_polygon,
+        )
+    return _homes(city, population, population_column, population_kind, home_spacing_m)
 
 
 def _homes(

@@ -1,0 +1,305 @@
+"""``geoplan suggest``: where to build so that one coverage indicator reaches its target."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import geopandas as gpd
+import typer
+from rich.console import Console
+
+from geoplan._errors import InputFileError, LayerError
+from geoplan._outputs_set import check_output_dir, output_set
+from geoplan.city import City
+from geoplan.outputs.tables import ATTRIBUTION
+from geoplan.siting.suggest import SitingResult, SitingSpec
+
+
+def suggest(
+    indicator: Annotated[
+        str,
+        typer.Option(
+            "--indicator",
+            "-i",
+            help="bus_stop_coverage (公交站点覆盖率), park_coverage (300米见绿 / 500米见园) or "
+            "life_circle (one facility category, with --category).",
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Output folder: <stem>_sites.gpkg/.csv, _uncovered.gpkg, _scenario.yaml, "
+            "_summary.json.",
+        ),
+    ],
+    osm: Annotated[
+        str, typer.Option("--osm", metavar="FILE", help="OSM extract; `demo` = embedded Helsinki.")
+    ] = "demo",
+    boundary: Annotated[
+        Path | None,
+        typer.Option("--boundary", metavar="FILE", help="Study area 研究范围 (vector file)."),
+    ] = None,
+    district: Annotated[
+        str | None,
+        typer.Option("--district", metavar="NAME", help="Study area = a district (郑州市中原区)."),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS (default: UTM).")
+    ] = None,
+    radius: Annotated[
+        float | None,
+        typer.Option(
+            "--radius",
+            metavar="M",
+            help="Service radius in m (default: 500 for stops, 500 parks / 300 green, the "
+            "life-circle level of the category).",
+        ),
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="buffer (服务半径, official) or network (步行距离).")
+    ] = "buffer",
+    target: Annotated[
+        float, typer.Option("--target", help="Coverage share to reach, 1.0 = 100 %.")
+    ] = 1.0,
+    basis: Annotated[
+        str,
+        typer.Option(
+            "--basis",
+            help="residential_area (居住用地), homes, residents (needs --population) or "
+            "boundary_area (bus stops).",
+        ),
+    ] = "residential_area",
+    category: Annotated[
+        str | None,
+        typer.Option("--category", help="Life-circle category (kindergarten, primary_school …)."),
+    ] = None,
+    green_kind: Annotated[
+        str,
+        typer.Option("--green-kind", help="park (500米见园) or green (300米见绿, pocket parks)."),
+    ] = "park",
+    min_area: Annotated[
+        float | None,
+        typer.Option(
+            "--min-area", metavar="M2", help="Smallest park that counts (default 5000 / 400 m²)."
+        ),
+    ] = None,
+    candidates: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidates",
+            metavar="FILE",
+            help="Candidate sites: points, or parcels (存量 / vacant land) a park may fill; "
+            "default: along the streets.",
+        ),
+    ] = None,
+    coord_system: Annotated[
+        str,
+        typer.Option("--coord-system", help="Of --candidates lon/lat: wgs84, gcj02 (AMap), bd09."),
+    ] = "wgs84",
+    spacing: Annotated[
+        float | None,
+        typer.Option(
+            "--spacing", metavar="M", help="Generated candidates every M m (50; parks 100)."
+        ),
+    ] = None,
+    candidate_roads: Annotated[
+        str,
+        typer.Option(
+            "--candidate-roads",
+            help="Generated candidates on streets (主干/次干/支路) or all walkable ways.",
+        ),
+    ] = "streets",
+    solver: Annotated[
+        str, typer.Option("--solver", help="greedy (fast) or exact (fewest sites, HiGHS).")
+    ] = "greedy",
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Also solve exactly; report the greedy's gap.")
+    ] = False,
+    max_sites: Annotated[int, typer.Option("--max-sites", help="At most this many sites.")] = 2000,
+    targets: Annotated[
+        str,
+        typer.Option(
+            "--targets", "-t", metavar="SHEET", help="Target sheet of the scenario written."
+        ),
+    ] = "national",
+    population: Annotated[
+        Path | None,
+        typer.Option("--population", metavar="FILE", help="Population (as geoplan check)."),
+    ] = None,
+    population_column: Annotated[
+        str, typer.Option("--population-column", help="Residents column.")
+    ] = "population",
+    population_kind: Annotated[
+        str, typer.Option("--population-kind", help="cells, census or auto (as check).")
+    ] = "auto",
+    built_up: Annotated[
+        Path | None,
+        typer.Option("--built-up", metavar="FILE", help="建成区: the area of boundary_area."),
+    ] = None,
+    facilities: Annotated[
+        list[Path] | None,
+        typer.Option("--facilities", metavar="FILE", help="AMap / Baidu POI export (repeatable)."),
+    ] = None,
+    facilities_mode: Annotated[
+        str, typer.Option("--facilities-mode", help="replace (default) or merge with OSM.")
+    ] = "replace",
+    include_private: Annotated[
+        bool, typer.Option("--include-private", help="Walk through gated compounds.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Suggest sites 选址建议 that bring a coverage indicator to a target.
+
+    Ranks sites by marginal coverage (greedy maximal covering; --solver exact for the fewest
+    sites), by straight-line radius or walking distance, and writes a plan layer and a scenario
+    that `geoplan run` executes to show the before → after scorecard.
+
+    Examples
+    --------
+      geoplan suggest --osm chengdu.osm.pbf --boundary area.geojson -i bus_stop_coverage
+      --radius 500 --method network --target 1.0 --out out/stops
+
+      geoplan suggest --osm demo -i park_coverage --green-kind green --radius 300 --out out/parks
+    """
+    from geoplan.cli.check import load_study_city, population_inputs
+    from geoplan.cli.console import console, is_quiet, run_cli_errors
+    from geoplan.io.boundary import read_area
+    from geoplan.scoring.check import check_homes
+    from geoplan.scoring.targets import load_target_sheet
+    from geoplan.siting import spec_of, suggest_sites
+    from geoplan.siting.output import write_suggestion
+
+    with run_cli_errors():
+        quiet = quiet or is_quiet()
+        con = console()
+        if quiet:
+            con.quiet = True
+        t0 = time.perf_counter()
+        spec = spec_of(
+            indicator,
+            radius_m=radius,
+            method=method,
+            basis=basis,
+            target=target,
+            category=category,
+            green_kind=green_kind,
+            min_area_m2=min_area,
+        )
+        if solver not in ("greedy", "exact"):
+            raise LayerError(f"--solver must be greedy or exact, not {solver!r}")
+        if max_sites < 1:
+            raise LayerError(f"--max-sites must be at least 1, not {max_sites}")
+        for flag, p in (("--boundary", boundary), ("--candidates", candidates)):
+            if p is not None and not p.exists():
+                raise InputFileError(f"{p}: {flag} file not found")
+        load_target_sheet(targets)
+        check_output_dir(out)
+        city, notes = load_study_city(
+            osm,
+            boundary=boundary,
+            district=district,
+            crs=crs,
+            include_private=include_private,
+            facilities=facilities,
+            facilities_mode=facilities_mode,
+            quiet=quiet,
+        )
+        pop, raster = population_inputs(population, population_column)
+        homes = check_homes(
+            city,
+            population=pop,
+            population_column=population_column,
+            population_kind=population_kind,  # type: ignore[arg-type]
+            population_raster=raster,
+        )
+        cand = (
+            None
+            if candidates is None
+            else _read_candidates(candidates, coord_system, city, spec, notes)
+        )
+        result = suggest_sites(
+            city,
+            spec=spec,
+            candidates=cand,
+            candidate_roads=candidate_roads,
+            homes=homes,
+            built_up=read_area(built_up, city.crs) if built_up is not None else None,
+            solver=solver,  # type: ignore[arg-type]
+            compare=compare,
+            spacing_m=spacing,
+            max_sites=max_sites,
+        )
+        stem = f"{city.name}_{spec.kind}_{spec.method}_{spec.radius_m:g}"
+        city_spec: dict[str, object] = {"osm": osm}
+        if boundary is not None:
+            city_spec["boundary"] = str(boundary)
+        if crs is not None:
+            city_spec["crs"] = crs
+        if include_private:
+            city_spec["include_private"] = True
+        if facilities:
+            city_spec["facilities"] = [str(f) for f in facilities]
+            city_spec["facilities_mode"] = facilities_mode
+        with output_set(f"suggest-{stem}", inputs=[osm, boundary, candidates, population]) as outs:
+            folder = outs.dir(out)
+            if district is not None:
+                bfile = folder / f"{stem}_boundary.geojson"
+                city.boundary.to_crs(4326).to_file(bfile, driver="GeoJSON")
+                city_spec["boundary"] = bfile.name
+            staged = write_suggestion(
+                result, folder, stem=stem, city=city_spec, targets=targets, final_folder=out
+            )
+        _print_result(con, result)
+        for note in notes:
+            con.print(f"[dim]note: {note}[/dim]")
+        for kind, p in staged.items():
+            con.print(f"{kind}: {outs.final(p)}")
+        con.print(f"[dim]seconds {time.perf_counter() - t0:.1f} · {ATTRIBUTION}[/dim]")
+
+
+def _read_candidates(
+    path: Path, coord_system: str, city: City, spec: SitingSpec, notes: list[str]
+) -> gpd.GeoDataFrame:
+    """``--candidates``: a planner's points or parcels, in the city's CRS (drops noted)."""
+    from geoplan.io.plan_layers import read_plan_layer
+    from geoplan.siting.candidates import layer_candidates
+
+    layer = read_plan_layer(
+        path,
+        coord_system=coord_system,  # type: ignore[arg-type]
+        kind="candidates",
+    ).gdf
+    cand, dropped = layer_candidates(
+        layer,
+        city,
+        min_area_m2=spec.min_area_m2 if spec.kind == "parks" else None,
+        where=str(path),
+    )
+    if dropped:
+        notes.append(
+            f"{path}: {len(cand)} candidates; left out "
+            + ", ".join(f"{v} {k}" for k, v in dropped.items())
+        )
+    return cand
+
+
+def _print_result(con: Console, result: SitingResult) -> None:
+    """The sentence, the counts, the greedy's gap and the first ten sites."""
+    spec, s = result.spec, result.summary
+    con.print(result.message())
+    con.print(
+        f"candidates {s['n_candidates']}, existing {s['n_existing']}, sites {s['n_sites']}; "
+        f"coverage {result.coverage_before:.2%} → {result.coverage_after:.2%} "
+        f"(target {spec.target:.1%}, reachable {result.reachable:.2%})"
+    )
+    if "optimal_sites" in s:
+        con.print(
+            f"greedy {s['greedy_sites']} sites vs optimal {s['optimal_sites']} "
+            f"({'proven' if s['optimal_proven'] else 'not proven'}, {s['exact_seconds']} s)"
+        )
+    for r in result.sites.head(10).itertuples():
+        con.print(f"  {r.rank:>3}. {r.name}  +{r.marginal:.2%} → {r.coverage_after:.2%}")

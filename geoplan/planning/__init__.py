@@ -1,1 +1,0 @@
-"""Site suggestions on top of the pipeline (bus stops today)."""
