@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import InputFileError, LayerError
 from geoplan._progress import progress_steps
 from geoplan.io.boundary import BoundaryLike, check_overlap, read_boundary
-from geoplan.io.osm import read_osm
+from geoplan.io.osm import RawOSM, check_osm_path, read_osm
 from geoplan.io.osm_layers import build_layers, clip_layer
 from geoplan.io.projection import WGS84, metric_crs
 from geoplan.network.build import build_walk_network
@@ -141,6 +142,39 @@ def _timed(seconds: dict[str, float], step: str) -> Iterator[None]:
     seconds[step] = round(time.perf_counter() - t0, 3)
 
 
+#: per-process memo of OSM reads, off unless :func:`share_osm_reads` turned it on (batch workers)
+_RAW_MEMO: OrderedDict[tuple[str, int, int], RawOSM] = OrderedDict()
+_RAW_MEMO_FILES = [0]
+
+
+def share_osm_reads(max_files: int = 2) -> None:
+    """Keep the last ``max_files`` OSM files read in this process for the next :func:`load_city`.
+
+    For batch runs (:mod:`geoplan.batch`): places cut from one big extract read it once per
+    worker process, not once per place. A file is keyed by its path, size and modification
+    time, so an edited file is read again. ``0`` turns sharing off and frees the memo.
+    """
+    _RAW_MEMO_FILES[0] = max(0, int(max_files))
+    while len(_RAW_MEMO) > _RAW_MEMO_FILES[0]:
+        _RAW_MEMO.popitem(last=False)
+
+
+def _read_raw(src: Path) -> RawOSM:
+    """:func:`read_osm` of the highway ways and features, through the shared memo when on."""
+    if _RAW_MEMO_FILES[0] == 0:
+        return read_osm(src, keep_way=lambda t: "highway" in t)
+    st = check_osm_path(src).stat()
+    key = (str(src.resolve()), st.st_size, st.st_mtime_ns)
+    hit = _RAW_MEMO.get(key)
+    if hit is None:
+        hit = read_osm(src, keep_way=lambda t: "highway" in t)
+        _RAW_MEMO[key] = hit
+        while len(_RAW_MEMO) > _RAW_MEMO_FILES[0]:
+            _RAW_MEMO.popitem(last=False)
+    _RAW_MEMO.move_to_end(key)
+    return hit
+
+
 def load_city(
     source: str | Path,
     *,
@@ -186,7 +220,7 @@ def load_city(
     )
     with steps:
         with _timed(seconds, "read_osm"):
-            raw = read_osm(src, keep_way=lambda t: "highway" in t)
+            raw = _read_raw(src)
         steps.advance()
 
         with _timed(seconds, "project"):

@@ -28,6 +28,7 @@ from typing import Annotated
 
 import typer
 
+from geoplan.cli import batch as batch_cmd
 from geoplan.cli import check as check_cmd
 from geoplan.cli import indicators as indicators_cmd
 from geoplan.cli import layers as layers_cmd
@@ -86,6 +87,7 @@ app.command(name="map")(check_cmd.map_cmd)
 app.command(name="run")(run_cmd.run)
 app.command(name="indicators")(indicators_cmd.indicators)
 app.command(name="suggest")(suggest_cmd.suggest)
+app.command(name="batch")(batch_cmd.batch)
 
 
 if __name__ == "__main__":  # python -m geoplan.cli.app

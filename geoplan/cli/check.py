@@ -7,19 +7,16 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
-from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputFileError, LayerError
 from geoplan._outputs_set import check_output_dir, check_output_file, output_set
 from geoplan.city import City, load_city
 from geoplan.io.boundary import read_area
-from geoplan.io.population import read_population
+from geoplan.io.study import load_study_city, population_inputs, units_layer
 from geoplan.names import Status, basis_label, method_label, status_label
 from geoplan.outputs.tables import (
     ATTRIBUTION,
@@ -130,79 +127,6 @@ def write_result_map(
         max_features=max_features,
     )
     return save_map(m, path, offline=offline)
-
-
-def _study_area(boundary: Path | None, district: str | None) -> Path | BaseGeometry | None:
-    """``--boundary FILE`` or ``--district NAME`` (not both)."""
-    if boundary is not None and district is not None:
-        raise LayerError("give --boundary FILE or --district NAME, not both")
-    if district is None:
-        return boundary
-    from geoplan.io.districts import district_boundary
-
-    return district_boundary(district)
-
-
-def load_study_city(
-    osm: str,
-    *,
-    boundary: Path | None,
-    district: str | None,
-    crs: str | None,
-    include_private: bool,
-    facilities: list[Path] | None,
-    facilities_mode: str,
-    quiet: bool,
-) -> tuple[City, list[str]]:
-    """The city of ``check`` / ``suggest``: OSM layers in the study area, then POI exports."""
-    city = load_city(
-        osm,
-        boundary=_study_area(boundary, district),
-        crs=int(crs) if crs and crs.isdigit() else crs,
-        include_private=include_private,
-        progress=None if not quiet else False,
-    )
-    notes: list[str] = []
-    if facilities:
-        from geoplan.facilities import with_pois
-
-        city, reports = with_pois(city, facilities, mode=facilities_mode)  # type: ignore[arg-type]
-        notes = [r.summary() for r in reports]
-    return city, notes
-
-
-def population_inputs(
-    population: Path | None, column: str
-) -> tuple[gpd.GeoDataFrame | None, Path | None]:
-    """``--population``: a vector layer (read) or a GeoTIFF path (read by the check)."""
-    if population is None:
-        return None, None
-    if population.suffix.lower() in (".tif", ".tiff"):
-        return None, population
-    return read_population(population, column=column), None
-
-
-def _units(
-    city: City, path: Path | None, name_col: str | None, grid_m: float | None
-) -> gpd.GeoDataFrame:
-    """The units of the per-unit table: a polygon layer (names from ``name_col``) or a grid."""
-    from geoplan.io.plan_layers import read_plan_layer
-    from geoplan.scoring.units import grid_units
-
-    if path is None:
-        assert grid_m is not None
-        if not 50 <= grid_m <= 5000:
-            raise LayerError(f"--units-grid {grid_m:g} m is out of range [50, 5000] m")
-        return grid_units(city.boundary_polygon, city.crs, cell_m=grid_m)
-    gdf = read_plan_layer(path, geometry_types=("Polygon",), kind="units").gdf.to_crs(city.crs)
-    if name_col is not None and name_col not in gdf.columns:
-        raise LayerError(
-            f"{path}: no column {name_col!r} (--unit-name); columns are "
-            f"{[c for c in gdf.columns if c != 'geometry']}"
-        )
-    col = name_col or ("name" if "name" in gdf.columns else None)
-    names = gdf[col].astype(str).to_numpy() if col else np.arange(len(gdf)).astype(str)
-    return gpd.GeoDataFrame({"unit": names}, geometry=gdf.geometry.values, crs=city.crs)
 
 
 def not_checkable_table(card: pd.DataFrame) -> Table | None:
@@ -391,7 +315,7 @@ def check(
         )
         pop, raster = population_inputs(population, population_column)
         ulayer = (
-            _units(city, units, unit_name, units_grid)
+            units_layer(city, units, unit_name, units_grid)
             if units is not None or units_grid is not None
             else None
         )

@@ -165,9 +165,9 @@ def suggest(
 
       geoplan suggest --osm demo -i park_coverage --green-kind green --radius 300 --out out/parks
     """
-    from geoplan.cli.check import load_study_city, population_inputs
     from geoplan.cli.console import console, is_quiet, run_cli_errors
     from geoplan.io.boundary import read_area
+    from geoplan.io.study import load_study_city, population_inputs
     from geoplan.scoring.check import check_homes
     from geoplan.scoring.targets import load_target_sheet
     from geoplan.siting import spec_of, suggest_sites

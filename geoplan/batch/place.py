@@ -1,0 +1,187 @@
+"""One place of a batch: check it as ``geoplan check`` would, write its outputs, sum it up.
+
+:func:`run_place` is a plain picklable function of a :class:`~geoplan.batch.spec.Place` and an
+output folder, so every engine (serial, a process pool, Dask) runs the same code; it never
+raises for a place's own problem — the summary row carries the one-line error instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+import geoplan
+from geoplan._errors import GeoplanError
+from geoplan._outputs_set import output_set
+from geoplan.rules.datafile import DATA_DIR
+
+#: name of the record a finished place leaves in its folder (content hash and summary row)
+RECORD = "place_summary.json"
+
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file, memoised per process by path, size and modification time."""
+    p = Path(path)
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    got = _FILE_HASHES.get(key)
+    if got is None:
+        h = hashlib.sha256()
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                h.update(chunk)
+        got = h.hexdigest()
+        _FILE_HASHES[key] = got
+    return got
+
+
+def _data_hash() -> str:
+    """Hash of geoplan's own data files (taxonomy, life circles, target sheets …)."""
+    h = hashlib.sha256()
+    for p in sorted(DATA_DIR.rglob("*.yaml")):
+        h.update(p.relative_to(DATA_DIR).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def place_hash(place: Any) -> str:
+    """Content hash of a place: its settings, its input files, geoplan's version and data.
+
+    Missing inputs hash as missing (the place will fail with its own message).
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps(asdict(place), sort_keys=True, default=str).encode())
+    for f in place.inputs():
+        h.update(f.encode())
+        h.update(file_sha256(f).encode() if Path(f).is_file() else b"missing")
+    h.update(geoplan.__version__.encode())
+    h.update(_data_hash().encode())
+    return h.hexdigest()
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = " ".join(str(exc).split())
+    if isinstance(exc, GeoplanError):
+        return msg
+    return f"internal error {type(exc).__name__}: {msg} (rerun this place alone with --debug)"
+
+
+def _row(place: Any, result: Any, city: Any, seconds: float, digest: str) -> dict[str, Any]:
+    card = result.scorecard
+    counts = card["status"].value_counts()
+    n_pass, n_fail = int(counts.get("pass", 0)), int(counts.get("fail", 0))
+    measured = {}
+    for r in card.itertuples():
+        v = r.measured
+        key = f"{r.target_id}|{r.method}" if r.method else str(r.target_id)
+        measured[key] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+    bnd = city.boundary.to_crs(4326).geometry.values[0]
+    return {
+        "name": place.name,
+        "status": "ok",
+        "error": "",
+        "targets": result.sheet.id,
+        "pass": n_pass,
+        "fail": n_fail,
+        "no_data": int(counts.get("no data", 0)),
+        "not_checkable": int(counts.get("not checkable", 0)),
+        "pass_rate": n_pass / (n_pass + n_fail) if n_pass + n_fail else None,
+        "area_km2": round(float(city.area_km2), 3),
+        "homes": len(result.homes),
+        "seconds": round(seconds, 2),
+        "measured": measured,
+        "boundary_wkt": shapely.to_wkt(shapely.simplify(bnd, 1e-5), rounding_precision=6),
+        "hash": digest,
+    }
+
+
+def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
+    """Check one place and write its outputs into ``out_dir/<name>/``; return its summary row.
+
+    A place whose content hash (:func:`place_hash`) matches the record of a finished earlier run
+    is skipped (``status`` ``skipped``, its earlier row) unless ``force``. A failure returns
+    ``status`` ``failed`` with a one-line ``error``; nothing is written for it.
+    """
+    from geoplan.city import share_osm_reads
+    from geoplan.io.boundary import read_area
+    from geoplan.io.study import load_study_city, population_inputs, units_layer
+    from geoplan.outputs.map_result import check_map
+    from geoplan.outputs.tables import write_check_outputs, write_unit_outputs
+    from geoplan.outputs.webmap import save_map
+    from geoplan.scoring.check import check_city
+    from geoplan.scoring.units import unit_shares
+
+    t0 = time.perf_counter()
+    folder = Path(out_dir) / place.name
+    try:
+        digest = place_hash(place)
+        rec = folder / RECORD
+        if not force and rec.is_file():
+            old = json.loads(rec.read_text(encoding="utf-8"))
+            if old.get("hash") == digest and old.get("status") == "ok":
+                return old | {"status": "skipped"}
+        share_osm_reads(2)
+        city, notes = load_study_city(
+            place.osm,
+            boundary=Path(place.boundary) if isinstance(place.boundary, str) else place.boundary,
+            district=place.district,
+            crs=place.crs,
+            include_private=place.include_private,
+            facilities=[Path(f) for f in place.facilities] or None,
+            facilities_mode=place.facilities_mode,
+            quiet=True,
+        )
+        pop, raster = population_inputs(
+            Path(place.population) if place.population else None, place.population_column
+        )
+        ulayer = (
+            units_layer(
+                city, Path(place.units) if place.units else None, place.unit_name, place.units_grid
+            )
+            if place.units is not None or place.units_grid is not None
+            else None
+        )
+        result = check_city(
+            city,
+            sheet=place.targets,
+            population=pop,
+            population_column=place.population_column,
+            population_kind=place.population_kind,
+            population_raster=raster,
+            built_up=read_area(place.built_up, city.crs) if place.built_up else None,
+            units=ulayer,
+        )
+        row = _row(place, result, city, time.perf_counter() - t0, digest)
+        row["notes"] = [*notes, *result.notes]
+        with output_set(f"batch-{place.name}", inputs=place.inputs()) as outs:
+            d = outs.dir(folder)
+            write_check_outputs(result, d)
+            if ulayer is not None:
+                stem = f"{result.city_name}_{result.sheet.id}"
+                write_unit_outputs(unit_shares(ulayer, result, city), d, stem=stem)
+            if place.map:
+                save_map(check_map(city, result), d / f"{place.name}.html")
+            row["seconds"] = round(time.perf_counter() - t0, 2)
+            (d / RECORD).write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+        return row
+    except Exception as exc:  # one place's failure must not stop the batch
+        return {
+            "name": place.name,
+            "status": "failed",
+            "error": _one_line(exc),
+            "targets": place.targets,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "measured": {},
+        }
+
+
+__all__ = ["RECORD", "file_sha256", "place_hash", "run_place"]
