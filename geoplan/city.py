@@ -78,7 +78,10 @@ class City:
       ``name``, ``area_m2`` of the whole feature, ``area_in_boundary_m2``);
     - ``bus_stops``: points (``osmid``, ``name``);
     - ``residential``: ``landuse=residential`` polygons (``area_m2`` inside the boundary);
-    - ``buildings``: residential buildings (``building``, ``levels``, ``area_m2``).
+    - ``buildings``: residential buildings (``building``, ``levels``, ``area_m2``);
+    - ``urban_land``: urban land-use areas, public green and every building footprint
+      (``osmid``, ``osm_type``), which the built-up area (建成区) is derived from when no
+      built-up polygon is given (:func:`geoplan.rules.spatial.built_up_area`).
     """
 
     name: str
@@ -92,6 +95,7 @@ class City:
     residential: gpd.GeoDataFrame
     buildings: gpd.GeoDataFrame
     report: LoadReport
+    urban_land: gpd.GeoDataFrame | None = None
 
     @property
     def boundary_polygon(self) -> BaseGeometry:
@@ -113,6 +117,7 @@ class City:
             "bus_stops": self.bus_stops,
             "residential": self.residential,
             "buildings": self.buildings,
+            **({"urban_land": self.urban_land} if self.urban_land is not None else {}),
             "network_nodes": self.network.nodes_gdf(),
             "network_edges": self.network.edges_gdf(),
         }

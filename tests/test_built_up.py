@@ -105,3 +105,52 @@ def test_cli_built_up(tmp_path: Path, chengdu: geoplan.City) -> None:
         ],
     )
     assert bad.exit_code == 2 and "does not overlap the study area" in bad.output
+
+
+def test_derived_built_up_follows_mapped_land_and_streets(
+    chengdu: geoplan.City, sao_paulo: geoplan.City
+) -> None:
+    """Without --built-up the area is derived from OSM, checked against shapely overlays."""
+    from geoplan.rules.spatial import built_up_area
+
+    for city in (chengdu, sao_paulo):
+        area = built_up_area(city.urban_land, city.roads, city.boundary_polygon)
+        bnd = city.boundary_polygon
+        assert area.difference(bnd.buffer(1e-6)).area < 1.0  # inside the study area
+        # every residential parcel of at least 1 ha is (almost wholly) built-up land
+        res = city.residential.geometry.values
+        big = [g for g in res if g.intersection(bnd).area >= 10_000]
+        if big:
+            inside = sum(g.intersection(area).area for g in big) / sum(
+                g.intersection(bnd).area for g in big
+            )
+            assert inside >= 0.97
+        # no built-up land where no road and no urban land lies within 600 m (window + closing)
+        near = shapely.union_all(
+            [*shapely.buffer(city.roads.geometry.values, 600), *city.urban_land.buffer(600)]
+        )
+        assert area.difference(near).area < 1e-6 * bnd.area
+    # São Paulo's extract covers only part of its bbox: the empty west is not built-up
+    sp_area = built_up_area(sao_paulo.urban_land, sao_paulo.roads, sao_paulo.boundary_polygon)
+    roads_hull = shapely.union_all(shapely.buffer(sao_paulo.roads.geometry.values, 300))
+    assert sp_area.area < 0.6 * sao_paulo.boundary_polygon.area
+    assert sp_area.difference(roads_hull).area < 0.02 * sp_area.area
+    # central Chengdu is mostly built-up
+    cd_area = built_up_area(chengdu.urban_land, chengdu.roads, chengdu.boundary_polygon)
+    assert 0.7 < cd_area.area / chengdu.boundary_polygon.area < 1.0
+
+
+def test_default_and_study_area_notes(chengdu: geoplan.City) -> None:
+    default = geoplan.check_city(chengdu, sheet="jiyuan-2027")
+    whole = geoplan.check_city(chengdu, sheet="jiyuan-2027", built_up="study_area")
+    rd = default.measures[default.measures["indicator"] == "road_density"].iloc[0]
+    rw = whole.measures[whole.measures["indicator"] == "road_density"].iloc[0]
+    assert rd["basis"] == "built_up_area" and rw["basis"] == "boundary_area"
+    assert f"{default.area.area / 1e6:,.2f} km²" in rd["note"] and "OSM" in rd["note"]
+    assert f"{chengdu.area_km2:,.2f} km²" in rw["note"]
+    # the roads inside the built-up area: at most those of the whole study area
+    built_km = rd["value"] * default.area.area
+    whole_km = rw["value"] * chengdu.boundary_polygon.area
+    assert 0.9 * whole_km < built_km <= whole_km
+    with pytest.raises(geoplan.GeoplanError, match="'osm' or 'study_area'"):
+        geoplan.check_city(chengdu, sheet="jiyuan-2027", built_up="bbox")

@@ -124,11 +124,14 @@ def test_measured_values_are_the_references(
         (card["target_id"] == "bus_stop_coverage_500m") & (card["method"] == "buffer"),
         "measured",
     ]
-    bnd = chengdu.boundary_polygon
+    # over the built-up area derived from OSM (the default), cut to the study area
+    bnd = runs["anyang-2023"].area
+    assert runs["anyang-2023"].area_source == "osm"
     ref = buffer_cover_share(list(chengdu.bus_stops.geometry.values), 500.0, [bnd])
     assert float(cell.iloc[0]) == pytest.approx(ref, rel=AREA_REL)
 
     card = runs["jiyuan-2027"].scorecard
+    bnd = runs["jiyuan-2027"].area
     cell = card.loc[card["indicator"] == "road_density", "measured"]
     r = chengdu.roads
     hw = ["motorway", "trunk", "primary", "secondary", "tertiary"]

@@ -15,6 +15,7 @@ from geoplan.cli.app import app
 
 LAYERS = [
     "boundary",
+    "urban_land",
     "roads",
     "facilities",
     "parks",
@@ -60,7 +61,7 @@ def layers_run(
     return out / "chengdu_2018_center_layers.gpkg", res.stdout, res.stderr, str(out)
 
 
-def test_layers_writes_nine_metric_layers(
+def test_layers_writes_every_metric_layer(
     layers_run: tuple[Path, str, str, str], chengdu_clip: geoplan.City
 ) -> None:
     gpkg, _, _, out = layers_run

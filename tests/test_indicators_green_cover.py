@@ -67,7 +67,7 @@ def test_green_cover_in_scorecard(chengdu: geoplan.City, tmp_path: Path) -> None
 
     tif = tmp_path / "landcover.tif"
     _write(tif, chengdu, ndvi=False)
-    res = check_city(chengdu, sheet="jiyuan-2027", landcover=tif)
+    res = check_city(chengdu, sheet="jiyuan-2027", landcover=tif, built_up="study_area")
     row = res.scorecard.loc[res.scorecard["indicator"] == "green_cover_ratio"].iloc[0]
     b = chengdu.boundary_polygon
     expected = shapely.union_all(chengdu.parks.geometry.values).intersection(b).area / b.area
@@ -108,6 +108,8 @@ def test_cli_landcover_end_to_end(chengdu: geoplan.City, tmp_path: Path) -> None
             "jiyuan-2027",
             "--landcover",
             str(tif),
+            "--built-up",
+            "study-area",
             "--out",
             str(out),
             "-q",

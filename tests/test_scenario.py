@@ -86,9 +86,9 @@ def test_removing_every_bus_stop_gives_zero(
     )
     assert len(res.plan_city.bus_stops) == 0 and len(chengdu.bus_stops) > 0
     for method, basis in (
-        ("buffer", "boundary_area"),
+        ("buffer", "built_up_area"),
         ("buffer", "residential_area"),
-        ("network", "boundary_area"),
+        ("network", "built_up_area"),
         ("network", "residential_area"),
     ):
         assert _value(res, "bus_cov_500", method, basis) == 0.0
@@ -339,6 +339,8 @@ def test_removing_roads_is_not_served_stale_distances(chengdu: geoplan.City) -> 
         homes=res.plan.homes[
             ["home_id", "source", "parcel_osmid", "area_m2", "residents", "geometry"]
         ],
+        built_up=res.baseline.area,  # the plan is measured over the baseline's built-up area
+        built_up_source=res.baseline.area_source,
     )
     pd.testing.assert_frame_equal(res.plan.measures, cold.measures)
 

@@ -112,8 +112,7 @@ def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
     ``status`` ``failed`` with a one-line ``error``; nothing is written for it.
     """
     from geoplan.city import share_osm_reads
-    from geoplan.io.boundary import read_area
-    from geoplan.io.study import load_study_city, population_inputs, units_layer
+    from geoplan.io.study import built_up_arg, load_study_city, population_inputs, units_layer
     from geoplan.outputs.map_result import check_map
     from geoplan.outputs.tables import write_check_outputs, write_unit_outputs
     from geoplan.outputs.webmap import save_map
@@ -157,7 +156,7 @@ def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
             population_column=place.population_column,
             population_kind=place.population_kind,
             population_raster=raster,
-            built_up=read_area(place.built_up, city.crs) if place.built_up else None,
+            built_up=built_up_arg(place.built_up, city),
             units=ulayer,
         )
         row = _row(place, result, city, time.perf_counter() - t0, digest)

@@ -52,6 +52,9 @@ PLACE_KEYS = (
 
 _PATH_KEYS = ("osm", "population", "built_up", "units")
 
+#: values of built_up that are not files
+_BUILT_UP_WORDS = ("osm", "study-area", "study_area")
+
 _TOP_KEYS = ("osm", "defaults", "places", "districts", "name")
 
 _NAME = re.compile(r"^[\w\-.\u4e00-\u9fff]+$")
@@ -81,7 +84,8 @@ class Place:
 
     def inputs(self) -> list[str]:
         """Every input file of the place (for the content hash)."""
-        files = [self.osm, self.population, self.built_up, self.units, *self.facilities]
+        built = None if self.built_up in _BUILT_UP_WORDS else self.built_up
+        files = [self.osm, self.population, built, self.units, *self.facilities]
         if isinstance(self.boundary, str):
             files.append(self.boundary)
         if self.targets.endswith((".yaml", ".yml")):
@@ -136,6 +140,8 @@ def _place(
 
 def _paths(d: dict[str, Any], where: str, folder: Path) -> None:
     for k in _PATH_KEYS:
+        if k == "built_up" and d.get(k) in _BUILT_UP_WORDS:
+            continue
         if d.get(k) is not None:
             if not isinstance(d[k], str):
                 raise BatchError(f"{where}: {k!r} must be a file path, got {d[k]!r}")

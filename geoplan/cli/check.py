@@ -15,8 +15,7 @@ from rich.text import Text
 from geoplan._errors import InputFileError, LayerError
 from geoplan._outputs_set import check_output_dir, check_output_file, output_set
 from geoplan.city import City, load_city
-from geoplan.io.boundary import read_area
-from geoplan.io.study import load_study_city, population_inputs, units_layer
+from geoplan.io.study import built_up_arg, load_study_city, population_inputs, units_layer
 from geoplan.names import Status, basis_label, method_label, status_label
 from geoplan.outputs.tables import (
     ATTRIBUTION,
@@ -200,14 +199,15 @@ def check(
         str, typer.Option("--population-column", help="Residents column.")
     ] = "population",
     built_up: Annotated[
-        Path | None,
+        str,
         typer.Option(
             "--built-up",
-            metavar="FILE",
+            metavar="FILE|osm|study-area",
             help="建成区 / 中心城区 polygon: the area of 路网密度, 绿地率, 道路面积率 and bus "
-            "coverage of area (default: the whole study area).",
+            "coverage of area; osm (default): derived from OSM land use and street density; "
+            "study-area: the whole study area.",
         ),
-    ] = None,
+    ] = "osm",
     units: Annotated[
         Path | None,
         typer.Option(
@@ -327,7 +327,7 @@ def check(
             population_kind=population_kind,  # type: ignore[arg-type]
             population_raster=raster,
             landcover=landcover,
-            built_up=read_area(built_up, city.crs) if built_up is not None else None,
+            built_up=built_up_arg(built_up, city),
             units=ulayer,
         )
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds

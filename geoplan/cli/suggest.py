@@ -137,9 +137,13 @@ def suggest(
         str, typer.Option("--population-kind", help="cells, census or auto (as check).")
     ] = "auto",
     built_up: Annotated[
-        Path | None,
-        typer.Option("--built-up", metavar="FILE", help="建成区: the area of boundary_area."),
-    ] = None,
+        str,
+        typer.Option(
+            "--built-up",
+            metavar="FILE|osm|study-area",
+            help="建成区: the area of boundary_area (default osm: derived from OSM).",
+        ),
+    ] = "osm",
     facilities: Annotated[
         list[Path] | None,
         typer.Option("--facilities", metavar="FILE", help="AMap / Baidu POI export (repeatable)."),
@@ -166,8 +170,7 @@ def suggest(
       geoplan suggest --osm demo -i park_coverage --green-kind green --radius 300 --out out/parks
     """
     from geoplan.cli.console import console, is_quiet, run_cli_errors
-    from geoplan.io.boundary import read_area
-    from geoplan.io.study import load_study_city, population_inputs
+    from geoplan.io.study import built_up_arg, load_study_city, population_inputs
     from geoplan.scoring.check import check_homes
     from geoplan.scoring.targets import load_target_sheet
     from geoplan.siting import spec_of, suggest_sites
@@ -227,7 +230,7 @@ def suggest(
             candidates=cand,
             candidate_roads=candidate_roads,
             homes=homes,
-            built_up=read_area(built_up, city.crs) if built_up is not None else None,
+            built_up=built_up_arg(built_up, city),
             solver=solver,  # type: ignore[arg-type]
             compare=compare,
             spacing_m=spacing,

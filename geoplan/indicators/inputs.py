@@ -30,12 +30,15 @@ class Inputs:
         Path of a land-cover or NDVI GeoTIFF (绿化覆盖率), if given.
     built_up
         The built-up area (建成区 / 中心城区, metric CRS): the denominator of area-based figures.
+    built_up_source
+        Where it comes from: ``file`` (the planner's polygon), ``osm`` (derived), ``study_area``.
     """
 
     city: City
     homes: gpd.GeoDataFrame
     landcover: str | None = None
     built_up: BaseGeometry | None = None
+    built_up_source: str = "file"
 
     @property
     def boundary(self) -> BaseGeometry:

@@ -90,8 +90,9 @@ def build_layers(
 ) -> tuple[dict[str, gpd.GeoDataFrame], int]:
     """Every city layer from the raw objects, in metric CRS ``crs``, clipped to ``bnd``.
 
-    Returns the layers (roads, facilities, parks, bus_stops, residential, buildings) and the
-    number of invalid polygons repaired.
+    Returns the layers (roads, facilities, parks, bus_stops, residential, buildings, and
+    urban_land: the areas the built-up area is derived from) and the number of invalid polygons
+    repaired.
     """
     points = _points_gdf(raw.points).to_crs(crs)
     areas, n_repaired = _areas_gdf(raw.areas)
@@ -235,7 +236,13 @@ def build_layers(
     parks = parks.loc[~spatial.verges(parks, roads)]
     roads["grade_zh"] = roads["grade"].map({k: g.label_zh for k, g in grades.items()})
 
+    ub_mask = np.array([tx.is_built_up_land(t) for t in areas["tags"]], dtype=bool)
+    urban = areas.loc[ub_mask, ["osmid", "osm_type", "geometry"]].copy()
+    urban = pd.concat([urban, parks[["osmid", "osm_type", "geometry"]]], ignore_index=True)
+    urban = gpd.GeoDataFrame(urban, geometry="geometry", crs=crs)
+
     out = {
+        "urban_land": clip_layer(urban, bnd),
         "roads": clip_layer(roads, bnd),
         "facilities": clip_layer(facilities, bnd),
         "parks": clip_layer(parks, bnd),

@@ -89,3 +89,20 @@ def units_layer(
     col = name_col or ("name" if "name" in gdf.columns else None)
     names = gdf[col].astype(str).to_numpy() if col else np.arange(len(gdf)).astype(str)
     return gpd.GeoDataFrame({"unit": names}, geometry=gdf.geometry.values, crs=city.crs)
+
+
+def built_up_arg(value: str | Path | None, city: City) -> BaseGeometry | str:
+    """``--built-up``: a polygon file (read into the city's CRS), ``osm`` or ``study-area``."""
+    from geoplan.io.boundary import read_area
+
+    if value is None or str(value) == "osm":
+        return "osm"
+    if str(value) in ("study-area", "study_area"):
+        return "study_area"
+    p = Path(value)
+    if not p.exists():
+        raise LayerError(
+            f"{p}: --built-up file not found; give a 建成区 polygon file, 'osm' (derived, the "
+            "default) or 'study-area'"
+        )
+    return read_area(p, city.crs)

@@ -149,6 +149,20 @@ class _Taxonomy:
     rail_platform: tuple[TagRule, ...]
     residential_land: tuple[TagRule, ...]
     residential_building: tuple[TagRule, ...]
+    built_up: BuiltUpRule
+
+
+@dataclass(frozen=True)
+class BuiltUpRule:
+    """How the built-up area (建成区) is derived from OSM land use (``taxonomy.yaml`` built_up)."""
+
+    match: tuple[TagRule, ...]
+    cell_m: float
+    close_m: float
+    min_part_m2: float
+    street_density_km_km2: float
+    street_window_m: float
+    landcover_class: int
 
 
 @cache
@@ -205,6 +219,15 @@ def _taxonomy() -> _Taxonomy:
         rail_platform=_rules(bus["rail_platform"]),
         residential_land=_rules(d["residential_land"]),
         residential_building=_rules(d["residential_buildings"]),
+        built_up=BuiltUpRule(
+            match=_rules(d["built_up"]["match"]),
+            cell_m=float(d["built_up"]["cell_m"]),
+            close_m=float(d["built_up"]["close_m"]),
+            street_density_km_km2=float(d["built_up"]["street_density_km_km2"]),
+            street_window_m=float(d["built_up"]["street_window_m"]),
+            min_part_m2=float(d["built_up"]["min_part_m2"]),
+            landcover_class=int(d["built_up"]["landcover_class"]),
+        ),
     )
 
 
@@ -287,6 +310,16 @@ def is_bus_stop(tags: Tags) -> bool:
 def is_residential_land(tags: Tags) -> bool:
     """Whether OSM tags describe residential land (``landuse=residential`` …)."""
     return any_match(_taxonomy().residential_land, tags)
+
+
+def built_up_rule() -> BuiltUpRule:
+    """The rule deriving the built-up area from OSM land use."""
+    return _taxonomy().built_up
+
+
+def is_built_up_land(tags: Tags) -> bool:
+    """Whether OSM tags describe urban (built-up) land: 城市建设用地 uses or a building."""
+    return any_match(_taxonomy().built_up.match, tags)
 
 
 def is_residential_building(tags: Tags) -> bool:

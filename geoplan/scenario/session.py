@@ -91,6 +91,10 @@ class ScenarioSession:
             cache=self.cache,
             results=self.results,
             emptied=emptied,
+            # the plan is measured over the baseline's area (a plan's roads and parks must not
+            # move the denominator of 路网密度 or 绿地率)
+            built_up=base.area if base.area is not None else "study_area",
+            built_up_source=base.area_source,
         )
         self.last_cache_report = plan.cache_report
         seconds["plan_check"] = round(time.perf_counter() - t, 3)

@@ -89,6 +89,8 @@ class CheckResult:
     gaps: gpd.GeoDataFrame | None = None
     coverage_layers: dict[str, CoverageLayer] = field(default_factory=dict)
     cache_report: dict[str, str] = field(default_factory=dict)
+    area: BaseGeometry | None = None
+    area_source: str = "study_area"
 
 
 @contextmanager
@@ -168,8 +170,9 @@ def check_city(
     landcover: str | Path | None = None,
     green_classes: Sequence[int] | None = None,
     emptied: Collection[str] = (),
-    built_up: BaseGeometry | None = None,
+    built_up: BaseGeometry | Literal["osm", "study_area"] | None = None,
     units: gpd.GeoDataFrame | None = None,
+    built_up_source: str | None = None,
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -211,10 +214,12 @@ def check_city(
         Raster classes counted as vegetation (default: the registry's, ESA WorldCover 10, 20,
         30, 90, 95).
     built_up
-        The built-up area (建成区 / 中心城区) polygon in the city's metric CRS: area-based
-        figures (路网密度, 绿地率, 道路面积率, bus coverage of area) are taken over its part inside
-        the study area (basis ``built_up_area``) instead of the whole study area
-        (``boundary_area``).
+        The area of the area-based figures (路网密度, 绿地率, 道路面积率, bus coverage of area):
+        the 建成区 / 中心城区 polygon in the city's metric CRS (its part inside the study area,
+        basis ``built_up_area``); ``None`` or ``"osm"`` (default): the built-up area derived from
+        OSM land use and street density (:func:`geoplan.rules.spatial.built_up_area`; the whole
+        study area when nothing urban is mapped, said in a note); ``"study_area"``: the whole
+        study area (basis ``boundary_area``).
     units
         Polygons of the units (街道 / 社区) in the city's metric CRS, for per-unit count targets
         (``count_per_unit``, 每个街道…); without them those targets are "no data".
@@ -256,8 +261,10 @@ def check_city(
                 home_spacing_m=home_spacing_m,
             )
         att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
-    inputs = Inputs(city, homes, None if landcover is None else str(landcover), built_up)
-    if built_up is not None and inputs.boundary.area <= 0:
+    area, area_source = resolve_built_up(city, built_up)
+    area_source = built_up_source or area_source
+    inputs = Inputs(city, homes, None if landcover is None else str(landcover), area, area_source)
+    if area is not None and inputs.boundary.area <= 0:
         raise LayerError(
             "the built-up area does not overlap the study area; pass the 建成区 / 中心城区 polygon "
             "of this city"
@@ -355,7 +362,33 @@ def check_city(
         gaps,
         layers,
         {r: _hit_or_miss(results, r) for r, _, _ in runs},
+        inputs.built_up,
+        inputs.built_up_source,
     )
+
+
+def resolve_built_up(
+    city: City, built_up: BaseGeometry | str | None
+) -> tuple[BaseGeometry | None, str]:
+    """The area of area-based figures and where it comes from (``file``, ``osm``, study area).
+
+    ``None`` or ``"osm"``: derived from OSM (``None`` area = the study area when nothing urban is
+    mapped); ``"study_area"``: the whole study area; a polygon: itself.
+    """
+    if isinstance(built_up, BaseGeometry):
+        return built_up, "file"
+    if built_up == "study_area":
+        return None, "study_area"
+    if built_up not in (None, "osm"):
+        raise LayerError(f"built_up must be a polygon, 'osm' or 'study_area', not {built_up!r}")
+    if city.urban_land is None:
+        return None, "study_area"
+    from geoplan.rules.spatial import built_up_area
+
+    derived = built_up_area(city.urban_land, city.roads, city.boundary_polygon)
+    if derived.is_empty:
+        return None, "study_area (no built-up land in OSM)"
+    return derived, "osm"
 
 
 def check_homes(
@@ -420,7 +453,12 @@ def _area_basis(measures: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
         return measures
     km2 = inputs.boundary.area / 1e6
     out = measures.copy()
-    what = "建成区 built-up area" if inputs.built_up is not None else "研究范围 study area"
+    what = {
+        "file": "建成区 built-up area",
+        "osm": "建成区（OSM推算）built-up area derived from OSM",
+    }.get(inputs.built_up_source, "研究范围 study area")
+    if inputs.built_up_source.startswith("study_area ("):
+        what += " (no built-up land in OSM)"
     if inputs.built_up is not None:
         out.loc[area, "basis"] = str(Basis.BUILT_UP_AREA)
     note = f"{what} {km2:,.2f} km²"

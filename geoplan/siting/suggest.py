@@ -229,7 +229,7 @@ def suggest_sites(
     candidates: gpd.GeoDataFrame | None = None,
     candidate_roads: str = "streets",
     homes: gpd.GeoDataFrame | None = None,
-    built_up: BaseGeometry | None = None,
+    built_up: BaseGeometry | str | None = "osm",
     solver: Literal["greedy", "exact"] = "greedy",
     compare: bool = False,
     spacing_m: float | None = None,
@@ -276,6 +276,9 @@ def suggest_sites(
     SitingResult
     """
     t0 = time.perf_counter()
+    from geoplan.scoring.check import resolve_built_up
+
+    built_up, _ = resolve_built_up(city, built_up)
     cand = (
         default_candidates(city, spec, spacing_m=spacing_m, roads=candidate_roads)
         if candidates is None
