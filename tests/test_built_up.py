@@ -154,3 +154,39 @@ def test_default_and_study_area_notes(chengdu: geoplan.City) -> None:
     assert 0.9 * whole_km < built_km <= whole_km
     with pytest.raises(geoplan.GeoplanError, match="'osm' or 'study_area'"):
         geoplan.check_city(chengdu, sheet="jiyuan-2027", built_up="bbox")
+
+
+def test_built_up_land_cover_joins_the_derived_area(chengdu: geoplan.City, tmp_path: Path) -> None:
+    """A WorldCover-style raster: its class-50 (built-up) pixels are added to the OSM area."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    b = chengdu.boundary_polygon
+    x0, y0, x1, y1 = b.bounds
+    px = 20.0
+    w, h = int(np.ceil((x1 - x0) / px)), int(np.ceil((y1 - y0) / px))
+    arr = np.full((h, w), 30, dtype="uint8")  # grass
+    arr[:, : w // 4] = 50  # the western quarter is built-up land cover
+    tif = tmp_path / "wc.tif"
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        height=h,
+        width=w,
+        count=1,
+        dtype="uint8",
+        crs=chengdu.crs,
+        transform=from_origin(x0, y1, px, px),
+        nodata=0,
+    ) as ds:
+        ds.write(arr, 1)
+    plain = geoplan.check_city(chengdu, sheet="jiyuan-2027")
+    with_lc = geoplan.check_city(chengdu, sheet="jiyuan-2027", landcover=tif)
+    west = shapely.box(x0, y0, x0 + (w // 4) * px, y1) & b
+    # pixels count when their centre is inside the study area: at most a pixel along its edge
+    edge = west.length * px
+    assert west.difference(with_lc.area).area < edge
+    assert abs(with_lc.area.area - (plain.area | west).area) < edge
+    assert with_lc.area.area > plain.area.area + 0.5 * west.difference(plain.area).area

@@ -66,6 +66,25 @@ def test_check_with_a_district(tmp_path: Path, chengdu_pbf: Path) -> None:
     assert both.exit_code == 2 and "not both" in both.output
 
 
+def test_layers_with_a_district(tmp_path: Path, chengdu_pbf: Path) -> None:
+    """`geoplan layers --district`: the boundary layer is the district (area by pyproj)."""
+    import pyogrio
+
+    from geoplan.cli import app
+
+    res = CliRunner().invoke(
+        app,
+        ["layers", "--osm", str(chengdu_pbf), "--district", "510104", "--out", str(tmp_path), "-q"],
+    )
+    assert res.exit_code == 0, res.output
+    (gpkg,) = tmp_path.glob("*_layers.gpkg")
+    bnd = pyogrio.read_dataframe(gpkg, layer="boundary")
+    area = gpd.GeoSeries([district_boundary("510104")], crs=4326).to_crs(bnd.crs).area.iloc[0]
+    assert bnd.area.iloc[0] == pytest.approx(area, rel=1e-9)
+    offline = CliRunner().invoke(app, ["layers", "--district", "510104", "--out", str(tmp_path)])
+    assert offline.exit_code == 2 and "needs the internet" in offline.output
+
+
 def test_missing_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     real = builtins.__import__
 

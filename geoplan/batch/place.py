@@ -114,6 +114,7 @@ def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
     from geoplan.city import share_osm_reads
     from geoplan.io.study import built_up_arg, load_study_city, population_inputs, units_layer
     from geoplan.outputs.map_result import check_map
+    from geoplan.outputs.provenance import provenance
     from geoplan.outputs.tables import write_check_outputs, write_unit_outputs
     from geoplan.outputs.webmap import save_map
     from geoplan.scoring.check import check_city
@@ -163,10 +164,23 @@ def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
         row["notes"] = [*notes, *result.notes]
         with output_set(f"batch-{place.name}", inputs=place.inputs()) as outs:
             d = outs.dir(folder)
-            write_check_outputs(result, d)
-            if ulayer is not None:
+            ushares = unit_shares(ulayer, result, city) if ulayer is not None else None
+            prov = provenance(
+                city,
+                result,
+                osm=place.osm,
+                inputs={
+                    "boundary": place.boundary if isinstance(place.boundary, str) else None,
+                    "population": place.population,
+                    "built_up": place.built_up,
+                    "units": place.units,
+                    **{f"facilities_{i + 1}": f for i, f in enumerate(place.facilities)},
+                },
+            )
+            write_check_outputs(result, d, city=city, units=ushares, provenance=prov)
+            if ushares is not None:
                 stem = f"{result.city_name}_{result.sheet.id}"
-                write_unit_outputs(unit_shares(ulayer, result, city), d, stem=stem)
+                write_unit_outputs(ushares, d, stem=stem)
             if place.map:
                 save_map(check_map(city, result), d / f"{place.name}.html")
             row["seconds"] = round(time.perf_counter() - t0, 2)

@@ -17,6 +17,7 @@ from geoplan._outputs_set import check_output_dir, check_output_file, output_set
 from geoplan.city import City, load_city
 from geoplan.io.study import built_up_arg, load_study_city, population_inputs, units_layer
 from geoplan.names import Status, basis_label, method_label, status_label
+from geoplan.outputs.provenance import provenance
 from geoplan.outputs.tables import (
     ATTRIBUTION,
     format_target,
@@ -334,12 +335,27 @@ def check(
         inputs = [osm, boundary, population, landcover, targets, built_up, units]
         inputs += list(facilities or [])
         with output_set(f"check-{result.sheet.id}", inputs=inputs) as outs:
-            staged = write_check_outputs(result, outs.dir(out))
-            if ulayer is not None:
+            ushares = unit_shares(ulayer, result, city) if ulayer is not None else None
+            prov = provenance(
+                city,
+                result,
+                osm=osm,
+                inputs={
+                    "boundary": boundary,
+                    "population": population,
+                    "landcover": landcover,
+                    "built_up": built_up,
+                    "units": units,
+                    "targets": targets,
+                    **{f"facilities_{i + 1}": f for i, f in enumerate(facilities or [])},
+                },
+            )
+            staged = write_check_outputs(
+                result, outs.dir(out), lang=lang, city=city, units=ushares, provenance=prov
+            )
+            if ushares is not None:
                 stem = f"{result.city_name}_{result.sheet.id}"
-                staged |= write_unit_outputs(
-                    unit_shares(ulayer, result, city), outs.dir(out), stem=stem
-                )
+                staged |= write_unit_outputs(ushares, outs.dir(out), stem=stem)
             if map_path is not None:
                 t1 = time.perf_counter()
                 staged["map"] = write_result_map(

@@ -199,6 +199,15 @@ def layers(
             "residents do walk through). Default: excluded, as OSMnx does.",
         ),
     ] = False,
+    district: Annotated[
+        str | None,
+        typer.Option(
+            "--district",
+            metavar="NAME",
+            help="Study area = a district, offline (郑州市中原区 or adcode 410102; pip install "
+            "'geoplan[cn]'); without --osm and with --download: fetched from Overpass.",
+        ),
+    ] = None,
     place: Annotated[
         str | None,
         typer.Option(
@@ -246,17 +255,31 @@ def layers(
         --out layers/
 
       geoplan layers --place "郑州市中原区" --download --out layers/
+
+      geoplan layers --osm henan.osm.pbf --district 410102 --out layers/
     """
     if quiet:
         state["quiet"] = True
     with run_cli_errors():
+        if district is not None:
+            if boundary is not None:
+                raise InputFileError("give --boundary FILE or --district NAME, not both")
+            if osm is None:
+                if place is not None:
+                    raise InputFileError("give --district NAME or --place NAME, not both")
+                place = district  # the Overpass area of that name, with --download
+            else:
+                from geoplan.io.study import study_area
+
+                boundary = study_area(None, district)  # type: ignore[assignment]
+                name = name or district
         _layers(osm, out, boundary, crs, include_private, place, download, name, cache_dir)
 
 
 def _layers(
     osm: str | None,
     out: Path,
-    boundary: Path | None,
+    boundary: Path | BoundaryLike | None,
     crs: str | None,
     include_private: bool,
     place: str | None,

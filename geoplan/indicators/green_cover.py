@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.coverage import IndicatorResult, measure_row, summary_frame
@@ -91,3 +93,44 @@ def green_cover_ratio(
         "" if v is not None else "no data: the raster does not cover the boundary",
     )
     return IndicatorResult("green_cover_ratio", pd.DataFrame(), summary_frame([row]))
+
+
+def landcover_class_area(
+    raster: str | Path, boundary: BaseGeometry, *, crs: Any, value: int
+) -> BaseGeometry:
+    """Pixels of class ``value`` (ESA WorldCover 50 = built-up) as polygons in ``crs``.
+
+    Cut to ``boundary`` (metric CRS ``crs``); empty for an NDVI (float) raster or one that does
+    not overlap. Used to add built-up land cover to the derived built-up area (建成区).
+    """
+    import rasterio
+    import rasterio.mask
+    from rasterio import features
+
+    from geoplan._errors import InputFileError
+
+    try:
+        ds_open = rasterio.open(raster)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputFileError(f"{raster}: cannot open as a raster ({exc}); pass a GeoTIFF") from exc
+    with ds_open as ds:
+        if ds.crs is None or not np.issubdtype(np.dtype(ds.dtypes[0]), np.integer):
+            return shapely.Polygon()
+        geom = gpd.GeoSeries([boundary], crs=crs).to_crs(ds.crs).iloc[0]
+        rb = ds.bounds
+        if not geom.intersects(shapely.box(rb.left, rb.bottom, rb.right, rb.top)):
+            return shapely.Polygon()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
+            data, tr = rasterio.mask.mask(ds, [geom], crop=True, filled=False, indexes=1)
+            hit = (np.ma.getdata(data) == value) & ~np.ma.getmaskarray(data)
+            polys = [
+                shapely.geometry.shape(g)
+                for g, v in features.shapes(hit.astype("uint8"), mask=hit, transform=tr)
+                if v == 1
+            ]
+        src_crs = ds.crs
+    if not polys:
+        return shapely.Polygon()
+    out = gpd.GeoSeries([shapely.union_all(polys)], crs=src_crs).to_crs(crs).iloc[0]
+    return shapely.intersection(shapely.make_valid(out), boundary)

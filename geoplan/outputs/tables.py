@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 
 from geoplan._atomic import atomic_path, write_gpkg_atomic
+from geoplan.city import City
 from geoplan.scoring.check import CheckResult
 
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL) 地图数据"
@@ -110,11 +113,23 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def write_check_outputs(
-    result: CheckResult, out_dir: str | Path, *, stem: str | None = None
+    result: CheckResult,
+    out_dir: str | Path,
+    *,
+    stem: str | None = None,
+    lang: str = "zh",
+    city: City | None = None,
+    units: gpd.GeoDataFrame | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    output_crs: Any = None,
 ) -> dict[str, Path]:
-    """Write ``scorecard.csv/.json/.xlsx``, ``measures.csv`` and ``homes.gpkg`` into ``out_dir``.
+    """Write a check's outputs into ``out_dir``.
 
-    Returns the paths written, by kind.
+    ``scorecard.csv/.json``, the styled ``scorecard.xlsx`` (:mod:`geoplan.outputs.workbook`, in
+    ``lang``), ``measures.csv``, ``homes.gpkg`` (the computation's CRS), ``provenance.json``
+    (when ``provenance`` is given) and, with ``city``, the QGIS-ready ``map.gpkg``
+    (:mod:`geoplan.outputs.qgis`: homes, coverage, uncovered land, roads, units, styles; in
+    CGCS2000 Gauss-Krüger for cities in China unless ``output_crs``). Returns the paths by kind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -154,30 +169,29 @@ def write_check_outputs(
         )
     paths["scorecard_json"] = p
 
+    from geoplan.outputs.provenance import provenance_rows
+    from geoplan.outputs.workbook import write_workbook
+
+    prov_rows = provenance_rows(provenance) if provenance else []
+    prov_rows += [("attribution", ATTRIBUTION), ("notes", "; ".join(result.notes))]
     p = out / f"{stem}_scorecard.xlsx"
-    with atomic_path(p) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        card.rename(columns=SCORECARD_HEADERS_ZH).to_excel(
-            xw, sheet_name="记分卡 Scorecard", index=False
-        )
-        measures.to_excel(xw, sheet_name="全部指标 Measures", index=False)
-        about = pd.DataFrame(
-            {
-                "item": ["city", "target sheet", "source", "data", "notes"],
-                "value": [
-                    result.city_name,
-                    f"{result.sheet.id} {result.sheet.name_zh}",
-                    result.sheet.source.title,
-                    ATTRIBUTION,
-                    "; ".join(result.notes),
-                ],
-            }
-        )
-        about.to_excel(xw, sheet_name="说明 About", index=False)
-        for ws in xw.book.worksheets:
-            for col in ws.columns:
-                width = max(len(str(c.value or "")) for c in col[:200])
-                ws.column_dimensions[col[0].column_letter].width = min(60, max(8, width + 2))
+    write_workbook(
+        p,
+        scorecard=card,
+        measures=measures,
+        lang=lang,
+        units=None if units is None else pd.DataFrame(units.drop(columns=units.geometry.name)),
+        provenance=prov_rows,
+    )
     paths["scorecard_xlsx"] = p
+    if provenance:
+        p = out / f"{stem}_provenance.json"
+        with atomic_path(p) as tmp:
+            tmp.write_text(
+                json.dumps(provenance, ensure_ascii=False, indent=2, default=_json_default),
+                encoding="utf-8",
+            )
+        paths["provenance_json"] = p
 
     homes = result.homes.copy()
     for c in homes.columns:
@@ -187,6 +201,27 @@ def write_check_outputs(
     p = out / f"{stem}_homes.gpkg"
     write_gpkg_atomic(p, {"homes": homes})
     paths["homes_gpkg"] = p
+    if city is not None:
+        from geoplan.outputs.qgis import china_crs, write_qgis_gpkg
+
+        c = gpd.GeoSeries([city.boundary_polygon.centroid], crs=city.crs).to_crs(4326).iloc[0]
+        crs = output_crs or china_crs(c.x, c.y) or city.crs
+        labels = {
+            k: (lay.method, lay.label_zh, lay.label_en) for k, lay in result.coverage_layers.items()
+        }
+        p = out / f"{stem}_map.gpkg"
+        write_qgis_gpkg(
+            p,
+            homes=homes,
+            coverage=result.coverage,
+            coverage_labels=labels,
+            uncovered=result.gaps,
+            roads=city.roads,
+            units=units,
+            provenance=[*prov_rows, ("output_crs", str(pyproj.CRS(crs).to_string()))],
+            output_crs=pyproj.CRS(crs),
+        )
+        paths["map_gpkg"] = p
     return paths
 
 

@@ -43,6 +43,7 @@ from geoplan.names import (
     gap_labels,
 )
 from geoplan.network.cache import AccessCache
+from geoplan.rules import taxonomy as tx
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.counts import count_rows
 from geoplan.scoring.scorecard import circle_measure, scorecard
@@ -261,7 +262,7 @@ def check_city(
                 home_spacing_m=home_spacing_m,
             )
         att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
-    area, area_source = resolve_built_up(city, built_up)
+    area, area_source = resolve_built_up(city, built_up, landcover=landcover)
     area_source = built_up_source or area_source
     inputs = Inputs(city, homes, None if landcover is None else str(landcover), area, area_source)
     if area is not None and inputs.boundary.area <= 0:
@@ -368,12 +369,13 @@ def check_city(
 
 
 def resolve_built_up(
-    city: City, built_up: BaseGeometry | str | None
+    city: City, built_up: BaseGeometry | str | None, *, landcover: str | Path | None = None
 ) -> tuple[BaseGeometry | None, str]:
     """The area of area-based figures and where it comes from (``file``, ``osm``, study area).
 
     ``None`` or ``"osm"``: derived from OSM (``None`` area = the study area when nothing urban is
-    mapped); ``"study_area"``: the whole study area; a polygon: itself.
+    mapped); ``"study_area"``: the whole study area; a polygon: itself. A land-cover raster
+    (``landcover``) adds its built-up class (ESA WorldCover 50) to the derived area.
     """
     if isinstance(built_up, BaseGeometry):
         return built_up, "file"
@@ -386,6 +388,12 @@ def resolve_built_up(
     from geoplan.rules.spatial import built_up_area
 
     derived = built_up_area(city.urban_land, city.roads, city.boundary_polygon)
+    if landcover is not None:
+        from geoplan.indicators.green_cover import landcover_class_area
+
+        cls = tx.built_up_rule().landcover_class
+        lc = landcover_class_area(landcover, city.boundary_polygon, crs=city.crs, value=cls)
+        derived = shapely.union(derived, lc) if not lc.is_empty else derived
     if derived.is_empty:
         return None, "study_area (no built-up land in OSM)"
     return derived, "osm"

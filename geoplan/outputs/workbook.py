@@ -1,0 +1,183 @@
+"""The scorecard workbook planners open: styled sheets in the sheet's language.
+
+Numbers stay numbers (shares with a % format, others with their unit's), status, method and
+basis are written in the chosen language, pass / fail / no-data rows are filled, the header row is
+frozen with filters on, columns are sized. Sheets: scorecard, measures, not checkable, units (when
+given), provenance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoplan._atomic import atomic_path
+from geoplan.names import basis_label, method_label, status_label
+
+#: fill colour of each status (pass green, fail red, no data amber, not checkable grey)
+STATUS_FILLS = {"pass": "C6EFCE", "fail": "FFC7CE", "no data": "FFEB9C", "not checkable": "EDEDED"}
+
+_CARD_COLS: dict[str, tuple[str, str]] = {
+    "target_id": ("目标编号", "Target"),
+    "label_zh": ("指标名称", "Indicator (zh)"),
+    "label_en": ("Indicator", "Indicator"),
+    "method": ("方法", "Method"),
+    "basis": ("口径", "Basis"),
+    "measured": ("现状值", "Measured"),
+    "op": ("比较", "Op"),
+    "target": ("目标值", "Target value"),
+    "unit": ("单位", "Unit"),
+    "status": ("结果", "Status"),
+    "gap": ("差距", "Gap"),
+    "scope": ("范围", "Scope"),
+    "year": ("年份", "Year"),
+    "clause": ("文件条款", "Clause"),
+    "note": ("说明", "Note"),
+}
+_MEASURE_COLS: dict[str, tuple[str, str]] = {
+    "indicator": ("指标", "Indicator"),
+    "measure": ("测度", "Measure"),
+    "label_zh": ("指标名称", "Indicator (zh)"),
+    "label_en": ("Indicator", "Indicator"),
+    "method": ("方法", "Method"),
+    "basis": ("口径", "Basis"),
+    "value": ("数值", "Value"),
+    "unit": ("单位", "Unit"),
+    "note": ("说明", "Note"),
+}
+_SHEETS = {
+    "scorecard": ("记分卡", "Scorecard"),
+    "measures": ("全部指标", "Measures"),
+    "not_checkable": ("不可核查", "Not checkable"),
+    "units": ("分单元", "Units"),
+    "provenance": ("数据来源", "Provenance"),
+}
+
+
+def number_format(unit: object) -> str:
+    """Excel number format of a unit: shares as %, counts as integers, others 2 decimals."""
+    u = str(unit or "")
+    if u == "share":
+        return "0.0%"
+    if u == "count":
+        return "0"
+    shown = u.replace("km2", "km²").replace("m2", "m²")
+    return f'0.00" {shown}"' if shown else "0.00"
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+def _frame(df: pd.DataFrame, cols: Mapping[str, tuple[str, str]], lang: str) -> pd.DataFrame:
+    i = 0 if lang == "zh" else 1
+    out = pd.DataFrame({cols[c][i]: df[c] for c in cols if c in df.columns})
+    m, b, s = cols["method"][i], cols["basis"][i], cols.get("status", ("", ""))[i]
+    if m in out:
+        out[m] = [method_label(v, "zh" if lang == "zh" else "en") for v in df["method"]]
+    if b in out:
+        out[b] = [basis_label(v, "zh" if lang == "zh" else "en") for v in df["basis"]]
+    if s and s in out:
+        out[s] = [status_label(v, "zh" if lang == "zh" else "en") for v in df["status"]]
+    for c in ("measured", "target", "gap", "value"):
+        if c in cols and cols[c][i] in out:
+            nums = [_num(v) for v in df[c]]
+            if c == "target":  # keep a text target ('13.14万亩') as text
+                out[cols[c][i]] = [
+                    n if n is not None else v for n, v in zip(nums, df[c], strict=True)
+                ]
+            else:
+                out[cols[c][i]] = nums
+    return out
+
+
+def _style(
+    ws: Any,
+    df: pd.DataFrame,
+    units: Sequence[object],
+    num_cols: Sequence[str],
+    statuses: Sequence[object] | None,
+) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = "A2"
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+    for j, col in enumerate(df.columns, start=1):
+        letter = get_column_letter(j)
+        ws[f"{letter}1"].font = Font(bold=True)
+        ws[f"{letter}1"].alignment = Alignment(wrap_text=True, vertical="top")
+        width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
+        ws.column_dimensions[letter].width = min(48, max(9, width + 2))
+        if col in num_cols:
+            for r, unit in enumerate(units, start=2):
+                ws.cell(row=r, column=j).number_format = number_format(unit)
+    if statuses is not None:
+        for r, st in enumerate(statuses, start=2):
+            fill = STATUS_FILLS.get(str(st))
+            if fill:
+                for j in range(1, len(df.columns) + 1):
+                    ws.cell(row=r, column=j).fill = PatternFill("solid", fgColor=fill)
+
+
+def write_workbook(
+    path: Path,
+    *,
+    scorecard: pd.DataFrame,
+    measures: pd.DataFrame,
+    lang: str = "zh",
+    units: pd.DataFrame | None = None,
+    provenance: Sequence[tuple[str, str]] = (),
+) -> Path:
+    """Write the styled workbook atomically (see the module docstring); returns ``path``."""
+    i = 0 if lang == "zh" else 1
+    card = _frame(scorecard, _CARD_COLS, lang)
+    meas = _frame(measures, _MEASURE_COLS, lang)
+    nc_mask = scorecard["status"].astype(str) == "not checkable"
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        sheets: list[tuple[str, pd.DataFrame, Sequence[object], list[str], Any]] = [
+            (
+                _SHEETS["scorecard"][i],
+                card,
+                list(scorecard["unit"]),
+                [_CARD_COLS[c][i] for c in ("measured", "target", "gap")],
+                list(scorecard["status"]),
+            ),
+            (
+                _SHEETS["measures"][i],
+                meas,
+                list(measures["unit"]),
+                [_MEASURE_COLS["value"][i]],
+                None,
+            ),
+            (
+                _SHEETS["not_checkable"][i],
+                card.loc[nc_mask.to_numpy()].reset_index(drop=True),
+                list(scorecard.loc[nc_mask, "unit"]),
+                [],
+                None,
+            ),
+        ]
+        if units is not None:
+            share_cols = [c for c in units.columns if str(c).endswith(("_buffer", "_network"))]
+            sheets.append((_SHEETS["units"][i], units, ["share"] * len(units), share_cols, None))
+        prov = pd.DataFrame(provenance, columns=["项目 item", "内容 value"])
+        sheets.append((_SHEETS["provenance"][i], prov, [], [], None))
+        for name, df, unit_list, num_cols, statuses in sheets:
+            df.to_excel(xw, sheet_name=name, index=False)
+            ws = xw.book[name]
+            if num_cols and name == _SHEETS["units"][i]:
+                # one format for all share columns of the unit table
+                _style(ws, df, ["share"] * len(df), num_cols, None)
+            else:
+                _style(ws, df, unit_list, num_cols, statuses)
+    return path

@@ -1,0 +1,160 @@
+"""The files planners open: the styled workbook, the QGIS GeoPackage, the provenance record.
+
+Checked against independent readings: openpyxl cell types and formats, pyogrio layer CRSs and an
+XML parse of each QGIS style, hashlib SHA-256 of the inputs, a pyosmium pass for the data date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pyogrio
+import pytest
+import shapely
+from typer.testing import CliRunner
+
+import geoplan
+from geoplan.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def chengdu_out(tmp_path_factory: pytest.TempPathFactory, chengdu_pbf: Path) -> Path:
+    out = tmp_path_factory.mktemp("files")
+    res = runner.invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            str(chengdu_pbf),
+            "-t",
+            "anyang-2023",
+            "--units-grid",
+            "1000",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _one(out: Path, suffix: str) -> Path:
+    (p,) = out.glob(f"*{suffix}")
+    return p
+
+
+def test_workbook_numbers_formats_language_and_fills(chengdu_out: Path) -> None:
+    wb = openpyxl.load_workbook(_one(chengdu_out, "_scorecard.xlsx"))
+    assert wb.sheetnames == ["记分卡", "全部指标", "不可核查", "分单元", "数据来源"]
+    ws = wb["记分卡"]
+    head = [c.value for c in ws[1]]
+    col = {h: i for i, h in enumerate(head)}
+    card = json.loads(_one(chengdu_out, "_scorecard.json").read_text(encoding="utf-8"))["scorecard"]
+    assert ws.max_row == len(card) + 1
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+    statuses = {"pass": "达标", "fail": "未达标", "no data": "无数据", "not checkable": "不可核查"}
+    fills = {"pass": "C6EFCE", "fail": "FFC7CE", "no data": "FFEB9C", "not checkable": "EDEDED"}
+    n_share = 0
+    for r, row in enumerate(card, start=2):
+        cells = ws[r]
+        assert cells[col["结果"]].value == statuses[row["status"]]
+        assert cells[0].fill.fgColor.rgb.endswith(fills[row["status"]])
+        m = cells[col["现状值"]]
+        if row["measured"] is None:
+            assert m.value is None
+        else:
+            assert isinstance(m.value, float | int)
+            assert m.value == pytest.approx(row["measured"], abs=1e-12)
+        t = cells[col["目标值"]]
+        try:
+            tv = float(row["target"])
+        except (TypeError, ValueError):
+            continue
+        assert isinstance(t.value, float | int) and t.value == pytest.approx(tv)
+        if row["unit"] == "share":
+            assert t.number_format == "0.0%" and m.number_format == "0.0%"
+            n_share += 1
+    assert n_share > 5
+    assert "缓冲区" in {c.value for c in ws[f"{chr(65 + col['方法'])}"]}
+    prov = {r[0].value: r[1].value for r in wb["数据来源"].iter_rows(min_row=2)}
+    assert prov["geoplan_version"] == geoplan.__version__
+    assert "OpenStreetMap" in prov["attribution"]
+
+
+def test_workbook_in_english(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["check", "--osm", "demo", "--lang", "en", "--out", str(tmp_path), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(_one(tmp_path, "_scorecard.xlsx"))
+    assert wb.sheetnames[:3] == ["Scorecard", "Measures", "Not checkable"]
+    values = {c.value for c in wb["Scorecard"]["J"]}
+    assert values & {"pass", "fail"} and not values & {"达标", "未达标"}
+
+
+def test_qgis_geopackage_layers_crs_and_styles(chengdu_out: Path, chengdu_pbf: Path) -> None:
+    g = _one(chengdu_out, "_map.gpkg")
+    names = {str(n) for n, _ in pyogrio.list_layers(g)}
+    assert {
+        "homes",
+        "coverage",
+        "uncovered",
+        "roads",
+        "units",
+        "layer_styles",
+        "provenance",
+    } <= names
+    # Chengdu 104.1°E: CGCS2000 3-degree Gauss-Krüger CM 105°E = EPSG:4544
+    for layer in ("homes", "coverage", "uncovered", "roads", "units"):
+        assert pyogrio.read_info(g, layer=layer)["crs"] == "EPSG:4544"
+    styles = pyogrio.read_dataframe(g, layer="layer_styles")
+    assert set(styles["f_table_name"]) == {"homes", "coverage", "uncovered", "roads", "units"}
+    for r in styles.itertuples():
+        root = ET.fromstring(r.styleQML.split(">", 1)[1])  # after the DOCTYPE
+        rend = root.find("renderer-v2")
+        assert rend is not None
+        attr = rend.get("attr")
+        if attr:
+            fields = pyogrio.read_info(g, layer=r.f_table_name)["fields"]
+            assert attr in fields, (r.f_table_name, attr)
+    # homes: the same points as homes.gpkg (computation CRS), reprojected
+    import geopandas as gpd
+
+    a = gpd.read_file(_one(chengdu_out, "_homes.gpkg"))
+    b = pyogrio.read_dataframe(g, layer="homes").to_crs(a.crs)
+    assert len(a) == len(b)
+    d = shapely.distance(a.geometry.values, b.geometry.values)
+    assert np.max(d) < 1e-3
+
+
+def test_demo_outside_china_stays_utm(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["check", "--osm", "demo", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0
+    assert pyogrio.read_info(_one(tmp_path, "_map.gpkg"), layer="homes")["crs"] == "EPSG:32635"
+
+
+def test_provenance_hashes_and_data_date(
+    chengdu_out: Path, chengdu_pbf: Path, tmp_path: Path
+) -> None:
+    p = json.loads(_one(chengdu_out, "_provenance.json").read_text(encoding="utf-8"))
+    assert p["inputs"]["osm"]["sha256"] == hashlib.sha256(chengdu_pbf.read_bytes()).hexdigest()
+    assert p["target_sheet"]["id"] == "anyang-2023"
+    assert p["target_sheet"]["clause_source"]["doc_no"] == "安政办〔2021〕23号"
+    assert p["crs"] == "EPSG:32648" and p["area_basis"] == "osm"
+    assert p["osm_data_timestamp"] is None  # this extract carries no timestamps
+    # the demo extract does: the newest object's, by an independent pass
+    import osmium
+
+    from geoplan.city import demo_path
+    from geoplan.outputs.provenance import osm_timestamp
+
+    newest = max(o.timestamp for o in osmium.FileProcessor(str(demo_path())))
+    assert osm_timestamp(demo_path()) == newest.isoformat()
