@@ -17,10 +17,10 @@ demo: $(STAMP)
 	$(BIN)/geoplan check --osm demo --targets anyang-2023 --out maps/demo --map maps/demo.html
 
 browser-deps:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v pdftoppm >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
-	else echo "note: chromium/chromedriver/fonts-noto-cjk missing; the browser test will be skipped"; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk poppler-utils >/dev/null; \
+	else echo "note: chromium/chromedriver/fonts-noto-cjk/poppler-utils missing; browser and PDF-render tests are skipped"; fi
 
 LINT_DIRS = $(wildcard geoplan tests bench scenarios)
 

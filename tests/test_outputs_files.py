@@ -158,3 +158,91 @@ def test_provenance_hashes_and_data_date(
 
     newest = max(o.timestamp for o in osmium.FileProcessor(str(demo_path())))
     assert osm_timestamp(demo_path()) == newest.isoformat()
+
+
+def _fmt_rows(card: list[dict]) -> dict[str, list[list[str]]]:
+    """The rows a report table must show, formatted here from the scorecard JSON."""
+    from geoplan.names import basis_label, method_label, status_label
+    from geoplan.outputs.tables import format_target, format_value
+
+    out: dict[str, list[list[str]]] = {}
+    for r in card:
+        if r["status"] == "not checkable":
+            continue
+        out.setdefault(r["target_id"], []).append(
+            [
+                method_label(r["method"]),
+                basis_label(r["basis"]),
+                format_value(r["measured"], r["unit"]),
+                format_target(r["op"], r["target"], r["unit"]),
+                status_label(r["status"]),
+                format_value(r["gap"], r["unit"]) if r["gap"] is not None else "—",
+            ]
+        )
+    return out
+
+
+def test_report_docx_and_pdf(tmp_path: Path, chengdu_pbf: Path) -> None:
+    """`geoplan report`: the .docx read back with python-docx, the PDF rendered with pdftoppm."""
+    import shutil
+    import subprocess
+
+    from docx import Document
+
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            "--osm",
+            str(chengdu_pbf),
+            "-t",
+            "anyang-2023",
+            "--units-grid",
+            "1000",
+            "--out",
+            str(tmp_path),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    card = json.loads(_one(tmp_path, "_scorecard.json").read_text(encoding="utf-8"))["scorecard"]
+    want = _fmt_rows(card)
+    doc = Document(str(_one(tmp_path, "_report.docx")))
+    heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    for h in ("一、总体情况", "二、分项指标", "三、空间分布", "四、分单元排名", "五、方法说明"):
+        assert h in heads
+    n_pass = sum(r["status"] == "pass" for r in card)
+    n_fail = sum(r["status"] == "fail" for r in card)
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert f"达标 {n_pass} 项、未达标 {n_fail} 项" in text
+    assert "OpenStreetMap contributors" in text
+    # one table per checked target, then the unit ranking
+    tables = doc.tables
+    assert len(tables) == len(want) + 1
+    for t, rows in zip(tables, want.values(), strict=False):
+        got = [[c.text for c in row.cells] for row in t.rows[1:]]
+        assert got == rows
+    assert len(doc.inline_shapes) == 1  # the map
+    pdf = _one(tmp_path, "_report.pdf")
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) missing: PDF pages not rendered")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "pg")], check=True)
+    pages = sorted(tmp_path.glob("pg-*.png"))
+    assert len(pages) >= 3
+    from PIL import Image
+
+    first = np.asarray(Image.open(pages[0]).convert("L"), dtype=float)
+    assert first.std() > 10  # text and a map, not a blank page
+
+
+def test_report_in_english(tmp_path: Path) -> None:
+    from docx import Document
+
+    res = runner.invoke(
+        app, ["report", "--osm", "demo", "--lang", "en", "--out", str(tmp_path), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    doc = Document(str(_one(tmp_path, "_report.docx")))
+    heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert "1. Summary" in heads and "5. Method" in heads
+    assert not any("总体" in h for h in heads)

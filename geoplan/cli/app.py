@@ -88,6 +88,7 @@ app.command(name="run")(run_cmd.run)
 app.command(name="indicators")(indicators_cmd.indicators)
 app.command(name="suggest")(suggest_cmd.suggest)
 app.command(name="batch")(batch_cmd.batch)
+app.command(name="report")(check_cmd.report_cmd)
 
 
 if __name__ == "__main__":  # python -m geoplan.cli.app

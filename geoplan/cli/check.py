@@ -261,6 +261,14 @@ def check(
         Path | None,
         typer.Option("--map", metavar="HTML", help="Also write an offline map, e.g. maps/x.html."),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="DIR",
+            help="Also write the 城市体检 report: DIR/<city>_<sheet>_report.docx and .pdf.",
+        ),
+    ] = None,
     basemap: Annotated[
         str,
         typer.Option("--basemap", help="Map background: none, local, osm, tianditu, amap."),
@@ -356,6 +364,14 @@ def check(
             if ushares is not None:
                 stem = f"{result.city_name}_{result.sheet.id}"
                 staged |= write_unit_outputs(ushares, outs.dir(out), stem=stem)
+            if report is not None:
+                from geoplan.outputs.report import write_report
+
+                t1 = time.perf_counter()
+                staged |= write_report(
+                    city, result, outs.dir(report), lang=lang, units=ushares, provenance=prov
+                )
+                seconds["report"] = round(time.perf_counter() - t1, 3)
             if map_path is not None:
                 t1 = time.perf_counter()
                 staged["map"] = write_result_map(
@@ -468,3 +484,75 @@ def map_cmd(
         )
         size = p.stat().st_size / 1e6
         console().print(f"map: {p} ({size:.2f} MB) — {ATTRIBUTION}")
+
+
+def report_cmd(
+    osm: Annotated[
+        str, typer.Option("--osm", metavar="FILE", help="OSM extract; `demo` = embedded Helsinki.")
+    ] = "demo",
+    targets: Annotated[
+        str, typer.Option("--targets", "-t", metavar="SHEET", help="Target sheet 目标表.")
+    ] = "national",
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder of the report and the tables.")
+    ] = Path("maps/report"),
+    boundary: Annotated[
+        Path | None, typer.Option("--boundary", metavar="FILE", help="Study area 研究范围.")
+    ] = None,
+    district: Annotated[
+        str | None, typer.Option("--district", metavar="NAME", help="Study area = a district.")
+    ] = None,
+    population: Annotated[
+        Path | None, typer.Option("--population", metavar="FILE", help="Population (as check).")
+    ] = None,
+    population_column: Annotated[
+        str, typer.Option("--population-column", help="Residents column.")
+    ] = "population",
+    built_up: Annotated[
+        str, typer.Option("--built-up", metavar="FILE|osm|study-area", help="建成区 (as check).")
+    ] = "osm",
+    units: Annotated[
+        Path | None, typer.Option("--units", metavar="FILE", help="街道 / 社区 polygons.")
+    ] = None,
+    unit_name: Annotated[
+        str | None, typer.Option("--unit-name", metavar="COLUMN", help="Name column of --units.")
+    ] = None,
+    units_grid: Annotated[
+        float | None, typer.Option("--units-grid", metavar="M", help="Units = square cells of M m.")
+    ] = None,
+    facilities: Annotated[
+        list[Path] | None,
+        typer.Option("--facilities", metavar="FILE", help="AMap / Baidu POI export (repeatable)."),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="zh (中文) or en.")] = "zh",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Write a 城市体检 chapter: Word (.docx) and PDF, with the check's tables beside them.
+
+    The same check as `geoplan check` (its options), then DIR/<city>_<sheet>_report.docx and
+    .pdf: summary of passes and failures, a table per target (buffer vs network, gap), static
+    maps (offline), the per-unit ranking when units are given, and a method note.
+
+    Examples
+    --------
+      geoplan report --osm chengdu.osm.pbf -t anyang-2023 --units-grid 1000 --out out/report
+
+      geoplan report --osm demo --lang en --out out/report_en
+    """
+    check(
+        osm=osm,
+        targets=targets,
+        out=out,
+        boundary=boundary,
+        district=district,
+        population=population,
+        population_column=population_column,
+        built_up=built_up,
+        units=units,
+        unit_name=unit_name,
+        units_grid=units_grid,
+        facilities=facilities,
+        lang=lang,
+        quiet=quiet,
+        report=out,
+    )
