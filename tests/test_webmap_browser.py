@@ -213,3 +213,62 @@ def test_change_map_with_hostile_names_runs_no_script(
     shown = " ".join(names) + driver.find_element("css selector", "body").text
     assert "<script>alert(1)</script>" in shown  # the names are there, as text
     assert "<img src=x onerror=alert(1)>" in shown
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_panels_leave_the_study_area_free(
+    driver,  # type: ignore[no-untyped-def]
+    chengdu: geoplan.City,
+    tmp_path: Path,
+    size: tuple[int, int],
+) -> None:
+    """The Chengdu check map at laptop and desktop sizes: no panel over the study area's bounds,
+    no panel cut off (inside the window, no clipped text), metric scale, a language attribute."""
+    from geoplan.outputs.map_result import check_map
+
+    res = geoplan.check_city(chengdu, sheet="anyang-2023")
+    path = save_map(check_map(chengdu, res), tmp_path / "chengdu.html")
+    html = path.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html
+    driver.set_window_size(*size)
+    driver.get(path.as_uri())
+    time.sleep(0.5)
+    got = driver.execute_script(
+        """
+        var m = window.geoplanMap, b = window.geoplanBounds;
+        var c = m.getContainer().getBoundingClientRect();
+        var p1 = m.latLngToContainerPoint(b.getNorthWest()),
+            p2 = m.latLngToContainerPoint(b.getSouthEast());
+        var study = {left: c.left + p1.x, top: c.top + p1.y, right: c.left + p2.x,
+                     bottom: c.top + p2.y};
+        var panels = [];
+        document.querySelectorAll(
+          ".geoplan-panel, .leaflet-control-layers, .leaflet-control-scale, .leaflet-control-zoom"
+        ).forEach(function(e) {
+          var r = e.getBoundingClientRect();
+          panels.push({cls: e.className, left: r.left, top: r.top, right: r.right,
+                       bottom: r.bottom, sw: e.scrollWidth, cw: e.clientWidth});
+        });
+        return {study: study, panels: panels, w: window.innerWidth, h: window.innerHeight,
+                scale: document.querySelector(".leaflet-control-scale").textContent};
+        """
+    )
+    s = got["study"]
+    assert s["right"] - s["left"] > 0.3 * got["w"] or s["bottom"] - s["top"] > 0.5 * got["h"]
+    for p in got["panels"]:
+        overlap = not (
+            p["right"] <= s["left"]
+            or p["left"] >= s["right"]
+            or p["bottom"] <= s["top"]
+            or p["top"] >= s["bottom"]
+        )
+        assert not overlap, (size, p["cls"], p, s)
+        assert p["left"] >= 0 and p["top"] >= 0, p
+        assert p["right"] <= got["w"] + 0.5 and p["bottom"] <= got["h"] + 0.5, p
+        assert p["sw"] <= p["cw"] + 1, ("text cut off", p)
+    assert "km" in got["scale"] or " m" in got["scale"]
+    assert "mi" not in got["scale"] and "ft" not in got["scale"]
+    shot = SCREENSHOT.with_name(f"map_{size[0]}x{size[1]}.png")
+    driver.save_screenshot(str(shot))
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []

@@ -55,7 +55,11 @@ _CONTROL_TEMPLATE = Template(
     <style>
     .geoplan-panel {background:rgba(255,255,255,.94);padding:6px 9px;border-radius:5px;
       box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.45 system-ui,"Noto Sans CJK SC",
-      "Microsoft YaHei",sans-serif;max-height:45vh;overflow:auto;}
+      "Microsoft YaHei",sans-serif;max-height:60vh;max-width:44vw;overflow:auto;}
+    .geoplan-title {max-width:40vw;}
+    .geoplan-title .t {font-size:15px;font-weight:700;}
+    .geoplan-title .s {color:#444;}
+    .geoplan-title .n {color:#b00020;font-weight:600;}
     .geoplan-panel summary {font-weight:600;cursor:pointer;}
     .geoplan-panel .sec {font-weight:600;margin-top:4px;}
     .geoplan-panel table {border-collapse:collapse;}
@@ -179,8 +183,12 @@ class Scorecard(MacroElement):
                 else:
                     cells.append(f"<td>{_cell(r[c])}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
+        st_col = "status_plan" if "status_plan" in self.table.columns else "status"
+        st = self.table[st_col].astype(str) if st_col in self.table.columns else pd.Series([])
+        n_pass, n_fail = int((st == Status.PASS).sum()), int((st == Status.FAIL).sum())
+        count = f"✓ {n_pass} · ✗ {n_fail}"
         return (
-            f"<details open><summary>{esc(t['scorecard'])}</summary>"
+            f"<details><summary>{esc(t['scorecard'])} {esc(count)}</summary>"
             f"<table><tr>{head}</tr>{''.join(rows)}</table></details>"
         )
 
@@ -220,3 +228,70 @@ class Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.text = OSM_ATTRIBUTION
+
+
+class TitleBlock(MacroElement):
+    """Title block (top left): title, subtitle (sheet, date), data sources, an optional note.
+
+    ``note``: e.g. a 审图号 or "内部资料 · 不得外传". Every text is escaped.
+    """
+
+    _template = _CONTROL_TEMPLATE
+
+    def __init__(self, title: str, lines: list[str], note: str | None = None) -> None:
+        super().__init__()
+        self._name = "TitleBlock"
+        self.position = "topleft"
+        self.css_class = "geoplan-panel geoplan-title"
+        parts = [f'<div class="t">{esc(title)}</div>']
+        parts += [f'<div class="s">{esc(x)}</div>' for x in lines if x]
+        if note:
+            parts.append(f'<div class="n">{esc(note)}</div>')
+        self.html = "".join(parts)
+
+
+class FitAroundPanels(MacroElement):
+    """Fit the study area in the part of the map the panels leave free, once they are drawn.
+
+    The title (top left) and layer control (top right) take a band at the top, the legend a band
+    on the right, the collapsed scorecard a band at the bottom; the study area's bounds are fitted
+    inside what is left, so no panel covers it. Also: a metric-only scale bar and Leaflet's
+    attribution prefix without its flag. ``window.geoplanMap`` / ``geoplanBounds`` expose both to
+    tests.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){
+          var m = {{ this._parent.get_name() }};
+          var b = L.latLngBounds({{ this.bounds|tojson }});
+          window.geoplanMap = m; window.geoplanBounds = b;
+          m.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+          L.control.scale({imperial: false, metric: true, position: "bottomleft"}).addTo(m);
+          function fit(){
+            var c = m.getContainer(), r = c.getBoundingClientRect();
+            function q(sel){
+              var e = c.querySelector(sel); return e ? e.getBoundingClientRect() : null;
+            }
+            var t = q(".geoplan-title"), lc = q(".leaflet-control-layers"),
+                lg = q(".geoplan-legend"), sc = q(".geoplan-scorecard"),
+                sb = q(".leaflet-control-scale");
+            var top = Math.max(t ? t.bottom - r.top : 0, lc ? lc.bottom - r.top : 0) + 10;
+            var right = (lg ? r.right - lg.left : 0) + 10;
+            var bottom = Math.max(sc ? r.bottom - sc.top : 0, sb ? r.bottom - sb.top : 0) + 10;
+            m.fitBounds(b, {paddingTopLeft: [10, top], paddingBottomRight: [right, bottom],
+                            animate: false});
+          }
+          m.options.zoomSnap = 0.25;
+          setTimeout(fit, 0);
+          window.addEventListener("resize", fit);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitAroundPanels"
+        self.bounds = bounds

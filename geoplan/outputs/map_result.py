@@ -134,9 +134,21 @@ def check_map(city: City, result: CheckResult, *, lang: Lang = "zh", **kwargs: A
     -------
     GeoplanMap
     """
+    import datetime as dt
+
     from geoplan.outputs.webmap import build_map
 
     keys = map_coverage_keys(result)
+    sheet = result.sheet
+    zh = lang == "zh"
+    sub = [
+        (f"目标：{sheet.name_zh}（{sheet.id}）" if zh else f"Targets: {sheet.name_en or sheet.id}"),
+        (f"核查日期 {dt.date.today().isoformat()}" if zh else f"Checked {dt.date.today()}"),
+        ("数据：OpenStreetMap；" if zh else "Data: OpenStreetMap; ")
+        + (sheet.source.doc_no or sheet.source.title),
+    ]
+    kwargs.setdefault("subtitle", sub)
+    kwargs.setdefault("title", f"{city.name} · {'城市体检' if zh else 'city check'}")
     return build_map(
         city,
         homes=result.homes,

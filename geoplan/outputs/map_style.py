@@ -92,6 +92,7 @@ class GeoplanMap(folium.Map):
     def __init__(self, *args: Any, offline: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.offline = offline
+        self.lang = "zh"
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Render, linking Leaflet inline (offline) or from a CDN."""

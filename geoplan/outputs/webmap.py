@@ -24,7 +24,7 @@ Map data © OpenStreetMap contributors (ODbL); the attribution is always shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,8 +54,10 @@ from geoplan.outputs.map_layers import (
 )
 from geoplan.outputs.map_panels import (
     Attribution,
+    FitAroundPanels,
     Legend,
     Scorecard,
+    TitleBlock,
 )
 from geoplan.outputs.map_style import (
     BOUNDARY_STYLE,
@@ -124,6 +126,9 @@ def build_map(
     grid_m: float = 250.0,
     simplify_m: float = 2.0,
     layer_control: bool = True,
+    title: str | None = None,
+    subtitle: Sequence[str] = (),
+    note: str | None = None,
 ) -> GeoplanMap:
     """Draw a city and its life-circle results as an interactive Leaflet map.
 
@@ -166,6 +171,9 @@ def build_map(
         Douglas–Peucker tolerance in metres, applied in the metric CRS before projection.
     layer_control
         Add the layer control (a caller adding layers of its own adds it last instead).
+    title, subtitle, note
+        The title block (top left): title (default: the city), lines under it (target sheet,
+        date, data sources) and an optional note (审图号, "内部资料").
 
     Returns
     -------
@@ -190,8 +198,9 @@ def build_map(
         location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
         zoom_start=13,
         tiles=None,
-        control_scale=True,
+        control_scale=False,
     )
+    m.lang = lang
     m.get_root().title = esc(t["title"].format(city=city.name))  # type: ignore[attr-defined]
     add_basemap(m, basemap, lang, tianditu_key, local_tiles_url, local_tiles_attribution)
     legend = Legend(lang)
@@ -212,9 +221,13 @@ def build_map(
     if scorecard is not None:
         m.add_child(Scorecard(scorecard, lang))
     m.add_child(Attribution())
+    m.add_child(
+        TitleBlock(title or t["title"].format(city=city.name), [s for s in subtitle if s], note)
+    )
     if layer_control:
         folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds(bounds)
+    m.add_child(FitAroundPanels([list(bounds[0]), list(bounds[1])]))
     return m
 
 
@@ -235,6 +248,9 @@ def render_html(m: folium.Map, *, offline: bool = True) -> str:
     """The map's full HTML page as a string (see :func:`save_map`)."""
     if isinstance(m, GeoplanMap):
         m.offline = offline
+        lang = getattr(m, "lang", "zh")
+        html = m.get_root().render()
+        return html.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
     elif offline:
         raise LayerError("offline rendering needs a map made by geoplan.outputs.webmap.build_map")
     return m.get_root().render()
