@@ -197,3 +197,98 @@ def test_merge_mode_counts_a_facility_once(pointed: geoplan.City, tmp_path: Path
         ],
     )
     assert res.exit_code == 0, res.output
+
+
+def test_everything_a_planner_holds_in_one_check(
+    pointed: geoplan.City, chengdu: geoplan.City, tmp_path: Path
+) -> None:
+    """Issue 10's full command on Chengdu: AMap POIs, 街道 census counts, a 建成区, units and a
+    land-cover raster together; every row states its basis, every area row its area (km²)."""
+    import json
+
+    import geopandas as gpd
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+    from typer.testing import CliRunner
+
+    from geoplan.cli import app
+
+    amap = tmp_path / "amap.csv"
+    _amap_csv(pointed, amap)
+    bnd = chengdu.boundary_polygon
+    x0, y0, x1, y1 = bnd.bounds
+    xm = (x0 + x1) / 2
+    jd = gpd.GeoDataFrame(
+        {"常住人口": [80_000, 40_000], "name": ["西街道", "东街道"]},
+        geometry=[shapely.box(x0, y0, xm, y1) & bnd, shapely.box(xm, y0, x1, y1) & bnd],
+        crs=chengdu.crs,
+    ).to_crs(4326)
+    jd.to_file(tmp_path / "jiedao.geojson")
+    jcq = gpd.GeoDataFrame(
+        geometry=[shapely.box(x0, y0, x0 + 0.75 * (x1 - x0), y1) & bnd], crs=chengdu.crs
+    ).to_crs(4326)
+    jcq.to_file(tmp_path / "jianchengqu.geojson")
+    px = 50.0
+    w, h = int(np.ceil((x1 - x0) / px)), int(np.ceil((y1 - y0) / px))
+    with rasterio.open(
+        tmp_path / "wc.tif",
+        "w",
+        driver="GTiff",
+        height=h,
+        width=w,
+        count=1,
+        dtype="uint8",
+        crs=chengdu.crs,
+        transform=from_origin(x0, y1, px, px),
+        nodata=0,
+    ) as ds:
+        ds.write(np.full((h, w), 50, dtype="uint8"), 1)
+    b = tmp_path / "b.geojson"
+    gpd.GeoDataFrame(geometry=[bnd], crs=chengdu.crs).to_crs(4326).to_file(b)
+    out = tmp_path / "o"
+    res = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            chengdu.report.source,
+            "--boundary",
+            str(b),
+            "-t",
+            "anyang-2023",
+            "--facilities",
+            str(amap),
+            "--population",
+            str(tmp_path / "jiedao.geojson"),
+            "--population-column",
+            "常住人口",
+            "--built-up",
+            str(tmp_path / "jianchengqu.geojson"),
+            "--units",
+            str(tmp_path / "jiedao.geojson"),
+            "--unit-name",
+            "name",
+            "--landcover",
+            str(tmp_path / "wc.tif"),
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(next(out.glob("*_scorecard.json")).read_text(encoding="utf-8"))
+    km2 = jcq.to_crs(chengdu.crs).intersection(bnd).area.sum() / 1e6
+    for r in doc["measures"]:
+        assert r["basis"], r
+        if r["basis"] in ("built_up_area", "boundary_area"):
+            assert r["basis"] == "built_up_area"
+            assert f"{km2:,.2f} km²" in r["note"], r
+    by_res = [r for r in doc["measures"] if r["basis"] == "residents" and r["value"] is not None]
+    assert {r["method"] for r in by_res} >= {"buffer", "network"}
+    units = pd.read_csv(next(out.glob("*_units.csv")))
+    assert set(units["unit"]) == {"西街道", "东街道"}
+    prov = json.loads(next(out.glob("*_provenance.json")).read_text(encoding="utf-8"))
+    assert {"osm", "population", "built_up", "units", "landcover", "facilities_1"} <= set(
+        prov["inputs"]
+    )
