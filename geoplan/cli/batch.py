@@ -9,6 +9,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from geoplan.cli.options import (
+    QuietOpt,
+)
 from geoplan.outputs.tables import ATTRIBUTION
 
 
@@ -38,7 +41,7 @@ def batch(
     force: Annotated[
         bool, typer.Option("--force", help="Re-run places whose inputs did not change.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check many places 多城市批量核查 and rank them.
 

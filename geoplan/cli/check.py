@@ -15,6 +15,23 @@ from rich.text import Text
 from geoplan._errors import InputFileError, LayerError
 from geoplan._outputs_set import check_output_dir, check_output_file, output_set
 from geoplan.city import City, load_city
+from geoplan.cli.options import (
+    BoundaryOpt,
+    BuiltUpOpt,
+    CrsOpt,
+    DistrictOpt,
+    FacilitiesModeOpt,
+    FacilitiesOpt,
+    IncludePrivateOpt,
+    LangOpt,
+    OsmOpt,
+    PopulationColumnOpt,
+    PopulationOpt,
+    QuietOpt,
+    UnitNameOpt,
+    UnitsGridOpt,
+    UnitsOpt,
+)
 from geoplan.io.study import built_up_arg, load_study_city, population_inputs, units_layer
 from geoplan.names import Status, basis_label, method_label, status_label
 from geoplan.outputs.provenance import provenance
@@ -149,14 +166,7 @@ def not_checkable_table(card: pd.DataFrame) -> Table | None:
 
 
 def check(
-    osm: Annotated[
-        str,
-        typer.Option(
-            "--osm",
-            metavar="FILE",
-            help="OSM extract (.osm.pbf/.osm/.osm.bz2); `demo` = embedded Helsinki extract.",
-        ),
-    ] = "demo",
+    osm: OsmOpt = "demo",
     targets: Annotated[
         str,
         typer.Option(
@@ -171,72 +181,17 @@ def check(
         Path,
         typer.Option("--out", metavar="DIR", help="Output directory (CSV, JSON, XLSX, GPKG)."),
     ] = Path("maps/check"),
-    boundary: Annotated[
-        Path | None,
-        typer.Option("--boundary", metavar="FILE", help="Study area 研究范围 (vector file)."),
-    ] = None,
-    district: Annotated[
-        str | None,
-        typer.Option(
-            "--district",
-            metavar="NAME",
-            help="Study area = a district, offline (郑州市中原区 or adcode 410102; needs "
-            "pip install 'geoplan[cn]').",
-        ),
-    ] = None,
-    crs: Annotated[
-        str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS (default: UTM).")
-    ] = None,
-    population: Annotated[
-        Path | None,
-        typer.Option(
-            "--population",
-            metavar="FILE",
-            help="Population: points/cells (CSV lon/lat or vector), 街道/社区 census polygons, "
-            "or a WorldPop/GHSL GeoTIFF → coverage by residents.",
-        ),
-    ] = None,
-    population_column: Annotated[
-        str, typer.Option("--population-column", help="Residents column.")
-    ] = "population",
-    built_up: Annotated[
-        str,
-        typer.Option(
-            "--built-up",
-            metavar="FILE|osm|study-area",
-            help="建成区 / 中心城区 polygon: the area of 路网密度, 绿地率, 道路面积率 and bus "
-            "coverage of area; osm (default): derived from OSM land use and street density; "
-            "study-area: the whole study area.",
-        ),
-    ] = "osm",
-    units: Annotated[
-        Path | None,
-        typer.Option(
-            "--units",
-            metavar="FILE",
-            help="街道 / 社区 polygons: a per-unit table (CSV, XLSX) and GeoPackage layer.",
-        ),
-    ] = None,
-    unit_name: Annotated[
-        str | None, typer.Option("--unit-name", metavar="COLUMN", help="Name column of --units.")
-    ] = None,
-    units_grid: Annotated[
-        float | None,
-        typer.Option("--units-grid", metavar="M", help="Per-unit table over square cells of M m."),
-    ] = None,
-    facilities: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--facilities",
-            metavar="FILE",
-            help="AMap (高德, GCJ-02) or Baidu (百度, BD-09) POI export (CSV/XLSX/JSON/GeoJSON); "
-            "repeatable. Replaces the OSM facilities of the categories it covers.",
-        ),
-    ] = None,
-    facilities_mode: Annotated[
-        str,
-        typer.Option("--facilities-mode", help="replace (default) or merge with OSM."),
-    ] = "replace",
+    boundary: BoundaryOpt = None,
+    district: DistrictOpt = None,
+    crs: CrsOpt = None,
+    population: PopulationOpt = None,
+    population_column: PopulationColumnOpt = "population",
+    built_up: BuiltUpOpt = "osm",
+    units: UnitsOpt = None,
+    unit_name: UnitNameOpt = None,
+    units_grid: UnitsGridOpt = None,
+    facilities: FacilitiesOpt = None,
+    facilities_mode: FacilitiesModeOpt = "replace",
     population_kind: Annotated[
         str,
         typer.Option(
@@ -245,10 +200,7 @@ def check(
             "homes by floor area or land), or auto.",
         ),
     ] = "auto",
-    include_private: Annotated[
-        bool,
-        typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
-    ] = False,
+    include_private: IncludePrivateOpt = False,
     landcover: Annotated[
         Path | None,
         typer.Option(
@@ -273,8 +225,8 @@ def check(
         str,
         typer.Option("--basemap", help="Map background: none, local, osm, tianditu, amap."),
     ] = "none",
-    lang: Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")] = "zh",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    lang: LangOpt = "zh",
+    quiet: QuietOpt = False,
 ) -> None:
     """Score a city against a plan's targets 规划目标核查.
 
@@ -487,45 +439,24 @@ def map_cmd(
 
 
 def report_cmd(
-    osm: Annotated[
-        str, typer.Option("--osm", metavar="FILE", help="OSM extract; `demo` = embedded Helsinki.")
-    ] = "demo",
+    osm: OsmOpt = "demo",
     targets: Annotated[
         str, typer.Option("--targets", "-t", metavar="SHEET", help="Target sheet 目标表.")
     ] = "national",
     out: Annotated[
         Path, typer.Option("--out", metavar="DIR", help="Folder of the report and the tables.")
     ] = Path("maps/report"),
-    boundary: Annotated[
-        Path | None, typer.Option("--boundary", metavar="FILE", help="Study area 研究范围.")
-    ] = None,
-    district: Annotated[
-        str | None, typer.Option("--district", metavar="NAME", help="Study area = a district.")
-    ] = None,
-    population: Annotated[
-        Path | None, typer.Option("--population", metavar="FILE", help="Population (as check).")
-    ] = None,
-    population_column: Annotated[
-        str, typer.Option("--population-column", help="Residents column.")
-    ] = "population",
-    built_up: Annotated[
-        str, typer.Option("--built-up", metavar="FILE|osm|study-area", help="建成区 (as check).")
-    ] = "osm",
-    units: Annotated[
-        Path | None, typer.Option("--units", metavar="FILE", help="街道 / 社区 polygons.")
-    ] = None,
-    unit_name: Annotated[
-        str | None, typer.Option("--unit-name", metavar="COLUMN", help="Name column of --units.")
-    ] = None,
-    units_grid: Annotated[
-        float | None, typer.Option("--units-grid", metavar="M", help="Units = square cells of M m.")
-    ] = None,
-    facilities: Annotated[
-        list[Path] | None,
-        typer.Option("--facilities", metavar="FILE", help="AMap / Baidu POI export (repeatable)."),
-    ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="zh (中文) or en.")] = "zh",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    boundary: BoundaryOpt = None,
+    district: DistrictOpt = None,
+    population: PopulationOpt = None,
+    population_column: PopulationColumnOpt = "population",
+    built_up: BuiltUpOpt = "osm",
+    units: UnitsOpt = None,
+    unit_name: UnitNameOpt = None,
+    units_grid: UnitsGridOpt = None,
+    facilities: FacilitiesOpt = None,
+    lang: LangOpt = "zh",
+    quiet: QuietOpt = False,
 ) -> None:
     """Write a 城市体检 chapter: Word (.docx) and PDF, with the check's tables beside them.
 

@@ -13,6 +13,18 @@ from rich.console import Console
 from geoplan._errors import InputFileError, LayerError
 from geoplan._outputs_set import check_output_dir, output_set
 from geoplan.city import City
+from geoplan.cli.options import (
+    BoundaryOpt,
+    BuiltUpOpt,
+    CrsOpt,
+    DistrictOpt,
+    FacilitiesModeOpt,
+    FacilitiesOpt,
+    IncludePrivateOpt,
+    PopulationColumnOpt,
+    PopulationOpt,
+    QuietOpt,
+)
 from geoplan.outputs.tables import ATTRIBUTION
 from geoplan.siting.suggest import SitingResult, SitingSpec
 
@@ -39,17 +51,9 @@ def suggest(
     osm: Annotated[
         str, typer.Option("--osm", metavar="FILE", help="OSM extract; `demo` = embedded Helsinki.")
     ] = "demo",
-    boundary: Annotated[
-        Path | None,
-        typer.Option("--boundary", metavar="FILE", help="Study area 研究范围 (vector file)."),
-    ] = None,
-    district: Annotated[
-        str | None,
-        typer.Option("--district", metavar="NAME", help="Study area = a district (郑州市中原区)."),
-    ] = None,
-    crs: Annotated[
-        str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS (default: UTM).")
-    ] = None,
+    boundary: BoundaryOpt = None,
+    district: DistrictOpt = None,
+    crs: CrsOpt = None,
     radius: Annotated[
         float | None,
         typer.Option(
@@ -126,35 +130,16 @@ def suggest(
             "--targets", "-t", metavar="SHEET", help="Target sheet of the scenario written."
         ),
     ] = "national",
-    population: Annotated[
-        Path | None,
-        typer.Option("--population", metavar="FILE", help="Population (as geoplan check)."),
-    ] = None,
-    population_column: Annotated[
-        str, typer.Option("--population-column", help="Residents column.")
-    ] = "population",
+    population: PopulationOpt = None,
+    population_column: PopulationColumnOpt = "population",
     population_kind: Annotated[
         str, typer.Option("--population-kind", help="cells, census or auto (as check).")
     ] = "auto",
-    built_up: Annotated[
-        str,
-        typer.Option(
-            "--built-up",
-            metavar="FILE|osm|study-area",
-            help="建成区: the area of boundary_area (default osm: derived from OSM).",
-        ),
-    ] = "osm",
-    facilities: Annotated[
-        list[Path] | None,
-        typer.Option("--facilities", metavar="FILE", help="AMap / Baidu POI export (repeatable)."),
-    ] = None,
-    facilities_mode: Annotated[
-        str, typer.Option("--facilities-mode", help="replace (default) or merge with OSM.")
-    ] = "replace",
-    include_private: Annotated[
-        bool, typer.Option("--include-private", help="Walk through gated compounds.")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    built_up: BuiltUpOpt = "osm",
+    facilities: FacilitiesOpt = None,
+    facilities_mode: FacilitiesModeOpt = "replace",
+    include_private: IncludePrivateOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Suggest sites 选址建议 that bring a coverage indicator to a target.
 

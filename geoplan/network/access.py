@@ -262,6 +262,25 @@ def node_distance_m(net: WalkNetwork, sources: EdgeAttachment, *, limit_m: float
     return np.asarray(d[:n], dtype=np.float64)
 
 
+def same_edge_pairs(a_edge: I64, b_edge: I64) -> tuple[I64, I64]:
+    """Every (index into ``a_edge``, index into ``b_edge``) pair on the same edge.
+
+    Sorted search, no Python loop: for each ``b`` the run of ``a`` with its edge.
+    """
+    order = np.argsort(a_edge, kind="stable")
+    sa = a_edge[order]
+    lo = np.searchsorted(sa, b_edge, side="left")
+    hi = np.searchsorted(sa, b_edge, side="right")
+    has = np.flatnonzero(hi > lo)
+    if not has.size:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z
+    cnt = hi[has] - lo[has]
+    b_rep = np.repeat(has, cnt)
+    k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return order[np.repeat(lo[has], cnt) + k].astype(np.int64), b_rep.astype(np.int64)
+
+
 def nearest_distance_m(
     net: WalkNetwork,
     homes: EdgeAttachment,
@@ -304,16 +323,8 @@ def nearest_distance_m(
     best = np.minimum(via_u, via_v)
 
     # same-edge sources: direct along-edge distance
-    s_order = np.argsort(sources.edge, kind="stable")
-    s_edge = sources.edge[s_order]
-    lo = np.searchsorted(s_edge, e, side="left")
-    hi = np.searchsorted(s_edge, e, side="right")
-    has = np.flatnonzero(hi > lo)
-    if has.size:
-        cnt = hi[has] - lo[has]
-        h_rep = np.repeat(has, cnt)
-        k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        s_idx = s_order[np.repeat(lo[has], cnt) + k]
+    s_idx, h_rep = same_edge_pairs(sources.edge, e)
+    if h_rep.size:
         th = t[h_rep]
         gap = np.maximum(0.0, np.maximum(sources.t0[s_idx] - th, th - sources.t1[s_idx]))
         direct = sources.offset_m[s_idx] + gap * L[h_rep]
@@ -369,8 +380,6 @@ def reach_pairs(
     hl = L[he]
     hnodes, hinv = np.unique(np.concatenate([net.edge_u[he], net.edge_v[he]]), return_inverse=True)
     hu_i, hv_i = hinv[: he.size], hinv[he.size :]
-    t_order = np.argsort(he, kind="stable")
-    t_edge = he[t_order]
     batch = max(1, int(min(max_cells // (2 * net.n_nodes), max_cells // len(targets))))
     own_parts, tgt_parts, dist_parts = [], [], []
     for a in range(0, len(sources), batch):
@@ -388,14 +397,8 @@ def reach_pairs(
         dn_v = np.minimum(d[iu][:, hv_i] + su_d[:, None], d[iv][:, hv_i] + sv_d[:, None])
         best = np.minimum(dn_u + ht * hl, dn_v + (1.0 - ht) * hl)
         # same-edge direct walks
-        lo = np.searchsorted(t_edge, se, side="left")
-        hi = np.searchsorted(t_edge, se, side="right")
-        has = np.flatnonzero(hi > lo)
-        if has.size:
-            cnt = hi[has] - lo[has]
-            s_rep = np.repeat(has, cnt)
-            k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            t_idx = t_order[np.repeat(lo[has], cnt) + k]
+        t_idx, s_rep = same_edge_pairs(he, se)
+        if s_rep.size:
             th = ht[t_idx]
             s0 = sources.t0[a + s_rep]
             s1 = sources.t1[a + s_rep]

@@ -1,0 +1,105 @@
+"""Options shared by the commands that load and check a city (check, report, suggest).
+
+One declaration per option, so ``--built-up`` or ``--population`` reads and behaves the same in
+every command; a command adds its own defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+OsmOpt = Annotated[
+    str,
+    typer.Option(
+        "--osm",
+        metavar="FILE",
+        help="OSM extract (.osm.pbf/.osm/.osm.bz2); `demo` = embedded Helsinki extract.",
+    ),
+]
+
+BoundaryOpt = Annotated[
+    Path | None,
+    typer.Option("--boundary", metavar="FILE", help="Study area 研究范围 (vector file)."),
+]
+
+DistrictOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--district",
+        metavar="NAME",
+        help="Study area = a district, offline (郑州市中原区 or adcode 410102; needs "
+        "pip install 'geoplan[cn]').",
+    ),
+]
+
+CrsOpt = Annotated[
+    str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS (default: UTM).")
+]
+
+PopulationOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--population",
+        metavar="FILE",
+        help="Population: points/cells (CSV lon/lat or vector), 街道/社区 census polygons, "
+        "or a WorldPop/GHSL GeoTIFF → coverage by residents.",
+    ),
+]
+
+PopulationColumnOpt = Annotated[str, typer.Option("--population-column", help="Residents column.")]
+
+BuiltUpOpt = Annotated[
+    str,
+    typer.Option(
+        "--built-up",
+        metavar="FILE|osm|study-area",
+        help="建成区 / 中心城区 polygon: the area of 路网密度, 绿地率, 道路面积率 and bus "
+        "coverage of area; osm (default): derived from OSM land use and street density; "
+        "study-area: the whole study area.",
+    ),
+]
+
+UnitsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--units",
+        metavar="FILE",
+        help="街道 / 社区 polygons: a per-unit table (CSV, XLSX) and GeoPackage layer.",
+    ),
+]
+
+UnitNameOpt = Annotated[
+    str | None, typer.Option("--unit-name", metavar="COLUMN", help="Name column of --units.")
+]
+
+UnitsGridOpt = Annotated[
+    float | None,
+    typer.Option("--units-grid", metavar="M", help="Per-unit table over square cells of M m."),
+]
+
+FacilitiesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--facilities",
+        metavar="FILE",
+        help="AMap (高德, GCJ-02) or Baidu (百度, BD-09) POI export (CSV/XLSX/JSON/GeoJSON); "
+        "repeatable. Replaces the OSM facilities of the categories it covers.",
+    ),
+]
+
+FacilitiesModeOpt = Annotated[
+    str,
+    typer.Option("--facilities-mode", help="replace (default) or merge with OSM."),
+]
+
+IncludePrivateOpt = Annotated[
+    bool,
+    typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
+]
+
+LangOpt = Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")]
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
