@@ -43,10 +43,11 @@ def _panel(html: str) -> str:
 
 
 def _layer_names(html: str) -> set[str]:
-    """Names in the layer control (folium writes them as keys of the overlays object)."""
-    block = re.search(r"overlays\s*:\s*\{(.*?)\}", html, re.S)
-    assert block is not None
-    return {json.loads(f'"{k}"') for k in re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', block.group(1))}
+    """Names in the grouped layer control (its groups are written as JSON)."""
+    at = html.find("var groups = ")
+    assert at >= 0
+    groups, _ = json.JSONDecoder().raw_decode(html[at + len("var groups = ") :])
+    return {it["label"] for g in groups for it in g["items"]}
 
 
 def test_every_overlay_is_labelled(html: str) -> None:

@@ -83,8 +83,29 @@ def test_offline_map_renders_without_errors(
     map_name = m.get_name()
     assert driver.execute_script(f"return window.{map_name} instanceof L.Map")
 
-    overlays = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-overlays label")
-    assert len(overlays) == len(overlay_layers(m))
+    # the grouped layer control: at most 8 groups, every overlay but the boundary in one
+    groups = driver.find_elements(By.CSS_SELECTOR, ".geoplan-layers .sec input")
+    assert 1 <= len(groups) <= 8
+    listed = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.geoplan-layers .sec')).length"
+    )
+    assert listed == len(groups)
+    names = [lyr.get_name() for lyr in overlay_layers(m)]
+    assert all(driver.execute_script(f"return !!window.{n}") for n in names)
+    # switching a group on adds its layers to the map, off removes them
+    ctl = driver.find_element(By.CSS_SELECTOR, ".geoplan-layers summary")
+    ctl.click()
+    n_before = driver.execute_script(
+        f"var k = 0; window.{m.get_name()}.eachLayer(function(){{k++;}}); return k;"
+    )
+    box = driver.find_elements(By.CSS_SELECTOR, ".geoplan-layers .sec input")[0]
+    box.click()
+    n_after = driver.execute_script(
+        f"var k = 0; window.{m.get_name()}.eachLayer(function(){{k++;}}); return k;"
+    )
+    assert n_after != n_before
+    box.click()
+    ctl.click()
 
     legend = driver.find_element(By.CSS_SELECTOR, ".geoplan-legend")
     assert legend.is_displayed() and "图例" in legend.text

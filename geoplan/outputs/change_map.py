@@ -19,6 +19,7 @@ import shapely
 from geoplan.city import City
 from geoplan.io.projection import WGS84
 from geoplan.names import KEY_MEASURES, Lang, Method, coverage_key, layer_label
+from geoplan.outputs.map_panels import GroupedLayers
 from geoplan.outputs.map_result import change_rows
 from geoplan.outputs.map_style import esc
 from geoplan.scoring.check import CheckResult
@@ -105,13 +106,14 @@ def change_map(result: _Result, path: str | Path, *, lang: str = "zh") -> Path:
         name = layer_label(kind, lg)
         label = f"规划移除·{name}" if lg == "zh" else f"Plan: removed {name}"
         _feature_layer(m, g, label, REMOVED_COLOUR, dash=True)
-    folium.LayerControl(collapsed=True).add_to(m)
+    m.add_child(GroupedLayers(m.overlays(), lg))
     return save_map(m, path)
 
 
 def _points_layer(m: folium.Map, gdf: gpd.GeoDataFrame, name: str, colour: str) -> None:
     w = gdf.to_crs(WGS84)
     fg = folium.FeatureGroup(name=esc(name), show=True)
+    fg.geoplan_group = "plan"  # type: ignore[attr-defined]
     for x, y in zip(w.geometry.x.round(6), w.geometry.y.round(6), strict=True):
         folium.CircleMarker(
             [y, x], radius=3, color=colour, fill=True, weight=1, fill_opacity=0.9
@@ -140,6 +142,7 @@ def _feature_layer(
     if dash:
         style["dashArray"] = "6 4"
     fg = folium.FeatureGroup(name=esc(name), show=True)
+    fg.geoplan_group = "plan"  # type: ignore[attr-defined]
     folium.GeoJson(
         w.__geo_interface__,
         style_function=lambda _f, s=style: s,

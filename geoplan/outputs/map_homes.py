@@ -170,6 +170,7 @@ def add_homes(
             keyed_style(styles),
             popup=head + dist_fields,
             radius=radius,
+            group="homes",
         )
         legend.add_section(name, [point_swatch(COMPLETE_COLOURS[i], t[keys[i]]) for i in range(4)])
 
@@ -187,6 +188,7 @@ def add_homes(
             show=False,
             popup=[("d", t["median_dist"] if grid else t["dist"])],
             radius=radius,
+            group="homes_dist",
         )
     if cats:
         legend.add_section(

@@ -125,8 +125,13 @@ def add_geojson(
     tooltip: str | None = None,
     radius: float | None = None,
     interactive: bool = True,
+    group: str = "other",
 ) -> folium.GeoJson:
-    """One GeoJSON overlay; ``props`` values must already be HTML-escaped strings or numbers."""
+    """One GeoJSON overlay; ``props`` values must already be HTML-escaped strings or numbers.
+
+    ``group``: its entry in the grouped layer control
+    (:class:`geoplan.outputs.map_panels.GroupedLayers`).
+    """
     projected = ctx.project(geoms)
     features = [
         {"type": "Feature", "properties": dict(p), "geometry": mapping(g)}
@@ -150,6 +155,7 @@ def add_geojson(
         else None,
         **kwargs,
     )
+    layer.geoplan_group = group  # type: ignore[attr-defined]
     layer.add_to(m)
     return layer
 
@@ -177,6 +183,7 @@ def add_roads(m: folium.Map, ctx: Ctx, roads: gpd.GeoDataFrame, legend: Legend) 
         t["roads"],
         keyed_style(ROAD_STYLE),
         popup=[("n", t["name"]), ("g", t["grade"])],
+        group="roads",
     )
     present = set(roads["grade"].astype(str))
     legend.add_section(
@@ -206,6 +213,7 @@ def add_parks(m: folium.Map, ctx: Ctx, parks: gpd.GeoDataFrame, legend: Legend) 
         t["parks"],
         const_style(PARK_STYLE),
         popup=[("n", t["name"]), ("a", t["area_m2"])],
+        group="parks",
     )
     legend.add_section(None, [area_swatch(PARK_STYLE, t["parks"])])
 
@@ -225,6 +233,7 @@ def add_bus_stops(m: folium.Map, ctx: Ctx, stops: gpd.GeoDataFrame, legend: Lege
         const_style(BUS_STOP_STYLE),
         popup=[("n", t["name"])],
         radius=float(BUS_STOP_STYLE["radius"]),
+        group="services",
     )
     legend.add_section(None, [point_swatch(str(BUS_STOP_STYLE["fillColor"]), t["bus_stops"])])
 
@@ -273,6 +282,7 @@ def add_facilities(m: folium.Map, ctx: Ctx, fac: gpd.GeoDataFrame, legend: Legen
             popup=[("n", t["name"]), ("c", t["category"])],
             tooltip="n",
             radius=FACILITY_RADIUS,
+            group="services",
         )
         items.append(point_swatch(colour, label))
     legend.add_section(t["facility"].format(cat="").rstrip(" ·"), items)
@@ -307,6 +317,7 @@ def add_coverage(
         const_style(style),
         show=not name.endswith("_buffer"),
         interactive=False,
+        group="cov_buffer" if name.endswith("_buffer") else "cov_network",
     )
     legend.add_section(None, [area_swatch(style, label)])
 
@@ -332,5 +343,6 @@ def add_gaps(
         t["gaps"],
         const_style(GAP_STYLE),
         popup=[("n", t["name"]), ("a", t["area_m2"])],
+        group="gaps",
     )
     legend.add_section(None, [area_swatch(GAP_STYLE, t["gaps"])])

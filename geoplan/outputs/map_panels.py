@@ -274,7 +274,7 @@ class FitAroundPanels(MacroElement):
             function q(sel){
               var e = c.querySelector(sel); return e ? e.getBoundingClientRect() : null;
             }
-            var t = q(".geoplan-title"), lc = q(".leaflet-control-layers"),
+            var t = q(".geoplan-title"), lc = q(".geoplan-layers"),
                 lg = q(".geoplan-legend"), sc = q(".geoplan-scorecard"),
                 sb = q(".leaflet-control-scale");
             var top = Math.max(t ? t.bottom - r.top : 0, lc ? lc.bottom - r.top : 0) + 10;
@@ -295,3 +295,119 @@ class FitAroundPanels(MacroElement):
         super().__init__()
         self._name = "FitAroundPanels"
         self.bounds = bounds
+
+
+#: entries of the grouped layer control, in order: key -> (zh, en, kind)
+LAYER_GROUPS: dict[str, tuple[str, str, str]] = {
+    "cov_network": ("覆盖范围（步行网络）", "Coverage (walking network)", "check"),
+    "cov_buffer": ("覆盖范围（缓冲区）", "Coverage (buffer)", "check"),
+    "gaps": ("未覆盖居住用地", "Residential land not covered", "check"),
+    "homes": ("住宅", "Homes", "check"),
+    "homes_dist": ("住宅至各类设施距离", "Homes: distance to a facility", "select"),
+    "plan": ("规划方案", "Plan", "check"),
+    "roads": ("道路", "Roads", "check"),
+    "parks": ("公园绿地", "Parks and green", "check"),
+    "services": ("公共服务设施与公交站点", "Facilities and bus stops", "check"),
+    "other": ("其他", "Other", "check"),
+}
+
+
+class GroupedLayers(MacroElement):
+    """A layer control of a few groups (≤ 8 on a check map) instead of one entry per layer.
+
+    Each group toggles all its layers; a group's layers can be switched one by one inside it; the
+    per-category home distances are one group with a drop-down (one category at a time). Layers
+    are grouped by the ``geoplan_group`` attribute :func:`geoplan.outputs.map_layers.add_geojson`
+    sets; the study boundary stays on. Labels are escaped.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){
+          var m = {{ this._parent.get_name() }};
+          var groups = {{ this.groups|tojson }};
+          var ctl = L.control({position: "topright"});
+          ctl.onAdd = function() {
+            var div = L.DomUtil.create("div", "geoplan-panel geoplan-layers");
+            var html = "<details><summary>" + {{ this.title|tojson }} + "</summary>";
+            groups.forEach(function(g, gi) {
+              var on = g.items.some(function(it) { return it.show; });
+              html += '<div class="sec"><label><input type="checkbox" data-g="' + gi + '"' +
+                      (on ? " checked" : "") + "> " + g.label + "</label></div>";
+              if (g.kind === "select") {
+                html += '<div style="margin-left:18px"><select data-s="' + gi + '">' +
+                        '<option value="-1">—</option>';
+                g.items.forEach(function(it, ii) {
+                  html += '<option value="' + ii + '">' + it.label + "</option>";
+                });
+                html += "</select></div>";
+              } else if (g.items.length > 1) {
+                html += '<details style="margin-left:18px"><summary>' + g.items.length +
+                        "</summary>";
+                g.items.forEach(function(it, ii) {
+                  html += '<div><label><input type="checkbox" data-g="' + gi + '" data-i="' +
+                          ii + '"' + (it.show ? " checked" : "") + "> " + it.label +
+                          "</label></div>";
+                });
+                html += "</details>";
+              }
+            });
+            div.innerHTML = html + "</details>";
+            function layer(it) { return window[it.v]; }
+            function set(it, on) {
+              var l = layer(it); if (!l) return;
+              if (on && !m.hasLayer(l)) m.addLayer(l);
+              if (!on && m.hasLayer(l)) m.removeLayer(l);
+            }
+            div.addEventListener("change", function(e) {
+              var el = e.target, g = groups[+el.getAttribute("data-g")];
+              if (el.tagName === "SELECT") {
+                g = groups[+el.getAttribute("data-s")];
+                g.items.forEach(function(it, ii) { set(it, ii === +el.value); });
+                div.querySelector('input[data-g="' + el.getAttribute("data-s") + '"]').checked =
+                  +el.value >= 0;
+                return;
+              }
+              var ii = el.getAttribute("data-i");
+              if (ii !== null) { g.items[+ii].show = el.checked; set(g.items[+ii], el.checked);
+                                 return; }
+              if (g.kind === "select") {
+                var sel = div.querySelector('select[data-s="' + el.getAttribute("data-g") + '"]');
+                if (!el.checked) { sel.value = "-1"; }
+                else if (+sel.value < 0) { sel.value = "0"; }
+                g.items.forEach(function(it, k) { set(it, el.checked && k === +sel.value); });
+                return;
+              }
+              g.items.forEach(function(it) { set(it, el.checked && (it.show || !g.items.some(
+                function(x) { return x.show; }))); });
+            });
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+          };
+          ctl.addTo(m);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layers: list[Any], lang: Lang) -> None:
+        super().__init__()
+        self._name = "LayerControl"
+        self.title = "图层" if lang == "zh" else "Layers"
+        by: dict[str, list[dict[str, Any]]] = {}
+        for lyr in layers:
+            g = getattr(lyr, "geoplan_group", "other")
+            if g == "boundary":
+                continue
+            by.setdefault(g if g in LAYER_GROUPS else "other", []).append(
+                # layer names are escaped where the layers are made
+                {"label": str(lyr.layer_name), "v": lyr.get_name(), "show": bool(lyr.show)}
+            )
+        i = 0 if lang == "zh" else 1
+        self.groups = [
+            {"label": esc(LAYER_GROUPS[k][i]), "kind": LAYER_GROUPS[k][2], "items": by[k]}
+            for k in LAYER_GROUPS
+            if k in by
+        ]

@@ -55,6 +55,7 @@ from geoplan.outputs.map_layers import (
 from geoplan.outputs.map_panels import (
     Attribution,
     FitAroundPanels,
+    GroupedLayers,
     Legend,
     Scorecard,
     TitleBlock,
@@ -205,7 +206,16 @@ def build_map(
     add_basemap(m, basemap, lang, tianditu_key, local_tiles_url, local_tiles_attribution)
     legend = Legend(lang)
 
-    add_geojson(m, ctx, [bnd], [{}], t["boundary"], const_style(BOUNDARY_STYLE), interactive=False)
+    add_geojson(
+        m,
+        ctx,
+        [bnd],
+        [{}],
+        t["boundary"],
+        const_style(BOUNDARY_STYLE),
+        interactive=False,
+        group="boundary",
+    )
     for name, geom in (coverage or {}).items():
         add_coverage(m, ctx, bnd, str(name), geom, legend, (coverage_layers or {}).get(name))
     if gaps is not None:
@@ -225,7 +235,7 @@ def build_map(
         TitleBlock(title or t["title"].format(city=city.name), [s for s in subtitle if s], note)
     )
     if layer_control:
-        folium.LayerControl(collapsed=True).add_to(m)
+        m.add_child(GroupedLayers(m.overlays(), lang))
     m.fit_bounds(bounds)
     m.add_child(FitAroundPanels([list(bounds[0]), list(bounds[1])]))
     return m
