@@ -140,10 +140,12 @@ SHARE_CLASSES = (0.9, 0.6, 0.3)  # share complete (15 min) per grid cell, lower 
 DIST_COLOURS = (GREEN, LIGHT_GREEN, YELLOW, ORANGE, RED)  # ≤300 / ≤500 / ≤1000 / >1000 / none
 
 
+# one meaning per colour: red / orange are "not covered" and "far" on homes, so roads use purple
+# and browns; facilities use no red or orange either
 ROAD_STYLE: dict[str, dict[str, Any]] = {
-    "expressway": {"color": "#b2182b", "weight": 5},
-    "arterial": {"color": "#e66101", "weight": 4},
-    "secondary": {"color": "#f1a340", "weight": 3},
+    "expressway": {"color": "#54278f", "weight": 5},
+    "arterial": {"color": "#8c510a", "weight": 4},
+    "secondary": {"color": "#bf812d", "weight": 3},
     "local": {"color": "#737373", "weight": 2},
     "internal": {"color": "#bdbdbd", "weight": 1},
 }
@@ -184,14 +186,14 @@ BUS_STOP_STYLE: dict[str, Any] = {
 HOME_RADIUS = 3
 
 
-FACILITY_RADIUS = 5
+FACILITY_RADIUS = 3.5
 
 
 # one colour per facility category, assigned in taxonomy order (stable across maps)
 CATEGORY_PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
-    "#e6550d", "#31a354", "#756bb1", "#636363", "#ad494a", "#a55194", "#6b6ecf", "#b5cf6b",
+    "#1f77b4", "#17a589", "#2ca02c", "#2e86c1", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#5d6d7e", "#7b4173", "#3182bd",
+    "#af7ac5", "#31a354", "#756bb1", "#636363", "#1abc9c", "#a55194", "#6b6ecf", "#b5cf6b",
 )  # fmt: skip
 
 

@@ -25,9 +25,9 @@ from geoplan._atomic import atomic_path
 
 #: colours of the road grades (快速路 … 内部道路)
 GRADE_COLOURS = {
-    "expressway": "128,0,38",
-    "arterial": "227,26,28",
-    "secondary": "253,141,60",
+    "expressway": "84,39,143",
+    "arterial": "140,81,10",
+    "secondary": "191,129,45",
     "local": "120,120,120",
     "internal": "190,190,190",
 }
