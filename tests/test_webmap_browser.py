@@ -293,3 +293,45 @@ def test_panels_leave_the_study_area_free(
     driver.save_screenshot(str(shot))
     severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+
+
+def test_side_by_side_maps_move_together(
+    driver,  # type: ignore[no-untyped-def]
+    chengdu: geoplan.City,
+    tmp_path: Path,
+) -> None:
+    """The scenario's baseline and plan side by side: both maps load offline and follow each
+    other when one is moved."""
+    from geoplan.outputs.change_map import side_by_side
+    from geoplan.scenario.files import load_scenario_file
+    from geoplan.scenario.session import ScenarioSession
+
+    root = Path(__file__).parents[1]
+    res = ScenarioSession(chengdu).run(
+        load_scenario_file(root / "scenarios" / "chengdu_zhengzhou_parks.yaml")
+    )
+    path = side_by_side(res, tmp_path / "sbs.html")
+    html = path.read_text(encoding="utf-8")
+    assert html.count("<iframe") == 2 and "<script src=" not in html.replace("&lt;", "<")
+    driver.set_window_size(1600, 900)
+    driver.get(path.as_uri())
+    for _ in range(50):
+        if driver.execute_script("return window.geoplanMaps && window.geoplanMaps.length"):
+            break
+        time.sleep(0.1)
+    moved = driver.execute_script(
+        """
+        var a = window.geoplanMaps[0], b = window.geoplanMaps[1];
+        var c = a.getCenter();
+        a.setView([c.lat + 0.01, c.lng + 0.01], a.getZoom() + 1, {animate: false});
+        var cb = b.getCenter();
+        return [a.getCenter().lat, a.getCenter().lng, cb.lat, cb.lng, a.getZoom(), b.getZoom()];
+        """
+    )
+    assert moved[0] == pytest.approx(moved[2], abs=1e-6)
+    assert moved[1] == pytest.approx(moved[3], abs=1e-6)
+    assert moved[4] == moved[5]
+    shot = SCREENSHOT.with_name("change_side_by_side.png")
+    driver.save_screenshot(str(shot))
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []

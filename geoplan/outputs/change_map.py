@@ -19,7 +19,7 @@ import shapely
 from geoplan.city import City
 from geoplan.io.projection import WGS84
 from geoplan.names import KEY_MEASURES, Lang, Method, coverage_key, layer_label
-from geoplan.outputs.map_panels import GroupedLayers
+from geoplan.outputs.map_panels import GroupedLayers, Legend, point_swatch
 from geoplan.outputs.map_result import change_rows
 from geoplan.outputs.map_style import esc
 from geoplan.scoring.check import CheckResult
@@ -37,6 +37,10 @@ class _Result(Protocol):
 
     @property
     def plan(self) -> CheckResult: ...
+    @property
+    def baseline(self) -> CheckResult: ...
+    @property
+    def base_city(self) -> City: ...
     @property
     def plan_city(self) -> City: ...
     @property
@@ -71,9 +75,15 @@ def change_map(result: _Result, path: str | Path, *, lang: str = "zh") -> Path:
     Path
         The file written.
     """
-    from geoplan.outputs.webmap import build_map, save_map
+    from geoplan.outputs.webmap import save_map
 
-    lg: Lang = "en" if lang == "en" else "zh"
+    return save_map(_plan_map(result, "en" if lang == "en" else "zh"), path)
+
+
+def _plan_map(result: _Result, lg: Lang) -> folium.Map:
+    """The plan city with its coverage, newly covered homes and the features added / removed."""
+    from geoplan.outputs.webmap import build_map
+
     plan = result.plan
     keys = [coverage_key(m, meth) for m in KEY_MEASURES for meth in (Method.BUFFER, Method.NETWORK)]
     cov = {k: plan.coverage[k] for k in keys if k in plan.coverage}
@@ -85,6 +95,7 @@ def change_map(result: _Result, path: str | Path, *, lang: str = "zh") -> Path:
         scorecard=change_rows(result.scorecard, lang=lg),
         lang=lg,
         layer_control=False,
+        title=("规划 plan · " if lg == "zh" else "Plan · ") + str(getattr(result, "name", "")),
     )
     nh = result.homes.loc[result.homes["newly_covered_any"]]
     for key in keys:
@@ -106,8 +117,83 @@ def change_map(result: _Result, path: str | Path, *, lang: str = "zh") -> Path:
         name = layer_label(kind, lg)
         label = f"规划移除·{name}" if lg == "zh" else f"Plan: removed {name}"
         _feature_layer(m, g, label, REMOVED_COLOUR, dash=True)
+    legend = next((c for c in m._children.values() if isinstance(c, Legend)), None)
+    if legend is not None:
+        items = [
+            point_swatch(NEW_HOMES_COLOUR, "新覆盖住宅" if lg == "zh" else "Newly covered homes")
+        ]
+        items += [
+            point_swatch(
+                ADDED_COLOUR.get(kind, ADDED_DEFAULT),
+                ("规划新增·" if lg == "zh" else "Plan: added ") + layer_label(kind, lg),
+            )
+            for kind in result.log.added
+        ]
+        items += [
+            point_swatch(
+                REMOVED_COLOUR,
+                ("规划移除·" if lg == "zh" else "Plan: removed ") + layer_label(kind, lg),
+            )
+            for kind in result.log.removed
+        ]
+        legend.add_section("规划方案" if lg == "zh" else "Plan", items)
     m.add_child(GroupedLayers(m.overlays(), lg))
-    return save_map(m, path)
+    return m
+
+
+def side_by_side(result: _Result, path: str | Path, *, lang: str = "zh") -> Path:
+    """Baseline (left) and plan (right) in one offline page, the two maps moving together.
+
+    Each side is a full geoplan map (its own layers, legend and scorecard) in an ``<iframe
+    srcdoc>``; panning or zooming one sets the other's view. Written atomically.
+    """
+    import html as html_lib
+
+    from geoplan._atomic import atomic_path
+    from geoplan.outputs.map_result import check_map
+    from geoplan.outputs.webmap import render_html
+
+    lg: Lang = "en" if lang == "en" else "zh"
+    base = check_map(
+        result.base_city,
+        result.baseline,
+        lang=lg,
+        title=("现状 baseline · " if lg == "zh" else "Baseline · ") + result.base_city.name,
+    )
+    left = render_html(base)
+    right = render_html(_plan_map(result, lg))
+    title = esc(
+        ("现状 → 规划 " if lg == "zh" else "Baseline → plan ") + str(getattr(result, "name", ""))
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="{"zh-CN" if lg == "zh" else "en"}"><head><meta charset="utf-8"><title>{title}</title>
+<style>html,body{{margin:0;height:100%}}body{{display:flex}}
+iframe{{flex:1;border:0;height:100%}}#a{{border-right:3px solid #333}}</style></head>
+<body><iframe id="a" title="baseline" srcdoc="{html_lib.escape(left, quote=True)}"></iframe>
+<iframe id="b" title="plan" srcdoc="{html_lib.escape(right, quote=True)}"></iframe>
+<script>
+(function(){{
+  var frames = [document.getElementById("a"), document.getElementById("b")], busy = false;
+  function map(f) {{ try {{ return f.contentWindow.geoplanMap; }} catch (e) {{ return null; }} }}
+  function link() {{
+    var a = map(frames[0]), b = map(frames[1]);
+    if (!a || !b) {{ setTimeout(link, 100); return; }}
+    [[a, b], [b, a]].forEach(function(p) {{
+      p[0].on("move", function() {{
+        if (busy) return; busy = true;
+        p[1].setView(p[0].getCenter(), p[0].getZoom(), {{animate: false}});
+        busy = false;
+      }});
+    }});
+    window.geoplanMaps = [a, b];
+  }}
+  setTimeout(link, 100);
+}})();
+</script></body></html>
+"""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
+    return Path(path)
 
 
 def _points_layer(m: folium.Map, gdf: gpd.GeoDataFrame, name: str, colour: str) -> None:

@@ -19,7 +19,7 @@ from geoplan.city import City
 from geoplan.indicators.coverage import SUMMARY_COLUMNS
 from geoplan.io.projection import WGS84
 from geoplan.names import KEY_MEASURES, Method, Status, coverage_key, flag_stem
-from geoplan.outputs.change_map import change_map
+from geoplan.outputs.change_map import change_map, side_by_side
 from geoplan.scenario.model import ChangeLog
 from geoplan.scoring.check import CheckResult
 from geoplan.scoring.scorecard import scorecard
@@ -124,6 +124,9 @@ class ScenarioResult:
         paths["xlsx"] = xlsx
         mp = Path(map_path) if map_path is not None else out / "maps" / f"{stem}.html"
         paths["map"] = change_map(self, mp, lang=lang)
+        paths["map_side_by_side"] = side_by_side(
+            self, mp.with_name(f"{mp.stem}_side_by_side.html"), lang=lang
+        )
         return paths
 
 
