@@ -246,3 +246,30 @@ def test_report_in_english(tmp_path: Path) -> None:
     heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert "1. Summary" in heads and "5. Method" in heads
     assert not any("总体" in h for h in heads)
+
+
+def test_crs_option_chooses_the_output_crs(tmp_path: Path, chengdu_pbf: Path) -> None:
+    """`--crs 32648` (UTM 48N): the styled GeoPackage is written in it, not the CGCS2000 zone."""
+    import geopandas as gpd
+    from conftest import CHENGDU_BBOX
+
+    b = tmp_path / "b.geojson"
+    gpd.GeoDataFrame(geometry=[shapely.box(*CHENGDU_BBOX)], crs=4326).to_file(b)
+    res = runner.invoke(
+        app,
+        [
+            "check",
+            "--osm",
+            str(chengdu_pbf),
+            "--boundary",
+            str(b),
+            "--crs",
+            "32648",
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    g = _one(tmp_path / "o", "_map.gpkg")
+    assert pyogrio.read_info(g, layer="roads")["crs"] == "EPSG:32648"

@@ -177,7 +177,14 @@ def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
                     **{f"facilities_{i + 1}": f for i, f in enumerate(place.facilities)},
                 },
             )
-            write_check_outputs(result, d, city=city, units=ushares, provenance=prov)
+            write_check_outputs(
+                result,
+                d,
+                city=city,
+                units=ushares,
+                provenance=prov,
+                output_crs=city.crs if place.crs else None,
+            )
             if ushares is not None:
                 stem = f"{result.city_name}_{result.sheet.id}"
                 write_unit_outputs(ushares, d, stem=stem)

@@ -311,7 +311,13 @@ def check(
                 },
             )
             staged = write_check_outputs(
-                result, outs.dir(out), lang=lang, city=city, units=ushares, provenance=prov
+                result,
+                outs.dir(out),
+                lang=lang,
+                city=city,
+                units=ushares,
+                provenance=prov,
+                output_crs=city.crs if crs else None,  # --crs chooses the output CRS too
             )
             if ushares is not None:
                 stem = f"{result.city_name}_{result.sheet.id}"
