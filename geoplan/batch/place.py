@@ -20,28 +20,11 @@ import shapely
 import geoplan
 from geoplan._errors import GeoplanError
 from geoplan._outputs_set import output_set
+from geoplan.outputs.provenance import file_sha256
 from geoplan.rules.datafile import DATA_DIR
 
 #: name of the record a finished place leaves in its folder (content hash and summary row)
 RECORD = "place_summary.json"
-
-_FILE_HASHES: dict[tuple[str, int, int], str] = {}
-
-
-def file_sha256(path: str) -> str:
-    """SHA-256 of a file, memoised per process by path, size and modification time."""
-    p = Path(path)
-    st = p.stat()
-    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    got = _FILE_HASHES.get(key)
-    if got is None:
-        h = hashlib.sha256()
-        with p.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 22), b""):
-                h.update(chunk)
-        got = h.hexdigest()
-        _FILE_HASHES[key] = got
-    return got
 
 
 def _data_hash() -> str:

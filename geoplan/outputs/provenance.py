@@ -9,6 +9,7 @@ target sheet with the document its clauses come from.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -47,10 +48,27 @@ def osm_timestamp(path: str | Path) -> str | None:
     return stamp
 
 
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file, memoised per process by path, size and modification time."""
+    p = Path(path)
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    got = _FILE_HASHES.get(key)
+    if got is None:
+        h = hashlib.sha256()
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                h.update(chunk)
+        got = h.hexdigest()
+        _FILE_HASHES[key] = got
+    return got
+
+
 def file_entry(path: str | Path) -> dict[str, Any]:
     """Path, size and SHA-256 of one input file."""
-    from geoplan.batch.place import file_sha256
-
     p = Path(path)
     return {
         "path": str(p.resolve()),

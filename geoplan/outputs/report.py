@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geoplan._atomic import atomic_path
 from geoplan._errors import OutputError
 from geoplan.city import City
 from geoplan.names import basis_label, method_label, status_label
-from geoplan.outputs.tables import ATTRIBUTION, format_target, format_value
+from geoplan.outputs.tables import ATTRIBUTION, finite_float, format_target, format_value
 
 _T = {
     "title": ("城市体检：{city} · {sheet}", "City check: {city} · {sheet}"),
@@ -81,14 +80,6 @@ def cjk_font() -> str | None:
     return cjk[0] if cjk else None
 
 
-def _float(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
-
-
 def _rows(card: pd.DataFrame, lang: str) -> list[tuple[str, list[list[str]]]]:
     """Per target: its title and the rows (method, basis, measured, target, status, gap)."""
     out = []
@@ -98,8 +89,8 @@ def _rows(card: pd.DataFrame, lang: str) -> list[tuple[str, list[list[str]]]]:
         title = f"{label}（{first.get('clause') or str(tid)}）"
         rows = []
         for r in g.itertuples():
-            meas = _float(r.measured)
-            gap = _float(r.gap)
+            meas = finite_float(r.measured)
+            gap = finite_float(r.gap)
             rows.append(
                 [
                     method_label(r.method, "zh" if lang == "zh" else "en"),

@@ -45,6 +45,15 @@ SCORECARD_HEADERS_ZH = {
 }
 
 
+def finite_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None (text, NaN, inf, None)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
 def format_value(value: float | None, unit: str) -> str:
     """Human form of a measured value: shares as %, others with their unit."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

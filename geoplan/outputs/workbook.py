@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from geoplan._atomic import atomic_path
 from geoplan.names import basis_label, method_label, status_label
+from geoplan.outputs.tables import finite_float
 
 #: fill colour of each status (pass green, fail red, no data amber, not checkable grey)
 STATUS_FILLS = {"pass": "C6EFCE", "fail": "FFC7CE", "no data": "FFEB9C", "not checkable": "EDEDED"}
@@ -69,14 +69,6 @@ def number_format(unit: object) -> str:
     return f'0.00" {shown}"' if shown else "0.00"
 
 
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
-
-
 def _frame(df: pd.DataFrame, cols: Mapping[str, tuple[str, str]], lang: str) -> pd.DataFrame:
     i = 0 if lang == "zh" else 1
     out = pd.DataFrame({cols[c][i]: df[c] for c in cols if c in df.columns})
@@ -89,7 +81,7 @@ def _frame(df: pd.DataFrame, cols: Mapping[str, tuple[str, str]], lang: str) -> 
         out[s] = [status_label(v, "zh" if lang == "zh" else "en") for v in df["status"]]
     for c in ("measured", "target", "gap", "value"):
         if c in cols and cols[c][i] in out:
-            nums = [_num(v) for v in df[c]]
+            nums = [finite_float(v) for v in df[c]]
             if c == "target":  # keep a text target ('13.14万亩') as text
                 out[cols[c][i]] = [
                     n if n is not None else v for n, v in zip(nums, df[c], strict=True)

@@ -565,12 +565,6 @@ def _sites_frame(
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=city.crs), crs=city.crs)
 
 
-def sites_needed(cov: NDArray[np.float64], target: float) -> int:
-    """Number of sites (in rank order) whose cumulative coverage reaches ``target``."""
-    hit = np.flatnonzero(cov >= target - 1e-9)
-    return int(hit[0] + 1) if hit.size else int(cov.size)
-
-
 __all__ = [
     "BASES",
     "INDICATOR_KINDS",
@@ -578,7 +572,6 @@ __all__ = [
     "SitingSpec",
     "default_candidates",
     "existing_sources",
-    "sites_needed",
     "spec_of",
     "suggest_sites",
 ]
