@@ -29,6 +29,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.network.graph import WalkNetwork
+from geoplan.network.nearest import nearest_edges, segment_index
 
 F64 = NDArray[np.float64]
 
@@ -110,6 +111,13 @@ def attach_points(
         Points farther than this from every edge are left out (their ``owner`` is missing from
         the result); the nearest-edge search is bounded, which is much faster for grids.
 
+    Notes
+    -----
+    The nearest edge comes from :func:`geoplan.network.nearest.nearest_edges` (KD-tree
+    candidates, exact numpy refinement with GEOS's formulas): the same edge, distance and
+    position as ``STRtree.query_nearest`` + ``shapely.line_locate_point``; a point equidistant
+    from several edges takes the lowest edge index.
+
     Returns
     -------
     EdgeAttachment
@@ -122,16 +130,12 @@ def attach_points(
         owner = np.arange(n, dtype=np.int64)
     if n == 0 or net.n_edges == 0:
         return _empty_attachment()
-    tree = _edge_tree(net)
-    (ip, ie), dist = tree.query_nearest(
-        pts, return_distance=True, all_matches=False, max_distance=max_distance_m
-    )
-    # one nearest edge per point (query_nearest with all_matches=False returns one per input)
-    order = np.argsort(ip, kind="stable")
-    ip, ie, dist = ip[order], ie[order], dist[order]
-    geoms = net.edge_geometry[ie]
-    s = shapely.line_locate_point(geoms, pts[ip])
-    glen = shapely.length(geoms)
+    # empty (or missing) points attach nowhere
+    valid = np.flatnonzero((shapely.get_type_id(pts) == 0) & ~shapely.is_empty(pts))
+    px, py = shapely.get_x(pts[valid]), shapely.get_y(pts[valid])
+    ip, ie, dist, s = nearest_edges(net, px, py, max_distance_m=max_distance_m)
+    ip = valid[ip]
+    glen = segment_index(net).edge_length_m[ie]
     t = np.where(glen > 0, s / np.where(glen > 0, glen, 1.0), 0.0)
     t = np.clip(t, 0.0, 1.0)
     return EdgeAttachment(ie.astype(np.int64), t, t.copy(), dist.astype(np.float64), owner[ip])
