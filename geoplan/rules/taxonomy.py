@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -261,12 +261,37 @@ def classify_facility(tags: Tags) -> list[str]:
 
     Tag rules only: the spatial exclusions (:func:`within_exclusions`) and the sports-ground size
     classes (:func:`sports_grounds`) need geometry and are applied by :func:`geoplan.load_city`.
+    The answer depends only on the tags the rules read (:func:`_rule_keys`), so each distinct
+    combination of their values is classified once (a city has far fewer of those than features).
     """
+    keys = _rule_keys()
+    return list(_classify_values(tuple(tags.get(k) for k in keys)))
+
+
+@cache
+def _rule_keys() -> tuple[str, ...]:
+    """Every tag key a category rule, the school selection or the school levels read."""
+    t = _taxonomy()
+    rules: list[TagRule] = [t.school_select]
+    for c in t.categories.values():
+        rules.extend(c.rules)
+        rules.extend(c.exclude)
+    keys: set[str] = {"isced:level", "name", "name:zh", "name:en"}
+    for r in rules:
+        keys.update(k for k, _ in r.pairs)
+        for k, _ in r.contains:
+            keys.update(NAME_KEYS if k == "name" else (k,))
+    return tuple(sorted(keys))
+
+
+@lru_cache(maxsize=1 << 16)
+def _classify_values(values: tuple[str | None, ...]) -> tuple[str, ...]:
+    tags = {k: v for k, v in zip(_rule_keys(), values, strict=True) if v is not None}
     t = _taxonomy()
     out = [c.key for c in t.categories.values() if c.matches(tags)]
     if t.school_select.matches(tags):
         out.extend(school_levels(tags)[0])
-    return sorted(set(out))
+    return tuple(sorted(set(out)))
 
 
 def within_exclusions() -> dict[str, tuple[TagRule, ...]]:
