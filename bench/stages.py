@@ -15,7 +15,8 @@ Stages:
 - ``access``: the access step side by side on one graph and one facility category (geoplan,
   raw scipy csgraph, networkx, igraph), with correctness checks; writes the graph and sources to
   an ``.npz`` for the ``pandana`` stage;
-- ``pandana``: Pandana ``Network`` / ``set_pois`` / ``nearest_pois`` on that ``.npz``.
+- ``pandana``: Pandana ``Network`` / ``set_pois`` / ``nearest_pois`` on that ``.npz``;
+- ``peers``: the OSMnx + networkx + GeoPandas pipeline beside geoplan (``bench/peers.py``).
 """
 
 from __future__ import annotations
@@ -67,11 +68,12 @@ def stage_parse(path: str) -> dict[str, Any]:
     return {"s": time.perf_counter() - t0, "peak_mb": peak_mb(), "counts": counts}
 
 
-def study_area(core: str, shift: str, n: int) -> Any:
+def study_area(core: str, shift: str, n: int, *, merge: bool = False) -> Any:
     """The study boundary of a tiled file: the extract's core box repeated in every copy.
 
     ``core`` = "min_lon,min_lat,max_lon,max_lat" of one copy (degrees), ``shift`` = "dx,dy".
-    Empty ``core``: ``None`` (load_city then takes the whole data extent).
+    Empty ``core``: ``None`` (load_city then takes the whole data extent). ``merge``: one box over
+    all copies (copies whose core is their whole extent abut: one city).
     """
     if not core:
         return None
@@ -79,6 +81,8 @@ def study_area(core: str, shift: str, n: int) -> Any:
 
     x0, y0, x1, y1 = (float(v) for v in core.split(","))
     dx, dy = (float(v) for v in shift.split(","))
+    if merge:
+        return shapely.box(x0, y0, x1 + (n - 1) * dx, y1 + (n - 1) * dy)
     boxes = [
         shapely.box(x0 + i * dx, y0 + j * dy, x1 + i * dx, y1 + j * dy)
         for i in range(n)
@@ -377,7 +381,7 @@ def stage_pandana(npz: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["parse", "load", "e2e", "access", "pandana"])
+    ap.add_argument("stage", choices=["parse", "load", "e2e", "access", "pandana", "peers"])
     ap.add_argument("file")
     ap.add_argument("--category", default="restaurant")
     ap.add_argument("--limit", type=float, default=1200.0)
@@ -387,14 +391,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shift", default="0,0", help="dx,dy between copies (degrees)")
     ap.add_argument("--n", type=int, default=1, help="copies per side")
     ap.add_argument("--no-rerun", action="store_true", help="e2e: skip the scenario re-runs")
+    ap.add_argument("--merge", action="store_true", help="one study box over all copies")
     a = ap.parse_args(argv)
-    bnd = study_area(a.core, a.shift, a.n)
+    bnd = study_area(a.core, a.shift, a.n, merge=a.merge)
     if a.stage == "parse":
         out = stage_parse(a.file)
     elif a.stage == "load":
         out = stage_load(a.file, bnd)
     elif a.stage == "e2e":
         out = stage_e2e(a.file, bnd, reruns=not a.no_rerun)
+    elif a.stage == "peers":
+        from peers import stage_peers
+
+        out = stage_peers(a.file, bnd)
     elif a.stage == "access":
         out = stage_access(a.file, bnd, a.category, a.limit, a.npz, a.networkx_max_nodes)
     else:
