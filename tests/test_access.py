@@ -257,3 +257,57 @@ def test_hand_checked_loop_path_through_a_park() -> None:
     h_rows, _ = attachment_rows(attach_points(net, [shapely.Point(50, 100)]))
     _, s_rows = attachment_rows(src)
     assert reference_distances(edges_of(net), h_rows, s_rows) == pytest.approx([140.0])
+
+
+def _intervals_by_loop(net, polys, owners):  # type: ignore[no-untyped-def]
+    """Parts of edges inside polygons, one GEOS call per part (the reference)."""
+    tree = shapely.STRtree(net.edge_geometry)
+    ip, ie = tree.query(polys, predicate="intersects")
+    out = []
+    for i, e in zip(ip, ie, strict=True):
+        line = net.edge_geometry[e]
+        g = shapely.intersection(line, polys[i])
+        for part in getattr(g, "geoms", [g]):
+            if part.is_empty or part.geom_type not in ("Point", "LineString"):
+                continue
+            if part.geom_type == "Point":
+                a = b = shapely.line_locate_point(line, part)
+            else:
+                mid = shapely.line_interpolate_point(part, 0.5, normalized=True)
+                m = shapely.line_locate_point(line, mid)
+                a, b = m - part.length / 2, m + part.length / 2
+            L = line.length if line.length > 0 else 1.0
+            out.append((e, min(max(a / L, 0), 1), min(max(b / L, 0), 1), owners[i]))
+    return out
+
+
+@pytest.mark.parametrize("city_name", ["chengdu", "helsinki"])
+def test_polygon_sources_equal_per_part_geos(
+    city_name: str, request: pytest.FixtureRequest
+) -> None:
+    """Vectorised edge intervals inside polygons and boundary samples = GEOS one part at a time."""
+    from geoplan.indicators.coverage import category_geometries
+    from geoplan.network.access import _polygon_intervals, _sample_lines
+
+    city = request.getfixturevalue(city_name)
+    net = city.network
+    g = category_geometries(city.facilities, bus_stops=city.bus_stops, parks=city.parks)
+    allg = np.concatenate([v for v in g.values() if len(v)])
+    polys = allg[shapely.get_type_id(allg) >= 1]
+    owners = np.arange(polys.shape[0])
+    att = _polygon_intervals(net, polys, owners)
+    ref = _intervals_by_loop(net, polys, owners)
+    assert len(ref) > 50
+    got = list(zip(att.edge, att.t0, att.t1, att.owner, strict=True))
+    assert [tuple(map(float, r)) for r in got] == [tuple(map(float, r)) for r in ref]
+    rings = shapely.boundary(polys)
+    x, y, line = _sample_lines(rings, 2.0)
+    parts, pidx = shapely.get_parts(rings, return_index=True)
+    n = np.maximum(1, np.ceil(shapely.length(parts) / 2.0).astype(int))
+    want_line, want = [], []
+    for p, (part, c) in enumerate(zip(parts, n, strict=True)):
+        for k in range(c):
+            want.append(shapely.line_interpolate_point(part, k * (part.length / c)))
+            want_line.append(pidx[p])
+    assert line.tolist() == want_line
+    assert np.array_equal(np.column_stack([x, y]), shapely.get_coordinates(np.array(want)))

@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.network.graph import WalkNetwork
-from geoplan.network.nearest import nearest_edges, segment_index
+from geoplan.network.nearest import _running_sum_into, nearest_edges, segment_index
 
 F64 = NDArray[np.float64]
 
@@ -133,8 +133,16 @@ def attach_points(
     # empty (or missing) points attach nowhere
     valid = np.flatnonzero((shapely.get_type_id(pts) == 0) & ~shapely.is_empty(pts))
     px, py = shapely.get_x(pts[valid]), shapely.get_y(pts[valid])
-    ip, ie, dist, s = nearest_edges(net, px, py, max_distance_m=max_distance_m)
-    ip = valid[ip]
+    return attach_xy(net, px, py, owner=owner[valid], max_distance_m=max_distance_m)
+
+
+def attach_xy(
+    net: WalkNetwork, x: F64, y: F64, *, owner: I64, max_distance_m: float | None = None
+) -> EdgeAttachment:
+    """:func:`attach_points` for coordinates (m, ``net.crs``): no shapely Points are built."""
+    if x.shape[0] == 0 or net.n_edges == 0:
+        return _empty_attachment()
+    ip, ie, dist, s = nearest_edges(net, x, y, max_distance_m=max_distance_m)
     glen = segment_index(net).edge_length_m[ie]
     t = np.where(glen > 0, s / np.where(glen > 0, glen, 1.0), 0.0)
     t = np.clip(t, 0.0, 1.0)
@@ -151,37 +159,33 @@ def _polygon_intervals(net: WalkNetwork, polys: NDArray[np.object_], owners: I64
         return _empty_attachment()
     geoms = net.edge_geometry[ie]
     inter = shapely.intersection(geoms, polys[ip])
-    edges, t0s, t1s, own = [], [], [], []
     glen = shapely.length(geoms)
-    for k in range(ip.shape[0]):
-        g = inter[k]
-        if g.is_empty:
-            continue
-        parts = getattr(g, "geoms", [g])
-        for part in parts:
-            if part.geom_type == "Point":
-                a = b = shapely.line_locate_point(geoms[k], part)
-            elif part.geom_type == "LineString":
-                # locate the part's midpoint, not its ends: an end on a closed or self-touching
-                # edge (a loop path) locates to its first visit and would span the whole loop
-                mid = shapely.line_interpolate_point(part, 0.5, normalized=True)
-                m = float(shapely.line_locate_point(geoms[k], mid))
-                a, b = m - part.length / 2, m + part.length / 2
-            else:
-                continue
-            L = glen[k] if glen[k] > 0 else 1.0
-            edges.append(ie[k])
-            t0s.append(min(max(a / L, 0.0), 1.0))
-            t1s.append(min(max(b / L, 0.0), 1.0))
-            own.append(owners[ip[k]])
-    if not edges:
+    # every part of every intersection, in order (a Point or LineString each; others skipped)
+    parts, k = shapely.get_parts(inter, return_index=True)
+    tid = shapely.get_type_id(parts)
+    keep = ((tid == 0) | (tid == 1)) & ~shapely.is_empty(parts)
+    parts, k, tid = parts[keep], k[keep], tid[keep]
+    if not parts.size:
         return _empty_attachment()
+    is_pt = tid == 0
+    plen = np.where(is_pt, 0.0, shapely.length(parts))
+    # a line part is located by its midpoint, not its ends: an end on a closed or self-touching
+    # edge (a loop path) locates to its first visit and would span the whole loop
+    probe = np.where(
+        is_pt,
+        parts,
+        shapely.line_interpolate_point(np.where(is_pt, None, parts), 0.5, normalized=True),
+    )
+    m = shapely.line_locate_point(geoms[k], probe)
+    lo = np.where(is_pt, m, m - plen / 2)
+    hi = np.where(is_pt, m, m + plen / 2)
+    L = np.where(glen[k] > 0, glen[k], 1.0)
     return EdgeAttachment(
-        np.asarray(edges, dtype=np.int64),
-        np.asarray(t0s),
-        np.asarray(t1s),
-        np.zeros(len(edges)),
-        np.asarray(own, dtype=np.int64),
+        ie[k].astype(np.int64),
+        np.clip(lo / L, 0.0, 1.0),
+        np.clip(hi / L, 0.0, 1.0),
+        np.zeros(k.shape[0]),
+        owners[ip[k]].astype(np.int64),
     )
 
 
@@ -215,21 +219,73 @@ def facility_sources(
         parts.append(_polygon_intervals(net, og, oo))
         rings = shapely.boundary(og)
         rings = np.where(shapely.is_empty(rings) | (shapely.get_type_id(og) <= 1), og, rings)
-        samples, sidx = _sample_lines(rings, boundary_step_m)
-        parts.append(attach_points(net, samples, owner=oo[sidx]))
+        sx, sy, sidx = _sample_lines(rings, boundary_step_m)
+        parts.append(attach_xy(net, sx, sy, owner=oo[sidx]))
     return EdgeAttachment.concat(parts)
 
 
-def _sample_lines(lines: NDArray[np.object_], step_m: float) -> tuple[NDArray[np.object_], I64]:
-    """Points every ``step_m`` along (multi)lines, at least one per line (its start)."""
+def _sample_lines(lines: NDArray[np.object_], step_m: float) -> tuple[F64, F64, I64]:
+    """Points every ``step_m`` along (multi)lines, at least one per line (its start): x, y, line.
+
+    The points are those of ``shapely.line_interpolate_point`` at the same distances, computed
+    in numpy with GEOS's walk along the segments (``LengthLocationMap``): the first segment whose
+    running length passes the distance, then ``p0 + (p1 - p0) · fraction``.
+    """
     parts, pidx = shapely.get_parts(lines, return_index=True)
     lengths = shapely.length(parts)
     counts = np.maximum(1, np.ceil(lengths / step_m).astype(np.int64))
     rep = np.repeat(np.arange(parts.shape[0]), counts)
     k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     dist = k * (lengths[rep] / counts[rep])
-    pts = shapely.line_interpolate_point(parts[rep], dist)
-    return np.asarray(pts, dtype=object), pidx[rep].astype(np.int64)
+    x, y = _points_along(parts, rep, dist)
+    line = pidx[rep].astype(np.int64)
+    # parts without a segment (a single vertex: GEOS gives that vertex; empty: no point)
+    odd = np.flatnonzero(np.isin(rep, np.flatnonzero(shapely.get_num_points(parts) < 2)))
+    if odd.size:
+        pts = shapely.line_interpolate_point(parts[rep[odd]], dist[odd])
+        ok = ~shapely.is_empty(pts)
+        x[odd[ok]], y[odd[ok]] = shapely.get_x(pts[ok]), shapely.get_y(pts[ok])
+        drop = odd[~ok]
+        if drop.size:
+            x, y, line = (np.delete(v, drop) for v in (x, y, line))
+    return x, y, line
+
+
+def _points_along(parts: NDArray[np.object_], rep: I64, dist: F64) -> tuple[F64, F64]:
+    """Coordinates at ``dist`` (m) along line ``parts[rep]``, as GEOS interpolates them."""
+    xy, idx = shapely.get_coordinates(parts, return_index=True)
+    a = np.flatnonzero(idx[1:] == idx[:-1])
+    x0, y0, x1, y1 = xy[a, 0], xy[a, 1], xy[a + 1, 0], xy[a + 1, 1]
+    sidx = idx[a]
+    dx, dy = x1 - x0, y1 - y0
+    seg_len = np.sqrt(dx * dx + dy * dy)
+    # running length before each segment, summed one segment at a time as GEOS does
+    first = np.ones(sidx.shape[0], dtype=bool)
+    first[1:] = sidx[1:] != sidx[:-1]
+    rs = np.flatnonzero(first)
+    pos = np.arange(sidx.shape[0]) - np.repeat(rs, np.diff(np.append(rs, sidx.shape[0])))
+    before = np.zeros(sidx.shape[0])
+    _running_sum_into(before, seg_len, pos)
+    ids = np.arange(parts.shape[0])
+    lo = np.searchsorted(sidx, ids, side="left")[rep]
+    hi = np.searchsorted(sidx, ids, side="right")[rep]
+    # first segment of the part with before + seg_len > dist (binary search, all samples at once)
+    left, right = lo.copy(), hi.copy()
+    while True:
+        active = left < right
+        if not active.any():
+            break
+        mid = (left + right) // 2
+        mm = np.where(active, mid, 0)
+        passed = before[mm] + seg_len[mm] > dist
+        right = np.where(active & passed, mid, right)
+        left = np.where(active & ~passed, mid + 1, left)
+    past_end = left >= hi
+    s = np.minimum(left, np.maximum(hi - 1, 0))
+    frac = np.where(past_end, 1.0, (dist - before[s]) / np.where(seg_len[s] > 0, seg_len[s], 1.0))
+    px = np.where(frac <= 0, x0[s], np.where(frac >= 1, x1[s], (x1[s] - x0[s]) * frac + x0[s]))
+    py = np.where(frac <= 0, y0[s], np.where(frac >= 1, y1[s], (y1[s] - y0[s]) * frac + y0[s]))
+    return px, py
 
 
 def _augmented_csr(net: WalkNetwork, src_nodes: I64, src_dist: F64) -> sp.csr_matrix:
