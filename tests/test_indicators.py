@@ -574,3 +574,20 @@ def test_road_area_ratio_by_hand(cd: Ctx) -> None:
     assert value(got, "road_area_per_resident", "centreline×width", "residents") == pytest.approx(
         area / 2_000_000, rel=LENGTH_REL
     )
+
+
+def test_unions_prefetched_on_threads_equal_serial_ones(chengdu: geoplan.City) -> None:
+    """Buffer unions computed side by side in threads are the geometries of a serial union."""
+    from geoplan.indicators import coverage as cov
+
+    fac = chengdu.facilities
+    jobs = [
+        (np.asarray(fac[fac.category == c].geometry.values, dtype=object), r)
+        for c, r in [("restaurant", 500.0), ("convenience", 300.0), ("bank", 1000.0)]
+    ]
+    cov._UNIONS.clear()
+    cov.prefetch_unions(jobs)
+    assert len(cov._UNIONS) == 3
+    for g, r in jobs:
+        ref = shapely.union_all(shapely.buffer(g, r, quad_segs=16))
+        assert shapely.equals_exact(cov.union_of_buffers(g, r), ref, tolerance=0)

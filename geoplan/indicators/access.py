@@ -9,7 +9,9 @@ run a search of their own.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,9 +20,10 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.grid import grid_cells
-from geoplan.network.access import EdgeAttachment, attach_points
+from geoplan.network.access import EdgeAttachment, attach_points, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key
 from geoplan.network.graph import WalkNetwork
+from geoplan.network.nearest import segment_index
 
 F64 = NDArray[np.float64]
 
@@ -137,6 +140,7 @@ def compute_access(
     for sp, lim in grid_limit.items():
         assert boundary is not None
         acc.grids[sp], grid_att[sp] = _grid(net, boundary, sp, lim, cache)
+    _prefetch_sources(net, requests, cache)
     for key, req in requests.items():
         acc.home_m[key] = cache.point_distances(
             net, homes, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
@@ -152,6 +156,26 @@ def compute_access(
         acc.grid_m[key] = d
         acc.grid_spacing_of[key] = sp
     return acc
+
+
+def _prefetch_sources(
+    net: WalkNetwork, requests: Mapping[str, Request], cache: AccessCache
+) -> None:
+    """Where the network reaches each request's facilities, requests side by side on every core.
+
+    The work is GEOS intersections, KD-tree queries and numpy (all release the GIL); each result
+    is the same :meth:`AccessCache.sources` call the loop makes next, which then hits the cache.
+    """
+    jobs = list({id(r.geoms): r for r in requests.values()}.values())
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers < 2:
+        return
+    segment_index(net)  # built once, before the threads share them
+    edge_tree(net)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(
+            pool.map(lambda r: cache.sources(net, r.geoms, boundary_step_m=r.boundary_step_m), jobs)
+        )
 
 
 def _grid(

@@ -18,8 +18,10 @@ table. They never modify their inputs.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,6 +241,27 @@ _UNIONS: OrderedDict[str, BaseGeometry] = OrderedDict()
 _UNIONS_MAX = 256
 
 
+def _union_key(geoms: NDArray[np.object_], radius_m: float | F64) -> str:
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(b"".join(shapely.to_wkb(geoms)))
+    h.update(
+        np.ascontiguousarray(np.broadcast_to(np.asarray(radius_m, float), geoms.shape)).tobytes()
+    )
+    return h.hexdigest()
+
+
+def _compute_union(geoms: NDArray[np.object_], radius_m: float | F64) -> BaseGeometry:
+    if np.all(np.asarray(radius_m) == 0):
+        return shapely.union_all(geoms)
+    return shapely.union_all(shapely.buffer(geoms, radius_m, quad_segs=16))
+
+
+def _remember(key: str, out: BaseGeometry) -> None:
+    _UNIONS[key] = out
+    if len(_UNIONS) > _UNIONS_MAX:
+        _UNIONS.popitem(last=False)
+
+
 def union_of_buffers(geoms: NDArray[np.object_], radius_m: float | F64) -> BaseGeometry:
     """Union of ``radius_m`` buffers (quad_segs=16) around ``geoms``; radius 0 = plain union.
 
@@ -248,24 +271,37 @@ def union_of_buffers(geoms: NDArray[np.object_], radius_m: float | F64) -> BaseG
     """
     if geoms.size == 0:
         return shapely.Polygon()
-    h = hashlib.sha1(usedforsecurity=False)
-    h.update(b"".join(shapely.to_wkb(geoms)))
-    h.update(
-        np.ascontiguousarray(np.broadcast_to(np.asarray(radius_m, float), geoms.shape)).tobytes()
-    )
-    key = h.hexdigest()
+    key = _union_key(geoms, radius_m)
     hit = _UNIONS.get(key)
     if hit is not None:
         _UNIONS.move_to_end(key)
         return hit
-    if np.all(np.asarray(radius_m) == 0):
-        out = shapely.union_all(geoms)
-    else:
-        out = shapely.union_all(shapely.buffer(geoms, radius_m, quad_segs=16))
-    _UNIONS[key] = out
-    if len(_UNIONS) > _UNIONS_MAX:
-        _UNIONS.popitem(last=False)
+    out = _compute_union(geoms, radius_m)
+    _remember(key, out)
     return out
+
+
+def prefetch_unions(jobs: Sequence[tuple[NDArray[np.object_], float]]) -> None:
+    """Compute the buffer unions ``union_of_buffers`` will be asked for, on every core.
+
+    GEOS releases the GIL inside ``buffer`` and ``union_all``, so independent unions (one per
+    category and radius) run side by side in threads; each is the same call as
+    :func:`union_of_buffers` makes, so the geometries are identical. Largest first.
+    """
+    todo: dict[str, tuple[NDArray[np.object_], float]] = {}
+    for g, r in jobs:
+        if g.size:
+            key = _union_key(g, r)
+            if key not in _UNIONS:
+                todo[key] = (g, r)
+    workers = min(len(todo), os.cpu_count() or 1)
+    if workers < 2:
+        return
+    order = sorted(todo, key=lambda k: -todo[k][0].size)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = pool.map(lambda k: _compute_union(*todo[k]), order)
+        for key, out in zip(order, done, strict=True):
+            _remember(key, out)
 
 
 def category_geometries(

@@ -26,6 +26,7 @@ from geoplan.indicators.coverage import (
     measure_row,
     network_rows,
     no_data_rows,
+    prefetch_unions,
     residential_land,
     summary_frame,
     union_of_buffers,
@@ -64,8 +65,14 @@ def _buffer_union(
     cats: Sequence[str],
     radius_m: float,
 ) -> BaseGeometry:
+    return union_of_buffers(_buffer_parts(geoms, cats), radius_m)
+
+
+def _buffer_parts(
+    geoms: Mapping[str, NDArray[np.object_]], cats: Sequence[str]
+) -> NDArray[np.object_]:
     parts = [g for c in cats for g in geoms.get(c, np.zeros(0, dtype=object))]
-    return union_of_buffers(np.asarray(parts, dtype=object), radius_m)
+    return np.asarray(parts, dtype=object)
 
 
 @dataclass
@@ -436,6 +443,14 @@ def life_circle_coverage(
     layers: dict[str, CoverageLayer] = {}
     combined: dict[str, _Combined] = {}
     radii = [float((radius_m or {}).get(k, lc.levels[k].radius_m)) for k in levels] or [0.0]
+    jobs = []
+    for key in levels:
+        lev = lc.levels[key]
+        r = float((radius_m or {}).get(key, lev.radius_m))
+        for cat in (*lev.required, *lev.optional):
+            parts = _buffer_parts(geoms, [cat, *lev.alternatives.get(cat, ())])
+            jobs.append((parts, r))
+    prefetch_unions(jobs)
     for key in levels:
         lev = lc.levels[key]
         r = (radius_m or {}).get(key, lev.radius_m)

@@ -82,7 +82,8 @@ def _empty_attachment() -> EdgeAttachment:
     return EdgeAttachment(zi, z, z, z, zi)
 
 
-def _edge_tree(net: WalkNetwork) -> shapely.STRtree:
+def edge_tree(net: WalkNetwork) -> shapely.STRtree:
+    """The STRtree of ``net``'s edge geometries (built once, kept in ``net.meta``)."""
     tree = net.meta.get("_edge_tree")
     if tree is None:
         tree = shapely.STRtree(net.edge_geometry)
@@ -153,7 +154,7 @@ def _polygon_intervals(net: WalkNetwork, polys: NDArray[np.object_], owners: I64
     """Parts of edges lying inside polygons, as zero-offset intervals."""
     if polys.shape[0] == 0 or net.n_edges == 0:
         return _empty_attachment()
-    tree = _edge_tree(net)
+    tree = edge_tree(net)
     ip, ie = tree.query(polys, predicate="intersects")
     if ip.shape[0] == 0:
         return _empty_attachment()
