@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from _reference import buffer_cover_share
@@ -190,3 +191,17 @@ def test_built_up_land_cover_joins_the_derived_area(chengdu: geoplan.City, tmp_p
     assert west.difference(with_lc.area).area < edge
     assert abs(with_lc.area.area - (plain.area | west).area) < edge
     assert with_lc.area.area > plain.area.area + 0.5 * west.difference(plain.area).area
+
+
+def test_street_samples_equal_geos_interpolation(chengdu: geoplan.City) -> None:
+    """The built-up rule's street samples (numpy) = shapely.line_interpolate_point, exactly."""
+    from geoplan.rules.spatial import _line_samples
+
+    lines = np.asarray(chengdu.roads.geometry.values, dtype=object)
+    x, y, rep = _line_samples(lines, step_m=5.0)
+    parts = shapely.get_parts(lines)
+    counts = np.bincount(rep, minlength=parts.shape[0])
+    k = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    ref = shapely.line_interpolate_point(parts[rep], (k + 0.5) / counts[rep], normalized=True)
+    assert rep.size > 10_000
+    assert np.array_equal(np.column_stack([x, y]), shapely.get_coordinates(ref))

@@ -235,7 +235,12 @@ def _ramp(counts: NDArray[np.int64]) -> NDArray[np.int64]:
 def _header_bbox(p: Path) -> tuple[float, float, float, float] | None:
     """The file header's bounding box (lon/lat), if it has a valid one."""
     try:
-        box = osmium.io.Reader(str(p)).header().box()
+        # entity bits NOTHING: the header only (a plain Reader starts decoding the whole file)
+        reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            box = reader.header().box()
+        finally:
+            reader.close()
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
     if not box.valid():

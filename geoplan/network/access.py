@@ -28,8 +28,9 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._lines import points_along
 from geoplan.network.graph import WalkNetwork
-from geoplan.network.nearest import _running_sum_into, nearest_edges, segment_index
+from geoplan.network.nearest import nearest_edges, segment_index
 
 F64 = NDArray[np.float64]
 
@@ -238,7 +239,7 @@ def _sample_lines(lines: NDArray[np.object_], step_m: float) -> tuple[F64, F64, 
     rep = np.repeat(np.arange(parts.shape[0]), counts)
     k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     dist = k * (lengths[rep] / counts[rep])
-    x, y = _points_along(parts, rep, dist)
+    x, y = points_along(parts, rep, dist)
     line = pidx[rep].astype(np.int64)
     # parts without a segment (a single vertex: GEOS gives that vertex; empty: no point)
     odd = np.flatnonzero(np.isin(rep, np.flatnonzero(shapely.get_num_points(parts) < 2)))
@@ -250,43 +251,6 @@ def _sample_lines(lines: NDArray[np.object_], step_m: float) -> tuple[F64, F64, 
         if drop.size:
             x, y, line = (np.delete(v, drop) for v in (x, y, line))
     return x, y, line
-
-
-def _points_along(parts: NDArray[np.object_], rep: I64, dist: F64) -> tuple[F64, F64]:
-    """Coordinates at ``dist`` (m) along line ``parts[rep]``, as GEOS interpolates them."""
-    xy, idx = shapely.get_coordinates(parts, return_index=True)
-    a = np.flatnonzero(idx[1:] == idx[:-1])
-    x0, y0, x1, y1 = xy[a, 0], xy[a, 1], xy[a + 1, 0], xy[a + 1, 1]
-    sidx = idx[a]
-    dx, dy = x1 - x0, y1 - y0
-    seg_len = np.sqrt(dx * dx + dy * dy)
-    # running length before each segment, summed one segment at a time as GEOS does
-    first = np.ones(sidx.shape[0], dtype=bool)
-    first[1:] = sidx[1:] != sidx[:-1]
-    rs = np.flatnonzero(first)
-    pos = np.arange(sidx.shape[0]) - np.repeat(rs, np.diff(np.append(rs, sidx.shape[0])))
-    before = np.zeros(sidx.shape[0])
-    _running_sum_into(before, seg_len, pos)
-    ids = np.arange(parts.shape[0])
-    lo = np.searchsorted(sidx, ids, side="left")[rep]
-    hi = np.searchsorted(sidx, ids, side="right")[rep]
-    # first segment of the part with before + seg_len > dist (binary search, all samples at once)
-    left, right = lo.copy(), hi.copy()
-    while True:
-        active = left < right
-        if not active.any():
-            break
-        mid = (left + right) // 2
-        mm = np.where(active, mid, 0)
-        passed = before[mm] + seg_len[mm] > dist
-        right = np.where(active & passed, mid, right)
-        left = np.where(active & ~passed, mid + 1, left)
-    past_end = left >= hi
-    s = np.minimum(left, np.maximum(hi - 1, 0))
-    frac = np.where(past_end, 1.0, (dist - before[s]) / np.where(seg_len[s] > 0, seg_len[s], 1.0))
-    px = np.where(frac <= 0, x0[s], np.where(frac >= 1, x1[s], (x1[s] - x0[s]) * frac + x0[s]))
-    py = np.where(frac <= 0, y0[s], np.where(frac >= 1, y1[s], (y1[s] - y0[s]) * frac + y0[s]))
-    return px, py
 
 
 def _augmented_csr(net: WalkNetwork, src_nodes: I64, src_dist: F64) -> sp.csr_matrix:

@@ -27,6 +27,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from geoplan._lines import running_sum_into
 from geoplan.network.graph import WalkNetwork
 
 F64 = NDArray[np.float64]
@@ -89,7 +90,7 @@ def segment_index(net: WalkNetwork, *, step_m: float = SAMPLE_STEP_M) -> Segment
     run_start = np.flatnonzero(first)
     pos = np.arange(edge.shape[0]) - np.repeat(run_start, np.diff(np.append(run_start, len(edge))))
     start = np.zeros(edge.shape[0])
-    _running_sum_into(start, seg_len, pos)
+    running_sum_into(start, seg_len, pos)
     edge_len = shapely.length(net.edge_geometry).astype(np.float64)
     # samples: both ends and points at most step_m apart
     pieces = np.maximum(1, np.ceil(seg_len / step_m).astype(np.int64))
@@ -237,18 +238,3 @@ def _nearest_block(
         best_d[todo] = dmin
         best_seg[todo] = smin
     return best_seg, best_d
-
-
-def _running_sum_into(out: F64, values: F64, pos: I64) -> None:
-    """``out[i] = out[i-1] + values[i-1]`` within runs (``pos`` = place in the run, 0 first).
-
-    Summed one place at a time, in order, so each entry is the same float as a sequential
-    running sum (``np.cumsum`` over the whole array and a per-run offset is not).
-    """
-    if not pos.size:
-        return
-    order = np.argsort(pos, kind="stable")
-    bounds = np.searchsorted(pos[order], np.arange(int(pos.max()) + 2))
-    for j in range(1, int(pos.max()) + 1):
-        at = order[bounds[j] : bounds[j + 1]]
-        out[at] = out[at - 1] + values[at - 1]

@@ -72,8 +72,41 @@ class TagRule:
 
 
 def any_match(rules: Sequence[TagRule], tags: Tags) -> bool:
-    """Whether any of ``rules`` matches ``tags``."""
-    return any(r.matches(tags) for r in rules)
+    """Whether any of ``rules`` matches ``tags``.
+
+    A rule can only hold when the key of its first ``key -> value`` pair is present, so the
+    rules are indexed by that key once per rule set and only those whose key the tags have are
+    tried (rules without pairs always are): the answer is that of trying every rule.
+    """
+    by_key, always = _rule_index(rules)
+    for k, group in by_key:
+        if k in tags:
+            for r in group:
+                if r.matches(tags):
+                    return True
+    return any(r.matches(tags) for r in always)
+
+
+_RULE_INDEX: dict[int, tuple[Sequence[TagRule], Any]] = {}
+
+
+def _rule_index(
+    rules: Sequence[TagRule],
+) -> tuple[tuple[tuple[str, tuple[TagRule, ...]], ...], tuple[TagRule, ...]]:
+    got = _RULE_INDEX.get(id(rules))
+    if got is not None and got[0] is rules:
+        return got[1]
+    by_key: dict[str, list[TagRule]] = {}
+    always: list[TagRule] = []
+    for r in rules:
+        if r.pairs:
+            by_key.setdefault(r.pairs[0][0], []).append(r)
+        else:
+            always.append(r)
+    idx = (tuple((k, tuple(v)) for k, v in by_key.items()), tuple(always))
+    if isinstance(rules, tuple):  # kept alive by the taxonomy: its id stays its own
+        _RULE_INDEX[id(rules)] = (rules, idx)
+    return idx
 
 
 def _rules(specs: Sequence[Mapping[str, Any]] | None) -> tuple[TagRule, ...]:
