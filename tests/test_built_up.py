@@ -205,3 +205,31 @@ def test_street_samples_equal_geos_interpolation(chengdu: geoplan.City) -> None:
     ref = shapely.line_interpolate_point(parts[rep], (k + 0.5) / counts[rep], normalized=True)
     assert rep.size > 10_000
     assert np.array_equal(np.column_stack([x, y]), shapely.get_coordinates(ref))
+
+
+def test_far_apart_parts_rasterised_apart_equal_one_raster(chengdu: geoplan.City) -> None:
+    """A study area in parts far apart is rasterised part by part: the same built-up area as
+    one raster over the whole bounding box (cell for cell, same lattice)."""
+    from scipy import ndimage
+
+    from geoplan.rules import spatial
+    from geoplan.rules import taxonomy as tx
+
+    rule = tx.built_up_rule()
+    x0, y0, x1, y1 = chengdu.boundary_polygon.bounds
+    w = (x1 - x0) / 3
+    parts = shapely.MultiPolygon(
+        [shapely.box(x0, y0, x0 + w, y0 + w), shapely.box(x1 - w, y1 - w, x1, y1)]
+    )
+    assert len(spatial._separate_groups(parts, spatial._reach_m(rule))) == 2
+    ug = np.asarray(chengdu.urban_land.geometry.values, dtype=object)
+    rg = np.asarray(chengdu.roads.geometry.values, dtype=object)
+    whole = spatial._built_up_in(ug, rg, parts, rule)
+    apart = spatial.built_up_area(chengdu.urban_land, chengdu.roads, parts)
+    assert whole.area > 1e6
+    assert shapely.symmetric_difference(whole, apart).area == 0.0
+    # the street window sums = ndimage.uniform_filter's window, exactly
+    a = np.random.default_rng(3).integers(0, 5, (61, 47))
+    for k in (1, 4, 20, 21):
+        ref = ndimage.uniform_filter(a.astype(float), size=k, mode="constant") * k * k
+        assert np.array_equal(spatial._window_sum(a, k), np.rint(ref).astype(np.int64))

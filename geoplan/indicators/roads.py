@@ -31,9 +31,34 @@ def _length_inside(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
     twice = inside & ~shapely.is_simple(lines)
     if twice.any():
         length[twice] = shapely.length(shapely.union(lines[twice], lines[twice]))
-    if (~inside).any():
-        length[~inside] = shapely.length(shapely.intersection(lines[~inside], boundary))
+    cross = np.flatnonzero(~inside)
+    if cross.size:
+        length[cross] = _length_in_parts(lines[cross], boundary)
     return length
+
+
+def _length_in_parts(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
+    """Length (m) of each line inside ``boundary``, overlaying only the parts it meets.
+
+    A built-up area is a multipolygon of thousands of parts: a line meeting one part is cut by
+    that part alone (the same set as cutting by the whole, without overlaying every part); a
+    line meeting several is cut by the whole.
+    """
+    parts = shapely.get_parts(boundary)
+    if parts.shape[0] < 2:
+        return np.asarray(shapely.length(shapely.intersection(lines, boundary)), dtype=float)
+    li, pi = shapely.STRtree(parts).query(lines, predicate="intersects")
+    hits = np.bincount(li, minlength=lines.shape[0])
+    out = np.zeros(lines.shape[0])
+    one = np.flatnonzero(hits == 1)
+    if one.size:
+        part_of = np.empty(lines.shape[0], dtype=np.int64)
+        part_of[li] = pi
+        out[one] = shapely.length(shapely.intersection(lines[one], parts[part_of[one]]))
+    many = np.flatnonzero(hits > 1)
+    if many.size:
+        out[many] = shapely.length(shapely.intersection(lines[many], boundary))
+    return out
 
 
 def carriageway_weights(

@@ -288,6 +288,97 @@ def compound_internal(
 _BUILT_UP: dict[str, BaseGeometry] = {}
 
 
+def _reach_m(rule: tx.BuiltUpRule) -> float:
+    """How far (m) a cell's verdict depends on land around it: window, closing, a cell margin."""
+    return rule.street_window_m / 2 + rule.close_m + 2 * rule.cell_m
+
+
+def _separate_groups(boundary: BaseGeometry, reach_m: float) -> list[BaseGeometry]:
+    """The boundary's parts grouped so that groups lie more than ``reach_m`` apart."""
+    parts = shapely.get_parts(boundary)
+    if parts.shape[0] < 2:
+        return [boundary]
+    b = shapely.bounds(parts)
+    boxes = shapely.box(b[:, 0] - reach_m, b[:, 1] - reach_m, b[:, 2] + reach_m, b[:, 3] + reach_m)
+    i, j = shapely.STRtree(boxes).query(boxes, predicate="intersects")
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = parts.shape[0]
+    _, lab = connected_components(coo_matrix((np.ones(i.size), (i, j)), shape=(n, n)))
+    if lab.max() == 0:
+        return [boundary]
+    return [shapely.multipolygons(parts[lab == k]) for k in range(int(lab.max()) + 1)]
+
+
+def _window_sum(a: NDArray[np.int64], k: int) -> NDArray[np.int64]:
+    """Sum of ``a`` over the k×k window ``[i - k//2, i - k//2 + k)`` of each cell (0 outside)."""
+    lo = k // 2
+    hi = k - lo
+    p = np.pad(a, ((lo + 1, hi), (lo + 1, hi)))
+    s = p.cumsum(axis=0).cumsum(axis=1)
+    ny, nx = a.shape
+    return s[k : k + ny, k : k + nx] - s[:ny, k : k + nx] - s[k : k + ny, :nx] + s[:ny, :nx]
+
+
+def _built_up_in(
+    ug: NDArray[np.object_],
+    rg: NDArray[np.object_],
+    boundary: BaseGeometry,
+    rule: tx.BuiltUpRule,
+    extent: tuple[float, float, float, float] | None = None,
+) -> BaseGeometry:
+    """:func:`built_up_area` cut to ``boundary``, rasterised over ``extent``.
+
+    ``extent`` defaults to the boundary's bounds; cells are on the lattice of multiples of
+    ``rule.cell_m`` whatever the extent.
+    """
+    from rasterio import features
+    from rasterio.transform import from_origin
+    from scipy import ndimage
+
+    c = rule.cell_m
+    minx, miny, maxx, maxy = extent or boundary.bounds
+    x0, y1 = np.floor(minx / c) * c, np.ceil(maxy / c) * c
+    nx = int(np.ceil((maxx - x0) / c))
+    ny = int(np.ceil((y1 - miny) / c))
+    tr = from_origin(x0, y1, c, c)
+    mask = np.zeros((ny, nx), dtype=bool)
+    if ug.size:
+        mask |= features.rasterize(
+            ((g, 1) for g in ug), out_shape=(ny, nx), transform=tr, dtype="uint8"
+        ).astype(bool)
+    if rg.size:
+        sx, sy, _ = _line_samples(rg, step_m=5.0)
+        col = np.floor((sx - x0) / c).astype(np.int64)
+        row = np.floor((y1 - sy) / c).astype(np.int64)
+        ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+        count = np.zeros((ny, nx), dtype=np.int64)
+        np.add.at(count, (row[ok], col[ok]), 1)
+        k = max(1, round(rule.street_window_m / c))
+        # street length in the k×k window of each cell (the window of ndimage.uniform_filter:
+        # k // 2 before, the rest after), by integer sums: exact, so a cell at the threshold
+        # gets the same verdict whatever the raster's extent
+        win = _window_sum(count, k)
+        mask |= win * 5.0 * 1000.0 >= rule.street_density_km_km2 * (k * c) ** 2
+    r = max(1, round(rule.close_m / c))
+    disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
+    closed = ndimage.binary_closing(np.pad(mask, r), structure=disk)[r:-r, r:-r]
+    lab, n = ndimage.label(closed)
+    if n:
+        sizes = np.bincount(lab.ravel()) * c * c
+        keep = sizes >= rule.min_part_m2
+        keep[0] = False
+        closed = keep[lab]
+    polys = [
+        shapely.geometry.shape(g)
+        for g, v in features.shapes(closed.astype("uint8"), mask=closed, transform=tr)
+        if v == 1
+    ]
+    out = shapely.intersection(shapely.union_all(polys), boundary) if polys else shapely.Polygon()
+    return out
+
+
 def built_up_area(
     urban_land: gpd.GeoDataFrame,
     roads: gpd.GeoDataFrame,
@@ -307,10 +398,6 @@ def built_up_area(
     """
     import hashlib
 
-    from rasterio import features
-    from rasterio.transform import from_origin
-    from scipy import ndimage
-
     rule = rule or tx.built_up_rule()
     ug = np.asarray(urban_land.geometry.values, dtype=object)
     rg = np.asarray(roads.geometry.values, dtype=object)
@@ -323,42 +410,34 @@ def built_up_area(
     hit = _BUILT_UP.get(key)
     if hit is not None:
         return hit
-    c = rule.cell_m
-    minx, miny, maxx, maxy = boundary.bounds
-    x0, y1 = np.floor(minx / c) * c, np.ceil(maxy / c) * c
-    nx = int(np.ceil((maxx - x0) / c))
-    ny = int(np.ceil((y1 - miny) / c))
-    tr = from_origin(x0, y1, c, c)
-    mask = np.zeros((ny, nx), dtype=bool)
-    if ug.size:
-        mask |= features.rasterize(
-            ((g, 1) for g in ug), out_shape=(ny, nx), transform=tr, dtype="uint8"
-        ).astype(bool)
-    if rg.size:
-        sx, sy, _ = _line_samples(rg, step_m=5.0)
-        col = np.floor((sx - x0) / c).astype(np.int64)
-        row = np.floor((y1 - sy) / c).astype(np.int64)
-        ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
-        length = np.zeros((ny, nx))
-        np.add.at(length, (row[ok], col[ok]), 5.0)
-        k = max(1, round(rule.street_window_m / c))
-        dens = ndimage.uniform_filter(length, size=k, mode="constant") / (c * c) * 1000.0
-        mask |= dens >= rule.street_density_km_km2
-    r = max(1, round(rule.close_m / c))
-    disk = np.hypot(*np.mgrid[-r : r + 1, -r : r + 1]) <= r
-    closed = ndimage.binary_closing(np.pad(mask, r), structure=disk)[r:-r, r:-r]
-    lab, n = ndimage.label(closed)
-    if n:
-        sizes = np.bincount(lab.ravel()) * c * c
-        keep = sizes >= rule.min_part_m2
-        keep[0] = False
-        closed = keep[lab]
-    polys = [
-        shapely.geometry.shape(g)
-        for g, v in features.shapes(closed.astype("uint8"), mask=closed, transform=tr)
-        if v == 1
-    ]
-    out = shapely.intersection(shapely.union_all(polys), boundary) if polys else shapely.Polygon()
+    groups = _separate_groups(boundary, _reach_m(rule))
+    if len(groups) == 1:
+        out = _built_up_in(ug, rg, boundary, rule)
+    else:
+        # far-apart parts of the study area (beyond the street window and the closing) are
+        # rasterised one group at a time: the same cells on the same lattice, memory and time
+        # proportional to the area covered instead of the parts' bounding box
+        # each group's raster reaches as far around it as a verdict depends on (urban land may
+        # run past the study area), within the raster of the whole
+        tu = shapely.STRtree(ug) if ug.size else None
+        tr_ = shapely.STRtree(rg) if rg.size else None
+        gx0, gy0, gx1, gy1 = boundary.bounds
+        reach = _reach_m(rule)
+        pieces = []
+        for grp in groups:
+            bx0, by0, bx1, by1 = grp.bounds
+            ext = (
+                max(gx0, bx0 - reach),
+                max(gy0, by0 - reach),
+                min(gx1, bx1 + reach),
+                min(gy1, by1 + reach),
+            )
+            box = shapely.box(*ext)
+            sel_u = ug[tu.query(box)] if tu is not None else ug
+            sel_r = rg[tr_.query(box)] if tr_ is not None else rg
+            pieces.append(_built_up_in(sel_u, sel_r, grp, rule, ext))
+        pieces = [p for p in pieces if not p.is_empty]
+        out = shapely.union_all(pieces) if pieces else shapely.Polygon()
     if len(_BUILT_UP) > 64:
         _BUILT_UP.clear()
     _BUILT_UP[key] = out

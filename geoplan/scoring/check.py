@@ -262,9 +262,13 @@ def check_city(
                 home_spacing_m=home_spacing_m,
             )
         att = cache.attach(net, np.asarray(homes.geometry.values, dtype=object))
-    area, area_source = resolve_built_up(city, built_up, landcover=landcover)
-    area_source = built_up_source or area_source
-    inputs = Inputs(city, homes, None if landcover is None else str(landcover), area, area_source)
+    with _timed(seconds, "built_up"):
+        area, area_source = resolve_built_up(city, built_up, landcover=landcover)
+        area_source = built_up_source or area_source
+        inputs = Inputs(
+            city, homes, None if landcover is None else str(landcover), area, area_source
+        )
+        _ = inputs.boundary  # the area of area-based figures (built-up ∩ study area), once
     if area is not None and inputs.boundary.area <= 0:
         raise LayerError(
             "the built-up area does not overlap the study area; pass the 建成区 / 中心城区 polygon "
