@@ -167,12 +167,12 @@ def share_osm_reads(max_files: int = 2) -> None:
 def _read_raw(src: Path) -> RawOSM:
     """:func:`read_osm` of the highway ways and features, through the shared memo when on."""
     if _RAW_MEMO_FILES[0] == 0:
-        return read_osm(src, keep_way=lambda t: "highway" in t)
+        return read_osm(src)
     st = check_osm_path(src).stat()
     key = (str(src.resolve()), st.st_size, st.st_mtime_ns)
     hit = _RAW_MEMO.get(key)
     if hit is None:
-        hit = read_osm(src, keep_way=lambda t: "highway" in t)
+        hit = read_osm(src)
         _RAW_MEMO[key] = hit
         while len(_RAW_MEMO) > _RAW_MEMO_FILES[0]:
             _RAW_MEMO.popitem(last=False)

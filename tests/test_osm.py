@@ -11,6 +11,7 @@ import shapely
 from conftest import CHENGDU_BBOX, chengdu_clip_polygon, sha256
 
 import geoplan
+from geoplan.io.osm import read_osm
 
 
 def _counts(city: geoplan.City) -> dict[str, object]:
@@ -126,3 +127,30 @@ def test_bad_files_raise_one_line_input_errors(tmp_path: Path) -> None:
     with pytest.raises(geoplan.InputFileError, match=r"cannot read|is not OSM data"):
         geoplan.load_city(bad)
     assert sha256(bad) == before
+
+
+@pytest.mark.parametrize("name", ["chengdu_pbf", "sao_paulo_pbf"])
+def test_ways_read_in_a_second_process_equal_one_pass(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """read_osm(parallel=True) (highway ways in a forked process) = the one-process read."""
+    path = request.getfixturevalue(name)
+    one = read_osm(path, parallel=False)
+    two = read_osm(path, parallel=True)
+    assert len(one.ways) == len(two.ways) > 1000
+    for a, b in zip(one.ways, two.ways, strict=True):
+        assert (a.osmid, a.tags) == (b.osmid, b.tags)
+        for f in ("refs", "lon", "lat"):
+            x, y = getattr(a, f), getattr(b, f)
+            assert x.dtype == y.dtype and np.array_equal(x, y)
+    for f in (
+        "points",
+        "areas",
+        "stop_areas",
+        "dangling_refs",
+        "ways_without_location",
+        "areas_failed",
+        "header_bbox",
+        "bbox",
+    ):
+        assert getattr(one, f) == getattr(two, f), f

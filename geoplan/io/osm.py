@@ -10,7 +10,12 @@ network loader peaked at ~5 GB per million nodes on this kind of machine (see th
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
+import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,10 +272,78 @@ def _add_area(obj: Any, wkb: Any, raw: RawOSM, failed_ways: dict[int, dict[str, 
     raw.areas.append((obj.orig_id(), kind, tags, bytes.fromhex(geom)))
 
 
+def _add_way(
+    obj: Any,
+    tags: dict[str, str],
+    way_ids: list[int],
+    way_tags: list[dict[str, str]],
+    way_len: list[int],
+    all_refs: list[int],
+    all_x: list[int],
+    all_y: list[int],
+) -> None:
+    refs = _node_refs(obj)
+    locs = [n.location for n in refs]
+    all_refs.extend([n.ref for n in refs])
+    all_x.extend([loc.x for loc in locs])
+    all_y.extend([loc.y for loc in locs])
+    way_ids.append(obj.id)
+    way_tags.append(tags)
+    way_len.append(len(refs))
+
+
+def _ways_pass(path: str) -> tuple[list[int], list[dict[str, str]], list[int], Any, Any, Any]:
+    """The highway ways of a file (ids, tags, node counts, refs and fixed-point x / y).
+
+    Run in a second process by :func:`read_osm` for large files; the node locations are
+    indexed in C++ and only highway ways reach Python.
+    """
+    way_ids: list[int] = []
+    way_tags: list[dict[str, str]] = []
+    way_len: list[int] = []
+    all_refs: list[int] = []
+    all_x: list[int] = []
+    all_y: list[int] = []
+    fp = (
+        osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    for o in fp:
+        obj: Any = o
+        _add_way(obj, _tags(obj), way_ids, way_tags, way_len, all_refs, all_x, all_y)
+    return (
+        way_ids,
+        way_tags,
+        way_len,
+        np.asarray(all_refs, dtype=np.int64),
+        np.asarray(all_x, dtype=np.int64),
+        np.asarray(all_y, dtype=np.int64),
+    )
+
+
+#: PBF files at least this large read their highway ways in a second process
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+
+
+def _parallel_ok(p: Path) -> bool:
+    """Whether a second process may read the ways: a large file, a fork-safe process."""
+    return (
+        sys.platform.startswith("linux")
+        and p.stat().st_size >= PARALLEL_MIN_BYTES
+        and sniff_format(p) == "pbf"
+        and not multiprocessing.current_process().daemon
+        and threading.active_count() == 1
+        and (os.cpu_count() or 1) > 1
+    )
+
+
 def read_osm(
     path: str | Path,
     *,
     keep_way: Callable[[dict[str, str]], bool] | None = None,
+    parallel: bool | None = None,
 ) -> RawOSM:
     """Read highway ways, tagged nodes and assembled areas from an OSM file.
 
@@ -280,6 +353,10 @@ def read_osm(
         ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.osm.gz`` file, WGS84.
     keep_way
         Predicate on a way's tags deciding whether a ``highway`` way is kept (default: all).
+    parallel
+        Read the highway ways in a second process while this one reads the rest (``None``:
+        for PBF files of 16 MB or more, on Linux, when this process is not a daemon and runs
+        one thread — a fork is then safe). Same result either way.
 
     Notes
     -----
@@ -293,8 +370,6 @@ def read_osm(
 
     wkb = osmium.geom.WKBFactory()
     failed_ways: dict[int, dict[str, str]] = {}
-    minx = miny = np.inf
-    maxx = maxy = -np.inf
     # highway ways: node refs and fixed-point coordinates of all ways go into flat lists; runs,
     # dangling refs and the bbox are worked out with numpy after the pass (no per-way arrays)
     way_ids: list[int] = []
@@ -303,12 +378,18 @@ def read_osm(
     all_refs: list[int] = []
     all_x: list[int] = []
     all_y: list[int] = []
-    fp = (
-        osmium.FileProcessor(str(p))
-        .with_locations()
-        .with_areas()
-        .with_filter(osmium.filter.KeyFilter(*KEYS))
-    )
+    use_pool = parallel if parallel is not None else _parallel_ok(p)
+    use_pool = use_pool and keep_way is None
+    pool = fut = None
+    fp = osmium.FileProcessor(str(p)).with_locations().with_areas()
+    if use_pool:
+        # highway ways in a second process (both cores): this pass skips them in C++
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        fut = pool.submit(_ways_pass, str(p))
+        fp = fp.with_filter(
+            osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA)
+        )
+    fp = fp.with_filter(osmium.filter.KeyFilter(*KEYS))
     try:
         for o in fp:
             obj: Any = o
@@ -318,30 +399,42 @@ def read_osm(
                 tags = _tags(obj)
                 if keep_way is not None and not keep_way(tags):
                     continue
-                refs = _node_refs(obj)
-                locs = [n.location for n in refs]
-                all_refs.extend([n.ref for n in refs])
-                all_x.extend([loc.x for loc in locs])
-                all_y.extend([loc.y for loc in locs])
-                way_ids.append(obj.id)
-                way_tags.append(tags)
-                way_len.append(len(refs))
+                _add_way(obj, tags, way_ids, way_tags, way_len, all_refs, all_x, all_y)
             elif obj.is_node():
                 loc = obj.location
-                if not loc.valid():
-                    continue
-                lon, lat = loc.lon, loc.lat
-                minx, maxx = min(minx, lon), max(maxx, lon)
-                miny, maxy = min(miny, lat), max(maxy, lat)
-                raw.points.append((obj.id, lon, lat, _tags(obj)))
+                if loc.valid():
+                    raw.points.append((obj.id, loc.lon, loc.lat, _tags(obj)))
             elif obj.is_area():
                 _add_area(obj, wkb, raw, failed_ways)
             elif obj.is_relation() and obj.tags.get("public_transport") == "stop_area":
                 members = [(str(m.type), int(m.ref)) for m in obj.members]
                 raw.stop_areas.append((_tags(obj), members))
+        if fut is not None:
+            way_ids, way_tags, way_len, all_refs, all_x, all_y = fut.result()
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input, ids
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
-    way_box = _split_runs(raw, way_ids, way_tags, way_len, all_refs, all_x, all_y)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    _finish(raw, p, (way_ids, way_tags, way_len, all_refs, all_x, all_y), failed_ways)
+    return raw
+
+
+def _finish(
+    raw: RawOSM,
+    p: Path,
+    ways: tuple[list[int], list[dict[str, str]], list[int], Any, Any, Any],
+    failed_ways: dict[int, dict[str, str]],
+) -> None:
+    """Runs of the ways, the closed ways libosmium refused, and the data's bounding box."""
+    minx = miny = np.inf
+    maxx = maxy = -np.inf
+    if raw.points:
+        plon = np.fromiter((r[1] for r in raw.points), dtype=float, count=len(raw.points))
+        plat = np.fromiter((r[2] for r in raw.points), dtype=float, count=len(raw.points))
+        minx, maxx = float(plon.min()), float(plon.max())
+        miny, maxy = float(plat.min()), float(plat.max())
+    way_box = _split_runs(raw, *ways)
     if way_box is not None:
         minx, miny = min(minx, way_box[0]), min(miny, way_box[1])
         maxx, maxy = max(maxx, way_box[2]), max(maxy, way_box[3])
@@ -351,7 +444,6 @@ def read_osm(
         raw.areas_failed += len(failed_ways) - len(rebuilt)
     if np.isfinite(minx):
         raw.bbox = (float(minx), float(miny), float(maxx), float(maxy))
-    return raw
 
 
 def _closed_way_polygons(
