@@ -67,6 +67,7 @@ def _to_xml(src: str, dst: Path) -> None:
     import osmium
 
     used: set[int] = set()
+    o: Any
     for o in osmium.FileProcessor(src, osmium.osm.WAY):
         if _walkable(dict(o.tags)):
             used.update(n.ref for n in o.nodes)
