@@ -591,3 +591,19 @@ def test_unions_prefetched_on_threads_equal_serial_ones(chengdu: geoplan.City) -
     for g, r in jobs:
         ref = shapely.union_all(shapely.buffer(g, r, quad_segs=16))
         assert shapely.equals_exact(cov.union_of_buffers(g, r), ref, tolerance=0)
+
+
+def test_overlap_area_equals_the_overlay(chengdu: geoplan.City) -> None:
+    """Area of land ∩ cover by pairs of parts = the area of the whole overlay (1e-12 relative)."""
+    from geoplan.indicators.coverage import overlap_area, residential_land, union_of_buffers
+
+    land = residential_land(chengdu.residential)
+    fac = chengdu.facilities
+    cover = union_of_buffers(
+        np.asarray(fac[fac.category == "convenience"].geometry.values, dtype=object), 300.0
+    )
+    assert len(shapely.get_parts(land)) > 100 and len(shapely.get_parts(cover)) > 1
+    ref = shapely.intersection(land, cover).area
+    assert ref > 0
+    assert overlap_area(land, cover) == pytest.approx(ref, rel=1e-12)
+    assert overlap_area(land, shapely.Polygon()) == 0.0

@@ -7,8 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
-import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.access import Access, Request
@@ -21,6 +19,7 @@ from geoplan.indicators.coverage import (
     measure_row,
     network_rows,
     no_data_rows,
+    overlap_area,
     residential_land,
     summary_frame,
 )
@@ -105,7 +104,7 @@ def bus_stop_coverage(
             rows += no_data_rows(ind, measure, zh, en, "no data: no bus stop in the data")
             continue
         share_land, cover = buffer_share(geoms, r, land)
-        share_all = float(shapely.intersection(boundary, cover).area / boundary.area)
+        share_all = overlap_area(boundary, cover) / boundary.area
         bkey = coverage_key(measure, Method.BUFFER)
         if not cover.is_empty:
             geo[bkey] = cover

@@ -26,6 +26,7 @@ from geoplan.indicators.coverage import (
     measure_row,
     network_rows,
     no_data_rows,
+    overlap_area,
     prefetch_unions,
     residential_land,
     summary_frame,
@@ -122,7 +123,7 @@ def _category_rows(
             "no data: no facility of this category in the data",
         )
     rows = network_rows(indicator, measure, met, homes, f"{label_zh}·{czh}", f"{label_en} · {cen}")
-    share = float(shapely.intersection(land, cover).area / land.area) if land.area else None
+    share = overlap_area(land, cover) / land.area if land.area else None
     rows.append(
         measure_row(
             indicator,
@@ -227,7 +228,7 @@ def _combined_rows(
     stem = circle_flag_stem(key)
     per_home[column_name(stem, method=Method.NETWORK)] = combined.net
     rows = network_rows(indicator, key, combined.net, homes, label_zh, label_en)
-    share = float(shapely.intersection(land, combined.buf).area / land.area) if land.area else None
+    share = overlap_area(land, combined.buf) / land.area if land.area else None
     rows.append(
         measure_row(
             indicator,

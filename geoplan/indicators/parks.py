@@ -23,6 +23,7 @@ from geoplan.indicators.coverage import (
     measure_row,
     network_rows,
     no_data_rows,
+    overlap_area,
     residential_land,
     summary_frame,
 )
@@ -311,7 +312,7 @@ def green_land_ratio(parks: gpd.GeoDataFrame, boundary: BaseGeometry) -> Indicat
     compounds), so this is a lower bound.
     """
     g = shapely.union_all(parks.geometry.values) if len(parks) else shapely.Polygon()
-    v = float(shapely.intersection(g, boundary).area / boundary.area) if boundary.area else None
+    v = overlap_area(g, boundary) / boundary.area if boundary.area else None
     if not len(parks):
         v = None  # no green in the data is "no data", not a ratio of 0
     row = measure_row(
