@@ -57,7 +57,14 @@ def _length_in_parts(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
         out[one] = shapely.length(shapely.intersection(lines[one], parts[part_of[one]]))
     many = np.flatnonzero(hits > 1)
     if many.size:
-        out[many] = shapely.length(shapely.intersection(lines[many], boundary))
+        # cut by the multipolygon of the parts the line meets (the others do not touch it)
+        sel = np.flatnonzero(np.isin(li, many))
+        order = sel[np.argsort(li[sel], kind="stable")]
+        line_ids, inv = np.unique(li[order], return_inverse=True)
+        own = shapely.multipolygons(parts[pi[order]], indices=inv)
+        mp = np.empty(lines.shape[0], dtype=object)
+        mp[line_ids] = own
+        out[many] = shapely.length(shapely.intersection(lines[many], mp[many]))
     return out
 
 
