@@ -76,6 +76,42 @@ class RawOSM:
     bbox: tuple[float, float, float, float] | None = None
 
 
+@dataclass
+class WayLists:
+    """Highway ways as flat lists, filled during a pass.
+
+    Ids, tags and node counts per way; then every way's node refs and fixed-point (1e-7 degree)
+    x / y, one way after the other.
+    """
+
+    ids: list[int] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    refs: Any = field(default_factory=list)
+    x: Any = field(default_factory=list)
+    y: Any = field(default_factory=list)
+
+    def add(self, obj: Any, tags: dict[str, str]) -> None:
+        """Append a pyosmium way with its tags."""
+        refs = _node_refs(obj)
+        locs = [n.location for n in refs]
+        self.refs.extend([n.ref for n in refs])
+        self.x.extend([loc.x for loc in locs])
+        self.y.extend([loc.y for loc in locs])
+        self.ids.append(obj.id)
+        self.tags.append(tags)
+        self.lengths.append(len(refs))
+
+    def packed(self) -> WayLists:
+        """The same lists with refs / x / y as int64 arrays (cheap to send between processes)."""
+        return WayLists(
+            self.ids,
+            self.tags,
+            self.lengths,
+            *(np.asarray(v, dtype=np.int64) for v in (self.refs, self.x, self.y)),
+        )
+
+
 def check_osm_path(path: str | Path) -> Path:
     """Return ``path`` as a Path, or raise :class:`InputFileError` with a fix."""
     p = Path(path)
@@ -171,25 +207,17 @@ _MAX_X = 180 * 10_000_000
 _MAX_Y = 90 * 10_000_000
 
 
-def _split_runs(
-    raw: RawOSM,
-    way_ids: list[int],
-    way_tags: list[dict[str, str]],
-    way_len: list[int],
-    all_refs: list[int],
-    all_x: list[int],
-    all_y: list[int],
-) -> tuple[float, float, float, float] | None:
+def _split_runs(raw: RawOSM, ways: WayLists) -> tuple[float, float, float, float] | None:
     """Split ways into runs of located nodes (at least 2) and append them to ``raw.ways``.
 
     Returns the bbox (degrees) of the kept runs' nodes, or None if no run is kept.
     """
-    if not way_ids:
+    if not ways.ids:
         return None
-    refs = np.asarray(all_refs, dtype=np.int64)
-    x = np.asarray(all_x, dtype=np.int64)
-    y = np.asarray(all_y, dtype=np.int64)
-    lens = np.asarray(way_len, dtype=np.int64)
+    refs = np.asarray(ways.refs, dtype=np.int64)
+    x = np.asarray(ways.x, dtype=np.int64)
+    y = np.asarray(ways.y, dtype=np.int64)
+    lens = np.asarray(ways.lengths, dtype=np.int64)
     way_of = np.repeat(np.arange(lens.shape[0]), lens)
     valid = (x >= -_MAX_X) & (x <= _MAX_X) & (y >= -_MAX_Y) & (y <= _MAX_Y)
     raw.dangling_refs += int((~valid).sum())
@@ -215,8 +243,8 @@ def _split_runs(
     ref_v = refs[pos]
     r_way = way_of[pos[r_start]]
     raw.ways_without_location += int(lens.shape[0] - np.unique(r_way).shape[0])
-    ids = way_ids
-    tags = way_tags
+    ids = ways.ids
+    tags = ways.tags
     for w, s0, n in zip(r_way.tolist(), r_start.tolist(), r_len.tolist(), strict=True):
         s1 = s0 + n
         raw.ways.append(RawWay(ids[w], tags[w], ref_v[s0:s1], lon[s0:s1], lat[s0:s1]))
@@ -272,38 +300,13 @@ def _add_area(obj: Any, wkb: Any, raw: RawOSM, failed_ways: dict[int, dict[str, 
     raw.areas.append((obj.orig_id(), kind, tags, bytes.fromhex(geom)))
 
 
-def _add_way(
-    obj: Any,
-    tags: dict[str, str],
-    way_ids: list[int],
-    way_tags: list[dict[str, str]],
-    way_len: list[int],
-    all_refs: list[int],
-    all_x: list[int],
-    all_y: list[int],
-) -> None:
-    refs = _node_refs(obj)
-    locs = [n.location for n in refs]
-    all_refs.extend([n.ref for n in refs])
-    all_x.extend([loc.x for loc in locs])
-    all_y.extend([loc.y for loc in locs])
-    way_ids.append(obj.id)
-    way_tags.append(tags)
-    way_len.append(len(refs))
-
-
-def _ways_pass(path: str) -> tuple[list[int], list[dict[str, str]], list[int], Any, Any, Any]:
-    """The highway ways of a file (ids, tags, node counts, refs and fixed-point x / y).
+def _ways_pass(path: str) -> WayLists:
+    """The highway ways of a file, packed.
 
     Run in a second process by :func:`read_osm` for large files; the node locations are
     indexed in C++ and only highway ways reach Python.
     """
-    way_ids: list[int] = []
-    way_tags: list[dict[str, str]] = []
-    way_len: list[int] = []
-    all_refs: list[int] = []
-    all_x: list[int] = []
-    all_y: list[int] = []
+    ways = WayLists()
     fp = (
         osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
@@ -312,15 +315,8 @@ def _ways_pass(path: str) -> tuple[list[int], list[dict[str, str]], list[int], A
     )
     for o in fp:
         obj: Any = o
-        _add_way(obj, _tags(obj), way_ids, way_tags, way_len, all_refs, all_x, all_y)
-    return (
-        way_ids,
-        way_tags,
-        way_len,
-        np.asarray(all_refs, dtype=np.int64),
-        np.asarray(all_x, dtype=np.int64),
-        np.asarray(all_y, dtype=np.int64),
-    )
+        ways.add(obj, _tags(obj))
+    return ways.packed()
 
 
 #: PBF files at least this large read their highway ways in a second process
@@ -372,12 +368,7 @@ def read_osm(
     failed_ways: dict[int, dict[str, str]] = {}
     # highway ways: node refs and fixed-point coordinates of all ways go into flat lists; runs,
     # dangling refs and the bbox are worked out with numpy after the pass (no per-way arrays)
-    way_ids: list[int] = []
-    way_tags: list[dict[str, str]] = []
-    way_len: list[int] = []
-    all_refs: list[int] = []
-    all_x: list[int] = []
-    all_y: list[int] = []
+    ways = WayLists()
     use_pool = parallel if parallel is not None else _parallel_ok(p)
     use_pool = use_pool and keep_way is None
     pool = fut = None
@@ -399,7 +390,7 @@ def read_osm(
                 tags = _tags(obj)
                 if keep_way is not None and not keep_way(tags):
                     continue
-                _add_way(obj, tags, way_ids, way_tags, way_len, all_refs, all_x, all_y)
+                ways.add(obj, tags)
             elif obj.is_node():
                 loc = obj.location
                 if loc.valid():
@@ -410,20 +401,20 @@ def read_osm(
                 members = [(str(m.type), int(m.ref)) for m in obj.members]
                 raw.stop_areas.append((_tags(obj), members))
         if fut is not None:
-            way_ids, way_tags, way_len, all_refs, all_x, all_y = fut.result()
+            ways = fut.result()
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input, ids
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    _finish(raw, p, (way_ids, way_tags, way_len, all_refs, all_x, all_y), failed_ways)
+    _finish(raw, p, ways, failed_ways)
     return raw
 
 
 def _finish(
     raw: RawOSM,
     p: Path,
-    ways: tuple[list[int], list[dict[str, str]], list[int], Any, Any, Any],
+    ways: WayLists,
     failed_ways: dict[int, dict[str, str]],
 ) -> None:
     """Runs of the ways, the closed ways libosmium refused, and the data's bounding box."""
@@ -434,7 +425,7 @@ def _finish(
         plat = np.fromiter((r[2] for r in raw.points), dtype=float, count=len(raw.points))
         minx, maxx = float(plon.min()), float(plon.max())
         miny, maxy = float(plat.min()), float(plat.max())
-    way_box = _split_runs(raw, *ways)
+    way_box = _split_runs(raw, ways)
     if way_box is not None:
         minx, miny = min(minx, way_box[0]), min(miny, way_box[1])
         maxx, maxy = max(maxx, way_box[2]), max(maxy, way_box[3])
