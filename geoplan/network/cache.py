@@ -76,6 +76,21 @@ class AccessCache:
     node_store: dict[str, tuple[float, F64]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     _att_keys: dict[int, tuple[EdgeAttachment, str]] = field(default_factory=dict, repr=False)
+    _geom_keys: dict[int, tuple[NDArray[np.object_], str]] = field(default_factory=dict, repr=False)
+
+    def _geoms_key(self, g: NDArray[np.object_]) -> str:
+        """Content hash (WKB) of a geometry array, hashed once per array object.
+
+        The array is kept alive with its key, so its id stays its own; the access stage asks
+        for the same request arrays more than once (sources prefetched on threads, then read).
+        """
+        got = self._geom_keys.get(id(g))
+        if got is None or got[0] is not g:
+            if len(self._geom_keys) > 256:  # a long scenario session: keep it bounded
+                self._geom_keys.clear()
+            got = (g, hash_arrays(g))
+            self._geom_keys[id(g)] = got
+        return got[1]
 
     def _key_of(self, att: EdgeAttachment) -> str:
         """Content key of an attachment, hashed once per object (kept alive with its key)."""
@@ -98,7 +113,7 @@ class AccessCache:
     ) -> tuple[str, EdgeAttachment]:
         """Where the network reaches ``geoms`` (:func:`facility_sources`), and its cache key."""
         g = np.asarray(geoms, dtype=object)
-        key = hash_arrays("src", network_key(net), g, float(boundary_step_m))
+        key = hash_arrays("src", network_key(net), self._geoms_key(g), float(boundary_step_m))
         att = self.attachments.get(key)
         if att is None:
             att = facility_sources(net, g, boundary_step_m=boundary_step_m)
