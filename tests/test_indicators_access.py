@@ -33,3 +33,45 @@ def test_a_second_check_runs_no_search(chengdu: geoplan.City) -> None:
     second = geoplan.check_city(chengdu, sheet="anyang-2023", cache=cache)
     assert cache.dijkstra_runs == runs
     assert first.measures.equals(second.measures)
+
+
+def _rows(att: object) -> np.ndarray:
+    """Source rows as sorted (owner, edge, t0, t1, offset) tuples: order-free comparison."""
+    cols = [np.asarray(getattr(att, f), dtype=float) for f in ("owner", "edge", "t0", "t1")]
+    cols.append(np.asarray(att.offset_m, dtype=float))  # type: ignore[attr-defined]
+    m = np.column_stack(cols)
+    return m[np.lexsort(m.T[::-1])]
+
+
+def test_sources_kept_per_feature_equal_the_layer_at_once(chengdu: geoplan.City) -> None:
+    net = chengdu.network
+    parks = np.asarray(chengdu.parks.geometry.values, dtype=object)
+    big = parks[chengdu.parks["area_m2"].to_numpy() >= 5000]
+    cache = AccessCache()
+    # two overlapping park sets (a size tier and every park): shared parks computed once
+    computed = cache.prefetch_features(net, [big, parks], boundary_step_m=2.0, workers=2)
+    assert computed == len({p.wkb for p in parks})
+    for g in (big, parks):
+        _, att = cache.sources(net, g, boundary_step_m=2.0)
+        bulk = facility_sources(net, g, boundary_step_m=2.0)
+        np.testing.assert_array_equal(_rows(att), _rows(bulk))
+
+    homes = homes_from_city(chengdu)
+    h = attach_points(net, homes.geometry.values)
+    got = cache.point_distances(net, h, parks, limit_m=500.0)
+    want = nearest_distance_m(net, h, facility_sources(net, parks), limit_m=500.0)
+    np.testing.assert_array_equal(got, want)  # row order does not change a minimum
+
+
+def test_moving_one_park_attaches_that_park_alone(chengdu: geoplan.City) -> None:
+    import shapely.affinity
+
+    net = chengdu.network
+    parks = np.asarray(chengdu.parks.geometry.values, dtype=object)
+    cache = AccessCache()
+    cache.sources(net, parks)
+    moved = parks.copy()
+    moved[3] = shapely.affinity.translate(moved[3], 150.0, 0.0)
+    assert cache.prefetch_features(net, [moved], boundary_step_m=2.0) == 1
+    _, att = cache.sources(net, moved)
+    np.testing.assert_array_equal(_rows(att), _rows(facility_sources(net, moved)))

@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.grid import grid_cells
 from geoplan.network.access import EdgeAttachment, attach_points, edge_tree
-from geoplan.network.cache import AccessCache, hash_arrays, network_key
+from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
 from geoplan.network.graph import WalkNetwork
 from geoplan.network.nearest import segment_index
 
@@ -161,20 +161,36 @@ def compute_access(
 def _prefetch_sources(
     net: WalkNetwork, requests: Mapping[str, Request], cache: AccessCache
 ) -> None:
-    """Where the network reaches each request's facilities, requests side by side on every core.
+    """Where the network reaches each request's facilities, on every core.
 
-    The work is GEOS intersections, KD-tree queries and numpy (all release the GIL); each result
-    is the same :meth:`AccessCache.sources` call the loop makes next, which then hits the cache.
+    Polygon and line layers go through the per-feature store (features shared by several
+    requests, such as park size tiers, computed once, in chunks on threads); point layers run
+    side by side. The work is GEOS intersections, KD-tree queries and numpy (all release the
+    GIL); each result is what :meth:`AccessCache.sources` computes next, which then hits.
     """
     jobs = list({id(r.geoms): r for r in requests.values()}.values())
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers < 2:
+    if not jobs:
         return
     segment_index(net)  # built once, before the threads share them
     edge_tree(net)
+    by_step: dict[float, list[NDArray[np.object_]]] = {}
+    points = []
+    for r in jobs:
+        g = np.asarray(r.geoms, dtype=object)
+        if per_feature(g):
+            by_step.setdefault(float(r.boundary_step_m), []).append(g)
+        else:
+            points.append(r)
+    for step, arrays in by_step.items():
+        cache.prefetch_features(net, arrays, boundary_step_m=step)
+    workers = min(len(points), os.cpu_count() or 1)
+    if workers < 2:
+        return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(
-            pool.map(lambda r: cache.sources(net, r.geoms, boundary_step_m=r.boundary_step_m), jobs)
+            pool.map(
+                lambda r: cache.sources(net, r.geoms, boundary_step_m=r.boundary_step_m), points
+            )
         )
 
 

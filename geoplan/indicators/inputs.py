@@ -70,11 +70,18 @@ def frame_key(gdf: gpd.GeoDataFrame) -> str:
     if len(gdf):
         h.update(b"".join(shapely.to_wkb(gdf.geometry.values, hex=False)))
         attrs = gdf.drop(columns=gdf.geometry.name)
-        if len(attrs.columns):
-            h.update(
-                pd.util.hash_pandas_object(attrs.astype(str), index=False).to_numpy().tobytes()
-            )
-            h.update("|".join(map(str, attrs.columns)).encode())
+        for name in attrs.columns:
+            h.update(f"|{name}|".encode())
+            col = attrs[name]
+            if col.dtype.kind in "biuf":  # numbers and flags: their bytes (no string copy)
+                h.update(col.dtype.str.encode())
+                h.update(np.ascontiguousarray(col.to_numpy()).tobytes())
+                continue
+            try:  # strings, None and NaN hash as they are
+                hv = pd.util.hash_pandas_object(col, index=False)
+            except (TypeError, ValueError):  # other objects: by their text
+                hv = pd.util.hash_pandas_object(col.astype(str), index=False)
+            h.update(hv.to_numpy().tobytes())
     return h.hexdigest()
 
 

@@ -257,12 +257,11 @@ def _augmented_csr(net: WalkNetwork, src_nodes: I64, src_dist: F64) -> sp.csr_ma
     """The network CSR plus one virtual node (index n) with arcs to the source nodes."""
     base = net.csr
     n = net.n_nodes
-    # keep the smallest start distance per node
-    order = np.lexsort((src_dist, src_nodes))
-    nodes, dist = src_nodes[order], src_dist[order]
-    first = np.ones(nodes.shape[0], dtype=bool)
-    first[1:] = nodes[1:] != nodes[:-1]
-    nodes, dist = nodes[first], dist[first]
+    # keep the smallest start distance per node (nodes ascending); O(n + sources), no sort
+    best = np.full(n, np.inf)
+    np.minimum.at(best, src_nodes, src_dist)
+    nodes = np.flatnonzero(best < np.inf)
+    dist = best[nodes]
     indptr = np.concatenate([base.indptr, [base.indptr[-1] + nodes.shape[0]]])
     indices = np.concatenate([base.indices, nodes.astype(base.indices.dtype)])
     data = np.concatenate([base.data, dist])

@@ -9,12 +9,19 @@ that edits one layer recomputes only what depends on it:
   A result computed with limit ``L`` serves every limit ``l ≤ L`` exactly (distances ≤ ``l`` of a
   bounded search are exact), so the search runs once per source set at the largest limit asked;
 - **point distances** (homes or grid points to the nearest source), by all of the above.
+
+Facility sources of polygon and line layers are also kept **per feature** (by the WKB of each
+feature): the sources of a feature do not depend on the other features, so a scenario that moves
+one park attaches that park alone, and park subsets (size tiers, 300 m green, 500 m park) share
+the work of the parks they have in common.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +40,10 @@ from geoplan.network.access import (
 from geoplan.network.graph import WalkNetwork
 
 F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+#: the per-feature source store is cleared past this many features (a long scenario session)
+FEATURE_STORE_MAX = 500_000
 
 
 def hash_arrays(*arrays: Any) -> str:
@@ -76,21 +87,35 @@ class AccessCache:
     node_store: dict[str, tuple[float, F64]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     _att_keys: dict[int, tuple[EdgeAttachment, str]] = field(default_factory=dict, repr=False)
-    _geom_keys: dict[int, tuple[NDArray[np.object_], str]] = field(default_factory=dict, repr=False)
+    features: dict[tuple[str, float, bytes], tuple[I64, F64, F64, F64]] = field(
+        default_factory=dict, repr=False
+    )
+    _geom_keys: dict[int, tuple[NDArray[np.object_], str, list[bytes]]] = field(
+        default_factory=dict, repr=False
+    )
 
-    def _geoms_key(self, g: NDArray[np.object_]) -> str:
-        """Content hash (WKB) of a geometry array, hashed once per array object.
+    def _hashed(self, g: NDArray[np.object_]) -> tuple[str, list[bytes]]:
+        """Content hash of a geometry array and the SHA-1 of each feature's WKB.
 
-        The array is kept alive with its key, so its id stays its own; the access stage asks
-        for the same request arrays more than once (sources prefetched on threads, then read).
+        Hashed once per array object (kept alive with its key, so its id stays its own): the
+        access stage asks for the same request arrays more than once.
         """
         got = self._geom_keys.get(id(g))
         if got is None or got[0] is not g:
             if len(self._geom_keys) > 256:  # a long scenario session: keep it bounded
                 self._geom_keys.clear()
-            got = (g, hash_arrays(g))
+            wkb = shapely.to_wkb(g, hex=False) if g.size else np.zeros(0, dtype=object)
+            digests = [
+                hashlib.sha1(b if b is not None else b"", usedforsecurity=False).digest()
+                for b in wkb
+            ]
+            got = (g, hashlib.sha1(b"".join(digests), usedforsecurity=False).hexdigest(), digests)
             self._geom_keys[id(g)] = got
-        return got[1]
+        return got[1], got[2]
+
+    def _geoms_key(self, g: NDArray[np.object_]) -> str:
+        """Content hash of a geometry array (see :meth:`_hashed`)."""
+        return self._hashed(g)[0]
 
     def _key_of(self, att: EdgeAttachment) -> str:
         """Content key of an attachment, hashed once per object (kept alive with its key)."""
@@ -116,9 +141,76 @@ class AccessCache:
         key = hash_arrays("src", network_key(net), self._geoms_key(g), float(boundary_step_m))
         att = self.attachments.get(key)
         if att is None:
-            att = facility_sources(net, g, boundary_step_m=boundary_step_m)
+            if per_feature(g):
+                att = self._assemble(net, g, float(boundary_step_m))
+            else:
+                att = facility_sources(net, g, boundary_step_m=boundary_step_m)
             self.attachments[key] = att
         return key, att
+
+    def prefetch_features(
+        self,
+        net: WalkNetwork,
+        arrays: Sequence[NDArray[np.object_]],
+        *,
+        boundary_step_m: float,
+        workers: int | None = None,
+    ) -> int:
+        """Compute the sources of every feature of ``arrays`` not stored yet, on threads.
+
+        Features common to several arrays (park size tiers) are computed once; the work is GEOS
+        intersections, KD-tree queries and numpy, which release the GIL. Returns how many
+        features were computed.
+        """
+        nk, step = network_key(net), float(boundary_step_m)
+        todo: dict[bytes, BaseGeometry] = {}
+        for g in arrays:
+            for d, geom in zip(self._hashed(g)[1], g, strict=True):
+                if (nk, step, d) not in self.features:
+                    todo.setdefault(d, geom)
+        if not todo:
+            return 0
+        if len(self.features) + len(todo) > FEATURE_STORE_MAX:
+            self.features.clear()
+        digests = list(todo)
+        geoms = np.asarray(list(todo.values()), dtype=object)
+        workers = workers if workers is not None else (os.cpu_count() or 1)
+        chunks = _balanced_chunks(geoms, min(workers, max(1, len(geoms) // 16)))
+
+        def run(ix: I64) -> EdgeAttachment:
+            return facility_sources(net, geoms[ix], boundary_step_m=step)
+
+        if len(chunks) < 2:
+            done = [run(c) for c in chunks]
+        else:
+            with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+                done = list(pool.map(run, chunks))
+        for ix, att in zip(chunks, done, strict=True):
+            order = np.argsort(att.owner, kind="stable")
+            bounds = np.searchsorted(att.owner[order], np.arange(len(ix) + 1))
+            edge, t0, t1, off = (
+                np.asarray(getattr(att, f))[order] for f in ("edge", "t0", "t1", "offset_m")
+            )
+            for j, i in enumerate(ix):
+                a, b = bounds[j], bounds[j + 1]
+                self.features[(nk, step, digests[i])] = (edge[a:b], t0[a:b], t1[a:b], off[a:b])
+        return len(geoms)
+
+    def _assemble(self, net: WalkNetwork, g: NDArray[np.object_], step: float) -> EdgeAttachment:
+        """The sources of ``g`` from the per-feature store (computing the missing features).
+
+        The rows are grouped by feature rather than by geometry type as in
+        :func:`facility_sources`; every distance is a minimum over the rows, so it is the same.
+        """
+        self.prefetch_features(net, [g], boundary_step_m=step)
+        nk = network_key(net)
+        pieces = [self.features[(nk, step, d)] for d in self._hashed(g)[1]]
+        counts = np.fromiter((p[0].shape[0] for p in pieces), dtype=np.int64, count=len(pieces))
+        if not counts.sum():
+            return facility_sources(net, g[:0])
+        cols = [np.concatenate([p[i] for p in pieces]) for i in range(4)]
+        owner = np.repeat(np.arange(len(pieces), dtype=np.int64), counts)
+        return EdgeAttachment(cols[0], cols[1], cols[2], cols[3], owner)
 
     def attach(
         self,
@@ -191,3 +283,20 @@ class AccessCache:
         return self.point_distances(
             net, homes, geoms, limit_m=limit_m, boundary_step_m=boundary_step_m
         )
+
+
+def per_feature(g: NDArray[np.object_]) -> bool:
+    """Whether a layer's sources are kept per feature: any polygon or line (points are cheap)."""
+    if not g.size:
+        return False
+    tid = shapely.get_type_id(g)
+    return bool(np.any((tid != 0) & (tid != 4) & (tid >= 0)))
+
+
+def _balanced_chunks(geoms: NDArray[np.object_], n: int) -> list[I64]:
+    """``n`` runs of feature indices with about equal numbers of coordinates (thread work)."""
+    if n < 2:
+        return [np.arange(len(geoms), dtype=np.int64)]
+    w = np.cumsum(shapely.get_num_coordinates(geoms).astype(np.float64) + 1.0)
+    cut = np.searchsorted(w, w[-1] * np.arange(1, n) / n)
+    return [c for c in np.split(np.arange(len(geoms), dtype=np.int64), cut) if c.size]

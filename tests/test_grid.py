@@ -1,0 +1,76 @@
+"""Grids over the boundary and the polygon of covered cells (geoplan.indicators.grid)."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+import shapely.geometry
+from scipy.spatial import cKDTree
+
+import geoplan
+from geoplan.indicators.grid import _polygons, cells_polygon, grid_cells
+
+
+def _boxes_cut(xy: np.ndarray, covered_xy: np.ndarray, step: float, boundary: object) -> object:
+    """Independent: every covered cell as a shapely box, unioned, then cut to the boundary."""
+    h = step / 2
+    cells = shapely.box(
+        covered_xy[:, 0] - h, covered_xy[:, 1] - h, covered_xy[:, 0] + h, covered_xy[:, 1] + h
+    )
+    return shapely.intersection(shapely.union_all(cells), boundary)
+
+
+def test_covered_cells_polygon_is_the_union_of_the_cells_cut_to_the_boundary(
+    chengdu: geoplan.City,
+) -> None:
+    b = chengdu.boundary_polygon
+    x0, y0, x1, y1 = b.bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    # a boundary of several parts, one with a hole and a rotated one: outlines cross every kind
+    hole = shapely.Point(cx, cy).buffer(900)
+    parts = [
+        shapely.box(x0, y0, cx - 150, y1).difference(hole),
+        shapely.affinity.rotate(shapely.box(cx + 150, y0, x1, cy), 11),
+        shapely.box(cx + 150, cy + 400, x1, y1),
+    ]
+    multi = shapely.intersection(shapely.union_all(parts), b)
+    stops = chengdu.bus_stops.geometry.values
+    sx, sy = shapely.get_x(stops), shapely.get_y(stops)
+    for boundary, step in ((b, 100.0), (multi, 100.0), (multi, 50.0)):
+        xy, shape, inside = grid_cells(boundary, step)
+        d, _ = cKDTree(np.column_stack([sx, sy])).query(xy[inside])
+        covered = d <= 300.0
+        got = cells_polygon(xy, shape, inside, covered, step, boundary)
+        want = _boxes_cut(xy, xy[inside][covered], step, boundary)
+        assert got.is_valid
+        assert 0 < covered.mean() < 1
+        np.testing.assert_allclose(got.area, want.area, rtol=1e-12)
+        assert shapely.symmetric_difference(got, want).area < 1e-6 * want.area
+        assert got.within(boundary.buffer(1e-6))
+
+
+def test_no_covered_cell_gives_an_empty_polygon(chengdu: geoplan.City) -> None:
+    xy, shape, inside = grid_cells(chengdu.boundary_polygon, 200.0)
+    got = cells_polygon(
+        xy, shape, inside, np.zeros(int(inside.sum()), bool), 200.0, chengdu.boundary_polygon
+    )
+    assert got.is_empty
+
+
+def test_outlines_become_the_same_polygons_as_shapely_shape() -> None:
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    m = np.zeros((40, 50), dtype=np.uint8)
+    m[2:30, 3:40] = 1
+    m[8:12, 10:14] = 0  # a hole
+    m[15:20, 20:33] = 0  # another, with an island inside
+    m[17, 25] = 1
+    m[35:38, 45:48] = 1  # a separate run
+    m[34, 44] = 1  # meeting it at a corner only
+    feats = [g for g, _ in shapes(m, mask=m == 1, transform=from_origin(500.0, 900.0, 10, 10))]
+    got = _polygons(feats)
+    want = [shapely.geometry.shape(g) for g in feats]
+    assert len(got) == len(want) == 4
+    assert all(a.equals_exact(b, 0.0) for a, b in zip(got, want, strict=True))
+    assert sum(len(p.interiors) for p in got) == 2
