@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import InputFileError, LayerError
+from geoplan._gc import with_collector_paused
 from geoplan._progress import progress_steps
 from geoplan.io.boundary import BoundaryLike, check_overlap, read_boundary
 from geoplan.io.osm import RawOSM, check_osm_path, read_osm
@@ -180,6 +181,7 @@ def _read_raw(src: Path) -> RawOSM:
     return hit
 
 
+@with_collector_paused
 def load_city(
     source: str | Path,
     *,

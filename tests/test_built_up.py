@@ -233,3 +233,34 @@ def test_far_apart_parts_rasterised_apart_equal_one_raster(chengdu: geoplan.City
     for k in (1, 4, 20, 21):
         ref = ndimage.uniform_filter(a.astype(float), size=k, mode="constant") * k * k
         assert np.array_equal(spatial._window_sum(a, k), np.rint(ref).astype(np.int64))
+
+
+@pytest.mark.parametrize("layer", ["residential", "parks", "buildings"])
+def test_polygons_listed_by_numpy_burn_the_same_cells(
+    chengdu: geoplan.City, helsinki: geoplan.City, layer: str
+) -> None:
+    from rasterio import features
+    from rasterio.transform import from_origin
+
+    from geoplan.rules.spatial import geojson_polygons
+
+    for city in (chengdu, helsinki):
+        frame = getattr(city, layer, None)
+        if frame is None or not len(frame):
+            continue
+        g = np.asarray(frame.geometry.values, dtype=object)
+        x0, y0, x1, y1 = shapely.total_bounds(g)
+        shape = (int((y1 - y0) // 10) + 1, int((x1 - x0) // 10) + 1)
+        tr = from_origin(x0, y1, 10.0, 10.0)
+        want = features.rasterize(((p, 1) for p in g), out_shape=shape, transform=tr)
+        got = features.rasterize(
+            ((p, 1) for p in geojson_polygons(g)), out_shape=shape, transform=tr
+        )
+        assert want.sum() > 0
+        np.testing.assert_array_equal(got, want)
+        # the same rings and coordinates as shapely's own interface
+        parts = shapely.get_parts(g)
+        one = geojson_polygons(parts[:50])
+        for p, d in zip(parts[:50], one, strict=True):
+            ref = p.__geo_interface__["coordinates"]
+            assert [list(map(list, r)) for r in ref] == d["coordinates"]

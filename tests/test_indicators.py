@@ -607,3 +607,22 @@ def test_overlap_area_equals_the_overlay(chengdu: geoplan.City) -> None:
     assert ref > 0
     assert overlap_area(land, cover) == pytest.approx(ref, rel=1e-12)
     assert overlap_area(land, shapely.Polygon()) == 0.0
+
+
+@pytest.mark.parametrize("city_name", ["chengdu", "helsinki"])
+def test_places_at_a_fraction_of_a_road_are_those_of_geos(
+    city_name: str, request: pytest.FixtureRequest
+) -> None:
+    from geoplan.indicators.roads import at_fraction
+
+    city = request.getfixturevalue(city_name)
+    g = np.asarray(city.roads.geometry.values, dtype=object)
+    rng = np.random.default_rng(7)
+    which = rng.integers(0, len(g), 3 * len(g))
+    for frac, idx in (
+        (np.full(len(g), 0.5), None),
+        (rng.random(len(g)), None),
+        (np.clip(rng.random(which.size) * 1.2 - 0.1, 0, 1), which),  # ends included
+    ):
+        want = shapely.line_interpolate_point(g if idx is None else g[idx], frac, normalized=True)
+        np.testing.assert_array_equal(at_fraction(g, frac, idx), shapely.get_coordinates(want))

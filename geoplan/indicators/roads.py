@@ -12,9 +12,12 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._lines import points_along
 from geoplan.indicators.coverage import F64, IndicatorResult, measure_row, summary_frame
 from geoplan.network.graph import WalkNetwork
 from geoplan.rules import taxonomy as tx
+
+I64 = NDArray[np.int64]
 
 
 def _length_inside(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
@@ -68,6 +71,23 @@ def _length_in_parts(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
     return out
 
 
+def at_fraction(lines: NDArray[np.object_], frac: F64, which: I64 | None = None) -> F64:
+    """(x, y) at ``frac`` of the length along ``lines[which]`` (default: each line once).
+
+    Bit for bit ``shapely.line_interpolate_point(lines[which], frac, normalized=True)`` (GEOS
+    interpolates at ``frac × length``), computed in numpy without a Point per place.
+    """
+    rep = np.arange(lines.shape[0], dtype=np.int64) if which is None else which
+    x, y = points_along(lines, rep, frac * shapely.length(lines)[rep])
+    out = np.column_stack([x, y])
+    # roads cut into several pieces by the boundary: GEOS walks from piece to piece
+    multi = np.flatnonzero(shapely.get_type_id(lines)[rep] != 1)
+    if multi.size:
+        pts = shapely.line_interpolate_point(lines[rep[multi]], frac[multi], normalized=True)
+        out[multi] = shapely.get_coordinates(pts)
+    return out
+
+
 def carriageway_weights(
     roads: gpd.GeoDataFrame, *, pair_distance_m: float = 40.0, min_angle_deg: float = 150.0
 ) -> F64:
@@ -88,11 +108,9 @@ def carriageway_weights(
         return w
     geoms = roads.geometry.values[idx]
     rev = roads["oneway"].astype(str).to_numpy()[idx] == "-1"
-    mids = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    mids = shapely.points(at_fraction(geoms, np.full(idx.size, 0.5)))
     # local direction at the midpoint
-    a = shapely.line_interpolate_point(geoms, 0.45, normalized=True)
-    b = shapely.line_interpolate_point(geoms, 0.55, normalized=True)
-    d = shapely.get_coordinates(b) - shapely.get_coordinates(a)
+    d = at_fraction(geoms, np.full(idx.size, 0.55)) - at_fraction(geoms, np.full(idx.size, 0.45))
     d[rev] *= -1
     tree = shapely.STRtree(geoms)
     i, j = tree.query(mids, predicate="dwithin", distance=pair_distance_m)
@@ -103,9 +121,9 @@ def carriageway_weights(
         return w
     # direction of the other way near the projected point
     s = shapely.line_locate_point(geoms[j], mids[i], normalized=True)
-    pa = shapely.line_interpolate_point(geoms[j], np.clip(s - 0.05, 0, 1), normalized=True)
-    pb = shapely.line_interpolate_point(geoms[j], np.clip(s + 0.05, 0, 1), normalized=True)
-    dj = shapely.get_coordinates(pb) - shapely.get_coordinates(pa)
+    dj = at_fraction(geoms, np.clip(s + 0.05, 0, 1), j) - at_fraction(
+        geoms, np.clip(s - 0.05, 0, 1), j
+    )
     dj[rev[j]] *= -1
     di = d[i]
     cos = (di * dj).sum(axis=1) / (np.linalg.norm(di, axis=1) * np.linalg.norm(dj, axis=1) + 1e-12)

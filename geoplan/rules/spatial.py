@@ -6,6 +6,7 @@ features in a metric CRS (metres). The tag-only rules are in :mod:`geoplan.rules
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -346,7 +347,7 @@ def _built_up_in(
     mask = np.zeros((ny, nx), dtype=bool)
     if ug.size:
         mask |= features.rasterize(
-            ((g, 1) for g in ug), out_shape=(ny, nx), transform=tr, dtype="uint8"
+            ((g, 1) for g in geojson_polygons(ug)), out_shape=(ny, nx), transform=tr, dtype="uint8"
         ).astype(bool)
     if rg.size:
         sx, sy, _ = _line_samples(rg, step_m=5.0)
@@ -442,6 +443,24 @@ def built_up_area(
         _BUILT_UP.clear()
     _BUILT_UP[key] = out
     return out
+
+
+def geojson_polygons(geoms: NDArray[np.object_]) -> list[dict[str, Any]]:
+    """The polygons of ``geoms`` as GeoJSON-like dicts, coordinates listed by numpy.
+
+    What ``__geo_interface__`` gives (the same rings, the same float coordinates), without a
+    Python tuple per vertex: the input of ``rasterio.features.rasterize`` for large layers.
+    """
+    polys = shapely.get_parts(geoms)
+    polys = polys[(shapely.get_type_id(polys) == 3) & ~shapely.is_empty(polys)]
+    if not polys.size:
+        return []
+    rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    xy = shapely.get_coordinates(rings).tolist()  # one list call for every vertex
+    ends = np.cumsum(shapely.get_num_coordinates(rings)).tolist()
+    coords = [xy[a:b] for a, b in itertools.pairwise([0, *ends])]
+    first = np.searchsorted(ring_poly, np.arange(polys.size + 1)).tolist()
+    return [{"type": "Polygon", "coordinates": coords[a:b]} for a, b in itertools.pairwise(first)]
 
 
 def _line_samples(lines: NDArray[np.object_], step_m: float) -> tuple[F64, F64, Any]:

@@ -7,6 +7,7 @@ import time
 import geopandas as gpd
 import numpy as np
 
+from geoplan._gc import with_collector_paused
 from geoplan.city import City
 from geoplan.homes import homes_from_city
 from geoplan.indicators.result_cache import ResultCache
@@ -65,6 +66,7 @@ class ScenarioSession:
             self._units[key] = _units_layer(scenario, self.city)
         return self._units[key]
 
+    @with_collector_paused
     def run(self, scenario: Scenario, *, sheet: str | TargetSheet | None = None) -> ScenarioResult:
         """Apply ``scenario`` to the baseline, check both, compare."""
         seconds: dict[str, float] = {}

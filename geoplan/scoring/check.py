@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
+from geoplan._gc import with_collector_paused
 from geoplan._memo import IdentityMemo
 from geoplan.census import distribute_census, distribute_raster, looks_like_census
 from geoplan.city import City
@@ -154,6 +155,7 @@ def _plan(
     return [(run, iid, p | dict(extra.get(iid, {}))) for run, iid, p in runs]
 
 
+@with_collector_paused
 def check_city(
     city: City,
     *,
