@@ -154,3 +154,20 @@ def test_ways_read_in_a_second_process_equal_one_pass(
         "bbox",
     ):
         assert getattr(one, f) == getattr(two, f), f
+
+
+def test_tag_strings_are_shared_and_tags_complete(chengdu_pbf: Path) -> None:
+    raw = read_osm(chengdu_pbf, parallel=False)
+    res = [w.tags for w in raw.ways if w.tags.get("highway") == "residential"]
+    assert len(res) > 10
+    keys = {id(k) for t in res for k in t if k == "highway"}
+    vals = {id(t["highway"]) for t in res}
+    assert len(keys) == 1 and len(vals) == 1  # one string object each, however many ways
+    # independent: every tag of every highway way, as pyosmium lists it
+    want = {}
+    for o in osmium.FileProcessor(str(chengdu_pbf), osmium.osm.WAY):
+        if "highway" in o.tags:
+            want[o.id] = {t.k: t.v for t in o.tags}
+    got = {w.osmid: w.tags for w in raw.ways}
+    assert got.keys() <= want.keys()
+    assert all(got[i] == want[i] for i in got)
