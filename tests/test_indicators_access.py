@@ -75,3 +75,30 @@ def test_moving_one_park_attaches_that_park_alone(chengdu: geoplan.City) -> None
     assert cache.prefetch_features(net, [moved], boundary_step_m=2.0) == 1
     _, att = cache.sources(net, moved)
     np.testing.assert_array_equal(_rows(att), _rows(facility_sources(net, moved)))
+
+
+def test_adding_parks_searches_from_the_added_parks_alone_bit_for_bit(
+    chengdu: geoplan.City,
+) -> None:
+    net = chengdu.network
+    parks = np.asarray(chengdu.parks.geometry.values, dtype=object)
+    area = chengdu.parks["area_m2"].to_numpy()
+    big = parks[area >= 5000]
+    homes = homes_from_city(chengdu)
+    h = attach_points(net, homes.geometry.values)
+    cache = AccessCache()
+    cache.point_distances(net, h, big, limit_m=1000.0)
+    runs = cache.dijkstra_runs
+    for limit in (1000.0, 500.0, 300.0):  # also below the limit the subset was searched at
+        got = cache.point_distances(net, h, parks, limit_m=limit)
+        want = nearest_distance_m(net, h, facility_sources(net, parks), limit_m=limit)
+        np.testing.assert_array_equal(got, want)
+        assert np.isfinite(got).sum() > 0
+    # one search from the smaller parks (at 1000 m, reused below it); none from all parks
+    assert cache.dijkstra_runs == runs + 1
+    # a set that is not a superset is searched whole
+    some = parks[area < 5000]
+    np.testing.assert_array_equal(
+        cache.point_distances(net, h, some[1:], limit_m=500.0),
+        nearest_distance_m(net, h, facility_sources(net, some[1:]), limit_m=500.0),
+    )

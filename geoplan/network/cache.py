@@ -90,6 +90,10 @@ class AccessCache:
     features: dict[tuple[str, float, bytes], tuple[I64, F64, F64, F64]] = field(
         default_factory=dict, repr=False
     )
+    #: point distances computed per (network, points, step), with the features they are to
+    by_features: dict[tuple[str, str, float], list[tuple[frozenset[bytes], float, F64]]] = field(
+        default_factory=dict, repr=False
+    )
     _geom_keys: dict[int, tuple[NDArray[np.object_], str, list[bytes]]] = field(
         default_factory=dict, repr=False
     )
@@ -252,20 +256,67 @@ class AccessCache:
 
         ``inf`` beyond ``limit_m``. One entry per attachment (attachment order).
         """
-        skey, src = self.sources(net, geoms, boundary_step_m=boundary_step_m)
-        key = hash_arrays("dist", skey, self._key_of(points), float(limit_m))
+        g = np.asarray(geoms, dtype=object)
+        skey, src = self.sources(net, g, boundary_step_m=boundary_step_m)
+        pkey = self._key_of(points)
+        key = hash_arrays("dist", skey, pkey, float(limit_m))
         hit = self.store.get(key)
         if hit is not None:
             self.hits += 1
             return hit
         self.misses += 1
-        if len(points) == 0 or len(src) == 0:
+        inc = self._from_subset(net, points, g, pkey, limit_m, boundary_step_m)
+        if inc is not None:
+            d = inc
+        elif len(points) == 0 or len(src) == 0:
             d = nearest_distance_m(net, points, src, limit_m=limit_m)
         else:
             node = self.node_distances(net, skey, src, limit_m=limit_m)
             d = nearest_distance_m(net, points, src, limit_m=limit_m, node_dist=node)
         self.store[key] = d
+        if per_feature(g):
+            where = (network_key(net), pkey, float(boundary_step_m))
+            known = self.by_features.setdefault(where, [])
+            if len(known) > 64:  # a long scenario session: keep it bounded
+                known.pop(0)
+            known.append((frozenset(self._hashed(g)[1]), float(limit_m), d))
         return d
+
+    def _from_subset(
+        self,
+        net: WalkNetwork,
+        points: EdgeAttachment,
+        g: NDArray[np.object_],
+        pkey: str,
+        limit_m: float,
+        step: float,
+    ) -> F64 | None:
+        """Distances to ``g`` from those to a known subset of its features and to the rest.
+
+        The nearest of a union of source sets is the minimum of the nearest of each: a plan that
+        adds parks to the baseline's searches from the added parks alone. Exact, bit for bit:
+        every distance is a sum along one path, a start distance plus edge lengths, and
+        rounding is monotone, so ``fl(min(a, b) + w) = min(fl(a + w), fl(b + w))`` at every
+        step of the search and of the walk from the street to the point.
+        """
+        if not per_feature(g):
+            return None
+        where = (network_key(net), pkey, float(step))
+        digests = self._hashed(g)[1]
+        have = frozenset(digests)
+        best = None
+        for feats, lim, d in self.by_features.get(where, []):
+            if lim >= limit_m and feats <= have and (best is None or len(feats) > len(best[0])):
+                best = (feats, d)
+        if best is None or not best[0]:
+            return None
+        feats, d_base = best
+        rest = np.asarray([f not in feats for f in digests], dtype=bool)
+        base = np.where(d_base <= limit_m, d_base, np.inf)
+        if not rest.any():
+            return base
+        d_rest = self.point_distances(net, points, g[rest], limit_m=limit_m, boundary_step_m=step)
+        return np.minimum(base, d_rest)
 
     def distances(
         self,
