@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 import shapely.geometry
 from scipy.spatial import cKDTree
@@ -74,3 +75,50 @@ def test_outlines_become_the_same_polygons_as_shapely_shape() -> None:
     assert len(got) == len(want) == 4
     assert all(a.equals_exact(b, 0.0) for a, b in zip(got, want, strict=True))
     assert sum(len(p.interiors) for p in got) == 2
+
+
+@pytest.mark.parametrize(("gap", "min_cells"), [(1, 0), (8, 0), (8, 256 * 256)])
+def test_outlines_by_window_are_those_of_the_whole_raster(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch, gap: int, min_cells: int
+) -> None:
+    """Windows cut along empty bands give the very vertices of outlining the whole raster."""
+    import warnings
+
+    import geoplan.indicators.grid as grid_mod
+
+    monkeypatch.setattr(grid_mod, "_WINDOW_GAP", gap)
+    monkeypatch.setattr(grid_mod, "_WINDOW_MIN_CELLS", min_cells)
+
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    from geoplan.indicators.grid import _cut_to, _windows
+
+    b = chengdu.boundary_polygon
+    x0, y0, x1, y1 = b.bounds
+    # far-apart parts: most of the grid is empty, as in a study area of separate districts
+    parts = shapely.union_all(
+        [
+            shapely.box(x0, y0, x0 + 2500, y0 + 2000),
+            shapely.box(x1 - 3000, y0, x1, y0 + 3000),
+            shapely.box(x0 + 1000, y1 - 2000, x0 + 5000, y1),
+        ]
+    )
+    xy, shape, inside = grid_cells(parts, 50.0)
+    stops = chengdu.bus_stops.geometry.values
+    d, _ = cKDTree(np.column_stack([shapely.get_x(stops), shapely.get_y(stops)])).query(xy[inside])
+    covered = d <= 250.0
+    got = cells_polygon(xy, shape, inside, covered, 50.0, parts)
+
+    mask = np.zeros(shape[0] * shape[1], dtype=np.uint8)
+    mask[np.flatnonzero(inside)[covered]] = 1
+    grid = mask.reshape(shape)[::-1]
+    assert len(_windows(grid.astype(bool))) >= (2 if min_cells == 0 else 1)
+    tr = from_origin(xy[0, 0] - 25.0, xy[-1, 1] + 25.0, 50.0, 50.0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
+        whole = [shapely.geometry.shape(g) for g, _ in shapes(grid, mask=grid == 1, transform=tr)]
+    want = _cut_to(np.asarray(whole, dtype=object), parts)
+    a = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(got))))
+    w = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(want))))
+    assert a == w  # the same polygons, vertex for vertex

@@ -63,24 +63,86 @@ def cells_polygon(
     grid = mask.reshape(shape)[::-1]  # rows from the north for the raster transform
     x0 = xy[0, 0] - spacing_m / 2
     y1 = xy[-1, 1] + spacing_m / 2
-    tr = from_origin(x0, y1, spacing_m, spacing_m)
+    feats: list[dict[str, Any]] = []
+    corner: list[tuple[int, int]] = []
+    cells = from_origin(0.0, 0.0, 1.0, -1.0)  # outlines in cell units: (column, row) corners
     with warnings.catch_warnings():  # rasterio's internal Affine `*` (affine >= 2.4)
         warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
-        feats = [g for g, _ in shapes(grid, mask=grid == 1, transform=tr)]
+        # only the windows holding covered cells are outlined (a sparse study area's grid is
+        # mostly empty); each outline is then placed as the whole raster's transform would
+        for r0, r1, c0, c1 in _windows(grid.astype(bool)):
+            win = np.ascontiguousarray(grid[r0:r1, c0:c1])
+            for g, _ in shapes(win, mask=win == 1, transform=cells):
+                feats.append(g)
+                corner.append((c0, r0))
     if not feats:
         return shapely.Polygon()
-    return _cut_to(_polygons(feats), boundary)
+    place = (np.asarray(corner, dtype=np.float64), x0, y1, float(spacing_m))
+    return _cut_to(_polygons(feats, place), boundary)
 
 
-def _polygons(feats: list[dict[str, Any]]) -> NDArray[np.object_]:
+#: windows are cut only along empty bands at least this many cells wide, and only while they
+#: hold more than ``_WINDOW_MIN_CELLS`` cells (each window costs one outlining call)
+_WINDOW_GAP = 8
+_WINDOW_MIN_CELLS = 256 * 256
+
+
+def _windows(mask: NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:
+    """Rectangles (row0, row1, col0, col1) covering every True cell, cut along empty bands.
+
+    Recursive XY cut: runs of covered rows (or, failing that, columns) separated by an empty band
+    of at least ``_WINDOW_GAP`` lines are windows of their own; no 4-connected run of cells
+    crosses an empty line, and windows lie apart, so their outlines never meet.
+    """
+    out: list[tuple[int, int, int, int]] = []
+    todo = [(0, mask.shape[0], 0, mask.shape[1])]
+    while todo:
+        r0, r1, c0, c1 = todo.pop()
+        sub = mask[r0:r1, c0:c1]
+        rows = np.flatnonzero(sub.any(axis=1))
+        if not rows.size:
+            continue
+        cols = np.flatnonzero(sub.any(axis=0))
+        r0, r1, c0, c1 = r0 + rows[0], r0 + rows[-1] + 1, c0 + cols[0], c0 + cols[-1] + 1
+        if (r1 - r0) * (c1 - c0) <= _WINDOW_MIN_CELLS:
+            out.append((int(r0), int(r1), int(c0), int(c1)))
+            continue
+        rcut = np.flatnonzero(np.diff(rows) > _WINDOW_GAP)
+        ccut = np.flatnonzero(np.diff(cols) > _WINDOW_GAP)
+        if rcut.size:
+            starts = np.concatenate([[rows[0]], rows[rcut + 1]]) + (r0 - rows[0])
+            ends = np.concatenate([rows[rcut], [rows[-1]]]) + (r0 - rows[0]) + 1
+            todo += [(int(a), int(b), int(c0), int(c1)) for a, b in zip(starts, ends, strict=True)]
+        elif ccut.size:
+            starts = np.concatenate([[cols[0]], cols[ccut + 1]]) + (c0 - cols[0])
+            ends = np.concatenate([cols[ccut], [cols[-1]]]) + (c0 - cols[0]) + 1
+            todo += [(int(r0), int(r1), int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+        else:
+            out.append((int(r0), int(r1), int(c0), int(c1)))
+    return out
+
+
+def _polygons(
+    feats: list[dict[str, Any]],
+    place: tuple[F64, float, float, float] | None = None,
+) -> NDArray[np.object_]:
     """GeoJSON-like polygons as shapely Polygons, built in one vectorised call per kind.
 
     The same rings in the same order as ``shapely.geometry.shape`` of each (exactly equal).
+    ``place`` = (window corner (column, row) per feature, x0, y1, cell size): coordinates in
+    cell units of a window, placed as the affine transform of the whole raster computes them
+    (``x0 + column · size``, ``y1 + row · −size``, the same floats).
     """
     rings = [r for g in feats for r in g["coordinates"]]
     owner = np.repeat(np.arange(len(feats)), [len(g["coordinates"]) for g in feats])
     counts = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
     coords = np.array([c for r in rings for c in r], dtype=np.float64)
+    if place is not None:
+        corner, x0, y1, size = place
+        at = corner[np.repeat(owner, counts)]
+        coords = np.column_stack(
+            [x0 + (at[:, 0] + coords[:, 0]) * size, y1 + (at[:, 1] + coords[:, 1]) * -size]
+        )
     lr = shapely.linearrings(coords, indices=np.repeat(np.arange(len(rings)), counts))
     return np.asarray(shapely.polygons(lr, indices=owner), dtype=object)
 
