@@ -626,3 +626,30 @@ def test_places_at_a_fraction_of_a_road_are_those_of_geos(
     ):
         want = shapely.line_interpolate_point(g if idx is None else g[idx], frac, normalized=True)
         np.testing.assert_array_equal(at_fraction(g, frac, idx), shapely.get_coordinates(want))
+
+
+def test_road_lengths_inside_are_remembered_per_road(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shapely.affinity
+
+    from geoplan.indicators import roads as rd
+
+    lines = np.asarray(chengdu.roads.geometry.values, dtype=object)
+    inner = shapely.buffer(chengdu.boundary_polygon, -700.0)  # many roads cross it
+    want = rd._length_inside_now(lines, inner)
+    # independent: the overlay of each road with the boundary
+    np.testing.assert_allclose(
+        want, shapely.length(shapely.intersection(lines, inner)), rtol=1e-9, atol=1e-6
+    )
+    rd._LENGTHS.clear()
+    np.testing.assert_array_equal(rd._length_inside(lines, inner), want)
+    cut: list[int] = []
+    real = rd._length_inside_now
+    monkeypatch.setattr(rd, "_length_inside_now", lambda g, b: cut.append(len(g)) or real(g, b))
+    moved = lines[:50].copy()
+    moved[0] = shapely.affinity.translate(moved[0], 5.0, 0.0)
+    again = rd._length_inside(moved, inner)
+    assert cut == [1]  # only the moved road was cut again
+    np.testing.assert_array_equal(again[1:], want[1:50])
+    assert again[0] == real(moved[:1], inner)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
@@ -20,7 +21,42 @@ from geoplan.rules import taxonomy as tx
 I64 = NDArray[np.int64]
 
 
+#: length inside a boundary per (boundary, line) content digest: 路网密度 and 道路面积率 cut
+#: mostly the same roads, and a scenario that adds roads cuts only the new ones; bounded
+_LENGTHS: dict[tuple[bytes, bytes], float] = {}
+
+
+_LENGTHS_MAX = 2_000_000
+
+
 def _length_inside(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
+    """:func:`_length_inside_now`, remembered per line: the same floats, each cut once.
+
+    The length of a line inside the boundary does not depend on the other lines.
+    """
+    lines = np.asarray(lines, dtype=object)
+    if not lines.size:
+        return np.zeros(0)
+    bkey = hashlib.sha1(shapely.to_wkb(boundary), usedforsecurity=False).digest()
+    keys = [
+        (bkey, hashlib.sha1(b, usedforsecurity=False).digest())
+        for b in shapely.to_wkb(lines, hex=False)
+    ]
+    got = [_LENGTHS.get(k) for k in keys]
+    miss = np.asarray([v is None for v in got], dtype=bool)
+    out = np.asarray([np.nan if v is None else v for v in got], dtype=np.float64)
+    if miss.any():
+        fresh = _length_inside_now(lines[miss], boundary)
+        out[miss] = fresh
+        if len(_LENGTHS) + int(miss.sum()) > _LENGTHS_MAX:
+            _LENGTHS.clear()
+        _LENGTHS.update(
+            zip([k for k, m in zip(keys, miss, strict=True) if m], fresh.tolist(), strict=True)
+        )
+    return out
+
+
+def _length_inside_now(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
     """Length (m) of each line inside ``boundary``, stretches a way runs twice counted once.
 
     Lines crossing the boundary are intersected with it; non-simple lines inside are only
