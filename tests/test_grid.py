@@ -122,3 +122,34 @@ def test_outlines_by_window_are_those_of_the_whole_raster(
     a = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(got))))
     w = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(want))))
     assert a == w  # the same polygons, vertex for vertex
+
+
+def test_a_changed_map_cuts_only_its_changed_outlines(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geoplan.indicators.grid as grid_mod
+
+    b = shapely.buffer(chengdu.boundary_polygon, -300.0)
+    xy, shape, inside = grid_cells(b, 50.0)
+    stops = chengdu.bus_stops.geometry.values
+    sxy = np.column_stack([shapely.get_x(stops), shapely.get_y(stops)])
+    d, _ = cKDTree(sxy).query(xy[inside])
+    first = d <= 120.0
+    grid_mod._CUTS.clear()
+    one = cells_polygon(xy, shape, inside, first, 50.0, b)
+    n_outlines = len(grid_mod._CUTS)
+    assert n_outlines > 20
+    cut: list[int] = []
+    real = grid_mod._cut_now
+    monkeypatch.setattr(grid_mod, "_cut_now", lambda r, bb, k: cut.append(len(r)) or real(r, bb, k))
+    # one more stop: one outline changes (or a new one appears); the others are reused
+    d2, _ = cKDTree(np.vstack([sxy, [xy[inside][0]]])).query(xy[inside])
+    two = cells_polygon(xy, shape, inside, d2 <= 120.0, 50.0, b)
+    assert sum(cut) <= 2
+    assert two.area >= one.area
+    # and the reused pieces give what a cold cut gives
+    grid_mod._CUTS.clear()
+    cold = cells_polygon(xy, shape, inside, d2 <= 120.0, 50.0, b)
+    a = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(two))))
+    w = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(cold))))
+    assert a == w

@@ -169,28 +169,41 @@ def verges(green: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> NDArray[np.bool_
     links = roads.geometry.values[hw.str.endswith("_link").to_numpy()]
     if not len(motor):
         return out
-    tree = shapely.STRtree(motor)
-    link_tree = shapely.STRtree(links) if len(links) else None
-    for k in cand:
-        g = green.geometry.values[k]
-        a = float(shapely.area(g))
-        if a <= 0:
-            continue
-        width = 2.0 * a / float(shapely.length(g))
-        near = tree.query(g, predicate="dwithin", distance=rule.road_distance_m)
-        if not near.size:
-            continue
-        at_link = link_tree is not None and bool(
-            link_tree.query(g, predicate="dwithin", distance=rule.link_distance_m).size
+    motor = np.asarray(motor, dtype=object)
+    g_all = np.asarray(green.geometry.values, dtype=object)[cand]
+    area = shapely.area(g_all)
+    width = 2.0 * area / np.where(area > 0, shapely.length(g_all), 1.0)
+    gi, ri = shapely.STRtree(motor).query(g_all, predicate="dwithin", distance=rule.road_distance_m)
+    at_link = np.zeros(cand.size, dtype=bool)
+    if len(links):
+        li, _ = shapely.STRtree(links).query(
+            g_all, predicate="dwithin", distance=rule.link_distance_m
         )
-        if not (width < rule.max_mean_width_m or at_link):
-            continue  # not a verge whatever its share near roads: skip the costly band
+        at_link[li] = True
+    # near a road, and narrow or at a link; else not a verge whatever its share near roads
+    test = (
+        (area > 0)
+        & (np.bincount(gi, minlength=cand.size) > 0)
+        & ((width < rule.max_mean_width_m) | at_link)
+    )
+    keep = np.flatnonzero(test[gi])
+    keep = keep[np.argsort(gi[keep], kind="stable")]  # by green, each green's roads in order
+    gi, ri = gi[keep], ri[keep]
+    if not gi.size:
+        return out
+    # each road buffered once (the same polygon each time it is asked for)
+    used = np.unique(ri)
+    buf = np.empty(motor.shape[0], dtype=object)
+    buf[used] = shapely.buffer(motor[used], rule.road_distance_m)
+    bounds = np.searchsorted(gi, np.arange(cand.size + 1))  # pairs come sorted by green
+    for k in np.flatnonzero(test):
+        near = ri[bounds[k] : bounds[k + 1]]
         # the union of each road's buffer (not the buffer of the roads' union: noding many
         # overlapping carriageways first made one band cost up to 0.25 s); the same band up to
         # the buffers' vertices (areas agree to ~1e-6 relative)
-        band = shapely.union_all(shapely.buffer(motor[near], rule.road_distance_m))
-        share = float(shapely.area(shapely.intersection(g, band))) / a
-        out[k] = share >= rule.min_share_near_road
+        band = shapely.union_all(buf[near])
+        share = float(shapely.area(shapely.intersection(g_all[k], band))) / float(area[k])
+        out[cand[k]] = share >= rule.min_share_near_road
     return out
 
 
