@@ -136,25 +136,40 @@ def homes_from_city(city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
 
 
 def _grid_points(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Grid points (spacing, cell-centred) inside each polygon; its inner point if none."""
-    pts_all: list[np.ndarray] = []
-    own_all: list[np.ndarray] = []
-    for i, poly in enumerate(polys):
-        minx, miny, maxx, maxy = poly.bounds
-        xs = np.arange(np.floor(minx / spacing_m) * spacing_m + spacing_m / 2, maxx, spacing_m)
-        ys = np.arange(np.floor(miny / spacing_m) * spacing_m + spacing_m / 2, maxy, spacing_m)
-        if xs.size and ys.size:
-            gx, gy = np.meshgrid(xs, ys)
-            cand = shapely.points(gx.ravel(), gy.ravel())
-            shapely.prepare(poly)
-            cand = cand[shapely.contains(poly, cand)]
-        else:
-            cand = np.zeros(0, dtype=object)
-        if cand.size == 0:
-            cand = np.array([shapely.point_on_surface(poly)], dtype=object)
-        pts_all.append(cand)
-        own_all.append(np.full(cand.size, i, dtype=np.int64))
-    return np.concatenate(pts_all), np.concatenate(own_all)
+    """Grid points (spacing, cell-centred) inside each polygon; its inner point if none.
+
+    Every polygon's candidate centres at once, as ``np.arange`` lays them out (``start + i ·
+    ((start + step) − start)``, row-major like ``np.meshgrid``), tested with one vectorised
+    ``contains_xy``: the same points, in the same order, as a loop over the polygons.
+    """
+    polys = np.asarray(polys, dtype=object)
+    n = polys.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64)
+    s = float(spacing_m)
+    minx, miny, maxx, maxy = shapely.bounds(polys).T
+    sx = np.floor(minx / s) * s + s / 2
+    sy = np.floor(miny / s) * s + s / 2
+    nx = np.maximum(0, np.ceil((maxx - sx) / s)).astype(np.int64)
+    ny = np.maximum(0, np.ceil((maxy - sy) / s)).astype(np.int64)
+    dx, dy = (sx + s) - sx, (sy + s) - sy
+    cnt = nx * ny
+    owner = np.repeat(np.arange(n, dtype=np.int64), cnt)
+    k = np.arange(int(cnt.sum()), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    ix, iy = k % nx[owner], k // nx[owner]
+    x = sx[owner] + ix * dx[owner]
+    y = sy[owner] + iy * dy[owner]
+    shapely.prepare(polys)
+    ok = shapely.contains_xy(polys[owner], x, y)
+    owner, x, y = owner[ok], x[ok], y[ok]
+    pts = np.asarray(shapely.points(x, y), dtype=object)
+    none = np.flatnonzero(np.bincount(owner, minlength=n) == 0)
+    if none.size:  # no centre inside: the polygon's inner point, in its place
+        pts = np.concatenate([pts, np.asarray(shapely.point_on_surface(polys[none]), dtype=object)])
+        owner = np.concatenate([owner, none])
+        order = np.argsort(owner, kind="stable")
+        pts, owner = pts[order], owner[order]
+    return pts, owner
 
 
 def homes_from_population(

@@ -153,3 +153,30 @@ def test_a_changed_map_cuts_only_its_changed_outlines(
     a = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(two))))
     w = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(cold))))
     assert a == w
+
+
+@pytest.mark.parametrize("spacing", [100.0, 37.0, 12.5])
+def test_inside_by_blocks_is_every_centre_tested(chengdu: geoplan.City, spacing: float) -> None:
+    from geoplan.indicators.grid import _inside
+    from geoplan.rules.spatial import built_up_area
+
+    b = chengdu.boundary_polygon
+    bu = built_up_area(chengdu.urban_land, chengdu.roads, b)
+    x0, y0, x1, y1 = b.bounds
+    # far-apart boxes, a hole: blocks wholly inside, wholly outside and crossing
+    sparse = shapely.MultiPolygon(
+        [
+            shapely.box(x0, y0, x0 + 900, y0 + 700),
+            shapely.box(x1 - 1500, y1 - 1500, x1, y1).difference(
+                shapely.Point(x1 - 750, y1 - 750).buffer(300)
+            ),
+        ]
+    )
+    for poly in (b, bu, sparse):
+        minx, miny, maxx, maxy = poly.bounds
+        xs = np.arange(minx + spacing / 2, maxx, spacing)
+        ys = np.arange(miny + spacing / 2, maxy, spacing)
+        gx, gy = np.meshgrid(xs, ys)
+        want = shapely.contains_xy(poly, gx.ravel(), gy.ravel())
+        assert 0 < want.mean() < 1
+        np.testing.assert_array_equal(_inside(poly, xs, ys), want)

@@ -184,3 +184,29 @@ def test_population_outside_the_study_area_is_excluded(sao_paulo: geoplan.City) 
     assert ch.attrs["population"]["cut"] > 0
     assert ch.attrs["population"]["input"] == pytest.approx(pop.sum(), rel=SUM_REL)
     assert all(bnd.buffer(1e-6).contains(p) for p in ch.geometry.values)
+
+
+@pytest.mark.parametrize("spacing", [25.0, 13.7])
+def test_parcel_samples_are_those_of_a_loop_over_parcels(
+    chengdu: geoplan.City, spacing: float
+) -> None:
+    from geoplan.homes import _grid_points
+
+    polys = np.asarray(chengdu.residential.geometry.values, dtype=object)
+    polys = np.concatenate([polys, [shapely.box(0, 0, 1, 1)]])  # one too small for a centre
+    want_pts, want_own = [], []
+    for i, poly in enumerate(polys):  # independent: one parcel at a time, as np.arange lays it
+        minx, miny, maxx, maxy = poly.bounds
+        xs = np.arange(np.floor(minx / spacing) * spacing + spacing / 2, maxx, spacing)
+        ys = np.arange(np.floor(miny / spacing) * spacing + spacing / 2, maxy, spacing)
+        gx, gy = np.meshgrid(xs, ys)
+        cand = shapely.points(gx.ravel(), gy.ravel())
+        cand = cand[shapely.contains(poly, cand)]
+        if cand.size == 0:
+            cand = np.array([shapely.point_on_surface(poly)], dtype=object)
+        want_pts.append(shapely.get_coordinates(cand))
+        want_own.append(np.full(cand.size, i))
+    pts, own = _grid_points(polys, spacing)
+    np.testing.assert_array_equal(own, np.concatenate(want_own))
+    np.testing.assert_array_equal(shapely.get_coordinates(pts), np.concatenate(want_pts))
+    assert own[-1] == len(polys) - 1 and np.sum(own == len(polys) - 1) == 1
