@@ -9,7 +9,7 @@ import shapely.geometry
 from scipy.spatial import cKDTree
 
 import geoplan
-from geoplan.indicators.grid import _polygons, cells_polygon, grid_cells
+from geoplan.indicators.grid import cells_polygon, grid_cells, outline_polygons
 
 
 def _boxes_cut(xy: np.ndarray, covered_xy: np.ndarray, step: float, boundary: object) -> object:
@@ -70,7 +70,7 @@ def test_outlines_become_the_same_polygons_as_shapely_shape() -> None:
     m[35:38, 45:48] = 1  # a separate run
     m[34, 44] = 1  # meeting it at a corner only
     feats = [g for g, _ in shapes(m, mask=m == 1, transform=from_origin(500.0, 900.0, 10, 10))]
-    got = _polygons(feats)
+    got = outline_polygons(feats)
     want = [shapely.geometry.shape(g) for g in feats]
     assert len(got) == len(want) == 4
     assert all(a.equals_exact(b, 0.0) for a, b in zip(got, want, strict=True))
@@ -92,7 +92,8 @@ def test_outlines_by_window_are_those_of_the_whole_raster(
     from rasterio.features import shapes
     from rasterio.transform import from_origin
 
-    from geoplan.indicators.grid import _cut_to, _windows
+    from geoplan._raster import cut_to
+    from geoplan.indicators.grid import _windows
 
     b = chengdu.boundary_polygon
     x0, y0, x1, y1 = b.bounds
@@ -118,7 +119,7 @@ def test_outlines_by_window_are_those_of_the_whole_raster(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
         whole = [shapely.geometry.shape(g) for g, _ in shapes(grid, mask=grid == 1, transform=tr)]
-    want = _cut_to(np.asarray(whole, dtype=object), parts)
+    want = cut_to(np.asarray(whole, dtype=object), parts)
     a = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(got))))
     w = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(want))))
     assert a == w  # the same polygons, vertex for vertex
@@ -127,7 +128,7 @@ def test_outlines_by_window_are_those_of_the_whole_raster(
 def test_a_changed_map_cuts_only_its_changed_outlines(
     chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import geoplan.indicators.grid as grid_mod
+    import geoplan._raster as grid_mod
 
     b = shapely.buffer(chengdu.boundary_polygon, -300.0)
     xy, shape, inside = grid_cells(b, 50.0)

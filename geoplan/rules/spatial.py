@@ -20,6 +20,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._lines import F64, points_along
+from geoplan._raster import cut_to, outline_polygons
 from geoplan.rules import taxonomy as tx
 
 Geoms = NDArray[np.object_]
@@ -384,13 +385,14 @@ def _built_up_in(
         keep = sizes >= rule.min_part_m2
         keep[0] = False
         closed = keep[lab]
-    polys = [
-        shapely.geometry.shape(g)
-        for g, v in features.shapes(closed.astype("uint8"), mask=closed, transform=tr)
-        if v == 1
+    feats = [
+        g for g, v in features.shapes(closed.astype("uint8"), mask=closed, transform=tr) if v == 1
     ]
-    out = shapely.intersection(shapely.union_all(polys), boundary) if polys else shapely.Polygon()
-    return out
+    if not feats:
+        return shapely.Polygon()
+    # the outlines of separate runs of cells have disjoint interiors: no union needed, each cut
+    # to the boundary only where it crosses it (the same ground as the union cut to it)
+    return cut_to(outline_polygons(feats), boundary)
 
 
 def built_up_area(
@@ -451,7 +453,14 @@ def built_up_area(
             sel_r = rg[tr_.query(box)] if tr_ is not None else rg
             pieces.append(_built_up_in(sel_u, sel_r, grp, rule, ext))
         pieces = [p for p in pieces if not p.is_empty]
-        out = shapely.union_all(pieces) if pieces else shapely.Polygon()
+        # groups lie farther apart than any verdict reaches: their parts never meet
+        parts = shapely.get_parts(np.asarray(pieces, dtype=object)) if pieces else []
+        if not len(parts):
+            out = shapely.Polygon()
+        elif shapely.is_valid(mp := shapely.multipolygons(parts)):
+            out = mp
+        else:
+            out = shapely.union_all(pieces)
     if len(_BUILT_UP) > 64:
         _BUILT_UP.clear()
     _BUILT_UP[key] = out

@@ -1,0 +1,103 @@
+"""Outlines of raster cells as polygons, cut to a boundary (metric CRS).
+
+Shared by the coverage maps (:mod:`geoplan.indicators.grid`) and the derived built-up area
+(:mod:`geoplan.rules.spatial`): ``rasterio.features.shapes`` outlines separate runs of cells,
+whose interiors are disjoint, so they need no union; each is cut to the boundary only where it
+crosses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+F64 = NDArray[np.float64]
+
+
+def outline_polygons(
+    feats: list[dict[str, Any]],
+    place: tuple[F64, float, float, float] | None = None,
+) -> NDArray[np.object_]:
+    """GeoJSON-like polygons as shapely Polygons, built in one vectorised call per kind.
+
+    The same rings in the same order as ``shapely.geometry.shape`` of each (exactly equal).
+    ``place`` = (window corner (column, row) per feature, x0, y1, cell size): coordinates in
+    cell units of a window, placed as the affine transform of the whole raster computes them
+    (``x0 + column · size``, ``y1 + row · −size``, the same floats).
+    """
+    rings = [r for g in feats for r in g["coordinates"]]
+    owner = np.repeat(np.arange(len(feats)), [len(g["coordinates"]) for g in feats])
+    counts = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
+    coords = np.array([c for r in rings for c in r], dtype=np.float64)
+    if place is not None:
+        corner, x0, y1, size = place
+        at = corner[np.repeat(owner, counts)]
+        coords = np.column_stack(
+            [x0 + (at[:, 0] + coords[:, 0]) * size, y1 + (at[:, 1] + coords[:, 1]) * -size]
+        )
+    lr = shapely.linearrings(coords, indices=np.repeat(np.arange(len(rings)), counts))
+    return np.asarray(shapely.polygons(lr, indices=owner), dtype=object)
+
+
+#: pieces of each outline cut to a boundary, by (boundary, outline) content digest: a scenario
+#: redraws a coverage map whose outlines are mostly those of the baseline; bounded
+_CUTS: dict[tuple[bytes, bytes], NDArray[np.object_]] = {}
+_CUTS_MAX = 200_000
+_TREES: dict[bytes, tuple[NDArray[np.object_], shapely.STRtree]] = {}
+
+
+def cut_to(regions: NDArray[np.object_], boundary: BaseGeometry) -> BaseGeometry:
+    """Polygons with disjoint interiors, each cut to ``boundary`` where it crosses it."""
+    if not shapely.is_valid(shapely.multipolygons(regions)):  # not disjoint after all
+        return shapely.intersection(shapely.union_all(regions), boundary)
+    bkey = hashlib.sha1(shapely.to_wkb(boundary), usedforsecurity=False).digest()
+    keys = [
+        (bkey, hashlib.sha1(b, usedforsecurity=False).digest())
+        for b in shapely.to_wkb(regions, hex=False)
+    ]
+    got = [_CUTS.get(k) for k in keys]
+    miss = np.asarray([g is None for g in got], dtype=bool)
+    if miss.any():
+        fresh = _cut_now(regions[miss], boundary, bkey)
+        if len(_CUTS) + len(fresh) > _CUTS_MAX:
+            _CUTS.clear()
+        for i, pieces in zip(np.flatnonzero(miss).tolist(), fresh, strict=True):
+            got[i] = pieces
+            _CUTS[keys[i]] = pieces
+    parts = np.concatenate([g for g in got if g is not None])
+    if parts.size == 0:
+        return shapely.Polygon()
+    return shapely.multipolygons(parts) if parts.size > 1 else parts[0]
+
+
+def _cut_now(
+    regions: NDArray[np.object_], boundary: BaseGeometry, bkey: bytes
+) -> list[NDArray[np.object_]]:
+    """Per outline, its polygon pieces inside ``boundary``: itself when inside one part."""
+    if bkey not in _TREES:
+        bparts = np.asarray(shapely.get_parts(boundary), dtype=object)
+        shapely.prepare(bparts)
+        if len(_TREES) > 4:
+            _TREES.clear()
+        _TREES[bkey] = (bparts, shapely.STRtree(bparts))
+    bparts, tree = _TREES[bkey]
+    ir, _ = tree.query(regions, predicate="within")
+    whole = np.zeros(regions.shape[0], dtype=bool)
+    whole[ir] = True
+    # the others against the parts they meet (parts of a valid boundary meet at points at most)
+    cross = np.flatnonzero(~whole)
+    i, j = tree.query(regions[cross], predicate="intersects")
+    parts, k = shapely.get_parts(
+        shapely.intersection(regions[cross][i], bparts[j]), return_index=True
+    )
+    ok = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+    owner = cross[i[k[ok]]]
+    parts = parts[ok]
+    order = np.argsort(owner, kind="stable")
+    cuts = np.split(parts[order], np.searchsorted(owner[order], np.arange(1, regions.shape[0])))
+    return [regions[r : r + 1] if whole[r] else cuts[r] for r in range(regions.shape[0])]
