@@ -8,7 +8,7 @@ to every key object, so an id is never reused while its entry lives. Bounded LRU
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -37,3 +37,48 @@ class IdentityMemo:
         if len(self._store) > self.maxsize:
             self._store.popitem(last=False)
         return value
+
+
+def per_geometry(
+    store: dict[tuple[bytes, bytes], T],
+    context: bytes,
+    geoms: Any,
+    compute: Callable[[Any], Sequence[T]],
+    *,
+    max_size: int,
+) -> list[T]:
+    """``compute`` of each geometry, remembered by (``context``, SHA-1 of its WKB).
+
+    For work where each geometry's answer does not depend on the others (a road's length inside
+    a boundary, an outline's pieces inside it): ``compute`` gets the geometries not remembered
+    yet, as one array, and returns one answer each. ``store`` is cleared when it would pass
+    ``max_size`` entries.
+    """
+    import hashlib
+
+    import numpy as np
+    import shapely
+
+    keys = [
+        (context, hashlib.sha1(b, usedforsecurity=False).digest())
+        for b in shapely.to_wkb(geoms, hex=False)
+    ]
+    got: list[T | None] = [store.get(k) for k in keys]
+    miss = [i for i, g in enumerate(got) if g is None]
+    if miss:
+        fresh = compute(geoms[np.asarray(miss, dtype=np.int64)])
+        if len(store) + len(miss) > max_size:
+            store.clear()
+        for i, v in zip(miss, fresh, strict=True):
+            got[i] = v
+            store[keys[i]] = v
+    return [g for g in got if g is not None]  # every entry is filled by now
+
+
+def boundary_key(geom: Any) -> bytes:
+    """SHA-1 of a geometry's WKB (the context of :func:`per_geometry`)."""
+    import hashlib
+
+    import shapely
+
+    return hashlib.sha1(shapely.to_wkb(geom), usedforsecurity=False).digest()

@@ -8,13 +8,14 @@ crosses it.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
+
+from geoplan._memo import boundary_key, per_geometry
 
 F64 = NDArray[np.float64]
 
@@ -55,21 +56,11 @@ def cut_to(regions: NDArray[np.object_], boundary: BaseGeometry) -> BaseGeometry
     """Polygons with disjoint interiors, each cut to ``boundary`` where it crosses it."""
     if not shapely.is_valid(shapely.multipolygons(regions)):  # not disjoint after all
         return shapely.intersection(shapely.union_all(regions), boundary)
-    bkey = hashlib.sha1(shapely.to_wkb(boundary), usedforsecurity=False).digest()
-    keys = [
-        (bkey, hashlib.sha1(b, usedforsecurity=False).digest())
-        for b in shapely.to_wkb(regions, hex=False)
-    ]
-    got = [_CUTS.get(k) for k in keys]
-    miss = np.asarray([g is None for g in got], dtype=bool)
-    if miss.any():
-        fresh = _cut_now(regions[miss], boundary, bkey)
-        if len(_CUTS) + len(fresh) > _CUTS_MAX:
-            _CUTS.clear()
-        for i, pieces in zip(np.flatnonzero(miss).tolist(), fresh, strict=True):
-            got[i] = pieces
-            _CUTS[keys[i]] = pieces
-    parts = np.concatenate([g for g in got if g is not None])
+    bkey = boundary_key(boundary)
+    got = per_geometry(
+        _CUTS, bkey, regions, lambda r: _cut_now(r, boundary, bkey), max_size=_CUTS_MAX
+    )
+    parts = np.concatenate(got)
     if parts.size == 0:
         return shapely.Polygon()
     return shapely.multipolygons(parts) if parts.size > 1 else parts[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
@@ -14,6 +13,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._lines import points_along
+from geoplan._memo import boundary_key, per_geometry
 from geoplan.indicators.coverage import F64, IndicatorResult, measure_row, summary_frame
 from geoplan.network.graph import WalkNetwork
 from geoplan.rules import taxonomy as tx
@@ -37,22 +37,14 @@ def _length_inside(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
     lines = np.asarray(lines, dtype=object)
     if not lines.size:
         return np.zeros(0)
-    bkey = hashlib.sha1(shapely.to_wkb(boundary), usedforsecurity=False).digest()
-    keys = [
-        (bkey, hashlib.sha1(b, usedforsecurity=False).digest())
-        for b in shapely.to_wkb(lines, hex=False)
-    ]
-    got = [_LENGTHS.get(k) for k in keys]
-    miss = np.asarray([v is None for v in got], dtype=bool)
-    out = np.asarray([np.nan if v is None else v for v in got], dtype=np.float64)
-    if miss.any():
-        fresh = _length_inside_now(lines[miss], boundary)
-        out[miss] = fresh
-        if len(_LENGTHS) + int(miss.sum()) > _LENGTHS_MAX:
-            _LENGTHS.clear()
-        _LENGTHS.update(
-            zip([k for k, m in zip(keys, miss, strict=True) if m], fresh.tolist(), strict=True)
-        )
+    got = per_geometry(
+        _LENGTHS,
+        boundary_key(boundary),
+        lines,
+        lambda g: _length_inside_now(g, boundary).tolist(),
+        max_size=_LENGTHS_MAX,
+    )
+    out = np.asarray(got, dtype=np.float64)
     return out
 
 
