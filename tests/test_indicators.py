@@ -653,3 +653,20 @@ def test_road_lengths_inside_are_remembered_per_road(
     assert cut == [1]  # only the moved road was cut again
     np.testing.assert_array_equal(again[1:], want[1:50])
     assert again[0] == real(moved[:1], inner)[0]
+
+
+def test_a_grid_table_shares_its_grid_through_pandas_copies(chengdu: geoplan.City) -> None:
+    """pandas deep-copies ``attrs`` on most operations; the grid (MBs over a large area) is kept."""
+    import copy
+
+    from geoplan.indicators.access import Grid
+    from geoplan.indicators.grid import grid_cells
+    from geoplan.indicators.life_circles import GridPlace
+
+    xy, shape, inside = grid_cells(chengdu.boundary_polygon, 100.0)
+    place = GridPlace(Grid(xy, shape, inside, 100.0), chengdu.boundary_polygon)
+    table = pd.DataFrame({"d": np.arange(int(inside.sum()), dtype=float)})
+    table.attrs["grid"] = place
+    for derived in (table.copy(), table[["d"]], table.loc[table["d"] > 3], copy.deepcopy(table)):
+        assert derived.attrs["grid"] is place
+    assert place.grid.xy is xy

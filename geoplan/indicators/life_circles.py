@@ -14,7 +14,7 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.indicators.access import Access, Request
+from geoplan.indicators.access import Access, Grid, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
     buffer_home_rows,
@@ -74,6 +74,22 @@ def _buffer_parts(
 ) -> NDArray[np.object_]:
     parts = [g for c in cats for g in geoms.get(c, np.zeros(0, dtype=object))]
     return np.asarray(parts, dtype=object)
+
+
+@dataclass(frozen=True)
+class GridPlace:
+    """The grid of a grid table and the boundary it was laid over (``attrs["grid"]``).
+
+    Shared, never copied: pandas deep-copies ``attrs`` on most operations, and a grid over a
+    large study area holds hundreds of MB (the xy of every cell of its bounding box).
+    """
+
+    grid: Grid
+    boundary: BaseGeometry
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> GridPlace:
+        """Itself: the grid and boundary are read-only."""
+        return self
 
 
 @dataclass
@@ -207,9 +223,10 @@ def _circle_rows(
     if not combined.buf.is_empty:
         geo[column_name(stem, method=Method.BUFFER)] = combined.buf
     if all_grid is not None and all_grid.any() and grid_table is not None:
-        grid = grid_table.attrs["grid"]
+        place: GridPlace = grid_table.attrs["grid"]
+        g = place.grid
         geo[column_name(stem, method=Method.NETWORK)] = cells_polygon(
-            grid.xy, grid.shape, grid.inside, all_grid, grid.spacing_m, grid_table.attrs["boundary"]
+            g.xy, g.shape, g.inside, all_grid, g.spacing_m, place.boundary
         )
     return rows, per_home, geo, combined
 
@@ -335,8 +352,7 @@ def _tables(
     spacing = spacings.pop()
     gcols = {dist_column(c): access.grid_m[category_key(c)] for c in gkeys}
     grid_table = pd.DataFrame(gcols)
-    grid_table.attrs["grid"] = access.grids[spacing]
-    grid_table.attrs["boundary"] = inputs.boundary
+    grid_table.attrs["grid"] = GridPlace(access.grids[spacing], inputs.boundary)
     return table, grid_table, spacing
 
 
