@@ -3,13 +3,20 @@
 Results served from the content-keyed caches are the *same objects* on a hit, so work derived
 from them (per-unit shares, gaps) can be memoised by identity: the memo keeps a strong reference
 to every key object, so an id is never reused while its entry lives. Bounded LRU.
+
+Work per geometry that does not depend on the other geometries is remembered by content instead
+(:func:`per_geometry`, keyed by the SHA-1 of each geometry's WKB, :func:`wkb_digests`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+
+import numpy as np
+import shapely
 
 T = TypeVar("T")
 
@@ -54,15 +61,7 @@ def per_geometry(
     yet, as one array, and returns one answer each. ``store`` is cleared when it would pass
     ``max_size`` entries.
     """
-    import hashlib
-
-    import numpy as np
-    import shapely
-
-    keys = [
-        (context, hashlib.sha1(b, usedforsecurity=False).digest())
-        for b in shapely.to_wkb(geoms, hex=False)
-    ]
+    keys = [(context, d) for d in wkb_digests(geoms)]
     got: list[T | None] = [store.get(k) for k in keys]
     miss = [i for i, g in enumerate(got) if g is None]
     if miss:
@@ -77,8 +76,14 @@ def per_geometry(
 
 def boundary_key(geom: Any) -> bytes:
     """SHA-1 of a geometry's WKB (the context of :func:`per_geometry`)."""
-    import hashlib
-
-    import shapely
-
     return hashlib.sha1(shapely.to_wkb(geom), usedforsecurity=False).digest()
+
+
+def wkb_digests(geoms: Any) -> list[bytes]:
+    """SHA-1 of each geometry's WKB (``None`` / missing hashes as empty bytes)."""
+    if not len(geoms):
+        return []
+    return [
+        hashlib.sha1(b if b is not None else b"", usedforsecurity=False).digest()
+        for b in shapely.to_wkb(geoms, hex=False)
+    ]

@@ -30,6 +30,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._memo import wkb_digests
 from geoplan.network.access import (
     EdgeAttachment,
     attach_points,
@@ -108,11 +109,7 @@ class AccessCache:
         if got is None or got[0] is not g:
             if len(self._geom_keys) > 256:  # a long scenario session: keep it bounded
                 self._geom_keys.clear()
-            wkb = shapely.to_wkb(g, hex=False) if g.size else np.zeros(0, dtype=object)
-            digests = [
-                hashlib.sha1(b if b is not None else b"", usedforsecurity=False).digest()
-                for b in wkb
-            ]
+            digests = wkb_digests(g)
             got = (g, hashlib.sha1(b"".join(digests), usedforsecurity=False).hexdigest(), digests)
             self._geom_keys[id(g)] = got
         return got[1], got[2]
