@@ -28,6 +28,7 @@ from geoplan.network.access import (
     facility_sources,
     nearest_distance_m,
     node_distance_m,
+    same_edge_pairs,
 )
 from geoplan.network.graph import WalkNetwork
 
@@ -311,3 +312,18 @@ def test_polygon_sources_equal_per_part_geos(
             want_line.append(pidx[p])
     assert line.tolist() == want_line
     assert np.array_equal(np.column_stack([x, y]), shapely.get_coordinates(np.array(want)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_same_edge_pairs_are_every_pair_on_one_edge(seed: int) -> None:
+    """Every (a, b) on the same edge, ordered by b then a: a double loop says which."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 40, size=60).astype(np.int64)
+    b = rng.integers(0, 60, size=200).astype(np.int64)
+    ia, ib = same_edge_pairs(a, b)
+    want = [(i, j) for j in range(b.size) for i in range(a.size) if a[i] == b[j]]
+    assert list(zip(ia.tolist(), ib.tolist(), strict=True)) == want
+    ea, eb = same_edge_pairs(a[:0], b)
+    assert ea.size == eb.size == 0
+    none_a, none_b = same_edge_pairs(a, b[~np.isin(b, a)])
+    assert none_a.size == none_b.size == 0

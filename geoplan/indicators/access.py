@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.grid import grid_cells
-from geoplan.network.access import EdgeAttachment, attach_points, edge_tree
+from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
 from geoplan.network.graph import WalkNetwork
 from geoplan.network.nearest import segment_index
@@ -203,7 +203,14 @@ def _grid(
     if got is None:
         xy, shape, inside = grid_cells(boundary, spacing_m)
         grid = Grid(xy, shape, inside, spacing_m)
-        att = attach_points(net, grid.points, max_distance_m=limit_m)
+        pts = xy[inside]
+        att = attach_xy(
+            net,
+            np.ascontiguousarray(pts[:, 0]),
+            np.ascontiguousarray(pts[:, 1]),
+            owner=np.arange(pts.shape[0], dtype=np.int64),
+            max_distance_m=limit_m,
+        )
         got = (grid, att)
         cache.extra[key] = got
     return got

@@ -18,6 +18,7 @@ centroid. A home and a facility on the same edge also get their direct along-edg
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -289,20 +290,62 @@ def node_distance_m(net: WalkNetwork, sources: EdgeAttachment, *, limit_m: float
 def same_edge_pairs(a_edge: I64, b_edge: I64) -> tuple[I64, I64]:
     """Every (index into ``a_edge``, index into ``b_edge``) pair on the same edge.
 
-    Sorted search, no Python loop: for each ``b`` the run of ``a`` with its edge.
+    ``a`` bucketed by edge (a counting sort), no Python loop and no binary search: for each
+    ``b`` the run of ``a`` with its edge, in stable edge order. Pairs come ordered by ``b``, then
+    by position in ``a``.
     """
-    order = np.argsort(a_edge, kind="stable")
-    sa = a_edge[order]
-    lo = np.searchsorted(sa, b_edge, side="left")
-    hi = np.searchsorted(sa, b_edge, side="right")
-    has = np.flatnonzero(hi > lo)
-    if not has.size:
-        z = np.zeros(0, dtype=np.int64)
+    z = np.zeros(0, dtype=np.int64)
+    if not a_edge.size or not b_edge.size:
         return z, z
-    cnt = hi[has] - lo[has]
+    m = int(max(a_edge.max(), b_edge.max())) + 1
+    counts = np.bincount(a_edge, minlength=m)
+    cnt_b = counts[b_edge]
+    has = np.flatnonzero(cnt_b)
+    if not has.size:
+        return z, z
+    order = np.argsort(a_edge, kind="stable")
+    starts = np.cumsum(counts) - counts
+    cnt = cnt_b[has]
     b_rep = np.repeat(has, cnt)
     k = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-    return order[np.repeat(lo[has], cnt) + k].astype(np.int64), b_rep.astype(np.int64)
+    return order[np.repeat(starts[b_edge[has]], cnt) + k].astype(np.int64), b_rep.astype(np.int64)
+
+
+_Terms = tuple[I64, I64, F64, F64, F64]
+#: (network, targets) → their end nodes and along-edge walks (a check asks for ~25 categories
+#: from the same homes and grid); an entry goes when its targets do
+_TERMS: dict[tuple[int, int], tuple[weakref.ref[WalkNetwork], _Terms]] = {}
+
+
+def _target_terms(net: WalkNetwork, targets: EdgeAttachment) -> _Terms:
+    """Each target's edge end nodes, edge length and walks along the edge to ``u`` and ``v``.
+
+    ``t · L`` and ``(1 − t) · L``, as :func:`nearest_distance_m` adds them; computed once per
+    (network, targets) object.
+    """
+    key = (id(net), id(targets))
+    got = _TERMS.get(key)
+    if got is not None and got[0]() is net:
+        return got[1]
+    e = targets.edge
+    L = net.edge_length_m[e]
+    t = targets.t0
+    terms = (net.edge_u[e], net.edge_v[e], L, t * L, (1.0 - t) * L)
+    _TERMS[key] = (weakref.ref(net), terms)
+    weakref.finalize(targets, _TERMS.pop, key, None)
+    return terms
+
+
+def _min_into(out: F64, at: I64, values: F64) -> None:
+    """``np.minimum.at(out, at, values)`` for ``at`` ascending: one ``reduceat`` per run.
+
+    The same minima (a minimum is exact), without ``ufunc.at``'s per-element dispatch.
+    """
+    first = np.ones(at.shape[0], dtype=bool)
+    first[1:] = at[1:] != at[:-1]
+    starts = np.flatnonzero(first)
+    idx = at[starts]
+    out[idx] = np.minimum(out[idx], np.minimum.reduceat(values, starts))
 
 
 def nearest_distance_m(
@@ -340,11 +383,9 @@ def nearest_distance_m(
     if node_dist is None:
         node_dist = node_distance_m(net, sources, limit_m=limit_m)
     e = homes.edge
-    L = net.edge_length_m[e]
     t = homes.t0
-    via_u = node_dist[net.edge_u[e]] + t * L
-    via_v = node_dist[net.edge_v[e]] + (1.0 - t) * L
-    best = np.minimum(via_u, via_v)
+    u, v, L, to_u, to_v = _target_terms(net, homes)
+    best = np.minimum(node_dist[u] + to_u, node_dist[v] + to_v)
 
     # same-edge sources: direct along-edge distance
     s_idx, h_rep = same_edge_pairs(sources.edge, e)
@@ -352,7 +393,7 @@ def nearest_distance_m(
         th = t[h_rep]
         gap = np.maximum(0.0, np.maximum(sources.t0[s_idx] - th, th - sources.t1[s_idx]))
         direct = sources.offset_m[s_idx] + gap * L[h_rep]
-        np.minimum.at(best, h_rep, direct)
+        _min_into(best, h_rep, direct)
 
     out = best + homes.offset_m
     out[out > limit_m] = np.inf
