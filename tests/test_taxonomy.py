@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from geoplan.rules import taxonomy as tx
@@ -144,3 +147,82 @@ def test_walk_rules(tags: dict[str, str], default: bool, private: bool) -> None:
     rules = tx.walk_rules()
     assert rules.walkable(tags) is default
     assert rules.walkable(tags, include_private=True) is private
+
+
+@pytest.fixture(scope="module")
+def raw_tags(chengdu_pbf: Path, sao_paulo_pbf: Path) -> list[list[dict[str, str]]]:
+    """Tag dicts of the tagged nodes and areas of two real extracts."""
+    from geoplan.city import demo_path
+    from geoplan.io.osm import read_osm
+
+    out = []
+    for p in (chengdu_pbf, sao_paulo_pbf, demo_path()):
+        raw = read_osm(p, parallel=False)
+        out.append([r[3] for r in raw.points])
+        out.append([r[2] for r in raw.areas])
+    return out
+
+
+def _layer_predicates() -> dict[str, Any]:
+    sp = tx.sports_grounds()
+    return {
+        "classify_facility": tx.classify_facility,
+        "school_levels": tx.school_levels,
+        "green_kind": tx.green_kind,
+        "is_bus_stop": tx.is_bus_stop,
+        "is_stop_area_platform": tx.is_stop_area_platform,
+        "is_residential_land": tx.is_residential_land,
+        "is_residential_building": tx.is_residential_building,
+        "is_built_up_land": tx.is_built_up_land,
+        "is_ground": sp.is_ground,
+        "exclude_within": lambda t: [
+            k for k, rs in tx.within_exclusions().items() if tx.any_match(rs, t)
+        ],
+    }
+
+
+def test_tag_sets_give_every_layer_rule_its_per_feature_answer(
+    raw_tags: list[list[dict[str, str]]],
+) -> None:
+    """Each rule once per distinct tag set = the rule on every feature's own tags (3 cities)."""
+    n_sets = 0
+    for tags in raw_tags:
+        sets = tx.TagSets(tags)
+        assert len(sets) == len(tags)
+        n_sets += len(sets.distinct)
+        for name, fn in _layer_predicates().items():
+            assert sets.map(fn) == [fn(t) for t in tags], name
+            if name.startswith("is_"):
+                want = np.array([bool(fn(t)) for t in tags], dtype=bool)
+                assert np.array_equal(sets.mask(fn), want), name
+    assert n_sets < sum(map(len, raw_tags)) / 2  # far fewer combinations than features
+
+
+def test_tag_sets_group_only_features_with_equal_rule_tags(
+    raw_tags: list[list[dict[str, str]]],
+) -> None:
+    """Features in one set agree on every key a rule reads; a key no rule reads is ignored."""
+    keys = tx.layer_rule_keys()
+    tags = raw_tags[1]
+    sets = tx.TagSets(tags)
+    for t, i in zip(tags, sets.inverse.tolist(), strict=True):
+        assert {k: v for k, v in t.items() if k in keys} == sets.distinct[i]
+    assert "addr:street" not in keys
+    two = tx.TagSets([{"building": "yes", "addr:street": "A"}, {"building": "yes"}])
+    assert two.inverse.tolist() == [0, 0]
+    other = tx.TagSets([{"building": "yes"}, {"building": "apartments"}])
+    assert other.inverse.tolist() == [0, 1]
+
+
+def test_walkable_mask_is_walkable_of_every_way(chengdu_pbf: Path, sao_paulo_pbf: Path) -> None:
+    """The walk rules once per distinct tag set = per way, with and without private ways."""
+    from geoplan.io.osm import read_osm
+
+    rules = tx.walk_rules()
+    for p in (chengdu_pbf, sao_paulo_pbf):
+        tags = [w.tags for w in read_osm(p, parallel=False).ways]
+        for private in (False, True):
+            want = [rules.walkable(t, include_private=private) for t in tags]
+            got = rules.walkable_mask(tags, include_private=private)
+            assert got.tolist() == want
+            assert 0 < got.sum() < len(tags) or private

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.io.boundary import polygonal
@@ -98,18 +99,22 @@ def build_layers(
     areas, n_repaired = _areas_gdf(raw.areas)
     areas = areas.to_crs(crs)
     cats = tx.categories()
+    # every tag rule below runs once per distinct combination of the tags the rules read
+    pt_sets, ar_sets = tx.TagSets(points["tags"]), tx.TagSets(areas["tags"])
+
+    def _level_from(tags: dict[str, str]) -> str:
+        return tx.school_levels(tags)[1] if tags.get("amenity") == "school" else ""
 
     # facilities: one row per (feature, category)
     fac_rows: list[dict[str, Any]] = []
     fac_geoms: list[BaseGeometry] = []
-    for df in (points, areas):
-        for osmid, osm_type, tags, geom in zip(
-            df["osmid"], df["osm_type"], df["tags"], df.geometry.values, strict=True
+    for df, sets in ((points, pt_sets), (areas, ar_sets)):
+        classes = sets.map(lambda t: (tx.classify_facility(t), _level_from(t)))
+        for osmid, osm_type, tags, geom, (found, level_from) in zip(
+            df["osmid"], df["osm_type"], df["tags"], df.geometry.values, classes, strict=True
         ):
-            found = tx.classify_facility(tags)
             if not found:
                 continue
-            level_from = tx.school_levels(tags)[1] if tags.get("amenity") == "school" else ""
             for cat in found:
                 fac_rows.append(
                     {
@@ -123,7 +128,7 @@ def build_layers(
                 )
                 fac_geoms.append(geom)
     # sports grounds: public ones only, classed by the area of the ground they belong to
-    grounds = spatial.sports_grounds(points, areas)
+    grounds = spatial.sports_grounds(points, areas, point_sets=pt_sets, area_sets=ar_sets)
     for osmid, osm_type, tags, cat, geom in zip(
         grounds["osmid"],
         grounds["osm_type"],
@@ -159,10 +164,10 @@ def build_layers(
         )
     )
     # libraries inside a university or school are not public ones (exclude_within)
-    facilities = spatial.drop_within(facilities, areas)
+    facilities = spatial.drop_within(facilities, areas, area_sets=ar_sets)
 
     # parks and public green
-    kinds = [tx.green_kind(t) for t in areas["tags"]]
+    kinds = ar_sets.map(tx.green_kind)
     green_mask = np.array([k is not None for k in kinds], dtype=bool)
     parks = areas.loc[green_mask, ["osmid", "osm_type", "geometry"]].copy()
     parks["green_kind"] = [k for k in kinds if k is not None]
@@ -172,13 +177,13 @@ def build_layers(
     ]
     parks["area_m2"] = parks.geometry.area
 
-    bus_stops = _bus_stops(raw, points, areas, crs)
+    bus_stops = _bus_stops(raw, points, areas, crs, pt_sets, ar_sets)
 
-    res_mask = np.array([tx.is_residential_land(t) for t in areas["tags"]], dtype=bool)
+    res_mask = ar_sets.mask(tx.is_residential_land)
     residential = areas.loc[res_mask, ["osmid", "osm_type", "geometry"]].copy()
     residential["name"] = [_name(t) for t in areas.loc[res_mask, "tags"]]
 
-    b_mask = np.array([tx.is_residential_building(t) for t in areas["tags"]], dtype=bool)
+    b_mask = ar_sets.mask(tx.is_residential_building)
     buildings = areas.loc[b_mask, ["osmid", "osm_type", "geometry"]].copy()
     buildings["building"] = [t.get("building", "") for t in areas.loc[b_mask, "tags"]]
     buildings["levels"] = pd.to_numeric(
@@ -236,7 +241,7 @@ def build_layers(
     parks = parks.loc[~spatial.verges(parks, roads)]
     roads["grade_zh"] = roads["grade"].map({k: g.label_zh for k, g in grades.items()})
 
-    ub_mask = np.array([tx.is_built_up_land(t) for t in areas["tags"]], dtype=bool)
+    ub_mask = ar_sets.mask(tx.is_built_up_land)
     urban = areas.loc[ub_mask, ["osmid", "osm_type", "geometry"]].copy()
     urban = pd.concat([urban, parks[["osmid", "osm_type", "geometry"]]], ignore_index=True)
     urban = gpd.GeoDataFrame(urban, geometry="geometry", crs=crs)
@@ -260,7 +265,12 @@ def build_layers(
 
 
 def _bus_stops(
-    raw: RawOSM, points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, crs: pyproj.CRS
+    raw: RawOSM,
+    points: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    crs: pyproj.CRS,
+    pt_sets: tx.TagSets,
+    ar_sets: tx.TagSets,
 ) -> gpd.GeoDataFrame:
     """Bus stops as points: stop nodes, platform areas (representative point), linear platforms."""
     # bus stops (points; platform areas become their representative point); platforms without
@@ -274,14 +284,21 @@ def _bus_stops(
             return True
         return (kind, osmid) in in_area and tx.is_stop_area_platform(tags)
 
-    stop_pts = points.loc[
-        [_is_stop("n", int(i), t) for i, t in zip(points["osmid"], points["tags"], strict=True)]
-    ].copy()
+    def _stops(kinds: list[str], ids: Any, sets: tx.TagSets) -> NDArray[np.bool_]:
+        stop = sets.mask(tx.is_bus_stop)
+        if in_area:
+            platform = sets.mask(tx.is_stop_area_platform)
+            for j in np.flatnonzero(platform & ~stop):
+                stop[j] = (kinds[j], int(ids[j])) in in_area
+        return stop
+
+    stop_pts = points.loc[_stops(["n"] * len(points), points["osmid"].to_numpy(), pt_sets)].copy()
     stop_areas = areas.loc[
-        [
-            _is_stop("w" if k == "way" else "r", int(i), t)
-            for i, k, t in zip(areas["osmid"], areas["osm_type"], areas["tags"], strict=True)
-        ]
+        _stops(
+            ["w" if k == "way" else "r" for k in areas["osm_type"]],
+            areas["osmid"].to_numpy(),
+            ar_sets,
+        )
     ].copy()
     if not stop_areas.empty:
         stop_areas = stop_areas.set_geometry(stop_areas.geometry.representative_point())

@@ -49,17 +49,24 @@ def inside_any(
     return out
 
 
-def _areas_matching(areas: gpd.GeoDataFrame, rules: Sequence[tx.TagRule]) -> gpd.GeoDataFrame:
+def _areas_matching(
+    areas: gpd.GeoDataFrame, rules: Sequence[tx.TagRule], sets: tx.TagSets | None = None
+) -> gpd.GeoDataFrame:
+    """The areas whose tags match one of ``rules`` (``sets``: the areas' :class:`TagSets`)."""
     if areas.empty or not rules:
         return areas.iloc[0:0]
-    return areas.loc[[tx.any_match(rules, t) for t in areas["tags"]]]
+    if sets is None or len(sets) != len(areas) or not tx.rule_keys(rules) <= sets.keys:
+        return areas.loc[[tx.any_match(rules, t) for t in areas["tags"]]]
+    return areas.loc[sets.mask(lambda t: tx.any_match(rules, t))]
 
 
 def _ids(df: gpd.GeoDataFrame) -> list[str]:
     return [f"{t}/{i}" for t, i in zip(df["osm_type"], df["osmid"].astype(np.int64), strict=True)]
 
 
-def drop_within(facilities: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def drop_within(
+    facilities: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, area_sets: tx.TagSets | None = None
+) -> gpd.GeoDataFrame:
     """Drop facility rows whose category excludes features inside some areas.
 
     ``exclude_within`` of a taxonomy category (libraries inside a university, school or college
@@ -75,7 +82,7 @@ def drop_within(facilities: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.Ge
         rows = np.flatnonzero(cat == key)
         if not rows.size:
             continue
-        inside = _areas_matching(areas, rs)
+        inside = _areas_matching(areas, rs, area_sets)
         sub = facilities.iloc[rows]
         hit = inside_any(
             sub.geometry.values, inside.geometry.values, ids=_ids(sub), poly_ids=_ids(inside)
@@ -84,13 +91,22 @@ def drop_within(facilities: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.Ge
     return facilities.loc[keep]
 
 
-def sports_grounds(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def sports_grounds(
+    points: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    point_sets: tx.TagSets | None = None,
+    area_sets: tx.TagSets | None = None,
+) -> gpd.GeoDataFrame:
     """Public sports grounds with their GB 50180-2018 size classes.
 
     Parameters
     ----------
     points, areas
         Tagged OSM nodes and areas (``osmid``, ``osm_type``, ``tags``), one metric CRS.
+    point_sets, area_sets
+        Their :class:`~geoplan.rules.taxonomy.TagSets` (the tag rules then run once per
+        distinct tag set; the same answer).
 
     Returns
     -------
@@ -107,8 +123,12 @@ def sports_grounds(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.Geo
     """
     sp = tx.sports_grounds()
     parts = []
-    for df in (points, areas):
-        if not df.empty:
+    for df, sets in ((points, point_sets), (areas, area_sets)):
+        if df.empty:
+            continue
+        if sets is not None and len(sets) == len(df):
+            parts.append(df.loc[sets.mask(sp.is_ground)])
+        else:
             parts.append(df.loc[[sp.is_ground(t) for t in df["tags"]]])
     cand = gpd.GeoDataFrame(
         np.concatenate([p.to_numpy() for p in parts]) if parts else None,
@@ -118,7 +138,7 @@ def sports_grounds(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.Geo
     cols = ["osmid", "osm_type", "tags", "category", "ground_area_m2", "geometry"]
     if cand.empty:
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=areas.crs)
-    schools = _areas_matching(areas, sp.exclude_within)
+    schools = _areas_matching(areas, sp.exclude_within, area_sets)
     cand = cand.loc[
         ~inside_any(
             cand.geometry.values, schools.geometry.values, ids=_ids(cand), poly_ids=_ids(schools)

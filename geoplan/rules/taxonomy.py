@@ -6,13 +6,15 @@ The rules live in YAML files that cite their sources; this module only compiles 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 import yaml
+from numpy.typing import NDArray
 
 Tags = Mapping[str, str]
 
@@ -327,6 +329,95 @@ def _classify_values(values: tuple[str | None, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(out)))
 
 
+def rule_keys(rules: Iterable[TagRule]) -> frozenset[str]:
+    """Every tag key ``rules`` read (``name~`` reads every :data:`NAME_KEYS` tag)."""
+    keys: set[str] = set()
+    for r in rules:
+        keys.update(k for k, _ in r.pairs)
+        for k, _ in r.contains:
+            keys.update(NAME_KEYS if k == "name" else (k,))
+    return frozenset(keys)
+
+
+@cache
+def layer_rule_keys() -> frozenset[str]:
+    """Every tag key the layer rules read (what :class:`TagSets` groups by).
+
+    Categories, schools, sports grounds, green, bus stops, residential land and buildings,
+    built-up land.
+    """
+    t = _taxonomy()
+    rules: list[TagRule] = [t.school_select, t.stop_area_platform]
+    for c in t.categories.values():
+        rules.extend((*c.rules, *c.exclude, *c.exclude_within))
+    sp = t.sports
+    rules.extend((*sp.match, *sp.exclude, *sp.exclude_within))
+    for group in (
+        t.park,
+        t.green,
+        t.green_exclude,
+        t.bus_stop,
+        t.rail_platform,
+        t.residential_land,
+        t.residential_building,
+        t.built_up.match,
+    ):
+        rules.extend(group)
+    # school levels read isced:level and the names; build_layers asks for amenity=school
+    return rule_keys(rules) | {"isced:level", "amenity", *NAME_KEYS} | set(_rule_keys())
+
+
+_T = TypeVar("_T")
+
+
+class TagSets:
+    """The distinct tag sets of many features, restricted to the keys some rules read.
+
+    A rule's answer depends only on the tags it reads, so a predicate over ``keys`` is
+    evaluated once per distinct combination of those tags (a city has thousands, against
+    millions of features: ``building=yes`` with an address is one combination) and mapped back
+    to every feature — the answer of calling it on each feature's own tags.
+
+    Parameters
+    ----------
+    tags
+        One tag dict per feature.
+    keys
+        The keys the predicates read (default :func:`layer_rule_keys`); a predicate that reads
+        another key must not be applied.
+    """
+
+    def __init__(self, tags: Iterable[Tags], keys: frozenset[str] | None = None) -> None:
+        ks = layer_rule_keys() if keys is None else keys
+        index: dict[frozenset[tuple[str, str]], int] = {}
+        inverse: list[int] = []
+        add = inverse.append
+        for t in tags:
+            sig = frozenset([(k, t[k]) for k in t.keys() & ks])
+            i = index.get(sig)
+            if i is None:
+                i = index[sig] = len(index)
+            add(i)
+        self.distinct: list[dict[str, str]] = [dict(sig) for sig in index]
+        self.inverse: NDArray[np.int64] = np.asarray(inverse, dtype=np.int64)
+        self.keys = ks
+
+    def __len__(self) -> int:
+        """Number of features."""
+        return int(self.inverse.shape[0])
+
+    def map(self, fn: Callable[[dict[str, str]], _T]) -> list[_T]:
+        """``[fn(t) for t in tags]``, with ``fn`` called once per distinct tag set."""
+        got = [fn(t) for t in self.distinct]
+        return [got[i] for i in self.inverse.tolist()]
+
+    def mask(self, fn: Callable[[dict[str, str]], bool]) -> NDArray[np.bool_]:
+        """``fn`` of every feature's tags as a boolean array (once per distinct tag set)."""
+        n = len(self.distinct)
+        got = np.fromiter((bool(fn(t)) for t in self.distinct), dtype=bool, count=n)
+        return got[self.inverse] if self.inverse.size else np.zeros(0, dtype=bool)
+
+
 def within_exclusions() -> dict[str, tuple[TagRule, ...]]:
     """Per category, the areas inside which a feature does not count (school libraries …)."""
     return {k: c.exclude_within for k, c in _taxonomy().categories.items() if c.exclude_within}
@@ -447,6 +538,18 @@ class WalkRules:
             return False
         private = any_match(self.private_tags, tags) and tags.get("foot") not in self.foot_override
         return include_private or not private
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every tag key :meth:`walkable` reads."""
+        return rule_keys((*self.exclude_tags, *self.private_tags)) | {"highway", "foot"}
+
+    def walkable_mask(
+        self, tags: Sequence[Tags], *, include_private: bool = False
+    ) -> NDArray[np.bool_]:
+        """:meth:`walkable` of many ways, once per distinct set of the tags it reads."""
+        sets = TagSets(tags, self.keys)
+        return sets.mask(lambda t: self.walkable(t, include_private=include_private))
 
 
 @cache
