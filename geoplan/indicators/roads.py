@@ -78,7 +78,11 @@ def _length_in_parts(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
     parts = shapely.get_parts(boundary)
     if parts.shape[0] < 2:
         return np.asarray(shapely.length(shapely.intersection(lines, boundary)), dtype=float)
-    li, pi = shapely.STRtree(parts).query(lines, predicate="intersects")
+    # parts as the query side: GEOS prepares each (large) part once and tests the lines near it,
+    # instead of testing each line against unprepared parts of thousands of vertices
+    pi, li = shapely.STRtree(lines).query(parts, predicate="intersects")
+    o = np.lexsort((pi, li))
+    li, pi = li[o], pi[o]
     hits = np.bincount(li, minlength=lines.shape[0])
     out = np.zeros(lines.shape[0])
     one = np.flatnonzero(hits == 1)

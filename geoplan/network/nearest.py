@@ -34,7 +34,7 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
 #: distance between samples along a segment (m); half of it bounds the certificate
-SAMPLE_STEP_M = 10.0
+SAMPLE_STEP_M = 20.0
 #: nearest samples proposed first; points not certified by them get a ball search
 K_FIRST = 8
 #: points per block
