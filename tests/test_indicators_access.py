@@ -102,3 +102,37 @@ def test_adding_parks_searches_from_the_added_parks_alone_bit_for_bit(
         cache.point_distances(net, h, some[1:], limit_m=500.0),
         nearest_distance_m(net, h, facility_sources(net, some[1:]), limit_m=500.0),
     )
+
+
+def test_searches_run_ahead_on_both_cores_are_the_searches(chengdu: geoplan.City) -> None:
+    """prefetch_searches stores what node_distance_m gives; the check then runs none itself."""
+    from geoplan.network.access import node_distance_m
+
+    net = chengdu.network
+    homes = homes_from_city(chengdu)
+    h = attach_points(net, homes.geometry.values)
+    fac = chengdu.facilities
+    cache = AccessCache()
+    jobs = []
+    for cat, lim in (("restaurant", 500.0), ("school", 1000.0), ("restaurant", 1000.0)):
+        g = np.asarray(fac.loc[fac["category"] == cat].geometry.values, dtype=object)
+        if not len(g):
+            g = np.asarray(fac.geometry.values[:20], dtype=object)
+        need = cache.needs_search(net, h, g, limit_m=lim)
+        assert need is not None
+        jobs.append((need[0], need[1], lim))
+    assert cache.prefetch_searches(net, jobs) == 2  # restaurants once, at 1000 m
+    assert cache.dijkstra_runs == 2
+    for key, src, _ in jobs:
+        stored_lim, d = cache.node_store[key]
+        assert stored_lim == max(j[2] for j in jobs if j[0] == key)
+        np.testing.assert_array_equal(d, node_distance_m(net, src, limit_m=stored_lim))
+    assert cache.prefetch_searches(net, jobs) == 0
+    # the point distances now come from the stored searches, bit for bit a fresh one
+    g = np.asarray(fac.loc[fac["category"] == "restaurant"].geometry.values, dtype=object)
+    assert cache.needs_search(net, h, g, limit_m=300.0) is None
+    got = cache.point_distances(net, h, g, limit_m=300.0)
+    np.testing.assert_array_equal(
+        got, nearest_distance_m(net, h, facility_sources(net, g), limit_m=300.0)
+    )
+    assert cache.dijkstra_runs == 2

@@ -141,6 +141,19 @@ def compute_access(
         assert boundary is not None
         acc.grids[sp], grid_att[sp] = _grid(net, boundary, sp, lim, cache)
     _prefetch_sources(net, requests, cache)
+    # the searches the loop below would run one by one, on both cores
+    jobs = []
+    for req in requests.values():
+        targets = [homes]
+        if req.grid_spacing_m is not None:
+            targets.append(grid_att[float(req.grid_spacing_m)])
+        for pts in targets:
+            need = cache.needs_search(
+                net, pts, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
+            )
+            if need is not None:
+                jobs.append((need[0], need[1], float(req.limit_m)))
+    cache.prefetch_searches(net, jobs)
     for key, req in requests.items():
         acc.home_m[key] = cache.point_distances(
             net, homes, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m

@@ -11,9 +11,7 @@ network loader peaked at ~5 GB per million nodes on this kind of machine (see th
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
-import threading
 from array import array
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +25,7 @@ import shapely
 from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
+from geoplan._fork import fork_ok
 
 #: keys whose objects geoplan reads (everything else is skipped in C++)
 KEYS = (
@@ -332,14 +331,7 @@ PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 
 def _parallel_ok(p: Path) -> bool:
     """Whether a second process may read the ways: a large file, a fork-safe process."""
-    return (
-        sys.platform.startswith("linux")
-        and p.stat().st_size >= PARALLEL_MIN_BYTES
-        and sniff_format(p) == "pbf"
-        and not multiprocessing.current_process().daemon
-        and threading.active_count() == 1
-        and (os.cpu_count() or 1) > 1
-    )
+    return fork_ok() and p.stat().st_size >= PARALLEL_MIN_BYTES and sniff_format(p) == "pbf"
 
 
 def read_osm(

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +29,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._fork import split_map
 from geoplan._memo import wkb_digests
 from geoplan.network.access import (
     EdgeAttachment,
@@ -157,11 +157,11 @@ class AccessCache:
         boundary_step_m: float,
         workers: int | None = None,
     ) -> int:
-        """Compute the sources of every feature of ``arrays`` not stored yet, on threads.
+        """Compute the sources of every feature of ``arrays`` not stored yet, on both cores.
 
-        Features common to several arrays (park size tiers) are computed once; the work is GEOS
-        intersections, KD-tree queries and numpy, which release the GIL. Returns how many
-        features were computed.
+        Features common to several arrays (park size tiers) are computed once, in chunks of
+        about equal size, part of them in a forked child (:func:`geoplan._fork.split_map`).
+        Returns how many features were computed.
         """
         nk, step = network_key(net), float(boundary_step_m)
         todo: dict[bytes, BaseGeometry] = {}
@@ -181,11 +181,9 @@ class AccessCache:
         def run(ix: I64) -> EdgeAttachment:
             return facility_sources(net, geoms[ix], boundary_step_m=step)
 
-        if len(chunks) < 2:
-            done = [run(c) for c in chunks]
-        else:
-            with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-                done = list(pool.map(run, chunks))
+        # numpy indexing between the GEOS and KD-tree calls holds the GIL (two threads gave
+        # 1.2x): half of the chunks in a forked child, the same function
+        done = split_map(run, chunks)
         for ix, att in zip(chunks, done, strict=True):
             order = np.argsort(att.owner, kind="stable")
             bounds = np.searchsorted(att.owner[order], np.arange(len(ix) + 1))
@@ -228,6 +226,70 @@ class AccessCache:
             self.attachments[key] = att
         return att
 
+    def needs_search(
+        self,
+        net: WalkNetwork,
+        points: EdgeAttachment,
+        geoms: NDArray[np.object_],
+        *,
+        limit_m: float,
+        boundary_step_m: float = 2.0,
+    ) -> tuple[str, EdgeAttachment] | None:
+        """The source key and sources whose search :meth:`point_distances` would run afresh.
+
+        ``None`` when it would not: the distances or the node distances are stored, a known
+        subset of the features serves them (:meth:`_from_subset`), or there is nothing to
+        search.
+        """
+        g = np.asarray(geoms, dtype=object)
+        skey, src = self.sources(net, g, boundary_step_m=boundary_step_m)
+        if len(points) == 0 or len(src) == 0:
+            return None
+        got = self.node_store.get(skey)
+        if got is not None and got[0] >= limit_m:
+            return None
+        pkey = self._key_of(points)
+        if hash_arrays("dist", skey, pkey, float(limit_m)) in self.store:
+            return None
+        if per_feature(g):
+            where = (network_key(net), pkey, float(boundary_step_m))
+            have = frozenset(self._hashed(g)[1])
+            for feats, lim, _ in self.by_features.get(where, []):
+                if lim >= limit_m and feats and feats <= have:
+                    return None
+        return skey, src
+
+    def prefetch_searches(
+        self, net: WalkNetwork, jobs: Sequence[tuple[str, EdgeAttachment, float]]
+    ) -> int:
+        """Run the bounded searches of ``jobs`` (source key, sources, limit) on both cores.
+
+        scipy's Dijkstra holds the GIL, so part of the searches run in a forked child process
+        (:func:`geoplan._fork.split_map`, the same function: the same distances); each is stored
+        as :meth:`node_distances` stores it. A key asked twice runs once at its largest limit.
+        Returns how many searches ran.
+        """
+        todo: dict[str, tuple[EdgeAttachment, float]] = {}
+        for key, src, lim in jobs:
+            got = self.node_store.get(key)
+            if got is not None and got[0] >= lim:
+                continue
+            if key not in todo or todo[key][1] < lim:
+                todo[key] = (src, float(lim))
+        if not todo:
+            return 0
+        keys = list(todo)
+        items = [todo[k] for k in keys]
+        done = split_map(
+            lambda job: node_distance_m(net, job[0], limit_m=job[1]),
+            items,
+            costs=[lim * lim for _, lim in items],
+        )
+        for key, (_, lim), d in zip(keys, items, done, strict=True):
+            self.node_store[key] = (lim, d)
+            self.dijkstra_runs += 1
+        return len(keys)
+
     def node_distances(
         self, net: WalkNetwork, source_key: str, sources: EdgeAttachment, *, limit_m: float
     ) -> F64:
@@ -262,7 +324,11 @@ class AccessCache:
             self.hits += 1
             return hit
         self.misses += 1
-        inc = self._from_subset(net, points, g, pkey, limit_m, boundary_step_m)
+        searched = self.node_store.get(skey)
+        # searched already (prefetch_searches): those node distances; else a known subset's
+        inc = None
+        if searched is None or searched[0] < limit_m:
+            inc = self._from_subset(net, points, g, pkey, limit_m, boundary_step_m)
         if inc is not None:
             d = inc
         elif len(points) == 0 or len(src) == 0:

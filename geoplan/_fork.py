@@ -1,0 +1,78 @@
+"""The second core for work that holds the GIL: a forked child process shares the parent's arrays.
+
+scipy's Dijkstra and pyosmium's object loop keep the GIL, so threads do not help them. A child
+forked from this process sees every array already built (copy-on-write, nothing pickled on the
+way in) and sends back only its results. Forking is safe only from a single-threaded, non-daemon
+process on Linux (:func:`fork_ok`); otherwise the work runs here, with the same results.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+#: (function, items) the forked child reads (inherited, never pickled)
+_STATE: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def fork_ok() -> bool:
+    """Whether a child may be forked now: Linux, two or more cores, one thread, not a daemon."""
+    return (
+        sys.platform.startswith("linux")
+        and (os.cpu_count() or 1) > 1
+        and not multiprocessing.current_process().daemon
+        and threading.active_count() == 1
+    )
+
+
+def _run(indices: list[int]) -> list[Any]:
+    assert _STATE is not None
+    fn, items = _STATE
+    return [fn(items[i]) for i in indices]
+
+
+def split_map(
+    fn: Callable[[_T], _R], items: Sequence[_T], *, costs: Sequence[float] | None = None
+) -> list[_R]:
+    """``[fn(x) for x in items]`` with part of the items run in a forked child process.
+
+    Items are shared out by ``costs`` (largest first, each to the side with less work so far);
+    the child gets its share at once and this process works through the rest meanwhile. Results
+    come back in item order and are those of ``fn`` run here (the child is a copy of this
+    process). Without :func:`fork_ok`, or with fewer than two items, everything runs here.
+    """
+    n = len(items)
+    if n < 2 or not fork_ok():
+        return [fn(x) for x in items]
+    cost = [1.0] * n if costs is None else [float(c) for c in costs]
+    load = [0.0, 0.0]
+    share: list[list[int]] = [[], []]
+    for i in sorted(range(n), key=lambda k: -cost[k]):
+        side = 0 if load[0] <= load[1] else 1
+        share[side].append(i)
+        load[side] += cost[i]
+    mine, theirs = share
+    if not theirs:
+        return [fn(x) for x in items]
+    global _STATE
+    _STATE = (fn, items)
+    out: list[Any] = [None] * n
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            fut = pool.submit(_run, theirs)
+            for i in mine:
+                out[i] = fn(items[i])
+            for i, r in zip(theirs, fut.result(), strict=True):
+                out[i] = r
+    finally:
+        _STATE = None
+    return out
