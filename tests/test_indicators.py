@@ -670,3 +670,39 @@ def test_a_grid_table_shares_its_grid_through_pandas_copies(chengdu: geoplan.Cit
     for derived in (table.copy(), table[["d"]], table.loc[table["d"] > 3], copy.deepcopy(table)):
         assert derived.attrs["grid"] is place
     assert place.grid.xy is xy
+
+
+def test_polygon_union_is_the_ground_of_union_all(
+    chengdu: geoplan.City, sao_paulo: geoplan.City, helsinki: geoplan.City
+) -> None:
+    """Plain unions overlaying only polygons that meet: the same ground as union_all."""
+    from geoplan.indicators.coverage import polygon_union
+
+    for city in (chengdu, sao_paulo, helsinki):
+        for layer in (city.residential, city.parks, city.buildings):
+            g = np.asarray(layer.geometry.values, dtype=object)
+            if len(g) < 2:
+                continue
+            got, want = polygon_union(g), shapely.union_all(g)
+            assert got.is_valid
+            assert shapely.symmetric_difference(got, want).area <= 1e-9 * want.area
+            assert got.area == pytest.approx(want.area, rel=1e-12)
+
+
+def test_polygon_union_overlays_the_polygons_that_meet() -> None:
+    a = shapely.box(0, 0, 2, 2)
+    b = shapely.box(1, 1, 3, 3)  # overlaps a
+    c = shapely.box(3, 0, 4, 1)  # touches b at the corner (3, 1) only
+    d = shapely.box(10, 10, 11, 11)  # alone
+    e = shapely.box(4, 0, 5, 1)  # shares an edge with c
+    g = np.array([a, b, c, d, e], dtype=object)
+    from geoplan.indicators.coverage import polygon_union
+
+    got = polygon_union(g)
+    assert got.is_valid
+    assert got.equals(shapely.union_all(g))
+    # a∪b; c∪e (one group with b, but a corner touch keeps two parts, as in union_all); d
+    assert shapely.get_num_geometries(got) == 3
+    # one polygon meeting many others: overlaid whole, exactly union_all
+    many = np.array([shapely.box(i * 0.1, 0, i * 0.1 + 5, 1) for i in range(60)], dtype=object)
+    assert polygon_union(many).equals_exact(shapely.union_all(many), 0.0)
