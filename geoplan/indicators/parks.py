@@ -8,8 +8,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
@@ -26,6 +24,7 @@ from geoplan.indicators.coverage import (
     overlap_area,
     residential_land,
     summary_frame,
+    union_of_buffers,
 )
 from geoplan.indicators.grid import cells_polygon
 from geoplan.indicators.inputs import Inputs
@@ -311,7 +310,8 @@ def green_land_ratio(parks: gpd.GeoDataFrame, boundary: BaseGeometry) -> Indicat
     boundary area. CJJ/T 85-2017 counts G1+G2+G3 share+XG; OSM rarely maps 附属绿地 (green inside
     compounds), so this is a lower bound.
     """
-    g = shapely.union_all(parks.geometry.values) if len(parks) else shapely.Polygon()
+    # overlaps counted once: the union of the green (memoised, only meeting polygons overlaid)
+    g = union_of_buffers(np.asarray(parks.geometry.values, dtype=object), 0.0)
     v = overlap_area(g, boundary) / boundary.area if boundary.area else None
     if not len(parks):
         v = None  # no green in the data is "no data", not a ratio of 0
