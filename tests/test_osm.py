@@ -171,3 +171,43 @@ def test_tag_strings_are_shared_and_tags_complete(chengdu_pbf: Path) -> None:
     got = {w.osmid: w.tags for w in raw.ways}
     assert got.keys() <= want.keys()
     assert all(got[i] == want[i] for i in got)
+
+
+def test_nodes_no_rule_reads_stay_out_and_change_no_layer(
+    monkeypatch: pytest.MonkeyPatch, chengdu_pbf: Path, sao_paulo_pbf: Path
+) -> None:
+    """Crossings, lamps, signals are left out of the points; every layer and the extent stay."""
+    import geopandas as gpd
+
+    from geoplan.city import demo_path
+    from geoplan.io import osm
+    from geoplan.io.osm_layers import build_layers
+    from geoplan.io.projection import WGS84, metric_crs
+    from geoplan.rules import taxonomy as tx
+
+    values = tx.highway_values_read()
+    assert values is not None and "bus_stop" in values and "crossing" not in values
+    read = tx.layer_rule_keys() | set(osm.KEYS) | {"bus"}
+    n_dropped = 0
+    for p in (demo_path(), sao_paulo_pbf, chengdu_pbf):
+        lean = read_osm(p, parallel=False)
+        with monkeypatch.context() as m:
+            m.setattr(osm, "_unread_node_test", lambda: lambda obj: False)
+            full = read_osm(p, parallel=False)
+        assert lean.bbox == full.bbox
+        kept = {r[0] for r in lean.points}
+        dropped = [r for r in full.points if r[0] not in kept]
+        assert len(lean.points) + len(dropped) == len(full.points)
+        for _, _, _, t in dropped:  # highway with a value no rule asks for, no other read key
+            assert t["highway"] not in values and not (set(t) - {"highway"}) & read
+        n_dropped += len(dropped)
+        assert lean.bbox is not None
+        c = shapely.box(*lean.bbox).centroid
+        crs = metric_crs(None, lon=c.x, lat=c.y, bounds=lean.bbox)
+        bnd = gpd.GeoSeries([shapely.box(*lean.bbox)], crs=WGS84).to_crs(crs).iloc[0]
+        a, _ = build_layers(lean, crs, bnd)
+        b, _ = build_layers(full, crs, bnd)
+        for k in b:
+            assert a[k].drop(columns="geometry").equals(b[k].drop(columns="geometry")), k
+            assert np.all(shapely.equals_exact(a[k].geometry.values, b[k].geometry.values, 0.0))
+    assert n_dropped > 1000  # a third of Helsinki's tagged nodes

@@ -380,6 +380,9 @@ def read_osm(
             osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA)
         )
     fp = fp.with_filter(osmium.filter.KeyFilter(*KEYS))
+    skip_node = _unread_node_test()
+    unread_x: Any = array("q")
+    unread_y: Any = array("q")
     try:
         for o in fp:
             obj: Any = o
@@ -392,8 +395,14 @@ def read_osm(
                 ways.add(obj, tags)
             elif obj.is_node():
                 loc = obj.location
-                if loc.valid():
-                    raw.points.append((obj.id, loc.lon, loc.lat, _tags(obj)))
+                if not loc.valid():
+                    continue
+                if skip_node(obj):
+                    # a crossing / street lamp / signal: no rule reads it; only the extent counts
+                    unread_x.append(loc.x)
+                    unread_y.append(loc.y)
+                    continue
+                raw.points.append((obj.id, loc.lon, loc.lat, _tags(obj)))
             elif obj.is_area():
                 _add_area(obj, wkb, raw, failed_ways)
             elif obj.is_relation() and obj.tags.get("public_transport") == "stop_area":
@@ -406,8 +415,37 @@ def read_osm(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    _finish(raw, p, ways, failed_ways)
+    _finish(raw, p, ways, failed_ways, (unread_x, unread_y))
     return raw
+
+
+def _unread_node_test() -> Callable[[Any], bool]:
+    """A test for tagged nodes no layer rule reads (they stay out of ``RawOSM.points``).
+
+    Such a node passes the C++ key filter for its ``highway`` key alone, with a value no rule
+    asks for (crossings, street lamps, traffic signals: a third of a European city's tagged
+    nodes), and has no other key any rule, the stop-area test or a name search reads. Read from
+    pyosmium's C++ tag list without building the tag dict.
+    """
+    from geoplan.rules import taxonomy as tx
+
+    values = tx.highway_values_read()
+    read = (tx.layer_rule_keys() | set(KEYS) | {"bus", *tx.NAME_KEYS}) - {"highway"}
+    if values is None:  # a rule reads every highway value: keep every node
+        return lambda obj: False
+
+    def test(obj: Any) -> bool:
+        data = getattr(obj, "_pyosmium_data", None)
+        if data is None or not hasattr(data, "tags_next"):  # pragma: no cover - other pyosmium
+            return False
+        hw = data.tags_get_value_by_key("highway", None)
+        if hw is None or hw in values:
+            return False
+        it = data.tags_begin()
+        nxt = data.tags_next
+        return not any(nxt(it)[0] in read for _ in range(data.tags_size()))
+
+    return test
 
 
 def _finish(
@@ -415,13 +453,22 @@ def _finish(
     p: Path,
     ways: WayLists,
     failed_ways: dict[int, dict[str, str]],
+    unread: tuple[Any, Any] | None = None,
 ) -> None:
-    """Runs of the ways, the closed ways libosmium refused, and the data's bounding box."""
+    """Runs of the ways, the closed ways libosmium refused, and the data's bounding box.
+
+    ``unread``: fixed-point x / y of the tagged nodes left out of ``raw.points`` (they count in
+    the bounding box as before).
+    """
     minx = miny = np.inf
     maxx = maxy = -np.inf
-    if raw.points:
-        plon = np.fromiter((r[1] for r in raw.points), dtype=float, count=len(raw.points))
-        plat = np.fromiter((r[2] for r in raw.points), dtype=float, count=len(raw.points))
+    plon = np.fromiter((r[1] for r in raw.points), dtype=float, count=len(raw.points))
+    plat = np.fromiter((r[2] for r in raw.points), dtype=float, count=len(raw.points))
+    if unread is not None and len(unread[0]):
+        # == Location.lon / .lat: int32 fixed point / 1e7 in double
+        plon = np.concatenate([plon, np.asarray(unread[0], dtype=np.int64) / 1e7])
+        plat = np.concatenate([plat, np.asarray(unread[1], dtype=np.int64) / 1e7])
+    if plon.size:
         minx, maxx = float(plon.min()), float(plon.max())
         miny, maxy = float(plat.min()), float(plat.max())
     way_box = _split_runs(raw, ways)

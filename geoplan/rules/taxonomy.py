@@ -340,12 +340,8 @@ def rule_keys(rules: Iterable[TagRule]) -> frozenset[str]:
 
 
 @cache
-def layer_rule_keys() -> frozenset[str]:
-    """Every tag key the layer rules read (what :class:`TagSets` groups by).
-
-    Categories, schools, sports grounds, green, bus stops, residential land and buildings,
-    built-up land.
-    """
+def _layer_rules() -> tuple[TagRule, ...]:
+    """Every tag rule the city layers apply (categories, schools, sports, green, bus, land)."""
     t = _taxonomy()
     rules: list[TagRule] = [t.school_select, t.stop_area_platform]
     for c in t.categories.values():
@@ -363,8 +359,35 @@ def layer_rule_keys() -> frozenset[str]:
         t.built_up.match,
     ):
         rules.extend(group)
+    return tuple(rules)
+
+
+@cache
+def layer_rule_keys() -> frozenset[str]:
+    """Every tag key the layer rules read (what :class:`TagSets` groups by).
+
+    Categories, schools, sports grounds, green, bus stops, residential land and buildings,
+    built-up land.
+    """
+    rules = _layer_rules()
     # school levels read isced:level and the names; build_layers asks for amenity=school
     return rule_keys(rules) | {"isced:level", "amenity", *NAME_KEYS} | set(_rule_keys())
+
+
+@cache
+def highway_values_read() -> frozenset[str] | None:
+    """The ``highway`` values a layer rule or the stop-area test asks for (None: any value)."""
+    rules = _layer_rules()
+    values = {"bus_stop"}  # spatial.stop_area_members
+    for r in rules:
+        for k, allowed in r.pairs:
+            if k == "highway":
+                if allowed is None:
+                    return None
+                values |= allowed
+        if any(k == "highway" for k, _ in r.contains):
+            return None
+    return frozenset(values)
 
 
 _T = TypeVar("_T")
