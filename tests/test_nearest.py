@@ -82,3 +82,29 @@ def test_attach_points_empty_points_and_facility_samples(chengdu: geoplan.City) 
     s = shapely.line_locate_point(net.edge_geometry[att.edge], samples)
     glen = shapely.length(net.edge_geometry[att.edge])
     assert np.array_equal(att.t0, np.clip(s / glen, 0, 1))
+
+
+def test_the_answer_does_not_depend_on_the_sample_step(
+    chengdu: geoplan.City, helsinki: geoplan.City
+) -> None:
+    """Indexes sampled every 5, 10, 20 or 40 m give the same edges, distances and positions."""
+    from geoplan.network import nearest as nr
+
+    for city in (chengdu, helsinki):
+        net = city.network
+        x, y = _points(city, 4000, 3)
+        default = nearest_edges(net, x, y)
+        assert nr.sample_step_m(net) in (nr.SAMPLE_STEP_M, nr.SPARSE_STEP_M)
+        saved = dict(net.meta)
+        try:
+            for step in (5.0, 10.0, 20.0, 40.0):
+                net.meta["_segment_index"] = nr.segment_index(net, step_m=step)
+                got = nearest_edges(net, x, y)
+                for a, b in zip(default, got, strict=True):
+                    np.testing.assert_array_equal(a, b)
+        finally:
+            net.meta.clear()
+            net.meta.update(saved)
+    # the dense demo city takes the fine step, the sparse Chengdu extract the coarse one
+    assert nr.sample_step_m(helsinki.network) == nr.SAMPLE_STEP_M
+    assert nr.sample_step_m(chengdu.network) == nr.SPARSE_STEP_M

@@ -253,11 +253,20 @@ class AccessCache:
             return None
         if per_feature(g):
             where = (network_key(net), pkey, float(boundary_step_m))
-            have = frozenset(self._hashed(g)[1])
-            for feats, lim, _ in self.by_features.get(where, []):
-                if lim >= limit_m and feats and feats <= have:
-                    return None
+            if self._best_subset(where, frozenset(self._hashed(g)[1]), limit_m) is not None:
+                return None
         return skey, src
+
+    def _best_subset(
+        self, where: tuple[str, str, float], have: frozenset[bytes], limit_m: float
+    ) -> tuple[frozenset[bytes], F64] | None:
+        """The largest non-empty known feature set within ``have`` searched to ``limit_m``."""
+        best = None
+        for feats, lim, d in self.by_features.get(where, []):
+            bigger = best is None or len(feats) > len(best[0])
+            if lim >= limit_m and feats and feats <= have and bigger:
+                best = (feats, d)
+        return best
 
     def prefetch_searches(
         self, net: WalkNetwork, jobs: Sequence[tuple[str, EdgeAttachment, float]]
@@ -366,12 +375,8 @@ class AccessCache:
             return None
         where = (network_key(net), pkey, float(step))
         digests = self._hashed(g)[1]
-        have = frozenset(digests)
-        best = None
-        for feats, lim, d in self.by_features.get(where, []):
-            if lim >= limit_m and feats <= have and (best is None or len(feats) > len(best[0])):
-                best = (feats, d)
-        if best is None or not best[0]:
+        best = self._best_subset(where, frozenset(digests), limit_m)
+        if best is None:
             return None
         feats, d_base = best
         rest = np.asarray([f not in feats for f in digests], dtype=bool)

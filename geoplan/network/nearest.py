@@ -33,8 +33,14 @@ from geoplan.network.graph import WalkNetwork
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-#: distance between samples along a segment (m); half of it bounds the certificate
-SAMPLE_STEP_M = 20.0
+#: distance between samples along a segment (m); half of it bounds the certificate. Dense
+#: networks (mean segment shorter than ``DENSE_SEGMENT_M``) take the fine step: their points sit
+#: within metres of several streets, where a 5 m margin settles most queries at once (Helsinki
+#: 18×18 facility points 0.64 → 0.31 s); sparse ones the coarse step, half the samples to index
+#: (Chengdu 17×17: 29M → 15M samples, 9.9 → 6.5 s) with queries no slower. Exact either way.
+SAMPLE_STEP_M = 10.0
+SPARSE_STEP_M = 20.0
+DENSE_SEGMENT_M = 40.0
 #: nearest samples proposed first; points not certified by them get a ball search
 K_FIRST = 8
 #: points per block
@@ -69,8 +75,25 @@ def _segment_lengths(x0: F64, y0: F64, x1: F64, y1: F64) -> F64:
     return np.sqrt(dx * dx + dy * dy)
 
 
-def segment_index(net: WalkNetwork, *, step_m: float = SAMPLE_STEP_M) -> SegmentIndex:
-    """The :class:`SegmentIndex` of ``net`` (built once, kept in ``net.meta``)."""
+def sample_step_m(net: WalkNetwork) -> float:
+    """The sample step for ``net``: fine for dense networks, coarse for sparse ones (m)."""
+    n_seg = int(shapely.get_num_coordinates(net.edge_geometry).sum()) - net.n_edges
+    mean = float(net.edge_length_m.sum()) / max(n_seg, 1)
+    return SAMPLE_STEP_M if mean < DENSE_SEGMENT_M else SPARSE_STEP_M
+
+
+def segment_index(net: WalkNetwork, *, step_m: float | None = None) -> SegmentIndex:
+    """The :class:`SegmentIndex` of ``net`` (built once, kept in ``net.meta``).
+
+    ``step_m``: sample step (default :func:`sample_step_m`); the answers do not depend on it.
+    """
+    if step_m is None:
+        got = net.meta.get("_segment_index")
+        if isinstance(got, SegmentIndex):
+            return got
+        out = segment_index(net, step_m=sample_step_m(net))
+        net.meta["_segment_index"] = out
+        return out
     key = f"_segment_index_{step_m}"
     got = net.meta.get(key)
     if isinstance(got, SegmentIndex):
