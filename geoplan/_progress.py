@@ -27,9 +27,14 @@ class _Steps:
                 TextColumn("{task.completed}/{task.total}"),
                 TimeElapsedColumn(),
                 transient=True,
+                # redrawn at each step, not by rich's refresh thread: the process stays single
+                # threaded, so load_city / check_city may fork a second worker
+                # (geoplan._fork.fork_ok)
+                auto_refresh=False,
             )
             self._p.__enter__()
             self._task = self._p.add_task(self._label(), total=len(self.steps))
+            self._p.refresh()
         return self
 
     def _label(self) -> str:
@@ -40,6 +45,7 @@ class _Steps:
         self.i += 1
         if self._p is not None and self._task is not None:
             self._p.update(self._task, advance=1, description=self._label())
+            self._p.refresh()
 
     def __exit__(
         self,
