@@ -660,16 +660,31 @@ def test_a_grid_table_shares_its_grid_through_pandas_copies(chengdu: geoplan.Cit
     import copy
 
     from geoplan.indicators.access import Grid
-    from geoplan.indicators.grid import grid_cells
+    from geoplan.indicators.grid import grid_axes
     from geoplan.indicators.life_circles import GridPlace
 
-    xy, shape, inside = grid_cells(chengdu.boundary_polygon, 100.0)
-    place = GridPlace(Grid(xy, shape, inside, 100.0), chengdu.boundary_polygon)
+    xs, ys, inside = grid_axes(chengdu.boundary_polygon, 100.0)
+    place = GridPlace(Grid(xs, ys, inside, 100.0), chengdu.boundary_polygon)
     table = pd.DataFrame({"d": np.arange(int(inside.sum()), dtype=float)})
     table.attrs["grid"] = place
     for derived in (table.copy(), table[["d"]], table.loc[table["d"] > 3], copy.deepcopy(table)):
         assert derived.attrs["grid"] is place
-    assert place.grid.xy is xy
+    assert place.grid.inside is inside
+
+
+def test_a_grid_lists_only_its_inside_centres_the_same_floats(chengdu: geoplan.City) -> None:
+    """Grid axes and inside centres = grid_cells' full listing of every centre, bit for bit."""
+    from geoplan.indicators.access import Grid
+    from geoplan.indicators.grid import grid_axes, grid_cells
+
+    for spacing in (100.0, 37.5):
+        xy, shape, inside = grid_cells(chengdu.boundary_polygon, spacing)
+        g = Grid(*grid_axes(chengdu.boundary_polygon, spacing), spacing)
+        assert g.shape == shape
+        assert np.array_equal(g.inside, inside)
+        np.testing.assert_array_equal(g.centres(), xy[inside])
+        np.testing.assert_array_equal(g.ends, xy[[0, -1]])
+        assert shapely.equals_exact(g.points, shapely.points(xy[inside]), 0.0).all()
 
 
 def test_polygon_union_is_the_ground_of_union_all(

@@ -19,7 +19,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.indicators.grid import grid_cells
+from geoplan.indicators.grid import centres_of, grid_axes
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
 from geoplan.network.graph import WalkNetwork
@@ -53,17 +53,38 @@ class Request:
 
 @dataclass(frozen=True)
 class Grid:
-    """Regular grid over the boundary: centres (row-major), shape, inside mask, spacing (m)."""
+    """Regular grid over the boundary: its axes, inside mask (row-major) and spacing (m).
 
-    xy: F64
-    shape: tuple[int, int]
+    ``xs`` / ``ys``: centre x of each column and centre y of each row (from the south); the
+    centres of the bounding box are not listed (tens of millions of cells for a large study area,
+    most outside it), only those inside (:meth:`centres`).
+    """
+
+    xs: F64
+    ys: F64
     inside: NDArray[np.bool_]
     spacing_m: float
 
     @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns)."""
+        return (int(self.ys.shape[0]), int(self.xs.shape[0]))
+
+    @property
+    def ends(self) -> F64:
+        """The first and the last centre, ``[[x0, y0], [x1, y1]]`` (m)."""
+        if not self.xs.size or not self.ys.size:
+            return np.zeros((2, 2))
+        return np.array([[self.xs[0], self.ys[0]], [self.xs[-1], self.ys[-1]]])
+
+    def centres(self) -> F64:
+        """Centres (x, y) of the cells inside the boundary, row-major (m)."""
+        return centres_of(self.xs, self.ys, np.flatnonzero(self.inside))
+
+    @property
     def points(self) -> NDArray[np.object_]:
         """The grid points inside the boundary."""
-        return np.asarray(shapely.points(self.xy[self.inside]), dtype=object)
+        return np.asarray(shapely.points(self.centres()), dtype=object)
 
 
 @dataclass
@@ -214,9 +235,9 @@ def _grid(
     key = hash_arrays("grid", network_key(net), shapely.to_wkb(boundary), spacing_m, limit_m)
     got = cache.extra.get(key)
     if got is None:
-        xy, shape, inside = grid_cells(boundary, spacing_m)
-        grid = Grid(xy, shape, inside, spacing_m)
-        pts = xy[inside]
+        xs, ys, inside = grid_axes(boundary, spacing_m)
+        grid = Grid(xs, ys, inside, spacing_m)
+        pts = grid.centres()
         att = attach_xy(
             net,
             np.ascontiguousarray(pts[:, 0]),

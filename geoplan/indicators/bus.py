@@ -159,7 +159,7 @@ def bus_stop_coverage(
         if gcov.any() and grid is not None:  # covered grid cells as one polygon, for maps
             nkey = coverage_key(measure, Method.NETWORK)
             geo[nkey] = cells_polygon(
-                grid.xy, grid.shape, grid.inside, gcov, grid_spacing_m, boundary
+                grid.ends, grid.shape, grid.inside, gcov, grid_spacing_m, boundary
             )
             layers[nkey] = coverage_layer(
                 measure, Method.NETWORK, family="bus", radius_m=r, label_zh=zh, label_en=en

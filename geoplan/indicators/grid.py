@@ -15,20 +15,37 @@ from geoplan._raster import cut_to, outline_polygons
 from geoplan.indicators.coverage import F64
 
 
+def grid_axes(poly: BaseGeometry, spacing_m: float) -> tuple[F64, F64, NDArray[np.bool_]]:
+    """Regular grid over ``poly``'s bounds as its axes and inside mask.
+
+    Returns the centre x of each column, the centre y of each row (from the south), and which
+    centres lie inside ``poly`` (row-major). The centres themselves are ``(xs[col], ys[row])``;
+    a large study area's bounding box holds tens of millions of cells, so they are not listed.
+    """
+    minx, miny, maxx, maxy = poly.bounds
+    xs = np.arange(minx + spacing_m / 2, maxx, spacing_m)
+    ys = np.arange(miny + spacing_m / 2, maxy, spacing_m)
+    return xs, ys, _inside(poly, xs, ys)
+
+
 def grid_cells(
     poly: BaseGeometry, spacing_m: float
 ) -> tuple[F64, tuple[int, int], NDArray[np.bool_]]:
     """Regular grid over ``poly``'s bounds.
 
     Returns the centres (row-major, rows from the south), the grid's (rows, cols) and which
-    centres lie inside ``poly``.
+    centres lie inside ``poly`` (:func:`grid_axes` with every centre listed).
     """
-    minx, miny, maxx, maxy = poly.bounds
-    xs = np.arange(minx + spacing_m / 2, maxx, spacing_m)
-    ys = np.arange(miny + spacing_m / 2, maxy, spacing_m)
+    xs, ys, inside = grid_axes(poly, spacing_m)
     gx, gy = np.meshgrid(xs, ys)
     xy = np.column_stack([gx.ravel(), gy.ravel()])
-    return xy, (ys.shape[0], xs.shape[0]), _inside(poly, xs, ys)
+    return xy, (ys.shape[0], xs.shape[0]), inside
+
+
+def centres_of(xs: F64, ys: F64, cells: NDArray[np.int64]) -> F64:
+    """Centres (x, y) of the row-major ``cells`` of the grid with axes ``xs`` × ``ys``."""
+    row, col = np.divmod(cells, xs.shape[0])
+    return np.column_stack([xs[col], ys[row]])
 
 
 #: cells per side of the blocks :func:`_inside` decides whole
@@ -67,8 +84,8 @@ def _inside(poly: BaseGeometry, xs: F64, ys: F64) -> NDArray[np.bool_]:
 
 def grid_points(poly: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
     """Grid points (``spacing_m``) inside ``poly``."""
-    xy, _, inside = grid_cells(poly, spacing_m)
-    return np.asarray(shapely.points(xy[inside]), dtype=object)
+    xs, ys, inside = grid_axes(poly, spacing_m)
+    return np.asarray(shapely.points(centres_of(xs, ys, np.flatnonzero(inside))), dtype=object)
 
 
 def cells_polygon(
@@ -80,6 +97,9 @@ def cells_polygon(
     boundary: BaseGeometry,
 ) -> BaseGeometry:
     """The covered grid cells as one (multi)polygon cut to ``boundary``, for maps (metric CRS).
+
+    ``xy``: the grid's centres, row-major from the south; only the first centre's x and the last
+    centre's y are read (``Grid.ends``, the first and last centre, will do).
 
     ``rasterio.features.shapes`` outlines each 4-connected run of covered cells; those outlines
     have disjoint interiors (they meet at most at corners), so they form a MultiPolygon as they

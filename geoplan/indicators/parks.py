@@ -183,7 +183,7 @@ def park_coverage(
             g |= access.grid_m.get(key, np.full(g.shape, np.inf)) <= radius
         if not g.any():
             return None
-        return cells_polygon(grid.xy, grid.shape, grid.inside, g, grid_spacing_m, inputs.boundary)
+        return cells_polygon(grid.ends, grid.shape, grid.inside, g, grid_spacing_m, inputs.boundary)
 
     def add_geometries(
         measure: str,

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
-from geoplan.indicators.grid import grid_cells
+from geoplan.indicators.grid import grid_points
 from geoplan.network.access import attach_points, facility_sources, nearest_distance_m, reach_pairs
 from geoplan.network.graph import WalkNetwork
 
@@ -119,8 +119,7 @@ def network_covered(
 
 def network_grid(boundary: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
     """The grid of the bus indicator's network coverage of area (points inside ``boundary``)."""
-    xy, _, inside = grid_cells(boundary, spacing_m)
-    return np.asarray(shapely.points(xy[inside]), dtype=object)
+    return grid_points(boundary, spacing_m)
 
 
 def sample_area(gap: BaseGeometry, step_m: float) -> tuple[NDArray[np.object_], F64]:
