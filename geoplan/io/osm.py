@@ -430,7 +430,7 @@ def _unread_node_test() -> Callable[[Any], bool]:
     from geoplan.rules import taxonomy as tx
 
     values = tx.highway_values_read()
-    read = (tx.layer_rule_keys() | set(KEYS) | {"bus", *tx.NAME_KEYS}) - {"highway"}
+    read = (tx.point_keys_read() | set(KEYS) | set(tx.NAME_KEYS)) - {"highway"}
     if values is None:  # a rule reads every highway value: keep every node
         return lambda obj: False
 

@@ -245,8 +245,7 @@ class AccessCache:
         skey, src = self.sources(net, g, boundary_step_m=boundary_step_m)
         if len(points) == 0 or len(src) == 0:
             return None
-        got = self.node_store.get(skey)
-        if got is not None and got[0] >= limit_m:
+        if self._searched(skey, limit_m) is not None:
             return None
         pkey = self._key_of(points)
         if hash_arrays("dist", skey, pkey, float(limit_m)) in self.store:
@@ -280,8 +279,7 @@ class AccessCache:
         """
         todo: dict[str, tuple[EdgeAttachment, float]] = {}
         for key, src, lim in jobs:
-            got = self.node_store.get(key)
-            if got is not None and got[0] >= lim:
+            if self._searched(key, lim) is not None:
                 continue
             if key not in todo or todo[key][1] < lim:
                 todo[key] = (src, float(lim))
@@ -295,20 +293,27 @@ class AccessCache:
             costs=[lim * lim for _, lim in items],
         )
         for key, (_, lim), d in zip(keys, items, done, strict=True):
-            self.node_store[key] = (lim, d)
-            self.dijkstra_runs += 1
+            self._store_search(key, lim, d)
         return len(keys)
+
+    def _searched(self, source_key: str, limit_m: float) -> F64 | None:
+        """Stored node distances of ``source_key`` searched to ``limit_m`` or farther."""
+        got = self.node_store.get(source_key)
+        return got[1] if got is not None and got[0] >= limit_m else None
+
+    def _store_search(self, source_key: str, limit_m: float, d: F64) -> None:
+        self.node_store[source_key] = (float(limit_m), d)
+        self.dijkstra_runs += 1
 
     def node_distances(
         self, net: WalkNetwork, source_key: str, sources: EdgeAttachment, *, limit_m: float
     ) -> F64:
         """Node distances (m) to the nearest source, exact up to ``limit_m`` (inf beyond)."""
-        got = self.node_store.get(source_key)
-        if got is not None and got[0] >= limit_m:
-            return got[1]
+        got = self._searched(source_key, limit_m)
+        if got is not None:
+            return got
         d = node_distance_m(net, sources, limit_m=limit_m)
-        self.dijkstra_runs += 1
-        self.node_store[source_key] = (float(limit_m), d)
+        self._store_search(source_key, limit_m, d)
         return d
 
     def point_distances(
@@ -333,10 +338,9 @@ class AccessCache:
             self.hits += 1
             return hit
         self.misses += 1
-        searched = self.node_store.get(skey)
         # searched already (prefetch_searches): those node distances; else a known subset's
         inc = None
-        if searched is None or searched[0] < limit_m:
+        if self._searched(skey, limit_m) is None:
             inc = self._from_subset(net, points, g, pkey, limit_m, boundary_step_m)
         if inc is not None:
             d = inc

@@ -242,8 +242,10 @@ def stop_area_members(
         serves = tags.get("bus") == "yes"
         for typ, ref in members:
             t = node_tags.get(ref, {}) if typ == "n" else {}
-            if t.get("highway") == "bus_stop" or (
-                t.get("public_transport") == "stop_position" and t.get("bus") == "yes"
+            want = tx.STOP_AREA_NODE_TAGS
+            if t.get("highway") == want["highway"] or (
+                t.get("public_transport") == want["public_transport"]
+                and t.get("bus") == want["bus"]
             ):
                 serves = True
         if serves:

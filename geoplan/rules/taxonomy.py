@@ -374,11 +374,25 @@ def layer_rule_keys() -> frozenset[str]:
     return rule_keys(rules) | {"isced:level", "amenity", *NAME_KEYS} | set(_rule_keys())
 
 
+#: what :func:`geoplan.rules.spatial.stop_area_members` reads of a member node: whether it is a
+#: ``highway=bus_stop``, or a ``public_transport=stop_position`` with ``bus=yes``
+STOP_AREA_NODE_TAGS: dict[str, str] = {
+    "highway": "bus_stop",
+    "public_transport": "stop_position",
+    "bus": "yes",
+}
+
+
+def point_keys_read() -> frozenset[str]:
+    """Every tag key a rule reads of a tagged node: the layer rules and the stop-area test."""
+    return layer_rule_keys() | set(STOP_AREA_NODE_TAGS)
+
+
 @cache
 def highway_values_read() -> frozenset[str] | None:
     """The ``highway`` values a layer rule or the stop-area test asks for (None: any value)."""
     rules = _layer_rules()
-    values = {"bus_stop"}  # spatial.stop_area_members
+    values = {STOP_AREA_NODE_TAGS["highway"]}
     for r in rules:
         for k, allowed in r.pairs:
             if k == "highway":
