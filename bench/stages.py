@@ -186,7 +186,7 @@ def stage_access(
     from scipy.sparse.csgraph import dijkstra
 
     from geoplan.city import load_city
-    from geoplan.homes import homes_from_city
+    from geoplan.city.homes import homes_from_city
     from geoplan.indicators.coverage import category_geometries
     from geoplan.network.access import (
         EdgeAttachment,

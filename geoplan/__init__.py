@@ -17,8 +17,6 @@ Data © OpenStreetMap contributors (ODbL).
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from geoplan._errors import (
     CRSError,
     DownloadError,
@@ -29,10 +27,11 @@ from geoplan._errors import (
     ScenarioError,
     TargetSheetError,
 )
-from geoplan.city import City, LoadReport, demo_path, load_city
-from geoplan.facilities import with_pois
+from geoplan._version import __version__
+from geoplan.city import City, LoadReport, Study, demo_path, load_city, with_pois
 from geoplan.network.cache import AccessCache
 from geoplan.network.graph import WalkNetwork
+from geoplan.outputs.scenario_set import write_scenario
 from geoplan.outputs.webmap import build_map, save_map
 from geoplan.scenario import Scenario, ScenarioResult, ScenarioSession, load_scenario_file
 from geoplan.scoring.check import CheckResult, check_city
@@ -53,6 +52,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioResult",
     "ScenarioSession",
+    "Study",
     "TargetSheet",
     "TargetSheetError",
     "WalkNetwork",
@@ -66,4 +66,5 @@ __all__ = [
     "load_target_sheet",
     "save_map",
     "with_pois",
+    "write_scenario",
 ]

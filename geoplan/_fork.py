@@ -33,6 +33,25 @@ def fork_ok() -> bool:
     )
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """In a forked child: be killed when the parent dies, so no orphan outlives a killed run.
+
+    Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``; a parent killed before this ran is caught by the
+    parent-pid test. Without it an orphaned pool worker blocks on its task pipe forever, holding
+    the run's stdout open (a caller waiting on that pipe then hangs too).
+    """
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not glibc / not Linux
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def _run(indices: list[int]) -> list[Any]:
     assert _STATE is not None
     fn, items = _STATE
@@ -67,7 +86,9 @@ def split_map(
     out: list[Any] = [None] * n
     try:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             fut = pool.submit(_run, theirs)
             for i in mine:
                 out[i] = fn(items[i])

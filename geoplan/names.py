@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -63,8 +64,10 @@ __all__ = [
     "green_measure",
     "layer_label",
     "method_label",
+    "method_of_key",
     "park_measure",
     "status_label",
+    "unit_share_columns",
 ]
 
 
@@ -235,6 +238,26 @@ def column_name(stem: str, *, radius_m: float | None = None, method: str | None 
 def coverage_key(measure: str, method: str) -> str:
     """Per-home flag column and coverage-layer key of a measure: ``bus_cov_500_buffer``."""
     return column_name(flag_stem(measure), method=method)
+
+
+def method_of_key(key: str) -> str | None:
+    """The method (``buffer`` / ``network``) a coverage key or per-home flag ends in, else None."""
+    for method in (Method.BUFFER, Method.NETWORK):
+        if key.endswith(f"_{method}"):
+            return str(method)
+    return None
+
+
+def unit_share_columns(
+    columns: Collection[object], methods: Sequence[str] = ("buffer", "network")
+) -> list[str]:
+    """The per-unit share columns among ``columns``: :func:`coverage_key` of each key measure.
+
+    In the order of :data:`KEY_MEASURES`, each measure's ``methods`` in the order given.
+    """
+    have = {str(c) for c in columns}
+    keys = [coverage_key(m, meth) for m in KEY_MEASURES for meth in methods]
+    return [k for k in keys if k in have]
 
 
 def dist_column(category: str) -> str:

@@ -22,7 +22,7 @@ from conftest import DATA
 from tolerances import DIST_ABS_M, LIMIT_MARGIN_M, OFFSET_ABS_M, PERTURB_M
 
 import geoplan
-from geoplan.homes import homes_from_city, homes_from_population
+from geoplan.city.homes import homes_from_city, homes_from_population
 from geoplan.network.access import (
     attach_points,
     facility_sources,

@@ -581,7 +581,7 @@ CASES = [
     Case(
         "scn-city-osm",
         "run {d}/scn_osm.yaml --out {o}",
-        r"city osm file 'nope\.osm\.pbf' not found",
+        r"city: \S*nope\.osm\.pbf: file not found",
     ),
     Case(
         "scn-bbox",
@@ -757,12 +757,12 @@ def test_a_failing_map_leaves_the_previous_outputs(
     ok = runner.invoke(app, ["check", "--osm", "demo", "--out", str(out), "-q"])
     assert ok.exit_code == 0, ok.output
     old = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
-    import geoplan.cli.check as check_cmd
+    import geoplan.outputs.check_set as check_set
 
     def boom(*a: object, **k: object) -> Path:
         raise geoplan.LayerError("map failed on purpose")
 
-    monkeypatch.setattr(check_cmd, "write_result_map", boom)
+    monkeypatch.setattr(check_set, "write_result_map", boom)
     res = runner.invoke(
         app,
         [

@@ -164,15 +164,16 @@ def test_rerun_skips_unchanged_places_and_redoes_changed_ones(tmp_path: Path) ->
 
 def test_a_shared_extract_is_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     import geoplan.city as gc
+    import geoplan.city.model as gcm
 
     calls: list[str] = []
-    real = gc.read_osm
+    real = gcm.read_osm
 
     def counting(path: object, **kw: object) -> object:
         calls.append(str(path))
         return real(path, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(gc, "read_osm", counting)
+    monkeypatch.setattr(gcm, "read_osm", counting)
     gc.share_osm_reads(0)  # empty
     gc.share_osm_reads(2)
     try:

@@ -11,8 +11,8 @@ import shapely
 from conftest import DATA
 
 import geoplan
-from geoplan.census import distribute_census
-from geoplan.homes import homes_from_city
+from geoplan.city.homes import homes_from_city
+from geoplan.city.population import distribute_census
 
 
 def _halves(city: geoplan.City) -> gpd.GeoDataFrame:

@@ -109,7 +109,7 @@ def test_searches_shared_with_a_child_equal_searches_here() -> None:
         f"""
         import numpy as np
         import geoplan
-        from geoplan.homes import homes_from_city
+        from geoplan.city.homes import homes_from_city
         from geoplan.network.access import attach_points, node_distance_m
         from geoplan.network.cache import AccessCache
         city = geoplan.load_city({str(pbf)!r}, boundary={CHENGDU_BBOX!r}, progress=False)

@@ -13,7 +13,7 @@ from conftest import DATA
 from tolerances import OFFSET_ABS_M, SHARE_ABS, SUM_REL
 
 import geoplan
-from geoplan.homes import homes_from_city, homes_from_population
+from geoplan.city.homes import homes_from_city, homes_from_population
 from geoplan.indicators.inputs import Inputs
 from geoplan.indicators.registry import evaluate
 from geoplan.network.access import attach_points, facility_sources
@@ -190,7 +190,7 @@ def test_population_outside_the_study_area_is_excluded(sao_paulo: geoplan.City) 
 def test_parcel_samples_are_those_of_a_loop_over_parcels(
     chengdu: geoplan.City, spacing: float
 ) -> None:
-    from geoplan.homes import _grid_points
+    from geoplan.city.homes import _grid_points
 
     polys = np.asarray(chengdu.residential.geometry.values, dtype=object)
     polys = np.concatenate([polys, [shapely.box(0, 0, 1, 1)]])  # one too small for a centre

@@ -26,7 +26,7 @@ from tolerances import AREA_REL, GRID_COUNT_ABS, LENGTH_REL, QUAD_SEGS, SHARE_AB
 
 import geoplan
 from geoplan import indicators as ind
-from geoplan.homes import homes_from_city
+from geoplan.city.homes import homes_from_city
 from geoplan.indicators.inputs import Inputs
 from geoplan.indicators.registry import evaluate
 from geoplan.network.access import EdgeAttachment, attach_points, facility_sources

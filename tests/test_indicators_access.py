@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import geoplan
-from geoplan.homes import homes_from_city
+from geoplan.city.homes import homes_from_city
 from geoplan.network.access import attach_points, facility_sources, nearest_distance_m
 from geoplan.network.cache import AccessCache
 

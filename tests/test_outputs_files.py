@@ -163,7 +163,7 @@ def test_provenance_hashes_and_data_date(
 def _fmt_rows(card: list[dict]) -> dict[str, list[list[str]]]:
     """The rows a report table must show, formatted here from the scorecard JSON."""
     from geoplan.names import basis_label, method_label, status_label
-    from geoplan.outputs.tables import format_target, format_value
+    from geoplan.outputs.formats import format_target, format_value
 
     out: dict[str, list[list[str]]] = {}
     for r in card:

@@ -150,7 +150,7 @@ def test_scenario_city_takes_poi_exports(tmp_path: Path, pointed: geoplan.City) 
     assert any("amap.csv (amap):" in n for n in city.report.notes)
     bad = tmp_path / "b.yaml"
     bad.write_text("name: b\ncity: {osm: demo, facilities: nope.csv}\nchanges: []\n", "utf-8")
-    with pytest.raises(geoplan.ScenarioError, match=r"city facilities file 'nope\.csv' not found"):
+    with pytest.raises(geoplan.ScenarioError, match=r"city: \S*nope\.csv: POI export not found"):
         load_scenario_file(bad)
 
 

@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 import geoplan
-from geoplan.homes import homes_from_city
+from geoplan.city.homes import homes_from_city
 from geoplan.network.access import attach_points, facility_sources, nearest_distance_m
 from geoplan.rules import taxonomy as tx
 

@@ -23,8 +23,8 @@ from conftest import chengdu_clip_polygon
 from typer.testing import CliRunner
 
 import geoplan
+from geoplan.city.homes import homes_from_city
 from geoplan.cli import app
-from geoplan.homes import homes_from_city
 from geoplan.network.access import attach_points, facility_sources, reach_pairs
 from geoplan.siting import candidates as cd
 from geoplan.siting import problem as pb

@@ -17,9 +17,10 @@ from typing import Any
 
 import shapely
 
-import geoplan
 from geoplan._errors import GeoplanError
-from geoplan._outputs_set import output_set
+from geoplan._version import __version__
+from geoplan.batch.spec import Place
+from geoplan.names import Status
 from geoplan.outputs.provenance import file_sha256
 from geoplan.rules.datafile import DATA_DIR
 
@@ -36,7 +37,7 @@ def _data_hash() -> str:
     return h.hexdigest()
 
 
-def place_hash(place: Any) -> str:
+def place_hash(place: Place) -> str:
     """Content hash of a place: its settings, its input files, geoplan's version and data.
 
     Missing inputs hash as missing (the place will fail with its own message).
@@ -46,7 +47,7 @@ def place_hash(place: Any) -> str:
     for f in place.inputs():
         h.update(f.encode())
         h.update(file_sha256(f).encode() if Path(f).is_file() else b"missing")
-    h.update(geoplan.__version__.encode())
+    h.update(__version__.encode())
     h.update(_data_hash().encode())
     return h.hexdigest()
 
@@ -58,10 +59,10 @@ def _one_line(exc: BaseException) -> str:
     return f"internal error {type(exc).__name__}: {msg} (rerun this place alone with --debug)"
 
 
-def _row(place: Any, result: Any, city: Any, seconds: float, digest: str) -> dict[str, Any]:
+def _row(place: Place, result: Any, city: Any, seconds: float, digest: str) -> dict[str, Any]:
     card = result.scorecard
     counts = card["status"].value_counts()
-    n_pass, n_fail = int(counts.get("pass", 0)), int(counts.get("fail", 0))
+    n_pass, n_fail = int(counts.get(Status.PASS, 0)), int(counts.get(Status.FAIL, 0))
     measured = {}
     for r in card.itertuples():
         v = r.measured
@@ -75,8 +76,8 @@ def _row(place: Any, result: Any, city: Any, seconds: float, digest: str) -> dic
         "targets": result.sheet.id,
         "pass": n_pass,
         "fail": n_fail,
-        "no_data": int(counts.get("no data", 0)),
-        "not_checkable": int(counts.get("not checkable", 0)),
+        "no_data": int(counts.get(Status.NO_DATA, 0)),
+        "not_checkable": int(counts.get(Status.NOT_CHECKABLE, 0)),
         "pass_rate": n_pass / (n_pass + n_fail) if n_pass + n_fail else None,
         "area_km2": round(float(city.area_km2), 3),
         "homes": len(result.homes),
@@ -87,7 +88,7 @@ def _row(place: Any, result: Any, city: Any, seconds: float, digest: str) -> dic
     }
 
 
-def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
+def run_place(place: Place, out_dir: str, force: bool = False) -> dict[str, Any]:
     """Check one place and write its outputs into ``out_dir/<name>/``; return its summary row.
 
     A place whose content hash (:func:`place_hash`) matches the record of a finished earlier run
@@ -95,13 +96,7 @@ def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
     ``status`` ``failed`` with a one-line ``error``; nothing is written for it.
     """
     from geoplan.city import share_osm_reads
-    from geoplan.io.study import built_up_arg, load_study_city, population_inputs, units_layer
-    from geoplan.outputs.map_result import check_map
-    from geoplan.outputs.provenance import provenance
-    from geoplan.outputs.tables import write_check_outputs, write_unit_outputs
-    from geoplan.outputs.webmap import save_map
-    from geoplan.scoring.check import check_city
-    from geoplan.scoring.units import unit_shares
+    from geoplan.outputs.check_set import write_check_set
 
     t0 = time.perf_counter()
     folder = Path(out_dir) / place.name
@@ -113,68 +108,25 @@ def run_place(place: Any, out_dir: str, force: bool = False) -> dict[str, Any]:
             if old.get("hash") == digest and old.get("status") == "ok":
                 return old | {"status": "skipped"}
         share_osm_reads(2)
-        city, notes = load_study_city(
-            place.osm,
-            boundary=Path(place.boundary) if isinstance(place.boundary, str) else place.boundary,
-            district=place.district,
-            crs=place.crs,
-            include_private=place.include_private,
-            facilities=[Path(f) for f in place.facilities] or None,
-            facilities_mode=place.facilities_mode,
-            quiet=True,
-        )
-        pop, raster = population_inputs(
-            Path(place.population) if place.population else None, place.population_column
-        )
-        ulayer = (
-            units_layer(
-                city, Path(place.units) if place.units else None, place.unit_name, place.units_grid
-            )
-            if place.units is not None or place.units_grid is not None
-            else None
-        )
-        result = check_city(
-            city,
-            sheet=place.targets,
-            population=pop,
-            population_column=place.population_column,
-            population_kind=place.population_kind,
-            population_raster=raster,
-            built_up=built_up_arg(place.built_up, city),
-            units=ulayer,
-        )
+        city = place.study.load(progress=False)
+        result = place.study.check(place.targets, city=city)
         row = _row(place, result, city, time.perf_counter() - t0, digest)
-        row["notes"] = [*notes, *result.notes]
-        with output_set(f"batch-{place.name}", inputs=place.inputs()) as outs:
-            d = outs.dir(folder)
-            ushares = unit_shares(ulayer, result, city) if ulayer is not None else None
-            prov = provenance(
-                city,
-                result,
-                osm=place.osm,
-                inputs={
-                    "boundary": place.boundary if isinstance(place.boundary, str) else None,
-                    "population": place.population,
-                    "built_up": place.built_up,
-                    "units": place.units,
-                    **{f"facilities_{i + 1}": f for i, f in enumerate(place.facilities)},
-                },
-            )
-            write_check_outputs(
-                result,
-                d,
-                city=city,
-                units=ushares,
-                provenance=prov,
-                output_crs=city.crs if place.crs else None,
-            )
-            if ushares is not None:
-                stem = f"{result.city_name}_{result.sheet.id}"
-                write_unit_outputs(ushares, d, stem=stem)
-            if place.map:
-                save_map(check_map(city, result), d / f"{place.name}.html")
+        row["notes"] = [*city.report.notes, *result.notes]
+
+        def record() -> dict[str, str]:
             row["seconds"] = round(time.perf_counter() - t0, 2)
-            (d / RECORD).write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+            return {RECORD: json.dumps(row, ensure_ascii=False)}
+
+        write_check_set(
+            place.study,
+            city,
+            result,
+            out=folder,
+            targets=place.targets,
+            map_path=folder / f"{place.name}.html" if place.map else None,
+            extra_texts=record,
+            run_name=f"batch-{place.name}",
+        )
         return row
     except Exception as exc:  # one place's failure must not stop the batch
         return {

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from geoplan._errors import InputFileError, ScenarioError, unknown_message
+from geoplan.city.study import BUILT_UP_WORDS, Study, StudyError
 
 
 class BatchError(ScenarioError):
@@ -47,13 +48,11 @@ PLACE_KEYS = (
     "units_grid",
     "facilities",
     "facilities_mode",
+    "landcover",
     "map",
 )
 
-_PATH_KEYS = ("osm", "population", "built_up", "units")
-
-#: values of built_up that are not files
-_BUILT_UP_WORDS = ("osm", "study-area", "study_area")
+_PATH_KEYS = ("osm", "population", "built_up", "units", "landcover")
 
 _TOP_KEYS = ("osm", "defaults", "places", "districts", "name")
 
@@ -62,35 +61,31 @@ _NAME = re.compile(r"^[\w\-.\u4e00-\u9fff]+$")
 
 @dataclass(frozen=True)
 class Place:
-    """One place of a batch: what ``geoplan check`` would be given for it (paths absolute)."""
+    """One place of a batch: a :class:`~geoplan.city.Study` plus a name, a sheet and a map.
+
+    Attributes
+    ----------
+    name
+        The place's output folder name (letters, digits, ``_ - .``, Chinese).
+    study
+        What to load and check (paths absolute).
+    targets
+        Target sheet id or YAML file.
+    map
+        Also write the offline check map ``<name>.html``.
+    """
 
     name: str
-    osm: str = "demo"
-    boundary: str | tuple[float, float, float, float] | None = None
-    district: str | None = None
+    study: Study
     targets: str = "national"
-    crs: str | None = None
-    include_private: bool = False
-    population: str | None = None
-    population_column: str = "population"
-    population_kind: str = "auto"
-    built_up: str | None = None
-    units: str | None = None
-    unit_name: str | None = None
-    units_grid: float | None = None
-    facilities: tuple[str, ...] = ()
-    facilities_mode: str = "replace"
     map: bool = True
 
     def inputs(self) -> list[str]:
         """Every input file of the place (for the content hash)."""
-        built = None if self.built_up in _BUILT_UP_WORDS else self.built_up
-        files = [self.osm, self.population, built, self.units, *self.facilities]
-        if isinstance(self.boundary, str):
-            files.append(self.boundary)
+        files = [str(f) for f in self.study.input_files()]
         if self.targets.endswith((".yaml", ".yml")):
             files.append(self.targets)
-        return [f for f in files if f and f != "demo"]
+        return files
 
 
 @dataclass(frozen=True)
@@ -120,8 +115,8 @@ def _place(
     for k in d:
         if k not in PLACE_KEYS:
             raise BatchError(unknown_message("place key", str(k), PLACE_KEYS, where))
-    name = d.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    name = d.pop("name", None)
+    if not isinstance(name, str) or not _NAME.match(name) or set(name) <= {"."}:
         raise BatchError(
             f"{where}: 'name' must be a folder-safe name (letters, digits, _ - .), got {name!r}"
         )
@@ -129,18 +124,21 @@ def _place(
     if "osm" not in d and shared_osm is None:
         raise BatchError(f"{where}: no 'osm' file; give one per place or a top-level 'osm:'")
     d.setdefault("osm", shared_osm)
-    if d.get("boundary") is not None and d.get("district") is not None:
-        raise BatchError(f"{where}: give 'boundary' or 'district', not both")
     _paths(d, where, path.parent)
     d["boundary"] = _boundary(d.get("boundary"), where, path.parent)
     d["facilities"] = _facilities(d.get("facilities", ()), where, path.parent)
     _scalars(d, where, path.parent)
-    return Place(**d)
+    targets, show_map = d.pop("targets", "national"), d.pop("map", True)
+    try:
+        study = Study(**d)
+    except StudyError as exc:
+        raise BatchError(f"{where}: {exc}") from exc
+    return Place(name=name, study=study, targets=targets, map=show_map)
 
 
 def _paths(d: dict[str, Any], where: str, folder: Path) -> None:
     for k in _PATH_KEYS:
-        if k == "built_up" and d.get(k) in _BUILT_UP_WORDS:
+        if k == "built_up" and d.get(k) in BUILT_UP_WORDS:
             continue
         if d.get(k) is not None:
             if not isinstance(d[k], str):

@@ -11,8 +11,8 @@ import folium
 import pandas as pd
 import shapely
 
+from geoplan.outputs.formats import ATTRIBUTION
 from geoplan.outputs.map_style import GeoplanMap, esc
-from geoplan.outputs.tables import ATTRIBUTION
 from geoplan.outputs.webmap import save_map
 
 _BASE = [

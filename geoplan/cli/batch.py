@@ -12,7 +12,7 @@ from rich.table import Table
 from geoplan.cli.options import (
     QuietOpt,
 )
-from geoplan.outputs.tables import ATTRIBUTION
+from geoplan.outputs.formats import ATTRIBUTION
 
 
 def batch(

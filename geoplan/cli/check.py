@@ -5,16 +5,15 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pandas as pd
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from geoplan._errors import InputFileError, LayerError
-from geoplan._outputs_set import check_output_dir, check_output_file, output_set
-from geoplan.city import City, load_city
+from geoplan._errors import LayerError
+from geoplan._outputs_set import check_output_dir, check_output_file
 from geoplan.cli.options import (
     BoundaryOpt,
     BuiltUpOpt,
@@ -31,19 +30,11 @@ from geoplan.cli.options import (
     UnitNameOpt,
     UnitsGridOpt,
     UnitsOpt,
+    study_from_options,
 )
-from geoplan.io.study import built_up_arg, load_study_city, population_inputs, units_layer
 from geoplan.names import Status, basis_label, method_label, status_label
-from geoplan.outputs.provenance import provenance
-from geoplan.outputs.tables import (
-    ATTRIBUTION,
-    format_target,
-    format_value,
-    write_check_outputs,
-    write_unit_outputs,
-)
+from geoplan.outputs.formats import ATTRIBUTION, format_target, format_value
 from geoplan.scoring.check import CheckResult
-from geoplan.scoring.units import unit_shares
 
 #: console mark and colour of each status (labels from :mod:`geoplan.names`)
 STATUS_STYLE: dict[str, tuple[str, str]] = {
@@ -113,37 +104,6 @@ def scope_text(r: pd.Series) -> str:
     if bool(r.get("implied")):
         out += "\n[dim]文意推定 implied[/dim]"
     return out
-
-
-def write_result_map(
-    city: City,
-    result: CheckResult,
-    path: Path,
-    *,
-    lang: str = "zh",
-    basemap: str = "none",
-    tianditu_key: str | None = None,
-    local_tiles_url: str | None = None,
-    offline: bool = True,
-    max_features: int = 3000,
-) -> Path:
-    """Draw a check's results on an offline map and save it atomically.
-
-    The map is :func:`geoplan.outputs.map_result.check_map`.
-    """
-    from geoplan.outputs.map_result import check_map
-    from geoplan.outputs.webmap import save_map
-
-    m = check_map(
-        city,
-        result,
-        lang="en" if lang == "en" else "zh",
-        basemap=basemap,
-        tianditu_key=tianditu_key,
-        local_tiles_url=local_tiles_url,
-        max_features=max_features,
-    )
-    return save_map(m, path, offline=offline)
 
 
 def not_checkable_table(card: pd.DataFrame) -> Table | None:
@@ -243,7 +203,7 @@ def check(
       geoplan check --osm chengdu.osm.pbf --boundary area.geojson -t luoyang-2023 --out out/
     """
     from geoplan.cli.console import console, is_quiet, run_cli_errors
-    from geoplan.scoring.check import check_city
+    from geoplan.outputs.check_set import MapOptions, write_check_set
 
     with run_cli_errors():
         quiet = quiet or is_quiet()
@@ -253,118 +213,86 @@ def check(
         if quiet:
             con.quiet = True
         t0 = time.perf_counter()
-        if lang not in ("zh", "en"):
-            raise LayerError(f"--lang must be zh or en, not {lang!r}")
-        if boundary is not None and district is not None:
-            raise LayerError("give --boundary FILE or --district NAME, not both")
-        if boundary is not None and not boundary.exists():
-            raise InputFileError(f"{boundary}: boundary file not found")
-        if landcover is not None and not landcover.is_file():
-            raise InputFileError(f"{landcover}: --landcover raster not found; pass a GeoTIFF")
-        check_output_dir(out)
-        if map_path is not None:
-            check_output_file(map_path, flag="--map", suffix=".html")
-        city, poi_notes = load_study_city(
-            osm,
+        lang = check_lang(lang)
+        study = study_from_options(
+            osm=osm,
             boundary=boundary,
             district=district,
             crs=crs,
             include_private=include_private,
+            population=population,
+            population_column=population_column,
+            population_kind=population_kind,
             facilities=facilities,
             facilities_mode=facilities_mode,
-            quiet=quiet,
-        )
-        pop, raster = population_inputs(population, population_column)
-        ulayer = (
-            units_layer(city, units, unit_name, units_grid)
-            if units is not None or units_grid is not None
-            else None
-        )
-        result = check_city(
-            city,
-            sheet=targets,
-            population=pop,
-            population_column=population_column,
-            population_kind=population_kind,  # type: ignore[arg-type]
-            population_raster=raster,
+            built_up=built_up,
             landcover=landcover,
-            built_up=built_up_arg(built_up, city),
-            units=ulayer,
+            units=units,
+            unit_name=unit_name,
+            units_grid=units_grid,
         )
+        study.check_files()
+        check_output_dir(out)
+        if map_path is not None:
+            check_output_file(map_path, flag="--map", suffix=".html")
+        city = study.load(progress=None if not quiet else False)
+        result = study.check(targets, city=city)
         seconds = {f"load:{k}": v for k, v in city.report.seconds.items()} | result.seconds
-        inputs = [osm, boundary, population, landcover, targets, built_up, units]
-        inputs += list(facilities or [])
-        with output_set(f"check-{result.sheet.id}", inputs=inputs) as outs:
-            ushares = unit_shares(ulayer, result, city) if ulayer is not None else None
-            prov = provenance(
-                city,
-                result,
-                osm=osm,
-                inputs={
-                    "boundary": boundary,
-                    "population": population,
-                    "landcover": landcover,
-                    "built_up": built_up,
-                    "units": units,
-                    "targets": targets,
-                    **{f"facilities_{i + 1}": f for i, f in enumerate(facilities or [])},
-                },
-            )
-            staged = write_check_outputs(
-                result,
-                outs.dir(out),
-                lang=lang,
-                city=city,
-                units=ushares,
-                provenance=prov,
-                output_crs=city.crs if crs else None,  # --crs chooses the output CRS too
-            )
-            if ushares is not None:
-                stem = f"{result.city_name}_{result.sheet.id}"
-                staged |= write_unit_outputs(ushares, outs.dir(out), stem=stem)
-            if report is not None:
-                from geoplan.outputs.report import write_report
-
-                t1 = time.perf_counter()
-                staged |= write_report(
-                    city, result, outs.dir(report), lang=lang, units=ushares, provenance=prov
-                )
-                seconds["report"] = round(time.perf_counter() - t1, 3)
-            if map_path is not None:
-                t1 = time.perf_counter()
-                staged["map"] = write_result_map(
-                    city, result, outs.file(map_path), lang=lang, basemap=basemap
-                )
-                seconds["map"] = round(time.perf_counter() - t1, 3)
-        paths = {k: outs.final(v) for k, v in staged.items()}
-        sheet = result.sheet
-        con.print(
-            print_scorecard(
-                result.scorecard,
-                title=f"{city.name} · {sheet.name_zh} ({sheet.id}) — 记分卡 scorecard",
-                lang=lang,
-            )
+        written = write_check_set(
+            study,
+            city,
+            result,
+            out=out,
+            targets=targets,
+            lang=lang,
+            report=report,
+            map_path=map_path,
+            map_options=MapOptions(basemap=basemap),
         )
-        nc_table = not_checkable_table(result.scorecard)
-        if nc_table is not None:
-            con.print(nc_table)
-        n = result.scorecard
-        con.print(
-            f"[green]{(n.status == 'pass').sum()} pass[/green] · "
-            f"[red]{(n.status == 'fail').sum()} fail[/red] · "
-            f"[yellow]{(n.status == 'no data').sum()} no data[/yellow] · "
-            f"{(n.status == 'not checkable').sum()} not checkable (rows)"
-        )
-        for note in [*poi_notes, *result.notes]:
-            con.print(f"[dim]note: {note}[/dim]")
+        seconds |= written.seconds
+        print_check(result, notes=[*city.report.notes, *result.notes], lang=lang)
         con.print(
             "[dim]seconds: "
             + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items())
             + f"; total {time.perf_counter() - t0:.2f}[/dim]"
         )
-        for kind, p in paths.items():
+        for kind, p in written.paths.items():
             con.print(f"{kind}: {p}")
         con.print(f"[dim]{ATTRIBUTION}[/dim]")
+
+
+def check_lang(lang: str) -> Literal["zh", "en"]:
+    """``--lang``: ``zh`` or ``en``, or a one-line error."""
+    if lang not in ("zh", "en"):
+        raise LayerError(f"--lang must be zh or en, not {lang!r}")
+    return "en" if lang == "en" else "zh"
+
+
+def print_check(result: CheckResult, *, notes: list[str], lang: str = "zh") -> None:
+    """Print a check on the console: scorecard, targets not checkable, counts, notes."""
+    from geoplan.cli.console import console
+
+    con = console()
+    sheet = result.sheet
+    con.print(
+        print_scorecard(
+            result.scorecard,
+            title=f"{result.city_name} · {sheet.name_zh} ({sheet.id}) — 记分卡 scorecard",
+            lang=lang,
+        )
+    )
+    nc_table = not_checkable_table(result.scorecard)
+    if nc_table is not None:
+        con.print(nc_table)
+    n = result.scorecard["status"]
+    con.print(
+        f"[green]{(n == Status.PASS).sum()} pass[/green] · "
+        f"[red]{(n == Status.FAIL).sum()} fail[/red] · "
+        f"[yellow]{(n == Status.NO_DATA).sum()} no data[/yellow] · "
+        f"{(n == Status.NOT_CHECKABLE).sum()} not checkable (rows)"
+    )
+    for note in notes:
+        con.print(f"[dim]note: {note}[/dim]")
 
 
 def map_cmd(
@@ -420,26 +348,25 @@ def map_cmd(
       geoplan map --osm chengdu.osm.pbf --boundary area.geojson -t anyang-2023 --basemap amap
     """
     from geoplan.cli.console import console, run_cli_errors
-    from geoplan.scoring.check import check_city
+    from geoplan.outputs.check_set import MapOptions, write_result_map
 
     with run_cli_errors():
+        lang = check_lang(lang)
         if out is not None:
             check_output_file(out, flag="--out", suffix=".html")
-        city = load_city(osm, boundary=boundary, crs=int(crs) if crs and crs.isdigit() else crs)
-        result = check_city(city, sheet=targets)
+        study = study_from_options(osm=osm, boundary=boundary, crs=crs)
+        city = study.load()
+        result = study.check(targets, city=city)
         path = out or Path("maps") / f"{city.name}.html"
         check_output_file(path, flag="--out", suffix=".html")
-        p = write_result_map(
-            city,
-            result,
-            path,
-            lang=lang,
+        options = MapOptions(
             basemap=basemap,
             tianditu_key=tianditu_key,
             local_tiles_url=local_tiles_url,
             offline=not online,
             max_features=max_features,
         )
+        p = write_result_map(city, result, path, lang=lang, options=options)
         size = p.stat().st_size / 1e6
         console().print(f"map: {p} ({size:.2f} MB) — {ATTRIBUTION}")
 

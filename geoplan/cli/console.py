@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from geoplan import __version__
 from geoplan._errors import GeoplanError
+from geoplan._version import __version__
 
 state = {"quiet": False, "debug": False}
 

@@ -19,8 +19,9 @@ from geoplan._atomic import write_gpkg_atomic
 from geoplan._errors import InputFileError, OutputError
 from geoplan._outputs_set import check_output_dir
 from geoplan._progress import progress_steps
-from geoplan.city import BoundaryLike, City, load_city
+from geoplan.city import City, load_city
 from geoplan.cli.console import console, is_quiet, run_cli_errors, state
+from geoplan.io.boundary import BoundaryLike
 from geoplan.names import layer_label
 from geoplan.rules import taxonomy as tx
 
@@ -262,16 +263,15 @@ def layers(
         state["quiet"] = True
     with run_cli_errors():
         if district is not None:
-            if boundary is not None:
-                raise InputFileError("give --boundary FILE or --district NAME, not both")
+            from geoplan.city.study import Study
+
+            study = Study(osm=osm or "demo", boundary=boundary, district=district)
             if osm is None:
                 if place is not None:
                     raise InputFileError("give --district NAME or --place NAME, not both")
                 place = district  # the Overpass area of that name, with --download
             else:
-                from geoplan.io.study import study_area
-
-                boundary = study_area(None, district)  # type: ignore[assignment]
+                boundary = study.study_area()  # type: ignore[assignment]
                 name = name or district
         _layers(osm, out, boundary, crs, include_private, place, download, name, cache_dir)
 

@@ -7,9 +7,12 @@ every command; a command adds its own defaults.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from geoplan.city.study import Study
 
 OsmOpt = Annotated[
     str,
@@ -103,3 +106,47 @@ IncludePrivateOpt = Annotated[
 LangOpt = Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")]
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+
+def study_from_options(
+    *,
+    osm: str,
+    boundary: Path | None = None,
+    district: str | None = None,
+    crs: str | None = None,
+    include_private: bool = False,
+    population: Path | None = None,
+    population_column: str = "population",
+    population_kind: str = "auto",
+    facilities: list[Path] | None = None,
+    facilities_mode: str = "replace",
+    built_up: str = "osm",
+    landcover: Path | None = None,
+    units: Path | None = None,
+    unit_name: str | None = None,
+    units_grid: float | None = None,
+) -> Study:
+    """The :class:`~geoplan.city.Study` a command's options describe (validated once there).
+
+    Every command that loads and checks a city (check, report, suggest, map) builds its Study
+    here; the option names are the Study's field names.
+    """
+    from geoplan.city.study import Study
+
+    return Study(
+        osm=osm,
+        boundary=boundary,
+        district=district,
+        crs=crs,
+        include_private=include_private,
+        population=population,
+        population_column=population_column,
+        population_kind=population_kind,  # type: ignore[arg-type]
+        facilities=tuple(facilities or ()),
+        facilities_mode=facilities_mode,  # type: ignore[arg-type]
+        built_up=built_up,
+        landcover=landcover,
+        units=units,
+        unit_name=unit_name,
+        units_grid=units_grid,
+    )

@@ -10,10 +10,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from geoplan._outputs_set import check_output_dir, output_set
 from geoplan.cli.check import method_text, status_text
 from geoplan.cli.console import console, is_quiet, run_cli_errors, state
 from geoplan.names import Status, layer_label
-from geoplan.outputs.tables import format_target, format_value
+from geoplan.outputs.formats import format_target, format_value
+from geoplan.scenario.compare import ScenarioResult
 
 
 def run(
@@ -50,8 +52,6 @@ def run(
     if quiet:
         state["quiet"] = True
     with run_cli_errors():
-        from geoplan.scenario.files import run_scenario_file
-
         result, files = run_scenario_file(scenario, out=out, sheet=sheet, lang=lang)
         con = console()
         con.print(
@@ -75,6 +75,35 @@ def run(
                 typer.echo(str(p))
             else:
                 con.print(f"wrote {p}")
+
+
+def run_scenario_file(
+    path: str | Path,
+    *,
+    out: str | Path = ".",
+    sheet: str | None = None,
+    lang: str = "zh",
+) -> tuple[ScenarioResult, dict[str, Path]]:
+    """Load, run and write a scenario file (what ``geoplan run`` does).
+
+    The outputs are one set (:func:`geoplan._outputs_set.output_set`): written completely or not
+    at all, never over an input.
+    """
+    from geoplan.city import Study
+    from geoplan.outputs.scenario_set import write_scenario
+    from geoplan.scenario import ScenarioSession, load_scenario_file
+
+    check_output_dir(Path(out))
+    scn = load_scenario_file(path)
+    city = scn.load_base()
+    result = ScenarioSession(city).run(scn, sheet=sheet)
+    inputs: list[str | Path | None] = [path]
+    if isinstance(scn.base, Study):
+        inputs += scn.base.input_files()
+    inputs += [c.layer for c in scn.changes if isinstance(c.layer, str | Path)]
+    with output_set(f"run-{result.name}", inputs=inputs) as outs:
+        staged = write_scenario(result, outs.dir(out), lang=lang)
+    return result, {k: outs.final(v) for k, v in staged.items()}
 
 
 def _change_label(key: str) -> str:

@@ -25,7 +25,7 @@ from geoplan.cli.options import (
     PopulationOpt,
     QuietOpt,
 )
-from geoplan.outputs.tables import ATTRIBUTION
+from geoplan.outputs.formats import ATTRIBUTION
 from geoplan.siting.suggest import SitingResult, SitingSpec
 
 
@@ -155,8 +155,7 @@ def suggest(
       geoplan suggest --osm demo -i park_coverage --green-kind green --radius 300 --out out/parks
     """
     from geoplan.cli.console import console, is_quiet, run_cli_errors
-    from geoplan.io.study import built_up_arg, load_study_city, population_inputs
-    from geoplan.scoring.check import check_homes
+    from geoplan.cli.options import study_from_options
     from geoplan.scoring.targets import load_target_sheet
     from geoplan.siting import spec_of, suggest_sites
     from geoplan.siting.output import write_suggestion
@@ -181,29 +180,27 @@ def suggest(
             raise LayerError(f"--solver must be greedy or exact, not {solver!r}")
         if max_sites < 1:
             raise LayerError(f"--max-sites must be at least 1, not {max_sites}")
-        for flag, p in (("--boundary", boundary), ("--candidates", candidates)):
-            if p is not None and not p.exists():
-                raise InputFileError(f"{p}: {flag} file not found")
-        load_target_sheet(targets)
-        check_output_dir(out)
-        city, notes = load_study_city(
-            osm,
+        study = study_from_options(
+            osm=osm,
             boundary=boundary,
             district=district,
             crs=crs,
             include_private=include_private,
+            population=population,
+            population_column=population_column,
+            population_kind=population_kind,
             facilities=facilities,
             facilities_mode=facilities_mode,
-            quiet=quiet,
+            built_up=built_up,
         )
-        pop, raster = population_inputs(population, population_column)
-        homes = check_homes(
-            city,
-            population=pop,
-            population_column=population_column,
-            population_kind=population_kind,  # type: ignore[arg-type]
-            population_raster=raster,
-        )
+        study.check_files()
+        if candidates is not None and not candidates.exists():
+            raise InputFileError(f"{candidates}: --candidates file not found")
+        load_target_sheet(targets)
+        check_output_dir(out)
+        city = study.load(progress=None if not quiet else False)
+        notes = list(city.report.notes)
+        homes = study.homes(city)
         cand = (
             None
             if candidates is None
@@ -215,7 +212,7 @@ def suggest(
             candidates=cand,
             candidate_roads=candidate_roads,
             homes=homes,
-            built_up=built_up_arg(built_up, city),
+            built_up=study.built_up_area(city),
             solver=solver,  # type: ignore[arg-type]
             compare=compare,
             spacing_m=spacing,

@@ -375,7 +375,7 @@ def evaluate(
     Examples
     --------
     >>> import geoplan
-    >>> from geoplan.homes import homes_from_city
+    >>> from geoplan.city.homes import homes_from_city
     >>> from geoplan.indicators.inputs import Inputs
     >>> city = geoplan.load_city("demo")
     >>> res = evaluate("bus_stop_coverage", Inputs(city, homes_from_city(city)))

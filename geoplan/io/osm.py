@@ -11,6 +11,7 @@ network loader peaked at ~5 GB per million nodes on this kind of machine (see th
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from array import array
 from collections.abc import Callable
@@ -25,7 +26,7 @@ import shapely
 from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
-from geoplan._fork import fork_ok
+from geoplan._fork import die_with_parent, fork_ok
 
 #: keys whose objects geoplan reads (everything else is skipped in C++)
 KEYS = (
@@ -374,7 +375,12 @@ def read_osm(
     fp = osmium.FileProcessor(str(p)).with_locations().with_areas()
     if use_pool:
         # highway ways in a second process (both cores): this pass skips them in C++
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
         fut = pool.submit(_ways_pass, str(p))
         fp = fp.with_filter(
             osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA)

@@ -18,7 +18,13 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import LayerError
 from geoplan.city import City
 from geoplan.io.coords import wgs84_to_gcj02
-from geoplan.names import LAYER_CATEGORIES, LAYER_CATEGORY_LABELS, CoverageLayer
+from geoplan.names import (
+    LAYER_CATEGORIES,
+    LAYER_CATEGORY_LABELS,
+    CoverageLayer,
+    Method,
+    method_of_key,
+)
 from geoplan.outputs.map_panels import Legend, area_swatch, line_swatch, point_swatch
 from geoplan.outputs.map_style import (
     BUS_STOP_STYLE,
@@ -308,6 +314,7 @@ def add_coverage(
         return
     label = coverage_label(name, layer, ctx.lang)
     style = coverage_style(layer)
+    buffer = (layer.method if layer is not None else method_of_key(name)) == Method.BUFFER
     add_geojson(
         m,
         ctx,
@@ -315,9 +322,9 @@ def add_coverage(
         [{}],
         label,
         const_style(style),
-        show=not name.endswith("_buffer"),
+        show=not buffer,
         interactive=False,
-        group="cov_buffer" if name.endswith("_buffer") else "cov_network",
+        group="cov_buffer" if buffer else "cov_network",
     )
     legend.add_section(None, [area_swatch(style, label)])
 

@@ -13,8 +13,8 @@ import pandas as pd
 
 from geoplan.city import City
 from geoplan.names import MAP_MEASURES, Lang, Method, Status, coverage_key, method_label
+from geoplan.outputs.formats import format_target, format_value
 from geoplan.outputs.map_style import GeoplanMap
-from geoplan.outputs.tables import format_target, format_value
 from geoplan.scoring.check import CheckResult
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import geoplan
+from geoplan._version import __version__
 from geoplan.city import City, demo_path
 
 _OSM_TIME: dict[tuple[str, int, int], str | None] = {}
@@ -109,7 +109,7 @@ def provenance(
     pop = result.homes.attrs.get("population")
     area = result.area
     return {
-        "geoplan_version": geoplan.__version__,
+        "geoplan_version": __version__,
         "run_date_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "inputs": files,
         "osm_data_timestamp": osm_timestamp(src),

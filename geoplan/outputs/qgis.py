@@ -22,6 +22,7 @@ import pandas as pd
 import pyproj
 
 from geoplan._atomic import atomic_path
+from geoplan.names import Method, bus_measure, coverage_key, method_label, unit_share_columns
 
 #: colours of the road grades (快速路 … 内部道路)
 GRADE_COLOURS = {
@@ -31,7 +32,7 @@ GRADE_COLOURS = {
     "local": "120,120,120",
     "internal": "190,190,190",
 }
-METHOD_COLOURS = {"buffer": "49,130,189", "network": "49,163,84"}
+METHOD_COLOURS = {Method.BUFFER: "49,130,189", Method.NETWORK: "49,163,84"}
 SHARE_RAMP = ("215,25,28", "253,174,97", "255,255,191", "166,217,106", "26,150,65")
 
 
@@ -129,7 +130,8 @@ def single(kind: str, layer: str) -> str:
 
 
 def _homes_flag(homes: gpd.GeoDataFrame) -> str | None:
-    for c in ("lc_complete_complete_network", "lc_15min_complete_network", "bus_cov_500_network"):
+    for measure in ("complete", "15min", bus_measure(500)):
+        c = coverage_key(measure, Method.NETWORK)
         if c in homes.columns:
             return c
     return None
@@ -196,7 +198,10 @@ def write_qgis_gpkg(
             "fill",
             [
                 (m, lab, _fill(METHOD_COLOURS[m], 70))
-                for m, lab in (("buffer", "缓冲区 buffer"), ("network", "步行网络 network"))
+                for m, lab in (
+                    (meth, f"{method_label(meth, 'zh')} {meth}")
+                    for meth in (Method.BUFFER, Method.NETWORK)
+                )
             ],
         ),
         "uncovered": single("fill", _fill("215,48,39", 150)),
@@ -223,7 +228,7 @@ def write_qgis_gpkg(
         else single("marker", _marker("90,90,90"))
     )
     if units is not None:
-        share_cols = [c for c in units.columns if str(c).endswith(("_network", "_buffer"))]
+        share_cols = unit_share_columns(units.columns, (Method.NETWORK, Method.BUFFER))
         if share_cols:
             styles["units"] = graduated_share(share_cols[0])
     with atomic_path(path) as tmp:

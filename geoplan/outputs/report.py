@@ -18,9 +18,19 @@ import pandas as pd
 
 from geoplan._atomic import atomic_path
 from geoplan._errors import OutputError
+from geoplan._version import __version__
 from geoplan.city import City
-from geoplan.names import basis_label, method_label, status_label
-from geoplan.outputs.tables import ATTRIBUTION, finite_float, format_target, format_value
+from geoplan.names import (
+    Method,
+    Status,
+    basis_label,
+    bus_measure,
+    coverage_key,
+    method_label,
+    status_label,
+    unit_share_columns,
+)
+from geoplan.outputs.formats import ATTRIBUTION, finite_float, format_target, format_value
 
 _T = {
     "title": ("城市体检：{city} · {sheet}", "City check: {city} · {sheet}"),
@@ -114,12 +124,12 @@ def _map_png(city: City, result: Any, path: Path, lang: str) -> Path:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.6), dpi=110)
     bnd = gpd.GeoSeries([city.boundary_polygon], crs=city.crs)
-    for ax, method in zip(axes, ("buffer", "network"), strict=True):
+    for ax, method in zip(axes, (Method.BUFFER, Method.NETWORK), strict=True):
         if result.area is not None:
             gpd.GeoSeries([result.area], crs=city.crs).plot(ax=ax, color="#f3efe6", lw=0)
         if len(city.residential):
             city.residential.plot(ax=ax, color="#d9d9d9", lw=0)
-        cov = result.coverage.get(f"bus_cov_500_{method}")
+        cov = result.coverage.get(coverage_key(bus_measure(500), method))
         if cov is not None and not cov.is_empty:
             gpd.GeoSeries([cov], crs=city.crs).plot(ax=ax, color="#3182bd", alpha=0.35, lw=0)
         if len(city.roads):
@@ -143,7 +153,7 @@ def _map_png(city: City, result: Any, path: Path, lang: str) -> Path:
 def _unit_rows(units: gpd.GeoDataFrame | None) -> tuple[str, list[tuple[str, float]]] | None:
     if units is None or not len(units):
         return None
-    cols = [c for c in units.columns if str(c).endswith("_buffer")]
+    cols = unit_share_columns(units.columns, (Method.BUFFER,))
     if not cols:
         return None
     col = cols[0]
@@ -180,27 +190,26 @@ def write_report(
     sheet_name = result.sheet.name_zh if lang == "zh" else (result.sheet.name_en or result.sheet.id)
     card = result.scorecard
     st = card["status"].astype(str)
-    counts = {k: int((st == k).sum()) for k in ("pass", "fail", "no data", "not checkable")}
-    n = counts["pass"] + counts["fail"] + counts["no data"]
+    counts = {k: int((st == k).sum()) for k in Status}
+    n = counts[Status.PASS] + counts[Status.FAIL] + counts[Status.NO_DATA]
     summary = _t("summary", lang).format(
         sheet=sheet_name,
         n=n,
-        p=counts["pass"],
-        f=counts["fail"],
-        nd=counts["no data"],
-        nc=counts["not checkable"],
+        p=counts[Status.PASS],
+        f=counts[Status.FAIL],
+        nd=counts[Status.NO_DATA],
+        nc=counts[Status.NOT_CHECKABLE],
     )
     title = _t("title", lang).format(city=result.city_name, sheet=sheet_name)
     today = dt.date.today().isoformat()
-    import geoplan
 
-    dateline = _t("date", lang).format(d=today, v=geoplan.__version__)
-    checked = card.loc[st != "not checkable"]
+    dateline = _t("date", lang).format(d=today, v=__version__)
+    checked = card.loc[st != Status.NOT_CHECKABLE]
     blocks = _rows(checked, lang)
     fails = [
         t
         for t, rows in blocks
-        if any(r[4] == status_label("fail", "zh" if lang == "zh" else "en") for r in rows)
+        if any(r[4] == status_label(Status.FAIL, "zh" if lang == "zh" else "en") for r in rows)
     ]
     png = _map_png(city, result, folder / f"{stem}_report_map.png", lang)
     ranking = _unit_rows(units)

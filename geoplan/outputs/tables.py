@@ -22,10 +22,8 @@ import pyproj
 
 from geoplan._atomic import atomic_path, write_gpkg_atomic
 from geoplan.city import City
+from geoplan.outputs.formats import ATTRIBUTION
 from geoplan.scoring.check import CheckResult
-
-ATTRIBUTION = "© OpenStreetMap contributors (ODbL) 地图数据"
-
 
 SCORECARD_HEADERS_ZH = {
     "target_id": "目标编号",
@@ -43,56 +41,6 @@ SCORECARD_HEADERS_ZH = {
     "clause": "文件条款 clause",
     "note": "说明 note",
 }
-
-
-def finite_float(value: Any) -> float | None:
-    """``value`` as a finite float, or None (text, NaN, inf, None)."""
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """Human form of a measured value: shares as %, others with their unit."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "count":
-        return f"{value:.0f}"
-    return f"{value:.2f} {unit.replace('km2', 'km²').replace('m2', 'm²')}"
-
-
-def format_target(op: object, target: object, unit: str) -> str:
-    """A target as the plan writes it, exactly: ``≥ 43.25%``, ``≥ 35.6%``, ``≥ 22 m²/person``.
-
-    Shares print as % with every digit the plan gives (never rounded to 43 % / 36 %); other
-    units print their unit.
-
-    Examples
-    --------
-    >>> format_target(">=", "0.4325", "share"), format_target(">=", "0.356", "share")
-    ('>= 43.25%', '>= 35.6%')
-    >>> format_target(">=", "22", "m2/person"), format_target("", "13.14万亩", "")
-    ('>= 22 m²/person', '13.14万亩')
-    """
-    op_s = str(op or "")
-    text = str(target)
-    if unit == "share":
-        try:
-            parts = [float(x) for x in text.split("–")]
-        except ValueError:
-            return f"{op_s} {text}".strip()
-        text = "–".join(f"{round(100 * v, 6):g}%" for v in parts)
-        return f"{op_s} {text}".strip()
-    shown = unit.replace("km2", "km²").replace("m2", "m²")
-    try:
-        float(text.split("–")[0])
-    except ValueError:
-        return f"{op_s} {text}".strip()
-    return f"{op_s} {text} {shown}".strip()
 
 
 def _clean(df: pd.DataFrame) -> pd.DataFrame:

@@ -15,11 +15,16 @@ from typing import Any
 import pandas as pd
 
 from geoplan._atomic import atomic_path
-from geoplan.names import basis_label, method_label, status_label
-from geoplan.outputs.tables import finite_float
+from geoplan.names import Status, basis_label, method_label, status_label, unit_share_columns
+from geoplan.outputs.formats import finite_float
 
 #: fill colour of each status (pass green, fail red, no data amber, not checkable grey)
-STATUS_FILLS = {"pass": "C6EFCE", "fail": "FFC7CE", "no data": "FFEB9C", "not checkable": "EDEDED"}
+STATUS_FILLS: dict[str, str] = {
+    Status.PASS: "C6EFCE",
+    Status.FAIL: "FFC7CE",
+    Status.NO_DATA: "FFEB9C",
+    Status.NOT_CHECKABLE: "EDEDED",
+}
 
 _CARD_COLS: dict[str, tuple[str, str]] = {
     "target_id": ("目标编号", "Target"),
@@ -134,7 +139,7 @@ def write_workbook(
     i = 0 if lang == "zh" else 1
     card = _frame(scorecard, _CARD_COLS, lang)
     meas = _frame(measures, _MEASURE_COLS, lang)
-    nc_mask = scorecard["status"].astype(str) == "not checkable"
+    nc_mask = scorecard["status"].astype(str) == Status.NOT_CHECKABLE
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
         sheets: list[tuple[str, pd.DataFrame, Sequence[object], list[str], Any]] = [
             (
@@ -160,7 +165,7 @@ def write_workbook(
             ),
         ]
         if units is not None:
-            share_cols = [c for c in units.columns if str(c).endswith(("_buffer", "_network"))]
+            share_cols = unit_share_columns(units.columns)
             sheets.append((_SHEETS["units"][i], units, ["share"] * len(units), share_cols, None))
         prov = pd.DataFrame(provenance, columns=["项目 item", "内容 value"])
         sheets.append((_SHEETS["provenance"][i], prov, [], [], None))

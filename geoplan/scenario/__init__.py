@@ -1,14 +1,13 @@
 """Scenarios: the baseline city plus a plan's layers, run through the same pipeline and compared."""
 
 from geoplan.scenario.compare import ScenarioResult, compare, grid_units
-from geoplan.scenario.files import load_scenario_file, run_scenario_file
-from geoplan.scenario.model import Change, ChangeLog, CitySpec, Scenario
+from geoplan.scenario.files import load_scenario_file
+from geoplan.scenario.model import Change, ChangeLog, Scenario
 from geoplan.scenario.session import ScenarioSession, run_scenario
 
 __all__ = [
     "Change",
     "ChangeLog",
-    "CitySpec",
     "Scenario",
     "ScenarioResult",
     "ScenarioSession",
@@ -16,5 +15,4 @@ __all__ = [
     "grid_units",
     "load_scenario_file",
     "run_scenario",
-    "run_scenario_file",
 ]

@@ -6,25 +6,21 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from numpy.typing import NDArray
 
-from geoplan._atomic import atomic_path
 from geoplan.city import City
+from geoplan.city.units import grid_units
 from geoplan.indicators.coverage import SUMMARY_COLUMNS
-from geoplan.io.projection import WGS84
 from geoplan.names import KEY_MEASURES, Method, Status, coverage_key, flag_stem
-from geoplan.outputs.change_map import change_map, side_by_side
 from geoplan.scenario.model import ChangeLog
 from geoplan.scoring.check import CheckResult
 from geoplan.scoring.scorecard import scorecard
 from geoplan.scoring.targets import Target, TargetSheet
-from geoplan.scoring.units import grid_units, unit_shares
+from geoplan.scoring.units import unit_shares
 
 #: per-home flag columns of the key measures, both methods (the vocabulary's names)
 _KEY_FLAGS = {
@@ -84,81 +80,6 @@ class ScenarioResult:
                 "status_plan",
             ]
         ].reset_index(drop=True)
-
-    def write(
-        self, out: str | Path, *, map_path: str | Path | None = None, lang: str = "zh"
-    ) -> dict[str, Path]:
-        """Write CSVs, one XLSX and the change map, each atomically.
-
-        Files: ``OUT/<name>_scorecard.csv``, ``_measures.csv``, ``_units.csv``, ``_homes.csv``,
-        ``OUT/<name>_comparison.xlsx`` and the map ``OUT/maps/<name>.html`` (or ``map_path``).
-        """
-        out = Path(out)
-        stem = _safe(self.name)
-        homes = _plain(self.homes)
-        units = _plain(self.units)
-        added = _plain_concat(self.log.added)
-        removed = _plain_concat(self.log.removed)
-        paths: dict[str, Path] = {}
-        for key, frame in (
-            ("scorecard", self.scorecard),
-            ("measures", self.measures),
-            ("units", units),
-            ("homes", homes),
-        ):
-            p = out / f"{stem}_{key}.csv"
-            with atomic_path(p) as tmp:
-                frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-            paths[key] = p
-        xlsx = out / f"{stem}_comparison.xlsx"
-        with atomic_path(xlsx) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for key, frame in (
-                ("scorecard", self.scorecard),
-                ("measures", self.measures),
-                ("units", units),
-                ("homes", homes),
-                ("added", added),
-                ("removed", removed),
-            ):
-                frame.to_excel(xw, sheet_name=key, index=False)
-        paths["xlsx"] = xlsx
-        mp = Path(map_path) if map_path is not None else out / "maps" / f"{stem}.html"
-        paths["map"] = change_map(self, mp, lang=lang)
-        paths["map_side_by_side"] = side_by_side(
-            self, mp.with_name(f"{mp.stem}_side_by_side.html"), lang=lang
-        )
-        return paths
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "scenario"
-
-
-def _plain(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    """A GeoDataFrame as a table: WKT geometry (points as lon / lat), WGS84."""
-    if len(gdf) == 0:
-        return pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
-    w = gdf.to_crs(WGS84)
-    df = pd.DataFrame(w.drop(columns="geometry"))
-    if (shapely.get_type_id(w.geometry.values) == 0).all():
-        df["lon"] = w.geometry.x.round(7)
-        df["lat"] = w.geometry.y.round(7)
-    else:
-        df["wkt"] = shapely.to_wkt(w.geometry.values, rounding_precision=7)
-    return df
-
-
-def _plain_concat(parts: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-    frames = []
-    for kind, g in parts.items():
-        if len(g):
-            df = _plain(g.assign(geometry=g.geometry.values))
-            if "wkt" not in df:
-                df["wkt"] = shapely.to_wkt(g.to_crs(WGS84).geometry.values, rounding_precision=7)
-            frames.append(df.drop(columns=["lon", "lat"], errors="ignore").assign(kind=kind))
-    if not frames:
-        return pd.DataFrame({"kind": [], "wkt": []})
-    return pd.concat(frames, ignore_index=True)
 
 
 def count_added(log: ChangeLog, target: Target) -> int:

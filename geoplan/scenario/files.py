@@ -10,19 +10,16 @@ from typing import Any
 
 import yaml
 
-from geoplan._errors import GeoplanError, ScenarioError, unknown_message
-from geoplan._outputs_set import check_output_dir, output_set
+from geoplan._errors import GeoplanError, InputFileError, ScenarioError, unknown_message
+from geoplan.city.study import Study, StudyError
 from geoplan.rules import taxonomy as tx
-from geoplan.scenario.compare import ScenarioResult
 from geoplan.scenario.model import (
     ADD_KINDS,
     REMOVE_KINDS,
-    CitySpec,
     Scenario,
     check_range,
     resolve_path,
 )
-from geoplan.scenario.session import ScenarioSession
 from geoplan.scoring.targets import load_target_sheet
 
 _TOP_KEYS = ("name", "description", "city", "targets", "units", "changes")
@@ -170,45 +167,42 @@ def _read_doc(p: Path) -> dict[str, Any]:
     return doc
 
 
-def _parse_city(city: Any, p: Path) -> CitySpec:
-    """The ``city:`` entry (``osm``, ``boundary``, ``crs``, ``name``, ``include_private``)."""
+def _parse_city(city: Any, p: Path) -> Study:
+    """The ``city:`` entry: a :class:`~geoplan.city.Study` (paths relative to the scenario)."""
     if city == "demo":
         city = {"osm": "demo"}
     if not isinstance(city, dict):
         raise ScenarioError(f"{p}: 'city' must be a mapping (osm:, boundary:, crs:) or 'demo'")
     _check_keys(city, _CITY_KEYS, f"{p}: city", "city key")
-    osm = str(city.get("osm", "demo"))
-    if osm != "demo":
-        op = resolve_path(osm, p)
-        if not op.exists():
-            raise ScenarioError(
-                f"{p}: city osm file {osm!r} not found; give a path relative to the scenario file"
-            )
-        osm = str(op)
     if "crs" in city:
         _check_type("crs", city["crs"], f"{p}: city")
     pois = city.get("facilities", [])
     pois = [pois] if isinstance(pois, str) else pois
     if not isinstance(pois, list) or not all(isinstance(x, str) for x in pois):
         raise ScenarioError(f"{p}: city facilities must be a POI export file or a list of them")
-    resolved = []
-    for x in pois:
-        fp = resolve_path(x, p)
-        if not fp.exists():
-            raise ScenarioError(f"{p}: city facilities file {x!r} not found")
-        resolved.append(str(fp))
-    mode = city.get("facilities_mode", "replace")
-    if mode not in ("replace", "merge"):
-        raise ScenarioError(f"{p}: city facilities_mode must be replace or merge, not {mode!r}")
-    return CitySpec(
-        osm=osm,
-        boundary=_parse_boundary(city.get("boundary"), p),
-        crs=city.get("crs"),
-        name=city.get("name"),
-        include_private=bool(city.get("include_private", False)),
-        facilities=tuple(resolved),
-        facilities_mode=str(mode),
-    )
+    return study_in(p, {**city, "facilities": pois})
+
+
+def study_in(p: Path, city: Mapping[str, Any]) -> Study:
+    """A scenario's baseline :class:`~geoplan.city.Study`, its files resolved and checked.
+
+    Paths are relative to the scenario file ``p`` (:func:`resolve_path`); a missing file or an
+    inconsistent input is a :class:`~geoplan.ScenarioError` naming ``p``.
+    """
+    d = dict(city)
+    if d.get("osm", "demo") != "demo":
+        d["osm"] = str(resolve_path(str(d["osm"]), p))
+    if isinstance(d.get("boundary"), str):
+        d["boundary"] = resolve_path(d["boundary"], p)
+    elif d.get("boundary") is not None:
+        d["boundary"] = _parse_boundary(d["boundary"], p)
+    d["facilities"] = tuple(resolve_path(x, p) for x in d.get("facilities", ()))
+    try:
+        study = Study(**d)
+        study.check_files()
+    except (StudyError, InputFileError) as exc:
+        raise ScenarioError(f"{p}: city: {exc}") from exc
+    return study
 
 
 def _parse_boundary(bnd: Any, p: Path) -> Any:
@@ -354,16 +348,8 @@ def _load_py(p: Path) -> Scenario:
         raise ScenarioError(
             f"{p}: define `scenario = Scenario(...)` or `def build(city) -> Scenario`"
         )
-    city_spec = getattr(mod, "CITY", {"osm": "demo"})
-    cs = CitySpec(
-        **{
-            **city_spec,
-            "osm": str(resolve_path(city_spec.get("osm", "demo"), p))
-            if city_spec.get("osm", "demo") != "demo"
-            else "demo",
-        }
-    )
-    city = cs.load()
+    cs = study_in(p, getattr(mod, "CITY", {"osm": "demo"}))
+    city = cs.load(progress=False)
     scn = build(city)
     if not isinstance(scn, Scenario):
         raise ScenarioError(f"{p}: build(city) must return a Scenario, got {type(scn).__name__}")
@@ -372,26 +358,3 @@ def _load_py(p: Path) -> Scenario:
     if hasattr(mod, "TARGETS"):
         scn.targets = mod.TARGETS
     return scn
-
-
-def run_scenario_file(
-    path: str | Path,
-    *,
-    out: str | Path = ".",
-    sheet: str | None = None,
-    lang: str = "zh",
-) -> tuple[ScenarioResult, dict[str, Path]]:
-    """Load, run and write a scenario file (what ``geoplan run`` does).
-
-    The outputs are one set (:func:`geoplan._outputs_set.output_set`): written completely or not
-    at all, never over an input.
-    """
-    check_output_dir(Path(out))
-    scn = load_scenario_file(path)
-    city = scn.load_base()
-    result = ScenarioSession(city).run(scn, sheet=sheet)
-    inputs: list[str | Path | None] = [path, getattr(scn.base, "osm", None)]
-    inputs += [c.layer for c in scn.changes if isinstance(c.layer, str | Path)]
-    with output_set(f"run-{result.name}", inputs=inputs) as outs:
-        staged = result.write(outs.dir(out), lang=lang)
-    return result, {k: outs.final(v) for k, v in staged.items()}

@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import CRSError, ScenarioError, unknown_message
-from geoplan.city import City, clip_layer, load_city
+from geoplan.city import City, Study, clip_layer
 from geoplan.io.offset_check import gcj02_offset
 from geoplan.io.plan_crs import Where, to_wgs84
 from geoplan.io.plan_layers import PlanLayer, read_plan_layer
@@ -111,46 +111,6 @@ _ID_BASE = 1_000_000  # plan features get osmid -(change_no * _ID_BASE + i + 1)
 
 
 @dataclass(frozen=True)
-class CitySpec:
-    """How to load a scenario's baseline city (:func:`geoplan.load_city` arguments).
-
-    ``osm`` is a local extract or ``"demo"``; ``boundary`` a ``(min_lon, min_lat, max_lon,
-    max_lat)`` bbox or a vector file; ``crs`` a metric CRS (default: UTM); ``facilities`` AMap /
-    Baidu POI exports that replace (or, ``facilities_mode: merge``, join) the OSM facilities of
-    baseline and plan alike (:func:`geoplan.with_pois`).
-    """
-
-    osm: str = "demo"
-    boundary: tuple[float, ...] | str | None = None
-    crs: str | int | None = None
-    name: str | None = None
-    include_private: bool = False
-    facilities: tuple[str, ...] = ()
-    facilities_mode: str = "replace"
-
-    def load(self) -> City:
-        """Load the city this spec names (:func:`geoplan.load_city`, then the POI exports)."""
-        city = load_city(
-            self.osm,
-            boundary=self.boundary,
-            crs=self.crs,
-            name=self.name,
-            include_private=self.include_private,
-            progress=False,
-        )
-        if self.facilities:
-            from geoplan.facilities import with_pois
-
-            city, reports = with_pois(
-                city,
-                list(self.facilities),
-                mode=self.facilities_mode,  # type: ignore[arg-type]
-            )
-            city.report.notes.extend(r.summary() for r in reports)
-        return city
-
-
-@dataclass(frozen=True)
 class Change:
     """One change of a scenario (see :class:`Scenario` methods)."""
 
@@ -192,8 +152,8 @@ class Scenario:
     name
         Scenario name (file names of the outputs).
     base
-        The baseline: a loaded :class:`~geoplan.City`, a :class:`CitySpec`, or a mapping of its
-        fields. Optional when the city is passed to :meth:`apply` / :meth:`run`.
+        The baseline: a loaded :class:`~geoplan.City`, a :class:`~geoplan.city.Study`, or a
+        mapping of its fields. Optional when the city is passed to :meth:`apply` / :meth:`run`.
     targets
         Target sheet id (``"zhengzhou-zhongyuan-2019"`` …) used by :meth:`run` by default.
     units
@@ -206,7 +166,7 @@ class Scenario:
         self,
         name: str,
         *,
-        base: City | CitySpec | Mapping[str, Any] | None = None,
+        base: City | Study | Mapping[str, Any] | None = None,
         targets: str | TargetSheet = "national",
         units: LayerLike | None = None,
         units_name_column: str | None = None,
@@ -214,7 +174,7 @@ class Scenario:
         description: str = "",
     ) -> None:
         self.name = name
-        self.base = CitySpec(**base) if isinstance(base, Mapping) else base
+        self.base = Study(**base) if isinstance(base, Mapping) else base
         self.targets = targets
         self.units = units
         self.units_name_column = units_name_column
@@ -584,11 +544,11 @@ class Scenario:
     # ---- running ----------------------------------------------------------------------------
 
     def load_base(self) -> City:
-        """The baseline city (loads a :class:`CitySpec`)."""
+        """The baseline city (loads a :class:`~geoplan.city.Study`)."""
         if isinstance(self.base, City):
             return self.base
-        if isinstance(self.base, CitySpec):
-            return self.base.load()
+        if isinstance(self.base, Study):
+            return self.base.load(progress=False)
         raise ScenarioError(f"{self._where()}no base city: pass base= or a City to run()")
 
 

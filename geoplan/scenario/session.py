@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 
 import geopandas as gpd
-import numpy as np
 
 from geoplan._gc import with_collector_paused
 from geoplan.city import City
-from geoplan.homes import homes_from_city
+from geoplan.city.homes import homes_from_city
+from geoplan.city.units import grid_units, units_from_frame
 from geoplan.indicators.result_cache import ResultCache
 from geoplan.io.plan_layers import PlanLayer, read_plan_layer
 from geoplan.network.cache import AccessCache
-from geoplan.scenario.compare import ScenarioResult, compare, grid_units
+from geoplan.scenario.compare import ScenarioResult, compare
 from geoplan.scenario.model import ChangeLog, Scenario
 from geoplan.scoring.check import CheckResult, check_city
 from geoplan.scoring.targets import TargetSheet, load_target_sheet
@@ -138,13 +138,11 @@ def _units_layer(scenario: Scenario, city: City) -> gpd.GeoDataFrame:
         return grid_units(city.boundary_polygon, city.crs, cell_m=scenario.grid_m)
     u = scenario.units
     if isinstance(u, gpd.GeoDataFrame):
-        gdf = u.to_crs(city.crs)
+        gdf, where = u, f"scenario {scenario.name!r}: units"
     else:
         path = u.source if isinstance(u, PlanLayer) else scenario.resolve(u)
-        gdf = read_plan_layer(path, geometry_types=("Polygon",)).gdf.to_crs(city.crs)
-    col = scenario.units_name_column or ("name" if "name" in gdf.columns else None)
-    names = gdf[col].astype(str).to_numpy() if col else np.arange(len(gdf)).astype(str)
-    return gpd.GeoDataFrame({"unit": names}, geometry=gdf.geometry.values, crs=city.crs)
+        gdf, where = read_plan_layer(path, geometry_types=("Polygon",)).gdf, str(path)
+    return units_from_frame(gdf, city.crs, name_column=scenario.units_name_column, where=where)
 
 
 def run_scenario(

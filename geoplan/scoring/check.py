@@ -26,9 +26,8 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import LayerError
 from geoplan._gc import with_collector_paused
 from geoplan._memo import IdentityMemo
-from geoplan.census import distribute_census, distribute_raster, looks_like_census
 from geoplan.city import City
-from geoplan.homes import homes_from_city, homes_from_population
+from geoplan.city.population import check_homes
 from geoplan.indicators.access import compute_access, merge_requests
 from geoplan.indicators.coverage import IndicatorResult, residential_land, summary_frame
 from geoplan.indicators.inputs import Inputs, layer_keys
@@ -78,6 +77,10 @@ class CheckResult:
     gaps
         Residential land outside the buffer coverage of the key indicators (``indicator``,
         ``label_zh``, ``label_en``, ``area_m2``), for maps.
+    area, area_source
+        The area of the area-based figures (``None``: the study area) and where it came from.
+    units
+        The units (街道 / 社区 or grid cells, metric CRS) the check was given, if any.
     """
 
     city_name: str
@@ -93,6 +96,7 @@ class CheckResult:
     cache_report: dict[str, str] = field(default_factory=dict)
     area: BaseGeometry | None = None
     area_source: str = "study_area"
+    units: gpd.GeoDataFrame | None = None
 
 
 @contextmanager
@@ -187,7 +191,7 @@ def check_city(
         Target sheet id (``"anyang-2023"`` …, see :func:`geoplan.list_target_sheets`) or a loaded
         :class:`TargetSheet`; its ``parameters:`` override the registry's defaults.
     homes
-        Homes to measure from (default: :func:`geoplan.homes.homes_from_city`).
+        Homes to measure from (default: :func:`geoplan.city.homes.homes_from_city`).
     population
         Population points / cells with residents (column ``population_column``): homes become
         these points and coverage is also reported by residents.
@@ -195,11 +199,12 @@ def check_city(
         Residents column of ``population``.
     population_kind
         ``cells``: each point / cell is a home (a hex grid); ``census``: polygons (街道 / 社区)
-        whose counts are spread over the city's homes (:func:`geoplan.census.distribute_census`);
+        whose counts are spread over the city's homes
+        (:func:`geoplan.city.population.distribute_census`);
         ``auto``: census when the polygons hold on average 5 homes or more.
     population_raster
         A population GeoTIFF (WorldPop / GHSL, residents per pixel, any CRS) spread over the homes
-        in each pixel (:func:`geoplan.census.distribute_raster`).
+        in each pixel (:func:`geoplan.city.population.distribute_raster`).
     home_spacing_m
         Sample spacing (m) in residential parcels without mapped buildings.
     cache
@@ -371,6 +376,7 @@ def check_city(
         {r: _hit_or_miss(results, r) for r, _, _ in runs},
         inputs.built_up,
         inputs.built_up_source,
+        units,
     )
 
 
@@ -403,61 +409,6 @@ def resolve_built_up(
     if derived.is_empty:
         return None, "study_area (no built-up land in OSM)"
     return derived, "osm"
-
-
-def check_homes(
-    city: City,
-    *,
-    population: gpd.GeoDataFrame | None = None,
-    population_column: str = "population",
-    population_kind: Literal["auto", "census", "cells"] = "auto",
-    population_raster: str | Path | None = None,
-    home_spacing_m: float = 50.0,
-) -> gpd.GeoDataFrame:
-    """The homes :func:`check_city` measures from (same parameters), for other tools (siting).
-
-    The city's homes (:func:`geoplan.homes.homes_from_city`), population cells as homes, or the
-    city's homes carrying census or raster counts.
-    """
-    if population_raster is not None:
-        return distribute_raster(
-            homes_from_city(city, spacing_m=home_spacing_m),
-            population_raster,
-            boundary=city.boundary_polygon,
-        )
-    return _homes(city, population, population_column, population_kind, home_spacing_m)
-
-
-def _homes(
-    city: City,
-    population: gpd.GeoDataFrame | None,
-    column: str,
-    kind: str,
-    spacing_m: float,
-) -> gpd.GeoDataFrame:
-    """The homes of a check: the city's, population cells, or the city's with census counts."""
-    if population is None:
-        return homes_from_city(city, spacing_m=spacing_m)
-    if kind not in ("auto", "census", "cells"):
-        raise LayerError(f"population kind must be auto, census or cells, not {kind!r}")
-    if kind == "cells":
-        return homes_from_population(
-            population, crs=city.crs, column=column, boundary=city.boundary_polygon
-        )
-    homes = homes_from_city(city, spacing_m=spacing_m)
-    if population.crs is None:
-        raise LayerError("population layer has no CRS; set one (e.g. EPSG:4326)")
-    polys = population.to_crs(city.crs)
-    if kind == "auto" and not looks_like_census(polys, homes):
-        return homes_from_population(
-            population, crs=city.crs, column=column, boundary=city.boundary_polygon
-        )
-    if shapely.get_type_id(polys.geometry.values).min() < 3:
-        raise LayerError(
-            "census population needs polygons (街道 / 社区); these are points: use "
-            "--population-kind cells"
-        )
-    return distribute_census(homes, polys, column=column, boundary=city.boundary_polygon)
 
 
 def _area_basis(measures: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:

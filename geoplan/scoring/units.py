@@ -10,7 +10,6 @@ import functools
 
 import geopandas as gpd
 import numpy as np
-import pyproj
 import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
@@ -18,24 +17,11 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._memo import IdentityMemo
 from geoplan.city import City
 from geoplan.indicators.coverage import residential_land
-from geoplan.names import KEY_MEASURES, Method, coverage_key, flag_stem
+from geoplan.names import KEY_MEASURES, Method, coverage_key
 from geoplan.scoring.check import CheckResult
 
 #: per-unit work derived from unchanged inputs is reused across scenario runs (by identity)
 _MEMO = IdentityMemo(maxsize=64)
-
-
-def grid_units(poly: BaseGeometry, crs: pyproj.CRS, *, cell_m: float = 500.0) -> gpd.GeoDataFrame:
-    """Square cells of ``cell_m`` metres over ``poly`` (metric CRS), cut to it; ``unit`` = "r_c"."""
-    minx, miny, maxx, maxy = poly.bounds
-    xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
-    ys = np.arange(np.floor(miny / cell_m) * cell_m, maxy, cell_m)
-    gx, gy = np.meshgrid(xs, ys)
-    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m)
-    names = np.array([f"{r}_{c}" for r in range(len(ys)) for c in range(len(xs))])
-    cut = shapely.intersection(cells, poly)
-    keep = ~shapely.is_empty(cut) & (shapely.area(cut) > 0)
-    return gpd.GeoDataFrame({"unit": names[keep]}, geometry=cut[keep], crs=crs)
 
 
 def _pieces(
@@ -97,26 +83,26 @@ def unit_shares(units: gpd.GeoDataFrame, result: CheckResult, city: City) -> gpd
     hu = _which_unit(units, result.homes)
     out["homes"] = np.bincount(hu[hu >= 0], minlength=n)
     for measure in KEY_MEASURES:
-        name = flag_stem(measure)
-        cov = result.coverage.get(coverage_key(measure, Method.BUFFER))
+        buffer_col = coverage_key(measure, Method.BUFFER)
+        network_col = coverage_key(measure, Method.NETWORK)
+        cov = result.coverage.get(buffer_col)
         if cov is None:
-            out[f"{name}_buffer"] = np.nan
+            out[buffer_col] = np.nan
         else:
             ca = _MEMO.get(
                 "covered", (units, geo, cov), functools.partial(_covered_area, owner, geo, cov, n)
             )
-            out[f"{name}_buffer"] = np.where(la > 0, ca / np.where(la > 0, la, 1), np.nan)
-        col = coverage_key(measure, Method.NETWORK)
-        if col in result.homes.columns:
+            out[buffer_col] = np.where(la > 0, ca / np.where(la > 0, la, 1), np.nan)
+        if network_col in result.homes.columns:
             w = result.homes["area_m2"].to_numpy(dtype=float)
             w = np.where(w > 0, w, 0.0)
-            ok = result.homes[col].to_numpy(dtype=bool)
+            ok = result.homes[network_col].to_numpy(dtype=bool)
             m = hu >= 0
             tot = np.bincount(hu[m], weights=w[m], minlength=n)
             cv = np.bincount(hu[m], weights=(w * ok)[m], minlength=n)
-            out[f"{name}_network"] = np.where(tot > 0, cv / np.where(tot > 0, tot, 1), np.nan)
+            out[network_col] = np.where(tot > 0, cv / np.where(tot > 0, tot, 1), np.nan)
         else:
-            out[f"{name}_network"] = np.nan
+            out[network_col] = np.nan
     return gpd.GeoDataFrame(out, geometry=units.geometry.values, crs=units.crs)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from geoplan.io.projection import WGS84
-from geoplan.outputs.tables import ATTRIBUTION
+from geoplan.outputs.formats import ATTRIBUTION
 from geoplan.siting.suggest import SitingResult
 
 

@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError, unknown_message
 from geoplan.city import City
-from geoplan.homes import homes_from_city
+from geoplan.city.homes import homes_from_city
 from geoplan.indicators.coverage import inside_flags, residential_land, union_of_buffers
 from geoplan.indicators.parks import park_size_m2
 from geoplan.indicators.registry import REGISTRY
@@ -253,7 +253,7 @@ def suggest_sites(
     candidate_roads
         Generated candidates on ``streets`` (主干路/次干路/支路) or on ``all`` walkable ways.
     homes
-        Homes (default :func:`geoplan.homes.homes_from_city`; pass the check's homes with
+        Homes (default :func:`geoplan.city.homes.homes_from_city`; pass the check's homes with
         residents for the ``residents`` basis).
     built_up
         建成区 polygon (metric CRS): the area of the ``boundary_area`` basis, as in the check.

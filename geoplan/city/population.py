@@ -1,4 +1,8 @@
-"""Census counts per polygon (街道 / 社区, 七普) distributed dasymetrically onto homes.
+"""Population on homes: census counts spread over homes, raster pixels, cells as homes.
+
+:func:`check_homes` gives the homes a check measures from (the city's, population cells, or the
+city's carrying census or raster counts). Census counts per polygon (街道 / 社区, 七普) are
+distributed dasymetrically onto homes (:func:`distribute_census`):
 
 Each polygon's residents (the share of its area inside the study area) go to the homes inside
 it: by floor area (building footprint × levels) where the polygon holds mapped residential
@@ -10,6 +14,7 @@ input, inside the study area, assigned.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +23,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
+from geoplan.city.homes import homes_from_city, homes_from_population
+from geoplan.city.model import City
 from geoplan.io.population import residents_of
 
 #: polygons holding on average at least this many homes are census units, not cells (auto mode)
@@ -46,7 +53,7 @@ def distribute_census(
     Parameters
     ----------
     homes
-        Homes of the city (:func:`geoplan.homes.homes_from_city`), metric CRS.
+        Homes of the city (:func:`geoplan.city.homes.homes_from_city`), metric CRS.
     polygons
         Census polygons with a residents column, any CRS.
     column
@@ -195,3 +202,58 @@ def distribute_raster(
         "pixel_homes": int(empty.size),
     }
     return out
+
+
+def check_homes(
+    city: City,
+    *,
+    population: gpd.GeoDataFrame | None = None,
+    population_column: str = "population",
+    population_kind: Literal["auto", "census", "cells"] = "auto",
+    population_raster: str | Path | None = None,
+    home_spacing_m: float = 50.0,
+) -> gpd.GeoDataFrame:
+    """The homes :func:`check_city` measures from (same parameters), for other tools (siting).
+
+    The city's homes (:func:`geoplan.city.homes.homes_from_city`), population cells as homes, or the
+    city's homes carrying census or raster counts.
+    """
+    if population_raster is not None:
+        return distribute_raster(
+            homes_from_city(city, spacing_m=home_spacing_m),
+            population_raster,
+            boundary=city.boundary_polygon,
+        )
+    return _homes(city, population, population_column, population_kind, home_spacing_m)
+
+
+def _homes(
+    city: City,
+    population: gpd.GeoDataFrame | None,
+    column: str,
+    kind: str,
+    spacing_m: float,
+) -> gpd.GeoDataFrame:
+    """The homes of a check: the city's, population cells, or the city's with census counts."""
+    if population is None:
+        return homes_from_city(city, spacing_m=spacing_m)
+    if kind not in ("auto", "census", "cells"):
+        raise LayerError(f"population kind must be auto, census or cells, not {kind!r}")
+    if kind == "cells":
+        return homes_from_population(
+            population, crs=city.crs, column=column, boundary=city.boundary_polygon
+        )
+    homes = homes_from_city(city, spacing_m=spacing_m)
+    if population.crs is None:
+        raise LayerError("population layer has no CRS; set one (e.g. EPSG:4326)")
+    polys = population.to_crs(city.crs)
+    if kind == "auto" and not looks_like_census(polys, homes):
+        return homes_from_population(
+            population, crs=city.crs, column=column, boundary=city.boundary_polygon
+        )
+    if shapely.get_type_id(polys.geometry.values).min() < 3:
+        raise LayerError(
+            "census population needs polygons (街道 / 社区); these are points: use "
+            "--population-kind cells"
+        )
+    return distribute_census(homes, polys, column=column, boundary=city.boundary_polygon)

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from geoplan._errors import LayerError
-from geoplan.city import City, clip_layer
+from geoplan.city.model import City, clip_layer
 from geoplan.io.poi import PoiReport, read_pois
 from geoplan.rules import taxonomy as tx
 

@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
-from geoplan.city import City
+from geoplan.city.model import City
 from geoplan.io.population import residents_of
 
 __all__ = ["homes_from_city", "homes_from_population"]

@@ -1,0 +1,343 @@
+"""A :class:`Study`: every input of a check ("this city, these inputs"), validated once.
+
+``geoplan check`` / ``report`` / ``suggest`` / ``map`` build one from their options
+(:func:`geoplan.cli.options.study_from_options`), a batch place is a Study plus a name, a target
+sheet and a map (:class:`geoplan.batch.spec.Place`), and a scenario's baseline is a Study
+(:class:`geoplan.scenario.Scenario`). An input added here is therefore available everywhere.
+
+>>> from geoplan.city import Study
+>>> study = Study(osm="demo")
+>>> study.input_files()
+[]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import geopandas as gpd
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._errors import GeoplanError, InputFileError
+from geoplan.city.model import City, load_city
+from geoplan.city.units import GRID_RANGE_M, units_layer
+from geoplan.io.osm import check_osm_path
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    import geoplan
+
+__all__ = ["BUILT_UP_WORDS", "Study", "StudyError"]
+
+#: values of ``built_up`` that are not files
+BUILT_UP_WORDS = ("osm", "study-area", "study_area")
+POPULATION_KINDS = ("auto", "census", "cells")
+FACILITIES_MODES = ("replace", "merge")
+RASTER_SUFFIXES = (".tif", ".tiff")
+
+Bbox = tuple[float, float, float, float]
+
+
+class StudyError(GeoplanError, ValueError):
+    """The inputs of a study contradict each other or are out of range (one line, with the fix)."""
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+@dataclass(frozen=True)
+class Study:
+    """Every input of a check, validated once.
+
+    Parameters
+    ----------
+    osm
+        OSM extract (``.osm.pbf`` / ``.osm`` / ``.osm.bz2`` / ``.osm.gz``, WGS84), or ``"demo"``
+        (the embedded Helsinki extract).
+    boundary
+        Study area: a vector file, or a ``(min_lon, min_lat, max_lon, max_lat)`` bbox in WGS84
+        degrees. Not together with ``district``.
+    district
+        Study area = a district, offline (``郑州市中原区`` or an adcode ``410102``).
+    crs
+        Metric CRS of every layer (EPSG code, e.g. ``4547``); default: the UTM zone.
+    name
+        Name of the city (default: the OSM file name).
+    include_private
+        Walk through gated compounds (``access=private``).
+    population
+        Population: points / cells or 街道 / 社区 census polygons (vector or CSV), or a
+        WorldPop / GHSL GeoTIFF (residents per pixel).
+    population_column
+        Residents column of a vector ``population``.
+    population_kind
+        ``auto``, ``census`` (polygons spread over homes) or ``cells`` (each feature a home).
+    facilities
+        AMap / Baidu POI exports.
+    facilities_mode
+        ``replace`` (the OSM facilities of the covered categories are dropped) or ``merge``.
+    built_up
+        建成区 / 中心城区: a polygon file, ``"osm"`` (derived from OSM, the default) or
+        ``"study-area"``.
+    landcover
+        Land-cover (ESA WorldCover classes) or NDVI GeoTIFF for 绿化覆盖率.
+    units
+        街道 / 社区 polygons for the per-unit table. Not together with ``units_grid``.
+    unit_name
+        Name column of ``units``.
+    units_grid
+        Per-unit table over square cells of this side (m, 50–5000).
+
+    Raises
+    ------
+    StudyError
+        At construction, for inputs that contradict each other or are out of range. Missing
+        files are reported by :meth:`check_files` (called by :meth:`load`), so a batch can be
+        read before its files exist.
+    """
+
+    osm: str = "demo"
+    boundary: Path | Bbox | None = None
+    district: str | None = None
+    crs: str | None = None
+    name: str | None = None
+    include_private: bool = False
+    population: Path | None = None
+    population_column: str = "population"
+    population_kind: Literal["auto", "census", "cells"] = "auto"
+    facilities: tuple[Path, ...] = ()
+    facilities_mode: Literal["replace", "merge"] = "replace"
+    built_up: str | Path | None = "osm"
+    landcover: Path | None = None
+    units: Path | None = None
+    unit_name: str | None = None
+    units_grid: float | None = None
+
+    def __post_init__(self) -> None:
+        """Normalise the inputs (paths, bbox, CRS as text) and check that they agree."""
+        set_ = object.__setattr__  # normalise once, so equal inputs give equal studies
+        set_(self, "osm", str(self.osm))
+        if isinstance(self.boundary, list | tuple):
+            if len(self.boundary) != 4 or not all(
+                isinstance(v, int | float) for v in self.boundary
+            ):
+                raise StudyError("boundary must be [min_lon, min_lat, max_lon, max_lat] or a file")
+            set_(self, "boundary", tuple(float(v) for v in self.boundary))
+        elif self.boundary is not None:
+            set_(self, "boundary", Path(self.boundary))
+        if self.crs is not None:
+            set_(self, "crs", str(self.crs))
+        for key in ("population", "landcover", "units"):
+            set_(self, key, _path(getattr(self, key)))
+        set_(self, "facilities", tuple(Path(f) for f in self.facilities))
+        built = "osm" if self.built_up is None else self.built_up
+        set_(self, "built_up", str(built) if str(built) in BUILT_UP_WORDS else Path(built))
+        self._check_choices()
+
+    def _check_choices(self) -> None:
+        if self.boundary is not None and self.district is not None:
+            raise StudyError("give --boundary FILE or --district NAME, not both")
+        if self.population_kind not in POPULATION_KINDS:
+            raise StudyError(
+                f"population kind must be auto, census or cells, not {self.population_kind!r}"
+            )
+        if self.facilities_mode not in FACILITIES_MODES:
+            raise StudyError(
+                f"--facilities-mode must be replace or merge, not {self.facilities_mode!r}"
+            )
+        if self.units is not None and self.units_grid is not None:
+            raise StudyError("give --units FILE or --units-grid M, not both")
+        lo, hi = GRID_RANGE_M
+        if self.units_grid is not None and not lo <= self.units_grid <= hi:
+            raise StudyError(
+                f"--units-grid {self.units_grid:g} m is out of range [{lo:g}, {hi:g}] m"
+            )
+
+    # ------------------------------------------------------------------ inputs
+    @property
+    def population_raster(self) -> Path | None:
+        """``population`` when it is a GeoTIFF (read pixel by pixel), else ``None``."""
+        p = self.population
+        return p if p is not None and p.suffix.lower() in RASTER_SUFFIXES else None
+
+    @property
+    def built_up_file(self) -> Path | None:
+        """The 建成区 polygon file, or ``None`` for ``osm`` / ``study-area``."""
+        return self.built_up if isinstance(self.built_up, Path) else None
+
+    def input_files(self) -> list[Path]:
+        """Every input file of the study (the OSM extract unless ``demo``)."""
+        files: list[Path | None] = [
+            None if self.osm == "demo" else Path(self.osm),
+            self.boundary if isinstance(self.boundary, Path) else None,
+            self.population,
+            self.built_up_file,
+            self.landcover,
+            self.units,
+            *self.facilities,
+        ]
+        return [f for f in files if f is not None]
+
+    def input_roles(self) -> dict[str, Path]:
+        """The input files by role (``boundary``, ``population``, ``facilities_1`` …)."""
+        roles: dict[str, Path | None] = {
+            "boundary": self.boundary if isinstance(self.boundary, Path) else None,
+            "population": self.population,
+            "landcover": self.landcover,
+            "built_up": self.built_up_file,
+            "units": self.units,
+            **{f"facilities_{i + 1}": f for i, f in enumerate(self.facilities)},
+        }
+        return {k: v for k, v in roles.items() if v is not None}
+
+    def check_files(self) -> None:
+        """Raise :class:`~geoplan.InputFileError` naming the first input file that is missing."""
+        if self.osm != "demo":
+            check_osm_path(self.osm)
+        what = {
+            "boundary": "boundary file",
+            "population": "--population file",
+            "built_up": "--built-up file",
+            "landcover": "--landcover raster",
+            "units": "--units file",
+        }
+        fix = {
+            "built_up": "; give a 建成区 polygon file, 'osm' (derived, the default) or "
+            "'study-area'",
+            "landcover": "; pass a GeoTIFF",
+        }
+        for key, label in what.items():
+            p = getattr(self, key)
+            if isinstance(p, Path) and not p.exists():
+                raise InputFileError(f"{p}: {label} not found{fix.get(key, '')}")
+        for f in self.facilities:
+            if not f.exists():
+                raise InputFileError(f"{f}: POI export not found (facilities); check the path")
+
+    def replace(self, **changes: Any) -> Study:
+        """A copy with some inputs changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------------ loading
+    def study_area(self) -> Path | Bbox | BaseGeometry | None:
+        """The study area as :func:`~geoplan.city.load_city` takes it (a district read offline)."""
+        if self.district is None:
+            return self.boundary
+        from geoplan.io.districts import district_boundary
+
+        return district_boundary(self.district)
+
+    def load(self, *, progress: bool | None = None) -> City:
+        """Load the city: OSM layers in the study area, then the POI exports.
+
+        Parameters
+        ----------
+        progress
+            Show a progress bar (default: only on a terminal).
+
+        Returns
+        -------
+        City
+            In its metric CRS; the POI exports' summaries are in ``city.report.notes``.
+        """
+        self.check_files()
+        crs: str | int | None = self.crs
+        if self.crs is not None and self.crs.isdigit():
+            crs = int(self.crs)
+        city = load_city(
+            self.osm,
+            boundary=self.study_area(),
+            crs=crs,
+            include_private=self.include_private,
+            name=self.name,
+            progress=progress,
+        )
+        if self.facilities:
+            from geoplan.city.pois import with_pois
+
+            city, reports = with_pois(city, list(self.facilities), mode=self.facilities_mode)
+            city.report.notes.extend(r.summary() for r in reports)
+        return city
+
+    def homes(self, city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
+        """The homes a check of this study measures from (with residents when known).
+
+        Parameters
+        ----------
+        city
+            The study's city (:meth:`load`).
+        spacing_m
+            Sample spacing (m) in residential parcels without mapped buildings.
+
+        Returns
+        -------
+        GeoDataFrame
+            Points in ``city.crs`` (:func:`geoplan.city.population.check_homes`).
+        """
+        from geoplan.city.population import check_homes
+        from geoplan.io.population import read_population
+
+        vector = None
+        if self.population is not None and self.population_raster is None:
+            vector = read_population(self.population, column=self.population_column)
+        return check_homes(
+            city,
+            population=vector,
+            population_column=self.population_column,
+            population_kind=self.population_kind,
+            population_raster=self.population_raster,
+            home_spacing_m=spacing_m,
+        )
+
+    def built_up_area(self, city: City) -> BaseGeometry | Literal["osm", "study_area"]:
+        """The 建成区 in ``city.crs`` (read from its file), ``"osm"`` or ``"study_area"``."""
+        if self.built_up_file is None:
+            return "study_area" if self.built_up in ("study-area", "study_area") else "osm"
+        from geoplan.io.boundary import read_area
+
+        self.check_files()
+        return read_area(self.built_up_file, city.crs)
+
+    def units_layer(self, city: City) -> gpd.GeoDataFrame | None:
+        """The units of the per-unit table in ``city.crs``, or ``None`` when none were given."""
+        if self.units is None and self.units_grid is None:
+            return None
+        return units_layer(city, self.units, self.unit_name, self.units_grid)
+
+    def check(
+        self, sheet: str | geoplan.TargetSheet, *, city: City | None = None
+    ) -> geoplan.CheckResult:
+        """Check the study against a target sheet (:func:`geoplan.check_city`).
+
+        Parameters
+        ----------
+        sheet
+            Target sheet id or file, or a loaded :class:`~geoplan.TargetSheet`.
+        city
+            The study's city when already loaded (default: :meth:`load`).
+
+        Returns
+        -------
+        CheckResult
+            With the units it was measured with (``units``), the homes' seconds included.
+        """
+        import geoplan  # the public face: the check stage stands above the City stage
+
+        city = city if city is not None else self.load(progress=False)
+        t0 = time.perf_counter()
+        homes = self.homes(city)
+        spent = time.perf_counter() - t0
+        result = geoplan.check_city(
+            city,
+            sheet=sheet,
+            homes=homes,
+            landcover=self.landcover,
+            built_up=self.built_up_area(city),
+            units=self.units_layer(city),
+        )
+        result.seconds["homes"] = round(result.seconds.get("homes", 0.0) + spent, 4)
+        return result

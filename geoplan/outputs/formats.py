@@ -1,0 +1,67 @@
+"""How values and targets are shown in every output: numbers, shares as %, units, attribution.
+
+The lowest room of :mod:`geoplan.outputs`: tables, workbook, report, maps and the CLI format
+through it, so a share reads ``43.2%`` and a target ``≥ 43.25%`` everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ATTRIBUTION", "finite_float", "format_target", "format_value"]
+
+#: the credit every table, map and report carries (ODbL)
+ATTRIBUTION = "© OpenStreetMap contributors (ODbL) 地图数据"
+
+
+def finite_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None (text, NaN, inf, None)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """Human form of a measured value: shares as %, others with their unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "count":
+        return f"{value:.0f}"
+    return f"{value:.2f} {unit.replace('km2', 'km²').replace('m2', 'm²')}"
+
+
+def format_target(op: object, target: object, unit: str) -> str:
+    """A target as the plan writes it, exactly: ``≥ 43.25%``, ``≥ 35.6%``, ``≥ 22 m²/person``.
+
+    Shares print as % with every digit the plan gives (never rounded to 43 % / 36 %); other
+    units print their unit.
+
+    Examples
+    --------
+    >>> format_target(">=", "0.4325", "share"), format_target(">=", "0.356", "share")
+    ('>= 43.25%', '>= 35.6%')
+    >>> format_target(">=", "22", "m2/person"), format_target("", "13.14万亩", "")
+    ('>= 22 m²/person', '13.14万亩')
+    """
+    op_s = str(op or "")
+    text = str(target)
+    if unit == "share":
+        try:
+            parts = [float(x) for x in text.split("–")]
+        except ValueError:
+            return f"{op_s} {text}".strip()
+        text = "–".join(f"{round(100 * v, 6):g}%" for v in parts)
+        return f"{op_s} {text}".strip()
+    shown = unit.replace("km2", "km²").replace("m2", "m²")
+    try:
+        float(text.split("–")[0])
+    except ValueError:
+        return f"{op_s} {text}".strip()
+    return f"{op_s} {text} {shown}".strip()
