@@ -21,7 +21,7 @@ from geoplan.scenario.files import load_scenario_file
 from geoplan.scenario.model import Scenario
 from geoplan.scenario.session import ScenarioSession
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 #: tolerance (share) between a scenario's buffer coverage and the independent overlay
 ABS_TOL_SHARE = 1e-9
 #: how close (m) a converted plan-layer point must land to its known WGS84 position

@@ -268,7 +268,7 @@ TEN_MIN = {
 }
 
 #: a test definition whose levels only require categories Chengdu holds (tests/data)
-MAPPED_LC = Path(__file__).parent / "data" / "life_circles_mapped.yaml"
+MAPPED_LC = Path(__file__).parents[1] / "data" / "life_circles_mapped.yaml"
 
 
 def test_ten_minute_categories_both_methods(cd: Ctx, circles: ind.IndicatorResult) -> None:
@@ -361,7 +361,7 @@ def roads(cd: Ctx) -> ind.IndicatorResult:
 
 def counted_roads(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Roads of the density grades, less the compound-internal ways (their rule has its own
-    test, tests/test_rules_chengdu.py)."""
+    test, tests/rules/test_rules_chengdu.py)."""
     return roads.loc[roads["highway"].isin(list(DENSITY_HIGHWAYS)) & (roads["grade"] != "internal")]
 
 

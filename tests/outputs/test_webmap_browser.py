@@ -18,7 +18,7 @@ from geoplan.outputs.webmap import build_map, overlay_layers, save_map
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-SCREENSHOT = Path(__file__).parents[1] / "maps" / "test_screenshot.png"
+SCREENSHOT = Path(__file__).parents[2] / "maps" / "test_screenshot.png"
 
 pytestmark = pytest.mark.browser
 
@@ -306,7 +306,7 @@ def test_side_by_side_maps_move_together(
     from geoplan.scenario.files import load_scenario_file
     from geoplan.scenario.session import ScenarioSession
 
-    root = Path(__file__).parents[1]
+    root = Path(__file__).parents[2]
     res = ScenarioSession(chengdu).run(
         load_scenario_file(root / "scenarios" / "chengdu_zhengzhou_parks.yaml")
     )

@@ -20,7 +20,7 @@ from geoplan.outputs.webmap import overlay_layers
 from geoplan.scenario.files import load_scenario_file
 from geoplan.scenario.session import ScenarioSession
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 EVIL = "<img src=x onerror=alert(4)>"
 
 

@@ -2,7 +2,7 @@
 
 Expected positions come from pyproj (EPSG transforms) and from the published GCJ-02 pairs of
 googollee/eviltransform (go/transform_test.go); the GCJ-02 / BD-09 forward formulas themselves are
-checked against published pairs in tests/test_coords.py.
+checked against published pairs in tests/io/test_coords.py.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from geoplan.scoring.targets import (
     load_target_sheet,
 )
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 SEED_SHEETS = [
     "jiyuan-2027",
     "anyang-2023",

@@ -46,7 +46,7 @@ HOME_CATS = (
 )
 #: levels requiring only categories the clip holds: the standard's levels are "no data" there,
 #: and the map draws homes by completeness only where a level can be measured
-MAPPED_LC = Path(__file__).parent / "data" / "life_circles_mapped.yaml"
+MAPPED_LC = Path(__file__).parents[1] / "data" / "life_circles_mapped.yaml"
 
 
 def real_results(city: geoplan.City) -> dict:
