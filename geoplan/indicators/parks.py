@@ -331,14 +331,33 @@ def green_land_ratio(parks: gpd.GeoDataFrame, boundary: BaseGeometry) -> Indicat
     return IndicatorResult("green_land_ratio", pd.DataFrame(), summary_frame([row]))
 
 
-def park_area_per_resident(parks: gpd.GeoDataFrame, residents: float | None) -> IndicatorResult:
-    """人均公园绿地面积 (m²/person): park area in the boundary ÷ residents (needs population)."""
-    park_area = float(
-        parks.loc[parks["green_kind"] == "park", "area_in_boundary_m2"].sum()
-        if "area_in_boundary_m2" in parks
-        else parks.loc[parks["green_kind"] == "park"].area.sum()
-    )
-    has_parks = bool((parks["green_kind"] == "park").any()) if len(parks) else False
+def park_area_per_resident(
+    parks: gpd.GeoDataFrame, residents: float | None, study_area: BaseGeometry
+) -> IndicatorResult:
+    """人均公园绿地面积 (m²/person): park area in the study area ÷ its residents.
+
+    Parameters
+    ----------
+    parks
+        Public green (metric CRS); those with ``green_kind == "park"`` count.
+    residents
+        Residents of the study area (``None`` / 0: no population given → "no data").
+    study_area
+        The study area polygon (metric CRS).
+
+    Returns
+    -------
+    IndicatorResult
+        One row, m²/person. Overlapping parks count once (the area of their union inside the
+        study area): a garden mapped inside a park is not park area twice (GB 50137 / CJJ/T 85
+        count land, not features).
+    """
+    park = parks.loc[parks["green_kind"] == "park"] if len(parks) else parks
+    has_parks = bool(len(park))
+    park_area = 0.0
+    if has_parks:
+        union = union_of_buffers(np.asarray(park.geometry.values, dtype=object), 0.0)
+        park_area = overlap_area(union, study_area)
     v = park_area / residents if residents and has_parks else None
     note = ""
     if not residents:

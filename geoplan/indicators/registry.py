@@ -236,7 +236,7 @@ def _area(name: str) -> Compute:
         if name == "green_land_ratio":
             return parks.green_land_ratio(c.parks, inputs.boundary)
         if name == "park_area_per_resident":
-            return parks.park_area_per_resident(c.parks, inputs.residents_total)
+            return parks.park_area_per_resident(c.parks, inputs.residents_total, c.boundary_polygon)
         if name == "road_density":
             return roads.road_density(c.roads, inputs.boundary, **p)
         if name == "intersection_density":

@@ -532,16 +532,31 @@ def test_green_land_ratio_vs_overlay(cd: Ctx) -> None:
 
 
 def test_park_area_per_resident_by_hand(cd: Ctx) -> None:
+    """Reference: shapely's union of the park polygons, cut to the study area (overlaps once)."""
     c = cd.city
     bnd = c.boundary_polygon
     parks = [g for g, k in zip(c.parks.geometry, c.parks["green_kind"], strict=True) if k == "park"]
-    ref = sum(g.intersection(bnd).area for g in parks) / 1_000_000
-    got = ind.park_area_per_resident(c.parks, 1_000_000).summary
+    ref = shapely.union_all(parks).intersection(bnd).area / 1_000_000
+    got = ind.park_area_per_resident(c.parks, 1_000_000, bnd).summary
     assert value(got, "park_area_per_resident", "area", "residents") == pytest.approx(
         ref, rel=AREA_REL
     )
-    none = ind.park_area_per_resident(c.parks, None).summary
+    none = ind.park_area_per_resident(c.parks, None, bnd).summary
     assert none["value"].isna().all() and none["note"].str.startswith("no data").all()
+
+
+def test_a_garden_inside_a_park_is_park_area_once() -> None:
+    """Hand case: a 100 × 100 m park holding a 20 × 20 m garden, half of the park outside the
+    study area: 5000 m² of park land for 100 residents = 50 m² each (was 5400 / 100)."""
+    park = shapely.box(0, 0, 100, 100)
+    garden = shapely.box(10, 10, 30, 30)
+    layer = gpd.GeoDataFrame(
+        {"green_kind": ["park", "park"], "area_in_boundary_m2": [5000.0, 400.0]},
+        geometry=[park, garden],
+        crs=32648,
+    )
+    got = ind.park_area_per_resident(layer, 100, shapely.box(0, 0, 100, 50)).summary
+    assert value(got, "park_area_per_resident", "area", "residents") == pytest.approx(50.0)
 
 
 def test_road_area_ratio_by_hand(cd: Ctx) -> None:
