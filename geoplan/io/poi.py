@@ -44,6 +44,8 @@ class PoiReport:
     n_rows: int
     per_category: dict[str, int] = field(default_factory=dict)
     unmapped: dict[str, int] = field(default_factory=dict)
+    #: what names changed (:func:`classify`): "<by code> → <by name>" or "kept …" → names
+    by_name: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for the check's notes."""
@@ -51,10 +53,16 @@ class PoiReport:
         top = ", ".join(
             f"{k} ×{v}" for k, v in sorted(self.unmapped.items(), key=lambda t: -t[1])[:5]
         )
-        return (
+        line = (
             f"{self.path.name} ({self.provider}): {self.n_rows} POIs → {cats or 'no category'}; "
             f"{sum(self.unmapped.values())} mapped to no category" + (f" ({top} …)" if top else "")
         )
+        if self.by_name:
+            line += "; by name: " + "; ".join(
+                f"{k} ×{len(v)} (e.g. {'、'.join(v[:2])})"
+                for k, v in sorted(self.by_name.items(), key=lambda t: -len(t[1]))
+            )
+        return line
 
 
 @lru_cache(maxsize=1)
@@ -141,30 +149,72 @@ def _lonlat(df: pd.DataFrame, p: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def categorise(names: pd.Series, codes: pd.Series, provider: Provider) -> pd.Series:
-    """Life-circle category of each POI ("" when no rule matches)."""
+    """Life-circle category of each POI ("" when no rule matches); see :func:`classify`."""
+    return classify(names, codes, provider)[0]
+
+
+def classify(
+    names: pd.Series, codes: pd.Series, provider: Provider
+) -> tuple[pd.Series, dict[str, list[str]]]:
+    """Life-circle category of each POI, and what the names changed.
+
+    The type code (AMap ``typecode``, Baidu tag) decides first (longest matching rule). A name
+    rule may then refine a POI only within its own code's class (``name_classes`` of
+    ``poi_categories.yaml``: 中学 → 初中, 医疗 → 社区卫生服务中心) or classify a POI without a
+    code; it never moves a POI across classes (a tea shop named after a school stays a shop).
+
+    Parameters
+    ----------
+    names, codes
+        The POIs' names and type codes (same index).
+    provider
+        ``amap`` (six-digit codes; the first of ``a|b`` decides) or ``baidu`` (``一级;二级``).
+
+    Returns
+    -------
+    categories, changes
+        ``""`` where no rule matches; ``changes`` maps ``"<by code> → <by name>"`` (reclassified)
+        and ``"kept <by code>, name says <cat>"`` (a name refused across classes) to the names
+        concerned, for the notes.
+    """
     rules = _rules()
     out = pd.Series("", index=names.index, dtype=object)
     codes = codes.fillna("").astype(str).str.strip()
     if provider == "amap":  # several codes "141203|141204": the first one decides
-        first = codes.str.split("|").str[0]
+        first = codes.str.split("|").str[0].str.strip()
         for prefix in sorted(rules["amap"], key=len, reverse=True):
             hit = (out == "") & first.str.startswith(str(prefix))
             out[hit] = rules["amap"][prefix]
     else:
+        first = codes
         for tag in sorted(rules["baidu"], key=len, reverse=True):
             hit = (out == "") & codes.str.startswith(str(tag))
             out[hit] = rules["baidu"][tag]
     nm = names.fillna("").astype(str)
+    no_code = (first == "") | (first.str.lower() == "nan")
+    changes: dict[str, list[str]] = {}
+    by_code = out.copy()
     for cat, words in rules["names"].items():
-        hit = nm.str.contains("|".join(map(str, words)), regex=True)
-        out[hit] = cat
+        said = nm.str.contains("|".join(map(str, words)), regex=True) & (by_code != cat)
+        classes = rules.get("name_classes", {}).get(cat, {}).get(provider, [])
+        inside = first.str.startswith(tuple(str(c) for c in classes)) if classes else False
+        allowed = said & (no_code | inside)
+        refused = said & ~allowed
+        out[allowed] = cat
+        was, code = by_code.to_numpy(dtype=str), first.to_numpy(dtype=str)
+        for i in map(int, np.flatnonzero(allowed.to_numpy())):
+            key = f"{was[i] or 'no category'} → {cat}"
+            changes.setdefault(key, []).append(str(nm.iat[i]))
+        for i in map(int, np.flatnonzero(refused.to_numpy())):
+            key = f"kept {was[i] or 'no category'} ({code[i]}), name says {cat}"
+            changes.setdefault(key, []).append(str(nm.iat[i]))
     # the taxonomy's exclusions by name hold for POIs too (口腔诊所, 彩票 kiosks, 电子市场 …)
     cats = tx.categories()
     for i in map(int, np.flatnonzero((out != "").to_numpy())):
         c = cats.get(str(out.iat[i]))
         if c is not None and tx.any_match(c.exclude, {"name": str(nm.iat[i])}):
             out.iat[i] = ""
-    return out
+    return out, changes
 
 
 def _with_smaller_sports_classes(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -207,9 +257,9 @@ def read_pois(path: str | Path) -> tuple[gpd.GeoDataFrame, PoiReport]:
     names = df[name_col] if name_col else pd.Series("", index=df.index)
     code_col = _col(df, CODE) if provider == "amap" else None
     codes = df[code_col] if code_col else df[_col(df, TYPE) or df.columns[0]]
-    cat = categorise(names, codes, provider)
+    cat, changes = classify(names, codes, provider)
     mapped = (cat != "").to_numpy()
-    report = PoiReport(p, provider, len(df))
+    report = PoiReport(p, provider, len(df), by_name=changes)
     report.per_category = {str(k): int(v) for k, v in cat[mapped].value_counts().items()}
     report.unmapped = {str(k): int(v) for k, v in codes[~mapped].astype(str).value_counts().items()}
     gdf = gpd.GeoDataFrame(

@@ -62,7 +62,10 @@ def _amap_csv(city: geoplan.City, path: Path) -> pd.DataFrame:
             words = RULES["names"].get(str(r["category"]))
             if not words:
                 continue
-            code, name = "130400", f"{name}{words[0]}"
+            # a real code of the class where AMap files that kind of place (name_classes)
+            prefix = RULES["name_classes"][str(r["category"])]["amap"][0]
+            code = str(AMAP.loc[AMAP["typecode"].str.startswith(prefix), "typecode"].iloc[0])
+            name = f"{name}{words[0]}"
         lon, lat = coords.wgs84_to_gcj02(g.x, g.y)
         rows.append(
             {"名称": name, "typecode": code, "location": f"{float(lon):.9f},{float(lat):.9f}"}
@@ -72,12 +75,63 @@ def _amap_csv(city: geoplan.City, path: Path) -> pd.DataFrame:
     return df
 
 
+def test_every_name_class_exists_in_the_official_tables() -> None:
+    codes = set(AMAP["typecode"])
+    tags = set(BAIDU["tag"]) | set(BAIDU["level1_zh"])
+    assert set(RULES["name_classes"]) == set(RULES["names"])  # every name rule has its classes
+    for cat, classes in RULES["name_classes"].items():
+        for prefix in classes["amap"]:
+            assert any(c.startswith(prefix) for c in codes), (cat, prefix)
+        for tag in classes["baidu"]:
+            assert tag in tags, (cat, tag)
+
+
+def test_a_name_never_moves_a_poi_across_classes(tmp_path: Path) -> None:
+    """Hand table: the type code decides; a name refines within its class or names a POI with
+    no code. Expected categories read off the official tables (05 餐饮, 09 医疗, 1412 学校)."""
+    rows = [
+        ("蜜雪冰城(成都七中初中店)", "050000", "restaurant"),  # a tea shop stays a shop
+        ("茶百道(树德中学高中部店)", "050100", "restaurant"),
+        ("中国邮政储蓄银行(火车北站支行)", "160100", "bank"),
+        ("玉林社区卫生服务中心", "090100", "health_centre"),  # 综合医院 → refined by name
+        ("成都七中初中学校", "141202", "middle_school"),
+        ("树德中学高中部", "141202", "high_school"),  # 中学 → 高中 within 学校
+        ("望江社区卫生服务站", "", "clinic"),  # no code: the name classifies
+        ("锦江区养老院", "130400", "elderly_care"),  # 社会团体: within the class
+    ]
+    df = pd.DataFrame(
+        {
+            "name": [r[0] for r in rows],
+            "typecode": [r[1] for r in rows],
+            "location": ["104.07,30.66"] * len(rows),
+        }
+    )
+    p = tmp_path / "amap.csv"
+    df.to_csv(p, index=False, encoding="utf-8-sig")
+    got, report = read_pois(p)
+    assert got["category"].tolist() == [r[2] for r in rows]
+    kept = {k: v for k, v in report.by_name.items() if k.startswith("kept")}
+    assert kept == {
+        "kept restaurant (050000), name says middle_school": ["蜜雪冰城(成都七中初中店)"],
+        "kept restaurant (050100), name says high_school": ["茶百道(树德中学高中部店)"],
+    }
+    assert report.by_name["hospital → health_centre"] == ["玉林社区卫生服务中心"]
+    assert report.by_name["middle_school → high_school"] == ["树德中学高中部"]
+    assert "name says middle_school" in report.summary()
+
+
 def test_amap_export_reproduces_the_osm_figures(pointed: geoplan.City, tmp_path: Path) -> None:
+    """With a decoy: a tea shop named after a school (AMap 05) must not become a school."""
     csv = tmp_path / "amap.csv"
     exported = _amap_csv(pointed, csv)
+    at_a_restaurant = exported.loc[exported["typecode"].str.startswith("05")].iloc[[0]]
+    decoy = at_a_restaurant.assign(名称="蜜雪冰城(某某一初中店)", typecode="050000")
+    exported = pd.concat([exported, decoy], ignore_index=True)
+    exported.to_csv(csv, index=False, encoding="utf-8-sig")
     city, (report,) = geoplan.with_pois(pointed, [csv])
     assert report.provider == "amap" and report.n_rows == len(exported)
     osm_counts = pointed.facilities["category"].value_counts().to_dict()
+    osm_counts["restaurant"] = osm_counts.get("restaurant", 0) + 1  # the decoy
     for cat, n in report.per_category.items():
         assert n == osm_counts[cat], cat
     a = geoplan.check_city(pointed, sheet="luoyang-2023").measures
