@@ -488,7 +488,7 @@ CASES = [
     Case(
         "poi-mode",
         "check --osm demo --facilities {d}/poi_notype.csv --facilities-mode mix --out {o}",
-        r"--facilities-mode must be replace or merge",
+        r"--facilities-mode must be auto, replace or merge",
     ),
     # output folders and files
     Case(

@@ -20,12 +20,15 @@ import shapely
 from geoplan._errors import GeoplanError
 from geoplan._version import __version__
 from geoplan.batch.spec import Place
+from geoplan.io.boundary import WARN_DATA_SHARE
 from geoplan.names import Status
 from geoplan.outputs.provenance import file_sha256
 from geoplan.rules.datafile import DATA_DIR
 
 #: name of the record a finished place leaves in its folder (content hash and summary row)
 RECORD = "place_summary.json"
+#: status of a place whose study area the OSM data covers only in part (under 95 %)
+PARTIAL = "partial data"
 
 
 def _data_hash() -> str:
@@ -71,7 +74,9 @@ def _row(place: Place, result: Any, city: Any, seconds: float, digest: str) -> d
     bnd = city.boundary.to_crs(4326).geometry.values[0]
     return {
         "name": place.name,
-        "status": "ok",
+        # a place the OSM extract covers only in part is ranked, but says so
+        "status": PARTIAL if city.report.data_share < WARN_DATA_SHARE else "ok",
+        "data_share": city.report.data_share,
         "error": "",
         "targets": result.sheet.id,
         "pass": n_pass,
@@ -105,7 +110,7 @@ def run_place(place: Place, out_dir: str, force: bool = False) -> dict[str, Any]
         rec = folder / RECORD
         if not force and rec.is_file():
             old = json.loads(rec.read_text(encoding="utf-8"))
-            if old.get("hash") == digest and old.get("status") == "ok":
+            if old.get("hash") == digest and old.get("status") in ("ok", PARTIAL):
                 return old | {"status": "skipped"}
         share_osm_reads(2)
         city = place.study.load(progress=False)

@@ -27,6 +27,7 @@ _BASE = [
     "not_checkable",
     "pass_rate",
     "area_km2",
+    "data_share",
     "homes",
     "seconds",
 ]
@@ -35,6 +36,7 @@ HEADERS_ZH = {
     "rank": "排名 rank",
     "name": "地区 place",
     "status": "状态 status",
+    "data_share": "数据覆盖 data coverage",
     "error": "错误 error",
     "targets": "目标表 targets",
     "pass": "达标 pass",
@@ -91,12 +93,12 @@ def write_summary(df: pd.DataFrame, folder: Path) -> dict[str, Path]:
             letter = get_column_letter(j)
             ws.column_dimensions[letter].width = max(10, min(40, len(str(col)) + 2))
             ws[f"{letter}1"].font = Font(bold=True)
-            share = col == HEADERS_ZH["pass_rate"] or "|" in str(col)
+            share = col in (HEADERS_ZH["pass_rate"], HEADERS_ZH["data_share"]) or "|" in str(col)
             for cell in ws[letter][1:]:
                 if share and isinstance(cell.value, int | float):
                     cell.number_format = "0.0%"
         status_col = list(shown.columns).index(HEADERS_ZH["status"]) + 1
-        fills = {"failed": "F8D7DA", "ok": "D4EDDA", "skipped": "E2E3E5"}
+        fills = {"failed": "F8D7DA", "ok": "D4EDDA", "skipped": "E2E3E5", "partial data": "FFEB9C"}
         for row in ws.iter_rows(min_row=2, min_col=status_col, max_col=status_col):
             for cell in row:
                 if cell.value in fills:

@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import InputFileError, LayerError
 from geoplan._gc import with_collector_paused
 from geoplan._progress import progress_steps
-from geoplan.io.boundary import BoundaryLike, check_overlap, read_boundary
+from geoplan.io.boundary import WARN_DATA_SHARE, BoundaryLike, check_overlap, read_boundary
 from geoplan.io.osm import RawOSM, check_osm_path, read_osm
 from geoplan.io.osm_layers import build_layers, clip_layer
 from geoplan.io.projection import WGS84, metric_crs
@@ -60,6 +60,8 @@ class LoadReport:
     areas_failed: int = 0
     repaired_polygons: int = 0
     network: dict[str, Any] = field(default_factory=dict)
+    #: share (0–1) of the study area inside the OSM data's extent
+    data_share: float = 1.0
     notes: list[str] = field(default_factory=list)
 
 
@@ -238,7 +240,7 @@ def load_city(
                 if bbox is None:
                     raise LayerError(f"{src}: the file holds no mapped features; check the extract")
                 bnd_wgs = shapely.box(*bbox)
-            check_overlap(bnd_wgs, raw.header_bbox or raw.bbox, src)
+            data_share = check_overlap(bnd_wgs, raw.header_bbox or raw.bbox, src)
             c = bnd_wgs.centroid
             mcrs = metric_crs(crs, lon=c.x, lat=c.y, bounds=bnd_wgs.bounds)
             bnd = gpd.GeoSeries([bnd_wgs], crs=WGS84).to_crs(mcrs).iloc[0]
@@ -267,6 +269,7 @@ def load_city(
         dangling_refs=raw.dangling_refs,
         areas_failed=raw.areas_failed,
         repaired_polygons=n_repaired,
+        data_share=round(data_share, 4),
         network={
             "nodes": net.n_nodes,
             "edges": net.n_edges,
@@ -277,6 +280,12 @@ def load_city(
             else 0.0,
         },
     )
+    if data_share < WARN_DATA_SHARE:
+        report.notes.append(
+            f"warning: only {data_share:.1%} of the study area lies inside the data extent of "
+            f"{src.name}; facilities, streets and homes beyond it are missing, so figures near "
+            "that edge are too low: use an extract that covers the whole study area"
+        )
     if raw.dangling_refs:
         report.notes.append(
             f"dropped {raw.dangling_refs} references to nodes missing from the extract"

@@ -24,11 +24,18 @@ MERGE_M = 30.0
 MERGE_NAME_RATIO = 0.6
 
 
+#: a POI file with less than this share of its POIs inside the study area is refused
+MIN_INSIDE_SHARE = 0.10
+
+Mode = Literal["auto", "replace", "merge"]
+MODES: tuple[str, ...] = ("auto", "replace", "merge")
+
+
 def with_pois(
     city: City,
     paths: Sequence[str | Path],
     *,
-    mode: Literal["replace", "merge"] = "replace",
+    mode: Mode = "auto",
 ) -> tuple[City, list[PoiReport]]:
     """The city with facilities from AMap / Baidu exports.
 
@@ -39,48 +46,101 @@ def with_pois(
     paths
         POI export files (:func:`geoplan.io.poi.read_pois`).
     mode
-        ``replace``: OSM facilities of the categories the exports cover are dropped (the exports
-        are the planner's source of truth for them); ``merge``: both kept, a POI within
-        ``MERGE_M`` of an OSM facility of its category with a similar name counted once.
+        Per category of the exports: ``auto`` (default) replaces the OSM facilities where the
+        exports hold at least as many inside the study area (the fuller source) and merges
+        otherwise; ``replace`` always replaces (the exports are the planner's source of truth);
+        ``merge`` keeps both, a POI within ``MERGE_M`` of an OSM facility of its category with
+        a similar name counted once.
 
     Returns
     -------
     City, list of PoiReport
-        A new City (the input is not modified) and one report per file.
+        A new City (the input is not modified) whose ``report.notes`` say, per category, OSM n,
+        export m and used k (and warn where a replacement lowered a count), and one report per
+        file (POIs inside and outside the study area).
+
+    Raises
+    ------
+    LayerError
+        A file with POIs of which fewer than :data:`MIN_INSIDE_SHARE` lie in the study area
+        (another city's export, swapped columns or an undeclared coordinate system).
     """
-    if mode not in ("replace", "merge"):
-        raise LayerError(f"--facilities-mode must be replace or merge, not {mode!r}")
-    frames, reports = [], []
+    if mode not in MODES:
+        raise LayerError(f"--facilities-mode must be auto, replace or merge, not {mode!r}")
+    cats = tx.categories()
+    parts = []
+    reports = []
     for p in paths:
         g, rep = read_pois(p)
-        frames.append(g)
+        inside = _inside(g.to_crs(city.crs), city, rep)
+        parts.append(inside)
         reports.append(rep)
-    pois = pd.concat(frames, ignore_index=True) if frames else gpd.GeoDataFrame()
-    if len(pois) == 0:
+    new = pd.concat(parts, ignore_index=True) if parts else gpd.GeoDataFrame()
+    if len(new) == 0:
         return city, reports
-    pois = gpd.GeoDataFrame(pois, geometry="geometry", crs=frames[0].crs).to_crs(city.crs)
-    cats = tx.categories()
     new = gpd.GeoDataFrame(
         {
-            "osmid": -(np.arange(len(pois), dtype=np.int64) + 1),
+            "osmid": -(np.arange(len(new), dtype=np.int64) + 1),
             "osm_type": "poi",
-            "category": pois["category"].to_numpy(),
-            "category_zh": [cats[c].label_zh if c in cats else c for c in pois["category"]],
-            "name": pois["name"].to_numpy(),
+            "category": new["category"].to_numpy(),
+            "category_zh": [cats[c].label_zh if c in cats else c for c in new["category"]],
+            "name": new["name"].to_numpy(),
             "school_level_from": "poi",
         },
-        geometry=pois.geometry.values,
+        geometry=new.geometry.values,
         crs=city.crs,
     )
-    new = clip_layer(new, city.boundary_polygon)
-    osm = city.facilities
-    if mode == "replace":
-        keep = ~osm["category"].isin(set(new["category"]))
-        fac = pd.concat([osm.loc[keep], new], ignore_index=True)
-    else:
-        fac = pd.concat([osm, new.loc[~_duplicates(new, osm)]], ignore_index=True)
-    fac = gpd.GeoDataFrame(fac, geometry="geometry", crs=city.crs)
-    return dataclasses.replace(city, facilities=fac), reports
+    fac, notes = _combine(city.facilities, new, mode)
+    report = dataclasses.replace(city.report, notes=[*city.report.notes, *notes])
+    return dataclasses.replace(city, facilities=fac, report=report), reports
+
+
+def _inside(g: gpd.GeoDataFrame, city: City, rep: PoiReport) -> gpd.GeoDataFrame:
+    """The POIs of one file inside the study area; a file with almost none inside is refused."""
+    clipped = clip_layer(g, city.boundary_polygon)
+    rep.inside, rep.outside = len(clipped), len(g) - len(clipped)
+    if len(g) and len(clipped) < MIN_INSIDE_SHARE * len(g):
+        raise LayerError(
+            f"{rep.path}: only {len(clipped)} of its {len(g)} mapped POIs "
+            f"({len(clipped) / len(g):.1%}) lie inside the study area; is it another city's "
+            "export, are the longitude / latitude columns swapped, or is the coordinate system "
+            "not the provider's (AMap GCJ-02, Baidu BD-09)? Pass the export of this study area"
+        )
+    return clipped
+
+
+def _combine(
+    osm: gpd.GeoDataFrame, new: gpd.GeoDataFrame, mode: Mode
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """OSM facilities and POIs per category (see :func:`with_pois`), and the notes saying how."""
+    osm_n = osm["category"].value_counts()
+    new_n = new["category"].value_counts()
+    keep_osm = np.ones(len(osm), dtype=bool)
+    take_new = np.ones(len(new), dtype=bool)
+    dup = _duplicates(new, osm)
+    lines, lowered = [], []
+    for cat in sorted(new_n.index):
+        n_osm, n_new = int(osm_n.get(cat, 0)), int(new_n[cat])
+        replace = mode == "replace" or (mode == "auto" and n_new >= n_osm)
+        in_cat = (new["category"] == cat).to_numpy()
+        if replace:
+            keep_osm &= (osm["category"] != cat).to_numpy()
+            used, how = n_new, "replaced"
+            if n_new < n_osm:
+                lowered.append(f"{cat} {n_osm} → {n_new}")
+        else:
+            take_new &= ~(in_cat & dup)
+            used, how = n_osm + int((in_cat & ~dup).sum()), "merged"
+        lines.append(f"{cat}: OSM {n_osm}, export {n_new}, used {used} ({how})")
+    fac = pd.concat([osm.loc[keep_osm], new.loc[take_new]], ignore_index=True)
+    notes = [f"facilities from the POI exports ({mode}): " + "; ".join(lines)]
+    if lowered:
+        notes.append(
+            "warning: replacing with the POI exports lowered facility counts ("
+            + ", ".join(lowered)
+            + "); use --facilities-mode auto or merge to keep the OSM ones"
+        )
+    return gpd.GeoDataFrame(fac, geometry="geometry", crs=osm.crs), notes
 
 
 def _duplicates(new: gpd.GeoDataFrame, osm: gpd.GeoDataFrame) -> np.ndarray:

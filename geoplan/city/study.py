@@ -35,7 +35,7 @@ __all__ = ["BUILT_UP_WORDS", "Study", "StudyError"]
 #: values of ``built_up`` that are not files
 BUILT_UP_WORDS = ("osm", "study-area", "study_area")
 POPULATION_KINDS = ("auto", "census", "cells")
-FACILITIES_MODES = ("replace", "merge")
+FACILITIES_MODES = ("auto", "replace", "merge")
 RASTER_SUFFIXES = (".tif", ".tiff")
 
 Bbox = tuple[float, float, float, float]
@@ -79,7 +79,8 @@ class Study:
     facilities
         AMap / Baidu POI exports.
     facilities_mode
-        ``replace`` (the OSM facilities of the covered categories are dropped) or ``merge``.
+        Per category: ``auto`` (replace the OSM facilities where the exports hold at least as
+        many, else merge), ``replace`` or ``merge`` (:func:`geoplan.city.pois.with_pois`).
     built_up
         建成区 / 中心城区: a polygon file, ``"osm"`` (derived from OSM, the default) or
         ``"study-area"``.
@@ -110,7 +111,7 @@ class Study:
     population_column: str = "population"
     population_kind: Literal["auto", "census", "cells"] = "auto"
     facilities: tuple[Path, ...] = ()
-    facilities_mode: Literal["replace", "merge"] = "replace"
+    facilities_mode: Literal["auto", "replace", "merge"] = "auto"
     built_up: str | Path | None = "osm"
     landcover: Path | None = None
     units: Path | None = None
@@ -147,7 +148,7 @@ class Study:
             )
         if self.facilities_mode not in FACILITIES_MODES:
             raise StudyError(
-                f"--facilities-mode must be replace or merge, not {self.facilities_mode!r}"
+                f"--facilities-mode must be auto, replace or merge, not {self.facilities_mode!r}"
             )
         if self.units is not None and self.units_grid is not None:
             raise StudyError("give --units FILE or --units-grid M, not both")

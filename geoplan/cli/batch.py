@@ -81,7 +81,7 @@ def batch(
             task = progress.add_task("places", total=len(b.places))
 
             def done(row: dict[str, Any]) -> None:
-                mark = {"ok": "✔", "skipped": "↺", "failed": "✘"}[row["status"]]
+                mark = {"ok": "✔", "skipped": "↺", "failed": "✘"}.get(row["status"], "◐")
                 progress.update(task, advance=1, description=f"{mark} {row['name']}")
                 if not progress.disable:
                     return

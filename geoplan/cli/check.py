@@ -151,7 +151,7 @@ def check(
     unit_name: UnitNameOpt = None,
     units_grid: UnitsGridOpt = None,
     facilities: FacilitiesOpt = None,
-    facilities_mode: FacilitiesModeOpt = "replace",
+    facilities_mode: FacilitiesModeOpt = "auto",
     population_kind: Annotated[
         str,
         typer.Option(

@@ -89,13 +89,18 @@ FacilitiesOpt = Annotated[
         "--facilities",
         metavar="FILE",
         help="AMap (高德, GCJ-02) or Baidu (百度, BD-09) POI export (CSV/XLSX/JSON/GeoJSON); "
-        "repeatable. Replaces the OSM facilities of the categories it covers.",
+        "repeatable. Per category it replaces the OSM facilities where it holds as many or "
+        "more inside the study area, else it is merged with them (--facilities-mode).",
     ),
 ]
 
 FacilitiesModeOpt = Annotated[
     str,
-    typer.Option("--facilities-mode", help="replace (default) or merge with OSM."),
+    typer.Option(
+        "--facilities-mode",
+        help="auto (default: per category, replace OSM where the export is the fuller source, "
+        "else merge), replace (always) or merge.",
+    ),
 ]
 
 IncludePrivateOpt = Annotated[
@@ -119,7 +124,7 @@ def study_from_options(
     population_column: str = "population",
     population_kind: str = "auto",
     facilities: list[Path] | None = None,
-    facilities_mode: str = "replace",
+    facilities_mode: str = "auto",
     built_up: str = "osm",
     landcover: Path | None = None,
     units: Path | None = None,

@@ -137,7 +137,7 @@ def suggest(
     ] = "auto",
     built_up: BuiltUpOpt = "osm",
     facilities: FacilitiesOpt = None,
-    facilities_mode: FacilitiesModeOpt = "replace",
+    facilities_mode: FacilitiesModeOpt = "auto",
     include_private: IncludePrivateOpt = False,
     quiet: QuietOpt = False,
 ) -> None:

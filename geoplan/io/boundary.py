@@ -53,13 +53,43 @@ def read_boundary(boundary: BoundaryLike) -> BaseGeometry:
     return _check_boundary(geom, what)
 
 
+#: a study area less covered by the data than this gets a warning
+WARN_DATA_SHARE = 0.95
+#: a study area less covered by the data than this is refused
+MIN_DATA_SHARE = 0.50
+
+
 def check_overlap(
     bnd: BaseGeometry, data_bbox: tuple[float, float, float, float] | None, src: Path
-) -> None:
-    """Refuse a boundary that lies entirely outside the data (every count would be 0)."""
+) -> float:
+    """The share of the study area inside the data's extent; refused when under half.
+
+    Parameters
+    ----------
+    bnd
+        The study area (WGS84 degrees).
+    data_bbox
+        The extent of the OSM data (header bbox, else the objects'), WGS84; ``None``: unknown.
+    src
+        The OSM file, for the message.
+
+    Returns
+    -------
+    float
+        Share (0–1) of the study area's area inside the extent, measured in a local equal-area
+        frame (degrees scaled by the cosine of the latitude); 1.0 when the extent is unknown.
+
+    Raises
+    ------
+    LayerError
+        The study area lies outside the data (with a hint when longitude and latitude look
+        swapped), or less than :data:`MIN_DATA_SHARE` of it lies inside: every figure would be
+        measured on the part the extract happens to hold.
+    """
     if data_bbox is None:
-        return
-    if not bnd.intersects(shapely.box(*data_bbox)):
+        return 1.0
+    box = shapely.box(*data_bbox)
+    if not bnd.intersects(box):
         b = ", ".join(f"{v:.4f}" for v in data_bbox)
         flipped = shapely.transform(bnd, lambda xy: xy[:, ::-1])
         if flipped.intersects(shapely.box(*data_bbox)):
@@ -71,6 +101,16 @@ def check_overlap(
             f"the boundary lies entirely outside {src.name} (data extent {b}); pass a boundary "
             "inside the extract, or an extract that covers the study area"
         )
+    # the cosine of the latitude scales both areas alike: the share is a plain area ratio
+    share = float(shapely.intersection(bnd, box).area / bnd.area) if bnd.area > 0 else 1.0
+    if share < MIN_DATA_SHARE:
+        b = ", ".join(f"{v:.4f}" for v in data_bbox)
+        raise LayerError(
+            f"only {share:.1%} of the study area lies inside {src.name} (data extent {b}); "
+            "every figure would describe that part only: pass an extract that covers the whole "
+            "study area (e.g. the province's from download.geofabrik.de) or a smaller boundary"
+        )
+    return share
 
 
 def _read_boundary_file(path: Path) -> tuple[BaseGeometry, str]:

@@ -46,6 +46,9 @@ class PoiReport:
     unmapped: dict[str, int] = field(default_factory=dict)
     #: what names changed (:func:`classify`): "<by code> → <by name>" or "kept …" → names
     by_name: dict[str, list[str]] = field(default_factory=dict)
+    #: mapped POIs inside / outside the study area (set when the POIs join a city)
+    inside: int | None = None
+    outside: int = 0
 
     def summary(self) -> str:
         """One line for the check's notes."""
@@ -57,6 +60,8 @@ class PoiReport:
             f"{self.path.name} ({self.provider}): {self.n_rows} POIs → {cats or 'no category'}; "
             f"{sum(self.unmapped.values())} mapped to no category" + (f" ({top} …)" if top else "")
         )
+        if self.inside is not None and self.outside:
+            line += f"; {self.outside} outside the study area (not used), {self.inside} inside"
         if self.by_name:
             line += "; by name: " + "; ".join(
                 f"{k} ×{len(v)} (e.g. {'、'.join(v[:2])})"

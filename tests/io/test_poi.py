@@ -346,3 +346,61 @@ def test_everything_a_planner_holds_in_one_check(
     assert {"osm", "population", "built_up", "units", "landcover", "facilities_1"} <= set(
         prov["inputs"]
     )
+
+
+def _restaurant_export(city: geoplan.City, path: Path, n: int) -> pd.DataFrame:
+    """The first ``n`` OSM restaurants of ``city`` as an AMap export (same names and places)."""
+    f = city.facilities.loc[city.facilities["category"] == "restaurant"].head(n).to_crs(4326)
+    lon, lat = coords.wgs84_to_gcj02(f.geometry.x.to_numpy(), f.geometry.y.to_numpy())
+    df = pd.DataFrame(
+        {
+            "name": f["name"].astype(str).to_numpy(),
+            "typecode": "050000",
+            "location": [f"{x:.9f},{y:.9f}" for x, y in zip(lon, lat, strict=True)],
+        }
+    )
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    return df
+
+
+def test_a_thin_export_does_not_replace_a_fuller_osm_layer(
+    pointed: geoplan.City, tmp_path: Path
+) -> None:
+    """5 restaurants against OSM's (a pandas count of the city's own layer): auto merges them
+    (the same places and names count once), replace keeps 5 and warns of the drop."""
+    n_osm = int((pointed.facilities["category"] == "restaurant").sum())
+    assert n_osm > 100
+    csv = tmp_path / "amap.csv"
+    _restaurant_export(pointed, csv, 5)
+    auto, _ = geoplan.with_pois(pointed, [csv])
+    assert int((auto.facilities["category"] == "restaurant").sum()) == n_osm
+    assert any(
+        f"restaurant: OSM {n_osm}, export 5, used {n_osm} (merged)" in n for n in auto.report.notes
+    )
+    forced, _ = geoplan.with_pois(pointed, [csv], mode="replace")
+    assert int((forced.facilities["category"] == "restaurant").sum()) == 5
+    assert any(
+        f"lowered facility counts (restaurant {n_osm} → 5)" in n for n in forced.report.notes
+    )
+    assert not any("lowered" in n for n in pointed.report.notes)  # the input city is untouched
+    # auto, an export at least as full as OSM: it replaces (the figures of the export-of-OSM test)
+    _restaurant_export(pointed, csv, n_osm)
+    full, _ = geoplan.with_pois(pointed, [csv])
+    assert any(f"export {n_osm}, used {n_osm} (replaced)" in n for n in full.report.notes)
+
+
+def test_pois_outside_the_study_area_are_counted_and_a_foreign_file_refused(
+    pointed: geoplan.City, tmp_path: Path
+) -> None:
+    csv = tmp_path / "amap.csv"
+    df = _restaurant_export(pointed, csv, 20)
+    far = df.assign(location="116.397,39.909")  # Beijing, 1500 km away
+    pd.concat([df, far.head(3)]).to_csv(csv, index=False, encoding="utf-8-sig")
+    _, (rep,) = geoplan.with_pois(pointed, [csv])
+    assert (rep.inside, rep.outside) == (20, 3)
+    assert "3 outside the study area" in rep.summary()
+    pd.concat([df.head(1), far]).to_csv(csv, index=False, encoding="utf-8-sig")
+    with pytest.raises(
+        geoplan.LayerError, match=r"amap\.csv: only 1 of its 21 mapped POIs \(4\.8%\)"
+    ):
+        geoplan.with_pois(pointed, [csv])
