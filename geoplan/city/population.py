@@ -5,10 +5,21 @@ city's carrying census or raster counts). Census counts per polygon (街道 / �
 distributed dasymetrically onto homes (:func:`distribute_census`):
 
 Each polygon's residents (the share of its area inside the study area) go to the homes inside
-it: by floor area (building footprint × levels) where the polygon holds mapped residential
-buildings, else by the residential land each home stands for. A polygon with no home inside keeps
-its residents unassigned and is reported; homes outside every polygon get 0. Totals are kept:
-input, inside the study area, assigned.
+it, following where people live:
+
+1. first by residential land: the residential parcels with mapped buildings get the share of the
+   polygon's residential land they hold, the parcels without buildings (land samples) the rest;
+2. then, within the parcels with buildings, by floor area (footprint × levels); within the land
+   samples, by the land each stands for. Buildings outside every parcel (no land) share the
+   building part by floor area, and take all of it only where the polygon has no residential land;
+3. no home gets more than :data:`MAX_HOME_SHARE` of a polygon's residents when it holds enough
+   homes for that bound (the excess goes to the others by their weights).
+
+So one mapped house on a parcel beside a large unbuilt residential area gets the share of the land
+its parcel holds, not every resident of the 街道 (before, floor area decided whenever any building
+was mapped). A polygon with no home inside keeps its residents unassigned and is reported; homes
+outside every polygon get 0. Totals are kept: input, inside the study area, assigned; the notes give
+the concentration (share of residents on the top 1 % of homes).
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
@@ -29,6 +41,9 @@ from geoplan.io.population import residents_of
 
 #: polygons holding on average at least this many homes are census units, not cells (auto mode)
 CENSUS_MIN_HOMES = 5.0
+#: the largest share of one census polygon's residents a single home may get (when it has at
+#: least 1 / MAX_HOME_SHARE homes)
+MAX_HOME_SHARE = 0.05
 
 
 def looks_like_census(polygons: gpd.GeoDataFrame, homes: gpd.GeoDataFrame) -> bool:
@@ -97,11 +112,10 @@ def distribute_census(
             if pop_in[k] > 0:
                 empty.append(k)
             continue
-        f = floor[members]
-        w = np.where(np.isfinite(f), f, 0.0) if np.isfinite(f).any() else land[members]
-        if not np.isfinite(w).all() or w.sum() <= 0:
-            w = np.ones(members.size)
-        residents[members] = pop_in[k] * w / w.sum()
+        residents[members] = pop_in[k] * _home_weights(floor[members], land[members])
+    out["residents"] = residents
+    out["census_unit"] = unit
+    top = np.sort(residents)[::-1][: max(1, len(residents) // 100)]
     out["residents"] = residents
     out["census_unit"] = unit
     out.attrs["population"] = {
@@ -110,8 +124,55 @@ def distribute_census(
         "assigned": float(residents.sum()),
         "units": len(poly),
         "units_without_homes": len(empty),
+        "top1pct_share": float(top.sum() / residents.sum()) if residents.sum() > 0 else 0.0,
     }
     return out
+
+
+def _home_weights(floor: NDArray[np.float64], land: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Shares (summing to 1) of one census polygon's residents among its homes (module rule).
+
+    Parameters
+    ----------
+    floor
+        Floor area (m²) of each home; NaN for land samples (parcels without buildings).
+    land
+        Residential land (m²) each home stands for (0 for buildings outside every parcel).
+    """
+    built = np.isfinite(floor)
+    land = np.where(np.isfinite(land) & (land > 0), land, 0.0)
+    w = np.zeros(floor.size)
+    land_b, land_s = land[built].sum(), land[~built].sum()
+    total = land_b + land_s
+    part_b = land_b / total if total > 0 else float(built.any())
+    if built.any() and part_b > 0:
+        f = np.where(floor[built] > 0, floor[built], 0.0)
+        w[built] = part_b * (f / f.sum() if f.sum() > 0 else np.full(f.size, 1.0 / f.size))
+    if (~built).any() and part_b < 1:
+        ls = land[~built]
+        w[~built] = (1 - part_b) * (ls / ls.sum() if ls.sum() > 0 else 1.0 / ls.size)
+    if w.sum() <= 0:
+        w = np.ones(floor.size)
+    return _capped(w / w.sum(), MAX_HOME_SHARE)
+
+
+def _capped(w: NDArray[np.float64], cap: float) -> NDArray[np.float64]:
+    """Shares with none above ``cap`` (the excess shared by the others' weights), if possible."""
+    if w.size * cap < 1:
+        return w
+    w = w.copy()
+    for _ in range(w.size):
+        over = w > cap + 1e-12
+        if not over.any():
+            break
+        excess = float((w[over] - cap).sum())
+        w[over] = cap
+        free = w < cap - 1e-12
+        if not free.any():
+            break
+        fw = w[free]
+        w[free] += excess * (fw / fw.sum() if fw.sum() > 0 else np.full(fw.size, 1.0 / fw.size))
+    return w
 
 
 def distribute_raster(

@@ -345,7 +345,8 @@ def check_city(
         notes.append(
             f"census: {tot['input']:,.0f} residents in {tot['units']} units, "
             f"{tot['inside']:,.0f} inside the study area, {tot['assigned']:,.0f} assigned to "
-            f"{int((homes['residents'] > 0).sum())} homes; {tot['units_without_homes']} units "
+            f"{int((homes['residents'] > 0).sum())} homes (the top 1 % of homes hold "
+            f"{tot.get('top1pct_share', 0.0):.1%}); {tot['units_without_homes']} units "
             "with residents but no home inside (not assigned)"
         )
     elif tot:

@@ -43,7 +43,8 @@ def test_census_counts_spread_over_many_homes_totals_kept(chengdu: geoplan.City)
 
 
 def test_dasymetric_rule_by_hand(chengdu_clip: geoplan.City) -> None:
-    """A polygon with mapped buildings: by floor area; without: by land area; outside: 0."""
+    """Land first (parcels with buildings : without), then floor area within the built part and
+    land within the rest; outside every polygon: 0."""
     homes = homes_from_city(chengdu_clip).iloc[:6].copy()
     homes["floor_area_m2"] = [100.0, 300.0, np.nan, np.nan, np.nan, np.nan]
     homes["area_m2"] = [10.0, 10.0, 50.0, 150.0, 20.0, 20.0]
@@ -60,14 +61,52 @@ def test_dasymetric_rule_by_hand(chengdu_clip: geoplan.City) -> None:
     )
     out = distribute_census(homes, units, column="pop")
     r = out["residents"].to_numpy()
-    # unit 0 has buildings: 400 by floor 100 : 300 (the land sample without floor area gets 0)
-    assert r[:3] == pytest.approx([100.0, 300.0, 0.0])
-    # unit 1 has none: 1000 by land 150 : 20
+    # unit 0: built parcels hold 20 of 70 m² of land → 400 × 2/7 by floor 100 : 300; the land
+    # sample the other 5/7 (before: 100, 300, 0 — the sample got nobody)
+    assert r[:3] == pytest.approx([400 * 2 / 7 / 4, 400 * 2 / 7 * 3 / 4, 400 * 5 / 7])
+    # unit 1 has no building: 1000 by land 150 : 20
     assert r[3:5] == pytest.approx([1000 * 150 / 170, 1000 * 20 / 170])
     assert r[5] == 0.0  # outside every unit
     assert out.attrs["population"]["units_without_homes"] == 1
     assert out.attrs["population"]["assigned"] == pytest.approx(1400.0)
     assert out.attrs["population"]["input"] == pytest.approx(1407.0)
+
+
+def _one_unit(homes: gpd.GeoDataFrame, pop: float) -> gpd.GeoDataFrame:
+    hull = shapely.union_all([p.buffer(0.5) for p in homes.geometry.values])
+    return gpd.GeoDataFrame({"pop": [pop]}, geometry=[hull], crs=homes.crs)
+
+
+def test_one_house_beside_unbuilt_residential_land_gets_its_land_share(
+    chengdu_clip: geoplan.City,
+) -> None:
+    """The 街道 of the issue: one mapped house (407 m² floor, on a 400 m² parcel) and 99 land
+    samples of 1000 m² of unbuilt residential land; 46,365 residents. By hand: the house gets
+    46,365 × 400 / 99,400, each sample 46,365 × 1000 / 99,400 (before: the house got all)."""
+    homes = homes_from_city(chengdu_clip).iloc[:100].copy()
+    homes["floor_area_m2"] = [407.0] + [np.nan] * 99
+    homes["area_m2"] = [400.0] + [1000.0] * 99
+    out = distribute_census(homes, _one_unit(homes, 46_365), column="pop")
+    r = out["residents"].to_numpy()
+    assert r[0] == pytest.approx(46_365 * 400 / 99_400)
+    assert r[1:] == pytest.approx(np.full(99, 46_365 * 1000 / 99_400))
+    assert out.attrs["population"]["top1pct_share"] == pytest.approx(r.max() / r.sum())
+
+
+def test_no_home_gets_more_than_the_bounded_share_of_a_unit(chengdu_clip: geoplan.City) -> None:
+    """30 buildings on equal land, one with 100× the floor area of the others: uncapped it
+    would hold 10,000 / 12,900 of the residents; it gets MAX_HOME_SHARE and the 29 others share
+    the rest equally (their weights are equal)."""
+    from geoplan.city.population import MAX_HOME_SHARE
+
+    homes = homes_from_city(chengdu_clip).iloc[:30].copy()
+    homes["floor_area_m2"] = [10_000.0] + [100.0] * 29
+    homes["area_m2"] = 10.0
+    out = distribute_census(homes, _one_unit(homes, 3000), column="pop")
+    r = out["residents"].to_numpy()
+    assert r[0] == pytest.approx(3000 * MAX_HOME_SHARE)
+    assert r[1:] == pytest.approx(np.full(29, 3000 * (1 - MAX_HOME_SHARE) / 29))
+    assert r.sum() == pytest.approx(3000)
 
 
 def test_population_raster_spread_over_homes(sao_paulo: geoplan.City, tmp_path: Path) -> None:
