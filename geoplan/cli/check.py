@@ -33,7 +33,7 @@ from geoplan.cli.options import (
     study_from_options,
 )
 from geoplan.names import Status, basis_label, method_label, status_label
-from geoplan.outputs.formats import ATTRIBUTION, format_target, format_value
+from geoplan.outputs.formats import ATTRIBUTION, format_measured, format_target
 from geoplan.scoring.check import CheckResult
 
 #: console mark and colour of each status (labels from :mod:`geoplan.names`)
@@ -88,7 +88,7 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Tabl
         table.add_row(
             label,
             method,
-            format_value(None if pd.isna(measured) else float(measured), unit),
+            format_measured(measured, r.get("bound"), unit),
             target,
             scope_text(r),
             Text(txt, style=style),

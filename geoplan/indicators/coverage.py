@@ -52,6 +52,7 @@ SUMMARY_COLUMNS = [
     "label_zh",
     "label_en",
     "note",
+    "bound",
 ]
 
 
@@ -104,8 +105,14 @@ def measure_row(
     label_zh: str,
     label_en: str,
     note: str = "",
+    bound: float | None = None,
 ) -> dict[str, Any]:
-    """One tidy row of :data:`SUMMARY_COLUMNS` (``value`` NaN for ``None``)."""
+    """One tidy row of :data:`SUMMARY_COLUMNS` (``value`` NaN for ``None``).
+
+    ``bound``: where the value cannot be measured but cannot exceed a known figure (a life
+    circle with categories missing from the data: the share over the categories present), that
+    upper bound; NaN otherwise.
+    """
     return {
         "indicator": indicator,
         "measure": measure,
@@ -116,6 +123,7 @@ def measure_row(
         "label_zh": label_zh,
         "label_en": label_en,
         "note": note,
+        "bound": np.nan if bound is None else float(bound),
     }
 
 
@@ -132,6 +140,19 @@ def no_data_rows(
 def summary_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Rows as a DataFrame with the columns :data:`SUMMARY_COLUMNS`."""
     return pd.DataFrame(list(rows), columns=SUMMARY_COLUMNS)
+
+
+def bound_rows(rows: Iterable[dict[str, Any]], note: str) -> list[dict[str, Any]]:
+    """Measured rows turned into upper bounds: ``value`` NaN, ``bound`` = the value, ``note``.
+
+    For a share measured over fewer requirements than the indicator has (every further
+    requirement can only lower it), so the true share is at most the value.
+    """
+    out = []
+    for r in rows:
+        v = r["value"]
+        out.append(r | {"value": np.nan, "bound": v, "note": note})
+    return out
 
 
 def _weighted_share(mask: NDArray[np.bool_], weights: F64) -> float | None:

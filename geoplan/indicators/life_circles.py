@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.access import Access, Grid, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
+    bound_rows,
     buffer_home_rows,
     category_geometries,
     column_name,
@@ -109,8 +110,9 @@ def _no_data_note(missing: Sequence[str], n_required: int) -> str:
     names = ", ".join(dict.fromkeys(labels[c].label_zh if c in labels else c for c in missing))
     k = n_required - len(missing)
     return (
-        f"no data ({k} of {n_required} required categories in the data; missing: {names}): "
-        "no verdict on the categories that happen to exist"
+        f"no data ({k} of {n_required} required categories in the data; missing: {names}): the "
+        f"share over the {k} present is an upper bound; add the missing ones with --facilities "
+        "(an AMap / Baidu export)"
     )
 
 
@@ -216,7 +218,12 @@ def _circle_rows(
         tuple(cats),
     )
     if missing:
-        rows += no_data_rows(indicator, key, label_zh, label_en, _no_data_note(missing, len(cats)))
+        note = _no_data_note(missing, len(cats))
+        if len(missing) < len(cats):  # the categories present bound the share from above
+            partial = _combined_rows(indicator, key, label_zh, label_en, combined, homes, land, {})
+            rows += bound_rows(partial, note)
+        else:
+            rows += no_data_rows(indicator, key, label_zh, label_en, note)
         return rows, per_home, geo, combined
     rows += _combined_rows(indicator, key, label_zh, label_en, combined, homes, land, per_home)
     stem = circle_flag_stem(key)
@@ -283,13 +290,19 @@ def _complete_rows(
         return no_data_rows(
             "life_circle", COMPLETE_LC, zh, en, "no data: every level must be measured"
         )
-    if missing:
-        return no_data_rows("life_circle", COMPLETE_LC, zh, en, _no_data_note(missing, n_req))
     net = np.logical_and.reduce([lev.net for lev in levels.values()])
-    buf = levels[LEVELS[0]].buf
-    for k in LEVELS[1:]:
-        buf = shapely.intersection(buf, levels[k].buf)
+    # a level none of whose categories is in the data constrains nothing (its area is empty)
+    present = [lev for lev in levels.values() if len(lev.missing) < lev.n_required]
+    buf = present[0].buf if present else shapely.geometry.Polygon()
+    for lev in present[1:]:
+        buf = shapely.intersection(buf, lev.buf)
     combined = _Combined(net, buf, None, [], n_req)
+    if missing:
+        note = _no_data_note(missing, n_req)
+        if len(missing) >= n_req:
+            return no_data_rows("life_circle", COMPLETE_LC, zh, en, note)
+        partial = _combined_rows("life_circle", COMPLETE_LC, zh, en, combined, homes, land, {})
+        return bound_rows(partial, note)
     if not buf.is_empty:
         geo[column_name(circle_flag_stem(COMPLETE_LC), method=Method.BUFFER)] = buf
     return _combined_rows("life_circle", COMPLETE_LC, zh, en, combined, homes, land, per_home)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ATTRIBUTION", "finite_float", "format_target", "format_value"]
+__all__ = ["ATTRIBUTION", "finite_float", "format_measured", "format_target", "format_value"]
 
 #: the credit every table, map and report carries (ODbL)
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL) 地图数据"
@@ -65,3 +65,15 @@ def format_target(op: object, target: object, unit: str) -> str:
     except ValueError:
         return f"{op_s} {text}".strip()
     return f"{op_s} {text} {shown}".strip()
+
+
+def format_measured(measured: Any, bound: Any, unit: str) -> str:
+    """A scorecard's measured value, or ``≤ bound`` where only an upper bound is known.
+
+    >>> format_measured(float("nan"), 0.412, "share"), format_measured(0.5, float("nan"), "share")
+    ('≤ 41.2%', '50.0%')
+    """
+    m, b = finite_float(measured), finite_float(bound)
+    if m is None and b is not None:
+        return f"≤ {format_value(b, unit)}"  # categories missing from the data
+    return format_value(m, unit)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from geoplan.city import City
 from geoplan.names import MAP_MEASURES, Lang, Method, Status, coverage_key, method_label
-from geoplan.outputs.formats import format_target, format_value
+from geoplan.outputs.formats import format_measured, format_target, format_value
 from geoplan.outputs.map_style import GeoplanMap
 from geoplan.scoring.check import CheckResult
 
@@ -62,8 +62,10 @@ def scorecard_rows(card: pd.DataFrame, *, lang: Lang = "zh") -> pd.DataFrame:
             _label_with_method(str(lab), m, lg)  # type: ignore[arg-type]
             for lab, m in zip(rows[col], rows["method"], strict=True)
         ]
+    bounds = rows["bound"] if "bound" in rows else pd.Series(float("nan"), index=rows.index)
     rows["measured"] = [
-        format_value(_num(v), str(u)) for v, u in zip(rows["measured"], rows["unit"], strict=True)
+        format_measured(v, b, str(u))
+        for v, b, u in zip(rows["measured"], bounds, rows["unit"], strict=True)
     ]
     rows["target"] = [
         _fmt_target(op, t, str(u))

@@ -30,7 +30,13 @@ from geoplan.names import (
     status_label,
     unit_share_columns,
 )
-from geoplan.outputs.formats import ATTRIBUTION, finite_float, format_target, format_value
+from geoplan.outputs.formats import (
+    ATTRIBUTION,
+    finite_float,
+    format_measured,
+    format_target,
+    format_value,
+)
 
 _T = {
     "title": ("城市体检：{city} · {sheet}", "City check: {city} · {sheet}"),
@@ -105,7 +111,7 @@ def _rows(card: pd.DataFrame, lang: str) -> list[tuple[str, list[list[str]]]]:
                 [
                     method_label(r.method, "zh" if lang == "zh" else "en"),
                     basis_label(r.basis, "zh" if lang == "zh" else "en"),
-                    format_value(meas, str(r.unit)),
+                    format_measured(meas, getattr(r, "bound", None), str(r.unit)),
                     format_target(r.op, r.target, str(r.unit)),
                     status_label(r.status, "zh" if lang == "zh" else "en"),
                     format_value(gap, str(r.unit)) if gap is not None else "—",

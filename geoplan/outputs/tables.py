@@ -33,6 +33,7 @@ SCORECARD_HEADERS_ZH = {
     "method": "方法 method",
     "basis": "口径 basis",
     "measured": "现状值 measured",
+    "bound": "上限 at most (数据不全 data incomplete)",
     "op": "比较",
     "target": "目标值 target",
     "unit": "单位 unit",

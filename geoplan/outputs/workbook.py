@@ -33,6 +33,7 @@ _CARD_COLS: dict[str, tuple[str, str]] = {
     "method": ("方法", "Method"),
     "basis": ("口径", "Basis"),
     "measured": ("现状值", "Measured"),
+    "bound": ("上限（数据不全）", "At most (data incomplete)"),
     "op": ("比较", "Op"),
     "target": ("目标值", "Target value"),
     "unit": ("单位", "Unit"),
@@ -84,7 +85,7 @@ def _frame(df: pd.DataFrame, cols: Mapping[str, tuple[str, str]], lang: str) -> 
         out[b] = [basis_label(v, "zh" if lang == "zh" else "en") for v in df["basis"]]
     if s and s in out:
         out[s] = [status_label(v, "zh" if lang == "zh" else "en") for v in df["status"]]
-    for c in ("measured", "target", "gap", "value"):
+    for c in ("measured", "bound", "target", "gap", "value"):
         if c in cols and cols[c][i] in out:
             nums = [finite_float(v) for v in df[c]]
             if c == "target":  # keep a text target ('13.14万亩') as text
@@ -146,7 +147,7 @@ def write_workbook(
                 _SHEETS["scorecard"][i],
                 card,
                 list(scorecard["unit"]),
-                [_CARD_COLS[c][i] for c in ("measured", "target", "gap")],
+                [_CARD_COLS[c][i] for c in ("measured", "bound", "target", "gap")],
                 list(scorecard["status"]),
             ),
             (

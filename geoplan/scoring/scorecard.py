@@ -32,6 +32,7 @@ SCORECARD_COLUMNS = [
     "gap",
     "clause",
     "note",
+    "bound",
 ]
 
 
@@ -189,14 +190,27 @@ def scorecard(
 def _verdict_row(t: Target, base: dict[str, Any], r: pd.Series) -> dict[str, Any]:
     val = r["value"]
     v = t.evaluate(None if (val is None or (isinstance(val, float) and math.isnan(val))) else val)
-    return base | {
+    bound = float(r.get("bound", np.nan))
+    row = base | {
         "method": r["method"],
         "basis": r["basis"],
         "measured": np.nan if v.measured is None else v.measured,
         "status": v.status,
         "gap": np.nan if v.gap is None else v.gap,
         "note": r["note"],
+        "bound": bound,
     }
+    if v.status == Status.NO_DATA and math.isfinite(bound) and t.op in (">=", ">"):
+        # the share is at most `bound`: below the target already, the target is failed
+        at_most = t.evaluate(bound)
+        if at_most.status == Status.FAIL:
+            row |= {
+                "status": Status.FAIL,
+                "gap": at_most.gap,
+                "note": f"at most {bound:.1%}, below the target whatever the missing data: "
+                + str(r["note"]),
+            }
+    return row
 
 
 def _fmt_target(value: object) -> str:

@@ -96,7 +96,9 @@ def test_workbook_in_english(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     wb = openpyxl.load_workbook(_one(tmp_path, "_scorecard.xlsx"))
     assert wb.sheetnames[:3] == ["Scorecard", "Measures", "Not checkable"]
-    values = {c.value for c in wb["Scorecard"]["J"]}
+    ws = wb["Scorecard"]
+    col = next(c.column_letter for c in ws[1] if c.value == "Status")
+    values = {c.value for c in ws[col]}
     assert values & {"pass", "fail"} and not values & {"达标", "未达标"}
 
 
@@ -173,7 +175,9 @@ def _fmt_rows(card: list[dict]) -> dict[str, list[list[str]]]:
             [
                 method_label(r["method"]),
                 basis_label(r["basis"]),
-                format_value(r["measured"], r["unit"]),
+                format_value(r["measured"], r["unit"])
+                if r["measured"] is not None or r.get("bound") is None
+                else "≤ " + format_value(r["bound"], r["unit"]),  # only an upper bound known
                 format_target(r["op"], r["target"], r["unit"]),
                 status_label(r["status"]),
                 format_value(r["gap"], r["unit"]) if r["gap"] is not None else "—",
