@@ -66,6 +66,7 @@ __all__ = [
     "method_label",
     "method_of_key",
     "park_measure",
+    "park_set_key",
     "status_label",
     "unit_share_columns",
 ]
@@ -258,6 +259,21 @@ def unit_share_columns(
     have = {str(c) for c in columns}
     keys = [coverage_key(m, meth) for m in KEY_MEASURES for meth in methods]
     return [k for k in keys if k in have]
+
+
+def park_set_key(kind: Literal["tier", "green", "park"], min_area_m2: float) -> str:
+    """Name of one park source set: its access key and, as ``dist_<key>_m``, its distance column.
+
+    ``tier``: parks of a service-radius tier from ``min_area_m2`` (公园绿地服务半径, below the next
+    tier); ``green``: public green of at least ``min_area_m2`` (300米见绿); ``park``: parks of at
+    least ``min_area_m2`` (500米见园).
+
+    >>> park_set_key("park", 5000), dist_column(park_set_key("green", 400))
+    ('park_min_5000', 'dist_green_min_400_m')
+    """
+    return {"tier": "park_tier", "green": "green_min", "park": "park_min"}[
+        kind
+    ] + f"_{min_area_m2:g}"
 
 
 def dist_column(category: str) -> str:

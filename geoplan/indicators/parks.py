@@ -35,6 +35,7 @@ from geoplan.names import (
     coverage_key,
     green_measure,
     park_measure,
+    park_set_key,
 )
 
 DEFAULT_TIERS: tuple[tuple[float, float], ...] = ((5000.0, 500.0), (2000.0, 300.0))
@@ -68,14 +69,13 @@ def _park_sets(
     out = []
     upper = np.inf
     for min_area, radius in sorted(tiers, key=lambda t: -t[0]):
-        out.append(
-            (f"park_tier_{min_area:g}", is_park & (area >= min_area) & (area < upper), radius)
-        )
+        tier = is_park & (area >= min_area) & (area < upper)
+        out.append((park_set_key("tier", min_area), tier, radius))
         upper = min_area
-    out.append((f"green_min_{green_min_area_m2:g}", area >= green_min_area_m2, green_radius_m))
-    out.append(
-        (f"park_min_{park_min_area_m2:g}", is_park & (area >= park_min_area_m2), park_radius_m)
-    )
+    green = area >= green_min_area_m2
+    out.append((park_set_key("green", green_min_area_m2), green, green_radius_m))
+    park = is_park & (area >= park_min_area_m2)
+    out.append((park_set_key("park", park_min_area_m2), park, park_radius_m))
     return out
 
 

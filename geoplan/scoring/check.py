@@ -315,14 +315,7 @@ def check_city(
         measures = _area_basis(
             pd.concat([r.summary for r in out] + [counted], ignore_index=True), inputs
         )
-        dist = pd.DataFrame(
-            {
-                dist_column(k.split(":", 1)[1]): v
-                for k, v in access.home_m.items()
-                if k.startswith("cat:")
-            },
-            index=homes.index,
-        )
+        dist = pd.DataFrame(_dist_columns(access.home_m), index=homes.index)
         per_home = pd.concat([dist] + [r.per_home for r in out if len(r.per_home.columns)], axis=1)
         homes_out = homes.copy()
         for c in per_home.columns:
@@ -379,6 +372,20 @@ def check_city(
         inputs.built_up_source,
         units,
     )
+
+
+def _dist_columns(home_m: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-home walking distance (m) of every source set the check searched, by vocabulary name.
+
+    ``cat:<category>`` → ``dist_<category>_m``; the indicators' own sets (park tiers, green and
+    parks above a size) → ``dist_<set>_m``, so that filtering homes.gpkg at a radius reproduces
+    every homes-based share (a set named like a category keeps the category's column).
+    """
+    out = {dist_column(k.split(":", 1)[1]): v for k, v in home_m.items() if k.startswith("cat:")}
+    for k, v in home_m.items():
+        if not k.startswith("cat:") and dist_column(k) not in out:
+            out[dist_column(k)] = v
+    return out
 
 
 def resolve_built_up(
