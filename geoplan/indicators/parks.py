@@ -265,8 +265,8 @@ def park_coverage(
             gmask,
             green_radius_m,
             "green",
-            "300米见绿",
-            "Green space within 300 m",
+            f"{green_radius_m:g}米见绿",  # labels follow the parameters (a sheet may say 400 m)
+            f"Green space within {green_radius_m:g} m",
         ),
         (
             "park_500m",
@@ -275,8 +275,8 @@ def park_coverage(
             pmask,
             park_radius_m,
             "park",
-            "500米见园",
-            "Park within 500 m",
+            f"{park_radius_m:g}米见园",
+            f"Park within {park_radius_m:g} m",
         ),
     ):
         if not mask.any():

@@ -46,6 +46,8 @@ class PoiReport:
     unmapped: dict[str, int] = field(default_factory=dict)
     #: what names changed (:func:`classify`): "<by code> → <by name>" or "kept …" → names
     by_name: dict[str, list[str]] = field(default_factory=dict)
+    #: AMap codes whose lost leading zero was put back (Excel: 050100 → 50100)
+    restored_codes: int = 0
     #: mapped POIs inside / outside the study area (set when the POIs join a city)
     inside: int | None = None
     outside: int = 0
@@ -60,6 +62,8 @@ class PoiReport:
             f"{self.path.name} ({self.provider}): {self.n_rows} POIs → {cats or 'no category'}; "
             f"{sum(self.unmapped.values())} mapped to no category" + (f" ({top} …)" if top else "")
         )
+        if self.restored_codes:
+            line += f"; {self.restored_codes} typecodes had lost their leading 0 (restored)"
         if self.inside is not None and self.outside:
             line += f"; {self.outside} outside the study area (not used), {self.inside} inside"
         if self.by_name:
@@ -151,6 +155,28 @@ def _lonlat(df: pd.DataFrame, p: Path) -> tuple[np.ndarray, np.ndarray]:
     if (np.abs(lat) > 90).any():
         raise LayerError(f"{p}: latitudes beyond ±90°: 经纬度是否颠倒? put longitude first")
     return lon, lat
+
+
+def restore_typecodes(codes: pd.Series) -> tuple[pd.Series, int]:
+    """AMap typecodes with the leading zero Excel drops put back (``50100`` → ``050100``).
+
+    Every AMap code has six digits (amap_poi_types.csv); classes 01–09 begin with a zero that a
+    spreadsheet reading the column as numbers loses (and may add ``.0``). Each code of ``a|b`` is
+    restored. Returns the codes and how many were restored.
+    """
+    text = codes.fillna("").astype(str).str.strip()
+
+    def fix(code: str) -> str:
+        parts = []
+        for part in code.split("|"):
+            part = part.strip()
+            if part.endswith(".0") and part[:-2].isdigit():
+                part = part[:-2]
+            parts.append(part.zfill(6) if part.isdigit() and len(part) == 5 else part)
+        return "|".join(parts)
+
+    fixed = text.map(fix)
+    return fixed.where(text != "", codes), int((fixed != text).sum())
 
 
 def categorise(names: pd.Series, codes: pd.Series, provider: Provider) -> pd.Series:
@@ -262,9 +288,12 @@ def read_pois(path: str | Path) -> tuple[gpd.GeoDataFrame, PoiReport]:
     names = df[name_col] if name_col else pd.Series("", index=df.index)
     code_col = _col(df, CODE) if provider == "amap" else None
     codes = df[code_col] if code_col else df[_col(df, TYPE) or df.columns[0]]
+    restored = 0
+    if provider == "amap":
+        codes, restored = restore_typecodes(codes)
     cat, changes = classify(names, codes, provider)
     mapped = (cat != "").to_numpy()
-    report = PoiReport(p, provider, len(df), by_name=changes)
+    report = PoiReport(p, provider, len(df), by_name=changes, restored_codes=restored)
     report.per_category = {str(k): int(v) for k, v in cat[mapped].value_counts().items()}
     report.unmapped = {str(k): int(v) for k, v in codes[~mapped].astype(str).value_counts().items()}
     gdf = gpd.GeoDataFrame(

@@ -135,6 +135,10 @@ def test_sheet_overrides_change_the_measure(chengdu: geoplan.City, override_shee
     row = card.loc[(card["indicator"] == "green_300m") & (card["method"] == "buffer")]
     assert float(row["measured"].iloc[0]) == pytest.approx(ref_g, rel=AREA_REL)
     assert "green_300" not in set(m["measure"])
+    # labels follow the parameters: a 250 m radius is not labelled 300米见绿
+    labels = m.loc[m["measure"] == "green_250", ["label_zh", "label_en"]].drop_duplicates()
+    assert labels.values.tolist() == [["250米见绿", "Green space within 250 m"]]
+    assert set(res.coverage_layers["green_250_buffer"].label("zh").split("（")[:1]) == {"250米见绿"}
 
 
 def test_cli_lists_every_indicator_with_defaults_and_sources() -> None:

@@ -404,3 +404,22 @@ def test_pois_outside_the_study_area_are_counted_and_a_foreign_file_refused(
         geoplan.LayerError, match=r"amap\.csv: only 1 of its 21 mapped POIs \(4\.8%\)"
     ):
         geoplan.with_pois(pointed, [csv])
+
+
+def test_typecodes_that_lost_their_leading_zero_are_restored(tmp_path: Path) -> None:
+    """Excel reads 050100 as the number 50100: the codes are put back, not reported unmapped.
+    Expected categories read off the official table for the six-digit codes."""
+    rows = [("某餐厅", "50100"), ("某超市", "60400"), ("某医院", "90100.0"), ("某小学", "141203")]
+    df = pd.DataFrame(
+        {"name": [r[0] for r in rows], "typecode": [r[1] for r in rows], "location": "104.07,30.66"}
+    )
+    p = tmp_path / "amap.csv"
+    df.to_csv(p, index=False, encoding="utf-8-sig")
+    got, report = read_pois(p)
+    official = AMAP.set_index("typecode")
+    for code in ("050100", "060400", "090100"):
+        assert code in official.index
+    assert got["category"].tolist() == ["restaurant", "supermarket", "hospital", "primary_school"]
+    assert got["source_code"].tolist() == ["050100", "060400", "090100", "141203"]
+    assert report.restored_codes == 3 and report.unmapped == {}
+    assert "3 typecodes had lost their leading 0" in report.summary()
