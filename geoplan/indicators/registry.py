@@ -22,7 +22,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -318,6 +318,106 @@ class _Registry(Mapping[str, Indicator]):
 
 #: every indicator of the engine, by id
 REGISTRY: Mapping[str, Indicator] = _Registry()
+
+
+#: Units a checkable target may use. Percentages are stored as shares (80% -> 0.8).
+TARGET_UNITS: frozenset[str] = frozenset({"share", "km/km2", "m2/person", "per_km2", "count"})
+
+
+@dataclass(frozen=True, slots=True)
+class TargetParam:
+    """One parameter a target of a sheet may give its indicator (``params:`` of a target).
+
+    Attributes
+    ----------
+    kind
+        ``"choice"`` (one of ``choices``), ``"number"`` (a non-negative number), ``"name"`` (a
+        snake_case word) or ``"circle"`` (a themed-circle key of ``life_circles.yaml``).
+    choices
+        Allowed values of a ``"choice"``.
+    required
+        Whether a target must give it.
+    """
+
+    kind: Literal["choice", "number", "name", "circle"]
+    choices: tuple[str | int, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TargetKind:
+    """An indicator id a target sheet may name (``indicator:`` of a target).
+
+    Declared in the ``targets:`` of its registry entry in ``data/indicators.yaml``.
+
+    Attributes
+    ----------
+    id
+        The id a sheet writes (``green_300m``, ``bus_stop_coverage`` …).
+    indicator
+        The registry indicator that measures it (``park_coverage``); ``None`` for the counts the
+        scorecard makes itself (``count_existing`` …).
+    unit
+        Unit of the value (one of :data:`TARGET_UNITS`; shares 0–1).
+    description
+        One line saying what is measured.
+    measure
+        Template of the measure id it reads, over the indicator's parameters (with the sheet's
+        overrides) and the target's own params (``green_{green_radius_m:g}``); ``None``: resolved
+        by the scorecard (themed circles).
+    params
+        Parameters a target may give.
+    """
+
+    id: str
+    indicator: str | None
+    unit: str
+    description: str
+    measure: str | None
+    params: Mapping[str, TargetParam]
+
+    def measure_for(self, params: Mapping[str, Any]) -> str | None:
+        """The measure id for these parameters (indicator's, then the target's, then its id)."""
+        return None if self.measure is None else self.measure.format(**params)
+
+
+@lru_cache(maxsize=1)
+def _targets() -> dict[str, TargetKind]:
+    raw = read_yaml(INDICATORS_PATH)
+    out: dict[str, TargetKind] = {}
+    for iid, spec in raw.items():
+        for tid, t in (spec.get("targets") or {}).items():
+            params = {
+                name: TargetParam(
+                    p["kind"], tuple(p.get("choices") or ()), bool(p.get("required", False))
+                )
+                for name, p in (t.get("params") or {}).items()
+            }
+            unit = str(t["unit"])
+            if unit not in TARGET_UNITS or tid in out:
+                raise ValueError(f"{INDICATORS_PATH}: {iid}: target {tid!r} unit or id")
+            indicator = None if iid.startswith("_") else iid
+            out[tid] = TargetKind(
+                tid, indicator, unit, str(t.get("description", "")), t.get("measure"), params
+            )
+    return out
+
+
+class _Targets(Mapping[str, TargetKind]):
+    """Read-only view of the target kinds (loaded from ``data/indicators.yaml`` on first use)."""
+
+    def __getitem__(self, key: str) -> TargetKind:
+        return _targets()[key]
+
+    def __iter__(self) -> Any:
+        return iter(_targets())
+
+    def __len__(self) -> int:
+        return len(_targets())
+
+
+#: every indicator id a target sheet may name, by id (declared in the registry's data file)
+TARGETS: Mapping[str, TargetKind] = _Targets()
 
 
 @lru_cache(maxsize=1)

@@ -28,7 +28,7 @@ from geoplan._gc import with_collector_paused
 from geoplan._memo import IdentityMemo
 from geoplan.city import City
 from geoplan.city.population import check_homes
-from geoplan.indicators.access import compute_access, merge_requests
+from geoplan.indicators.access import Access, compute_access, merge_requests
 from geoplan.indicators.coverage import IndicatorResult, residential_land, summary_frame
 from geoplan.indicators.inputs import Inputs, layer_keys
 from geoplan.indicators.registry import REGISTRY
@@ -289,43 +289,77 @@ def check_city(
     runs = _plan(ts, lc, inputs, extra)
 
     with _timed(seconds, "access"):
-        asked = {}
-        for run, iid, params in runs:
-            asked[run] = REGISTRY[iid].request_sets(inputs, params)
+        asked = {run: REGISTRY[iid].request_sets(inputs, params) for run, iid, params in runs}
         access = compute_access(
             net, att, merge_requests(asked), boundary=inputs.boundary, cache=cache
         )
-
-    out: list[IndicatorResult] = []
-    for run, iid, params in runs:
-        spec = REGISTRY[iid]
-        with _timed(seconds, _STEP[iid]):
-            keys = layer_keys(inputs, spec.reads_for(params))
-            out.append(
-                results.get(
-                    run,
-                    params,
-                    keys,
-                    functools.partial(spec.compute, access, inputs, **params),
-                )
-            )
+    out = _run_indicators(runs, access, inputs, results, seconds)
 
     with _timed(seconds, "scorecard"):
         counted = summary_frame(count_rows(ts.checkable, city, inputs.boundary, units))
         measures = _area_basis(
             pd.concat([r.summary for r in out] + [counted], ignore_index=True), inputs
         )
-        dist = pd.DataFrame(_dist_columns(access.home_m), index=homes.index)
-        per_home = pd.concat([dist] + [r.per_home for r in out if len(r.per_home.columns)], axis=1)
-        homes_out = homes.copy()
-        for c in per_home.columns:
-            homes_out[c] = per_home[c].to_numpy()
-        coverage: dict[str, BaseGeometry] = {}
-        layers: dict[str, CoverageLayer] = {}
-        for res in out:
-            coverage.update(res.geometries)
-            layers.update(res.layers)
+        homes_out, coverage, layers = _assemble(homes, access, out)
         card = scorecard(ts, measures, lc=lc, extra=extra_measures)
+    notes = _notes(city, homes)
+    with _timed(seconds, "gaps"):
+        gaps = coverage_gaps(city.residential, coverage, layers)
+    return CheckResult(
+        city.name,
+        ts,
+        card,
+        measures,
+        homes_out,
+        coverage,
+        seconds,
+        notes,
+        gaps,
+        layers,
+        {r: _hit_or_miss(results, r) for r, _, _ in runs},
+        inputs.built_up,
+        inputs.built_up_source,
+        units,
+    )
+
+
+def _run_indicators(
+    runs: Sequence[tuple[str, str, dict[str, Any]]],
+    access: Access,
+    inputs: Inputs,
+    results: ResultCache,
+    seconds: dict[str, float],
+) -> list[IndicatorResult]:
+    """Each planned run of a registry indicator, through the result cache (timed per step)."""
+    out: list[IndicatorResult] = []
+    for run, iid, params in runs:
+        spec = REGISTRY[iid]
+        with _timed(seconds, _STEP[iid]):
+            keys = layer_keys(inputs, spec.reads_for(params))
+            compute = functools.partial(spec.compute, access, inputs, **params)
+            out.append(results.get(run, params, keys, compute))
+    return out
+
+
+def _assemble(
+    homes: gpd.GeoDataFrame, access: Access, out: Sequence[IndicatorResult]
+) -> tuple[gpd.GeoDataFrame, dict[str, BaseGeometry], dict[str, CoverageLayer]]:
+    """Homes with every distance and flag column; coverage areas and their descriptions."""
+    dist = pd.DataFrame(_dist_columns(access.home_m), index=homes.index)
+    per_home = pd.concat([dist] + [r.per_home for r in out if len(r.per_home.columns)], axis=1)
+    homes_out = homes.copy()
+    for c in per_home.columns:
+        homes_out[c] = per_home[c].to_numpy()
+    coverage: dict[str, BaseGeometry] = {}
+    layers: dict[str, CoverageLayer] = {}
+    for res in out:
+        coverage.update(res.geometries)
+        layers.update(res.layers)
+    return homes_out, coverage, layers
+
+
+def _notes(city: City, homes: gpd.GeoDataFrame) -> list[str]:
+    """The check's notes on its population source and on schools without a level."""
     notes: list[str] = []
     tot = homes.attrs.get("population")
     if tot and "pixel_homes" in tot:
@@ -354,24 +388,7 @@ def check_city(
             f"{n} schools have no level in OSM (no isced:level, name does not say 小学/中学); "
             "they are not counted as primary or middle schools"
         )
-    with _timed(seconds, "gaps"):
-        gaps = coverage_gaps(city.residential, coverage, layers)
-    return CheckResult(
-        city.name,
-        ts,
-        card,
-        measures,
-        homes_out,
-        coverage,
-        seconds,
-        notes,
-        gaps,
-        layers,
-        {r: _hit_or_miss(results, r) for r, _, _ in runs},
-        inputs.built_up,
-        inputs.built_up_source,
-        units,
-    )
+    return notes
 
 
 def _dist_columns(home_m: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from geoplan import names
-from geoplan.names import PARK_SERVICE, Status, bus_measure, green_measure, park_measure
+from geoplan.indicators.registry import TARGETS
+from geoplan.names import Status
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.targets import Target, TargetSheet
 
@@ -37,33 +38,17 @@ SCORECARD_COLUMNS = [
 
 
 def measure_of(t: Target, sheet: TargetSheet) -> str | None:
-    """The measure id a target reads (:mod:`geoplan.names`), with the sheet's parameters."""
-    p = dict(t.params)
-    park_params = sheet.params_for("park_coverage")
-    match t.indicator:
-        case "life_circle":
-            return str(p["level"])
-        case "complete_life_circle":
-            return names.COMPLETE_LC
-        case "count_existing" | "count_per_unit":
-            return f"{t.indicator}:{t.id}"
-        case "circle":
-            return None  # resolved with the circle's default radius in circle_measure
-        case "park_service_coverage":
-            return PARK_SERVICE
-        case "green_300m":
-            return green_measure(park_params["green_radius_m"])
-        case "park_500m":
-            return park_measure(park_params["park_radius_m"])
-        case "bus_stop_coverage":
-            return bus_measure(float(p["radius_m"]))
-        case "road_density" | "intersection_density" | "green_land_ratio":
-            return str(t.indicator)
-        case "park_area_per_resident" | "road_area_ratio" | "road_area_per_resident":
-            return str(t.indicator)
-        case "green_cover_ratio" | "count_added":
-            return str(t.indicator)
-    return None
+    """The measure id a target reads (:mod:`geoplan.names`), with the sheet's parameters.
+
+    The template of the target's kind (``targets:`` of its registry entry) filled with its
+    indicator's parameters (the sheet's overrides applied), the target's own params, its id.
+    """
+    kind = TARGETS.get(str(t.indicator))
+    if kind is None:
+        return None
+    params: dict[str, Any] = sheet.params_for(kind.indicator) if kind.indicator else {}
+    params |= dict(t.params) | {"target_id": t.id, "indicator": t.indicator}
+    return kind.measure_for(params)
 
 
 def circle_measure(t: Target, lc: LifeCircles) -> tuple[str, str, float]:

@@ -109,8 +109,9 @@ class Target:
         Target value: a number, ``(lo, hi)`` for ``between``; for targets that are not checkable
         also free text (``"13.14万亩"``).
     indicator, params, op, unit
-        The check: indicator name (one of :data:`INDICATORS`), its parameters, the comparison and
-        the unit (shares are 0..1). ``op`` and ``unit`` may also describe a non-checkable target.
+        The check: indicator name (one of :data:`geoplan.indicators.registry.TARGETS`), its
+        parameters, the comparison and the unit (shares are 0..1). ``op`` and ``unit`` may also
+        describe a non-checkable target.
     reason
         Why a target is not checkable.
     year

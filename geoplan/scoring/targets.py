@@ -49,6 +49,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from geoplan._errors import InputFileError, TargetSheetError
+from geoplan.indicators.registry import TARGETS, TargetKind, TargetParam
 from geoplan.rules.datafile import (
     DATA_DIR,
     FileContext,
@@ -58,7 +59,6 @@ from geoplan.rules.datafile import (
     text_field,
 )
 from geoplan.rules.life_circles import LIFE_CIRCLES_PATH, load_life_circles
-from geoplan.scoring.catalogue import INDICATORS, IndicatorSpec, ParamSpec
 from geoplan.scoring.sheet_model import OPS, Clause, Source, Target, TargetSheet
 
 #: Folder holding the bundled target sheets (``<sheet id>.yaml``).
@@ -311,12 +311,12 @@ def _parse_checkable(raw: Mapping[str, Any], ctx: FileContext, common: dict[str,
         raise ctx.error(
             "missing 'indicator'", "name an indicator, or set checkable: false with a reason"
         )
-    if not isinstance(indicator, str) or indicator not in INDICATORS:
+    if not isinstance(indicator, str) or indicator not in TARGETS:
         raise ctx.error(
             f"unknown indicator {indicator!r}",
-            f"use one of: {', '.join(INDICATORS)} (or checkable: false with a reason)",
+            f"use one of: {', '.join(TARGETS)} (or checkable: false with a reason)",
         )
-    spec = INDICATORS[indicator]
+    spec = TARGETS[indicator]
     op = common["op"]
     if op is None:
         raise ctx.error("missing 'op'", f"add op: one of {', '.join(OPS)}")
@@ -362,7 +362,7 @@ def _check_value_range(value: Any, unit: str, ctx: FileContext) -> None:
 
 
 def _parse_params(
-    raw: object, indicator: str, spec: IndicatorSpec, ctx: FileContext
+    raw: object, indicator: str, spec: TargetKind, ctx: FileContext
 ) -> Mapping[str, str | float]:
     if raw is None:
         raw = {}
@@ -383,7 +383,7 @@ def _parse_params(
     return MappingProxyType(params)
 
 
-def _check_param(name: str, value: object, pspec: ParamSpec, ctx: FileContext) -> str | float:
+def _check_param(name: str, value: object, pspec: TargetParam, ctx: FileContext) -> str | float:
     if pspec.kind == "number":
         if not is_number(value) or cast(float, value) < 0:
             raise ctx.error(f"param {name!r} must be a number >= 0", f"write {name}: 500")

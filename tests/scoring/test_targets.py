@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from geoplan._errors import InputFileError, TargetSheetError
+from geoplan.indicators.registry import TARGETS as INDICATORS
 from geoplan.rules.categories import FACILITY_CATEGORIES
 from geoplan.rules.life_circles import load_life_circles
-from geoplan.scoring.catalogue import INDICATORS
 from geoplan.scoring.targets import (
     TARGET_SHEETS_DIR,
     Clause,
