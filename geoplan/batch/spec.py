@@ -49,6 +49,7 @@ PLACE_KEYS = (
     "facilities",
     "facilities_mode",
     "landcover",
+    "scope",
     "map",
 )
 

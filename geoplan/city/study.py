@@ -92,6 +92,9 @@ class Study:
         Name column of ``units``.
     units_grid
         Per-unit table over square cells of this side (m, 50–5000).
+    scope
+        The kind of study area: ``city`` (default) or ``town`` (镇区); a sheet's targets that
+        apply to the other kind are "no data".
 
     Raises
     ------
@@ -117,6 +120,7 @@ class Study:
     units: Path | None = None
     unit_name: str | None = None
     units_grid: float | None = None
+    scope: Literal["city", "town"] = "city"
 
     def __post_init__(self) -> None:
         """Normalise the inputs (paths, bbox, CRS as text) and check that they agree."""
@@ -152,6 +156,8 @@ class Study:
             )
         if self.units is not None and self.units_grid is not None:
             raise StudyError("give --units FILE or --units-grid M, not both")
+        if self.scope not in ("city", "town"):
+            raise StudyError(f"--scope must be city or town, not {self.scope!r}")
         lo, hi = GRID_RANGE_M
         if self.units_grid is not None and not lo <= self.units_grid <= hi:
             raise StudyError(
@@ -339,6 +345,7 @@ class Study:
             landcover=self.landcover,
             built_up=self.built_up_area(city),
             units=self.units_layer(city),
+            scope=self.scope,
         )
         result.seconds["homes"] = round(result.seconds.get("homes", 0.0) + spent, 4)
         return result

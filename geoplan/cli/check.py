@@ -27,6 +27,7 @@ from geoplan.cli.options import (
     PopulationColumnOpt,
     PopulationOpt,
     QuietOpt,
+    ScopeOpt,
     UnitNameOpt,
     UnitsGridOpt,
     UnitsOpt,
@@ -161,6 +162,7 @@ def check(
         ),
     ] = "auto",
     include_private: IncludePrivateOpt = False,
+    scope: ScopeOpt = "city",
     landcover: Annotated[
         Path | None,
         typer.Option(
@@ -230,6 +232,7 @@ def check(
             units=units,
             unit_name=unit_name,
             units_grid=units_grid,
+            scope=scope,
         )
         study.check_files()
         check_output_dir(out)
@@ -388,6 +391,7 @@ def report_cmd(
     unit_name: UnitNameOpt = None,
     units_grid: UnitsGridOpt = None,
     facilities: FacilitiesOpt = None,
+    scope: ScopeOpt = "city",
     lang: LangOpt = "zh",
     quiet: QuietOpt = False,
 ) -> None:
@@ -416,6 +420,7 @@ def report_cmd(
         unit_name=unit_name,
         units_grid=units_grid,
         facilities=facilities,
+        scope=scope,
         lang=lang,
         quiet=quiet,
         report=out,

@@ -108,6 +108,16 @@ IncludePrivateOpt = Annotated[
     typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
 ]
 
+ScopeOpt = Annotated[
+    str,
+    typer.Option(
+        "--scope",
+        metavar="city|town",
+        help="The study area is a city (default) or a town 镇区: a sheet's 镇区 targets are scored "
+        "only with town, its city targets only with city.",
+    ),
+]
+
 LangOpt = Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")]
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
@@ -130,6 +140,7 @@ def study_from_options(
     units: Path | None = None,
     unit_name: str | None = None,
     units_grid: float | None = None,
+    scope: str = "city",
 ) -> Study:
     """The :class:`~geoplan.city.Study` a command's options describe (validated once there).
 
@@ -154,4 +165,5 @@ def study_from_options(
         units=units,
         unit_name=unit_name,
         units_grid=units_grid,
+        scope=scope,  # type: ignore[arg-type]
     )

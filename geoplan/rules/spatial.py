@@ -174,15 +174,18 @@ def sports_grounds(
 def verges(green: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> NDArray[np.bool_]:
     """Which public-green polygons are road verges or interchange grass (not public green).
 
-    ``green`` has ``leisure`` (the leisure or landuse value) and polygon geometries; ``roads``
-    has ``highway`` and line geometries; one metric CRS. The rule and its thresholds are
-    ``green.verges`` of ``taxonomy.yaml``.
+    ``green`` has ``leisure`` (the leisure or landuse value), ``name`` (optional) and polygon
+    geometries; ``roads`` has ``highway``, ``name`` (optional) and line geometries; one metric
+    CRS. The rule and its thresholds are ``green.verges`` of ``taxonomy.yaml``; it applies only to
+    green without a name of its own (no name, or a road's name): a named 街头绿地 beside a road
+    is public green.
     """
     rule = tx.verge_rule()
     out = np.zeros(len(green), dtype=bool)
     if green.empty or roads.empty:
         return out
-    cand = np.flatnonzero(green["leisure"].isin(sorted(rule.applies_to)).to_numpy())
+    kind = green["leisure"].isin(sorted(rule.applies_to)).to_numpy()
+    cand = np.flatnonzero(kind & _unnamed(green, roads))
     if not cand.size:
         return out
     hw = roads["highway"].astype(str)
@@ -226,6 +229,15 @@ def verges(green: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> NDArray[np.bool_
         share = float(shapely.area(shapely.intersection(g_all[k], band))) / float(area[k])
         out[cand[k]] = share >= rule.min_share_near_road
     return out
+
+
+def _unnamed(green: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    """Green without a name of its own: no name, or the name of a road (人民路 on a verge)."""
+    if "name" not in green.columns:
+        return np.ones(len(green), dtype=bool)
+    names = green["name"].fillna("").astype(str).str.strip()
+    road_names = set(roads["name"].dropna().astype(str).str.strip()) if "name" in roads else set()
+    return ((names == "") | names.isin(road_names)).to_numpy()
 
 
 def stop_area_members(

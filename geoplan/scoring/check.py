@@ -180,6 +180,7 @@ def check_city(
     built_up: BaseGeometry | Literal["osm", "study_area"] | None = None,
     units: gpd.GeoDataFrame | None = None,
     built_up_source: str | None = None,
+    scope: Literal["city", "town"] = "city",
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -233,6 +234,9 @@ def check_city(
         (``count_per_unit``, 每个街道…); without them those targets are "no data".
     emptied
         Layers a plan emptied on purpose (``"bus_stops"``): their coverage is 0 %, not "no data".
+    scope
+        The kind of study area: ``city`` (default) or ``town`` (镇区); targets that apply to the
+        other kind are "no data".
 
     Returns
     -------
@@ -301,7 +305,7 @@ def check_city(
             pd.concat([r.summary for r in out] + [counted], ignore_index=True), inputs
         )
         homes_out, coverage, layers = _assemble(homes, access, out)
-        card = scorecard(ts, measures, lc=lc, extra=extra_measures)
+        card = scorecard(ts, measures, lc=lc, extra=extra_measures, scope=scope)
     notes = _notes(city, homes)
     with _timed(seconds, "gaps"):
         gaps = coverage_gaps(city.residential, coverage, layers)

@@ -78,13 +78,16 @@ def scorecard(
     *,
     lc: LifeCircles | None = None,
     extra: Mapping[str, float] | None = None,
+    scope: str = "city",
 ) -> pd.DataFrame:
     """Compare measured values with a target sheet.
 
     One row per checkable target and method (buffer and network side by side for coverage
     indicators); targets that map data cannot check are listed with status "not checkable".
     ``extra`` supplies measures computed elsewhere, keyed by target id or by measure name (e.g.
-    the number of parks a scenario adds for a ``count_added`` target).
+    the number of parks a scenario adds for a ``count_added`` target). ``scope``: the kind of
+    study area measured (``city`` or ``town``); a target that applies to the other kind is "no
+    data" (a 镇区 target is not scored on a city's figures).
     """
     lc = lc or load_life_circles()
     rows: list[dict[str, Any]] = []
@@ -112,6 +115,21 @@ def scorecard(
                     "status": Status.NOT_CHECKABLE,
                     "gap": np.nan,
                     "note": t.reason or "not checkable from map data",
+                }
+            )
+            continue
+        if t.applies_to != scope:
+            rows.append(
+                base
+                | {
+                    "method": "",
+                    "basis": "",
+                    "measured": np.nan,
+                    "status": Status.NO_DATA,
+                    "gap": np.nan,
+                    "note": f"no data: measured on a {t.applies_to} ({t.scope or t.applies_to}), "
+                    f"not on this {scope}'s study area; check the {t.applies_to} itself with "
+                    f"--scope {t.applies_to}",
                 }
             )
             continue

@@ -118,6 +118,9 @@ class Target:
         Deadline year, when it differs from the sheet's.
     scope
         Area the target applies to (中心城区, 建成区, 乡镇政府驻地 …) when the document says so.
+    applies_to
+        The kind of study area a checkable target is measured on: ``city`` (default) or
+        ``town`` (镇区: scored only by a check of a town, ``--scope town``; "no data" on a city).
     implied
         True when the document names the goal but not the figure, and ``value`` is the
         figure implied by the wording (e.g. 全覆盖 -> 1.0); ``note`` says why.
@@ -138,6 +141,7 @@ class Target:
     reason: str | None = None
     year: int | None = None
     scope: str | None = None
+    applies_to: str = "city"
     implied: bool = False
     note: str | None = None
 

@@ -148,6 +148,7 @@ _TARGET_KEYS = {
     "unit",
     "reason",
     "year",
+    "applies_to",
     "scope",
     "implied",
     "note",
@@ -268,6 +269,7 @@ def _parse_target(raw: object, path: Path, index: int) -> Target:
         "op": op,
         "year": year,
         "scope": text_field(raw, "scope", ctx, required=False),
+        "applies_to": _applies_to(raw, ctx),
         "implied": implied,
         "note": text_field(raw, "note", ctx, required=False),
     }
@@ -286,6 +288,20 @@ def _parse_target(raw: object, path: Path, index: int) -> Target:
         unit=text_field(raw, "unit", ctx, required=False),
         reason=text_field(raw, "reason", ctx),
     )
+
+
+#: the kinds of study area a target may be measured on
+STUDY_SCOPES = ("city", "town")
+
+
+def _applies_to(raw: Mapping[str, Any], ctx: FileContext) -> str:
+    value = raw.get("applies_to", "city")
+    if value not in STUDY_SCOPES:
+        raise ctx.error(
+            f"'applies_to' must be city or town, not {value!r}",
+            "write applies_to: town for a 镇区 target",
+        )
+    return str(value)
 
 
 def _is_pair(value: object) -> bool:

@@ -321,3 +321,22 @@ def test_park_size_from_whole_or_inside(chengdu_clip: geoplan.City, chengdu_pbf:
     assert resolve_params("park_coverage", {})["size_from"] == "whole"
     with pytest.raises(TargetSheetError, match="whole, inside"):
         resolve_params("park_coverage", {"size_from": "half"})
+
+
+def test_a_named_green_beside_a_road_is_not_a_verge() -> None:
+    """Hand case: three 20 m × 200 m grass strips along a primary road (mean width 2A/P = 18.2 m,
+    all of each within 30 m of the centreline). Unnamed, or named like the road: verges; named
+    滨河绿地: public green (the documented rule; the code used to ignore names)."""
+    import geopandas as gpd
+
+    from geoplan.rules.spatial import verges
+
+    road = shapely.LineString([(0, 0), (1000, 0)])
+    strip = [shapely.box(x, 5, x + 200, 25) for x in (0, 300, 600)]
+    green = gpd.GeoDataFrame(
+        {"leisure": ["grass"] * 3, "name": [None, "滨河绿地", "人民路"]}, geometry=strip, crs=32648
+    )
+    roads = gpd.GeoDataFrame(
+        {"highway": ["primary"], "name": ["人民路"]}, geometry=[road], crs=32648
+    )
+    assert verges(green, roads).tolist() == [True, False, True]

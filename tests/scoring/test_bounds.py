@@ -50,3 +50,18 @@ def test_a_target_the_bound_already_misses_is_failed(checked: geoplan.CheckResul
         if expected == "fail":
             assert r.gap == pytest.approx(r.bound - goal)
             assert r.note.startswith(f"at most {r.bound:.1%}")
+
+
+def test_town_targets_are_not_scored_on_a_city(helsinki: geoplan.City) -> None:
+    """anyang-2023's 镇区建成区绿地率 (applies_to: town) was scored with the city's 绿地率 (15.3 %,
+    fail); on a city it is now "no data", and a check with scope town scores it with the
+    study area's own figure (the 绿地率 row of the same run), while city targets are "no data"."""
+    city = geoplan.check_city(helsinki, sheet="anyang-2023").scorecard
+    town = geoplan.check_city(helsinki, sheet="anyang-2023", scope="town").scorecard
+    row = city.loc[city["target_id"] == "town_green_land_ratio"].iloc[0]
+    assert row["status"] == "no data" and "--scope town" in row["note"]
+    ratio = city.loc[city["target_id"] == "green_land_ratio", "measured"].iloc[0]
+    t_row = town.loc[town["target_id"] == "town_green_land_ratio"].iloc[0]
+    assert t_row["measured"] == pytest.approx(ratio)
+    assert t_row["status"] == ("pass" if ratio >= 0.3 else "fail")
+    assert town.loc[town["target_id"] == "green_land_ratio", "status"].iloc[0] == "no data"
