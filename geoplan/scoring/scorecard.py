@@ -107,31 +107,15 @@ def scorecard(
         }
         if not t.checkable:
             rows.append(
-                base
-                | {
-                    "method": "",
-                    "basis": "",
-                    "measured": np.nan,
-                    "status": Status.NOT_CHECKABLE,
-                    "gap": np.nan,
-                    "note": t.reason or "not checkable from map data",
-                }
+                _blank(base, Status.NOT_CHECKABLE, t.reason or "not checkable from map data")
             )
             continue
         if t.applies_to != scope:
-            rows.append(
-                base
-                | {
-                    "method": "",
-                    "basis": "",
-                    "measured": np.nan,
-                    "status": Status.NO_DATA,
-                    "gap": np.nan,
-                    "note": f"no data: measured on a {t.applies_to} ({t.scope or t.applies_to}), "
-                    f"not on this {scope}'s study area; check the {t.applies_to} itself with "
-                    f"--scope {t.applies_to}",
-                }
+            note = (
+                f"no data: measured on a {t.applies_to} ({t.scope or t.applies_to}), not on this "
+                f"{scope}'s study area; check the {t.applies_to} itself with --scope {t.applies_to}"
             )
+            rows.append(_blank(base, Status.NO_DATA, note))
             continue
         measure = circle_measure(t, lc)[0] if t.indicator == "circle" else measure_of(t, sheet)
         sel = measures.loc[measures["measure"] == measure] if measure else measures.iloc[0:0]
@@ -159,17 +143,7 @@ def scorecard(
             )
             if t.indicator == "green_cover_ratio":
                 note = "no data: needs a land-cover raster (--landcover)"
-            rows.append(
-                base
-                | {
-                    "method": "",
-                    "basis": "",
-                    "measured": np.nan,
-                    "status": v.status,
-                    "gap": np.nan,
-                    "note": note,
-                }
-            )
+            rows.append(_blank(base, v.status, note))
             continue
         wanted = _BASES.get(t.indicator or "", _BASES["default"])
         shown = 0
@@ -188,6 +162,12 @@ def scorecard(
         if not shown:  # non-coverage measures (road density …): their single row
             rows.append(_verdict_row(t, base, sel.iloc[0]))
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+
+
+def _blank(base: dict[str, Any], status: str, note: str) -> dict[str, Any]:
+    """A row with no measured value (not checkable, no data): its status and why."""
+    empty = {"method": "", "basis": "", "measured": np.nan, "gap": np.nan}
+    return base | empty | {"status": status, "note": note}
 
 
 def _verdict_row(t: Target, base: dict[str, Any], r: pd.Series) -> dict[str, Any]:
