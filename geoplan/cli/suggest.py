@@ -67,16 +67,21 @@ def suggest(
         str, typer.Option("--method", help="buffer (服务半径, official) or network (步行距离).")
     ] = "buffer",
     target: Annotated[
-        float, typer.Option("--target", help="Coverage share to reach, 1.0 = 100 %.")
-    ] = 1.0,
+        float | None,
+        typer.Option(
+            "--target",
+            help="Coverage share to reach, 1.0 = 100 % (default: the sheet's target for it).",
+        ),
+    ] = None,
     basis: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--basis",
             help="residential_area (居住用地), homes, residents (needs --population) or "
-            "boundary_area (bus stops).",
+            "boundary_area (bus stops: the 建成区). Default: the basis the sheet's scorecard "
+            "shows (bus stops: the built-up area; else residential land, by walking residents).",
         ),
-    ] = "residential_area",
+    ] = None,
     category: Annotated[
         str | None,
         typer.Option("--category", help="Life-circle category (kindergarten, primary_school …)."),
@@ -159,6 +164,7 @@ def suggest(
     from geoplan.scoring.targets import load_target_sheet
     from geoplan.siting import spec_of, suggest_sites
     from geoplan.siting.output import write_suggestion
+    from geoplan.siting.suggest import sheet_terms
 
     with run_cli_errors():
         quiet = quiet or is_quiet()
@@ -166,12 +172,20 @@ def suggest(
         if quiet:
             con.quiet = True
         t0 = time.perf_counter()
+        terms = sheet_terms(
+            indicator,
+            load_target_sheet(targets),
+            method=method,
+            radius_m=radius,
+            green_kind=green_kind,
+            with_population=population is not None,
+        )
         spec = spec_of(
             indicator,
             radius_m=radius,
             method=method,
-            basis=basis,
-            target=target,
+            basis=basis if basis is not None else terms.basis,
+            target=target if target is not None else terms.target,
             category=category,
             green_kind=green_kind,
             min_area_m2=min_area,
@@ -196,7 +210,6 @@ def suggest(
         study.check_files()
         if candidates is not None and not candidates.exists():
             raise InputFileError(f"{candidates}: --candidates file not found")
-        load_target_sheet(targets)
         check_output_dir(out)
         city = study.load(progress=None if not quiet else False)
         notes = list(city.report.notes)
@@ -237,6 +250,11 @@ def suggest(
                 city_spec["boundary"] = bfile.name
             staged = write_suggestion(
                 result, folder, stem=stem, city=city_spec, targets=targets, final_folder=out
+            )
+        if terms.target_id and basis is None and target is None:
+            con.print(
+                f"[dim]as {targets} scores it: {terms.label} ({terms.target_id}), "
+                f"{spec.method} over {spec.basis.replace('_', ' ')}, target {spec.target:.0%}[/dim]"
             )
         _print_result(con, result)
         for note in notes:

@@ -28,6 +28,7 @@ from geoplan.indicators.parks import park_size_m2
 from geoplan.indicators.registry import REGISTRY
 from geoplan.rules import taxonomy as tx
 from geoplan.rules.life_circles import load_life_circles
+from geoplan.scoring.targets import TargetSheet
 from geoplan.siting import candidates as cd
 from geoplan.siting import problem as pb
 from geoplan.siting.solve import Solution, exact_min_sites, greedy
@@ -125,6 +126,75 @@ class SitingResult:
         if k < n:
             base += f"; the last 0.5 pp needs {n - k} of them 最后0.5个百分点需 {n - k} 处"
         return base
+
+
+#: the target-sheet indicator scoring what a siting kind adds
+_SHEET_INDICATOR = {"bus_stops": "bus_stop_coverage", "park": "park_500m", "green": "green_300m"}
+
+
+@dataclass(frozen=True)
+class SheetTerms:
+    """How a target sheet scores what is sited: the basis, the target share and the target."""
+
+    basis: str
+    target: float
+    target_id: str | None
+    label: str
+
+
+def sheet_terms(
+    indicator: str,
+    sheet: TargetSheet,
+    *,
+    method: str,
+    radius_m: float | None = None,
+    green_kind: str = "park",
+    with_population: bool = False,
+) -> SheetTerms:
+    """The basis and target share the sheet's scorecard uses for this indicator.
+
+    The scorecard shows bus-stop coverage over the 建成区 (``boundary_area`` here: the built-up
+    area given to the suggestion, as in the check) and other coverage by buffer over
+    residential land, by walking over residents (when known) else residential land; the target
+    share is the sheet's for the same measure (bus stops at ``radius_m``, 500米见园 or 300米见绿),
+    else 100 %.
+
+    Parameters
+    ----------
+    indicator
+        ``bus_stop_coverage``, ``park_coverage`` or ``life_circle``.
+    sheet
+        The target sheet the written scenario is scored against.
+    method
+        ``buffer`` or ``network``.
+    radius_m
+        The service radius (bus stops; default the registry's largest).
+    green_kind
+        ``park`` (500米见园) or ``green`` (300米见绿) for parks.
+    with_population
+        Whether residents are known (the network basis of the scorecard is then residents).
+
+    Returns
+    -------
+    SheetTerms
+    """
+    kind = INDICATOR_KINDS.get(indicator, "")
+    if kind == "bus_stops":
+        basis = "boundary_area"
+    elif method == "buffer":
+        basis = "residential_area"
+    else:
+        basis = "residents" if with_population else "residential_area"
+    wanted = _SHEET_INDICATOR.get(green_kind if kind == "parks" else kind)
+    if kind == "bus_stops" and radius_m is None:
+        radius_m = float(max(REGISTRY["bus_stop_coverage"].params["radii_m"].default))
+    for t in sheet.checkable:
+        if t.indicator != wanted or t.op not in (">=", ">") or not isinstance(t.value, float):
+            continue
+        if kind == "bus_stops" and float(dict(t.params).get("radius_m", -1)) != radius_m:
+            continue
+        return SheetTerms(basis, min(float(t.value), 1.0), t.id, t.label_zh)
+    return SheetTerms(basis, 1.0, None, "")
 
 
 def spec_of(

@@ -186,6 +186,10 @@ def _measure(run_dir: Path, measure: str, method: str, basis: str) -> tuple[floa
                 "network",
                 "--candidate-roads",
                 "all",
+                "--basis",
+                "residential_area",
+                "--target",
+                "1",
             ],
             "bus_cov_500",
             "network",
@@ -331,3 +335,50 @@ def test_out_of_reach_is_said_and_listed(chengdu_clip: geoplan.City) -> None:
     )
     grades = cd._edge_grades(chengdu_clip)[arg]
     assert not set(grades) & set(cd.STREET_GRADES)
+
+
+@pytest.mark.parametrize(
+    ("args", "target_id"),
+    [
+        (["-i", "bus_stop_coverage", "--radius", "500"], "bus_stop_coverage_500m"),
+        (["-i", "park_coverage", "--green-kind", "park"], "park_500m"),
+    ],
+)
+def test_suggest_speaks_the_sheets_language(
+    chengdu_pbf: Path, tmp_path: Path, args: list[str], target_id: str
+) -> None:
+    """Without --basis / --target, suggest optimises what anyang-2023's scorecard shows (bus
+    stops by buffer over the 建成区, 500米见园 over residential land; target from the sheet), and
+    `geoplan run` on its scenario puts that very scorecard row at the promised figure."""
+    sheet = geoplan.load_target_sheet("anyang-2023")
+    t = next(x for x in sheet.checkable if x.id == target_id)
+    out = tmp_path / "s"
+    res = runner.invoke(
+        app,
+        [
+            "suggest",
+            "--osm",
+            str(chengdu_pbf),
+            "--boundary",
+            str(_boundary_file(tmp_path)),
+            *args,
+            "-t",
+            "anyang-2023",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    (summary_file,) = out.glob("*_summary.json")
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    assert summary["target"] == pytest.approx(float(t.value))
+    (scn,) = out.glob("*_scenario.yaml")
+    run = runner.invoke(app, ["run", str(scn), "--out", str(tmp_path / "run")])
+    assert run.exit_code == 0, run.output
+    (card_file,) = (tmp_path / "run").glob("*_scorecard.csv")
+    card = pd.read_csv(card_file)
+    row = card[(card.target_id == target_id) & (card.method == "buffer")].iloc[0]
+    assert row.measured_plan == pytest.approx(summary["coverage_after"], abs=1e-9)
+    assert row.measured_baseline == pytest.approx(summary["coverage_before"], abs=1e-9)
+    if summary["reached"]:
+        assert row.status_plan == "pass"
