@@ -252,6 +252,22 @@ class Case:
 
 CD = str(CHENGDU_PBF)
 CASES = [
+    # round 3: the new features
+    Case(
+        "suggest-spacing-0",
+        "suggest --osm demo -i bus_stop_coverage --spacing 0 --out {o}",
+        r"--spacing \(of generated candidates\) must be a positive number of metres, not 0",
+    ),
+    Case(
+        "units-grid-and-file",
+        "check --osm demo --units {d}/folder.geojson --units-grid 500 --out {o}",
+        r"give --units FILE or --units-grid M, not both",
+    ),
+    Case(
+        "scope-village",
+        "check --osm demo --scope village --out {o}",
+        r"--scope must be city or town, not 'village'",
+    ),
     # OSM loading
     Case(
         "osm-missing", "check --osm {d}/nope.osm.pbf --out {o}", r"nope\.osm\.pbf: file not found"

@@ -11,7 +11,7 @@ import folium
 import pandas as pd
 import shapely
 
-from geoplan.outputs.formats import ATTRIBUTION
+from geoplan.outputs.formats import ATTRIBUTION, excel_text, formulas_as_text
 from geoplan.outputs.map_style import GeoplanMap, esc
 from geoplan.outputs.webmap import save_map
 
@@ -85,8 +85,9 @@ def write_summary(df: pd.DataFrame, folder: Path) -> dict[str, Path]:
     df.to_csv(out["summary_csv"], index=False, encoding="utf-8-sig")
     shown = df.rename(columns=HEADERS_ZH)
     with pd.ExcelWriter(out["summary_xlsx"], engine="openpyxl") as xw:
-        shown.to_excel(xw, sheet_name="summary", index=False)
+        excel_text(shown).to_excel(xw, sheet_name="summary", index=False)
         ws = xw.sheets["summary"]
+        formulas_as_text(ws)
         ws.freeze_panes = "C2"
         ws.auto_filter.ref = ws.dimensions
         for j, col in enumerate(shown.columns, start=1):

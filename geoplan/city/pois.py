@@ -95,8 +95,34 @@ def with_pois(
     return dataclasses.replace(city, facilities=fac, report=report), reports
 
 
+#: POIs of one file with the same name and category closer than this (m) are one POI listed twice
+SAME_POI_M = 5.0
+
+
+def _once(g: gpd.GeoDataFrame, rep: PoiReport) -> gpd.GeoDataFrame:
+    """One row per POI: a POI listed twice is kept once.
+
+    Twice = the same name and category within SAME_POI_M (metric CRS); a sports ground's extra
+    size classes (other categories) are not duplicates.
+    """
+    if len(g) < 2:
+        return g
+    pts = g.geometry.values
+    i, j = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=SAME_POI_M)
+    later = j > i
+    i, j = i[later], j[later]
+    name = g["name"].astype(str).to_numpy()
+    cat = g["category"].astype(str).to_numpy()
+    same = (name[i] == name[j]) & (cat[i] == cat[j]) & (name[i] != "")
+    drop = np.zeros(len(g), dtype=bool)
+    drop[j[same]] = True
+    rep.duplicates = int(drop.sum())
+    return g.loc[~drop]
+
+
 def _inside(g: gpd.GeoDataFrame, city: City, rep: PoiReport) -> gpd.GeoDataFrame:
     """The POIs of one file inside the study area; a file with almost none inside is refused."""
+    g = _once(g, rep)
     clipped = clip_layer(g, city.boundary_polygon)
     rep.inside, rep.outside = len(clipped), len(g) - len(clipped)
     if len(g) and len(clipped) < MIN_INSIDE_SHARE * len(g):

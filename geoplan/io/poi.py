@@ -51,6 +51,8 @@ class PoiReport:
     #: mapped POIs inside / outside the study area (set when the POIs join a city)
     inside: int | None = None
     outside: int = 0
+    #: POIs listed twice (same name and category within a few metres), counted once
+    duplicates: int = 0
 
     def summary(self) -> str:
         """One line for the check's notes."""
@@ -64,6 +66,8 @@ class PoiReport:
         )
         if self.restored_codes:
             line += f"; {self.restored_codes} typecodes had lost their leading 0 (restored)"
+        if self.duplicates:
+            line += f"; {self.duplicates} listed twice (same name and place), counted once"
         if self.inside is not None and self.outside:
             line += f"; {self.outside} outside the study area (not used), {self.inside} inside"
         if self.by_name:

@@ -7,11 +7,21 @@ through it, so a share reads ``43.2%`` and a target ``≥ 43.25%`` everywhere.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["ATTRIBUTION", "finite_float", "format_measured", "format_target", "format_value"]
+__all__ = [
+    "ATTRIBUTION",
+    "excel_text",
+    "finite_float",
+    "format_measured",
+    "format_target",
+    "format_value",
+    "formulas_as_text",
+]
 
 #: the credit every table, map and report carries (ODbL)
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL) 地图数据"
@@ -77,3 +87,34 @@ def format_measured(measured: Any, bound: Any, unit: str) -> str:
     if m is None and b is not None:
         return f"≤ {format_value(b, unit)}"  # categories missing from the data
     return format_value(m, unit)
+
+
+#: characters an XLSX cell cannot hold (XML 1.0 control characters)
+_NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def excel_text(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells hold no character a workbook cannot store (control characters).
+
+    A planner's unit or place name with such a character made openpyxl fail mid-write.
+    """
+    out = df.copy()
+    for c in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[c]):  # object or pandas' string dtype
+            out[c] = [_NOT_IN_XLSX.sub("", v) if isinstance(v, str) else v for v in out[c]]
+    return out
+
+
+def formulas_as_text(ws: Any) -> int:
+    """Make every cell of an openpyxl worksheet that would be a formula plain text; the count.
+
+    openpyxl writes any string beginning with ``=`` as a live formula, so a unit named
+    ``=HYPERLINK(…)`` would run in the reviewer's Excel; geoplan writes no formula itself.
+    """
+    n = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+                n += 1
+    return n

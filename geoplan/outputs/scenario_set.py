@@ -16,6 +16,7 @@ import shapely
 from geoplan._atomic import atomic_path
 from geoplan.io.projection import WGS84
 from geoplan.outputs.change_map import change_map, side_by_side
+from geoplan.outputs.formats import excel_text, formulas_as_text
 from geoplan.scenario.compare import ScenarioResult
 
 __all__ = ["write_scenario"]
@@ -75,7 +76,8 @@ def write_scenario(
             ("added", added),
             ("removed", removed),
         ):
-            frame.to_excel(xw, sheet_name=key, index=False)
+            excel_text(frame).to_excel(xw, sheet_name=key, index=False)
+            formulas_as_text(xw.sheets[key])
     paths["xlsx"] = xlsx
     mp = Path(map_path) if map_path is not None else out / "maps" / f"{stem}.html"
     paths["map"] = change_map(result, mp, lang=lang)

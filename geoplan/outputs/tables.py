@@ -22,7 +22,7 @@ import pyproj
 
 from geoplan._atomic import atomic_path, write_gpkg_atomic
 from geoplan.city import City
-from geoplan.outputs.formats import ATTRIBUTION
+from geoplan.outputs.formats import ATTRIBUTION, excel_text, formulas_as_text
 from geoplan.scoring.check import CheckResult
 
 SCORECARD_HEADERS_ZH = {
@@ -211,8 +211,9 @@ def write_unit_outputs(
         table.to_csv(tmp, index=False, encoding="utf-8-sig")
     paths["units_csv"] = p
     p = out / f"{stem}_units.xlsx"
-    with atomic_path(p) as tmp:
-        table.to_excel(tmp, index=False)
+    with atomic_path(p) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        excel_text(table).to_excel(xw, index=False)
+        formulas_as_text(xw.sheets["Sheet1"])
     paths["units_xlsx"] = p
     p = out / f"{stem}_units.gpkg"
     write_gpkg_atomic(p, {"units": units})

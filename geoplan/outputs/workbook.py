@@ -16,7 +16,7 @@ import pandas as pd
 
 from geoplan._atomic import atomic_path
 from geoplan.names import Status, basis_label, method_label, status_label, unit_share_columns
-from geoplan.outputs.formats import finite_float
+from geoplan.outputs.formats import excel_text, finite_float, formulas_as_text
 
 #: fill colour of each status (pass green, fail red, no data amber, not checkable grey)
 STATUS_FILLS: dict[str, str] = {
@@ -171,8 +171,9 @@ def write_workbook(
         prov = pd.DataFrame(provenance, columns=["项目 item", "内容 value"])
         sheets.append((_SHEETS["provenance"][i], prov, [], [], None))
         for name, df, unit_list, num_cols, statuses in sheets:
-            df.to_excel(xw, sheet_name=name, index=False)
+            excel_text(df).to_excel(xw, sheet_name=name, index=False)
             ws = xw.book[name]
+            formulas_as_text(ws)  # names are data, never formulas
             if num_cols and name == _SHEETS["units"][i]:
                 # one format for all share columns of the unit table
                 _style(ws, df, ["share"] * len(df), num_cols, None)

@@ -54,7 +54,10 @@ def street_points(
     ``t`` along the edge.
     """
     if not spacing_m > 0:
-        raise LayerError(f"candidate spacing must be a positive number of metres, not {spacing_m}")
+        raise LayerError(
+            f"--spacing (of generated candidates) must be a positive number of metres, not "
+            f"{spacing_m:g}; e.g. --spacing 50"
+        )
     if roads not in ("streets", "all"):
         raise LayerError(f"candidate roads must be streets or all, not {roads!r}")
     net = city.network

@@ -286,10 +286,12 @@ def default_candidates(
         return cd.park_plot_candidates(
             city,
             min_area_m2=float(spec.min_area_m2 or 400.0),
-            spacing_m=spacing_m or 100.0,
+            spacing_m=100.0 if spacing_m is None else spacing_m,
             roads=roads,
         )
-    return cd.street_candidates(city, spacing_m=spacing_m or 50.0, roads=roads)
+    return cd.street_candidates(
+        city, spacing_m=50.0 if spacing_m is None else spacing_m, roads=roads
+    )
 
 
 def suggest_sites(

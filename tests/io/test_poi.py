@@ -423,3 +423,27 @@ def test_typecodes_that_lost_their_leading_zero_are_restored(tmp_path: Path) -> 
     assert got["source_code"].tolist() == ["050100", "060400", "090100", "141203"]
     assert report.restored_codes == 3 and report.unmapped == {}
     assert "3 typecodes had lost their leading 0" in report.summary()
+
+
+def test_a_poi_listed_twice_counts_once(pointed: geoplan.City, tmp_path: Path) -> None:
+    """The issue's case: the same supermarkets twice (an export appended to itself). Counted by
+    hand: the file's rows, and the distinct (name, place) pairs."""
+    csv = tmp_path / "amap.csv"
+    f = pointed.facilities.loc[pointed.facilities["category"] == "supermarket"].to_crs(4326)
+    lon, lat = coords.wgs84_to_gcj02(f.geometry.x.to_numpy(), f.geometry.y.to_numpy())
+    one = pd.DataFrame(
+        {
+            "name": f["name"].fillna("").astype(str).to_numpy(),
+            "typecode": "060400",
+            "location": [f"{x:.9f},{y:.9f}" for x, y in zip(lon, lat, strict=True)],
+        }
+    )
+    twice = pd.concat([one, one], ignore_index=True)
+    twice.to_csv(csv, index=False, encoding="utf-8-sig")
+    unnamed = int((one["name"] == "").sum())  # no name: nothing says they are the same POI
+    distinct = len(one.loc[one["name"] != ""].drop_duplicates()) + 2 * unnamed
+    assert len(one) > 5
+    city, (rep,) = geoplan.with_pois(pointed, [csv])
+    assert rep.duplicates == len(twice) - distinct
+    assert int((city.facilities["category"] == "supermarket").sum()) == distinct
+    assert "listed twice" in rep.summary()

@@ -1,0 +1,46 @@
+"""Names are data, never formulas: unit names written into workbooks stay text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import shapely
+from typer.testing import CliRunner
+
+import geoplan
+from geoplan.cli import app
+
+EVIL = '=HYPERLINK("http://example.invalid","点此")'
+
+
+def test_unit_names_with_formulas_and_control_characters(
+    helsinki: geoplan.City, tmp_path: Path
+) -> None:
+    bnd = helsinki.boundary_polygon
+    x0, y0, x1, y1 = bnd.bounds
+    xm = (x0 + x1) / 2
+    units = gpd.GeoDataFrame(
+        {"name": [EVIL, "西\x07街道"]},
+        geometry=[shapely.box(x0, y0, xm, y1), shapely.box(xm, y0, x1, y1)],
+        crs=helsinki.crs,
+    ).to_crs(4326)
+    f = tmp_path / "units.geojson"
+    units.to_file(f, driver="GeoJSON")
+    res = CliRunner().invoke(
+        app, ["check", "--osm", "demo", "--units", str(f), "--out", str(tmp_path / "o"), "-q"]
+    )
+    assert res.exit_code == 0, res.output
+    books = sorted((tmp_path / "o").glob("*.xlsx"))
+    assert len(books) == 2  # the scorecard workbook (分单元 sheet) and the units table
+    seen = set()
+    for book in books:
+        wb = openpyxl.load_workbook(book)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (book.name, ws.title, cell.coordinate)
+                    if isinstance(cell.value, str):
+                        seen.add(cell.value)
+    assert EVIL in seen and "西街道" in seen  # kept as text; the bell character removed
