@@ -185,6 +185,22 @@ def homes_from_population(
     (0 for points). With ``boundary`` (metric CRS of ``crs``), points outside are dropped and
     cells cut by it keep the share of their residents that their area inside stands for; the
     totals are in ``attrs["population"]`` (``input``, ``inside``, ``dropped``, ``cut``).
+
+    Parameters
+    ----------
+    points
+        Population points or cells with a CRS.
+    crs
+        The city's metric CRS (of the homes returned and of ``boundary``).
+    column
+        The residents column.
+    boundary
+        The study area (metric CRS); ``None``: keep every feature whole.
+
+    Returns
+    -------
+    GeoDataFrame
+        Homes (points in ``crs``) with ``residents`` and ``area_m2`` (m²).
     """
     if column not in points.columns:
         raise LayerError(

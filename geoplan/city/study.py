@@ -53,7 +53,7 @@ def _path(value: str | Path | None) -> Path | None:
 class Study:
     """Every input of a check, validated once.
 
-    Parameters
+    Attributes
     ----------
     osm
         OSM extract (``.osm.pbf`` / ``.osm`` / ``.osm.bz2`` / ``.osm.gz``, WGS84), or ``"demo"``
@@ -177,7 +177,14 @@ class Study:
         return self.built_up if isinstance(self.built_up, Path) else None
 
     def input_files(self) -> list[Path]:
-        """Every input file of the study (the OSM extract unless ``demo``)."""
+        """Every input file of the study.
+
+        Returns
+        -------
+        list of Path
+            The OSM extract (unless ``demo``), boundary, population, built-up, land cover, units
+            and POI files given.
+        """
         files: list[Path | None] = [
             None if self.osm == "demo" else Path(self.osm),
             self.boundary if isinstance(self.boundary, Path) else None,
@@ -190,7 +197,14 @@ class Study:
         return [f for f in files if f is not None]
 
     def input_roles(self) -> dict[str, Path]:
-        """The input files by role (``boundary``, ``population``, ``facilities_1`` …)."""
+        """The input files by role, for the provenance record.
+
+        Returns
+        -------
+        dict of str to Path
+            ``boundary``, ``population``, ``landcover``, ``built_up``, ``units``,
+            ``facilities_1`` … (only those given).
+        """
         roles: dict[str, Path | None] = {
             "boundary": self.boundary if isinstance(self.boundary, Path) else None,
             "population": self.population,
@@ -226,12 +240,29 @@ class Study:
                 raise InputFileError(f"{f}: POI export not found (facilities); check the path")
 
     def replace(self, **changes: Any) -> Study:
-        """A copy with some inputs changed (validated again)."""
+        """A copy with some inputs changed (validated again).
+
+        Parameters
+        ----------
+        **changes
+            Fields of the study and their new values.
+
+        Returns
+        -------
+        Study
+        """
         return dataclasses.replace(self, **changes)
 
     # ------------------------------------------------------------------ loading
     def study_area(self) -> Path | Bbox | BaseGeometry | None:
-        """The study area as :func:`~geoplan.city.load_city` takes it (a district read offline)."""
+        """The study area as :func:`~geoplan.city.load_city` takes it.
+
+        Returns
+        -------
+        Path, bbox, shapely geometry or None
+            The boundary file or lon/lat bbox; a district's polygon (WGS84, read offline);
+            ``None`` for the extent of the data.
+        """
         if self.district is None:
             return self.boundary
         from geoplan.io.districts import district_boundary
@@ -301,7 +332,19 @@ class Study:
         )
 
     def built_up_area(self, city: City) -> BaseGeometry | Literal["osm", "study_area"]:
-        """The 建成区 in ``city.crs`` (read from its file), ``"osm"`` or ``"study_area"``."""
+        """The area of the area-based figures, as :func:`geoplan.check_city` takes it.
+
+        Parameters
+        ----------
+        city
+            The study's city (its metric CRS).
+
+        Returns
+        -------
+        shapely geometry or str
+            The 建成区 polygon in ``city.crs`` (read from its file), ``"osm"`` or
+            ``"study_area"``.
+        """
         if self.built_up_file is None:
             return "study_area" if self.built_up in ("study-area", "study_area") else "osm"
         from geoplan.io.boundary import read_area
@@ -310,7 +353,18 @@ class Study:
         return read_area(self.built_up_file, city.crs)
 
     def units_layer(self, city: City) -> gpd.GeoDataFrame | None:
-        """The units of the per-unit table in ``city.crs``, or ``None`` when none were given."""
+        """The units of the per-unit table.
+
+        Parameters
+        ----------
+        city
+            The study's city (its metric CRS and study area).
+
+        Returns
+        -------
+        GeoDataFrame or None
+            ``unit`` and polygons in ``city.crs``; ``None`` when no units were given.
+        """
         if self.units is None and self.units_grid is None:
             return None
         return units_layer(city, self.units, self.unit_name, self.units_grid)

@@ -28,7 +28,18 @@ ATTRIBUTION = "© OpenStreetMap contributors (ODbL) 地图数据"
 
 
 def finite_float(value: Any) -> float | None:
-    """``value`` as a finite float, or None (text, NaN, inf, None)."""
+    """A value as a finite float.
+
+    Parameters
+    ----------
+    value
+        Anything a table cell may hold.
+
+    Returns
+    -------
+    float or None
+        ``None`` for text, NaN, infinities and ``None``.
+    """
     try:
         f = float(value)
     except (TypeError, ValueError):
@@ -37,7 +48,19 @@ def finite_float(value: Any) -> float | None:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    """Human form of a measured value: shares as %, others with their unit."""
+    """Human form of a measured value: shares as %, others with their unit.
+
+    Parameters
+    ----------
+    value
+        The value (shares 0–1); ``None`` / NaN print as "—".
+    unit
+        ``share``, ``count``, ``km/km2``, ``m2/person`` …
+
+    Returns
+    -------
+    str
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if unit == "share":
@@ -52,6 +75,19 @@ def format_target(op: object, target: object, unit: str) -> str:
 
     Shares print as % with every digit the plan gives (never rounded to 43 % / 36 %); other
     units print their unit.
+
+    Parameters
+    ----------
+    op
+        The comparison (``>=`` …), or empty.
+    target
+        The target value as the sheet gives it (a number, ``lo–hi`` or text).
+    unit
+        The target's unit.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -80,6 +116,21 @@ def format_target(op: object, target: object, unit: str) -> str:
 def format_measured(measured: Any, bound: Any, unit: str) -> str:
     """A scorecard's measured value, or ``≤ bound`` where only an upper bound is known.
 
+    Parameters
+    ----------
+    measured
+        The measured value (NaN / ``None`` when unknown).
+    bound
+        The upper bound when the value is unknown (categories missing), else NaN / ``None``.
+    unit
+        The value's unit.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> format_measured(float("nan"), 0.412, "share"), format_measured(0.5, float("nan"), "share")
     ('≤ 41.2%', '50.0%')
     """
@@ -97,6 +148,16 @@ def excel_text(df: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells hold no character a workbook cannot store (control characters).
 
     A planner's unit or place name with such a character made openpyxl fail mid-write.
+
+    Parameters
+    ----------
+    df
+        A table about to be written to a workbook.
+
+    Returns
+    -------
+    DataFrame
+        A copy with those characters removed from its text cells.
     """
     out = df.copy()
     for c in out.columns:
@@ -110,6 +171,16 @@ def formulas_as_text(ws: Any) -> int:
 
     openpyxl writes any string beginning with ``=`` as a live formula, so a unit named
     ``=HYPERLINK(…)`` would run in the reviewer's Excel; geoplan writes no formula itself.
+
+    Parameters
+    ----------
+    ws
+        An openpyxl worksheet, after the table was written into it.
+
+    Returns
+    -------
+    int
+        The number of cells turned into text.
     """
     n = 0
     for row in ws.iter_rows():
