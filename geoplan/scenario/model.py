@@ -513,17 +513,35 @@ class Scenario:
         self, ch: Change, gdf: gpd.GeoDataFrame, city: City, where: str
     ) -> NDArray[np.bool_]:
         prm = ch.params
+        cat = prm.get("category")
+        if cat and cat not in tx.categories():
+            raise ScenarioError(
+                unknown_message("category", str(cat), sorted(tx.categories()), where)
+            )
         if prm.get("all"):
             mask = np.ones(len(gdf), dtype=bool)
         elif prm.get("ids") is not None:
-            mask = gdf["osmid"].isin([int(i) for i in prm["ids"]]).to_numpy()
+            ids = [int(i) for i in prm["ids"]]
+            mask = gdf["osmid"].isin(ids).to_numpy()
+            missing = sorted(set(ids) - set(gdf["osmid"].astype(np.int64)))
+            if missing:
+                shown = ", ".join(map(str, missing[:5])) + (" …" if len(missing) > 5 else "")
+                raise ScenarioError(
+                    f"{where}: no {ch.kind} in the study area has OSM id {shown}; give the ids of "
+                    f"existing {ch.kind} (the number of way/123 or node/123)"
+                )
         else:
             poly = self._within_polygon(prm["within"], city, where)
             rep = shapely.point_on_surface(gdf.geometry.values)
             shapely.prepare(poly)
             mask = shapely.contains(poly, rep) if len(gdf) else np.zeros(0, dtype=bool)
-        if prm.get("category") and "category" in gdf.columns:
-            mask &= (gdf["category"] == prm["category"]).to_numpy()
+        if cat and "category" in gdf.columns:
+            mask &= (gdf["category"] == cat).to_numpy()
+        if not prm.get("all") and not np.any(mask):
+            what = f"{ch.kind} of category {cat}" if cat else str(ch.kind)
+            raise ScenarioError(
+                f"{where}: removes nothing: no {what} matches; the plan would equal the baseline"
+            )
         return np.asarray(mask, dtype=bool)
 
     def _within_polygon(self, within: Any, city: City, where: str) -> BaseGeometry:

@@ -363,3 +363,19 @@ def test_run_prints_a_bilingual_table_not_ids_or_dicts(tmp_path: Path) -> None:
         assert f"{100 * v:.1f}%" in out
     assert "✘ 未达标 → ✔ 达标" in out
     assert card.name == "demo_zhengzhou_parks"
+
+
+def test_a_removal_that_matches_nothing_is_an_error(helsinki: geoplan.City) -> None:
+    """A plan removing a road that does not exist, or a category typo, used to equal the baseline
+    with only 'removed 0' to show for it."""
+    real = int(helsinki.roads["osmid"].iloc[0])
+    with pytest.raises(geoplan.ScenarioError, match=r"no roads in the study area has OSM id 1\b"):
+        Scenario("x").remove("roads", ids=[real, 1]).apply(helsinki)
+    with pytest.raises(geoplan.ScenarioError, match=r"did you mean 'kindergarten'"):
+        Scenario("x").remove("facilities", all=True, category="kindergarden").apply(helsinki)
+    x0, y0, _, _ = helsinki.boundary.to_crs(4326).total_bounds
+    empty = (x0 - 1.0, y0 - 1.0, x0 - 0.9, y0 - 0.9)  # a bbox far outside the city
+    with pytest.raises(geoplan.ScenarioError, match=r"removes nothing"):
+        Scenario("x").remove("bus_stops", within=empty).apply(helsinki)
+    plan = Scenario("x").remove("roads", ids=[real]).apply(helsinki)  # a real id still works
+    assert real not in set(plan.roads["osmid"])
