@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 import typer
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -253,7 +254,7 @@ def check(
             map_options=MapOptions(basemap=basemap),
         )
         seconds |= written.seconds
-        print_check(result, notes=[*city.report.notes, *result.notes], lang=lang)
+        print_check(con, result, notes=[*city.report.notes, *result.notes], lang=lang)
         con.print(
             "[dim]seconds: "
             + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items())
@@ -271,11 +272,8 @@ def check_lang(lang: str) -> Literal["zh", "en"]:
     return "en" if lang == "en" else "zh"
 
 
-def print_check(result: CheckResult, *, notes: list[str], lang: str = "zh") -> None:
-    """Print a check on the console: scorecard, targets not checkable, counts, notes."""
-    from geoplan.cli.console import console
-
-    con = console()
+def print_check(con: Console, result: CheckResult, *, notes: list[str], lang: str = "zh") -> None:
+    """Print a check on ``con`` (quiet with ``-q``): scorecard, not checkable, counts, notes."""
     sheet = result.sheet
     con.print(
         print_scorecard(
@@ -294,6 +292,11 @@ def print_check(result: CheckResult, *, notes: list[str], lang: str = "zh") -> N
         f"[yellow]{(n == Status.NO_DATA).sum()} no data[/yellow] · "
         f"{(n == Status.NOT_CHECKABLE).sum()} not checkable (rows)"
     )
+    card = result.scorecard
+    if "bound" in card:  # rows known only as an upper bound: why, and the fix
+        bounded = card.loc[card["bound"].notna()].drop_duplicates("target_id")
+        for r in bounded.itertuples():
+            con.print(f"[dim]note: {r.label_zh} {r.label_en}: {r.note}[/dim]")
     for note in notes:
         con.print(f"[dim]note: {note}[/dim]")
 

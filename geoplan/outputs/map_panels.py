@@ -180,6 +180,9 @@ class Scorecard(MacroElement):
                     cells.append(_status_cell(r[c], self.lang))
                 elif c == "status_change":
                     cells.append(_change_cell(r["status_baseline"], r["status_plan"], self.lang))
+                elif c == "measured" and str(r[c]).startswith("≤") and r.get("note"):
+                    # an upper bound only: the missing categories and the fix on hover
+                    cells.append(f'<td title="{esc(r["note"])}">{_cell(r[c])} ⓘ</td>')
                 else:
                     cells.append(f"<td>{_cell(r[c])}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")

@@ -156,6 +156,20 @@ def _map_png(city: City, result: Any, path: Path, lang: str) -> Path:
     return path
 
 
+def _bound_notes(card: pd.DataFrame) -> dict[str, str]:
+    """Per target title of :func:`_rows`: the note of its rows known only as an upper bound."""
+    out: dict[str, str] = {}
+    for _, g in card.groupby("target_id", sort=False):
+        first = g.iloc[0]
+        b = g.loc[g["bound"].notna()] if "bound" in g else g.iloc[0:0]
+        if len(b):
+            for lang_title in (first["label_zh"], first["label_en"]):
+                out[f"{lang_title}（{first.get('clause') or str(first['target_id'])}）"] = str(
+                    b.iloc[0]["note"]
+                )
+    return out
+
+
 def _unit_rows(units: gpd.GeoDataFrame | None) -> tuple[str, list[tuple[str, float]]] | None:
     if units is None or not len(units):
         return None
@@ -212,6 +226,7 @@ def write_report(
     dateline = _t("date", lang).format(d=today, v=__version__)
     checked = card.loc[st != Status.NOT_CHECKABLE]
     blocks = _rows(checked, lang)
+    bounds = _bound_notes(checked)
     fails = [
         t
         for t, rows in blocks
@@ -265,6 +280,8 @@ def write_report(
             cells = tab.add_row().cells
             for j, v in enumerate(r):
                 cells[j].text = v
+        if bounds.get(t):  # an upper bound only: why, and the fix
+            doc.add_paragraph(bounds[t])
     doc.add_heading(_t("s3", lang), level=1)
     doc.add_picture(str(png), width=Cm(16))
     doc.add_paragraph(_t("map_cap", lang))
@@ -290,8 +307,39 @@ def write_report(
     # ---- PDF (the same content, A4 pages drawn by matplotlib)
     pdf_path = folder / f"{stem}_report.pdf"
     with atomic_path(pdf_path) as tmp:
-        _write_pdf(tmp, title, dateline, summary, fails, blocks, png, ranking, sources, lang)
+        _write_pdf(
+            tmp,
+            title,
+            dateline,
+            summary,
+            fails,
+            blocks,
+            png,
+            ranking,
+            sources,
+            lang,
+            caveats={t: bounds[t] for t, _ in blocks if t in bounds},
+        )
     return {"report_docx": docx_path, "report_pdf": pdf_path, "report_map": png}
+
+
+def _caveats_page(pdf: Any, page: Any, caveats: Mapping[str, str], lang: str) -> None:
+    """A PDF page listing, per target known only as an upper bound, why and the fix (if any)."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    if not caveats:
+        return
+    fig = page()
+    y = 0.95
+    for t, note in caveats.items():
+        for k, line in enumerate(textwrap.wrap(f"{t}：{note}", 48 if lang == "zh" else 95)):
+            fig.text(0.08, y, line, fontsize=8, weight="bold" if k == 0 else "normal")
+            y -= 0.022
+        y -= 0.01
+    pdf.savefig(fig)
+    plt.close(fig)
 
 
 def _write_pdf(
@@ -305,6 +353,8 @@ def _write_pdf(
     ranking: tuple[str, list[tuple[str, float]]] | None,
     sources: list[str],
     lang: str,
+    *,
+    caveats: Mapping[str, str] | None = None,
 ) -> None:
     import textwrap
 
@@ -372,6 +422,7 @@ def _write_pdf(
                     cell.set_facecolor("#e8eef7")
             pdf.savefig(fig)
             plt.close(fig)
+        _caveats_page(pdf, page, caveats or {}, lang)
         fig = page()
         y = 0.95
         if ranking:

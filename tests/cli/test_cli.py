@@ -155,3 +155,12 @@ def test_run_cli_errors_is_reusable() -> None:
     with pytest.raises(typer.Exit) as exc:
         boom()
     assert exc.value.exit_code == 2
+
+
+def test_check_quiet_prints_nothing(tmp_path: Path) -> None:
+    """-q: nothing on stdout (the scorecard printer must use the quiet console)."""
+    res = CliRunner().invoke(app, ["check", "--osm", "demo", "--out", str(tmp_path), "-q"])
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == ""
+    loud = CliRunner().invoke(app, ["check", "--osm", "demo", "--out", str(tmp_path)])
+    assert "记分卡 scorecard" in loud.output
