@@ -75,6 +75,7 @@ def distribute_census(
     *,
     column: str,
     boundary: BaseGeometry | None = None,
+    nested_check: bool = True,
 ) -> gpd.GeoDataFrame:
     """Homes with ``residents`` from census polygons (see the module docstring).
 
@@ -89,6 +90,9 @@ def distribute_census(
     boundary
         Study boundary (metric CRS of ``homes``): a polygon cut by it keeps the residents of its
         area inside.
+    nested_check
+        Look for nested levels (a 区 total with its 街道: the containing polygon is left out)
+        and refuse overlapping polygons; off for raster pixels, which never overlap.
 
     Returns
     -------
@@ -101,6 +105,8 @@ def distribute_census(
         raise LayerError("census layer has no CRS; set one (e.g. EPSG:4326)")
     pop = residents_of(polygons, column, where="census layer")
     poly = np.asarray(polygons.to_crs(homes.crs).geometry.values, dtype=object)
+    finest = _finest_level(poly) if nested_check else np.ones(poly.size, dtype=bool)
+    poly, pop, dropped = poly[finest], pop[finest], int((~finest).sum())
     frac = np.ones(len(poly))
     if boundary is not None:
         area = shapely.area(poly)
@@ -138,8 +144,86 @@ def distribute_census(
         "units": len(poly),
         "units_without_homes": len(empty),
         "top1pct_share": float(top.sum() / residents.sum()) if residents.sum() > 0 else 0.0,
+        "containers_dropped": dropped,
     }
     return out
+
+
+#: more residents per km² than any neighbourhood holds (Mumbai's Dharavi, the densest, ~280,000;
+#: central São Paulo's hexagons reach ~110,000 in 250 m pixels): a raster with such pixels has an
+#: undeclared nodata value or another unit
+MAX_DENSITY_PER_KM2 = 300_000.0
+
+
+def _refuse_undeclared_nodata(band: np.ma.MaskedArray, dtype: str, raster: str | Path) -> None:
+    """Pixels holding the largest value of their type are nodata a file failed to declare.
+
+    For types of 16 bits and more (65535, 32767, float max); a byte raster's 255 may be people.
+    """
+    kind = np.dtype(dtype)
+    if kind.itemsize < 2:
+        return
+    top = float(np.iinfo(kind).max if kind.kind in "iu" else np.finfo(kind).max)
+    values = np.abs(band.compressed().astype(float))
+    if values.size and float(values.max()) >= 0.99 * top:
+        raise LayerError(
+            f"{raster}: pixels hold {top:.6g}, the largest {dtype} value: nodata that the file "
+            f"does not declare; set it (e.g. gdal_edit.py -a_nodata {top:.6g} {Path(raster).name})"
+        )
+
+
+def _refuse_implausible_density(
+    counts: NDArray[np.float64], area_m2: NDArray[np.float64], raster: str | Path
+) -> None:
+    """A pixel with more residents per km² than :data:`MAX_DENSITY_PER_KM2` is refused."""
+    if not counts.size:
+        return
+    dens = counts / np.maximum(area_m2 / 1e6, 1e-12)
+    if float(dens.max()) > MAX_DENSITY_PER_KM2:
+        raise LayerError(
+            f"{raster}: a pixel holds {float(dens.max()):,.0f} residents per km² (no city exceeds "
+            f"{MAX_DENSITY_PER_KM2:,.0f}): an undeclared nodata value or a raster of another "
+            "unit; declare its nodata (gdal_edit.py -a_nodata) or pass residents per pixel"
+        )
+
+
+#: census polygons overlapping by more than this share of the smaller one count people twice
+CENSUS_OVERLAP_SHARE = 0.01
+#: a polygon holding at least this share of another is the coarser level of the two
+CENSUS_NESTED_SHARE = 0.99
+
+
+def _finest_level(poly: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Which census polygons to use: all, unless some contain others (nested levels).
+
+    A 区 total given with its 街道 would count every resident twice: a polygon that (almost)
+    wholly contains another is the coarser level and is left out, the finest used. Polygons
+    that overlap without one containing the other cannot be told apart and are refused.
+    """
+    keep = np.ones(poly.size, dtype=bool)
+    if poly.size < 2:
+        return keep
+    i, j = shapely.STRtree(poly).query(poly, predicate="intersects")
+    pair = i < j
+    i, j = i[pair], j[pair]
+    if not i.size:
+        return keep
+    inter = shapely.area(shapely.intersection(poly[i], poly[j]))
+    ai, aj = shapely.area(poly[i]), shapely.area(poly[j])
+    small = np.minimum(ai, aj)
+    big = inter > CENSUS_OVERLAP_SHARE * np.maximum(small, 1e-9)
+    for a, b, x, sa, sb in zip(i[big], j[big], inter[big], ai[big], aj[big], strict=True):
+        if x >= CENSUS_NESTED_SHARE * sb and sa > sb:
+            keep[a] = False  # a contains b: a is the coarser level
+        elif x >= CENSUS_NESTED_SHARE * sa and sb > sa:
+            keep[b] = False
+        else:
+            raise LayerError(
+                f"census layer: polygons {a + 1} and {b + 1} overlap by {x / min(sa, sb):.0%} of "
+                "the smaller one, so their residents would be counted twice; pass one level of "
+                "units (街道 or 社区) whose polygons do not overlap"
+            )
+    return keep
 
 
 def _home_weights(floor: NDArray[np.float64], land: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -234,7 +318,9 @@ def distribute_raster(
             .round_lengths()
             .intersection(rasterio.windows.Window(0, 0, ds.width, ds.height))
         )
-        data = ds.read(1, window=win, masked=True).astype(float).filled(0.0)
+        band = ds.read(1, window=win, masked=True)
+        _refuse_undeclared_nodata(band, ds.dtypes[0], raster)
+        data = band.astype(float).filled(0.0)
         tr = ds.window_transform(win)
         crs = ds.crs
     data[~np.isfinite(data) | (data < 0)] = 0.0
@@ -248,9 +334,10 @@ def distribute_raster(
         shapely.area(cells_m), 1e-12
     )
     value = data[rows, cols] * frac
+    _refuse_implausible_density(data[rows, cols], shapely.area(cells_m), raster)
     units = gpd.GeoDataFrame({"pop": value}, geometry=cells_m, crs=homes.crs)
     units = units.loc[units["pop"] > 0].reset_index(drop=True)
-    out = distribute_census(homes, units, column="pop")
+    out = distribute_census(homes, units, column="pop", nested_check=False)
     empty = np.setdiff1d(np.arange(len(units)), out["census_unit"].to_numpy())
     if empty.size:
         centres = shapely.centroid(units.geometry.values[empty])

@@ -379,6 +379,12 @@ def _notes(city: City, homes: gpd.GeoDataFrame) -> list[str]:
             f"{int((homes['residents'] > 0).sum())} homes (the top 1 % of homes hold "
             f"{tot.get('top1pct_share', 0.0):.1%}); {tot['units_without_homes']} units "
             "with residents but no home inside (not assigned)"
+            + (
+                f"; {tot['containers_dropped']} polygons holding others (a coarser level: 区 "
+                "totals over 街道) left out"
+                if tot.get("containers_dropped")
+                else ""
+            )
         )
     elif tot:
         notes.append(

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 from conftest import DATA
 
 import geoplan
@@ -220,3 +222,69 @@ def test_cli_population_kind_census(chengdu: geoplan.City, tmp_path: Path) -> No
     h2 = gpd.read_file(next((tmp_path / "c").glob("*_homes.gpkg")))
     assert len(h2) == 2  # each polygon is one home when told so
     assert isinstance(pd.DataFrame(h2), pd.DataFrame)
+
+
+def test_a_district_total_over_its_jiedao_is_left_out(chengdu: geoplan.City) -> None:
+    """The issue's case: 街道 polygons and their 区 total in one file assigned 330,989 residents
+    where the 街道 hold 218,000. The polygon holding the others is the coarser level: the 街道
+    (here 80,000 + 40,000, a sum by hand) are used."""
+    halves = _halves(chengdu)
+    whole = gpd.GeoDataFrame(
+        {"常住人口": [330_989], "name": ["某区"]},
+        geometry=[chengdu.boundary.to_crs(4326).geometry.iloc[0]],
+        crs=4326,
+    )
+    both = gpd.GeoDataFrame(pd.concat([halves, whole], ignore_index=True), crs=4326)
+    res = geoplan.check_city(
+        chengdu, sheet="national", population=both, population_column="常住人口"
+    )
+    assert res.homes["residents"].sum() == pytest.approx(120_000, rel=1e-6)
+    assert any("1 polygons holding others" in n for n in res.notes)
+
+
+def test_overlapping_census_polygons_are_refused(chengdu: geoplan.City) -> None:
+    halves = _halves(chengdu).to_crs(chengdu.crs)
+    a, b = halves.geometry.values
+    shifted = shapely.affinity.translate(b, xoff=-(b.bounds[2] - b.bounds[0]) / 2)
+    bad = halves.set_geometry([a, shifted]).to_crs(4326)
+    with pytest.raises(
+        geoplan.LayerError, match=r"polygons 1 and 2 overlap by \d+% of the smaller"
+    ):
+        geoplan.check_city(chengdu, sheet="national", population=bad, population_column="常住人口")
+
+
+@pytest.mark.parametrize(
+    ("dtype", "bad", "match"),
+    [
+        ("uint16", 65535, r"pixels hold 65535, the largest uint16 value"),
+        ("float32", float(np.finfo(np.float32).max), r"the largest float32 value"),
+        ("float64", 2.0e6, r"residents per km² \(no city exceeds 300,000\)"),
+    ],
+)
+def test_undeclared_raster_nodata_is_refused(
+    chengdu: geoplan.City, tmp_path: Path, dtype: str, bad: float, match: str
+) -> None:
+    """A population raster whose nodata is not declared assigned 2.5e7 or 1.3e41 residents."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    px = 100.0
+    x0, y0, x1, y1 = chengdu.boundary_polygon.bounds
+    w, h = int((x1 - x0) // px) + 1, int((y1 - y0) // px) + 1
+    grid = np.full((h, w), 50, dtype=dtype)
+    grid[: h // 3, : w // 3] = bad  # a no-data corner, undeclared
+    tif = tmp_path / "pop.tif"
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        height=h,
+        width=w,
+        count=1,
+        dtype=dtype,
+        crs=chengdu.crs,
+        transform=from_origin(x0, y1, px, px),
+    ) as ds:
+        ds.write(grid[None])
+    with pytest.raises(geoplan.LayerError, match=match):
+        geoplan.check_city(chengdu, sheet="national", population_raster=tif)
