@@ -15,7 +15,9 @@ import shapely
 
 from geoplan._errors import LayerError
 from geoplan.city.model import City, clip_layer
+from geoplan.io import coords
 from geoplan.io.poi import PoiReport, read_pois
+from geoplan.io.projection import WGS84
 from geoplan.rules import taxonomy as tx
 
 #: POIs of one category closer than this (m) with similar names are one facility (merge mode)
@@ -72,6 +74,7 @@ def with_pois(
     reports = []
     for p in paths:
         g, rep = read_pois(p)
+        _check_system(g, city, rep)
         inside = _inside(g.to_crs(city.crs), city, rep)
         parts.append(inside)
         reports.append(rep)
@@ -118,6 +121,54 @@ def _once(g: gpd.GeoDataFrame, rep: PoiReport) -> gpd.GeoDataFrame:
     drop[j[same]] = True
     rep.duplicates = int(drop.sum())
     return g.loc[~drop]
+
+
+#: the coordinate systems an export may be in, and how a read POI (WGS84) would move if it were
+#: in another one: provider → {system: (to the raw coordinates, from them to WGS84)}
+_SYSTEMS = {"amap": "GCJ-02", "baidu": "BD-09"}
+_RAW = {"amap": coords.wgs84_to_gcj02, "baidu": coords.wgs84_to_bd09}
+_TO_WGS84 = {
+    "GCJ-02": coords.gcj02_to_wgs84,
+    "BD-09": coords.bd09_to_wgs84,
+    "WGS-84": lambda lon, lat: (np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)),
+}
+
+
+def _check_system(g: gpd.GeoDataFrame, city: City, rep: PoiReport) -> None:
+    """Refuse an export whose coordinates are not in its provider's system.
+
+    The POIs, read as the provider's system (AMap GCJ-02, Baidu BD-09), are compared with the
+    city's OSM facilities: when read as another system (WGS-84, BD-09 / GCJ-02) clearly more of
+    them lie within :data:`geoplan.io.offset_check.MATCH_M` of one, the file is in that system
+    (a BD-09 file in AMap's layout, a WGS-84 export). Only in China, with enough POIs and OSM
+    facilities to compare.
+    """
+    from geoplan.io.offset_check import MATCH_M, MIN_FEATURES, MIN_SHARE
+
+    osm = city.facilities
+    if len(g) < MIN_FEATURES or len(osm) < MIN_FEATURES:
+        return
+    x, y = g.geometry.x.to_numpy(), g.geometry.y.to_numpy()
+    if not coords.in_china(x, y).any():
+        return
+    raw = _RAW[rep.provider](x, y)
+    ref = np.asarray(shapely.point_on_surface(osm.to_crs(WGS84).geometry.values), dtype=object)
+    tree = shapely.STRtree(np.asarray(gpd.GeoSeries(ref, crs=WGS84).to_crs(city.crs).values))
+    share = {}
+    for system, to_wgs in _TO_WGS84.items():
+        lon, lat = to_wgs(*raw)
+        pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=WGS84).to_crs(city.crs).values
+        i, _ = tree.query(pts, predicate="dwithin", distance=MATCH_M)
+        share[system] = np.unique(i).size / len(pts)
+    declared = _SYSTEMS[rep.provider]
+    best = max(share, key=lambda k: share[k])
+    if best != declared and share[best] >= MIN_SHARE and share[best] >= 2 * share[declared] + 0.1:
+        raise LayerError(
+            f"{rep.path}: the coordinates look like {best}, not {rep.provider}'s {declared}: "
+            f"{share[best]:.0%} of its POIs lie within {MATCH_M:g} m of the city's OSM facilities "
+            f"read as {best}, {share[declared]:.0%} read as {declared}; export the POIs with "
+            f"{rep.provider}'s own coordinates (or convert the file to {declared})"
+        )
 
 
 def _inside(g: gpd.GeoDataFrame, city: City, rep: PoiReport) -> gpd.GeoDataFrame:

@@ -447,3 +447,38 @@ def test_a_poi_listed_twice_counts_once(pointed: geoplan.City, tmp_path: Path) -
     assert rep.duplicates == len(twice) - distinct
     assert int((city.facilities["category"] == "supermarket").sum()) == distinct
     assert "listed twice" in rep.summary()
+
+
+@pytest.mark.parametrize(
+    ("layout", "actual", "said"),
+    [("amap", "wgs84", "WGS-84"), ("amap", "bd09", "BD-09"), ("baidu", "gcj02", "GCJ-02")],
+)
+def test_an_export_in_another_coordinate_system_is_refused(
+    pointed: geoplan.City, tmp_path: Path, layout: str, actual: str, said: str
+) -> None:
+    """The city's own restaurants written in one system under another provider's layout: a
+    WGS-84 AMap export was shifted ~500 m as if GCJ-02 (33 figures off), a BD-09 file in AMap's
+    layout taken as GCJ-02 (34 figures off). Read as what it is, every POI sits on its OSM
+    restaurant: the file is refused naming the system."""
+    f = pointed.facilities.loc[pointed.facilities["category"] == "restaurant"].head(30)
+    w = f.to_crs(4326)
+    lon, lat = w.geometry.x.to_numpy(), w.geometry.y.to_numpy()
+    if actual == "gcj02":
+        lon, lat = coords.wgs84_to_gcj02(lon, lat)
+    elif actual == "bd09":
+        lon, lat = coords.wgs84_to_bd09(lon, lat)
+    names = f["name"].fillna("餐厅").astype(str).to_numpy()
+    if layout == "amap":
+        df = pd.DataFrame(
+            {
+                "name": names,
+                "typecode": "050000",
+                "location": [f"{a:.8f},{b:.8f}" for a, b in zip(lon, lat, strict=True)],
+            }
+        )
+    else:
+        df = pd.DataFrame({"name": names, "tag": "美食;中餐厅", "lng": lon, "lat": lat})
+    csv = tmp_path / "pois.csv"
+    df.to_csv(csv, index=False, encoding="utf-8-sig")
+    with pytest.raises(geoplan.LayerError, match=rf"pois\.csv: the coordinates look like {said}"):
+        geoplan.with_pois(pointed, [csv])
