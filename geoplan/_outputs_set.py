@@ -53,6 +53,58 @@ def check_output_file(path: Path, *, flag: str, suffix: str) -> None:
     check_output_dir(path.parent, flag=flag)
 
 
+#: the lock file a run holds in each output folder while it writes there (its pid inside)
+LOCK = ".geoplan.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def _holder(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text(encoding="ascii").strip() or "0") or None
+    except (OSError, ValueError):
+        return None
+
+
+def lock_folder(folder: Path, *, wait_s: float | None = None) -> Path:
+    """Take the output lock of ``folder``; wait for a live holder, take over a dead one's.
+
+    Two runs writing into one folder would interleave their renames into a mixed set; the second
+    waits until the first has committed (``GEOPLAN_LOCK_WAIT_S``, default 600 s) and then writes
+    its own complete set. Returns the lock file (removed by :meth:`OutputSet.cleanup`).
+    """
+    wait = float(os.environ.get("GEOPLAN_LOCK_WAIT_S", "600")) if wait_s is None else wait_s
+    lock = folder / LOCK
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            pid = _holder(lock)
+            if pid is None or pid == os.getpid() or not _alive(pid):
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()  # a crashed run's (or our own) lock
+                continue
+            if time.monotonic() >= deadline:
+                raise OutputError(
+                    f"{folder}: another geoplan run (pid {pid}) is writing here; wait for it to "
+                    "finish or choose another --out"
+                ) from None
+            time.sleep(0.2)
+            continue
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(str(os.getpid()))
+        return lock
+
+
 class OutputSet:
     """Staged outputs of one run (see the module docstring)."""
 
@@ -60,6 +112,7 @@ class OutputSet:
         self.name = name
         self.inputs = {Path(p).resolve() for p in inputs if p is not None and Path(p).exists()}
         self._stages: dict[Path, Path] = {}
+        self._locks: list[Path] = []
 
     def dir(self, target: str | os.PathLike[str]) -> Path:
         """A staging folder standing for the folder ``target`` (write there as if into it)."""
@@ -67,6 +120,7 @@ class OutputSet:
         stage = self._stages.get(t)
         if stage is None:
             t.mkdir(parents=True, exist_ok=True)
+            self._locks.append(lock_folder(t))
             stage = Path(tempfile.mkdtemp(prefix=".geoplan-", suffix=".staging", dir=t))
             self._stages[t] = stage
         return stage
@@ -121,9 +175,14 @@ class OutputSet:
         return finals
 
     def cleanup(self) -> None:
-        """Remove the staging folders (and whatever is left in them)."""
+        """Remove the staging folders (and whatever is left in them) and release the locks."""
         for stage in self._stages.values():
             shutil.rmtree(stage, ignore_errors=True)
+        for lock in self._locks:
+            if _holder(lock) == os.getpid():
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+        self._locks.clear()
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

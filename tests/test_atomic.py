@@ -144,3 +144,46 @@ def test_sigterm_leaves_no_mixed_output_set(tmp_path: Path) -> None:
         # manifest would be a mixed set
         assert changed == [] or manifest in changed, (delay, changed)
         old = {p: (out / p).read_bytes() for p in complete}
+
+
+def test_a_second_run_into_the_same_folder_waits_or_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs into one --out never interleave: a live holder of the folder's lock makes the
+    second wait (then refuse, naming the pid); a dead holder's lock is taken over."""
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from geoplan._outputs_set import LOCK
+    from geoplan.cli import app
+
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = ["check", "--osm", "demo", "--out", str(out), "-q"]
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        (out / LOCK).write_text(str(holder.pid), encoding="ascii")
+        monkeypatch.setenv("GEOPLAN_LOCK_WAIT_S", "0.5")
+        res = CliRunner().invoke(app, argv)
+        assert res.exit_code == 2
+        assert f"another geoplan run (pid {holder.pid}) is writing here" in res.output
+        assert sorted(p.name for p in out.iterdir()) == [LOCK]  # nothing written, lock kept
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder is gone: its lock is stale and taken over; released when the run ends
+    res = CliRunner().invoke(app, argv)
+    assert res.exit_code == 0, res.output
+    assert not (out / LOCK).exists() and any(out.glob("*_scorecard.csv"))
+    # a holder that finishes while we wait: the run waits and then writes
+    import threading
+
+    short = subprocess.Popen(["sleep", "1"])
+    reaper = threading.Thread(target=short.wait)  # reaped when it ends (not left a zombie)
+    reaper.start()
+    (out / LOCK).write_text(str(short.pid), encoding="ascii")
+    monkeypatch.setenv("GEOPLAN_LOCK_WAIT_S", "30")
+    res = CliRunner().invoke(app, argv)
+    reaper.join()
+    assert res.exit_code == 0, res.output
