@@ -19,6 +19,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geoplan._errors import InputFileError, LayerError
 from geoplan.io import coords
@@ -95,7 +96,7 @@ def _read_table(p: Path) -> pd.DataFrame:
     suf = p.suffix.lower()
     try:
         if suf in (".xlsx", ".xls"):
-            return pd.read_excel(p, dtype=str)
+            return _below_title_rows(pd.read_excel(p, dtype=str, header=None))
         if suf == ".csv":
             for enc in ("utf-8-sig", "gbk"):
                 try:
@@ -106,11 +107,13 @@ def _read_table(p: Path) -> pd.DataFrame:
         if suf == ".geojson":
             g = gpd.read_file(p)
             df = pd.DataFrame(g.drop(columns="geometry"))
-            df["lon"] = g.geometry.x.astype(str)
-            df["lat"] = g.geometry.y.astype(str)
+            # AOIs (an AMap 小区 / school polygon) stand at a point inside them
+            pts = shapely.point_on_surface(g.geometry.values)
+            df["lon"] = shapely.get_x(pts).astype(str)
+            df["lat"] = shapely.get_y(pts).astype(str)
             return df.astype(str)
         if suf == ".json":
-            doc = json.loads(p.read_text(encoding="utf-8"))
+            doc = json.loads(_decode(p.read_bytes(), p))
             items = doc.get("pois", doc.get("results", doc)) if isinstance(doc, dict) else doc
             if not isinstance(items, list):
                 raise InputFileError(f"{p}: expected a list of POIs (or {{pois: [...]}})")
@@ -118,6 +121,34 @@ def _read_table(p: Path) -> pd.DataFrame:
     except (ValueError, OSError) as exc:
         raise InputFileError(f"{p}: cannot read the POI export ({exc})") from exc
     raise InputFileError(f"{p}: POI exports are .csv, .xlsx, .json or .geojson files")
+
+
+def _decode(raw: bytes, p: Path) -> str:
+    """Text of a file saved as UTF-8 (with or without a BOM) or GBK (Chinese Windows)."""
+    for enc in ("utf-8-sig", "gbk"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(f"{p}: cannot decode the file (UTF-8 or GBK); save it as UTF-8")
+
+
+def _below_title_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """A sheet read without a header, cut below its header row.
+
+    The header is the first of the top rows naming a known column: a title such as
+    "高德POI导出 2024-05" may stand above it.
+    """
+    known = {*NAME, *CODE, *TYPE, *LOCATION, *LON, *LAT}
+    for i in range(min(len(raw), 10)):
+        cells = {str(v).strip().lower() for v in raw.iloc[i] if isinstance(v, str)}
+        if cells & known:
+            df = raw.iloc[i + 1 :].reset_index(drop=True)
+            df.columns = [str(v).strip() for v in raw.iloc[i]]
+            return df.dropna(how="all")
+    df = raw.iloc[1:].reset_index(drop=True)
+    df.columns = [str(v) for v in raw.iloc[0]] if len(raw) else []
+    return df
 
 
 def _provider(df: pd.DataFrame, p: Path) -> Provider:

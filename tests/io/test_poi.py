@@ -482,3 +482,51 @@ def test_an_export_in_another_coordinate_system_is_refused(
     df.to_csv(csv, index=False, encoding="utf-8-sig")
     with pytest.raises(geoplan.LayerError, match=rf"pois\.csv: the coordinates look like {said}"):
         geoplan.with_pois(pointed, [csv])
+
+
+def _five_restaurants(city: geoplan.City) -> pd.DataFrame:
+    f = city.facilities.loc[city.facilities["category"] == "restaurant"].head(5).to_crs(4326)
+    lon, lat = coords.wgs84_to_gcj02(f.geometry.x.to_numpy(), f.geometry.y.to_numpy())
+    return pd.DataFrame(
+        {
+            "name": [f"餐厅{i}" for i in range(5)],
+            "typecode": "050000",
+            "location": [f"{a:.8f},{b:.8f}" for a, b in zip(lon, lat, strict=True)],
+        }
+    )
+
+
+@pytest.mark.parametrize("form", ["json-bom", "json-gbk", "xlsx-title-row", "geojson-aoi"])
+def test_legitimate_exports_are_read_not_refused(
+    pointed: geoplan.City, tmp_path: Path, form: str
+) -> None:
+    """Exports as planners get them (were refused): JSON with a BOM or in GBK, a sheet with a
+    title row above its header, AOI polygons. Each reads the 5 restaurants at their places."""
+    import json
+
+    import geopandas as gpd
+
+    df = _five_restaurants(pointed)
+    if form.startswith("json"):
+        p = tmp_path / "pois.json"
+        text = json.dumps({"pois": df.to_dict(orient="records")}, ensure_ascii=False)
+        p.write_bytes(text.encode("utf-8-sig" if form == "json-bom" else "gbk"))
+    elif form == "xlsx-title-row":
+        p = tmp_path / "pois.xlsx"
+        with pd.ExcelWriter(p, engine="openpyxl") as xw:
+            pd.DataFrame([["高德POI导出 2024-05"]]).to_excel(xw, index=False, header=False)
+            df.to_excel(xw, index=False, startrow=2)
+    else:
+        p = tmp_path / "pois.geojson"
+        lon = df["location"].str.split(",").str[0].astype(float)
+        lat = df["location"].str.split(",").str[1].astype(float)
+        squares = [
+            shapely.box(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4)
+            for x, y in zip(lon, lat, strict=True)
+        ]
+        gpd.GeoDataFrame(df.drop(columns="location"), geometry=squares, crs=4326).to_file(p)
+    got, report = read_pois(p)
+    assert report.provider == "amap" and got["category"].tolist() == ["restaurant"] * 5
+    want = pointed.facilities.loc[pointed.facilities["category"] == "restaurant"].head(5)
+    d = got.to_crs(pointed.crs).distance(want.reset_index(drop=True).geometry)
+    assert float(d.max()) < 1.0  # GCJ-02 undone at every POI (the AOI's centre, < 1 m)
