@@ -349,7 +349,6 @@ class Study:
             return "study_area" if self.built_up in ("study-area", "study_area") else "osm"
         from geoplan.io.boundary import read_area
 
-        self.check_files()
         return read_area(self.built_up_file, city.crs)
 
     def units_layer(self, city: City) -> gpd.GeoDataFrame | None:

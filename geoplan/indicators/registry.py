@@ -22,7 +22,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -303,21 +303,27 @@ def _registry() -> dict[str, Indicator]:
     return out
 
 
-class _Registry(Mapping[str, Indicator]):
-    """Read-only view of the registry (loaded from ``data/indicators.yaml`` on first use)."""
+_V = TypeVar("_V")
 
-    def __getitem__(self, key: str) -> Indicator:
-        return _registry()[key]
+
+class _LazyView(Mapping[str, _V]):
+    """Read-only view of a mapping built from ``data/indicators.yaml`` on first use."""
+
+    def __init__(self, load: Callable[[], dict[str, _V]]) -> None:
+        self._load = load
+
+    def __getitem__(self, key: str) -> _V:
+        return self._load()[key]
 
     def __iter__(self) -> Any:
-        return iter(_registry())
+        return iter(self._load())
 
     def __len__(self) -> int:
-        return len(_registry())
+        return len(self._load())
 
 
 #: every indicator of the engine, by id
-REGISTRY: Mapping[str, Indicator] = _Registry()
+REGISTRY: Mapping[str, Indicator] = _LazyView(_registry)
 
 
 #: Units a checkable target may use. Percentages are stored as shares (80% -> 0.8).
@@ -403,21 +409,8 @@ def _targets() -> dict[str, TargetKind]:
     return out
 
 
-class _Targets(Mapping[str, TargetKind]):
-    """Read-only view of the target kinds (loaded from ``data/indicators.yaml`` on first use)."""
-
-    def __getitem__(self, key: str) -> TargetKind:
-        return _targets()[key]
-
-    def __iter__(self) -> Any:
-        return iter(_targets())
-
-    def __len__(self) -> int:
-        return len(_targets())
-
-
 #: every indicator id a target sheet may name, by id (declared in the registry's data file)
-TARGETS: Mapping[str, TargetKind] = _Targets()
+TARGETS: Mapping[str, TargetKind] = _LazyView(_targets)
 
 
 @lru_cache(maxsize=1)

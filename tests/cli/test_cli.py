@@ -164,3 +164,26 @@ def test_check_quiet_prints_nothing(tmp_path: Path) -> None:
     assert res.output.strip() == ""
     loud = CliRunner().invoke(app, ["check", "--osm", "demo", "--out", str(tmp_path)])
     assert "记分卡 scorecard" in loud.output
+
+
+def test_scope_option_reaches_the_scorecard(tmp_path: Path) -> None:
+    """--scope town (check and report): anyang-2023's 镇区绿地率 is scored with the study area's
+    own 绿地率 (read from the same run's measures), the city 绿地率 target becomes no data."""
+    import json
+
+    import pandas as pd
+
+    for cmd in ("check", "report"):
+        out = tmp_path / cmd
+        res = CliRunner().invoke(
+            app,
+            [cmd, "--osm", "demo", "-t", "anyang-2023", "--scope", "town", "--out", str(out), "-q"],
+        )
+        assert res.exit_code == 0, res.output
+        (card_file,) = out.glob("*_scorecard.json")
+        card = {r["target_id"]: r for r in json.loads(card_file.read_text("utf-8"))["scorecard"]}
+        (m_file,) = out.glob("*_measures.csv")
+        m = pd.read_csv(m_file, encoding="utf-8-sig")
+        ratio = float(m.loc[m["measure"] == "green_land_ratio", "value"].iloc[0])
+        assert card["town_green_land_ratio"]["measured"] == pytest.approx(ratio)
+        assert card["green_land_ratio"]["status"] == "no data"
