@@ -239,6 +239,31 @@ class Study:
             if not f.exists():
                 raise InputFileError(f"{f}: POI export not found (facilities); check the path")
 
+    def city_block(self) -> dict[str, Any]:
+        """The ``city:`` mapping of a scenario file that loads this study again.
+
+        The OSM source, a boundary file or bbox, CRS, private access and POI exports (a district
+        is written by the caller as a boundary file beside the scenario).
+
+        Returns
+        -------
+        dict
+            Plain YAML-ready values (paths as text).
+        """
+        out: dict[str, Any] = {"osm": self.osm}
+        if isinstance(self.boundary, Path):
+            out["boundary"] = str(self.boundary)
+        elif self.boundary is not None:
+            out["boundary"] = list(self.boundary)
+        if self.crs is not None:
+            out["crs"] = self.crs
+        if self.include_private:
+            out["include_private"] = True
+        if self.facilities:
+            out["facilities"] = [str(f) for f in self.facilities]
+            out["facilities_mode"] = self.facilities_mode
+        return out
+
     def replace(self, **changes: Any) -> Study:
         """A copy with some inputs changed (validated again).
 

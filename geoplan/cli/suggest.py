@@ -232,16 +232,7 @@ def suggest(
             max_sites=max_sites,
         )
         stem = f"{city.name}_{spec.kind}_{spec.method}_{spec.radius_m:g}"
-        city_spec: dict[str, object] = {"osm": osm}
-        if boundary is not None:
-            city_spec["boundary"] = str(boundary)
-        if crs is not None:
-            city_spec["crs"] = crs
-        if include_private:
-            city_spec["include_private"] = True
-        if facilities:
-            city_spec["facilities"] = [str(f) for f in facilities]
-            city_spec["facilities_mode"] = facilities_mode
+        city_spec = study.city_block()
         with output_set(f"suggest-{stem}", inputs=[osm, boundary, candidates, population]) as outs:
             folder = outs.dir(out)
             if district is not None:

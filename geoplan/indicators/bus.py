@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.access import Access, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
+    Measure,
     buffer_home_rows,
     buffer_share,
     coverage_layer,
@@ -31,31 +32,50 @@ from geoplan.names import Basis, Method, bus_measure, coverage_key
 BUS_STOPS = "bus_stop"
 
 
-def bus_requests(
-    inputs: Inputs,
-    *,
-    radii_m: Sequence[float] = (300.0, 500.0),
-    grid_spacing_m: float = 100.0,
-) -> dict[str, Request]:
+@dataclass(frozen=True, slots=True)
+class BusParams:
+    """Parameters of :func:`bus_stop_coverage` (defaults and sources: ``indicators.yaml``).
+
+    Attributes
+    ----------
+    radii_m
+        Service radii (m).
+    grid_spacing_m
+        Spacing (m) of the grid for network coverage of the boundary area.
+    zero_if_empty
+        Not a sheet parameter: a plan removed every stop, so coverage is 0 %, not "no data".
+    """
+
+    radii_m: tuple[float, ...]
+    grid_spacing_m: float
+    zero_if_empty: bool = False
+
+
+def bus_requests(inputs: Inputs, params: BusParams) -> dict[str, Request]:
     """The one source set :func:`bus_stop_coverage` reads.
 
     Bus stops, to the largest radius, from homes and from a ``grid_spacing_m`` grid over the
     boundary.
+
+    Parameters
+    ----------
+    inputs
+        The city's layers and homes (metric CRS).
+    params
+        The indicator's parameters.
+
+    Returns
+    -------
+    dict
+        ``{"bus_stop": Request}``.
     """
     geoms = np.asarray(inputs.city.bus_stops.geometry.values, dtype=object)
     return {
-        BUS_STOPS: Request(geoms, float(max(radii_m)), 25.0, float(grid_spacing_m)),
+        BUS_STOPS: Request(geoms, float(max(params.radii_m)), 25.0, float(params.grid_spacing_m)),
     }
 
 
-def bus_stop_coverage(
-    access: Access,
-    inputs: Inputs,
-    *,
-    radii_m: Sequence[float] = (300.0, 500.0),
-    grid_spacing_m: float = 100.0,
-    zero_if_empty: bool = False,
-) -> IndicatorResult:
+def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> IndicatorResult:
     """公交站点覆盖率 at each radius, over built-up (boundary) land, residential land and homes.
 
     GB 50220-95: area within 300 m of a stop ≥ 50 % of urban land, within 500 m ≥ 90 %;
@@ -73,12 +93,9 @@ def bus_stop_coverage(
         The access stage's distances (:func:`bus_requests` must have been computed).
     inputs
         The city's layers and homes (metric CRS).
-    radii_m
-        Service radii (m).
-    grid_spacing_m
-        Spacing (m) of the grid for network coverage of the boundary area.
-    zero_if_empty
-        A plan removed every stop: coverage is 0 %, not "no data".
+    params
+        Radii (m), grid spacing (m), and whether an empty stop layer means 0 % (a plan removed
+        every stop) rather than "no data".
 
     Returns
     -------
@@ -87,6 +104,7 @@ def bus_stop_coverage(
         ``bus_cov_<r>_buffer`` / ``bus_cov_<r>_network``; coverage areas of both methods.
     """
     homes, boundary = inputs.homes, inputs.boundary
+    grid_spacing_m, zero_if_empty = params.grid_spacing_m, params.zero_if_empty
     land = residential_land(inputs.city.residential)
     geoms = np.asarray(inputs.city.bus_stops.geometry.values, dtype=object)
     rows: list[dict[str, Any]] = []
@@ -97,11 +115,12 @@ def bus_stop_coverage(
     d_grid = access.grid_m.get(BUS_STOPS, np.zeros(0))
     grid = access.grids.get(float(grid_spacing_m))
     empty_note = "every bus stop removed by the scenario" if zero_if_empty else ""
-    for r in radii_m:
-        ind, measure = "bus_stop_coverage", bus_measure(r)
+    for r in params.radii_m:
+        measure = bus_measure(r)
         zh, en = f"公交站点{r:g}米覆盖率", f"Bus stop {r:g} m coverage"
+        m = Measure("bus_stop_coverage", measure, zh, en, note=empty_note)
         if geoms.size == 0 and not zero_if_empty:
-            rows += no_data_rows(ind, measure, zh, en, "no data: no bus stop in the data")
+            rows += no_data_rows(m, "no data: no bus stop in the data")
             continue
         share_land, cover = buffer_share(geoms, r, land)
         share_all = overlap_area(boundary, cover) / boundary.area
@@ -112,48 +131,20 @@ def bus_stop_coverage(
                 measure, Method.BUFFER, family="bus", radius_m=r, label_zh=zh, label_en=en
             )
         per_home[bkey] = inside_flags(cover, homes)
-        rows.append(
-            measure_row(
-                ind,
-                measure,
-                Method.BUFFER,
-                Basis.BOUNDARY_AREA,
-                share_all,
-                "share",
-                zh,
-                en,
-                empty_note,
-            )
-        )
-        rows.append(
-            measure_row(
-                ind,
-                measure,
-                Method.BUFFER,
-                Basis.RESIDENTIAL_AREA,
-                share_land,
-                "share",
-                zh,
-                en,
-                empty_note,
-            )
-        )
-        rows += buffer_home_rows(ind, measure, per_home[bkey], homes, zh, en, empty_note)
+        rows.append(measure_row(m, Method.BUFFER, Basis.BOUNDARY_AREA, share_all))
+        rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share_land))
+        rows += buffer_home_rows(m, per_home[bkey], homes)
         cov = d_home <= r
         per_home[coverage_key(measure, Method.NETWORK)] = cov
-        rows += network_rows(ind, measure, cov, homes, zh, en, empty_note)
+        rows += network_rows(m, cov, homes)
         gcov = d_grid <= r
         rows.append(
             measure_row(
-                ind,
-                measure,
+                m,
                 Method.NETWORK,
                 Basis.BOUNDARY_AREA,
                 float(gcov.mean()) if gcov.size else None,
-                "share",
-                zh,
-                en,
-                empty_note or f"{grid_spacing_m:g} m grid",
+                note=empty_note or f"{grid_spacing_m:g} m grid",
             )
         )
         if gcov.any() and grid is not None:  # covered grid cells as one polygon, for maps

@@ -95,44 +95,81 @@ class IndicatorResult:
     layers: dict[str, CoverageLayer] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """Which measure a summary row reports: its indicator, measure id, unit and labels.
+
+    Attributes
+    ----------
+    indicator
+        Indicator id of the registry (``park_coverage``).
+    measure
+        Measure id (``park_500``, ``bus_cov_300``; :mod:`geoplan.names`).
+    label_zh, label_en
+        Labels (follow the parameters: a 400 m green radius is "400米见绿").
+    unit
+        Unit of the value (``share`` 0–1, ``km/km2``, ``m2/person`` …).
+    note
+        Note of every row of this measure unless a row gives its own.
+    """
+
+    indicator: str
+    measure: str
+    label_zh: str
+    label_en: str
+    unit: str = "share"
+    note: str = ""
+
+
 def measure_row(
-    indicator: str,
-    measure: str,
+    m: Measure,
     method: str,
     basis: str,
     value: float | None,
-    unit: str,
-    label_zh: str,
-    label_en: str,
-    note: str = "",
+    *,
+    note: str | None = None,
     bound: float | None = None,
 ) -> dict[str, Any]:
     """One tidy row of :data:`SUMMARY_COLUMNS` (``value`` NaN for ``None``).
 
-    ``bound``: where the value cannot be measured but cannot exceed a known figure (a life
-    circle with categories missing from the data: the share over the categories present), that
-    upper bound; NaN otherwise.
+    Parameters
+    ----------
+    m
+        The measure reported.
+    method, basis
+        ``buffer`` / ``network`` / ``area``; the denominator (:class:`geoplan.names.Basis`).
+    value
+        The figure in ``m.unit`` (``None``: no data).
+    note
+        Note of this row (default ``m.note``).
+    bound
+        Where the value cannot be measured but cannot exceed a known figure (a life circle with
+        categories missing from the data: the share over the categories present), that upper
+        bound; NaN otherwise.
+
+    Returns
+    -------
+    dict
+        The row.
     """
     return {
-        "indicator": indicator,
-        "measure": measure,
+        "indicator": m.indicator,
+        "measure": m.measure,
         "method": method,
         "basis": basis,
         "value": np.nan if value is None else float(value),
-        "unit": unit,
-        "label_zh": label_zh,
-        "label_en": label_en,
-        "note": note,
+        "unit": m.unit,
+        "label_zh": m.label_zh,
+        "label_en": m.label_en,
+        "note": m.note if note is None else note,
         "bound": np.nan if bound is None else float(bound),
     }
 
 
-def no_data_rows(
-    indicator: str, measure: str, label_zh: str, label_en: str, note: str
-) -> list[dict[str, Any]]:
+def no_data_rows(m: Measure, note: str) -> list[dict[str, Any]]:
     """A coverage measure that the data cannot give: its buffer and network rows, value NaN."""
     return [
-        measure_row(indicator, measure, method, basis, None, "share", label_zh, label_en, note)
+        measure_row(m, method, basis, None, note=note)
         for method, basis in (("buffer", "residential_area"), ("network", "homes"))
     ]
 
@@ -173,29 +210,23 @@ def network_shares(covered: NDArray[np.bool_], homes: gpd.GeoDataFrame) -> dict[
 
 
 def _share_rows(
-    indicator: str,
-    measure: str,
+    m: Measure,
     method: str,
     bases: tuple[str, ...],
     covered: NDArray[np.bool_],
     homes: gpd.GeoDataFrame,
-    label_zh: str,
-    label_en: str,
-    note: str,
+    note: str | None,
 ) -> list[dict[str, Any]]:
     """Rows of the shares of :func:`network_shares` for ``bases`` (residents only if known)."""
     shares = network_shares(covered, homes)
+    note = m.note if note is None else note
     return [
         measure_row(
-            indicator,
-            measure,
+            m,
             method,
             basis,
             shares[basis],
-            "share",
-            label_zh,
-            label_en,
-            note if shares[basis] is not None else (note or "no data"),
+            note=note if shares[basis] is not None else (note or "no data"),
         )
         for basis in bases
         if not (basis == "residents" and shares[basis] is None)
@@ -203,37 +234,23 @@ def _share_rows(
 
 
 def network_rows(
-    indicator: str,
-    measure: str,
-    covered: NDArray[np.bool_],
-    homes: gpd.GeoDataFrame,
-    label_zh: str,
-    label_en: str,
-    note: str = "",
+    m: Measure, covered: NDArray[np.bool_], homes: gpd.GeoDataFrame, *, note: str | None = None
 ) -> list[dict[str, Any]]:
     """Network rows of a measure: share of homes, of residential area and of residents covered."""
-    bases = ("homes", "residential_area", "residents")
     return _share_rows(
-        indicator, measure, "network", bases, covered, homes, label_zh, label_en, note
+        m, "network", ("homes", "residential_area", "residents"), covered, homes, note
     )
 
 
 def buffer_home_rows(
-    indicator: str,
-    measure: str,
-    inside: NDArray[np.bool_],
-    homes: gpd.GeoDataFrame,
-    label_zh: str,
-    label_en: str,
-    note: str = "",
+    m: Measure, inside: NDArray[np.bool_], homes: gpd.GeoDataFrame, *, note: str | None = None
 ) -> list[dict[str, Any]]:
     """Buffer rows by homes and by residents: the share of homes (residents) inside the cover.
 
     The residential-land row of the buffer method is the area overlay itself; these two say how
     many homes and people the straight-line radii reach, next to the network rows.
     """
-    bases = ("homes", "residents")
-    return _share_rows(indicator, measure, "buffer", bases, inside, homes, label_zh, label_en, note)
+    return _share_rows(m, "buffer", ("homes", "residents"), inside, homes, note)
 
 
 _PARTS_TREES: OrderedDict[int, tuple[BaseGeometry, NDArray[np.object_], shapely.STRtree]] = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,30 @@ import shapely
 import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.indicators.coverage import IndicatorResult, measure_row, summary_frame
+from geoplan.indicators.coverage import IndicatorResult, Measure, measure_row, summary_frame
+from geoplan.rules.datafile import indicator_default
 
 #: ESA WorldCover 2021 classes counted as vegetation: tree cover, shrubland, grassland,
-#: herbaceous wetland, mangroves (cropland 40 is not urban greening)
-WORLDCOVER_GREEN = (10, 20, 30, 90, 95)
+#: herbaceous wetland, mangroves (cropland 40 is not urban greening); the registry's default
+WORLDCOVER_GREEN: tuple[int, ...] = tuple(
+    int(c) for c in indicator_default("green_cover_ratio", "classes")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GreenCoverParams:
+    """Parameters of :func:`green_cover_ratio` in a check (defaults: ``indicators.yaml``).
+
+    Attributes
+    ----------
+    classes
+        Land-cover classes counted as vegetation (an integer raster).
+    ndvi_min
+        NDVI from which a pixel counts as vegetation (a float raster).
+    """
+
+    classes: tuple[float, ...]
+    ndvi_min: float
 
 
 def green_cover_ratio(
@@ -27,7 +47,7 @@ def green_cover_ratio(
     *,
     crs: Any,
     classes: Sequence[int] = WORLDCOVER_GREEN,
-    ndvi_min: float = 0.3,
+    ndvi_min: float | None = None,
 ) -> IndicatorResult:
     """绿化覆盖率: vegetated share of the boundary, from a land-cover or NDVI raster.
 
@@ -45,7 +65,18 @@ def green_cover_ratio(
         Study boundary in ``crs``.
     crs
         CRS of ``boundary`` (the city's metric CRS).
+    classes
+        Land-cover classes counted as vegetation.
+    ndvi_min
+        NDVI threshold of vegetation (default: the registry's).
+
+    Returns
+    -------
+    IndicatorResult
+        One row, share of the boundary.
     """
+    if ndvi_min is None:
+        ndvi_min = float(indicator_default("green_cover_ratio", "ndvi_min"))
     import rasterio
     import rasterio.mask
 
@@ -82,15 +113,11 @@ def green_cover_ratio(
     else:
         v = float(np.isin(vals, list(classes)).mean())
     row = measure_row(
-        "green_cover_ratio",
-        "green_cover_ratio",
+        Measure("green_cover_ratio", "green_cover_ratio", "绿化覆盖率", "Green cover ratio"),
         "raster",
         "boundary_area",
         v,
-        "share",
-        "绿化覆盖率",
-        "Green cover ratio",
-        "" if v is not None else "no data: the raster does not cover the boundary",
+        note="" if v is not None else "no data: the raster does not cover the boundary",
     )
     return IndicatorResult("green_cover_ratio", pd.DataFrame(), summary_frame([row]))
 

@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.access import Access, Grid, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
+    Measure,
     bound_rows,
     buffer_home_rows,
     category_geometries,
@@ -47,7 +48,7 @@ from geoplan.names import (
     dist_column,
 )
 from geoplan.rules import taxonomy as tx
-from geoplan.rules.life_circles import LifeCircles, load_life_circles
+from geoplan.rules.life_circles import LifeCircles, ThemedCircle, load_life_circles
 
 
 def _requirement_met(
@@ -117,10 +118,7 @@ def _no_data_note(missing: Sequence[str], n_required: int) -> str:
 
 
 def _category_rows(
-    indicator: str,
-    key: str,
-    label_zh: str,
-    label_en: str,
+    circle: Measure,
     cat: str,
     met: NDArray[np.bool_] | None,
     cover: BaseGeometry | None,
@@ -131,46 +129,38 @@ def _category_rows(
     lab = tx.categories().get(cat)
     czh = (lab.label_zh if lab else cat) + ("（宜配建）" if optional else "")
     cen = (lab.label_en if lab else cat) + (" (optional)" if optional else "")
-    measure = f"{key}:{cat}"
-    if met is None or cover is None:
-        return no_data_rows(
-            indicator,
-            measure,
-            f"{label_zh}·{czh}",
-            f"{label_en} · {cen}",
-            "no data: no facility of this category in the data",
-        )
-    rows = network_rows(indicator, measure, met, homes, f"{label_zh}·{czh}", f"{label_en} · {cen}")
-    share = overlap_area(land, cover) / land.area if land.area else None
-    rows.append(
-        measure_row(
-            indicator,
-            measure,
-            Method.BUFFER,
-            Basis.RESIDENTIAL_AREA,
-            share,
-            "share",
-            f"{label_zh}·{czh}",
-            f"{label_en} · {cen}",
-        )
+    m = Measure(
+        circle.indicator,
+        f"{circle.measure}:{cat}",
+        f"{circle.label_zh}·{czh}",
+        f"{circle.label_en} · {cen}",
     )
+    if met is None or cover is None:
+        return no_data_rows(m, "no data: no facility of this category in the data")
+    rows = network_rows(m, met, homes)
+    share = overlap_area(land, cover) / land.area if land.area else None
+    rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share))
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Circle:
+    """One level or themed circle: its measure, categories and radius."""
+
+    m: Measure
+    cats: tuple[str, ...]
+    alternatives: Mapping[str, Sequence[str]]
+    radius_m: float
+    optional: tuple[str, ...] = ()
+
+
 def _circle_rows(
-    indicator: str,
-    key: str,
-    label_zh: str,
-    label_en: str,
-    cats: Sequence[str],
-    alternatives: Mapping[str, Sequence[str]],
-    radius_m: float,
+    c: _Circle,
     table: pd.DataFrame,
     homes: gpd.GeoDataFrame,
     land: BaseGeometry,
     geoms: Mapping[str, NDArray[np.object_]],
     grid_table: pd.DataFrame | None = None,
-    optional: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], dict[str, NDArray[np.bool_]], dict[str, BaseGeometry], _Combined]:
     """Rows, per-home flags and coverage areas of one level or themed circle ``key``.
 
@@ -182,27 +172,24 @@ def _circle_rows(
     rows: list[dict[str, Any]] = []
     per_home: dict[str, NDArray[np.bool_]] = {}
     geo: dict[str, BaseGeometry] = {}
+    key, cats, alternatives, radius_m = c.m.measure, c.cats, c.alternatives, c.radius_m
 
-    def has_data(c: str) -> bool:
-        return any(len(geoms.get(x, ())) for x in (c, *alternatives.get(c, ())))
+    def has_data(cat: str) -> bool:
+        return any(len(geoms.get(x, ())) for x in (cat, *alternatives.get(cat, ())))
 
-    missing = [c for c in cats if not has_data(c)]
+    missing = [x for x in cats if not has_data(x)]
     all_net = np.ones(len(homes), dtype=bool)
     all_grid = None if grid_table is None else np.ones(len(grid_table), dtype=bool)
     all_buf: BaseGeometry | None = None
-    for cat in (*cats, *optional):
+    for cat in (*cats, *c.optional):
         is_opt = cat not in cats
         if not has_data(cat):
-            rows += _category_rows(
-                indicator, key, label_zh, label_en, cat, None, None, homes, land, is_opt
-            )
+            rows += _category_rows(c.m, cat, None, None, homes, land, is_opt)
             continue
         met = _requirement_met(table, cat, alternatives, radius_m)
         cover = _buffer_union(geoms, [cat, *alternatives.get(cat, ())], radius_m)
         per_home[column_name(circle_flag_stem(key, cat), method=Method.NETWORK)] = met
-        rows += _category_rows(
-            indicator, key, label_zh, label_en, cat, met, cover, homes, land, is_opt
-        )
+        rows += _category_rows(c.m, cat, met, cover, homes, land, is_opt)
         if is_opt:
             continue
         all_net &= met
@@ -220,12 +207,11 @@ def _circle_rows(
     if missing:
         note = _no_data_note(missing, len(cats))
         if len(missing) < len(cats):  # the categories present bound the share from above
-            partial = _combined_rows(indicator, key, label_zh, label_en, combined, homes, land, {})
-            rows += bound_rows(partial, note)
+            rows += bound_rows(_combined_rows(c.m, combined, homes, land, {}), note)
         else:
-            rows += no_data_rows(indicator, key, label_zh, label_en, note)
+            rows += no_data_rows(c.m, note)
         return rows, per_home, geo, combined
-    rows += _combined_rows(indicator, key, label_zh, label_en, combined, homes, land, per_home)
+    rows += _combined_rows(c.m, combined, homes, land, per_home)
     stem = circle_flag_stem(key)
     if not combined.buf.is_empty:
         geo[column_name(stem, method=Method.BUFFER)] = combined.buf
@@ -239,35 +225,21 @@ def _circle_rows(
 
 
 def _combined_rows(
-    indicator: str,
-    key: str,
-    label_zh: str,
-    label_en: str,
+    m: Measure,
     combined: _Combined,
     homes: gpd.GeoDataFrame,
     land: BaseGeometry,
     per_home: dict[str, NDArray[np.bool_]],
 ) -> list[dict[str, Any]]:
     """Both methods' rows of homes reaching every required category; sets the per-home flags."""
-    stem = circle_flag_stem(key)
+    stem = circle_flag_stem(m.measure)
     per_home[column_name(stem, method=Method.NETWORK)] = combined.net
-    rows = network_rows(indicator, key, combined.net, homes, label_zh, label_en)
+    rows = network_rows(m, combined.net, homes)
     share = overlap_area(land, combined.buf) / land.area if land.area else None
-    rows.append(
-        measure_row(
-            indicator,
-            key,
-            Method.BUFFER,
-            Basis.RESIDENTIAL_AREA,
-            share,
-            "share",
-            label_zh,
-            label_en,
-        )
-    )
+    rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share))
     flags = inside_flags(combined.buf, homes)
     per_home[column_name(stem, method=Method.BUFFER)] = flags
-    rows += buffer_home_rows(indicator, key, flags, homes, label_zh, label_en)
+    rows += buffer_home_rows(m, flags, homes)
     return rows
 
 
@@ -283,13 +255,11 @@ def _complete_rows(
     GB 50180-2018 非包含关系: the 15-minute level's facilities are required in addition to the
     10- and 5-minute ones, so a home is in the complete life circle when it reaches all of them.
     """
-    zh, en = COMPLETE_LC_LABELS
+    m = Measure("life_circle", COMPLETE_LC, *COMPLETE_LC_LABELS)
     missing = list(dict.fromkeys(c for lev in levels.values() for c in lev.missing))
     n_req = len({c for lev in levels.values() for c in lev.required})
     if len(levels) < len(LEVELS):
-        return no_data_rows(
-            "life_circle", COMPLETE_LC, zh, en, "no data: every level must be measured"
-        )
+        return no_data_rows(m, "no data: every level must be measured")
     net = np.logical_and.reduce([lev.net for lev in levels.values()])
     # a level none of whose categories is in the data constrains nothing (its area is empty)
     present = [lev for lev in levels.values() if len(lev.missing) < lev.n_required]
@@ -300,12 +270,11 @@ def _complete_rows(
     if missing:
         note = _no_data_note(missing, n_req)
         if len(missing) >= n_req:
-            return no_data_rows("life_circle", COMPLETE_LC, zh, en, note)
-        partial = _combined_rows("life_circle", COMPLETE_LC, zh, en, combined, homes, land, {})
-        return bound_rows(partial, note)
+            return no_data_rows(m, note)
+        return bound_rows(_combined_rows(m, combined, homes, land, {}), note)
     if not buf.is_empty:
         geo[column_name(circle_flag_stem(COMPLETE_LC), method=Method.BUFFER)] = buf
-    return _combined_rows("life_circle", COMPLETE_LC, zh, en, combined, homes, land, per_home)
+    return _combined_rows(m, combined, homes, land, per_home)
 
 
 def category_key(category: str) -> str:
@@ -369,37 +338,106 @@ def _tables(
     return table, grid_table, spacing
 
 
-def life_circle_requests(
-    inputs: Inputs,
-    *,
-    circles: LifeCircles | None = None,
-    levels: Sequence[str] = LEVELS,
-    radius_m: Mapping[str, float] | None = None,
-    boundary_step_m: float = 2.0,
-    grid_spacing_m: float | None = 100.0,
-) -> dict[str, Request]:
-    """The source sets :func:`life_circle_coverage` reads: one per required category."""
-    lc = circles or load_life_circles()
+@dataclass(frozen=True, slots=True)
+class LifeCircleParams:
+    """Parameters of :func:`life_circle_coverage` (defaults and sources: ``indicators.yaml``).
+
+    Attributes
+    ----------
+    radius_5min_m, radius_10min_m, radius_15min_m
+        A sheet's radius (m) of each level; ``None``: the level's own (``life_circles.yaml``).
+    boundary_step_m
+        Sampling step (m) along polygon facilities' outlines.
+    grid_spacing_m
+        Grid spacing (m) of the network coverage areas drawn on maps.
+    circles
+        Life-circle definitions (``None``: the bundled ``life_circles.yaml``).
+    levels
+        Levels to report.
+    """
+
+    radius_5min_m: float | None
+    radius_10min_m: float | None
+    radius_15min_m: float | None
+    boundary_step_m: float
+    grid_spacing_m: float
+    circles: LifeCircles | None = None
+    levels: tuple[str, ...] = tuple(LEVELS)
+
+    def definitions(self) -> LifeCircles:
+        """The life circles this run uses."""
+        return self.circles or load_life_circles()
+
+    def radius_of(self, level: str) -> float:
+        """Radius (m) of a level: the sheet's, else the level's own."""
+        r = getattr(self, f"radius_{level}_m", None)
+        return float(self.definitions().levels[level].radius_m if r is None else r)
+
+
+@dataclass(frozen=True, slots=True)
+class CircleParams:
+    """Parameters of :func:`themed_circle_coverage`.
+
+    Attributes
+    ----------
+    boundary_step_m, grid_spacing_m
+        As :class:`LifeCircleParams` (defaults: ``indicators.yaml``).
+    name
+        Themed-circle key of ``life_circles.yaml`` (``fitness`` …), given by the target.
+    radius_m
+        Radius (m); ``None``: the circle's own.
+    circles
+        Life-circle definitions (``None``: the bundled file).
+    """
+
+    boundary_step_m: float
+    grid_spacing_m: float
+    name: str
+    radius_m: float | None = None
+    circles: LifeCircles | None = None
+
+    def circle(self) -> tuple[ThemedCircle, float]:
+        """The circle's definition and its radius (m) in this run."""
+        c = (self.circles or load_life_circles()).circles[self.name]
+        return c, float(c.radius_m if self.radius_m is None else self.radius_m)
+
+
+def life_circle_requests(inputs: Inputs, params: LifeCircleParams) -> dict[str, Request]:
+    """The source sets :func:`life_circle_coverage` reads: one per required category.
+
+    Parameters
+    ----------
+    inputs
+        The city's layers and homes (metric CRS).
+    params
+        The indicator's parameters.
+
+    Returns
+    -------
+    dict
+        ``{category key: Request}``.
+    """
+    lc = params.definitions()
     specs = []
-    for key in levels:
+    for key in params.levels:
         lev = lc.levels[key]
-        r = (radius_m or {}).get(key, lev.radius_m)
-        specs.append(((*lev.required, *lev.optional), lev.alternatives, r))
+        specs.append(((*lev.required, *lev.optional), lev.alternatives, params.radius_of(key)))
     return _circle_requests(
         _geometries(inputs),
         specs,
-        boundary_step_m=boundary_step_m,
-        grid_spacing_m=grid_spacing_m,
-        per_home_limit_m=per_home_limit_m(lc, radius_m),
+        boundary_step_m=params.boundary_step_m,
+        grid_spacing_m=params.grid_spacing_m,
+        per_home_limit_m=per_home_limit_m(params),
     )
 
 
-def per_home_limit_m(lc: LifeCircles, radius_m: Mapping[str, float] | None = None) -> float:
+def per_home_limit_m(params: LifeCircleParams) -> float:
     """Search limit (m) of the per-home distances: the largest radius of any level or circle.
 
     ``homes.gpkg`` holds the distance to every category up to it; farther is written empty.
     """
-    radii = [float((radius_m or {}).get(k, v.radius_m)) for k, v in lc.levels.items()]
+    lc = params.definitions()
+    radii = [params.radius_of(k) for k in lc.levels]
     radii += [c.radius_m for c in lc.circles.values()]
     return max(radii)
 
@@ -424,14 +462,7 @@ def _layers_of(
 
 
 def life_circle_coverage(
-    access: Access,
-    inputs: Inputs,
-    *,
-    circles: LifeCircles | None = None,
-    levels: Sequence[str] = LEVELS,
-    radius_m: Mapping[str, float] | None = None,
-    boundary_step_m: float = 2.0,
-    grid_spacing_m: float | None = 100.0,
+    access: Access, inputs: Inputs, params: LifeCircleParams
 ) -> IndicatorResult:
     """生活圈覆盖率: per level and category, and for every required category of the level.
 
@@ -445,16 +476,9 @@ def life_circle_coverage(
         The access stage's distances (:func:`life_circle_requests`).
     inputs
         The city's layers (facilities, bus stops, parks, residential land) and homes, metric CRS.
-    circles
-        Life-circle definitions (default: the bundled ``life_circles.yaml``).
-    levels
-        Levels to report.
-    radius_m
-        Override of each level's radius (m), e.g. ``{"15min": 800}``.
-    boundary_step_m
-        Sampling step (m) along polygon facilities' boundaries.
-    grid_spacing_m
-        Grid spacing (m) of the network coverage areas drawn on maps.
+    params
+        Definitions, levels, each level's radius (m; a sheet's ``radius_15min_m`` …), outline step
+        and grid spacing (m): :class:`LifeCircleParams`.
 
     Returns
     -------
@@ -463,7 +487,8 @@ def life_circle_coverage(
         ``lc_<level>_<category>_network`` and ``lc_<level>_complete_buffer|network``; the
         complete-level coverage areas of both methods.
     """
-    lc = circles or load_life_circles()
+    lc = params.definitions()
+    levels = params.levels
     geoms = _geometries(inputs)
     table, grid_table, _ = _tables(access, inputs, geoms)
     land = residential_land(inputs.city.residential)
@@ -472,33 +497,26 @@ def life_circle_coverage(
     geo: dict[str, BaseGeometry] = {}
     layers: dict[str, CoverageLayer] = {}
     combined: dict[str, _Combined] = {}
-    radii = [float((radius_m or {}).get(k, lc.levels[k].radius_m)) for k in levels] or [0.0]
+    radii = [params.radius_of(k) for k in levels] or [0.0]
     jobs = []
     for key in levels:
         lev = lc.levels[key]
-        r = float((radius_m or {}).get(key, lev.radius_m))
+        r = params.radius_of(key)
         for cat in (*lev.required, *lev.optional):
             parts = _buffer_parts(geoms, [cat, *lev.alternatives.get(cat, ())])
             jobs.append((parts, r))
     prefetch_unions(jobs)
     for key in levels:
         lev = lc.levels[key]
-        r = (radius_m or {}).get(key, lev.radius_m)
-        rr, ph, gg, comb = _circle_rows(
-            "life_circle",
-            key,
-            lev.label_zh,
-            lev.label_en,
-            lev.required,
+        r = params.radius_of(key)
+        circle = _Circle(
+            Measure("life_circle", key, lev.label_zh, lev.label_en),
+            tuple(lev.required),
             lev.alternatives,
             r,
-            table,
-            inputs.homes,
-            land,
-            geoms,
-            grid_table,
-            optional=lev.optional,
+            tuple(lev.optional),
         )
+        rr, ph, gg, comb = _circle_rows(circle, table, inputs.homes, land, geoms, grid_table)
         rows += rr
         per_home.update(ph)
         geo.update(gg)
@@ -515,37 +533,31 @@ def life_circle_coverage(
     )
 
 
-def themed_circle_requests(
-    inputs: Inputs,
-    *,
-    name: str,
-    radius_m: float | None = None,
-    circles: LifeCircles | None = None,
-    boundary_step_m: float = 2.0,
-    grid_spacing_m: float | None = 100.0,
-) -> dict[str, Request]:
-    """The source sets :func:`themed_circle_coverage` reads."""
-    lc = circles or load_life_circles()
-    c = lc.circles[name]
-    r = c.radius_m if radius_m is None else radius_m
+def themed_circle_requests(inputs: Inputs, params: CircleParams) -> dict[str, Request]:
+    """The source sets :func:`themed_circle_coverage` reads.
+
+    Parameters
+    ----------
+    inputs
+        The city's layers and homes (metric CRS).
+    params
+        The circle, its radius (m), outline step and grid spacing (m).
+
+    Returns
+    -------
+    dict
+        ``{category key: Request}``.
+    """
+    c, r = params.circle()
     return _circle_requests(
         _geometries(inputs),
         [(c.categories, c.alternatives, r)],
-        boundary_step_m=boundary_step_m,
-        grid_spacing_m=grid_spacing_m,
+        boundary_step_m=params.boundary_step_m,
+        grid_spacing_m=params.grid_spacing_m,
     )
 
 
-def themed_circle_coverage(
-    access: Access,
-    inputs: Inputs,
-    *,
-    name: str,
-    radius_m: float | None = None,
-    circles: LifeCircles | None = None,
-    boundary_step_m: float = 2.0,
-    grid_spacing_m: float | None = 100.0,
-) -> IndicatorResult:
+def themed_circle_coverage(access: Access, inputs: Inputs, params: CircleParams) -> IndicatorResult:
     """Themed circles of the plans (15分钟健身圈, 阅读圈, 医疗圈, 养老服务圈 …).
 
     Share of homes reaching every category of the circle within ``radius_m`` (default from
@@ -557,38 +569,23 @@ def themed_circle_coverage(
         The access stage's distances (:func:`themed_circle_requests`).
     inputs
         The city's layers and homes (metric CRS).
-    name
-        Themed-circle key of ``life_circles.yaml`` (``fitness`` …).
-    radius_m
-        Radius (m); default the circle's own.
-    circles
-        Life-circle definitions (default: the bundled file).
-    boundary_step_m, grid_spacing_m
-        As for :func:`life_circle_coverage`.
+    params
+        The circle (``name``), its radius (m; default the circle's own), definitions, outline
+        step and grid spacing (m): :class:`CircleParams`.
 
     Returns
     -------
     IndicatorResult
     """
-    lc = circles or load_life_circles()
-    c = lc.circles[name]
-    r = c.radius_m if radius_m is None else radius_m
-    key = circle_measure(name, r)
+    c, r = params.circle()
+    key = circle_measure(params.name, r)
     geoms = _geometries(inputs)
     table, grid_table, _ = _tables(access, inputs, geoms)
+    circle = _Circle(
+        Measure("circle", key, c.label_zh, c.label_en), tuple(c.categories), c.alternatives, r
+    )
     rows, ph, geo, _ = _circle_rows(
-        "circle",
-        key,
-        c.label_zh,
-        c.label_en,
-        c.categories,
-        c.alternatives,
-        r,
-        table,
-        inputs.homes,
-        residential_land(inputs.city.residential),
-        geoms,
-        grid_table,
+        circle, table, inputs.homes, residential_land(inputs.city.residential), geoms, grid_table
     )
     return IndicatorResult(
         "circle",

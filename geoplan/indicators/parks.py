@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -14,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.access import Access, Request
 from geoplan.indicators.coverage import (
     IndicatorResult,
+    Measure,
     buffer_home_rows,
     buffer_share,
     coverage_layer,
@@ -31,6 +33,7 @@ from geoplan.indicators.inputs import Inputs
 from geoplan.names import (
     PARK_SERVICE,
     Basis,
+    CoverageLayer,
     Method,
     coverage_key,
     green_measure,
@@ -38,7 +41,35 @@ from geoplan.names import (
     park_set_key,
 )
 
-DEFAULT_TIERS: tuple[tuple[float, float], ...] = ((5000.0, 500.0), (2000.0, 300.0))
+
+@dataclass(frozen=True, slots=True)
+class ParkParams:
+    """Parameters of :func:`park_coverage` (defaults, units, sources: ``indicators.yaml``).
+
+    Attributes
+    ----------
+    tiers
+        ``((min_area_m2, radius_m), …)``: the service-radius size classes.
+    green_radius_m, green_min_area_m2
+        300米见绿: public green of at least this area (m²) within this radius (m).
+    park_radius_m, park_min_area_m2
+        500米见园: a park of at least this area (m²) within this radius (m).
+    size_from
+        ``whole`` or ``inside``: which area decides a park's size class.
+    boundary_step_m
+        Spacing (m) of the outline points that find the edges nearest each park.
+    grid_spacing_m
+        Grid spacing (m) of the network coverage areas drawn on maps.
+    """
+
+    tiers: tuple[tuple[float, float], ...]
+    green_radius_m: float
+    green_min_area_m2: float
+    park_radius_m: float
+    park_min_area_m2: float
+    size_from: Literal["whole", "inside"]
+    boundary_step_m: float
+    grid_spacing_m: float
 
 
 def park_size_m2(parks: gpd.GeoDataFrame, size_from: str) -> NDArray[np.float64]:
@@ -50,78 +81,114 @@ def park_size_m2(parks: gpd.GeoDataFrame, size_from: str) -> NDArray[np.float64]
 
 
 def _park_sets(
-    parks: gpd.GeoDataFrame,
-    *,
-    tiers: Sequence[tuple[float, float]],
-    green_radius_m: float,
-    green_min_area_m2: float,
-    park_radius_m: float,
-    park_min_area_m2: float,
-    size_from: str = "whole",
+    parks: gpd.GeoDataFrame, p: ParkParams
 ) -> list[tuple[str, NDArray[np.bool_], float]]:
     """(request key, mask over ``parks``, radius) of every park source set, tiers first.
 
     ``size_from``: a park's size is its whole area (``area_m2``) or only the part inside the
     study boundary (``area_in_boundary_m2``).
     """
-    area = park_size_m2(parks, size_from)
+    area = park_size_m2(parks, p.size_from)
     is_park = (parks["green_kind"] == "park").to_numpy()
     out = []
     upper = np.inf
-    for min_area, radius in sorted(tiers, key=lambda t: -t[0]):
+    for min_area, radius in sorted(p.tiers, key=lambda t: -t[0]):
         tier = is_park & (area >= min_area) & (area < upper)
         out.append((park_set_key("tier", min_area), tier, radius))
         upper = min_area
-    green = area >= green_min_area_m2
-    out.append((park_set_key("green", green_min_area_m2), green, green_radius_m))
-    park = is_park & (area >= park_min_area_m2)
-    out.append((park_set_key("park", park_min_area_m2), park, park_radius_m))
+    green = area >= p.green_min_area_m2
+    out.append((park_set_key("green", p.green_min_area_m2), green, p.green_radius_m))
+    park = is_park & (area >= p.park_min_area_m2)
+    out.append((park_set_key("park", p.park_min_area_m2), park, p.park_radius_m))
     return out
 
 
-def park_requests(
-    inputs: Inputs,
-    *,
-    tiers: Sequence[tuple[float, float]] = DEFAULT_TIERS,
-    green_radius_m: float = 300.0,
-    green_min_area_m2: float = 400.0,
-    park_radius_m: float = 500.0,
-    park_min_area_m2: float = 5000.0,
-    size_from: str = "whole",
-    boundary_step_m: float = 2.0,
-    grid_spacing_m: float = 100.0,
-) -> dict[str, Request]:
-    """The park source sets :func:`park_coverage` reads (one per tier, green, park)."""
+def park_requests(inputs: Inputs, params: ParkParams) -> dict[str, Request]:
+    """The park source sets :func:`park_coverage` reads (one per tier, green, park).
+
+    Parameters
+    ----------
+    inputs
+        The city's layers (``parks``, metric CRS) and homes.
+    params
+        The indicator's parameters.
+
+    Returns
+    -------
+    dict
+        ``{set key: Request}``.
+    """
     parks = inputs.city.parks
     geoms = np.asarray(parks.geometry.values, dtype=object)
-    sets = _park_sets(
-        parks,
-        tiers=tiers,
-        green_radius_m=green_radius_m,
-        green_min_area_m2=green_min_area_m2,
-        park_radius_m=park_radius_m,
-        park_min_area_m2=park_min_area_m2,
-        size_from=size_from,
-    )
     return {
-        key: Request(geoms[mask], float(radius), boundary_step_m, grid_spacing_m)
-        for key, mask, radius in sets
+        key: Request(geoms[mask], float(radius), params.boundary_step_m, params.grid_spacing_m)
+        for key, mask, radius in _park_sets(parks, params)
     }
 
 
-def park_coverage(
-    access: Access,
-    inputs: Inputs,
-    *,
-    tiers: Sequence[tuple[float, float]] = DEFAULT_TIERS,
-    green_radius_m: float = 300.0,
-    green_min_area_m2: float = 400.0,
-    park_radius_m: float = 500.0,
-    park_min_area_m2: float = 5000.0,
-    size_from: str = "whole",
-    boundary_step_m: float = 2.0,
-    grid_spacing_m: float = 100.0,
-) -> IndicatorResult:
+@dataclass
+class _Out:
+    """What :func:`park_coverage` gathers: rows, per-home flags, coverage areas and layers."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    per_home: dict[str, Any] = field(default_factory=dict)
+    geo: dict[str, BaseGeometry] = field(default_factory=dict)
+    layers: dict[str, CoverageLayer] = field(default_factory=dict)
+
+    def add_geometries(
+        self,
+        m: Measure,
+        cover: BaseGeometry,
+        net_cover: BaseGeometry | None,
+        radius_m: float | None,
+        family: str,
+    ) -> None:
+        for method, g in ((Method.BUFFER, cover), (Method.NETWORK, net_cover)):
+            if g is None or g.is_empty:
+                continue
+            key = coverage_key(m.measure, method)
+            self.geo[key] = g
+            self.layers[key] = coverage_layer(
+                m.measure,
+                method,
+                family=family,
+                radius_m=radius_m,
+                label_zh=m.label_zh,
+                label_en=m.label_en,
+            )
+
+    def add_rows(
+        self,
+        m: Measure,
+        share: float | None,
+        buffer_flags: NDArray[np.bool_],
+        network_flags: NDArray[np.bool_],
+        homes: gpd.GeoDataFrame,
+    ) -> None:
+        """The buffer (land, homes, residents) and network rows and flags of one measure."""
+        self.per_home[coverage_key(m.measure, Method.NETWORK)] = network_flags
+        self.per_home[coverage_key(m.measure, Method.BUFFER)] = buffer_flags
+        self.rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share))
+        self.rows += buffer_home_rows(m, buffer_flags, homes)
+        self.rows += network_rows(m, network_flags, homes)
+
+
+def _network_cover(
+    access: Access, inputs: Inputs, keys_radii: Sequence[tuple[str, float]], spacing_m: float
+) -> BaseGeometry | None:
+    """The grid cells within walking distance of any of the sets (the map's network area)."""
+    grid = access.grids.get(float(spacing_m))
+    if grid is None:
+        return None
+    g = np.zeros(int(grid.inside.sum()), dtype=bool)
+    for key, radius in keys_radii:
+        g |= access.grid_m.get(key, np.full(g.shape, np.inf)) <= radius
+    if not g.any():
+        return None
+    return cells_polygon(grid.ends, grid.shape, grid.inside, g, spacing_m, inputs.boundary)
+
+
+def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> IndicatorResult:
     """公园绿地服务半径覆盖率 and "300米见绿、500米见园".
 
     - service coverage: parks ≥ 5000 m² serve 500 m, 2000–5000 m² serve 300 m (``tiers`` =
@@ -141,14 +208,9 @@ def park_coverage(
         The access stage's distances.
     inputs
         The city's layers (``parks`` with ``area_m2`` and ``green_kind``) and homes, metric CRS.
-    tiers, green_radius_m, green_min_area_m2, park_radius_m, park_min_area_m2
-        Size classes (m²) and radii (m), see above and ``indicators.yaml``.
-    size_from
-        ``whole`` or ``inside``: which area decides a park's size class.
-    boundary_step_m
-        Spacing (m) of the outline points that find the edges nearest each park.
-    grid_spacing_m
-        Grid spacing (m) of the network coverage areas drawn on maps.
+    params
+        Size classes (m²), radii (m), ``size_from``, outline step and grid spacing (m); see
+        :class:`ParkParams` and ``indicators.yaml``.
 
     Returns
     -------
@@ -156,150 +218,72 @@ def park_coverage(
         Buffer and network rows of ``park_service``, ``green_<r>``, ``park_<r>``; per-home flags of
         both methods; coverage areas of both methods.
     """
-    homes = inputs.homes
-    parks = inputs.city.parks
+    homes, parks = inputs.homes, inputs.city.parks
     land = residential_land(inputs.city.residential)
     geoms = np.asarray(parks.geometry.values, dtype=object)
-    rows: list[dict[str, Any]] = []
-    per_home: dict[str, Any] = {}
-    geo: dict[str, BaseGeometry] = {}
-    layers = {}
-    sets = _park_sets(
-        parks,
-        tiers=tiers,
-        green_radius_m=green_radius_m,
-        green_min_area_m2=green_min_area_m2,
-        park_radius_m=park_radius_m,
-        park_min_area_m2=park_min_area_m2,
-        size_from=size_from,
-    )
-    grid = access.grids.get(float(grid_spacing_m))
-
-    def network_cover(keys_radii: Sequence[tuple[str, float]]) -> BaseGeometry | None:
-        if grid is None:
-            return None
-        g = np.zeros(int(grid.inside.sum()), dtype=bool)
-        for key, radius in keys_radii:
-            g |= access.grid_m.get(key, np.full(g.shape, np.inf)) <= radius
-        if not g.any():
-            return None
-        return cells_polygon(grid.ends, grid.shape, grid.inside, g, grid_spacing_m, inputs.boundary)
-
-    def add_geometries(
-        measure: str,
-        cover: BaseGeometry,
-        net_cover: BaseGeometry | None,
-        r: float | None,
-        family: str,
-        zh: str,
-        en: str,
-    ) -> None:
-        for method, g in ((Method.BUFFER, cover), (Method.NETWORK, net_cover)):
-            if g is None or g.is_empty:
-                continue
-            key = coverage_key(measure, method)
-            geo[key] = g
-            layers[key] = coverage_layer(
-                measure, method, family=family, radius_m=r, label_zh=zh, label_en=en
-            )
+    sets = _park_sets(parks, params)
+    out = _Out()
+    spacing = params.grid_spacing_m
 
     # service-radius coverage, tiered
-    tier_sets = sets[: len(tiers)]
+    tier_sets = sets[: len(params.tiers)]
     covered = np.zeros(len(homes), dtype=bool)
     radii = np.zeros(len(parks))
     for key, mask, radius in tier_sets:
         radii[mask] = radius
         covered |= access.home(key) <= radius
     served = radii > 0
-    per_home[coverage_key(PARK_SERVICE, Method.NETWORK)] = covered
-    lzh, len_ = "公园绿地服务半径覆盖率", "Park service-radius coverage"
-    tier_note = "; ".join(f"≥{a:g} m² → {r:g} m" for a, r in tiers)
+    tier_note = "; ".join(f"≥{a:g} m² → {r:g} m" for a, r in params.tiers)
+    m = Measure(
+        "park_service_coverage",
+        PARK_SERVICE,
+        "公园绿地服务半径覆盖率",
+        "Park service-radius coverage",
+        note=tier_note,
+    )
     if not served.any():
-        rows += no_data_rows(
-            "park_service_coverage", PARK_SERVICE, lzh, len_, "no data: no park in a size tier"
-        )
+        out.per_home[coverage_key(PARK_SERVICE, Method.NETWORK)] = covered
+        out.rows += no_data_rows(m, "no data: no park in a size tier")
     else:
         share, cover = buffer_share(geoms[served], radii[served], land)
-        per_home[coverage_key(PARK_SERVICE, Method.BUFFER)] = inside_flags(cover, homes)
-        add_geometries(
-            PARK_SERVICE,
-            cover,
-            network_cover([(k, r) for k, _, r in tier_sets]),
-            None,
-            "park",
-            lzh,
-            len_,
-        )
-        rows.append(
-            measure_row(
-                "park_service_coverage",
-                PARK_SERVICE,
-                Method.BUFFER,
-                Basis.RESIDENTIAL_AREA,
-                share,
-                "share",
-                lzh,
-                len_,
-                tier_note,
-            )
-        )
-        rows += buffer_home_rows(
-            "park_service_coverage",
-            PARK_SERVICE,
-            per_home[coverage_key(PARK_SERVICE, Method.BUFFER)],
-            homes,
-            lzh,
-            len_,
-            tier_note,
-        )
-        rows += network_rows(
-            "park_service_coverage", PARK_SERVICE, covered, homes, lzh, len_, tier_note
-        )
+        net = _network_cover(access, inputs, [(k, r) for k, _, r in tier_sets], spacing)
+        out.add_geometries(m, cover, net, None, "park")
+        out.add_rows(m, share, inside_flags(cover, homes), covered, homes)
 
     (gkey, gmask, _), (pkey, pmask, _) = sets[-2], sets[-1]
-    for ind, measure, key, mask, radius, family, zh, en in (
+    gr, pr = params.green_radius_m, params.park_radius_m
+    for m, key, mask, radius, family in (
+        # labels follow the parameters (a sheet may say 400 m)
         (
-            "green_300m",
-            green_measure(green_radius_m),
+            Measure(
+                "green_300m", green_measure(gr), f"{gr:g}米见绿", f"Green space within {gr:g} m"
+            ),
             gkey,
             gmask,
-            green_radius_m,
+            gr,
             "green",
-            f"{green_radius_m:g}米见绿",  # labels follow the parameters (a sheet may say 400 m)
-            f"Green space within {green_radius_m:g} m",
         ),
         (
-            "park_500m",
-            park_measure(park_radius_m),
+            Measure("park_500m", park_measure(pr), f"{pr:g}米见园", f"Park within {pr:g} m"),
             pkey,
             pmask,
-            park_radius_m,
+            pr,
             "park",
-            f"{park_radius_m:g}米见园",
-            f"Park within {park_radius_m:g} m",
         ),
     ):
         if not mask.any():
-            rows += no_data_rows(ind, measure, zh, en, "no data: no such green space")
+            out.rows += no_data_rows(m, "no data: no such green space")
             continue
-        cov = access.home(key) <= radius
-        per_home[coverage_key(measure, Method.NETWORK)] = cov
         share, cover = buffer_share(geoms[mask], radius, land)
-        per_home[coverage_key(measure, Method.BUFFER)] = inside_flags(cover, homes)
-        add_geometries(measure, cover, network_cover([(key, radius)]), radius, family, zh, en)
-        rows.append(
-            measure_row(ind, measure, Method.BUFFER, Basis.RESIDENTIAL_AREA, share, "share", zh, en)
-        )
-        rows += buffer_home_rows(
-            ind, measure, per_home[coverage_key(measure, Method.BUFFER)], homes, zh, en
-        )
-        rows += network_rows(ind, measure, cov, homes, zh, en)
+        net = _network_cover(access, inputs, [(key, radius)], spacing)
+        out.add_geometries(m, cover, net, radius, family)
+        out.add_rows(m, share, inside_flags(cover, homes), access.home(key) <= radius, homes)
     return IndicatorResult(
         "park_coverage",
-        pd.DataFrame(per_home, index=homes.index),
-        summary_frame(rows),
-        geo,
-        layers,
+        pd.DataFrame(out.per_home, index=homes.index),
+        summary_frame(out.rows),
+        out.geo,
+        out.layers,
     )
 
 
@@ -315,19 +299,18 @@ def green_land_ratio(parks: gpd.GeoDataFrame, boundary: BaseGeometry) -> Indicat
     v = overlap_area(g, boundary) / boundary.area if boundary.area else None
     if not len(parks):
         v = None  # no green in the data is "no data", not a ratio of 0
-    row = measure_row(
+    m = Measure(
         "green_land_ratio",
         "green_land_ratio",
-        "area",
-        "boundary_area",
-        v,
-        "share",
         "绿地率（OSM近似）",
         "Green land ratio (OSM approximation)",
+    )
+    note = (
         "lower bound: OSM rarely maps green inside compounds"
         if v is not None
-        else "no data: no public green in the data",
+        else "no data: no public green in the data"
     )
+    row = measure_row(m, "area", "boundary_area", v, note=note)
     return IndicatorResult("green_land_ratio", pd.DataFrame(), summary_frame([row]))
 
 
@@ -364,15 +347,12 @@ def park_area_per_resident(
         note = "no data: needs population"
     elif not has_parks:
         note = "no data: no park in the data (a figure of 0 would be a verdict on missing data)"
-    row = measure_row(
+    m = Measure(
         "park_area_per_resident",
         "park_area_per_resident",
-        "area",
-        "residents",
-        v,
-        "m2/person",
         "人均公园绿地面积",
         "Park area per resident",
-        note,
+        unit="m2/person",
     )
+    row = measure_row(m, "area", "residents", v, note=note)
     return IndicatorResult("park_area_per_resident", pd.DataFrame(), summary_frame([row]))

@@ -2,7 +2,9 @@
 
 An :class:`Indicator` names its id, labels, the layers it reads (the key of its result cache),
 its parameters (defaults, units, ranges and sources from ``data/indicators.yaml``), the source
-sets it needs from the access stage, and one pure function ``f(access, inputs, **params)``.
+sets it needs from the access stage, and one pure function ``f(access, inputs, params)`` whose
+``params`` is the indicator's typed parameters object (``ParkParams`` …), built once per run
+(:meth:`Indicator.build`) and handed to both the requests and the function.
 A target sheet may override any parameter (``parameters:`` in the sheet); :func:`resolve_params`
 refuses unknown names and out-of-range values with one line naming the sheet, the indicator and
 the fix.
@@ -18,9 +20,8 @@ Examples
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
@@ -119,6 +120,11 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class NoParams:
+    """The parameters of an indicator that has none."""
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One indicator of the engine.
@@ -135,9 +141,12 @@ class Indicator:
     params
         Parameters by name.
     compute
-        The pure function ``compute(access, inputs, **params) -> IndicatorResult``.
+        The pure function ``compute(access, inputs, params) -> IndicatorResult``.
     requests
-        ``requests(inputs, **params) -> {key: Request}``: what it needs from the access stage.
+        ``requests(inputs, params) -> {key: Request}``: what it needs from the access stage.
+    params_type
+        The typed parameters object both functions take (``ParkParams`` …), built by
+        :meth:`build` from the data file's defaults and a sheet's overrides.
     """
 
     id: str
@@ -147,24 +156,25 @@ class Indicator:
     params: Mapping[str, Param]
     compute: Compute
     requests: Requests | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    params_type: type = NoParams
 
     def defaults(self) -> dict[str, Any]:
         """Every parameter at its default."""
         return {k: p.default for k, p in self.params.items()}
 
-    def request_sets(self, inputs: Inputs, params: Mapping[str, Any]) -> dict[str, Request]:
-        """What this run needs from the access stage (``{}`` for area indicators).
+    def build(self, values: Mapping[str, Any]) -> Any:
+        """The typed parameters of one run.
 
-        Only the parameters the request function takes are passed (``zero_if_empty`` and the
-        like concern the computation, not the sources).
+        ``values`` (resolved parameters and the run's own options, e.g. a themed circle's
+        ``name``) over the defaults.
         """
+        return self.params_type(**(self.defaults() | dict(values)))
+
+    def request_sets(self, inputs: Inputs, params: Any) -> dict[str, Request]:
+        """What this run needs from the access stage (``{}`` for area indicators)."""
         if self.requests is None:
             return {}
-        sig = inspect.signature(self.requests).parameters
-        if any(q.kind is inspect.Parameter.VAR_KEYWORD for q in sig.values()):
-            return self.requests(inputs, **params)
-        return self.requests(inputs, **{k: v for k, v in params.items() if k in sig})
+        return self.requests(inputs, params)
 
     def reads_for(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         """The layers this run depends on.
@@ -201,67 +211,71 @@ def _circle_categories(iid: str, params: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def _no_access(compute: Callable[..., IndicatorResult]) -> Compute:
-    """Adapt an area indicator (no distances) to the registry's signature."""
-
-    def run(access: Access, inputs: Inputs, **params: Any) -> IndicatorResult:
-        return compute(inputs, **params)
-
-    run.__doc__ = compute.__doc__
-    return run
+def _green_land_ratio(access: Access, inputs: Inputs, params: NoParams) -> IndicatorResult:
+    return parks.green_land_ratio(inputs.city.parks, inputs.boundary)
 
 
-def _life_circle(access: Access, inputs: Inputs, **p: Any) -> IndicatorResult:
-    return life_circles.life_circle_coverage(access, inputs, **_lc_params(p))
+def _park_area_per_resident(access: Access, inputs: Inputs, params: NoParams) -> IndicatorResult:
+    c = inputs.city
+    return parks.park_area_per_resident(c.parks, inputs.residents_total, c.boundary_polygon)
 
 
-def _life_circle_requests(inputs: Inputs, **p: Any) -> dict[str, Request]:
-    return life_circles.life_circle_requests(inputs, **_lc_params(p))
+def _road_density(
+    access: Access, inputs: Inputs, params: roads.RoadDensityParams
+) -> IndicatorResult:
+    return roads.road_density(
+        inputs.city.roads, inputs.boundary, pair_distance_m=params.pair_distance_m
+    )
 
 
-def _lc_params(p: Mapping[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in p.items() if not k.startswith("radius_")}
-    radius = {
-        lev: float(p[f"radius_{lev}_m"])
-        for lev in ("5min", "10min", "15min")
-        if p.get(f"radius_{lev}_m") is not None
-    }
-    out["radius_m"] = radius or None
-    return out
+def _intersection_density(
+    access: Access, inputs: Inputs, params: roads.IntersectionParams
+) -> IndicatorResult:
+    return roads.intersection_density(
+        inputs.city.network, inputs.boundary, tolerance_m=params.tolerance_m
+    )
 
 
-def _area(name: str) -> Compute:
-    def run(inputs: Inputs, **p: Any) -> IndicatorResult:
-        c = inputs.city
-        if name == "green_land_ratio":
-            return parks.green_land_ratio(c.parks, inputs.boundary)
-        if name == "park_area_per_resident":
-            return parks.park_area_per_resident(c.parks, inputs.residents_total, c.boundary_polygon)
-        if name == "road_density":
-            return roads.road_density(c.roads, inputs.boundary, **p)
-        if name == "intersection_density":
-            return roads.intersection_density(c.network, inputs.boundary, **p)
-        if name == "road_area_ratio":
-            return roads.road_area_ratio(c.roads, inputs.boundary, residents=inputs.residents_total)
-        if name == "green_cover_ratio":
-            assert inputs.landcover is not None
-            return green_cover.green_cover_ratio(
-                inputs.landcover,
-                inputs.boundary,
-                crs=c.crs,
-                classes=tuple(int(x) for x in p["classes"]),
-                ndvi_min=p["ndvi_min"],
-            )
-        raise KeyError(name)
-
-    return _no_access(run)
+def _road_area_ratio(access: Access, inputs: Inputs, params: NoParams) -> IndicatorResult:
+    return roads.road_area_ratio(
+        inputs.city.roads, inputs.boundary, residents=inputs.residents_total
+    )
 
 
-_FUNCTIONS: dict[str, tuple[Compute, Requests | None]] = {
-    "life_circle": (_life_circle, _life_circle_requests),
-    "circle": (life_circles.themed_circle_coverage, life_circles.themed_circle_requests),
-    "park_coverage": (parks.park_coverage, parks.park_requests),
-    "bus_stop_coverage": (bus.bus_stop_coverage, bus.bus_requests),
+def _green_cover_ratio(
+    access: Access, inputs: Inputs, params: green_cover.GreenCoverParams
+) -> IndicatorResult:
+    if inputs.landcover is None:
+        raise ValueError("green_cover_ratio needs a land-cover raster (Inputs.landcover)")
+    return green_cover.green_cover_ratio(
+        inputs.landcover,
+        inputs.boundary,
+        crs=inputs.city.crs,
+        classes=tuple(int(x) for x in params.classes),
+        ndvi_min=params.ndvi_min,
+    )
+
+
+#: each indicator's parameters type, compute function and access requests (None: area only)
+_FUNCTIONS: dict[str, tuple[type, Compute, Requests | None]] = {
+    "life_circle": (
+        life_circles.LifeCircleParams,
+        life_circles.life_circle_coverage,
+        life_circles.life_circle_requests,
+    ),
+    "circle": (
+        life_circles.CircleParams,
+        life_circles.themed_circle_coverage,
+        life_circles.themed_circle_requests,
+    ),
+    "park_coverage": (parks.ParkParams, parks.park_coverage, parks.park_requests),
+    "bus_stop_coverage": (bus.BusParams, bus.bus_stop_coverage, bus.bus_requests),
+    "green_land_ratio": (NoParams, _green_land_ratio, None),
+    "park_area_per_resident": (NoParams, _park_area_per_resident, None),
+    "road_density": (roads.RoadDensityParams, _road_density, None),
+    "intersection_density": (roads.IntersectionParams, _intersection_density, None),
+    "road_area_ratio": (NoParams, _road_area_ratio, None),
+    "green_cover_ratio": (green_cover.GreenCoverParams, _green_cover_ratio, None),
 }
 
 
@@ -290,7 +304,7 @@ def _registry() -> dict[str, Indicator]:
         if iid.startswith("_"):  # parameter groups that are not indicators (_scenario)
             continue
         params = _params(spec)
-        compute, requests = _FUNCTIONS.get(iid, (_area(iid), None))
+        params_type, compute, requests = _FUNCTIONS[iid]
         out[iid] = Indicator(
             iid,
             str(spec["label_zh"]),
@@ -299,6 +313,7 @@ def _registry() -> dict[str, Indicator]:
             params,
             compute,
             requests,
+            params_type,
         )
     return out
 
@@ -478,10 +493,10 @@ def evaluate(
     spec = REGISTRY[indicator]
     mine = {k: v for k, v in params.items() if k in spec.params}
     other = {k: v for k, v in params.items() if k not in spec.params}
-    p = resolve_params(indicator, mine, where="evaluate") | other
+    p = spec.build(resolve_params(indicator, mine, where="evaluate") | other)
     cache = cache if cache is not None else AccessCache()
     net = inputs.city.network
     att = cache.attach(net, np.asarray(inputs.homes.geometry.values, dtype=object))
     reqs = spec.request_sets(inputs, p)
     access = compute_access(net, att, reqs, boundary=inputs.boundary, cache=cache)
-    return spec.compute(access, inputs, **p)
+    return spec.compute(access, inputs, p)

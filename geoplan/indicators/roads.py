@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -14,9 +15,10 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan._lines import points_along
 from geoplan._memo import boundary_key, per_geometry
-from geoplan.indicators.coverage import F64, IndicatorResult, measure_row, summary_frame
+from geoplan.indicators.coverage import F64, IndicatorResult, Measure, measure_row, summary_frame
 from geoplan.network.graph import WalkNetwork
 from geoplan.rules import taxonomy as tx
+from geoplan.rules.datafile import indicator_default
 
 I64 = NDArray[np.int64]
 
@@ -121,7 +123,7 @@ def at_fraction(lines: NDArray[np.object_], frac: F64, which: I64 | None = None)
 
 
 def carriageway_weights(
-    roads: gpd.GeoDataFrame, *, pair_distance_m: float = 40.0, min_angle_deg: float = 150.0
+    roads: gpd.GeoDataFrame, *, pair_distance_m: float | None = None, min_angle_deg: float = 150.0
 ) -> F64:
     """Weight of each road way in centreline length: 0.5 for one carriageway of a divided road.
 
@@ -129,7 +131,10 @@ def carriageway_weights(
     (``oneway`` yes/1/-1) whose midpoint lies within ``pair_distance_m`` of another one-way way
     of the same grade running the opposite way (direction angle ≥ ``min_angle_deg``) is one of a
     pair: each counts half its length, so the pair counts once. Every other way counts fully.
+    ``pair_distance_m`` defaults to the registry's (``road_density`` in ``indicators.yaml``).
     """
+    if pair_distance_m is None:
+        pair_distance_m = float(indicator_default("road_density", "pair_distance_m"))
     n = len(roads)
     w = np.ones(n)
     if n == 0:
@@ -164,13 +169,39 @@ def carriageway_weights(
     return w
 
 
+@dataclass(frozen=True, slots=True)
+class RoadDensityParams:
+    """Parameters of :func:`road_density` in a check (defaults: ``indicators.yaml``).
+
+    Attributes
+    ----------
+    pair_distance_m
+        The two one-way carriageways of a divided road within this distance (m) count once.
+    """
+
+    pair_distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class IntersectionParams:
+    """Parameters of :func:`intersection_density` in a check (defaults: ``indicators.yaml``).
+
+    Attributes
+    ----------
+    tolerance_m
+        Road nodes within this distance (m) are one intersection.
+    """
+
+    tolerance_m: float
+
+
 def road_density(
     roads: gpd.GeoDataFrame,
     boundary: BaseGeometry,
     *,
     grades: Sequence[str] | None = None,
     include_links: bool = False,
-    pair_distance_m: float = 40.0,
+    pair_distance_m: float | None = None,
 ) -> IndicatorResult:
     """路网密度 (km/km²): centreline length of city roads inside the boundary ÷ boundary area.
 
@@ -193,29 +224,29 @@ def road_density(
     total = float((length * w).sum() / 1000.0 / area_km2) if area_km2 else None
     rows.append(
         measure_row(
-            "road_density",
-            "road_density",
+            Measure(
+                "road_density", "road_density", "路网密度", "Road network density", unit="km/km2"
+            ),
             "centreline",
             "boundary_area",
             total,
-            "km/km2",
-            "路网密度",
-            "Road network density",
-            f"divided roads counted once; links {'in' if include_links else 'out'}",
+            note=f"divided roads counted once; links {'in' if include_links else 'out'}",
         )
     )
     raw = float(length.sum() / 1000.0 / area_km2) if area_km2 else None
     rows.append(
         measure_row(
-            "road_density",
-            "road_density_all_carriageways",
+            Measure(
+                "road_density",
+                "road_density_all_carriageways",
+                "路网密度（双幅路按两条计）",
+                "Road density, both carriageways counted",
+                unit="km/km2",
+            ),
             "way_sum",
             "boundary_area",
             raw,
-            "km/km2",
-            "路网密度（双幅路按两条计）",
-            "Road density, both carriageways counted",
-            "for comparison",
+            note="for comparison",
         )
     )
     grade_arr = r["grade"].to_numpy()
@@ -224,14 +255,16 @@ def road_density(
         v = float((length[m] * w[m]).sum() / 1000.0 / area_km2) if area_km2 else None
         rows.append(
             measure_row(
-                "road_density",
-                f"road_density:{key}",
+                Measure(
+                    "road_density",
+                    f"road_density:{key}",
+                    f"路网密度·{g[key].label_zh}",
+                    f"Road density · {g[key].label_en}",
+                    unit="km/km2",
+                ),
                 "centreline",
                 "boundary_area",
                 v,
-                "km/km2",
-                f"路网密度·{g[key].label_zh}",
-                f"Road density · {g[key].label_en}",
             )
         )
     return IndicatorResult("road_density", pd.DataFrame(), summary_frame(rows))
@@ -242,7 +275,7 @@ def intersection_density(
     boundary: BaseGeometry,
     *,
     highways: Iterable[str] | None = None,
-    tolerance_m: float = 15.0,
+    tolerance_m: float | None = None,
 ) -> IndicatorResult:
     """交叉口密度 (per km²): road intersections inside the boundary ÷ boundary area.
 
@@ -262,18 +295,22 @@ def intersection_density(
     pts = shapely.points(net.x[nodes], net.y[nodes])
     shapely.prepare(boundary)
     pts = pts[shapely.contains(boundary, pts)]
+    if tolerance_m is None:
+        tolerance_m = float(indicator_default("intersection_density", "tolerance_m"))
     n = _count_clusters(pts, tolerance_m)
     v = n / (boundary.area / 1e6) if boundary.area else None
     row = measure_row(
-        "intersection_density",
-        "intersection_density",
+        Measure(
+            "intersection_density",
+            "intersection_density",
+            "交叉口密度",
+            "Intersection density",
+            unit="per_km2",
+        ),
         "network",
         "boundary_area",
         v,
-        "per_km2",
-        "交叉口密度",
-        "Intersection density",
-        f"{n} intersections (≥3 road edges; merged within {tolerance_m:g} m)",
+        note=f"{n} intersections (≥3 road edges; merged within {tolerance_m:g} m)",
     )
     return IndicatorResult("intersection_density", pd.DataFrame(), summary_frame([row]))
 
@@ -314,26 +351,24 @@ def road_area_ratio(
     ratio = area / boundary.area if boundary.area else None
     rows = [
         measure_row(
-            "road_area_ratio",
-            "road_area_ratio",
+            Measure("road_area_ratio", "road_area_ratio", "道路面积率", "Road area ratio"),
             "centreline×width",
             "boundary_area",
             ratio,
-            "share",
-            "道路面积率",
-            "Road area ratio",
-            "widths from OSM width/lanes, else defaults",
+            note="widths from OSM width/lanes, else defaults",
         ),
         measure_row(
-            "road_area_per_resident",
-            "road_area_per_resident",
+            Measure(
+                "road_area_per_resident",
+                "road_area_per_resident",
+                "人均道路面积",
+                "Road area per resident",
+                unit="m2/person",
+            ),
             "centreline×width",
             "residents",
             area / residents if residents else None,
-            "m2/person",
-            "人均道路面积",
-            "Road area per resident",
-            "" if residents else "no data: needs population",
+            note="" if residents else "no data: needs population",
         ),
     ]
     return IndicatorResult("road_area_ratio", pd.DataFrame(), summary_frame(rows))

@@ -98,34 +98,78 @@ def build_layers(
     points = _points_gdf(raw.points).to_crs(crs)
     areas, n_repaired = _areas_gdf(raw.areas)
     areas = areas.to_crs(crs)
-    cats = tx.categories()
     # every tag rule below runs once per distinct combination of the tags the rules read
     pt_sets, ar_sets = tx.TagSets(points["tags"]), tx.TagSets(areas["tags"])
+    facilities = _facilities(points, areas, crs, pt_sets, ar_sets)
+    parks = _green(areas, ar_sets)
+    bus_stops = _bus_stops(raw, points, areas, crs, pt_sets, ar_sets)
+    residential, buildings = _homes_land(areas, ar_sets)
+    roads = _roads(raw, crs)
+    # residential ways inside gated compounds are 小区内部道路 (GB 50220-95), not 支路
+    internal = spatial.compound_internal(roads, residential, rule=tx.compound_internal_rule())
+    roads.loc[internal, "grade"] = "internal"
+    # road verges and interchange grass are not public green (CJJ/T 85-2017 附属绿地)
+    parks = parks.loc[~spatial.verges(parks, roads)]
+    roads["grade_zh"] = roads["grade"].map({k: g.label_zh for k, g in tx.road_grades().items()})
+
+    ub_mask = ar_sets.mask(tx.is_built_up_land)
+    urban = areas.loc[ub_mask, ["osmid", "osm_type", "geometry"]].copy()
+    urban = pd.concat([urban, parks[["osmid", "osm_type", "geometry"]]], ignore_index=True)
+    urban = gpd.GeoDataFrame(urban, geometry="geometry", crs=crs)
+
+    out = {
+        "urban_land": clip_layer(urban, bnd),
+        "roads": clip_layer(roads, bnd),
+        "facilities": clip_layer(facilities, bnd),
+        "parks": clip_layer(parks, bnd),
+        "bus_stops": clip_layer(bus_stops, bnd),
+        "residential": clip_layer(residential, bnd),
+        "buildings": clip_layer(buildings, bnd),
+    }
+    out["roads"]["length_m"] = out["roads"].geometry.length
+    out["parks"]["area_in_boundary_m2"] = out["parks"].geometry.area
+    out["residential"]["area_m2"] = out["residential"].geometry.area
+    out["buildings"]["area_m2"] = out["buildings"].geometry.area
+    for k, v in out.items():
+        out[k] = v.reset_index(drop=True)
+    return out, n_repaired
+
+
+def _facilities(
+    points: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    crs: pyproj.CRS,
+    pt_sets: tx.TagSets,
+    ar_sets: tx.TagSets,
+) -> gpd.GeoDataFrame:
+    """Facilities, one row per (feature, category): tag rules, public sports grounds by size."""
+    cats = tx.categories()
 
     def _level_from(tags: dict[str, str]) -> str:
         return tx.school_levels(tags)[1] if tags.get("amenity") == "school" else ""
 
-    # facilities: one row per (feature, category)
     fac_rows: list[dict[str, Any]] = []
     fac_geoms: list[BaseGeometry] = []
+
+    def add(osmid: Any, osm_type: str, cat: str, tags: dict[str, str], level: str) -> None:
+        fac_rows.append(
+            {
+                "osmid": int(osmid),
+                "osm_type": osm_type,
+                "category": cat,
+                "category_zh": cats[cat].label_zh if cat in cats else cat,
+                "name": _name(tags),
+                "school_level_from": level,
+            }
+        )
+
     for df, sets in ((points, pt_sets), (areas, ar_sets)):
         classes = sets.map(lambda t: (tx.classify_facility(t), _level_from(t)))
         for osmid, osm_type, tags, geom, (found, level_from) in zip(
             df["osmid"], df["osm_type"], df["tags"], df.geometry.values, classes, strict=True
         ):
-            if not found:
-                continue
-            for cat in found:
-                fac_rows.append(
-                    {
-                        "osmid": int(osmid),
-                        "osm_type": osm_type,
-                        "category": cat,
-                        "category_zh": cats[cat].label_zh if cat in cats else cat,
-                        "name": _name(tags),
-                        "school_level_from": level_from,
-                    }
-                )
+            for cat in found or ():
+                add(osmid, osm_type, cat, tags, level_from)
                 fac_geoms.append(geom)
     # sports grounds: public ones only, classed by the area of the ground they belong to
     grounds = spatial.sports_grounds(points, areas, point_sets=pt_sets, area_sets=ar_sets)
@@ -137,16 +181,7 @@ def build_layers(
         grounds.geometry.values,
         strict=True,
     ):
-        fac_rows.append(
-            {
-                "osmid": int(osmid),
-                "osm_type": osm_type,
-                "category": cat,
-                "category_zh": cats[cat].label_zh,
-                "name": _name(tags),
-                "school_level_from": "",
-            }
-        )
+        add(osmid, osm_type, cat, tags, "")
         fac_geoms.append(geom)
     facilities = (
         gpd.GeoDataFrame(fac_rows, geometry=fac_geoms, crs=crs)
@@ -164,9 +199,11 @@ def build_layers(
         )
     )
     # libraries inside a university or school are not public ones (exclude_within)
-    facilities = spatial.drop_within(facilities, areas, area_sets=ar_sets)
+    return spatial.drop_within(facilities, areas, area_sets=ar_sets)
 
-    # parks and public green
+
+def _green(areas: gpd.GeoDataFrame, ar_sets: tx.TagSets) -> gpd.GeoDataFrame:
+    """Parks and public green (``green_kind``, ``name``, ``leisure``, ``area_m2``)."""
     kinds = ar_sets.map(tx.green_kind)
     green_mask = np.array([k is not None for k in kinds], dtype=bool)
     parks = areas.loc[green_mask, ["osmid", "osm_type", "geometry"]].copy()
@@ -176,9 +213,13 @@ def build_layers(
         t.get("leisure") or t.get("landuse") or "" for t in areas.loc[green_mask, "tags"]
     ]
     parks["area_m2"] = parks.geometry.area
+    return parks
 
-    bus_stops = _bus_stops(raw, points, areas, crs, pt_sets, ar_sets)
 
+def _homes_land(
+    areas: gpd.GeoDataFrame, ar_sets: tx.TagSets
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Residential land and residential buildings (with ``building`` and ``levels``)."""
     res_mask = ar_sets.mask(tx.is_residential_land)
     residential = areas.loc[res_mask, ["osmid", "osm_type", "geometry"]].copy()
     residential["name"] = [_name(t) for t in areas.loc[res_mask, "tags"]]
@@ -190,8 +231,11 @@ def build_layers(
         pd.Series([t.get("building:levels") for t in areas.loc[b_mask, "tags"]], dtype=object),
         errors="coerce",
     ).to_numpy()
+    return residential, buildings
 
-    # roads: every highway way with a Chinese grade
+
+def _roads(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Every highway way with a Chinese grade, as lines in ``crs`` (one vectorised build)."""
     road_rows = []
     road_geoms = []
     for w in raw.ways:
@@ -225,8 +269,7 @@ def build_layers(
         )
     else:
         lines = np.zeros(0, dtype=object)
-    grades = tx.road_grades()
-    roads = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         pd.DataFrame(
             road_rows,
             columns=["osmid", "highway", "grade", "name", "oneway", "lanes", "width", "access"],
@@ -234,34 +277,6 @@ def build_layers(
         geometry=gpd.GeoSeries(lines, crs=crs),
         crs=crs,
     )
-    # residential ways inside gated compounds are 小区内部道路 (GB 50220-95), not 支路
-    internal = spatial.compound_internal(roads, residential, rule=tx.compound_internal_rule())
-    roads.loc[internal, "grade"] = "internal"
-    # road verges and interchange grass are not public green (CJJ/T 85-2017 附属绿地)
-    parks = parks.loc[~spatial.verges(parks, roads)]
-    roads["grade_zh"] = roads["grade"].map({k: g.label_zh for k, g in grades.items()})
-
-    ub_mask = ar_sets.mask(tx.is_built_up_land)
-    urban = areas.loc[ub_mask, ["osmid", "osm_type", "geometry"]].copy()
-    urban = pd.concat([urban, parks[["osmid", "osm_type", "geometry"]]], ignore_index=True)
-    urban = gpd.GeoDataFrame(urban, geometry="geometry", crs=crs)
-
-    out = {
-        "urban_land": clip_layer(urban, bnd),
-        "roads": clip_layer(roads, bnd),
-        "facilities": clip_layer(facilities, bnd),
-        "parks": clip_layer(parks, bnd),
-        "bus_stops": clip_layer(bus_stops, bnd),
-        "residential": clip_layer(residential, bnd),
-        "buildings": clip_layer(buildings, bnd),
-    }
-    out["roads"]["length_m"] = out["roads"].geometry.length
-    out["parks"]["area_in_boundary_m2"] = out["parks"].geometry.area
-    out["residential"]["area_m2"] = out["residential"].geometry.area
-    out["buildings"]["area_m2"] = out["buildings"].geometry.area
-    for k, v in out.items():
-        out[k] = v.reset_index(drop=True)
-    return out, n_repaired
 
 
 def _bus_stops(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,17 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise TargetSheetError(f"{path}: expected a YAML mapping at the top level")
     return data
+
+
+@cache
+def indicator_default(indicator: str, name: str) -> Any:
+    """The default of a parameter of an indicator, as written once in ``indicators.yaml``.
+
+    For the keyword options of the engine's pure functions, so that a caller who leaves one out
+    gets the registry's default (lists come back as tuples).
+    """
+    value = read_yaml(DATA_DIR / "indicators.yaml")[indicator]["parameters"][name]["default"]
+    return tuple(value) if isinstance(value, list) else value
 
 
 class FileContext:

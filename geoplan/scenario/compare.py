@@ -150,6 +150,57 @@ def compare(
 ) -> ScenarioResult:
     """Baseline and plan side by side (see :class:`ScenarioResult`)."""
     log = log or ChangeLog()
+    homes, n_gone = _home_changes(base, plan)
+    units_out = _unit_table(
+        units if units is not None else grid_units(plan_city.boundary_polygon, plan_city.crs),
+        base,
+        plan,
+        base_city,
+        plan_city,
+    )
+    notes = list(log.notes)
+    if n_gone:
+        notes.append(f"{n_gone} baseline homes are not in the plan")
+    return ScenarioResult(
+        name=plan_city.name,
+        baseline=base,
+        plan=plan,
+        plan_city=plan_city,
+        base_city=base_city,
+        log=log,
+        scorecard=_scorecard_change(base, plan, log),
+        measures=_measure_change(base, plan),
+        homes=homes,
+        units=units_out,
+        seconds={},
+        notes=notes,
+    )
+
+
+_CARD_COLUMNS = [
+    "target_id",
+    "indicator",
+    "label_zh",
+    "label_en",
+    "method",
+    "basis",
+    "op",
+    "target",
+    "unit",
+    "measured_baseline",
+    "measured_plan",
+    "delta",
+    "status_baseline",
+    "status_plan",
+    "gap_baseline",
+    "gap_plan",
+    "clause",
+    "note",
+]
+
+
+def _scorecard_change(base: CheckResult, plan: CheckResult, log: ChangeLog) -> pd.DataFrame:
+    """The plan's scorecard with the baseline's figure, status and gap beside each row."""
     sheet = plan.sheet
     card_b = _with_counts(base.scorecard, _count_rows(sheet, None))
     card_p = _with_counts(plan.scorecard, _count_rows(sheet, log))
@@ -167,28 +218,11 @@ def compare(
     )
     sc = sc.merge(b, on=key, how="left")
     sc["delta"] = sc["measured_plan"] - sc["measured_baseline"]
-    cols = [
-        "target_id",
-        "indicator",
-        "label_zh",
-        "label_en",
-        "method",
-        "basis",
-        "op",
-        "target",
-        "unit",
-        "measured_baseline",
-        "measured_plan",
-        "delta",
-        "status_baseline",
-        "status_plan",
-        "gap_baseline",
-        "gap_plan",
-        "clause",
-        "note",
-    ]
-    sc = sc[cols]
+    return sc[_CARD_COLUMNS]
 
+
+def _measure_change(base: CheckResult, plan: CheckResult) -> pd.DataFrame:
+    """Every measure of baseline and plan side by side, with the change."""
     mk = ["indicator", "measure", "method", "basis"]
     mb = (
         base.measures[[*mk, "value"]]
@@ -197,9 +231,15 @@ def compare(
     )
     ms = plan.measures.rename(columns={"value": "value_plan"}).merge(mb, on=mk, how="outer")
     ms["delta"] = ms["value_plan"] - ms["value_baseline"]
-    ms = ms[[*mk, "label_zh", "label_en", "unit", "value_baseline", "value_plan", "delta", "note"]]
+    cols = ["label_zh", "label_en", "unit", "value_baseline", "value_plan", "delta", "note"]
+    return ms[[*mk, *cols]]
 
-    # per home
+
+def _home_changes(base: CheckResult, plan: CheckResult) -> tuple[gpd.GeoDataFrame, int]:
+    """The plan's homes with what each newly reaches, and the number of baseline homes gone.
+
+    Homes are matched by position; a home of the plan not in the baseline is ``new_home``.
+    """
     fb, fp = _home_flags(base), _home_flags(plan)
     kb = pd.Series(np.arange(len(base.homes)), index=_xy_key(base.homes.geometry))
     kb = kb[~kb.index.duplicated()]
@@ -207,13 +247,8 @@ def compare(
     match = kb.reindex(kp).to_numpy()
     new_home = np.isnan(match)
     mi = np.where(new_home, 0, match).astype(np.int64)
-    homes = plan.homes[
-        [
-            c
-            for c in ("home_id", "source", "parcel_osmid", "area_m2", "residents")
-            if c in plan.homes
-        ]
-    ].copy()
+    keep = ("home_id", "source", "parcel_osmid", "area_m2", "residents")
+    homes = plan.homes[[c for c in keep if c in plan.homes]].copy()
     homes["new_home"] = new_home
     any_new = np.zeros(len(homes), dtype=bool)
     for c in fp.columns:
@@ -227,34 +262,8 @@ def compare(
             homes[f"{c}_baseline"] = was
             homes[f"{c}_plan"] = now
     homes["newly_covered_any"] = any_new
-    homes = gpd.GeoDataFrame(homes, geometry=plan.homes.geometry.values, crs=plan.homes.crs)
-
-    units_out = _unit_table(
-        units if units is not None else grid_units(plan_city.boundary_polygon, plan_city.crs),
-        base,
-        plan,
-        base_city,
-        plan_city,
-    )
-    notes = list(log.notes)
-    if int(np.sum(~pd.Index(kb.index).isin(kp))):
-        notes.append(
-            f"{int(np.sum(~pd.Index(kb.index).isin(kp)))} baseline homes are not in the plan"
-        )
-    return ScenarioResult(
-        name=plan_city.name,
-        baseline=base,
-        plan=plan,
-        plan_city=plan_city,
-        base_city=base_city,
-        log=log,
-        scorecard=sc,
-        measures=ms,
-        homes=homes,
-        units=units_out,
-        seconds={},
-        notes=notes,
-    )
+    out = gpd.GeoDataFrame(homes, geometry=plan.homes.geometry.values, crs=plan.homes.crs)
+    return out, int(np.sum(~pd.Index(kb.index).isin(kp)))
 
 
 def _unit_table(

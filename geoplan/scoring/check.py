@@ -293,7 +293,10 @@ def check_city(
     runs = _plan(ts, lc, inputs, extra)
 
     with _timed(seconds, "access"):
-        asked = {run: REGISTRY[iid].request_sets(inputs, params) for run, iid, params in runs}
+        asked = {
+            run: REGISTRY[iid].request_sets(inputs, REGISTRY[iid].build(params))
+            for run, iid, params in runs
+        }
         access = compute_access(
             net, att, merge_requests(asked), boundary=inputs.boundary, cache=cache
         )
@@ -340,7 +343,7 @@ def _run_indicators(
         spec = REGISTRY[iid]
         with _timed(seconds, _STEP[iid]):
             keys = layer_keys(inputs, spec.reads_for(params))
-            compute = functools.partial(spec.compute, access, inputs, **params)
+            compute = functools.partial(spec.compute, access, inputs, spec.build(params))
             out.append(results.get(run, params, keys, compute))
     return out
 

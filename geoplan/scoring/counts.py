@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.city import City
-from geoplan.indicators.coverage import measure_row
+from geoplan.indicators.coverage import Measure, measure_row
 from geoplan.scoring.sheet_model import Target
 
 #: kinds that are public green rather than a facility category
@@ -85,10 +85,13 @@ def count_rows(
             note = f"{kind} features whose point on surface lies in the study area"
             rows.append(
                 measure_row(
-                    t.indicator, count_measure(t), "count", "count", float(n), "count",
-                    t.label_zh, t.label_en, note,
+                    Measure(t.indicator, count_measure(t), t.label_zh, t.label_en, unit="count"),
+                    "count",
+                    "count",
+                    float(n),
+                    note=note,
                 )
-            )  # fmt: skip
+            )
             continue
         need = int(p.get("min_count", 1))
         if units is None or units.empty:
@@ -104,8 +107,11 @@ def count_rows(
             note = f"{ok} of {len(units)} units hold ≥ {need} {kind}"
         rows.append(
             measure_row(
-                t.indicator, count_measure(t), "count", "units", v, "share",
-                t.label_zh, t.label_en, note,
+                Measure(t.indicator, count_measure(t), t.label_zh, t.label_en),
+                "count",
+                "units",
+                v,
+                note=note,
             )
-        )  # fmt: skip
+        )
     return rows

@@ -358,11 +358,10 @@ def suggest_sites(
     )
     cgeoms = np.asarray(cand.geometry.values, dtype=object)
     existing = existing_sources(city, spec)
+    how = _How(solver, compare, max_sites, time_limit_s)
     if spec.method == "buffer" and spec.basis in ("residential_area", "boundary_area"):
         land = _land(city, spec, built_up)
-        chosen, before, reachable, info = _buffer_land(
-            cgeoms, existing, land, spec, solver, compare, sample_m, max_sites, time_limit_s
-        )
+        chosen, before, reachable, info = _buffer_land(cgeoms, existing, land, spec, how, sample_m)
         cover_of = _land_share(existing, land, spec.radius_m)
         final = shapely.union(
             union_of_buffers(existing, spec.radius_m),
@@ -377,9 +376,7 @@ def suggest_sites(
             city, spec, existing, homes, built_up, boundary_step_m, grid_spacing_m
         )
         A = _matrix(city, spec, cgeoms, demand, boundary_step_m, grid_spacing_m)
-        chosen, before, reachable, info = _discrete(
-            A, demand, spec, solver, compare, max_sites, time_limit_s
-        )
+        chosen, before, reachable, info = _discrete(A, demand, spec, how)
         cover_of = _discrete_share(A, demand)
         done = demand.covered | (np.asarray(A[chosen].sum(axis=0)).ravel() > 0)
         reach = np.asarray(A.sum(axis=0)).ravel() > 0
@@ -454,16 +451,23 @@ def _discrete_share(A: Any, demand: pb.Demand) -> Any:
     return f
 
 
+@dataclass(frozen=True, slots=True)
+class _How:
+    """How sites are picked: the solver, whether to compare with the exact one, the bounds."""
+
+    solver: str
+    compare: bool
+    max_sites: int
+    time_limit_s: float
+
+
 def _buffer_land(
     cgeoms: NDArray[np.object_],
     existing: NDArray[np.object_],
     land: BaseGeometry,
     spec: SitingSpec,
-    solver: str,
-    compare: bool,
+    how: _How,
     sample_m: float,
-    max_sites: int,
-    time_limit_s: float,
 ) -> tuple[NDArray[np.int64], float, float, dict[str, Any]]:
     """Rounds: sample the uncovered land, pick sites for the samples, measure exactly, repeat."""
     area = land.area
@@ -476,7 +480,7 @@ def _buffer_land(
     reachable = 1.0
     free = np.ones(cgeoms.size, dtype=bool)
     for rnd in range(40):
-        if share >= spec.target - 1e-9 or len(chosen) >= max_sites:
+        if share >= spec.target - 1e-9 or len(chosen) >= how.max_sites:
             break
         gap = shapely.difference(land, cover)
         samples, w = pb.sample_area(gap, sample_m)
@@ -488,16 +492,9 @@ def _buffer_land(
         if rnd == 0:
             reachable = share + float(w[reach].sum()) / area
         need = min((spec.target - share) * area, float(w[reach].sum()))
-        sol = _solve(
-            A,
-            w,
-            need,
-            solver if rnd == 0 else "greedy",
-            compare and rnd == 0,
-            max_sites - len(chosen),
-            time_limit_s,
-            info,
-        )
+        first = _How(how.solver, how.compare, how.max_sites - len(chosen), how.time_limit_s)
+        later = _How("greedy", False, how.max_sites - len(chosen), how.time_limit_s)
+        sol = _solve(A, w, need, first if rnd == 0 else later, info)
         if sol.chosen.size == 0:
             break
         chosen += sol.chosen.tolist()
@@ -509,20 +506,13 @@ def _buffer_land(
 
 
 def _solve(
-    A: Any,
-    w: NDArray[np.float64],
-    need: float,
-    solver: str,
-    compare: bool,
-    max_sites: int,
-    time_limit_s: float,
-    info: dict[str, Any],
+    A: Any, w: NDArray[np.float64], need: float, how: _How, info: dict[str, Any]
 ) -> Solution:
-    g = greedy(A, w, need=need, max_sites=max_sites)
-    if solver != "exact" and not compare:
+    g = greedy(A, w, need=need, max_sites=how.max_sites)
+    if how.solver != "exact" and not how.compare:
         return g
     t = time.perf_counter()
-    ex = exact_min_sites(A, w, need=min(need, g.covered_weight), time_limit_s=time_limit_s)
+    ex = exact_min_sites(A, w, need=min(need, g.covered_weight), time_limit_s=how.time_limit_s)
     info.update(
         greedy_sites=int(g.chosen.size),
         optimal_sites=int(ex.chosen.size) if ex.optimal is not None else None,
@@ -530,7 +520,7 @@ def _solve(
         exact_seconds=round(time.perf_counter() - t, 2),
         exact_status=str(ex.status),
     )
-    return ex if solver == "exact" and ex.optimal is not None else g
+    return ex if how.solver == "exact" and ex.optimal is not None else g
 
 
 def _discrete_demand(
@@ -584,13 +574,7 @@ def _matrix(
 
 
 def _discrete(
-    A: Any,
-    demand: pb.Demand,
-    spec: SitingSpec,
-    solver: str,
-    compare: bool,
-    max_sites: int,
-    time_limit_s: float,
+    A: Any, demand: pb.Demand, spec: SitingSpec, how: _How
 ) -> tuple[NDArray[np.int64], float, float, dict[str, Any]]:
     total = demand.total
     if total <= 0:
@@ -603,7 +587,7 @@ def _discrete(
     info: dict[str, Any] = {}
     if need <= 1e-12 * total:
         return np.zeros(0, np.int64), before, reachable, info
-    sol = _solve(A, w, need, solver, compare, max_sites, time_limit_s, info)
+    sol = _solve(A, w, need, how, info)
     return sol.chosen, before, min(1.0, reachable), info
 
 

@@ -39,24 +39,46 @@ def test_every_indicator_and_parameter_is_declared_in_the_data_file() -> None:
         assert ind.reads, iid
 
 
-def test_defaults_are_the_indicator_functions_defaults() -> None:
-    """The data file's defaults equal the keyword defaults of the pure functions (no drift)."""
+def test_each_indicator_takes_one_typed_parameters_object_with_defaults_written_once() -> None:
+    """Every parameter of the data file is a field of the indicator's parameters type with no
+    default of its own (the data file's is the only one); both functions take that object."""
+    import dataclasses
     import inspect
 
-    from geoplan.indicators import bus, parks
+    for iid, ind in REGISTRY.items():
+        fields = {f.name: f for f in dataclasses.fields(ind.params_type)}
+        assert set(ind.params) <= set(fields), iid
+        for name in ind.params:
+            f = fields[name]
+            assert f.default is dataclasses.MISSING, (iid, name)
+            assert f.default_factory is dataclasses.MISSING, (iid, name)
+        for fn in (ind.compute, ind.requests):
+            if fn is None:
+                continue
+            sig = list(inspect.signature(fn).parameters.values())
+            assert [q.name for q in sig][-1] == "params" and len(sig) <= 3, (iid, fn)
+        built = ind.build({"name": "fitness"} if iid == "circle" else {})
+        for name, p in ind.params.items():
+            assert getattr(built, name) == p.default, (iid, name)
 
-    def plain(v: object) -> object:
-        if isinstance(v, tuple | list):
-            return tuple(plain(x) for x in v)
-        return v if isinstance(v, str) else float(v)  # type: ignore[arg-type]
 
-    for iid, fn in (
-        ("park_coverage", parks.park_coverage),
-        ("bus_stop_coverage", bus.bus_stop_coverage),
+def test_pure_functions_default_to_the_registry() -> None:
+    """The keyword options of the pure functions left out take the data file's default."""
+    import inspect
+
+    from geoplan.indicators import green_cover, roads
+
+    for fn, name in (
+        (roads.road_density, "pair_distance_m"),
+        (roads.carriageway_weights, "pair_distance_m"),
+        (roads.intersection_density, "tolerance_m"),
+        (green_cover.green_cover_ratio, "ndvi_min"),
     ):
-        sig = inspect.signature(fn)
-        for name, p in REGISTRY[iid].params.items():
-            assert p.default == plain(sig.parameters[name].default), (iid, name)
+        assert inspect.signature(fn).parameters[name].default is None, fn
+    assert (
+        tuple(int(c) for c in REGISTRY["green_cover_ratio"].params["classes"].default)
+        == green_cover.WORLDCOVER_GREEN
+    )
 
 
 @pytest.mark.parametrize(
