@@ -50,10 +50,11 @@ PLACE_KEYS = (
     "facilities_mode",
     "landcover",
     "scope",
+    "areas",
     "map",
 )
 
-_PATH_KEYS = ("osm", "population", "built_up", "units", "landcover")
+_PATH_KEYS = ("osm", "population", "built_up", "units", "landcover", "areas")
 
 _TOP_KEYS = ("osm", "defaults", "places", "districts", "name")
 

@@ -95,6 +95,9 @@ class Study:
     scope
         The kind of study area: ``city`` (default) or ``town`` (镇区); a sheet's targets that
         apply to the other kind are "no data".
+    areas
+        Named parts of the study area (老城区, 振中街道 …; a polygon file whose ``name`` column
+        names them) for the targets a sheet restricts to one (``area:``).
 
     Raises
     ------
@@ -121,6 +124,7 @@ class Study:
     unit_name: str | None = None
     units_grid: float | None = None
     scope: Literal["city", "town"] = "city"
+    areas: Path | None = None
 
     def __post_init__(self) -> None:
         """Normalise the inputs (paths, bbox, CRS as text) and check that they agree."""
@@ -192,6 +196,7 @@ class Study:
             self.built_up_file,
             self.landcover,
             self.units,
+            self.areas,
             *self.facilities,
         ]
         return [f for f in files if f is not None]
@@ -211,6 +216,7 @@ class Study:
             "landcover": self.landcover,
             "built_up": self.built_up_file,
             "units": self.units,
+            "areas": self.areas,
             **{f"facilities_{i + 1}": f for i, f in enumerate(self.facilities)},
         }
         return {k: v for k, v in roles.items() if v is not None}
@@ -393,6 +399,23 @@ class Study:
             return None
         return units_layer(city, self.units, self.unit_name, self.units_grid)
 
+    def areas_layer(self, city: City) -> gpd.GeoDataFrame | None:
+        """The named parts of the study area (``--areas``).
+
+        Parameters
+        ----------
+        city
+            The study's city (its metric CRS).
+
+        Returns
+        -------
+        GeoDataFrame or None
+            ``unit`` (the name) and polygons in ``city.crs``; ``None`` when not given.
+        """
+        if self.areas is None:
+            return None
+        return units_layer(city, self.areas, None, None)
+
     def check(
         self, sheet: str | geoplan.TargetSheet, *, city: City | None = None
     ) -> geoplan.CheckResult:
@@ -424,6 +447,7 @@ class Study:
             built_up=self.built_up_area(city),
             units=self.units_layer(city),
             scope=self.scope,
+            areas=self.areas_layer(city),
         )
         result.seconds["homes"] = round(result.seconds.get("homes", 0.0) + spent, 4)
         return result

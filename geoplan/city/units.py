@@ -39,7 +39,7 @@ def grid_units(poly: BaseGeometry, crs: pyproj.CRS, *, cell_m: float = 500.0) ->
     -------
     GeoDataFrame
         ``unit`` = ``"row_col"`` of each cell with area inside ``poly``; geometry = the cell cut
-        to ``poly``, in ``crs``.
+        to ``poly``, in ``crs``; ``attrs["grid_m"]`` = ``cell_m``.
     """
     minx, miny, maxx, maxy = poly.bounds
     xs = np.arange(np.floor(minx / cell_m) * cell_m, maxx, cell_m)
@@ -49,7 +49,9 @@ def grid_units(poly: BaseGeometry, crs: pyproj.CRS, *, cell_m: float = 500.0) ->
     names = np.array([f"{r}_{c}" for r in range(len(ys)) for c in range(len(xs))])
     cut = shapely.intersection(cells, poly)
     keep = ~shapely.is_empty(cut) & (shapely.area(cut) > 0)
-    return gpd.GeoDataFrame({"unit": names[keep]}, geometry=cut[keep], crs=crs)
+    out = gpd.GeoDataFrame({"unit": names[keep]}, geometry=cut[keep], crs=crs)
+    out.attrs["grid_m"] = float(cell_m)  # squares, not 街道: per-街道 targets refuse them
+    return out
 
 
 def units_from_frame(

@@ -16,6 +16,7 @@ from rich.text import Text
 from geoplan._errors import LayerError
 from geoplan._outputs_set import check_output_dir, check_output_file
 from geoplan.cli.options import (
+    AreasOpt,
     BoundaryOpt,
     BuiltUpOpt,
     CrsOpt,
@@ -120,9 +121,14 @@ def not_checkable_table(card: pd.DataFrame) -> Table | None:
     )
     table.add_column("目标 Target", style="dim")
     table.add_column("值 Value", justify="right", style="dim")
+    table.add_column("范围 Scope", style="dim")
+    table.add_column("年份 Year", justify="right", style="dim")
     for _, r in nc.iterrows():
         table.add_row(
-            f"{r['label_zh']} · {r['label_en']}", format_target(r["op"], r["target"], r["unit"])
+            f"{r['label_zh']} · {r['label_en']}",
+            format_target(r["op"], r["target"], r["unit"]),
+            str(r.get("scope") or "—"),
+            str(r.get("year") or ""),
         )
     return table
 
@@ -152,6 +158,7 @@ def check(
     units: UnitsOpt = None,
     unit_name: UnitNameOpt = None,
     units_grid: UnitsGridOpt = None,
+    areas: AreasOpt = None,
     facilities: FacilitiesOpt = None,
     facilities_mode: FacilitiesModeOpt = "auto",
     population_kind: Annotated[
@@ -234,6 +241,7 @@ def check(
             unit_name=unit_name,
             units_grid=units_grid,
             scope=scope,
+            areas=areas,
         )
         study.check_files()
         check_output_dir(out)
@@ -393,6 +401,7 @@ def report_cmd(
     units: UnitsOpt = None,
     unit_name: UnitNameOpt = None,
     units_grid: UnitsGridOpt = None,
+    areas: AreasOpt = None,
     facilities: FacilitiesOpt = None,
     scope: ScopeOpt = "city",
     lang: LangOpt = "zh",
@@ -422,6 +431,7 @@ def report_cmd(
         units=units,
         unit_name=unit_name,
         units_grid=units_grid,
+        areas=areas,
         facilities=facilities,
         scope=scope,
         lang=lang,

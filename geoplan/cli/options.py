@@ -83,6 +83,16 @@ UnitsGridOpt = Annotated[
     typer.Option("--units-grid", metavar="M", help="Per-unit table over square cells of M m."),
 ]
 
+AreasOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--areas",
+        metavar="FILE",
+        help="Named parts of the study area (老城区, 振中街道 …: polygons with a name column) for "
+        "targets a sheet sets for one of them; without it such targets are 无数据.",
+    ),
+]
+
 FacilitiesOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -141,6 +151,7 @@ def study_from_options(
     unit_name: str | None = None,
     units_grid: float | None = None,
     scope: str = "city",
+    areas: Path | None = None,
 ) -> Study:
     """The :class:`~geoplan.city.Study` a command's options describe (validated once there).
 
@@ -166,4 +177,5 @@ def study_from_options(
         unit_name=unit_name,
         units_grid=units_grid,
         scope=scope,  # type: ignore[arg-type]
+        areas=areas,
     )

@@ -342,7 +342,7 @@ REGISTRY: Mapping[str, Indicator] = _LazyView(_registry)
 
 
 #: Units a checkable target may use. Percentages are stored as shares (80% -> 0.8).
-TARGET_UNITS: frozenset[str] = frozenset({"share", "km/km2", "m2/person", "per_km2", "count"})
+TARGET_UNITS: frozenset[str] = frozenset({"share", "km/km2", "m2/person", "per_km2", "count", "m2"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,14 +353,15 @@ class TargetParam:
     ----------
     kind
         ``"choice"`` (one of ``choices``), ``"number"`` (a non-negative number), ``"name"`` (a
-        snake_case word) or ``"circle"`` (a themed-circle key of ``life_circles.yaml``).
+        snake_case word), ``"circle"`` (a themed-circle key of ``life_circles.yaml``) or
+        ``"names"`` (a list of feature names, e.g. roads to open: ``[丰华街, 振中路]``).
     choices
         Allowed values of a ``"choice"``.
     required
         Whether a target must give it.
     """
 
-    kind: Literal["choice", "number", "name", "circle"]
+    kind: Literal["choice", "number", "name", "circle", "names"]
     choices: tuple[str | int, ...] = ()
     required: bool = False
 

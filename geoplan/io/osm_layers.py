@@ -199,7 +199,19 @@ def _facilities(
         )
     )
     # libraries inside a university or school are not public ones (exclude_within)
-    return spatial.drop_within(facilities, areas, area_sets=ar_sets)
+    facilities = spatial.drop_within(facilities, areas, area_sets=ar_sets)
+    return _drop_small(facilities, cats)
+
+
+def _drop_small(facilities: gpd.GeoDataFrame, cats: dict[str, tx.Category]) -> gpd.GeoDataFrame:
+    """Areas under their category's ``min_area_m2`` (公共活动场地 150 m²) left out; points kept."""
+    small = np.zeros(len(facilities), dtype=bool)
+    area = facilities.geometry.area.to_numpy()
+    cat = facilities["category"].to_numpy()
+    for key, c in cats.items():
+        if c.min_area_m2 is not None:
+            small |= (cat == key) & (area > 0) & (area < c.min_area_m2)
+    return facilities.loc[~small] if small.any() else facilities
 
 
 def _green(areas: gpd.GeoDataFrame, ar_sets: tx.TagSets) -> gpd.GeoDataFrame:

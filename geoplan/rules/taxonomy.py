@@ -117,7 +117,11 @@ def _rules(specs: Sequence[Mapping[str, Any]] | None) -> tuple[TagRule, ...]:
 
 @dataclass(frozen=True)
 class Category:
-    """A facility category of the taxonomy: key, labels and its tag rules."""
+    """A facility category of the taxonomy: key, labels and its tag rules.
+
+    ``min_area_m2``: a mapped area smaller than this is not in the category (公共活动场地 ≥ 150
+    m²); applied with the geometry when the layers are built. A point (size unknown) is kept.
+    """
 
     key: str
     label_zh: str
@@ -125,6 +129,7 @@ class Category:
     rules: tuple[TagRule, ...]
     exclude: tuple[TagRule, ...] = ()
     exclude_within: tuple[TagRule, ...] = ()
+    min_area_m2: float | None = None
 
     def matches(self, tags: Tags) -> bool:
         """Whether ``tags`` fall in the category (a match and no exclusion)."""
@@ -211,6 +216,7 @@ def _taxonomy() -> _Taxonomy:
             _rules(v.get("match")),
             _rules(v.get("exclude")),
             _rules(v.get("exclude_within")),
+            None if v.get("min_area_m2") is None else float(v["min_area_m2"]),
         )
         for k, v in d["categories"].items()
     }

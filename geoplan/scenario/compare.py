@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -16,6 +15,7 @@ from geoplan.city import City
 from geoplan.city.units import grid_units
 from geoplan.indicators.coverage import SUMMARY_COLUMNS
 from geoplan.names import KEY_MEASURES, Method, Status, coverage_key, flag_stem
+from geoplan.scenario.additions import added_measure
 from geoplan.scenario.model import ChangeLog
 from geoplan.scoring.check import CheckResult
 from geoplan.scoring.scorecard import scorecard
@@ -83,42 +83,30 @@ class ScenarioResult:
 
 
 def count_added(log: ChangeLog, target: Target) -> int:
-    """Features of the target's ``kind`` the scenario added, within its area bounds (m²).
+    """Distinct features of the target's ``kind`` the scenario added in the study area.
 
-    Only features in the study area count (``in_study_area``).
-
-    Kinds: ``park`` (``green_kind == "park"``), ``micro_park`` / ``pocket_park`` / ``green``
-    (any public green), ``bus_stop``, ``road``; else a facility category.
+    See :func:`geoplan.scenario.additions.added_measure` (a road drawn in pieces counts once).
     """
-    p = dict(target.params)
-    kind = str(p.get("kind", ""))
-    log = log.inside()
-    lo = float(p.get("min_area_m2", -math.inf))
-    hi = float(p.get("max_area_m2", math.inf))
-    if kind in ("park", "micro_park", "pocket_park", "green"):
-        g = log.added.get("parks")
-        if g is None or len(g) == 0:
-            return 0
-        m = (g["area_m2"] >= lo) & (g["area_m2"] < hi)
-        if kind == "park":
-            m &= g["green_kind"] == "park"
-        return int(m.sum())
-    if kind == "bus_stop":
-        return len(log.added.get("bus_stops", ()))
-    if kind == "road":
-        return len(log.added.get("roads", ()))
-    fac = log.added.get("facilities")
-    return 0 if fac is None else int((fac["category"] == kind).sum())
+    v, _ = added_measure(log, target)
+    return 0 if v is None else int(v)
 
 
-def _count_rows(sheet: TargetSheet, log: ChangeLog | None) -> dict[str, pd.DataFrame]:
+def _count_rows(
+    sheet: TargetSheet,
+    log: ChangeLog | None,
+    areas: Sequence[gpd.GeoDataFrame | None] = (),
+) -> dict[str, pd.DataFrame]:
+    """Scorecard rows of the targets a scenario's additions measure (``count_added`` …)."""
     empty = pd.DataFrame(columns=SUMMARY_COLUMNS)
     out = {}
     for t in sheet.targets:
-        if t.checkable and t.indicator == "count_added":
-            n = 0 if log is None else count_added(log, t)
+        if t.checkable and t.indicator in ("count_added", "area_added"):
+            v, note = added_measure(log or ChangeLog(), t, areas)
             one = dataclasses.replace(sheet, targets=(t,))
-            out[t.id] = scorecard(one, empty, extra={"count_added": float(n)})
+            extra = {} if v is None else {t.indicator: v}
+            card = scorecard(one, empty, extra=extra)
+            card["note"] = note if log is not None or v is None else "baseline: nothing added"
+            out[t.id] = card
     return out
 
 
@@ -147,8 +135,13 @@ def compare(
     plan_city: City,
     log: ChangeLog | None = None,
     units: gpd.GeoDataFrame | None = None,
+    areas: gpd.GeoDataFrame | None = None,
 ) -> ScenarioResult:
-    """Baseline and plan side by side (see :class:`ScenarioResult`)."""
+    """Baseline and plan side by side (see :class:`ScenarioResult`).
+
+    ``areas`` (and ``units``) name the parts of the study area a target may be set for
+    (``area: 老城区``).
+    """
     log = log or ChangeLog()
     homes, n_gone = _home_changes(base, plan)
     units_out = _unit_table(
@@ -168,7 +161,7 @@ def compare(
         plan_city=plan_city,
         base_city=base_city,
         log=log,
-        scorecard=_scorecard_change(base, plan, log),
+        scorecard=_scorecard_change(base, plan, log, (areas, units)),
         measures=_measure_change(base, plan),
         homes=homes,
         units=units_out,
@@ -199,11 +192,16 @@ _CARD_COLUMNS = [
 ]
 
 
-def _scorecard_change(base: CheckResult, plan: CheckResult, log: ChangeLog) -> pd.DataFrame:
+def _scorecard_change(
+    base: CheckResult,
+    plan: CheckResult,
+    log: ChangeLog,
+    areas: Sequence[gpd.GeoDataFrame | None] = (),
+) -> pd.DataFrame:
     """The plan's scorecard with the baseline's figure, status and gap beside each row."""
     sheet = plan.sheet
-    card_b = _with_counts(base.scorecard, _count_rows(sheet, None))
-    card_p = _with_counts(plan.scorecard, _count_rows(sheet, log))
+    card_b = _with_counts(base.scorecard, _count_rows(sheet, None, areas))
+    card_p = _with_counts(plan.scorecard, _count_rows(sheet, log, areas))
     key = ["target_id", "method", "basis"]
     b = card_b[[*key, "measured", "status", "gap"]].rename(
         columns={

@@ -7,7 +7,7 @@ import time
 import geopandas as gpd
 
 from geoplan._gc import with_collector_paused
-from geoplan.city import City
+from geoplan.city import City, Study
 from geoplan.city.homes import homes_from_city
 from geoplan.city.units import grid_units, units_from_frame
 from geoplan.indicators.result_cache import ResultCache
@@ -102,7 +102,16 @@ class ScenarioSession:
         seconds["plan_check"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         units = self._units_for(scenario)
-        result = compare(base, plan, base_city=self.city, plan_city=plan_city, log=log, units=units)
+        areas = scenario.base.areas_layer(self.city) if isinstance(scenario.base, Study) else None
+        result = compare(
+            base,
+            plan,
+            base_city=self.city,
+            plan_city=plan_city,
+            log=log,
+            units=units,
+            areas=areas,
+        )
         result.name = scenario.name
         seconds["compare"] = round(time.perf_counter() - t, 3)
         seconds["total"] = round(time.perf_counter() - t0, 3)

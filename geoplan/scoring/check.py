@@ -181,6 +181,7 @@ def check_city(
     units: gpd.GeoDataFrame | None = None,
     built_up_source: str | None = None,
     scope: Literal["city", "town"] = "city",
+    areas: gpd.GeoDataFrame | None = None,
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -234,6 +235,9 @@ def check_city(
         (``count_per_unit``, 每个街道…); without them those targets are "no data".
     emptied
         Layers a plan emptied on purpose (``"bus_stops"``): their coverage is 0 %, not "no data".
+    areas
+        Named parts of the study area (``unit`` = name, metric CRS) for targets restricted to one
+        (``area: 老城区``); without the named one such a target is "no data".
     scope
         The kind of study area: ``city`` (default) or ``town`` (镇区); targets that apply to the
         other kind are "no data".
@@ -303,7 +307,7 @@ def check_city(
     out = _run_indicators(runs, access, inputs, results, seconds)
 
     with _timed(seconds, "scorecard"):
-        counted = summary_frame(count_rows(ts.checkable, city, inputs.boundary, units))
+        counted = summary_frame(count_rows(ts.checkable, city, inputs.boundary, units, areas))
         measures = _area_basis(
             pd.concat([r.summary for r in out] + [counted], ignore_index=True), inputs
         )

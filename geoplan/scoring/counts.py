@@ -9,7 +9,7 @@ its metric CRS; areas in m².
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +19,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan.city import City
 from geoplan.indicators.coverage import Measure, measure_row
+from geoplan.names import Status
+from geoplan.rules import taxonomy as tx
 from geoplan.scoring.sheet_model import Target
 
 #: kinds that are public green rather than a facility category
@@ -51,11 +53,74 @@ def _in_area(geoms: NDArray[np.object_], area: BaseGeometry) -> NDArray[np.bool_
     return np.asarray(shapely.intersects(area, shapely.point_on_surface(geoms)), dtype=bool)
 
 
+def kind_label(kind: str) -> str:
+    """Chinese label of a counted kind (a facility category, a green kind, bus stops, roads)."""
+    own = {"park": "公园", "green": "公共绿地", "micro_park": "微公园", "pocket_park": "口袋公园"}
+    own |= {"bus_stop": "公交站点", "road": "道路"}
+    if kind in own:
+        return own[kind]
+    cat = tx.categories().get(kind)
+    return cat.label_zh if cat else kind
+
+
+def named_area(name: str, *layers: gpd.GeoDataFrame | None) -> tuple[BaseGeometry | None, str]:
+    """The polygon of a named part of the study area (老城区, 振中街道), and where it came from.
+
+    Looked up in each layer in turn (``--areas``, then ``--units``; a units grid has no names):
+    the units whose name equals ``name``, else those whose name contains it or is contained in
+    it (振中街道 = 振中街道办事处). ``(None, "")`` when no layer names it.
+    """
+    for layer in layers:
+        if layer is None or layer.empty or layer.attrs.get("grid_m"):
+            continue
+        names = layer["unit"].astype(str)
+        hit = (names == name).to_numpy()
+        if not hit.any():
+            hit = np.array([name in n or (len(n) >= 2 and n in name) for n in names], dtype=bool)
+        if hit.any():
+            geom = shapely.union_all(np.asarray(layer.geometry.values[hit], dtype=object))
+            return geom, ", ".join(names[hit])
+    return None, ""
+
+
+def needs_area_note(name: str) -> str:
+    """The no-data note of a target restricted to a named area that was not given."""
+    return (
+        f"no data: needs the {name} boundary (a polygon named {name} in --areas or --units); "
+        "not scored on the whole study area"
+    )
+
+
+def _lower_bound(t: Target, n: int, kind: str) -> tuple[float | None, str]:
+    """A count of mapped features as the lower bound it is: the value and its note.
+
+    Only a verdict that more features could not change is given (≥ reached; ≤ or between
+    exceeded), else "no data" with the count in the note.
+    """
+    v = t.evaluate(float(n))
+    sure = (t.op == ">=" and v.status == Status.PASS) or (
+        t.op in ("<=", "between") and v.status == Status.FAIL and float(n) > _upper(t)
+    )
+    where = f"{kind_label(kind)} mapped in the {'area ' + t.area if t.area else 'study area'}"
+    if sure or t.op is None:
+        return float(n), f"{n} {where} (a lower bound: the data may miss some)"
+    return None, (
+        f"no data: at least {n} {where}; the data may miss some, so whether the target is "
+        "reached cannot be told — count them from the register or an AMap / Baidu export "
+        "(--facilities)"
+    )
+
+
+def _upper(t: Target) -> float:
+    return float(t.value[1]) if isinstance(t.value, tuple) else float(cast(float, t.value))
+
+
 def count_rows(
     targets: Iterable[Target],
     city: City,
     area: BaseGeometry,
     units: gpd.GeoDataFrame | None,
+    areas: gpd.GeoDataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """Measure rows of the ``count_existing`` and ``count_per_unit`` targets of a sheet.
 
@@ -69,49 +134,159 @@ def count_rows(
         Where to count (the study area, or the built-up area when given).
     units
         Polygons of the units (街道 …) for ``count_per_unit``, the city's CRS; ``None`` = the
-        per-unit targets are "no data".
+        per-unit targets are "no data"; a units grid (``attrs["grid_m"]``) too: a target set
+        per 街道 is not measured on squares.
+    areas
+        Named parts of the study area (``unit`` = name), for targets with an ``area``.
+
+    Returns
+    -------
+    list of dict
+        One summary row per target (:func:`geoplan.indicators.coverage.measure_row`).
     """
     rows = []
     for t in targets:
+        if t.indicator == "units_complete":
+            v, note, bound = _complete_units(t, city, units, areas)
+            m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en)
+            rows.append(measure_row(m, "count", "units", v, note=note, bound=bound))
+            continue
         if t.indicator not in ("count_existing", "count_per_unit"):
             continue
-        p = dict(t.params)
-        kind = str(p["kind"])
-        lo = float(p.get("min_area_m2", -np.inf))
-        hi = float(p.get("max_area_m2", np.inf))
-        geoms = _features(city, kind, lo, hi)
-        if t.indicator == "count_existing":
-            n = int(_in_area(geoms, area).sum())
-            note = f"{kind} features whose point on surface lies in the study area"
-            rows.append(
-                measure_row(
-                    Measure(t.indicator, count_measure(t), t.label_zh, t.label_en, unit="count"),
-                    "count",
-                    "count",
-                    float(n),
-                    note=note,
-                )
-            )
-            continue
-        need = int(p.get("min_count", 1))
-        if units is None or units.empty:
-            v, note = None, "no data: needs the units (--units 街道 polygons)"
-        else:
-            pts = shapely.point_on_surface(geoms) if len(geoms) else np.zeros(0, dtype=object)
-            per = np.zeros(len(units), dtype=np.int64)
-            if len(pts):
-                i, _ = shapely.STRtree(pts).query(units.geometry.values, predicate="intersects")
-                np.add.at(per, i, 1)
-            ok = int((per >= need).sum())
-            v = ok / len(units)
-            note = f"{ok} of {len(units)} units hold ≥ {need} {kind}"
-        rows.append(
-            measure_row(
-                Measure(t.indicator, count_measure(t), t.label_zh, t.label_en),
-                "count",
-                "units",
-                v,
-                note=note,
-            )
+        kind = str(dict(t.params)["kind"])
+        geoms = _features(
+            city, kind, t.number("min_area_m2", -np.inf), t.number("max_area_m2", np.inf)
         )
+        where = area
+        if t.area:
+            where, _ = named_area(t.area, areas, units)
+        if t.indicator == "count_existing":
+            m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en, unit="count")
+            if where is None:
+                v, note = None, needs_area_note(str(t.area))
+            else:
+                v, note = _lower_bound(t, int(_in_area(geoms, where).sum()), kind)
+            rows.append(measure_row(m, "count", "count", v, note=note))
+            continue
+        v, note = _per_unit(t, kind, geoms, units, areas)
+        m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en)
+        rows.append(measure_row(m, "count", "units", v, note=note))
     return rows
+
+
+def _unit_problem(
+    t: Target, units: gpd.GeoDataFrame | None, areas: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame | None, str]:
+    """The units a per-unit target is measured on, or why there are none (the no-data note)."""
+    if units is None or units.empty:
+        return None, "no data: needs the units (--units 街道 / 社区 polygons)"
+    if units.attrs.get("grid_m"):
+        return None, (
+            f"no data: a target per 街道 / 社区 needs their polygons (--units), not grid cells "
+            f"(--units-grid {units.attrs['grid_m']:g})"
+        )
+    if t.area:
+        where, _ = named_area(t.area, areas, units)
+        if where is None:
+            return None, needs_area_note(t.area)
+        shapely.prepare(where)
+        inside = shapely.intersects(where, shapely.point_on_surface(units.geometry.values))
+        units = units.loc[np.asarray(inside, dtype=bool)]
+        if units.empty:
+            return None, needs_area_note(t.area)
+    return units, ""
+
+
+def _holds(city: City, units: gpd.GeoDataFrame, categories: Iterable[str]) -> NDArray[np.bool_]:
+    """Per unit: whether a feature of any of the categories lies in it (point on surface)."""
+    held = np.zeros(len(units), dtype=bool)
+    for cat in categories:
+        geoms = _features(city, cat, -np.inf, np.inf)
+        if not len(geoms):
+            continue
+        pts = shapely.point_on_surface(geoms)
+        i, _ = shapely.STRtree(pts).query(units.geometry.values, predicate="intersects")
+        held[np.unique(i)] = True
+    return held
+
+
+def _complete_units(
+    t: Target,
+    city: City,
+    units: gpd.GeoDataFrame | None,
+    areas: gpd.GeoDataFrame | None,
+) -> tuple[float | None, str, float | None]:
+    """Share of the units holding every item of a checklist (or the target's one item).
+
+    An item absent from the data altogether makes the share "no data" with an upper bound:
+    the share of units holding every item the data has.
+    """
+    from geoplan.rules.checklists import checklists
+
+    cl = checklists()[str(dict(t.params)["checklist"])]
+    items = cl.items
+    item = dict(t.params).get("item")
+    if item is not None:
+        items = tuple(i for i in items if i.key == item)
+        if not items:
+            keys = ", ".join(i.key for i in cl.items)
+            return None, f"no data: {cl.key} has no item {item!r} (items: {keys})", None
+    chosen, why = _unit_problem(t, units, areas)
+    if chosen is None:
+        return None, why, None
+    held = np.column_stack([_holds(city, chosen, i.categories) for i in items])
+    present: NDArray[np.bool_] = np.asarray(held.any(axis=0), dtype=bool)
+    absent = [i.label_zh for i, p in zip(items, present.tolist(), strict=True) if not p]
+    if len(absent) == len(items):
+        return None, f"no data: no {'、'.join(absent)} in the data at all", None
+    lacking = (~held).sum(axis=1)
+    ok = int((lacking == 0).sum())
+    ok_present = int(((~held[:, present]).sum(axis=1) == 0).sum())
+    note = f"{ok} of {len(chosen)} units hold {'every item' if item is None else items[0].label_zh}"
+    names = chosen["unit"].astype(str).to_numpy()
+    order = np.argsort(-lacking, kind="stable")
+    short = [
+        f"{names[k]} 缺 "
+        + "、".join(i.label_zh for i, h in zip(items, held[k], strict=True) if not h)
+        for k in order[:10]
+        if lacking[k]
+    ]
+    if short:
+        more = int((lacking > 0).sum()) - len(short)
+        note += "; " + "; ".join(short) + (f" …（另{more}个）" if more > 0 else "")
+    if item is None and cl.not_mapped:
+        note += f"; not checked (a map cannot show them): {'、'.join(cl.not_mapped)}"
+    if absent:
+        note = (
+            f"no data (not in the data at all: {'、'.join(absent)}; add an AMap / Baidu export "
+            f"with --facilities): at most {ok_present} of {len(chosen)} units complete; " + note
+        )
+        return None, note, ok_present / len(chosen)
+    return ok / len(chosen), note, None
+
+
+def _per_unit(
+    t: Target,
+    kind: str,
+    geoms: NDArray[np.object_],
+    units: gpd.GeoDataFrame | None,
+    areas: gpd.GeoDataFrame | None,
+) -> tuple[float | None, str]:
+    """Share of the units holding at least ``min_count`` of the kind, and the units short."""
+    need = int(t.number("min_count", 1))
+    chosen, why = _unit_problem(t, units, areas)
+    if chosen is None:
+        return None, why
+    if not len(geoms):
+        return None, f"no data: no {kind_label(kind)} in the data at all"
+    pts = shapely.point_on_surface(geoms)
+    per = np.zeros(len(chosen), dtype=np.int64)
+    i, _ = shapely.STRtree(pts).query(chosen.geometry.values, predicate="intersects")
+    np.add.at(per, i, 1)
+    ok = int((per >= need).sum())
+    short = chosen["unit"].astype(str).to_numpy()[per < need]
+    note = f"{ok} of {len(chosen)} units hold ≥ {need} {kind_label(kind)}"
+    if short.size:
+        listed = "、".join(short[:20]) + (f" …（共{short.size}个）" if short.size > 20 else "")
+        note += f"; short: {listed}"
+    return ok / len(chosen), note

@@ -54,7 +54,7 @@ def measure_of(t: Target, sheet: TargetSheet) -> str | None:
 def circle_measure(t: Target, lc: LifeCircles) -> tuple[str, str, float]:
     """(measure id, circle name, radius m) of a themed-circle target."""
     name = str(dict(t.params)["name"])
-    r = float(dict(t.params).get("radius_m", lc.circles[name].radius_m))
+    r = t.number("radius_m", lc.circles[name].radius_m)
     return names.circle_measure(name, r), name, r
 
 
@@ -105,17 +105,9 @@ def scorecard(
             "implied": bool(t.implied),
             "clause": f"{t.clause.section} {t.clause.text}".strip(),
         }
-        if not t.checkable:
-            rows.append(
-                _blank(base, Status.NOT_CHECKABLE, t.reason or "not checkable from map data")
-            )
-            continue
-        if t.applies_to != scope:
-            note = (
-                f"no data: measured on a {t.applies_to} ({t.scope or t.applies_to}), not on this "
-                f"{scope}'s study area; check the {t.applies_to} itself with --scope {t.applies_to}"
-            )
-            rows.append(_blank(base, Status.NO_DATA, note))
+        unmeasured = _unmeasured(t, base, scope)
+        if unmeasured is not None:
+            rows.append(unmeasured)
             continue
         measure = circle_measure(t, lc)[0] if t.indicator == "circle" else measure_of(t, sheet)
         sel = measures.loc[measures["measure"] == measure] if measure else measures.iloc[0:0]
@@ -138,7 +130,7 @@ def scorecard(
             v = t.evaluate(None)
             note = (
                 "needs a plan scenario (geoplan run): counts what a plan adds"
-                if t.indicator == "count_added"
+                if t.indicator in ("count_added", "area_added")
                 else "no data"
             )
             if t.indicator == "green_cover_ratio":
@@ -161,7 +153,48 @@ def scorecard(
             rows.append(_verdict_row(t, base, found))
         if not shown:  # non-coverage measures (road density …): their single row
             rows.append(_verdict_row(t, base, sel.iloc[0]))
+    also = {t.id: _also(t) for t in sheet.targets if t.also and t.checkable}
+    for row in rows:
+        if row["target_id"] in also:
+            row["note"] = str(row.get("note") or "") + also[row["target_id"]]
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+
+
+def _unmeasured(t: Target, base: dict[str, Any], scope: str) -> dict[str, Any] | None:
+    """The row of a target this check does not measure (not checkable, other scope or area)."""
+    if not t.checkable:
+        reason = t.reason or "not checkable from map data"
+        return _blank(base, Status.NOT_CHECKABLE, reason + _also(t))
+    if t.area and t.indicator not in _AREA_AWARE:
+        note = (
+            f"no data: the target is set for {t.area}, not the whole study area; check "
+            f"{t.area} alone (--boundary with its polygon)"
+        )
+        return _blank(base, Status.NO_DATA, note)
+    if t.applies_to != scope:
+        note = (
+            f"no data: measured on a {t.applies_to} ({t.scope or t.applies_to}), not on this "
+            f"{scope}'s study area; check the {t.applies_to} itself with --scope {t.applies_to}"
+        )
+        return _blank(base, Status.NO_DATA, note)
+    return None
+
+
+#: targets measured inside a named area of their own (``area:``): counts, scenario additions
+_AREA_AWARE = ("count_existing", "count_per_unit", "count_added", "area_added")
+
+
+def _also(t: Target) -> str:
+    """The other figures of a "分别" clause, for the note (``; 分别: 县级城市建成区 11%``)."""
+    if not t.also:
+        return ""
+    parts = []
+    for scope, value in t.also:
+        if isinstance(value, float) and t.unit == "share":
+            parts.append(f"{scope} {value:.1%}".replace(".0%", "%"))
+        else:
+            parts.append(f"{scope} {value:g}" if isinstance(value, float) else f"{scope} {value}")
+    return "; 分别 also: " + ", ".join(parts)
 
 
 def _blank(base: dict[str, Any], status: str, note: str) -> dict[str, Any]:

@@ -121,6 +121,13 @@ class Target:
     applies_to
         The kind of study area a checkable target is measured on: ``city`` (default) or
         ``town`` (镇区: scored only by a check of a town, ``--scope town``; "no data" on a city).
+    area
+        The named part of the study area the clause restricts the target to (老城区, 振中街道):
+        measured inside the polygon of that name given with ``--areas`` (or ``--units``); "no
+        data: needs the … boundary" without it, never on the whole study area.
+    also
+        The other figures of a "分别" clause, ``((scope, value), …)`` (县级城市 11 %), printed
+        with the target.
     implied
         True when the document names the goal but not the figure, and ``value`` is the
         figure implied by the wording (e.g. 全覆盖 -> 1.0); ``note`` says why.
@@ -135,15 +142,31 @@ class Target:
     checkable: bool
     value: float | tuple[float, float] | str
     indicator: str | None = None
-    params: Mapping[str, str | float] = field(default_factory=lambda: MappingProxyType({}))
+    params: Mapping[str, str | float | tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     op: Op | None = None
     unit: str | None = None
     reason: str | None = None
     year: int | None = None
     scope: str | None = None
     applies_to: str = "city"
+    area: str | None = None
+    also: tuple[tuple[str, float | str], ...] = ()
     implied: bool = False
     note: str | None = None
+
+    def number(self, name: str, default: float) -> float:
+        """A numeric parameter of the target (``min_area_m2`` …), or ``default`` when absent."""
+        v = self.params.get(name, default)
+        if isinstance(v, tuple):
+            raise TypeError(f"target {self.id}: param {name} is a list, not a number")
+        return float(v)
+
+    def names(self, name: str = "names") -> tuple[str, ...]:
+        """A list parameter of the target (``names``: features named in the clause), or ()."""
+        v = self.params.get(name, ())
+        return v if isinstance(v, tuple) else (str(v),)
 
     def evaluate(self, measured: float | None, *, abs_tol: float = 1e-9) -> Verdict:
         """Compare a measured value with this target.

@@ -136,6 +136,8 @@ _SOURCE_KEYS = {"title", "doc_no", "issuer", "date", "seed_file", "note"}
 
 
 _TARGET_KEYS = {
+    "area",
+    "also",
     "id",
     "label_zh",
     "label_en",
@@ -270,6 +272,8 @@ def _parse_target(raw: object, path: Path, index: int) -> Target:
         "year": year,
         "scope": text_field(raw, "scope", ctx, required=False),
         "applies_to": _applies_to(raw, ctx),
+        "area": text_field(raw, "area", ctx, required=False),
+        "also": _parse_also(raw.get("also"), ctx),
         "implied": implied,
         "note": text_field(raw, "note", ctx, required=False),
     }
@@ -288,6 +292,26 @@ def _parse_target(raw: object, path: Path, index: int) -> Target:
         unit=text_field(raw, "unit", ctx, required=False),
         reason=text_field(raw, "reason", ctx),
     )
+
+
+def _parse_also(raw: object, ctx: FileContext) -> tuple[tuple[str, float | str], ...]:
+    """``also:``: the other figures of a "分别" clause, ``[{scope: 县级城市, value: 0.11}]``."""
+    if raw is None:
+        return ()
+    fix = "write also: [{scope: 县级城市建成区, value: 0.11}]"
+    if not isinstance(raw, list):
+        raise ctx.error("'also' must be a list", fix)
+    out: list[tuple[str, float | str]] = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"scope", "value"}:
+            raise ctx.error("each 'also' entry needs exactly scope and value", fix)
+        scope, value = item["scope"], item["value"]
+        if not isinstance(scope, str) or not scope.strip():
+            raise ctx.error("'also' scope must be text", fix)
+        if not (is_number(value) or isinstance(value, str)):
+            raise ctx.error("'also' value must be a number or text", fix)
+        out.append((scope.strip(), value if isinstance(value, str) else float(value)))
+    return tuple(out)
 
 
 #: the kinds of study area a target may be measured on
@@ -379,13 +403,13 @@ def _check_value_range(value: Any, unit: str, ctx: FileContext) -> None:
 
 def _parse_params(
     raw: object, indicator: str, spec: TargetKind, ctx: FileContext
-) -> Mapping[str, str | float]:
+) -> Mapping[str, str | float | tuple[str, ...]]:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ctx.error("'params' must be a mapping", "write params: {name: value}")
     allowed = ", ".join(spec.params) or "none"
-    params: dict[str, str | float] = {}
+    params: dict[str, str | float | tuple[str, ...]] = {}
     for name, value in raw.items():
         pspec = spec.params.get(name)
         if pspec is None:
@@ -399,7 +423,9 @@ def _parse_params(
     return MappingProxyType(params)
 
 
-def _check_param(name: str, value: object, pspec: TargetParam, ctx: FileContext) -> str | float:
+def _check_param(
+    name: str, value: object, pspec: TargetParam, ctx: FileContext
+) -> str | float | tuple[str, ...]:
     if pspec.kind == "number":
         if not is_number(value) or cast(float, value) < 0:
             raise ctx.error(f"param {name!r} must be a number >= 0", f"write {name}: 500")
@@ -409,6 +435,15 @@ def _check_param(name: str, value: object, pspec: TargetParam, ctx: FileContext)
             choices = ", ".join(map(str, pspec.choices))
             raise ctx.error(f"param {name}={value!r} is not allowed", f"use one of: {choices}")
         return cast(str | float, value)
+    if pspec.kind == "names":
+        ok = (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, str) and v.strip() for v in value)
+        )
+        if not ok:
+            raise ctx.error(f"param {name!r} must be a list of names", f"write {name}: [丰华街]")
+        return tuple(str(v).strip() for v in cast(list[str], value))
     if pspec.kind == "circle":
         circles = load_life_circles().circles
         if value not in circles:

@@ -191,7 +191,7 @@ def sheet_terms(
     for t in sheet.checkable:
         if t.indicator != wanted or t.op not in (">=", ">") or not isinstance(t.value, float):
             continue
-        if kind == "bus_stops" and float(dict(t.params).get("radius_m", -1)) != radius_m:
+        if kind == "bus_stops" and t.number("radius_m", -1) != radius_m:
             continue
         return SheetTerms(basis, min(float(t.value), 1.0), t.id, t.label_zh)
     return SheetTerms(basis, 1.0, None, "")

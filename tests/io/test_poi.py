@@ -530,3 +530,41 @@ def test_legitimate_exports_are_read_not_refused(
     want = pointed.facilities.loc[pointed.facilities["category"] == "restaurant"].head(5)
     d = got.to_crs(pointed.crs).distance(want.reset_index(drop=True).geometry)
     assert float(d.max()) < 1.0  # GCJ-02 undone at every POI (the AOI's centre, < 1 m)
+
+
+def test_tijian_categories_from_amap_codes_and_baidu_tags() -> None:
+    """The codes of amap_poi_types.csv / tags of baidu_poi_types.csv for the new categories
+    (rows quoted in poi_categories.yaml): a public lot is parking, a reserved lot or an entrance
+    is not; a subway exit is not a station; a 托儿所 coded 幼儿园 is a nursery."""
+    from geoplan.io.poi import classify
+
+    amap = {
+        "150904": "parking",  # 停车场;公共停车场
+        "150905": "",  # 停车场;专用停车场
+        "150909": "",  # 停车场出入口
+        "011102": "charging",  # 充电站;充换电站
+        "150500": "metro_station",  # 地铁站
+        "150501": "",  # 地铁站;出入口
+        "130504": "fire_station",  # 公检法机构;消防机关
+        "200400": "shelter",  # 紧急避难场所
+        "071200": "repair",  # 维修站点
+        "070500": "express",  # 物流速递
+        "070501": "",  # 物流仓储场地
+        "110105": "public_space",  # 城市广场
+    }
+    names = pd.Series(["某地点"] * len(amap))
+    got, _ = classify(names, pd.Series(list(amap)), "amap")
+    assert list(got) == list(amap.values())
+    got, _ = classify(
+        pd.Series(["阳光托儿所", "胡辣汤早餐"]), pd.Series(["141204", "050100"]), "amap"
+    )
+    assert list(got) == ["nursery", "breakfast"]
+    baidu = {
+        "交通设施;停车场": "parking",
+        "交通设施;充电站": "charging",
+        "交通设施;地铁站": "metro_station",
+        "生活服务;维修点": "repair",
+        "休闲娱乐;休闲广场": "public_space",
+    }
+    got, _ = classify(pd.Series(["某地点"] * len(baidu)), pd.Series(list(baidu)), "baidu")
+    assert list(got) == list(baidu.values())

@@ -43,6 +43,7 @@ HOME_CATS = (
     "restaurant",
     "sports_medium",
     "sports_small",
+    "metro_station",  # node 4079221431 李家沱: railway=station, station=subway
 )
 #: levels requiring only categories the clip holds: the standard's levels are "no data" there,
 #: and the map draws homes by completeness only where a level can be measured

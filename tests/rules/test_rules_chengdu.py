@@ -181,7 +181,10 @@ def test_toilets_respect_access_and_dumpsters_are_not_stations(
     assert tx.classify_facility({"amenity": "toilets", "access": "customers"}) == []
     assert tx.classify_facility({"amenity": "waste_disposal"}) == []
     assert tx.classify_facility({"amenity": "waste_disposal", "name": "垃圾站"}) == []
-    assert tx.classify_facility({"amenity": "waste_transfer_station"}) == ["waste"]
+    assert tx.classify_facility({"amenity": "waste_transfer_station"}) == [
+        "waste",
+        "waste_transfer",
+    ]
 
 
 def test_coach_stations_are_not_bus_stops(chengdu: geoplan.City, objs: list) -> None:
@@ -340,3 +343,83 @@ def test_a_named_green_beside_a_road_is_not_a_verge() -> None:
         {"highway": ["primary"], "name": ["人民路"]}, geometry=[road], crs=32648
     )
     assert verges(green, roads).tolist() == [True, False, True]
+
+
+# ---- categories of the 城市体检 and 完整居住社区 lists ----------------------------------------
+
+
+def test_metro_stations_are_subway_stations(chengdu: geoplan.City, objs: list) -> None:
+    subway = where(
+        objs,
+        lambda t: (
+            t.get("railway") in ("station", "halt")
+            and t.get("station") in ("subway", "light_rail", "monorail")
+        ),
+    )
+    assert len(subway) >= 40  # Chengdu 2018: the metro lines of the centre
+    assert ids(chengdu, "metro_station") >= in_city(chengdu, subway)
+    rail = where(objs, lambda t: t.get("railway") == "station" and not t.get("station"))
+    # an intercity rail station is not a metro station unless its name says 地铁站
+    assert not {k for k in rail if "地铁站" not in str(dict(objs).get(k, {}).get("name", ""))} & (
+        ids(chengdu, "metro_station")
+    )
+
+
+def test_public_car_parks_fire_stations_and_charging(chengdu: geoplan.City, objs: list) -> None:
+    parking = where(
+        objs,
+        lambda t: (
+            t.get("amenity") == "parking"
+            and t.get("access")
+            not in ("private", "no", "customers", "permit", "residents", "delivery")
+            and t.get("parking") not in ("lane", "street_side", "layby")
+        ),
+    )
+    assert len(parking) == 24  # every amenity=parking of the extract is public-looking
+    assert ids(chengdu, "parking") == in_city(chengdu, parking)
+    fire = where(objs, lambda t: t.get("amenity") == "fire_station")
+    assert len(fire) == 3  # 四中队, 第三中队, 花牌坊消防站
+    assert in_city(chengdu, fire) <= ids(chengdu, "fire_station")
+    tesla = where(objs, lambda t: t.get("amenity") == "charging_station")
+    assert len(tesla) == 1  # a Tesla Supercharger, access=customers: not public
+    assert not tesla & ids(chengdu, "charging")
+
+
+def test_public_space_is_squares_and_playgrounds_not_shopping_plazas(
+    chengdu: geoplan.City, objs: list
+) -> None:
+    squares = where(objs, lambda t: t.get("place") == "square")
+    assert len(squares) == 2  # 站前广场, 中山广场
+    retail = where(objs, lambda t: t.get("landuse") == "retail" and "广场" in t.get("name", ""))
+    assert retail  # 飞大壹号广场 … : shopping complexes named 广场
+    assert not retail & ids(chengdu, "public_space")
+    assert in_city(chengdu, squares) <= ids(chengdu, "public_space")
+    # a mapped area under 150 m² is not a 公共活动场地 (完整居住社区建设标准)
+    f = chengdu.facilities.loc[chengdu.facilities["category"] == "public_space"]
+    area = f.geometry.area.to_numpy()
+    assert ((area == 0) | (area >= 150)).all()
+
+
+def test_nursery_is_not_a_kindergarten(chengdu: geoplan.City, objs: list) -> None:
+    childcare = where(objs, lambda t: t.get("amenity") == "childcare")
+    assert len(childcare) == 1
+    assert not childcare & ids(chengdu, "kindergarten")
+    assert in_city(chengdu, childcare) <= ids(chengdu, "nursery")
+    assert tx.classify_facility({"amenity": "kindergarten", "name": "阳光托育中心"}) == ["nursery"]
+    assert tx.classify_facility({"amenity": "kindergarten", "name": "六九幼儿园"}) == [
+        "kindergarten"
+    ]
+
+
+def test_convenience_formats_and_emergency_categories_on_tags() -> None:
+    c = tx.classify_facility
+    assert "repair" in c({"craft": "shoemaker"})
+    assert "repair" in c({"shop": "mobile_phone_repair", "name": "手机维修"})
+    assert "repair" not in c({"shop": "car_repair", "name": "汽修厂"})
+    assert "breakfast" in c({"amenity": "fast_food", "name": "老王包子铺"})
+    assert "breakfast" not in c({"amenity": "restaurant", "name": "川菜馆"})
+    assert "express" in c({"amenity": "parcel_locker", "name": "丰巢快递柜"})
+    assert "express" not in c({"name": "某物流园", "amenity": "parcel_locker"})
+    assert "shelter" in c({"emergency": "assembly_point"})
+    assert "shelter" in c({"leisure": "park", "name": "人民公园应急避难场所"})
+    assert c({"amenity": "waste_transfer_station", "name": "公交中转站"}) == ["waste"]

@@ -47,7 +47,7 @@ EXPECTED_CHECKABLE: dict[str, list[tuple[str, dict[str, Any], float]]] = {
         ("green_land_ratio", {}, 0.39),
         ("green_cover_ratio", {}, 0.4325),
         ("circle", {"name": "convenience"}, 1.0),  # 便民生活圈 full coverage
-        ("life_circle", {}, 1.0),  # 完整社区 full coverage
+        ("units_complete", {"checklist": "wanzheng"}, 1.0),  # 完整社区 full coverage
         ("circle", {"name": "green_leisure", "radius_m": 300}, 1.0),  # 5-min green
         ("circle", {"name": "fitness", "radius_m": 1000}, 1.0),  # 15-min fitness
     ],
@@ -63,6 +63,8 @@ EXPECTED_CHECKABLE: dict[str, list[tuple[str, dict[str, Any], float]]] = {
         ("circle", {"name": "fitness"}, 1.0),
         ("circle", {"name": "reading"}, 1.0),
         ("circle", {"name": "shopping"}, 1.0),
+        ("count_added", {"kind": "parking"}, 7),  # 7个便民停车场 (2021)
+        ("count_added", {"kind": "food_market"}, 7),  # 2021年市区建成农贸市场7个
     ],
     "luoyang-2023": [
         ("road_area_per_resident", {}, 17),
@@ -74,7 +76,11 @@ EXPECTED_CHECKABLE: dict[str, list[tuple[str, dict[str, Any], float]]] = {
         ("circle", {"name": "fitness"}, 1.0),
         ("circle", {"name": "reading"}, 1.0),
         ("circle", {"name": "green_leisure"}, 1.0),  # 15分钟生态休闲圈
-        ("count_existing", {"kind": "green", "min_area_m2": 400, "max_area_m2": 10000}, 330),
+        # 游园 is a park (CJJ/T 85-2017 G14), not any green
+        ("count_existing", {"kind": "park", "min_area_m2": 400, "max_area_m2": 10000}, 330),
+        ("count_added", {"kind": "waste_transfer"}, 26),  # 新建26座生活垃圾中转站
+        ("count_added", {"kind": "parking"}, 200),  # 新建公共停车场200个
+        ("count_added", {"kind": "hospital"}, 4),  # 4 named hospitals 建成投用
     ],
     "xinxiang-gxq-2019": [
         ("road_density", {}, 7),
@@ -89,6 +95,9 @@ EXPECTED_CHECKABLE: dict[str, list[tuple[str, dict[str, Any], float]]] = {
         ("count_added", {"kind": "pocket_park"}, 9),
         ("circle", {"name": "fitness"}, 1.0),
         ("circle", {"name": "elderly_care"}, 1.0),
+        ("count_added", {"kind": "health_centre"}, 1),  # in 振中街道 (area)
+        ("count_added", {"kind": "road", "names": ("丰华街", "振中路", "纺织路")}, 3),
+        ("count_added", {"kind": "road"}, 10),  # 10余条道路
     ],
     "zhengzhou-zhongyuan-2019": [
         ("complete_life_circle", {}, 1.0),
@@ -99,12 +108,14 @@ EXPECTED_CHECKABLE: dict[str, list[tuple[str, dict[str, Any], float]]] = {
         ("count_added", {"kind": "micro_park", "max_area_m2": 5000}, 40),
         ("count_added", {"kind": "road"}, 5),
         ("count_per_unit", {"kind": "health_centre", "min_count": 1}, 1.0),
+        ("area_added", {"kind": "green"}, 1_000_000),  # 新增绿地100万平方米
+        ("count_added", {"kind": "park", "names": ("南水北调生态文化公园",)}, 1),
+        ("area_added", {"kind": "green"}, 1),  # 三条铁路沿线绿化 (no figure)
     ],
 }
 
 # Targets INDICATORS.md lists that no indicator checks: (sheet, word in label_zh, value).
 EXPECTED_NOT_CHECKABLE: list[tuple[str, str, float | str]] = [
-    ("zhengzhou-zhongyuan-2019", "新增绿地", "100万平方米"),
     ("zhengzhou-zhongyuan-2019", "停车位", 13),
     ("jiyuan-2027", "城镇化率", 0.73),
 ]
@@ -210,8 +221,8 @@ def test_every_figure_in_a_seed_target_is_in_its_clause(sheet_id: str) -> None:
             continue
         figures = {float(x) for x in re.findall(r"\d+(?:\.\d+)?", t.clause.text)}
         candidates = {t.value, round(t.value * 100, 6)}
-        if t.value == 45000:
-            candidates.add(4.5)  # 4.5万
+        if t.value >= 10000:
+            candidates.add(t.value / 10000)  # 4.5万, 100万
         if math.isclose(t.value, 1 / 3, abs_tol=1e-3):
             continue  # 三分之一 is written in words
         if t.value == 1.0 and ("全覆盖" in t.clause.text or "全部" in t.clause.text):
