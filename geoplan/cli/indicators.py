@@ -73,3 +73,23 @@ def indicators(
                     escape(p.source),
                 )
         con.print(table)
+        if indicator is None:
+            con.print(_sheets_table())
+
+
+def _sheets_table() -> Table:
+    """The target sheets shipped with geoplan (``-t ID``): id, title, targets checkable / all."""
+    from geoplan.scoring.targets import list_target_sheets, load_target_sheet
+
+    table = Table(title="目标表 target sheets (-t ID)", title_justify="left")
+    for col in ("表 Sheet", "文件 Document", "年 Year", "可核查/全部 Checkable/all"):
+        table.add_column(col)
+    for sid in list_target_sheets():
+        ts = load_target_sheet(sid)
+        table.add_row(
+            sid,
+            escape(f"{ts.name_zh}\n{ts.name_en}"),
+            str(ts.year),
+            f"{len(ts.checkable)} / {len(ts.targets)}",
+        )
+    return table

@@ -307,7 +307,9 @@ def check_city(
     out = _run_indicators(runs, access, inputs, results, seconds)
 
     with _timed(seconds, "scorecard"):
-        counted = summary_frame(count_rows(ts.checkable, city, inputs.boundary, units, areas))
+        counted = summary_frame(
+            count_rows(ts.checkable, city, inputs.boundary, units, areas, inputs.residents_total)
+        )
         measures = _area_basis(
             pd.concat([r.summary for r in out] + [counted], ignore_index=True), inputs
         )
@@ -358,9 +360,16 @@ def _assemble(
     """Homes with every distance and flag column; coverage areas and their descriptions."""
     dist = pd.DataFrame(_dist_columns(access.home_m), index=homes.index)
     per_home = pd.concat([dist] + [r.per_home for r in out if len(r.per_home.columns)], axis=1)
-    homes_out = homes.copy()
-    for c in per_home.columns:
-        homes_out[c] = per_home[c].to_numpy()
+    # one concat, not a column insert per flag (a sheet with many circles has hundreds)
+    new = pd.DataFrame({c: per_home[c].to_numpy() for c in per_home.columns}, index=homes.index)
+    order = list(homes.columns) + [c for c in new.columns if c not in homes.columns]
+    kept = homes.drop(columns=[c for c in new.columns if c in homes.columns])
+    homes_out = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(kept), new], axis=1)[order],
+        geometry=homes.geometry.name,
+        crs=homes.crs,
+    )
+    homes_out.attrs = dict(homes.attrs)
     coverage: dict[str, BaseGeometry] = {}
     layers: dict[str, CoverageLayer] = {}
     for res in out:

@@ -121,8 +121,9 @@ def count_rows(
     area: BaseGeometry,
     units: gpd.GeoDataFrame | None,
     areas: gpd.GeoDataFrame | None = None,
+    residents: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Measure rows of the ``count_existing`` and ``count_per_unit`` targets of a sheet.
+    """Measure rows of the count targets of a sheet (counts, per unit, area per resident).
 
     Parameters
     ----------
@@ -138,6 +139,8 @@ def count_rows(
         per 街道 is not measured on squares.
     areas
         Named parts of the study area (``unit`` = name), for targets with an ``area``.
+    residents
+        Residents of the study area, for ``area_per_resident`` (``None``: no population).
 
     Returns
     -------
@@ -150,6 +153,11 @@ def count_rows(
             v, note, bound = _complete_units(t, city, units, areas)
             m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en)
             rows.append(measure_row(m, "count", "units", v, note=note, bound=bound))
+            continue
+        if t.indicator == "area_per_resident":
+            v, note = _area_per_resident(t, city, area, residents)
+            m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en, unit="m2/person")
+            rows.append(measure_row(m, "area", "residents", v, note=note))
             continue
         if t.indicator not in ("count_existing", "count_per_unit"):
             continue
@@ -172,6 +180,33 @@ def count_rows(
         m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en)
         rows.append(measure_row(m, "count", "units", v, note=note))
     return rows
+
+
+def _area_per_resident(
+    t: Target, city: City, area: BaseGeometry, residents: float | None
+) -> tuple[float | None, str]:
+    """Area (m²) of the mapped features of a kind in the study area per resident.
+
+    Overlapping features count once (their union); a feature mapped as a point has no area, so
+    the figure is a lower bound: a verdict only where more area could not change it.
+    """
+    kind = str(dict(t.params)["kind"])
+    if not residents:
+        return None, "no data: needs population (--population)"
+    geoms = _features(city, kind, -np.inf, np.inf)
+    if not len(geoms):
+        return None, f"no data: no {kind_label(kind)} in the data at all"
+    polys = geoms[shapely.area(geoms) > 0]
+    points = int(len(geoms) - len(polys))
+    inside = shapely.intersection(shapely.union_all(polys), area).area if len(polys) else 0.0
+    v = inside / residents
+    what = f"{inside:,.0f} m² of {kind_label(kind)} over {residents:,.0f} residents"
+    if points:
+        what += f"; {points} mapped as points (no area) not counted"
+    verdict = t.evaluate(v)
+    if t.op == ">=" and verdict.status != Status.PASS:
+        return None, f"no data: at least {v:.2f} m²/person ({what}): a lower bound below the target"
+    return v, f"{what} (a lower bound)"
 
 
 def _unit_problem(

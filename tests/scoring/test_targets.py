@@ -133,11 +133,15 @@ def _seed_text(sheet: TargetSheet) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+#: the national sheets: standards' defaults, the 城市体检, the 完整居住社区 standard
+NATIONAL_SHEETS = ["national", "chengshi-tijian", "wanzheng-shequ"]
+
+
 def test_list_target_sheets_has_national_and_seeds() -> None:
-    assert list_target_sheets() == sorted(["national", *SEED_SHEETS])
+    assert list_target_sheets() == sorted([*NATIONAL_SHEETS, *SEED_SHEETS])
 
 
-@pytest.mark.parametrize("sheet_id", ["national", *SEED_SHEETS])
+@pytest.mark.parametrize("sheet_id", [*NATIONAL_SHEETS, *SEED_SHEETS])
 def test_shipped_sheet_loads(sheet_id: str) -> None:
     sheet = load_target_sheet(sheet_id)
     assert sheet.id == sheet_id == sheet.path.stem
@@ -249,7 +253,25 @@ def test_life_circles_levels_and_circles() -> None:
         "shopping",
         "green_leisure",
         "convenience",
+        # one facility kind each, at its GB 50180-2018 level's radius (chengshi-tijian)
+        "kindergarten",
+        "nursery",
+        "primary_school",
+        "middle_school",
+        "elderly_service",
+        "sports_ground",
+        "culture",
+        "community_commerce",
+        "community_service",
+        "clinic",
+        "public_space",
+        "fire_station",
+        "metro",
     }
+    radius = {k: c.radius_m for k, c in lc.circles.items()}
+    assert radius["kindergarten"] == radius["nursery"] == lc.levels["5min"].radius_m
+    assert radius["primary_school"] == radius["sports_ground"] == lc.levels["10min"].radius_m
+    assert radius["middle_school"] == radius["culture"] == lc.levels["15min"].radius_m
     assert lc.circles["green_leisure"].radius_m == 300
     assert lc.circles["fitness"].radius_m == 1000
     assert "primary_school" in lc.levels["10min"].required
