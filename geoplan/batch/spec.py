@@ -15,7 +15,6 @@ Paths are relative to the batch file's folder.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 import yaml
 
 from geoplan._errors import InputFileError, ScenarioError, unknown_message
-from geoplan.city.study import BUILT_UP_WORDS, Study, StudyError
+from geoplan.city.study import BUILT_UP_WORDS, NAME_PATTERN, Study, StudyError
 
 
 class BatchError(ScenarioError):
@@ -58,7 +57,7 @@ _PATH_KEYS = ("osm", "population", "built_up", "units", "landcover", "areas")
 
 _TOP_KEYS = ("osm", "defaults", "places", "districts", "name")
 
-_NAME = re.compile(r"^[\w\-.\u4e00-\u9fff]+$")
+_NAME = NAME_PATTERN
 
 
 @dataclass(frozen=True)

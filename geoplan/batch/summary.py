@@ -124,7 +124,7 @@ def _style(colour: str) -> Callable[[Any], dict[str, Any]]:
 def overview_map(rows: Sequence[dict[str, Any]], path: Path, *, title: str) -> Path:
     """An offline map of every place coloured by pass rate (legend, escaped labels, ODbL)."""
     shapes = [(r, shapely.from_wkt(r["boundary_wkt"])) for r in rows if r.get("boundary_wkt")]
-    m = GeoplanMap(tiles=None, control_scale=True)
+    m = GeoplanMap(tiles=None, control_scale=False, metric_scale=True, osm_credit=True)
     if shapes:
         b = shapely.union_all([s for _, s in shapes]).bounds
         m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
@@ -139,6 +139,16 @@ def overview_map(rows: Sequence[dict[str, Any]], path: Path, *, title: str) -> P
             style_function=_style(_colour(rate)),
             tooltip=label,
             name=esc(r["name"]),
+        ).add_to(m)
+        # each place labelled on the map with its name and pass rate (not only on hover)
+        c = g.representative_point()
+        tag = esc(r["name"]) + (f" {rate:.0%}" if rate is not None else "")
+        folium.Marker(
+            [c.y, c.x],
+            icon=folium.DivIcon(
+                html=f'<div class="geoplan-place" style="font:bold 12px sans-serif;'
+                f'white-space:nowrap;text-shadow:0 0 3px #fff">{tag}</div>'
+            ),
         ).add_to(m)
     failed = [r for r in rows if r.get("status") == "failed"]
     legend = "".join(

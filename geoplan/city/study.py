@@ -14,6 +14,7 @@ sheet and a map (:class:`geoplan.batch.spec.Place`), and a scenario's baseline i
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,10 @@ FACILITIES_MODES = ("auto", "replace", "merge")
 RASTER_SUFFIXES = (".tif", ".tiff")
 
 Bbox = tuple[float, float, float, float]
+
+
+#: a city or place name that can name output files: letters, 汉字, digits, ``_ - .``
+NAME_PATTERN = re.compile(r"^[\w\-.\u4e00-\u9fff]+$")
 
 
 class StudyError(GeoplanError, ValueError):
@@ -140,8 +145,13 @@ class Study:
             set_(self, "boundary", Path(self.boundary))
         if self.crs is not None:
             set_(self, "crs", str(self.crs))
-        for key in ("population", "landcover", "units"):
+        for key in ("population", "landcover", "units", "areas"):
             set_(self, key, _path(getattr(self, key)))
+        if self.name is not None and (not NAME_PATTERN.match(self.name) or set(self.name) <= {"."}):
+            raise StudyError(
+                f"name {self.name!r} must be folder-safe (letters, 汉字, digits, _ - .): it names "
+                "the output files; write e.g. 郑州市中原区"
+            )
         set_(self, "facilities", tuple(Path(f) for f in self.facilities))
         built = "osm" if self.built_up is None else self.built_up
         set_(self, "built_up", str(built) if str(built) in BUILT_UP_WORDS else Path(built))

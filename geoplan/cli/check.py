@@ -25,6 +25,7 @@ from geoplan.cli.options import (
     FacilitiesOpt,
     IncludePrivateOpt,
     LangOpt,
+    NameOpt,
     OsmOpt,
     PopulationColumnOpt,
     PopulationOpt,
@@ -159,6 +160,7 @@ def check(
     unit_name: UnitNameOpt = None,
     units_grid: UnitsGridOpt = None,
     areas: AreasOpt = None,
+    name: NameOpt = None,
     facilities: FacilitiesOpt = None,
     facilities_mode: FacilitiesModeOpt = "auto",
     population_kind: Annotated[
@@ -242,6 +244,7 @@ def check(
             units_grid=units_grid,
             scope=scope,
             areas=areas,
+            name=name,
         )
         study.check_files()
         check_output_dir(out)
@@ -325,6 +328,7 @@ def map_cmd(
         Path | None, typer.Option("--boundary", metavar="FILE", help="Study area (vector file).")
     ] = None,
     crs: Annotated[str | None, typer.Option("--crs", metavar="EPSG", help="Metric CRS.")] = None,
+    name: NameOpt = None,
     lang: Annotated[str, typer.Option("--lang", help="Labels: zh (中文) or en.")] = "zh",
     basemap: Annotated[
         str,
@@ -368,7 +372,7 @@ def map_cmd(
         lang = check_lang(lang)
         if out is not None:
             check_output_file(out, flag="--out", suffix=".html")
-        study = study_from_options(osm=osm, boundary=boundary, crs=crs)
+        study = study_from_options(osm=osm, boundary=boundary, crs=crs, name=name)
         city = study.load()
         result = study.check(targets, city=city)
         path = out or Path("maps") / f"{city.name}.html"
@@ -402,6 +406,7 @@ def report_cmd(
     unit_name: UnitNameOpt = None,
     units_grid: UnitsGridOpt = None,
     areas: AreasOpt = None,
+    name: NameOpt = None,
     facilities: FacilitiesOpt = None,
     scope: ScopeOpt = "city",
     lang: LangOpt = "zh",
@@ -432,6 +437,7 @@ def report_cmd(
         unit_name=unit_name,
         units_grid=units_grid,
         areas=areas,
+        name=name,
         facilities=facilities,
         scope=scope,
         lang=lang,

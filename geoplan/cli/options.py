@@ -83,6 +83,16 @@ UnitsGridOpt = Annotated[
     typer.Option("--units-grid", metavar="M", help="Per-unit table over square cells of M m."),
 ]
 
+NameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        metavar="NAME",
+        help="Name of the city or district for titles and file names, e.g. 郑州市中原区 "
+        "(default: the OSM file name).",
+    ),
+]
+
 AreasOpt = Annotated[
     Path | None,
     typer.Option(
@@ -152,6 +162,7 @@ def study_from_options(
     units_grid: float | None = None,
     scope: str = "city",
     areas: Path | None = None,
+    name: str | None = None,
 ) -> Study:
     """The :class:`~geoplan.city.Study` a command's options describe (validated once there).
 
@@ -178,4 +189,5 @@ def study_from_options(
         units_grid=units_grid,
         scope=scope,  # type: ignore[arg-type]
         areas=areas,
+        name=name,
     )

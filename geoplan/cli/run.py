@@ -37,6 +37,15 @@ def run(
         typer.Option("--sheet", help="Target sheet id (default: the scenario's targets)."),
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Map language: zh or en.")] = "zh",
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="NAME",
+            help="Name of the plan for titles and file names, e.g. 郑州市中原区绿地规划 "
+            "(default: the scenario's name).",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the written file paths.")
     ] = False,
@@ -52,7 +61,7 @@ def run(
     if quiet:
         state["quiet"] = True
     with run_cli_errors():
-        result, files = run_scenario_file(scenario, out=out, sheet=sheet, lang=lang)
+        result, files = run_scenario_file(scenario, out=out, sheet=sheet, lang=lang, name=name)
         con = console()
         con.print(
             change_table(result.scorecard, title=f"{result.name}: 现状 → 规划 baseline → plan")
@@ -83,11 +92,12 @@ def run_scenario_file(
     out: str | Path = ".",
     sheet: str | None = None,
     lang: str = "zh",
+    name: str | None = None,
 ) -> tuple[ScenarioResult, dict[str, Path]]:
     """Load, run and write a scenario file (what ``geoplan run`` does).
 
     The outputs are one set (:func:`geoplan._outputs_set.output_set`): written completely or not
-    at all, never over an input.
+    at all, never over an input. ``name`` replaces the scenario's name in titles and file names.
     """
     from geoplan.city import Study
     from geoplan.outputs.scenario_set import write_scenario
@@ -95,6 +105,16 @@ def run_scenario_file(
 
     check_output_dir(Path(out))
     scn = load_scenario_file(path)
+    if name is not None:
+        from geoplan._errors import ScenarioError
+        from geoplan.city.study import NAME_PATTERN
+
+        if not NAME_PATTERN.match(name) or set(name) <= {"."}:
+            raise ScenarioError(
+                f"--name {name!r} must be folder-safe (letters, 汉字, digits, _ - .): it names "
+                "the output files"
+            )
+        scn.name = name
     city = scn.load_base()
     result = ScenarioSession(city).run(scn, sheet=sheet)
     inputs: list[str | Path | None] = [path]

@@ -21,6 +21,7 @@ from geoplan.cli.options import (
     FacilitiesModeOpt,
     FacilitiesOpt,
     IncludePrivateOpt,
+    NameOpt,
     PopulationColumnOpt,
     PopulationOpt,
     QuietOpt,
@@ -144,6 +145,7 @@ def suggest(
     facilities: FacilitiesOpt = None,
     facilities_mode: FacilitiesModeOpt = "auto",
     include_private: IncludePrivateOpt = False,
+    name: NameOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Suggest sites 选址建议 that bring a coverage indicator to a target.
@@ -195,6 +197,7 @@ def suggest(
         if max_sites < 1:
             raise LayerError(f"--max-sites must be at least 1, not {max_sites}")
         study = study_from_options(
+            name=name,
             osm=osm,
             boundary=boundary,
             district=district,

@@ -258,9 +258,9 @@ class FitAroundPanels(MacroElement):
 
     The title (top left) and layer control (top right) take a band at the top, the legend a band
     on the right, the collapsed scorecard a band at the bottom; the study area's bounds are fitted
-    inside what is left, so no panel covers it. Also: a metric-only scale bar and Leaflet's
-    attribution prefix without its flag. ``window.geoplanMap`` / ``geoplanBounds`` expose both to
-    tests.
+    inside what is left, so no panel covers it. Also: a metric-only scale bar (the attribution
+    prefix without its flag is every :class:`~geoplan.outputs.map_style.GeoplanMap`'s).
+    ``window.geoplanMap`` / ``geoplanBounds`` expose both to tests.
     """
 
     _template = Template(
@@ -270,7 +270,6 @@ class FitAroundPanels(MacroElement):
           var m = {{ this._parent.get_name() }};
           var b = L.latLngBounds({{ this.bounds|tojson }});
           window.geoplanMap = m; window.geoplanBounds = b;
-          m.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
           L.control.scale({imperial: false, metric: true, position: "bottomleft"}).addTo(m);
           function fit(){
             var c = m.getContainer(), r = c.getBoundingClientRect();

@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geoplan.names import CoverageLayer
@@ -82,17 +82,60 @@ class _InlineLeaflet(Element):
         self.js = leaflet_js()
 
 
+class PlainControls(MacroElement):
+    """Leaflet's attribution prefix without its flag, and (optionally) a metric-only scale bar.
+
+    Every map geoplan writes is meant for Chinese government use: the prefix is a plain link to
+    Leaflet; "© OpenStreetMap contributors" is added by the layers (ODbL).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(){
+          var m = {{ this._parent.get_name() }};
+          m.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+          {% if this.credit %}
+          m.attributionControl.addAttribution({{ this.credit|tojson }});
+          {% endif %}
+          {% if this.metric_scale %}
+          L.control.scale({imperial: false, metric: true, position: "bottomleft"}).addTo(m);
+          {% endif %}
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, metric_scale: bool = False, credit: str = "") -> None:
+        super().__init__()
+        self._name = "PlainControls"
+        self.metric_scale = metric_scale
+        self.credit = credit
+
+
 class GeoplanMap(folium.Map):
     """A :class:`folium.Map` that links only Leaflet, inlined when ``offline`` is true.
 
     ``offline`` is read at render time, so one map can be saved both ways; geoplan's
-    :func:`geoplan.outputs.webmap.save_map` sets it.
+    :func:`geoplan.outputs.webmap.save_map` sets it. Leaflet's attribution prefix carries no flag
+    (:class:`PlainControls`); ``metric_scale`` adds a metric-only scale bar (folium's
+    ``control_scale`` shows miles too); ``osm_credit`` adds "© OpenStreetMap contributors" to
+    the attribution control (maps whose layers do not carry it).
     """
 
-    def __init__(self, *args: Any, offline: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        offline: bool = True,
+        metric_scale: bool = False,
+        osm_credit: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.offline = offline
         self.lang = "zh"
+        credit = OSM_ATTRIBUTION if osm_credit else ""
+        self.add_child(PlainControls(metric_scale=metric_scale, credit=credit))
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Render, linking Leaflet inline (offline) or from a CDN."""

@@ -42,8 +42,10 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
@@ -121,15 +123,34 @@ def _resolve_sheet(name_or_path: str | Path) -> Path:
             raise InputFileError(f"{path}: target sheet file not found; check the path")
         return path
     path = TARGET_SHEETS_DIR / f"{text}.yaml"
-    if not path.is_file():
-        available = ", ".join(list_target_sheets())
-        raise TargetSheetError(
-            f"unknown target sheet {text!r}; available: {available} (or give a path to a .yaml)"
-        )
-    return path
+    if path.is_file():
+        return path
+    aliases = sheet_aliases()
+    sid = aliases.get(text.strip().lower())
+    if sid is not None:
+        return TARGET_SHEETS_DIR / f"{sid}.yaml"
+    ids = list_target_sheets()
+    names = ids + sorted(aliases)
+    close = difflib.get_close_matches(text.lower(), names, n=1, cutoff=0.5)
+    hint = f"did you mean {aliases.get(close[0], close[0])!r}? " if close else ""
+    raise TargetSheetError(
+        f"unknown target sheet {text!r}; {hint}available: {', '.join(ids)}, or a city name "
+        "(安阳, 济源, 洛阳, 新乡, 中原区, 城市体检, 完整社区), or a path to a .yaml"
+    )
 
 
-_SHEET_KEYS = {"id", "name_zh", "name_en", "year", "source", "targets", "parameters"}
+@cache
+def sheet_aliases() -> dict[str, str]:
+    """Other names of the bundled sheets (``aliases:``, e.g. 安阳 → anyang-2023), lower-cased."""
+    out: dict[str, str] = {}
+    for sid in list_target_sheets():
+        raw = read_yaml(TARGET_SHEETS_DIR / f"{sid}.yaml")
+        for a in raw.get("aliases") or ():
+            out[str(a).strip().lower()] = sid
+    return out
+
+
+_SHEET_KEYS = {"id", "aliases", "name_zh", "name_en", "year", "source", "targets", "parameters"}
 
 
 _SOURCE_KEYS = {"title", "doc_no", "issuer", "date", "seed_file", "note"}

@@ -187,3 +187,21 @@ def test_scope_option_reaches_the_scorecard(tmp_path: Path) -> None:
         ratio = float(m.loc[m["measure"] == "green_land_ratio", "value"].iloc[0])
         assert card["town_green_land_ratio"]["measured"] == pytest.approx(ratio)
         assert card["green_land_ratio"]["status"] == "no data"
+
+
+def test_name_titles_and_files_and_chinese_sheet_names(tmp_path: Path) -> None:
+    """--name names the files and the scorecard; -t accepts the city's Chinese name."""
+    res = runner.invoke(
+        app,
+        ["check", "--osm", "demo", "-t", "安阳", "--name", "赫尔辛基", "--out", str(tmp_path)],
+    )
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.glob("*_scorecard.csv")) == [
+        "赫尔辛基_anyang-2023_scorecard.csv"
+    ]
+    bad = runner.invoke(app, ["check", "--osm", "demo", "--name", "../up", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "folder-safe" in bad.output and "Traceback" not in bad.output
+    typo = runner.invoke(
+        app, ["check", "--osm", "demo", "-t", "anyng-2023", "--out", str(tmp_path)]
+    )
+    assert typo.exit_code == 2 and "did you mean 'anyang-2023'" in typo.output

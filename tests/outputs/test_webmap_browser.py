@@ -335,3 +335,33 @@ def test_side_by_side_maps_move_together(
     driver.save_screenshot(str(shot))
     severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+
+
+def test_batch_overview_labels_each_place_metric_scale_and_no_flag(
+    driver,  # type: ignore[no-untyped-def]
+    chengdu_clip: geoplan.City,
+    helsinki: geoplan.City,
+    tmp_path: Path,
+) -> None:
+    """Every place named with its pass rate on the map, a metric scale, the attribution
+    "© OpenStreetMap contributors" and Leaflet's prefix without the flag."""
+    import geopandas as gpd
+    from selenium.webdriver.common.by import By
+
+    from geoplan.batch.summary import overview_map
+
+    rows = []
+    for name, city, rate in (("成都中心", chengdu_clip, 0.25), ("<b>helsinki</b>", helsinki, None)):
+        wgs = gpd.GeoSeries([city.boundary_polygon], crs=city.crs).to_crs(4326).iloc[0]
+        rows.append(
+            {"name": name, "boundary_wkt": wgs.wkt, "pass_rate": rate, "pass": 1, "fail": 3}
+        )
+    path = overview_map(rows, tmp_path / "overview.html", title="批量 batch")
+    driver.get(path.as_uri())
+    labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".geoplan-place")]
+    assert sorted(labels) == sorted(["成都中心 25%", "<b>helsinki</b>"])  # escaped: shown as text
+    scale = driver.find_element(By.CSS_SELECTOR, ".leaflet-control-scale").text
+    assert ("m" in scale or "km" in scale) and "mi" not in scale and "ft" not in scale
+    attribution = driver.find_element(By.CSS_SELECTOR, ".leaflet-control-attribution")
+    assert "OpenStreetMap" in attribution.text and "contributors" in attribution.text
+    assert not driver.find_elements(By.CSS_SELECTOR, ".leaflet-attribution-flag")
