@@ -129,6 +129,35 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: (zh, en) short labels of methods and bases, for a terminal row (``步行·人口`` / ``walk·people``)
+METHOD_SHORT: dict[str, tuple[str, str]] = {
+    Method.BUFFER: ("缓冲", "buffer"),
+    Method.NETWORK: ("步行", "walk"),
+    Method.AREA: ("面积", "area"),
+    Method.CENTRELINE: ("中心线", "line"),
+    Method.SCENARIO: ("方案", "plan"),
+    "centreline×width": ("线×宽", "line×w"),
+    "count": ("计数", "count"),
+    "raster": ("影像", "raster"),
+}
+BASIS_SHORT: dict[str, tuple[str, str]] = {
+    Basis.RESIDENTIAL_AREA: ("用地", "land"),
+    Basis.HOMES: ("住宅", "homes"),
+    Basis.RESIDENTS: ("人口", "people"),
+    Basis.BOUNDARY_AREA: ("范围", "area"),
+    Basis.BUILT_UP_AREA: ("建成区", "built-up"),
+    Basis.COUNT: ("", ""),
+    "units": ("单元", "units"),
+}
+
+
+def method_short(method: object, basis: object = "", lang: Lang = "zh") -> str:
+    """``"步行·人口"``: a method and its basis in a few characters (a terminal scorecard)."""
+    m = _label(METHOD_SHORT, method, lang) if method else ""
+    b = _label(BASIS_SHORT, basis, lang) if basis else ""
+    return "·".join(x for x in (m, b) if x and x != "nan")
+
+
 def _label(table: dict[str, tuple[str, str]], key: object, lang: Lang) -> str:
     pair = table.get(str(key))
     if pair is None:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -36,7 +37,7 @@ from geoplan.cli.options import (
     UnitsOpt,
     study_from_options,
 )
-from geoplan.names import Status, basis_label, method_label, status_label
+from geoplan.names import Status, basis_label, method_label, method_short, status_label
 from geoplan.outputs.formats import ATTRIBUTION, format_measured, format_target
 from geoplan.scoring.check import CheckResult
 
@@ -65,40 +66,86 @@ def method_text(method: object, basis: object = "") -> str:
     return out
 
 
-def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh") -> Table:
-    """A rich table of the scorecard (checkable targets first)."""
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for col, just in (
-        ("指标 Indicator", "left"),
-        ("方法 Method", "left"),
-        ("现状 Measured", "right"),
-        ("目标 Target", "right"),
-        ("范围·年份 Scope·year", "left"),
-        ("结果 Result", "left"),
-        ("差距 Gap", "right"),
-    ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
-    for _, r in card.loc[card["status"] != Status.NOT_CHECKABLE].iterrows():
-        label = f"{r['label_zh']}\n[dim]{r['label_en']}[/dim]" if lang == "zh" else r["label_en"]
-        unit = str(r["unit"])
-        measured = r["measured"]
-        gap = r["gap"]
-        target = format_target(r["op"], r["target"], unit)
-        txt, style = status_text(r["status"])
-        gap_s = ""
-        if isinstance(gap, float) and not math.isnan(gap):
-            gap_s = f"{100 * gap:+.1f} pt" if unit == "share" else f"{gap:+.2f}"
-        method = method_text(r["method"], r["basis"])
-        table.add_row(
-            label,
-            method,
-            format_measured(measured, r.get("bound"), unit),
-            target,
-            scope_text(r),
-            Text(txt, style=style),
-            gap_s,
+def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh", width: int = 120) -> Table:
+    """A rich table of the scorecard, one line per row where ``width`` columns allow.
+
+    Short labels from the vocabulary (:func:`geoplan.names.method_short`); only the indicator's
+    name wraps; gaps of shares in percentage points (the column says so); the last column says
+    why a row has no figure (or its scope), cut to the width left — the full notes are in the
+    CSV and the workbook.
+    """
+    zh = lang == "zh"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    wide = width >= 100
+    # narrow: the gap and the no-data reason share the last column (a row has one or the other)
+    fixed = [12, 7, 11, 10 if wide else 3] + ([8] if wide else [])
+    rest = max(24, width - sum(fixed) - 2 * (len(fixed) + 1))
+    label_w = min(24, rest - 14) if not wide else min(24, rest // 2)
+    last = rest - label_w
+    heads: list[tuple[str, str, int, str, bool]] = [
+        ("指标", "Indicator", label_w, "left", False),
+        ("方法", "Method", fixed[0], "left", True),
+        ("现状", "Now", fixed[1], "right", True),
+        ("目标", "Target", fixed[2], "right", True),
+        ("结果" if wide else "", "Result" if wide else "", fixed[3], "left", True),
+    ]
+    if wide:
+        heads.append(("差距", "Gap", fixed[4], "right", True))
+    heads.append(
+        ("说明" if wide else "差距·说明", "Note" if wide else "Gap·note", last, "left", True)
+    )
+    for hz, he, w, just, nowrap in heads:
+        table.add_column(
+            hz if zh else he,
+            justify=just,  # type: ignore[arg-type]
+            width=w,
+            no_wrap=nowrap,
+            overflow="ellipsis" if nowrap else "fold",
         )
+    for _, r in card.loc[card["status"] != Status.NOT_CHECKABLE].iterrows():
+        unit = str(r["unit"])
+        mark, style = STATUS_STYLE.get(str(r["status"]), ("", ""))
+        result = f"{mark} {status_label(r['status'], 'zh' if zh else 'en')}" if wide else mark
+        cells: list[str | Text] = [
+            str(r["label_zh"] if zh else r["label_en"]),
+            method_short(r["method"], r["basis"], "zh" if zh else "en"),
+            format_measured(r["measured"], r.get("bound"), unit),
+            format_target(r["op"], r["target"], unit, lang=lang, short=True),
+            Text(result, style=style),
+        ]
+        gap, note = gap_text(r["gap"], unit, lang), row_note(r, lang)
+        cells += [gap, note] if wide else [gap or note]
+        table.add_row(*cells)
+    table.caption = (
+        "差距: 占比为百分点 (shares in percentage points)"
+        if zh
+        else "Gap: shares in percentage points"
+    )
+    table.caption_justify = "left"
     return table
+
+
+def gap_text(gap: object, unit: str, lang: str = "zh") -> str:
+    """A gap for the terminal: shares in percentage points (``-22.7``), others in their unit."""
+    if not isinstance(gap, float) or math.isnan(gap):
+        return ""
+    if unit == "share":  # percentage points (the column's caption says so)
+        v = 100 * gap
+        v = 0.0 if abs(v) < 0.05 else v  # no "-0.0"
+        return f"{v:+.1f}"
+    v = 0.0 if abs(gap) < 0.005 else gap
+    return f"{v:+,.0f}" if unit == "m2" else f"{v:+.2f}"
+
+
+def row_note(r: pd.Series, lang: str = "zh") -> str:
+    """The note column: why a row has no figure, else its scope and "implied by the text"."""
+    note = str(r.get("note") or "")
+    if str(r["status"]) == Status.NO_DATA or note.startswith("at most"):
+        return note.removeprefix("no data: ").removeprefix("no data ")
+    parts = [str(r.get("scope") or "")]
+    if bool(r.get("implied")):
+        parts.append("文意推定" if lang == "zh" else "implied by the text")
+    return " · ".join(p for p in parts if p and p != "nan")
 
 
 def scope_text(r: pd.Series) -> str:
@@ -291,6 +338,7 @@ def print_check(con: Console, result: CheckResult, *, notes: list[str], lang: st
             result.scorecard,
             title=f"{result.city_name} · {sheet.name_zh} ({sheet.id}) — 记分卡 scorecard",
             lang=lang,
+            width=con.width,
         )
     )
     nc_table = not_checkable_table(result.scorecard)

@@ -67,23 +67,64 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{100 * value:.1f}%"
     if unit == "count":
         return f"{value:.0f}"
+    if unit == "m2":  # an area: whole square metres, thousands separated
+        return f"{value:,.0f} m²"
     return f"{value:.2f} {unit.replace('km2', 'km²').replace('m2', 'm²')}"
 
 
-def format_target(op: object, target: object, unit: str) -> str:
+#: how a comparison is written in a document
+OP_SYMBOLS: dict[str, str] = {">=": "≥", "<=": "≤", "==": "=", "between": ""}
+
+#: (zh, zh short, en) of each target unit: a Chinese document writes 平方米/人, a terminal m²/人
+UNIT_TEXT: dict[str, tuple[str, str, str]] = {
+    "m2/person": ("平方米/人", "m²/人", "m²/person"),
+    "km/km2": ("公里/平方公里", "km/km²", "km/km²"),
+    "per_km2": ("个/平方公里", "个/km²", "per km²"),
+    "m2": ("平方米", "m²", "m²"),
+    "count": ("个", "个", ""),
+}
+
+
+def unit_text(unit: str, lang: str = "en", *, short: bool = False) -> str:
+    """A unit as a document in ``lang`` writes it (``m2/person`` → 平方米/人 / m²/person).
+
+    Parameters
+    ----------
+    unit
+        A target unit (``m2/person``, ``km/km2`` …).
+    lang
+        ``zh`` or ``en``.
+    short
+        The short Chinese form for a terminal (m²/人).
+
+    Returns
+    -------
+    str
+    """
+    row = UNIT_TEXT.get(unit)
+    if row is None:
+        return unit.replace("km2", "km²").replace("m2", "m²")
+    return row[2] if lang != "zh" else row[1] if short else row[0]
+
+
+def format_target(
+    op: object, target: object, unit: str, *, lang: str = "en", short: bool = False
+) -> str:
     """A target as the plan writes it, exactly: ``≥ 43.25%``, ``≥ 35.6%``, ``≥ 22 m²/person``.
 
     Shares print as % with every digit the plan gives (never rounded to 43 % / 36 %); other
-    units print their unit.
+    units print their unit, in Chinese for ``lang="zh"`` (平方米/人; ``short``: m²/人).
 
     Parameters
     ----------
     op
-        The comparison (``>=`` …), or empty.
+        The comparison (``>=`` …, written ``≥``), or empty.
     target
         The target value as the sheet gives it (a number, ``lo–hi`` or text).
     unit
         The target's unit.
+    lang, short
+        Language of the unit, and its short form for a terminal.
 
     Returns
     -------
@@ -92,11 +133,13 @@ def format_target(op: object, target: object, unit: str) -> str:
     Examples
     --------
     >>> format_target(">=", "0.4325", "share"), format_target(">=", "0.356", "share")
-    ('>= 43.25%', '>= 35.6%')
+    ('≥ 43.25%', '≥ 35.6%')
     >>> format_target(">=", "22", "m2/person"), format_target("", "13.14万亩", "")
-    ('>= 22 m²/person', '13.14万亩')
+    ('≥ 22 m²/person', '13.14万亩')
+    >>> format_target(">=", "22", "m2/person", lang="zh")
+    '≥ 22 平方米/人'
     """
-    op_s = str(op or "")
+    op_s = OP_SYMBOLS.get(str(op or ""), str(op or ""))
     text = str(target)
     if unit == "share":
         try:
@@ -105,7 +148,7 @@ def format_target(op: object, target: object, unit: str) -> str:
             return f"{op_s} {text}".strip()
         text = "–".join(f"{round(100 * v, 6):g}%" for v in parts)
         return f"{op_s} {text}".strip()
-    shown = unit.replace("km2", "km²").replace("m2", "m²")
+    shown = unit_text(unit, lang, short=short)
     try:
         float(text.split("–")[0])
     except ValueError:

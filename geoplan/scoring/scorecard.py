@@ -230,8 +230,9 @@ def _verdict_row(t: Target, base: dict[str, Any], r: pd.Series) -> dict[str, Any
 
 
 def _fmt_target(value: object) -> str:
+    """The target figure as text, every digit the sheet gives, never in exponent form."""
     if isinstance(value, tuple):
-        return f"{value[0]:g}–{value[1]:g}"
+        return f"{value[0]:.15g}–{value[1]:.15g}"
     if isinstance(value, float | int):
-        return f"{value:g}"
+        return f"{value:.15g}"
     return str(value)

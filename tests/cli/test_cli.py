@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -205,3 +206,27 @@ def test_name_titles_and_files_and_chinese_sheet_names(tmp_path: Path) -> None:
         app, ["check", "--osm", "demo", "-t", "anyng-2023", "--out", str(tmp_path)]
     )
     assert typo.exit_code == 2 and "did you mean 'anyang-2023'" in typo.output
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_scorecard_fits_an_80_column_terminal(helsinki: geoplan.City, lang: str) -> None:
+    """One line per row where the name fits (only the name wraps), nothing past column 80,
+    each no-data row with its reason."""
+    from rich.console import Console
+
+    from geoplan.cli.check import print_scorecard
+
+    res = geoplan.check_city(helsinki, sheet="anyang-2023")
+    card = res.scorecard
+    n_rows = int((card["status"] != "not checkable").sum())
+    with open(os.devnull, "w") as sink:
+        con = Console(width=80, record=True, file=sink)
+        con.print(print_scorecard(card, title="t", lang=lang, width=80))
+    lines = con.export_text().splitlines()
+    assert max(len(x) for x in lines) <= 80
+    body = [x for x in lines[4:] if x.strip() and not x.startswith(("差距", "Gap"))]
+    first_lines = [x for x in body if any(m in x for m in ("✔", "✘", "…"))]
+    assert len(first_lines) == n_rows  # one line per row carries its mark
+    assert len(body) <= (n_rows + 4 if lang == "zh" else 2 * n_rows)  # long names wrap
+    if lang == "zh":
+        assert "≥ 22 m²/人" in "\n".join(lines) and "needs popula" in "\n".join(lines)
