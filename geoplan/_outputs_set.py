@@ -5,8 +5,13 @@ hidden staging folder beside it (same filesystem), the run writes there, and onl
 set is complete are the files moved into place (``os.replace``, one rename each) and a manifest
 ``.geoplan-<name>.json`` recorded that lists them. An exception, Ctrl-C or SIGTERM before that
 leaves the previous outputs untouched and no staging folder behind — never a mix of new and stale
-files. No output may coincide with an input (a planner's file is never overwritten), and the
-checks of the output folders come first, with one-line errors naming the folder and the fix.
+files. The renames themselves are journalled: ``.geoplan-commit-<id>.json`` lists every move and
+the previous file is kept aside until the set is complete, so a run killed *during* the renames
+(SIGKILL, power cut, a full disk) is rolled back to the previous set by the next run that writes
+into the folder (:func:`recover`); SIGTERM and Ctrl-C wait until the renames are done, and an
+error among them rolls the set back at once. No output may coincide with an input (a planner's
+file is never overwritten), and the checks of the output folders come first, with one-line errors
+naming the folder and the fix.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -105,6 +110,49 @@ def lock_folder(folder: Path, *, wait_s: float | None = None) -> Path:
         return lock
 
 
+#: journal of a commit in progress: (staged source, destination, backup of the old file or null)
+JOURNAL_GLOB = ".geoplan-commit-*.json"
+
+
+def _write_json(path: Path, doc: Mapping[str, object]) -> None:
+    """Write ``doc`` to ``path`` atomically and durably (fsync, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def recover(folder: Path) -> int:
+    """Roll back the commits a killed run left half done in ``folder``; the number undone.
+
+    Each journal lists its moves; a move done is undone (the new file removed, the previous
+    one put back from its backup), in reverse order. A journal marked done only needs removing.
+    """
+    undone = 0
+    for journal in sorted(Path(folder).glob(JOURNAL_GLOB)):
+        try:
+            doc = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            journal.unlink(missing_ok=True)
+            continue
+        if doc.get("state") != "done":
+            for src, dst, backup in reversed(doc.get("moves", [])):
+                s_, d_, b_ = Path(src), Path(dst), Path(backup) if backup else None
+                moved = not s_.exists() and d_.exists()
+                if moved:
+                    d_.unlink()  # the new file of the half-committed set
+                if b_ is not None and b_.exists():
+                    os.replace(b_, d_)  # the previous file back
+                undone += int(moved)
+        stage = doc.get("stage")
+        if stage:
+            shutil.rmtree(stage, ignore_errors=True)
+        journal.unlink(missing_ok=True)
+    return undone
+
+
 class OutputSet:
     """Staged outputs of one run (see the module docstring)."""
 
@@ -121,9 +169,14 @@ class OutputSet:
         if stage is None:
             t.mkdir(parents=True, exist_ok=True)
             self._locks.append(lock_folder(t))
+            recover(t)  # a run killed while committing here: back to its previous set
             stage = Path(tempfile.mkdtemp(prefix=".geoplan-", suffix=".staging", dir=t))
             self._stages[t] = stage
         return stage
+
+    def targets(self) -> list[Path]:
+        """The target folders of this set."""
+        return list(self._stages)
 
     def file(self, target: str | os.PathLike[str]) -> Path:
         """A staging path standing for the file ``target``."""
@@ -157,9 +210,15 @@ class OutputSet:
                 )
             if dst.exists() and dst.is_dir():
                 raise OutputError(f"{dst}: a folder is in the way of an output file; move it")
-        for src, dst in pairs:
+        moves = self._journal_moves(pairs)
+        journals = self._write_journals(moves)
+        for src, dst, backup in moves:
             dst.parent.mkdir(parents=True, exist_ok=True)
+            if backup is not None:
+                os.replace(dst, backup)  # the previous file aside until the set is complete
             os.replace(src, dst)
+        for journal in journals:  # complete: the backups go with the staging folder
+            journal.unlink(missing_ok=True)
         finals = [dst for _, dst in pairs]
         if finals:
             manifest = finals[0].parent / f".geoplan-{self.name}.json"
@@ -174,6 +233,36 @@ class OutputSet:
             os.replace(tmp, manifest)
         return finals
 
+    def _journal_moves(
+        self, pairs: list[tuple[Path, Path]]
+    ) -> list[tuple[Path, Path, Path | None]]:
+        """Each move with the place its destination's previous file is kept during the commit."""
+        out: list[tuple[Path, Path, Path | None]] = []
+        for i, (src, dst) in enumerate(pairs):
+            stage = next(s for t, s in self._stages.items() if src.is_relative_to(s))
+            backup = stage / ".previous" / f"{i}_{dst.name}" if dst.exists() else None
+            if backup is not None:
+                backup.parent.mkdir(exist_ok=True)
+            out.append((src, dst, backup))
+        return out
+
+    def _write_journals(self, moves: list[tuple[Path, Path, Path | None]]) -> list[Path]:
+        """One journal per target folder, written before the first rename there."""
+        journals = []
+        for target, stage in self._stages.items():
+            mine = [m for m in moves if m[0].is_relative_to(stage)]
+            if not mine:
+                continue
+            journal = target / f".geoplan-commit-{stage.name}.json"
+            doc = {
+                "state": "moving",
+                "stage": str(stage),
+                "moves": [[str(a), str(b), str(c) if c else None] for a, b, c in mine],
+            }
+            _write_json(journal, doc)
+            journals.append(journal)
+        return journals
+
     def cleanup(self) -> None:
         """Remove the staging folders (and whatever is left in them) and release the locks."""
         for stage in self._stages.values():
@@ -183,6 +272,23 @@ class OutputSet:
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
         self._locks.clear()
+
+
+def _commit_or_roll_back(outs: OutputSet) -> None:
+    """Commit with SIGTERM / SIGINT held until the renames are done; on an error, roll back."""
+    held = {signal.SIGTERM, signal.SIGINT}
+    masked = hasattr(signal, "pthread_sigmask")
+    if masked:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        outs.commit()
+    except BaseException:
+        for target in outs.targets():
+            recover(target)
+        raise
+    finally:
+        if masked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -209,7 +315,7 @@ def output_set(
         old = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         yield outs
-        outs.commit()
+        _commit_or_roll_back(outs)
     finally:
         outs.cleanup()
         if old is not None:

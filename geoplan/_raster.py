@@ -92,3 +92,46 @@ def _cut_now(
     order = np.argsort(owner, kind="stable")
     cuts = np.split(parts[order], np.searchsorted(owner[order], np.arange(1, regions.shape[0])))
     return [regions[r : r + 1] if whole[r] else cuts[r] for r in range(regions.shape[0])]
+
+
+def raster_overlap_error(path: object, crs: Any, bounds: Any, what: str) -> str:
+    """The one-line error of a raster that does not overlap the study area, with the likely fix.
+
+    A raster whose coordinates are metres but which declares a geographic CRS (EPSG:4326), or
+    the reverse, does not "miss" the study area: its CRS is wrong, and the fix is to set the
+    right one, not to look for another file.
+
+    Parameters
+    ----------
+    path
+        The raster file (for the message).
+    crs
+        The CRS the raster declares (rasterio / pyproj).
+    bounds
+        Its bounds ``(left, bottom, right, top)`` in that CRS.
+    what
+        What the raster should be (``a population raster``), for the fix.
+
+    Returns
+    -------
+    str
+    """
+    left, bottom, right, top = (float(v) for v in bounds)
+    box = f"({left:g}, {bottom:g}, {right:g}, {top:g})"
+    geographic = bool(getattr(crs, "is_geographic", False))
+    far = max(abs(left), abs(right)) > 180 or max(abs(bottom), abs(top)) > 90
+    if geographic and far:
+        return (
+            f"{path}: the raster declares {crs} (degrees) but its coordinates {box} are metres: "
+            "its CRS is wrong; set the right one (e.g. gdal_edit.py -a_srs EPSG:32648 FILE, "
+            "the UTM zone it was made in)"
+        )
+    if not geographic and not far:
+        return (
+            f"{path}: the raster declares {crs} (metres) but its coordinates {box} look like "
+            "degrees: its CRS is wrong; set it to EPSG:4326 (gdal_edit.py -a_srs EPSG:4326 FILE)"
+        )
+    return (
+        f"{path}: the raster (bounds {box} in {crs}) does not overlap the study area; "
+        f"pass {what} that covers it"
+    )

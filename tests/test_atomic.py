@@ -187,3 +187,94 @@ def test_a_second_run_into_the_same_folder_waits_or_refuses(
     res = CliRunner().invoke(app, argv)
     reaper.join()
     assert res.exit_code == 0, res.output
+
+
+_KILLED_MID_COMMIT = """
+import os, sys
+from pathlib import Path
+from geoplan import _outputs_set as o
+out = Path(sys.argv[1])
+calls = {"n": 0}
+real = os.replace
+def replace(a, b):
+    if str(a).endswith(".json.tmp"):  # the journal and manifest writes
+        return real(a, b)
+    calls["n"] += 1
+    if calls["n"] > int(sys.argv[2]):
+        os._exit(9)  # SIGKILL: no cleanup, no finally
+    return real(a, b)
+o.os.replace = replace
+with o.output_set("t") as outs:
+    for name in ("a.csv", "b.csv", "c.csv", "d.csv"):
+        (outs.dir(out) / name).write_text("new " + name)
+"""
+
+
+@pytest.mark.parametrize("renames", [1, 2, 3, 5, 6])  # 7 renames in all
+def test_a_run_killed_during_the_renames_is_rolled_back(tmp_path: Path, renames: int) -> None:
+    """Renames slowed to a stop: the process dies after ``renames`` of them (a kill between two
+    renames). The folder is then mixed, and the next run into it (any output set) restores the
+    previous complete set before writing its own."""
+    import subprocess
+    import sys
+
+    from geoplan._outputs_set import output_set, recover
+
+    out = tmp_path / "out"
+    with output_set("t") as outs:
+        for name in ("a.csv", "b.csv", "c.csv"):  # the previous set (d.csv is new)
+            (outs.dir(out) / name).write_text("old " + name)
+    old = {p.name: p.read_text() for p in out.glob("*.csv")}
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_COMMIT, str(out), str(renames)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 9, proc.stderr
+    assert list(out.glob(".geoplan-commit-*.json"))  # the journal survived the kill
+    recover(out)
+    now = {p.name: p.read_text() for p in out.glob("*.csv")}
+    assert now == old  # exactly the previous set: no new file, every old one back
+    assert not list(out.glob(".geoplan-commit-*.json"))
+    assert not [p for p in out.iterdir() if p.name.endswith(".staging")]
+    # a normal run afterwards writes its whole set and leaves no journal
+    with output_set("t") as outs:
+        for name in ("a.csv", "b.csv"):
+            (outs.dir(out) / name).write_text("next " + name)
+    assert (out / "a.csv").read_text() == "next a.csv" and (out / "c.csv").exists()
+    assert not list(out.glob(".geoplan-commit-*.json"))
+
+
+def test_an_error_among_the_renames_rolls_the_set_back_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename that fails half way (a full disk, a file locked by Excel): the previous set
+    is back before the error reaches the user, and nothing of the new one stays."""
+    import os
+
+    from geoplan import _outputs_set as o
+
+    out = tmp_path / "out"
+    with o.output_set("t") as outs:
+        for name in ("a.csv", "b.csv"):
+            (outs.dir(out) / name).write_text("old " + name)
+    real, calls = os.replace, {"n": 0}
+
+    def flaky(a: Any, b: Any) -> None:
+        if not str(a).endswith(".tmp"):
+            calls["n"] += 1
+            if calls["n"] == 4:
+                raise OSError(28, "No space left on device")
+        real(a, b)
+
+    monkeypatch.setattr(o.os, "replace", flaky)
+    with pytest.raises(OSError, match="No space"), o.output_set("t") as outs:
+        for name in ("a.csv", "b.csv", "c.csv"):
+            (outs.dir(out) / name).write_text("new " + name)
+    monkeypatch.setattr(o.os, "replace", real)
+    assert {p.name: p.read_text() for p in out.glob("*.csv")} == {
+        "a.csv": "old a.csv",
+        "b.csv": "old b.csv",
+    }
+    assert not list(out.glob(".geoplan-commit-*")) and not list(out.glob("*.staging"))

@@ -116,6 +116,19 @@ def _write_inputs(d: Path) -> None:
         transform=from_origin(24.9, 60.2, 0.01, 0.01),
     ) as ds:
         ds.write(np.full((1, 8, 8), 10, dtype="uint8"))
+    # metres (Helsinki in UTM 35N) declared as degrees: its CRS is wrong, not its place
+    with rasterio.open(
+        d / "metres4326.tif",
+        "w",
+        driver="GTiff",
+        height=8,
+        width=8,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=from_origin(385000, 6675000, 100, 100),
+    ) as ds:
+        ds.write(np.full((1, 8, 8), 10, dtype="float32"))
     (d / "fake.tif").write_text("not a raster", encoding="utf-8")
     # target sheets
     base = yaml.safe_load((TARGET_SHEETS_DIR / "anyang-2023.yaml").read_text(encoding="utf-8"))
@@ -464,6 +477,27 @@ CASES = [
         "raster-outside",
         "check --osm demo --landcover {d}/far.tif --out {o}",
         r"far\.tif: the raster .* does not overlap the study area",
+    ),
+    Case(
+        "raster-metres-declared-degrees",
+        "check --osm demo --population {d}/metres4326.tif --out {o}",
+        r"metres4326\.tif: the raster declares EPSG:4326 \(degrees\) but its coordinates .* "
+        r"are metres: its CRS is wrong",
+    ),
+    Case(
+        "landcover-metres-declared-degrees",
+        "check --osm demo --landcover {d}/metres4326.tif --out {o}",
+        r"metres4326\.tif: the raster declares EPSG:4326 \(degrees\) .* its CRS is wrong",
+    ),
+    Case(
+        "name-too-long",
+        "check --osm demo --name " + "郑" * 100 + " --out {o}",
+        r"--name|name is 300 bytes long; output file names allow 120 .*: shorten it",
+    ),
+    Case(
+        "name-path",
+        "check --osm demo --name ../../etc --out {o}",
+        r"name '\.\./\.\./etc' must be folder-safe",
     ),
     Case(
         "raster-nocrs",

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from geoplan._errors import InputFileError, ScenarioError, unknown_message
-from geoplan.city.study import BUILT_UP_WORDS, NAME_PATTERN, Study, StudyError
+from geoplan.city.study import BUILT_UP_WORDS, NAME_PATTERN, Study, StudyError, check_name
 
 
 class BatchError(ScenarioError):
@@ -121,6 +121,10 @@ def _place(
         raise BatchError(
             f"{where}: 'name' must be a folder-safe name (letters, digits, _ - .), got {name!r}"
         )
+    try:
+        check_name(name, "name")
+    except StudyError as exc:
+        raise BatchError(f"{where}: {exc}") from exc
     where = f"{path}: place {name!r}"
     if "osm" not in d and shared_osm is None:
         raise BatchError(f"{where}: no 'osm' file; give one per place or a top-level 'osm:'")

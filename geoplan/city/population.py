@@ -311,7 +311,9 @@ def distribute_raster(
         bnd = gpd.GeoSeries([boundary], crs=homes.crs).to_crs(ds.crs).iloc[0]
         rb = ds.bounds
         if not bnd.intersects(shapely.box(rb.left, rb.bottom, rb.right, rb.top)):
-            raise InputFileError(f"{raster}: the raster does not overlap the study area")
+            from geoplan._raster import raster_overlap_error
+
+            raise InputFileError(raster_overlap_error(raster, ds.crs, rb, "a population raster"))
         win = rasterio.windows.from_bounds(*bnd.bounds, transform=ds.transform)
         win = (
             win.round_offsets()

@@ -46,6 +46,41 @@ Bbox = tuple[float, float, float, float]
 NAME_PATTERN = re.compile(r"^[\w\-.\u4e00-\u9fff]+$")
 
 
+#: longest name (UTF-8 bytes) that still leaves room in a file name for "_<sheet>_scorecard.xlsx"
+NAME_MAX_BYTES = 120
+
+
+def check_name(name: str, what: str) -> None:
+    """Refuse a city / place / plan name that cannot name output files, in one line.
+
+    Folder-safe characters only (letters, 汉字, digits, ``_ - .``; not only dots) and at most
+    :data:`NAME_MAX_BYTES` bytes (file names hold 255: the sheet id and suffix need the rest).
+
+    Parameters
+    ----------
+    name
+        The name given.
+    what
+        The option or key that gave it (``--name``, ``name``), for the message.
+
+    Raises
+    ------
+    StudyError
+        With the fix.
+    """
+    if not NAME_PATTERN.match(name) or set(name) <= {"."}:
+        raise StudyError(
+            f"{what} {name!r} must be folder-safe (letters, 汉字, digits, _ - .): it names the "
+            "output files; write e.g. 郑州市中原区"
+        )
+    n = len(name.encode("utf-8"))
+    if n > NAME_MAX_BYTES:
+        raise StudyError(
+            f"{what} is {n} bytes long; output file names allow {NAME_MAX_BYTES} for it "
+            f"(about {NAME_MAX_BYTES // 3} 汉字): shorten it, e.g. {name[:12]!r}"
+        )
+
+
 class StudyError(GeoplanError, ValueError):
     """The inputs of a study contradict each other or are out of range (one line, with the fix)."""
 
@@ -147,11 +182,8 @@ class Study:
             set_(self, "crs", str(self.crs))
         for key in ("population", "landcover", "units", "areas"):
             set_(self, key, _path(getattr(self, key)))
-        if self.name is not None and (not NAME_PATTERN.match(self.name) or set(self.name) <= {"."}):
-            raise StudyError(
-                f"name {self.name!r} must be folder-safe (letters, 汉字, digits, _ - .): it names "
-                "the output files; write e.g. 郑州市中原区"
-            )
+        if self.name is not None:
+            check_name(self.name, "name")
         set_(self, "facilities", tuple(Path(f) for f in self.facilities))
         built = "osm" if self.built_up is None else self.built_up
         set_(self, "built_up", str(built) if str(built) in BUILT_UP_WORDS else Path(built))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -51,8 +54,29 @@ def run_cli_errors() -> Iterator[None]:
         _fail("interrupted", exc, code=130)
 
 
+_STAGED = re.compile(r"/\.geoplan-[^/]+\.staging/\.?")
+_TMP = re.compile(r"\.[A-Za-z0-9_]{8}\.tmp$")
+
+
+def user_path(path: object) -> str:
+    """The path the user asked for, for a path inside an output set's staging folder.
+
+    ``out/.geoplan-x1.staging/.name_scorecard.csv.ab12cd34.tmp`` → ``out/name_scorecard.csv``.
+    """
+    text = str(path)
+    return _TMP.sub("", _STAGED.sub("/", text))
+
+
 def _os_message(exc: OSError) -> str:
-    """An OSError as one line with the path and what to do."""
+    """An OSError as one line with the path (the user's, never a staging path) and the fix."""
+    if exc.filename:
+        exc.filename = user_path(exc.filename)
+    if getattr(exc, "errno", None) == errno.ENAMETOOLONG and exc.filename:
+        name = Path(str(exc.filename)).name
+        return (
+            f"{exc.filename}: the file name is too long ({len(name.encode())} bytes, the limit "
+            "is 255); give a shorter --name or a shorter OSM file name"
+        )
     if isinstance(exc, PermissionError) and exc.filename:
         return f"{exc.filename}: permission denied; choose a file or folder you can write to"
     if isinstance(exc, FileExistsError) and exc.filename:

@@ -112,14 +112,9 @@ def run_scenario_file(
     check_output_dir(Path(out))
     scn = load_scenario_file(path)
     if name is not None:
-        from geoplan._errors import ScenarioError
-        from geoplan.city.study import NAME_PATTERN
+        from geoplan.city.study import check_name
 
-        if not NAME_PATTERN.match(name) or set(name) <= {"."}:
-            raise ScenarioError(
-                f"--name {name!r} must be folder-safe (letters, 汉字, digits, _ - .): it names "
-                "the output files"
-            )
+        check_name(name, "--name")
         scn.name = name
     steps = [
         "加载城市 loading the city",

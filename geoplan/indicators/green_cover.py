@@ -93,11 +93,10 @@ def green_cover_ratio(
         geom = gpd.GeoSeries([boundary], crs=crs).to_crs(ds.crs).iloc[0]
         rb = ds.bounds
         if not geom.intersects(shapely.box(rb.left, rb.bottom, rb.right, rb.top)):
-            raise InputFileError(
-                f"{raster}: the raster (bounds {rb.left:g}, {rb.bottom:g}, {rb.right:g}, "
-                f"{rb.top:g} in {ds.crs}) does not overlap the study area; pass a land-cover or "
-                "NDVI raster that covers it"
-            )
+            from geoplan._raster import raster_overlap_error
+
+            what = "a land-cover or NDVI raster"
+            raise InputFileError(raster_overlap_error(raster, ds.crs, rb, what))
         with warnings.catch_warnings():  # rasterio's internal Affine `*` (affine >= 2.4)
             warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
             data, _ = rasterio.mask.mask(ds, [geom], crop=True, filled=False, indexes=1)

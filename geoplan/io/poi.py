@@ -11,6 +11,7 @@ converts the coordinates to WGS84 and assigns life-circle categories with the ru
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +33,23 @@ LON = ("lon", "lng", "longitude", "经度", "x", "wgs_lng", "gcj_lng", "bd_lng")
 LAT = ("lat", "latitude", "纬度", "y", "wgs_lat", "gcj_lat", "bd_lat")
 NAME = ("name", "名称", "poi名称", "title")
 CODE = ("typecode", "type_code", "类型编码", "poi类型编码")
-TYPE = ("type", "类型", "poi类型", "tag", "行业", "分类", "category")
+TYPE = (
+    "type",
+    "类型",
+    "poi类型",
+    "tag",
+    "标签",
+    "行业",
+    "分类",
+    "类别",
+    "行业类别",
+    "行业分类",
+    "分类标签",
+    "category",
+)
+#: a Baidu export in two columns: 一级 / 二级 行业分类 (joined into the tag "美食;中餐厅")
+LEVEL1 = ("一级行业分类", "一级分类", "行业大类", "一级类别", "大类")
+LEVEL2 = ("二级行业分类", "二级分类", "行业小类", "二级类别", "小类")
 LOCATION = ("location", "坐标", "经纬度")
 
 
@@ -149,6 +166,30 @@ def _below_title_rows(raw: pd.DataFrame) -> pd.DataFrame:
     df = raw.iloc[1:].reset_index(drop=True)
     df.columns = [str(v) for v in raw.iloc[0]] if len(raw) else []
     return df
+
+
+def _plain_headers(df: pd.DataFrame) -> pd.DataFrame:
+    """Headers as exports write them, read as geoplan's.
+
+    ``经度(BD09)`` / ``百度经度`` → ``经度`` (when no plain longitude column exists); a Baidu
+    industry in two columns (一级 / 二级行业分类) → one ``tag`` "一级;二级".
+    """
+    rename: dict[str, str] = {}
+    for key, names in (("经度", LON), ("纬度", LAT)):
+        if _col(df, names) is not None:
+            continue
+        for c in df.columns:
+            low = str(c).strip().lower()
+            base = re.split(r"[(（\s]", low)[0]
+            if base in names or key in low:
+                rename[str(c)] = key
+                break
+    out = df.rename(columns=rename) if rename else df
+    l1, l2 = _col(out, LEVEL1), _col(out, LEVEL2)
+    if _col(out, TYPE) is None and l1 is not None and l2 is not None:
+        tag = out[l1].fillna("").astype(str) + ";" + out[l2].fillna("").astype(str)
+        out = out.assign(tag=tag)
+    return out
 
 
 def _provider(df: pd.DataFrame, p: Path) -> Provider:
@@ -313,6 +354,7 @@ def read_pois(path: str | Path) -> tuple[gpd.GeoDataFrame, PoiReport]:
     df = _read_table(p)
     if df.empty:
         raise LayerError(f"{p}: the POI export has no rows")
+    df = _plain_headers(df)
     provider = _provider(df, p)
     lon, lat = _lonlat(df, p)
     if provider == "amap":

@@ -209,6 +209,41 @@ def excel_text(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_FORMULA_START = ("=", "+", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?\d[\d,]*(\.\d+)?%?$")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot be read as a formula when the CSV opens in Excel or WPS.
+
+    A text cell beginning with ``=``, ``+``, ``@``, a tab, a return, or ``-`` not followed by a
+    number gets a leading apostrophe (OWASP "CSV injection"): a unit named ``=HYPERLINK(…)``
+    shows as text instead of running. Numbers, and numeric text such as ``-22.7``, are untouched.
+
+    Parameters
+    ----------
+    df
+        A table about to be written as CSV.
+
+    Returns
+    -------
+    DataFrame
+        The escaped copy.
+    """
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_numeric_dtype(out[c]):
+            continue
+        out[c] = [
+            "'" + v
+            if isinstance(v, str)
+            and (v.startswith(_FORMULA_START) or (v.startswith("-") and not _NUMBER.match(v)))
+            else v
+            for v in out[c]
+        ]
+    return out
+
+
 def formulas_as_text(ws: Any) -> int:
     """Make every cell of an openpyxl worksheet that would be a formula plain text; the count.
 

@@ -16,7 +16,7 @@ import shapely
 from geoplan._atomic import atomic_path
 from geoplan.io.projection import WGS84
 from geoplan.outputs.change_map import change_map, side_by_side
-from geoplan.outputs.formats import excel_text, formulas_as_text
+from geoplan.outputs.formats import csv_safe, excel_text, formulas_as_text
 from geoplan.scenario.compare import ScenarioResult
 
 __all__ = ["write_scenario"]
@@ -64,7 +64,7 @@ def write_scenario(
     ):
         p = out / f"{stem}_{key}.csv"
         with atomic_path(p) as tmp:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            csv_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
         paths[key] = p
     xlsx = out / f"{stem}_comparison.xlsx"
     with atomic_path(xlsx) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:

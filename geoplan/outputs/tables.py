@@ -22,7 +22,7 @@ import pyproj
 
 from geoplan._atomic import atomic_path, write_gpkg_atomic
 from geoplan.city import City
-from geoplan.outputs.formats import ATTRIBUTION, excel_text, formulas_as_text
+from geoplan.outputs.formats import ATTRIBUTION, csv_safe, excel_text, formulas_as_text
 from geoplan.scoring.check import CheckResult
 
 SCORECARD_HEADERS_ZH = {
@@ -98,12 +98,14 @@ def write_check_outputs(
 
     p = out / f"{stem}_scorecard.csv"
     with atomic_path(p) as tmp:
-        card.rename(columns=SCORECARD_HEADERS_ZH).to_csv(tmp, index=False, encoding="utf-8-sig")
+        csv_safe(card.rename(columns=SCORECARD_HEADERS_ZH)).to_csv(
+            tmp, index=False, encoding="utf-8-sig"
+        )
     paths["scorecard_csv"] = p
 
     p = out / f"{stem}_measures.csv"
     with atomic_path(p) as tmp:
-        measures.to_csv(tmp, index=False, encoding="utf-8-sig")
+        csv_safe(measures).to_csv(tmp, index=False, encoding="utf-8-sig")
     paths["measures_csv"] = p
 
     p = out / f"{stem}_scorecard.json"
@@ -208,7 +210,7 @@ def write_unit_outputs(
     paths: dict[str, Path] = {}
     p = out / f"{stem}_units.csv"
     with atomic_path(p) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        csv_safe(table).to_csv(tmp, index=False, encoding="utf-8-sig")
     paths["units_csv"] = p
     p = out / f"{stem}_units.xlsx"
     with atomic_path(p) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from geoplan.io.projection import WGS84
-from geoplan.outputs.formats import ATTRIBUTION
+from geoplan.outputs.formats import ATTRIBUTION, csv_safe
 from geoplan.siting.suggest import SitingResult
 
 
@@ -89,7 +89,7 @@ def write_suggestion(
     pts = ll.geometry.representative_point()
     table = ll.drop(columns="geometry").assign(lon=pts.x.round(7), lat=pts.y.round(7))
     p = folder / f"{stem}_sites.csv"
-    table.to_csv(p, index=False, encoding="utf-8-sig")
+    csv_safe(table).to_csv(p, index=False, encoding="utf-8-sig")
     out["sites_csv"] = p
     if len(result.uncovered):
         p = folder / f"{stem}_uncovered.gpkg"

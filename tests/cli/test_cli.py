@@ -230,3 +230,18 @@ def test_scorecard_fits_an_80_column_terminal(helsinki: geoplan.City, lang: str)
     assert len(body) <= (n_rows + 4 if lang == "zh" else 2 * n_rows)  # long names wrap
     if lang == "zh":
         assert "≥ 22 m²/人" in "\n".join(lines) and "needs popula" in "\n".join(lines)
+
+
+def test_an_os_error_names_the_users_path_never_the_staging_one() -> None:
+    import errno
+
+    from geoplan.cli.console import _os_message
+
+    staged = (
+        "/data/out/.geoplan-7ei0twbx.staging/." + "郑" * 90 + "_national_scorecard.csv.awt_iikb.tmp"
+    )
+    msg = _os_message(OSError(errno.ENAMETOOLONG, "File name too long", staged))
+    assert msg.startswith("/data/out/" + "郑" * 90 + "_national_scorecard.csv: the file name")
+    assert ".staging" not in msg and "--name" in msg
+    denied = _os_message(PermissionError(13, "denied", "/data/out/.geoplan-ab.staging/x.gpkg"))
+    assert denied.startswith("/data/out/x.gpkg: permission denied")

@@ -568,3 +568,29 @@ def test_tijian_categories_from_amap_codes_and_baidu_tags() -> None:
     }
     got, _ = classify(pd.Series(["某地点"] * len(baidu)), pd.Series(list(baidu)), "baidu")
     assert list(got) == list(baidu.values())
+
+
+def test_a_baidu_export_with_chinese_headers_is_read(pointed: geoplan.City, tmp_path: Path) -> None:
+    """名称 / 一级行业分类 / 二级行业分类 / 经度(BD09) / 纬度(BD09), as Baidu exports are handed
+    over: the same POIs and positions as the English-headed export."""
+    f = pointed.facilities.to_crs(4326)
+    sel = f.loc[f["category"].isin(["restaurant", "primary_school"])].head(20)
+    lon, lat = coords.wgs84_to_bd09(sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy())
+    rest = (sel["category"] == "restaurant").to_numpy()
+    df = pd.DataFrame(
+        {
+            "名称": sel["name"].astype(str).to_numpy(),
+            "一级行业分类": np.where(rest, "美食", "教育培训"),
+            "二级行业分类": np.where(rest, "中餐厅", "小学"),
+            "经度(BD09)": lon,
+            "纬度(BD09)": lat,
+            "地址": "某路1号",
+        }
+    )
+    p = tmp_path / "百度.csv"
+    df.to_csv(p, index=False, encoding="utf-8-sig")
+    g, rep = read_pois(p)
+    assert rep.provider == "baidu" and len(g) == len(sel)
+    assert sorted(g["category"]) == sorted(sel["category"])
+    back = g.to_crs(pointed.crs).reset_index(drop=True)
+    assert np.max(back.distance(sel.to_crs(pointed.crs).reset_index(drop=True))) < 1.0

@@ -44,3 +44,26 @@ def test_unit_names_with_formulas_and_control_characters(
                     if isinstance(cell.value, str):
                         seen.add(cell.value)
     assert EVIL in seen and "西街道" in seen  # kept as text; the bell character removed
+    # the CSV tables too: a formula-looking name opens as text in Excel / WPS (a leading ')
+    import csv
+
+    cells = set()
+    for table in (tmp_path / "o").glob("*.csv"):
+        with open(table, encoding="utf-8-sig", newline="") as fh:
+            for row in csv.reader(fh):
+                cells |= set(row)
+    assert "'" + EVIL in cells and EVIL not in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@")]
+
+
+def test_csv_safe_escapes_formulas_not_numbers() -> None:
+    import pandas as pd
+
+    from geoplan.outputs.formats import csv_safe
+
+    df = pd.DataFrame(
+        {"t": ["=1+1", "+SUM(A1)", "@x", "-22.7", "-", "-cmd", "安阳"], "v": range(7)}
+    )
+    got = csv_safe(df)
+    assert list(got["t"]) == ["'=1+1", "'+SUM(A1)", "'@x", "-22.7", "'-", "'-cmd", "安阳"]
+    assert list(got["v"]) == list(range(7))
