@@ -25,8 +25,11 @@ browser-deps:
 LINT_DIRS = $(wildcard geoplan tests bench scenarios)
 # numpydoc Parameters / Returns sections ([tool.numpydoc_validation]): the modules brought to the
 # standard so far; add a module once its public functions document their parameters
-NUMPYDOC_FILES = $(wildcard geoplan/city/*.py) geoplan/outputs/check_set.py \
-	geoplan/outputs/formats.py geoplan/outputs/scenario_set.py
+NUMPYDOC_FILES = $(wildcard geoplan/city/*.py) $(wildcard geoplan/outputs/report/*.py) \
+	geoplan/outputs/check_set.py geoplan/outputs/formats.py geoplan/outputs/scenario_set.py \
+	geoplan/_atomic.py geoplan/indicators/bus.py geoplan/io/plan_layers.py \
+	geoplan/rules/categories.py geoplan/rules/checklists.py geoplan/scenario/additions.py \
+	geoplan/scoring/units.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)

@@ -52,7 +52,12 @@ class Checklist:
 
 @cache
 def checklists() -> dict[str, Checklist]:
-    """Every checklist of the data file, by key."""
+    """Every checklist of the data file, by key.
+
+    Returns
+    -------
+    dict of str to Checklist
+    """
     raw = read_yaml(CHECKLISTS_PATH)
     out = {}
     for key, c in raw.items():

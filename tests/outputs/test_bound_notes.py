@@ -34,8 +34,10 @@ def test_the_word_report_and_the_map_carry_the_missing_categories(
     out, bounded = written
     assert bounded  # the demo city lacks categories of the 15-minute life circle
     (docx,) = out.glob("*_report.docx")
-    paragraphs = [p.text for p in Document(str(docx)).paragraphs]
-    assert any(FIX in p and "missing:" in p for p in paragraphs)
+    doc = Document(str(docx))
+    texts = [p.text for p in doc.paragraphs]
+    texts += [c.text for t in doc.tables for row in t.rows for c in row.cells]  # 数据局限 table
+    assert any(FIX in p and "missing:" in p for p in texts)
     html = (out / "m.html").read_text(encoding="utf-8")
     # the bound, and the fix on hover (the panel's HTML sits JSON-escaped in the page's script)
     assert ("≤ " in html or "\\u2264 " in html) and FIX in html

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -162,36 +163,72 @@ def test_provenance_hashes_and_data_date(
     assert osm_timestamp(demo_path()) == newest.isoformat()
 
 
-def _fmt_rows(card: list[dict]) -> dict[str, list[list[str]]]:
-    """The rows a report table must show, formatted here from the scorecard JSON."""
-    from geoplan.names import basis_label, method_label, status_label
-    from geoplan.outputs.formats import format_target, format_value
+def _summary_rows(card: list[dict]) -> list[list[str]]:
+    """表1 as a Chinese document writes it, formatted here by hand from the scorecard JSON."""
+    units = {"m2/person": "平方米/人", "km/km2": "公里/平方公里", "count": "个", "m2": "平方米"}
+    ops = {">=": "≥", "<=": "≤", "==": "="}
+    methods = {"buffer": "缓冲区", "network": "步行网络", "area": "面积", "centreline": "中心线"}
+    methods |= {"centreline×width": "中心线×宽度", "scenario": "方案"}
+    status = {"pass": "达标", "fail": "未达标", "no data": "无数据"}
 
-    out: dict[str, list[list[str]]] = {}
+    def value(v: float | None, unit: str) -> str:
+        if v is None:
+            return "无数据"
+        if unit == "share":
+            return f"{100 * v:.1f}%"
+        if unit == "count":
+            return f"{v:.0f}个"
+        return f"{v:.2f} {units.get(unit, unit)}"
+
+    rows = []
     for r in card:
         if r["status"] == "not checkable":
             continue
-        out.setdefault(r["target_id"], []).append(
+        unit = r["unit"]
+        if r["measured"] is None and r.get("bound") is not None:
+            now = "≤ " + value(r["bound"], unit)
+        else:
+            now = value(r["measured"], unit)
+        t = float(r["target"])
+        target = f"{ops[r['op']]} " + (
+            f"{round(100 * t, 6):g}%" if unit == "share" else f"{t:g} {units.get(unit, unit)}"
+        )
+        g = r["gap"]
+        if g is None:
+            gap = "—"
+        elif unit == "share":
+            v = round(100 * g, 1)
+            gap = "达到目标" if v == 0 else f"{'高于' if v > 0 else '低于'}目标{abs(v):.1f}个百分点"
+        else:
+            gap = (
+                "达到目标"
+                if g == 0
+                else f"{'高于' if g > 0 else '低于'}目标{abs(g):.2f}{units[unit]}"
+            )
+        method = methods.get(r["method"], "—") if r["method"] else "—"
+        rows.append(
             [
-                method_label(r["method"]),
-                basis_label(r["basis"]),
-                format_value(r["measured"], r["unit"])
-                if r["measured"] is not None or r.get("bound") is None
-                else "≤ " + format_value(r["bound"], r["unit"]),  # only an upper bound known
-                format_target(r["op"], r["target"], r["unit"]),
-                status_label(r["status"]),
-                format_value(r["gap"], r["unit"]) if r["gap"] is not None else "—",
+                str(len(rows) + 1),
+                r["label_zh"],
+                method,
+                now,
+                target.strip(),
+                status[r["status"]],
+                gap,
             ]
         )
-    return out
+    return rows
 
 
 def test_report_docx_and_pdf(tmp_path: Path, chengdu_pbf: Path) -> None:
-    """`geoplan report`: the .docx read back with python-docx, the PDF rendered with pdftoppm."""
+    """`geoplan report` as a 城市体检 chapter: A4, numbered headings, page numbers, the summary
+    table of every target, a map per failing coverage indicator, the units' 问题清单; the PDF
+    rendered with pdftoppm, its text read back (nothing cut with "…")."""
     import shutil
     import subprocess
 
     from docx import Document
+    from docx.shared import Cm
 
     res = runner.invoke(
         app,
@@ -203,6 +240,8 @@ def test_report_docx_and_pdf(tmp_path: Path, chengdu_pbf: Path) -> None:
             "anyang-2023",
             "--units-grid",
             "1000",
+            "--name",
+            "成都中心城区",
             "--out",
             str(tmp_path),
             "-q",
@@ -210,23 +249,27 @@ def test_report_docx_and_pdf(tmp_path: Path, chengdu_pbf: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     card = json.loads(_one(tmp_path, "_scorecard.json").read_text(encoding="utf-8"))["scorecard"]
-    want = _fmt_rows(card)
     doc = Document(str(_one(tmp_path, "_report.docx")))
+    sec = doc.sections[0]
+    assert abs(sec.page_width - Cm(21.0)) < Cm(0.01)  # A4 (stored in twips)
+    assert abs(sec.page_height - Cm(29.7)) < Cm(0.01)
+    assert "PAGE" in sec.footer._element.xml  # a page-number field
     heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    for h in ("一、总体情况", "二、分项指标", "三、空间分布", "四、分单元排名", "五、方法说明"):
+    for h in ("一、总体情况", "二、未达标指标", "三、分单元评估", "四、数据与说明"):
         assert h in heads
+    assert any(h.startswith("（一）") for h in heads)
     n_pass = sum(r["status"] == "pass" for r in card)
     n_fail = sum(r["status"] == "fail" for r in card)
     text = "\n".join(p.text for p in doc.paragraphs)
     assert f"达标 {n_pass} 项、未达标 {n_fail} 项" in text
     assert "OpenStreetMap contributors" in text
-    # one table per checked target, then the unit ranking
-    tables = doc.tables
-    assert len(tables) == len(want) + 1
-    for t, rows in zip(tables, want.values(), strict=False):
-        got = [[c.text for c in row.cells] for row in t.rows[1:]]
-        assert got == rows
-    assert len(doc.inline_shapes) == 1  # the map
+    assert text.startswith("成都中心城区城市体检")
+    summary = [[c.text for c in row.cells] for row in doc.tables[0].rows[1:]]
+    assert summary == _summary_rows(card)
+    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
+    assert captions[0].startswith("表1") and any(c.startswith("图1") for c in captions)
+    failing = {r["target_id"] for r in card if r["status"] == "fail"}
+    assert 1 <= len(doc.inline_shapes) <= len(failing) + 1  # maps of failing ones, the units
     pdf = _one(tmp_path, "_report.pdf")
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) missing: PDF pages not rendered")
@@ -236,7 +279,15 @@ def test_report_docx_and_pdf(tmp_path: Path, chengdu_pbf: Path) -> None:
     from PIL import Image
 
     first = np.asarray(Image.open(pages[0]).convert("L"), dtype=float)
-    assert first.std() > 10  # text and a map, not a blank page
+    assert first.std() > 10  # text and a table, not a blank page
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
+    assert out.returncode == 0
+    sheets = out.stdout.split("\f")
+    for i, page in enumerate(s for s in sheets if s.strip()):
+        assert re.search(rf"第\s*{i + 1}\s*页", page) and "OpenStreetMap" in page
+    assert "…" not in out.stdout  # no cell cut short
+    flat = re.sub(r"\s+", "", out.stdout)
+    assert "二、未达标指标" in flat and "指标评估汇总" in flat
 
 
 def test_report_in_english(tmp_path: Path) -> None:
@@ -248,7 +299,7 @@ def test_report_in_english(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     doc = Document(str(_one(tmp_path, "_report.docx")))
     heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    assert "1. Summary" in heads and "5. Method" in heads
+    assert "1. Summary" in heads and "3. Data and notes" in heads
     assert not any("总体" in h for h in heads)
 
 
