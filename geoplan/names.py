@@ -324,6 +324,7 @@ MAP_MEASURES: tuple[str, ...] = (
     bus_measure(300),
     bus_measure(500),
     PARK_SERVICE,
+    green_measure(300),
     park_measure(500),
 )
 #: coverage areas whose gaps (residential land outside the buffer) are drawn on maps

@@ -144,8 +144,9 @@ def _plan_map(result: _Result, lg: Lang) -> folium.Map:
 def side_by_side(result: _Result, path: str | Path, *, lang: str = "zh") -> Path:
     """Baseline (left) and plan (right) in one offline page, the two maps moving together.
 
-    Each side is a full geoplan map (its own layers, legend and scorecard) in an ``<iframe
-    srcdoc>``; panning or zooming one sets the other's view. Written atomically.
+    Each side is a full geoplan map (its own layers and scorecard) in an ``<iframe srcdoc>``;
+    they open at the same view, panning or zooming one sets the other's, and only the plan shows
+    the legend. Written atomically.
     """
     import html as html_lib
 
@@ -160,7 +161,10 @@ def side_by_side(result: _Result, path: str | Path, *, lang: str = "zh") -> Path
         lang=lg,
         title=("现状 baseline · " if lg == "zh" else "Baseline · ") + result.base_city.name,
     )
-    left = render_html(base)
+    # one legend: the plan's (it holds the baseline's layers and the plan's changes)
+    left = render_html(base).replace(
+        "</head>", "<style>.geoplan-legend{display:none}</style></head>", 1
+    )
     right = render_html(_plan_map(result, lg))
     title = esc(
         ("现状 → 规划 " if lg == "zh" else "Baseline → plan ") + str(getattr(result, "name", ""))
@@ -178,12 +182,24 @@ iframe{{flex:1;border:0;height:100%}}#a{{border-right:3px solid #333}}</style></
   function link() {{
     var a = map(frames[0]), b = map(frames[1]);
     if (!a || !b) {{ setTimeout(link, 100); return; }}
+    // open at the same view: the plan follows the baseline's fitted view, now and once both
+    // have finished fitting around their panels
+    function view(m) {{  // a map's view, or null before it has a valid one
+      try {{
+        var c = m.getCenter(), z = m.getZoom();
+        return isFinite(c.lat) && isFinite(c.lng) && isFinite(z) ? [c, z] : null;
+      }} catch (e) {{ return null; }}
+    }}
+    function copy(from, to) {{
+      var v = view(from);
+      if (!v || busy) return !!v;
+      busy = true; to.setView(v[0], v[1], {{animate: false}}); busy = false;
+      return true;
+    }}
+    function same() {{ if (!copy(a, b)) setTimeout(same, 100); }}
+    setTimeout(same, 0); setTimeout(same, 400);
     [[a, b], [b, a]].forEach(function(p) {{
-      p[0].on("move", function() {{
-        if (busy) return; busy = true;
-        p[1].setView(p[0].getCenter(), p[0].getZoom(), {{animate: false}});
-        busy = false;
-      }});
+      p[0].on("move", function() {{ copy(p[0], p[1]); }});
     }});
     window.geoplanMaps = [a, b];
   }}

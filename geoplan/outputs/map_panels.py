@@ -273,8 +273,9 @@ class FitAroundPanels(MacroElement):
           L.control.scale({imperial: false, metric: true, position: "bottomleft"}).addTo(m);
           function fit(){
             var c = m.getContainer(), r = c.getBoundingClientRect();
-            function q(sel){
-              var e = c.querySelector(sel); return e ? e.getBoundingClientRect() : null;
+            function q(sel){  // a panel's box; a hidden panel takes no room
+              var e = c.querySelector(sel), b = e ? e.getBoundingClientRect() : null;
+              return b && b.width > 0 && b.height > 0 ? b : null;
             }
             var t = q(".geoplan-title"), lc = q(".geoplan-layers"),
                 lg = q(".geoplan-legend"), sc = q(".geoplan-scorecard"),

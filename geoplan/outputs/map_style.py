@@ -240,13 +240,6 @@ CATEGORY_PALETTE = (
 )  # fmt: skip
 
 
-COVERAGE_COLOURS = {
-    "bus": ("#2166ac", "#67a9cf"),
-    "park": ("#1b7837", "#7fbf7b"),
-    "life_circle": ("#6a3d9a", "#cab2d6"),
-}
-
-
 BACKGROUND = "#f4f3ef"
 
 
@@ -379,13 +372,22 @@ def coverage_label(key: str, layer: CoverageLayer | None, lang: Lang) -> str:
 _FAMILY = {"bus": "bus", "park": "park", "green": "park", "life_circle": "life_circle"}
 
 
-def coverage_style(layer: CoverageLayer | None) -> dict[str, Any]:
-    """Style of a coverage area.
+#: one colour per method on every map (the report's figures use the same): buffer blue, walking
+#: orange; a radius of 300 m (or a tiered service radius) darker than a larger one
+METHOD_COVERAGE_COLOURS = {
+    "buffer": ("#08519c", "#4292c6"),
+    "network": ("#a63603", "#f16913"),
+}
 
-    Bus blue / park green / life circle purple, 300 m darker, buffer dashed.
+
+def coverage_style(layer: CoverageLayer | None) -> dict[str, Any]:
+    """Style of a coverage area: its method's colour (buffer blue and dashed, walking orange).
+
+    The family (bus, park, life circle) is in the layer's name; a 300 m or tiered radius is the
+    darker shade of its method's colour.
     """
-    family = _FAMILY.get(layer.family, "") if layer is not None else ""
-    dark, light = COVERAGE_COLOURS.get(family, ("#525252", "#969696"))
+    method = layer.method if layer is not None else ""
+    dark, light = METHOD_COVERAGE_COLOURS.get(str(method), ("#525252", "#969696"))
     radius = layer.radius_m if layer is not None else None
     colour = dark if radius in (None, 300.0) else light
     style: dict[str, Any] = {"color": colour, "weight": 2, "fillColor": colour}

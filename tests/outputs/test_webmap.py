@@ -141,6 +141,9 @@ def test_layers_present_with_chinese_names(zh_map: folium.Map, chengdu_clip: geo
         "公园绿地服务半径覆盖率（步行网络）",
         "500米见园（缓冲区）",
         "500米见园（步行网络）",
+        # a scorecard row of anyang-2023: 300米见绿 has its layer too
+        "300米见绿（缓冲区）",
+        "300米见绿（步行网络）",
     }
     cats = tx.categories()
     expected |= {f"住宅 · 至{cats[c].label_zh}" for c in HOME_CATS}
@@ -396,3 +399,22 @@ def test_homes_in_other_crs_are_reprojected(chengdu_clip: geoplan.City, results:
     a = np.array([f["geometry"]["coordinates"] for f in f1])
     b = np.array([f["geometry"]["coordinates"] for f in f2])
     assert np.abs(a - b).max() <= 2e-6
+
+
+def test_one_colour_per_method_and_a_layer_per_coverage_row(helsinki: geoplan.City) -> None:
+    """Buffer areas are blue, walking areas orange, whatever the indicator; every coverage
+    measure a sheet scores (300米见绿 included) has its layers on the check map."""
+    from geoplan.names import green_measure
+    from geoplan.outputs.map_style import coverage_style
+
+    res = geoplan.check_city(helsinki, sheet="anyang-2023")
+    keys = map_coverage_keys(res)
+    for m in ("buffer", "network"):
+        assert f"{green_measure(300)}_{m}" in keys
+    colours: dict[str, set[str]] = {"buffer": set(), "network": set()}
+    for key in keys:
+        layer = res.coverage_layers[key]
+        colours[str(layer.method)].add(coverage_style(layer)["color"])
+    assert colours["buffer"] and colours["network"]
+    assert not colours["buffer"] & colours["network"]
+    assert all(c.startswith(("#08", "#42")) for c in colours["buffer"])  # blues

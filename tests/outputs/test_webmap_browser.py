@@ -319,6 +319,27 @@ def test_side_by_side_maps_move_together(
         if driver.execute_script("return window.geoplanMaps && window.geoplanMaps.length"):
             break
         time.sleep(0.1)
+    time.sleep(0.6)  # both maps fitted around their panels
+    opened = driver.execute_script(
+        """
+        var a = window.geoplanMaps[0], b = window.geoplanMaps[1];
+        return [a.getZoom(), b.getZoom(), a.getCenter().lat, b.getCenter().lat,
+                a.getCenter().lng, b.getCenter().lng];
+        """
+    )
+    assert opened[0] == opened[1]  # the same zoom on opening, before any pan
+    assert opened[2] == pytest.approx(opened[3], abs=1e-3)  # centres within ~100 m
+    assert opened[4] == pytest.approx(opened[5], abs=1e-3)
+    # one legend: the plan's
+    legends = driver.execute_script(
+        """
+        return Array.from(document.querySelectorAll("iframe")).map(function(f) {
+          var e = f.contentDocument.querySelector(".geoplan-legend");
+          return !!e && f.contentWindow.getComputedStyle(e).display !== "none";
+        });
+        """
+    )
+    assert legends == [False, True]
     moved = driver.execute_script(
         """
         var a = window.geoplanMaps[0], b = window.geoplanMaps[1];
