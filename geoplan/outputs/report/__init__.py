@@ -168,6 +168,64 @@ def _units_section(
     return pngs
 
 
+def _data_section(
+    ch: Chapter, city: City, result: Any, provenance: Mapping[str, Any] | None
+) -> None:
+    """四、数据与说明: the inputs and their dates, no-data reasons, what a map cannot check.
+
+    Also the caveats of the figures known only as upper bounds, and the method.
+    """
+    lang, zh = ch.lang, ch.lang == "zh"
+    card = result.scorecard
+    st = card["status"].astype(str)
+    ch.add(Heading(1, "数据与说明" if zh else "Data and notes"))
+    ch.add(
+        TableBlock(
+            "数据来源" if zh else "Data",
+            ["数据", "文件或文号", "日期"] if zh else ["Data", "File or document", "Date"],
+            data_rows(city, result, provenance, lang),
+            (1.6, 4.4, 1.4),
+        )
+    )
+    gaps = no_data_rows(card, lang)
+    if gaps:
+        ch.add(Heading(2, "无数据与数据局限" if zh else "No data and data limits"))
+        ch.add(
+            TableBlock(
+                "无数据或仅知上限的指标：原因与补充方法" if zh else "Why a figure is missing",
+                ["指标", "原因与补充方法"] if zh else ["Indicator", "Why, and the fix"],
+                gaps,
+                (2.0, 6.0),
+            )
+        )
+    nc = card.loc[st == Status.NOT_CHECKABLE]
+    if len(nc):
+        ch.add(Heading(2, "不可由地图数据核查的目标" if zh else "Targets a map cannot check"))
+        rows = [
+            [
+                str(r["label_zh"] if zh else r["label_en"]),
+                format_target(r["op"], r["target"], str(r["unit"]), lang=lang),
+                str(r.get("scope") or "—"),
+                str(r.get("year") or ""),
+                str(r["note"] or ""),
+            ]
+            for _, r in nc.iterrows()
+        ]
+        ch.add(
+            TableBlock(
+                "需由统计或台账核查的目标" if zh else "Targets for statistics or registers",
+                ["目标", "值", "范围", "年份", "说明"]
+                if zh
+                else ["Target", "Value", "Scope", "Year", "Note"],
+                rows,
+                (2.2, 1.2, 1.6, 0.7, 3.3),
+            )
+        )
+    ch.add(Heading(2, "方法" if zh else "Method"))
+    for text in sources_text(city, result, lang):
+        ch.add(Para(text, small=True))
+
+
 def write_report(
     city: City,
     result: Any,
@@ -262,52 +320,7 @@ def write_report(
     )
     pngs = _failing_section(ch, city, result, folder, stem, data_date)
     pngs += _units_section(ch, result, units, folder, stem, data_date)
-    ch.add(Heading(1, "数据与说明" if zh else "Data and notes"))
-    ch.add(
-        TableBlock(
-            "数据来源" if zh else "Data",
-            ["数据", "文件或文号", "日期"] if zh else ["Data", "File or document", "Date"],
-            data_rows(city, result, provenance, lang),
-            (1.6, 4.4, 1.4),
-        )
-    )
-    gaps = no_data_rows(card, lang)
-    if gaps:
-        ch.add(Heading(2, "无数据与数据局限" if zh else "No data and data limits"))
-        ch.add(
-            TableBlock(
-                "无数据或仅知上限的指标：原因与补充方法" if zh else "Why a figure is missing",
-                ["指标", "原因与补充方法"] if zh else ["Indicator", "Why, and the fix"],
-                gaps,
-                (2.0, 6.0),
-            )
-        )
-    nc = card.loc[st == Status.NOT_CHECKABLE]
-    if len(nc):
-        ch.add(Heading(2, "不可由地图数据核查的目标" if zh else "Targets a map cannot check"))
-        rows = [
-            [
-                str(r["label_zh"] if zh else r["label_en"]),
-                format_target(r["op"], r["target"], str(r["unit"]), lang=lang),
-                str(r.get("scope") or "—"),
-                str(r.get("year") or ""),
-                str(r["note"] or ""),
-            ]
-            for _, r in nc.iterrows()
-        ]
-        ch.add(
-            TableBlock(
-                "需由统计或台账核查的目标" if zh else "Targets for statistics or registers",
-                ["目标", "值", "范围", "年份", "说明"]
-                if zh
-                else ["Target", "Value", "Scope", "Year", "Note"],
-                rows,
-                (2.2, 1.2, 1.6, 0.7, 3.3),
-            )
-        )
-    ch.add(Heading(2, "方法" if zh else "Method"))
-    for text in sources_text(city, result, lang):
-        ch.add(Para(text, small=True))
+    _data_section(ch, city, result, provenance)
 
     from geoplan.outputs.report.docx_writer import write_docx
     from geoplan.outputs.report.pdf_writer import write_pdf
