@@ -16,7 +16,8 @@ import shapely
 from geoplan._atomic import atomic_path
 from geoplan.io.projection import WGS84
 from geoplan.outputs.change_map import change_map, side_by_side
-from geoplan.outputs.formats import csv_safe, excel_text, formulas_as_text
+from geoplan.outputs.formats import csv_safe
+from geoplan.outputs.workbook import write_comparison_workbook
 from geoplan.scenario.compare import ScenarioResult
 
 __all__ = ["write_scenario"]
@@ -67,18 +68,16 @@ def write_scenario(
             csv_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
         paths[key] = p
     xlsx = out / f"{stem}_comparison.xlsx"
-    with atomic_path(xlsx) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        for key, frame in (
-            ("scorecard", result.scorecard),
-            ("measures", result.measures),
-            ("units", units),
-            ("homes", homes),
-            ("added", added),
-            ("removed", removed),
-        ):
-            excel_text(frame).to_excel(xw, sheet_name=key, index=False)
-            formulas_as_text(xw.sheets[key])
-    paths["xlsx"] = xlsx
+    zh = lang == "zh"
+    extra = (
+        ("分单元" if zh else "units", units),
+        ("住宅" if zh else "homes", homes),
+        ("规划新增" if zh else "added", added),
+        ("规划移除" if zh else "removed", removed),
+    )
+    paths["xlsx"] = write_comparison_workbook(
+        xlsx, scorecard=result.scorecard, measures=result.measures, extra=extra, lang=lang
+    )
     mp = Path(map_path) if map_path is not None else out / "maps" / f"{stem}.html"
     paths["map"] = change_map(result, mp, lang=lang)
     paths["map_side_by_side"] = side_by_side(

@@ -55,6 +55,36 @@ _MEASURE_COLS: dict[str, tuple[str, str]] = {
     "unit": ("单位", "Unit"),
     "note": ("说明", "Note"),
 }
+_CHANGE_COLS: dict[str, tuple[str, str]] = {
+    "target_id": ("目标编号", "Target"),
+    "label_zh": ("指标名称", "Indicator (zh)"),
+    "label_en": ("Indicator", "Indicator"),
+    "method": ("方法", "Method"),
+    "basis": ("口径", "Basis"),
+    "op": ("比较", "Op"),
+    "target": ("目标值", "Target value"),
+    "unit": ("单位", "Unit"),
+    "measured_baseline": ("现状", "Baseline"),
+    "measured_plan": ("规划", "Plan"),
+    "delta": ("变化", "Change"),
+    "status_baseline": ("现状结果", "Status, baseline"),
+    "status_plan": ("规划结果", "Status, plan"),
+    "clause": ("文件条款", "Clause"),
+    "note": ("说明", "Note"),
+}
+_CHANGE_MEASURE_COLS: dict[str, tuple[str, str]] = {
+    "indicator": ("指标", "Indicator"),
+    "measure": ("测度", "Measure"),
+    "label_zh": ("指标名称", "Indicator (zh)"),
+    "label_en": ("Indicator", "Indicator"),
+    "method": ("方法", "Method"),
+    "basis": ("口径", "Basis"),
+    "value_baseline": ("现状", "Baseline"),
+    "value_plan": ("规划", "Plan"),
+    "delta": ("变化", "Change"),
+    "unit": ("单位", "Unit"),
+    "note": ("说明", "Note"),
+}
 _SHEETS = {
     "scorecard": ("记分卡", "Scorecard"),
     "measures": ("全部指标", "Measures"),
@@ -85,7 +115,12 @@ def _frame(df: pd.DataFrame, cols: Mapping[str, tuple[str, str]], lang: str) -> 
         out[b] = [basis_label(v, "zh" if lang == "zh" else "en") for v in df["basis"]]
     if s and s in out:
         out[s] = [status_label(v, "zh" if lang == "zh" else "en") for v in df["status"]]
-    for c in ("measured", "bound", "target", "gap", "value"):
+    for c in ("status_baseline", "status_plan"):
+        if c in cols and cols[c][i] in out:
+            out[cols[c][i]] = [status_label(v, "zh" if lang == "zh" else "en") for v in df[c]]
+    numeric: tuple[str, ...] = ("measured", "bound", "target", "gap", "value")
+    numeric += ("measured_baseline", "measured_plan", "delta", "value_baseline", "value_plan")
+    for c in numeric:
         if c in cols and cols[c][i] in out:
             nums = [finite_float(v) for v in df[c]]
             if c == "target":  # keep a text target ('13.14万亩') as text
@@ -125,6 +160,53 @@ def _style(
             if fill:
                 for j in range(1, len(df.columns) + 1):
                     ws.cell(row=r, column=j).fill = PatternFill("solid", fgColor=fill)
+
+
+def write_comparison_workbook(
+    path: Path,
+    *,
+    scorecard: pd.DataFrame,
+    measures: pd.DataFrame,
+    extra: Sequence[tuple[str, pd.DataFrame]] = (),
+    lang: str = "zh",
+) -> Path:
+    """A scenario's comparison workbook, styled as the check's (one writer of the styling).
+
+    Parameters
+    ----------
+    path
+        The .xlsx to write (atomically).
+    scorecard, measures
+        Baseline vs plan (:class:`~geoplan.ScenarioResult` ``scorecard`` and ``measures``).
+    extra
+        Further sheets as they are (units, homes, added, removed).
+    lang
+        Headers and labels: ``zh`` or ``en``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    i = 0 if lang == "zh" else 1
+    card = _frame(scorecard, _CHANGE_COLS, lang)
+    meas = _frame(measures, _CHANGE_MEASURE_COLS, lang)
+    names = (("规划对比", "Baseline vs plan"), ("全部指标", "Measures"))
+    nums_card = [_CHANGE_COLS[c][i] for c in ("measured_baseline", "measured_plan", "delta")]
+    nums_meas = [_CHANGE_MEASURE_COLS[c][i] for c in ("value_baseline", "value_plan", "delta")]
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        for name, df, units, nums, statuses in (
+            (names[0][i], card, list(scorecard["unit"]), nums_card, list(scorecard["status_plan"])),
+            (names[1][i], meas, list(measures["unit"]), nums_meas, None),
+        ):
+            excel_text(df).to_excel(xw, sheet_name=name, index=False)
+            formulas_as_text(xw.book[name])
+            _style(xw.book[name], df, units, nums, statuses)
+        for name, df in extra:
+            excel_text(df).to_excel(xw, sheet_name=name, index=False)
+            formulas_as_text(xw.book[name])
+            _style(xw.book[name], df, [], [], None)
+    return path
 
 
 def write_workbook(

@@ -270,6 +270,47 @@ def test_cli_run_writes_comparison_and_map(tmp_path: Path) -> None:
         assert (out / f"demo_zhengzhou_parks_{f}").is_file()
     html = (out / "maps" / "demo_zhengzhou_parks.html").read_text(encoding="utf-8")
     assert "规划新增" in html or "\\u89c4\\u5212\\u65b0\\u589e" in html  # layer name
+    # the comparison workbook is styled as the check's: Chinese headers, numbers as numbers
+    # with their unit's format, the plan's status as a fill
+    import openpyxl
+    import pandas as pd
+
+    wb = openpyxl.load_workbook(out / "demo_zhengzhou_parks_comparison.xlsx")
+    ws = wb["规划对比"]
+    head = [c.value for c in ws[1]]
+    assert {"现状", "规划", "变化", "规划结果"} <= set(head)
+    card = pd.read_csv(out / "demo_zhengzhou_parks_scorecard.csv")
+    j = head.index("规划") + 1
+    for r, row in enumerate(card.itertuples(), start=2):
+        cell = ws.cell(row=r, column=j)
+        if row.unit == "share" and pd.notna(row.measured_plan):
+            assert cell.number_format == "0.0%" and cell.value == pytest.approx(row.measured_plan)
+        fill = ws.cell(row=r, column=1).fill.fgColor.rgb
+        want = {"pass": "C6EFCE", "fail": "FFC7CE", "no data": "FFEB9C"}.get(row.status_plan)
+        if want:
+            assert str(fill).endswith(want)
+    # the comparison workbook is styled as the check's: Chinese headers, numbers as numbers
+    # with their unit's format, the plan's status as a fill
+    import openpyxl
+    import pandas as pd
+
+    wb = openpyxl.load_workbook(out / "demo_zhengzhou_parks_comparison.xlsx")
+    ws = wb["规划对比"]
+    head = [c.value for c in ws[1]]
+    assert {"现状", "规划", "变化", "规划结果"} <= set(head)
+    card = pd.read_csv(out / "demo_zhengzhou_parks_scorecard.csv")
+    j = head.index("规划") + 1
+    n_shares = 0
+    for r, row in enumerate(card.itertuples(), start=2):
+        cell = ws.cell(row=r, column=j)
+        if row.unit == "share" and pd.notna(row.measured_plan):
+            n_shares += 1
+            assert cell.number_format == "0.0%" and cell.value == pytest.approx(row.measured_plan)
+        fill = ws.cell(row=r, column=1).fill.fgColor.rgb
+        want = {"pass": "C6EFCE", "fail": "FFC7CE", "no data": "FFEB9C"}.get(row.status_plan)
+        if want:
+            assert str(fill).endswith(want)
+    assert n_shares > 0
     bad = CliRunner().invoke(app, ["run", str(tmp_path / "nope.yaml")])
     assert bad.exit_code == 2
 
