@@ -332,24 +332,34 @@ def add_coverage(
 def add_gaps(
     m: folium.Map, ctx: Ctx, gaps: gpd.GeoDataFrame, bnd: BaseGeometry, legend: Legend
 ) -> None:
-    """Uncovered residential land, clipped to the boundary."""
+    """Uncovered residential land, clipped to the boundary: one layer per indicator.
+
+    Each coverage measure's gap is its own layer ("公交站点500米覆盖率·未覆盖居住用地"), never
+    the land two indicators leave uncovered merged into one.
+    """
     gaps = clip_polygons(gaps, bnd)
     if gaps.empty:
         return
     t = ctx.t
-    names = gaps["name"] if "name" in gaps else [""] * len(gaps)
-    props = [
-        {"n": _name_or(n, t), "a": f"{a:,.0f}"}
-        for n, a in zip(names, gaps.geometry.area, strict=True)
-    ]
-    add_geojson(
-        m,
-        ctx,
-        gaps.geometry.values,
-        props,
-        t["gaps"],
-        const_style(GAP_STYLE),
-        popup=[("n", t["name"]), ("a", t["area_m2"])],
-        group="gaps",
+    label_col = "label_zh" if ctx.lang == "zh" else "label_en"
+    groups = (
+        gaps.groupby(gaps[label_col].astype(str), sort=False) if label_col in gaps else [("", gaps)]
     )
+    for label, g in groups:
+        names = g["name"] if "name" in g else [""] * len(g)
+        props = [
+            {"n": _name_or(n, t), "a": f"{a:,.0f}"}
+            for n, a in zip(names, g.geometry.area, strict=True)
+        ]
+        title = label or t["gaps"]  # its label already says what it is (names.gap_labels)
+        add_geojson(
+            m,
+            ctx,
+            g.geometry.values,
+            props,
+            title,
+            const_style(GAP_STYLE),
+            popup=[("n", t["name"]), ("a", t["area_m2"])],
+            group="gaps",
+        )
     legend.add_section(None, [area_swatch(GAP_STYLE, t["gaps"])])

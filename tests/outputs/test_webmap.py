@@ -129,7 +129,9 @@ def test_layers_present_with_chinese_names(zh_map: folium.Map, chengdu_clip: geo
         "道路（按等级）",
         "公园绿地",
         "公交站",
-        "未覆盖的居住用地",
+        # one layer per indicator's uncovered land (never two indicators merged)
+        "公交站点500米覆盖率·未覆盖居住用地",
+        "公园绿地服务半径覆盖率·未覆盖居住用地",
         "住宅 · 生活圈完整度",
         # every coverage overlay a planner reads, labelled with its method (the clip has
         # bus stops, parks in the service tiers and a park of 5000 m² or more)
@@ -179,7 +181,9 @@ def test_feature_counts_equal_inputs(
         assert len(features(by_name[f"住宅 · 至{cats[cat].label_zh}"])) == n_inside
     # gaps: shapely overlay with the boundary, keep parts with area
     clipped = gpd.overlay(results["gaps"], city.boundary[["geometry"]], how="intersection")
-    assert len(features(by_name["未覆盖的居住用地"])) == int((clipped.area > 0).sum())
+    clipped = clipped.loc[clipped.area > 0]
+    for label, part in clipped.groupby("label_zh"):  # one layer per indicator's gap
+        assert len(features(by_name[str(label)])) == len(part)
     for name in ("公交站点500米覆盖率（步行网络）", "公园绿地服务半径覆盖率（步行网络）"):
         assert len(features(by_name[name])) == 1
 

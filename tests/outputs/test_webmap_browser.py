@@ -313,7 +313,7 @@ def test_side_by_side_maps_move_together(
     path = side_by_side(res, tmp_path / "sbs.html")
     html = path.read_text(encoding="utf-8")
     assert html.count("<iframe") == 2 and "<script src=" not in html.replace("&lt;", "<")
-    driver.set_window_size(1600, 900)
+    driver.set_window_size(1366, 768)  # a planner's laptop
     driver.get(path.as_uri())
     for _ in range(50):
         if driver.execute_script("return window.geoplanMaps && window.geoplanMaps.length"):
@@ -378,6 +378,7 @@ def test_batch_overview_labels_each_place_metric_scale_and_no_flag(
             {"name": name, "boundary_wkt": wgs.wkt, "pass_rate": rate, "pass": 1, "fail": 3}
         )
     path = overview_map(rows, tmp_path / "overview.html", title="批量 batch")
+    driver.set_window_size(1366, 768)
     driver.get(path.as_uri())
     labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".geoplan-place")]
     assert sorted(labels) == sorted(["成都中心 25%", "<b>helsinki</b>"])  # escaped: shown as text
