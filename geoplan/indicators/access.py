@@ -67,23 +67,44 @@ class Grid:
 
     @property
     def shape(self) -> tuple[int, int]:
-        """(rows, columns)."""
+        """(rows, columns).
+
+        Returns
+        -------
+        tuple of int
+        """
         return (int(self.ys.shape[0]), int(self.xs.shape[0]))
 
     @property
     def ends(self) -> F64:
-        """The first and the last centre, ``[[x0, y0], [x1, y1]]`` (m)."""
+        """The first and the last centre, ``[[x0, y0], [x1, y1]]`` (m).
+
+        Returns
+        -------
+        ndarray
+        """
         if not self.xs.size or not self.ys.size:
             return np.zeros((2, 2))
         return np.array([[self.xs[0], self.ys[0]], [self.xs[-1], self.ys[-1]]])
 
     def centres(self) -> F64:
-        """Centres (x, y) of the cells inside the boundary, row-major (m)."""
+        """Centres (x, y) of the cells inside the boundary, row-major (m).
+
+        Returns
+        -------
+        ndarray
+            ``(n, 2)``.
+        """
         return centres_of(self.xs, self.ys, np.flatnonzero(self.inside))
 
     @property
     def points(self) -> NDArray[np.object_]:
-        """The grid points inside the boundary."""
+        """The grid points inside the boundary.
+
+        Returns
+        -------
+        ndarray of Point
+        """
         return np.asarray(shapely.points(self.centres()), dtype=object)
 
 
@@ -114,7 +135,18 @@ class Access:
     grid_spacing_of: dict[str, float] = field(default_factory=dict)
 
     def home(self, key: str) -> F64:
-        """Distance (m) from each home to request ``key`` (``inf`` if it was not requested)."""
+        """Distance (m) from each home to request ``key`` (``inf`` if it was not requested).
+
+        Parameters
+        ----------
+        key
+            A request key (``cat:school``, ``bus_stop`` …).
+
+        Returns
+        -------
+        ndarray
+            Metres per home.
+        """
         got = self.home_m.get(key)
         return got if got is not None else np.full(len(self.homes), np.inf)
 
@@ -256,6 +288,15 @@ def merge_requests(
     """Requests of several indicators as one set: a key asked twice keeps its largest limit.
 
     Raises ``ValueError`` when two indicators use one key for different geometries.
+
+    Parameters
+    ----------
+    parts
+        Per indicator run: request key → :class:`Request`.
+
+    Returns
+    -------
+    dict of str to Request
     """
     out: dict[str, Request] = {}
     for who, reqs in parts.items():

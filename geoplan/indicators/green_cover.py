@@ -128,6 +128,21 @@ def landcover_class_area(
 
     Cut to ``boundary`` (metric CRS ``crs``); empty for an NDVI (float) raster or one that does
     not overlap. Used to add built-up land cover to the derived built-up area (建成区).
+
+    Parameters
+    ----------
+    raster
+        A land-cover GeoTIFF (ESA WorldCover classes).
+    boundary
+        The area (in ``crs``).
+    crs
+        The city's metric CRS.
+    value
+        The class kept.
+
+    Returns
+    -------
+    BaseGeometry
     """
     import rasterio
     import rasterio.mask

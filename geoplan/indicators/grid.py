@@ -21,6 +21,18 @@ def grid_axes(poly: BaseGeometry, spacing_m: float) -> tuple[F64, F64, NDArray[n
     Returns the centre x of each column, the centre y of each row (from the south), and which
     centres lie inside ``poly`` (row-major). The centres themselves are ``(xs[col], ys[row])``;
     a large study area's bounding box holds tens of millions of cells, so they are not listed.
+
+    Parameters
+    ----------
+    poly
+        The area (metric CRS).
+    spacing_m
+        Cell side (m).
+
+    Returns
+    -------
+    tuple
+        ``(xs, ys, inside)``.
     """
     minx, miny, maxx, maxy = poly.bounds
     xs = np.arange(minx + spacing_m / 2, maxx, spacing_m)
@@ -35,6 +47,17 @@ def grid_cells(
 
     Returns the centres (row-major, rows from the south), the grid's (rows, cols) and which
     centres lie inside ``poly`` (:func:`grid_axes` with every centre listed).
+
+    Parameters
+    ----------
+    poly
+        The area (metric CRS).
+    spacing_m
+        Cell side (m).
+
+    Returns
+    -------
+    tuple
     """
     xs, ys, inside = grid_axes(poly, spacing_m)
     gx, gy = np.meshgrid(xs, ys)
@@ -43,7 +66,20 @@ def grid_cells(
 
 
 def centres_of(xs: F64, ys: F64, cells: NDArray[np.int64]) -> F64:
-    """Centres (x, y) of the row-major ``cells`` of the grid with axes ``xs`` × ``ys``."""
+    """Centres (x, y) of the row-major ``cells`` of the grid with axes ``xs`` × ``ys``.
+
+    Parameters
+    ----------
+    xs, ys
+        The grid's axes (m).
+    cells
+        Row-major cell indices.
+
+    Returns
+    -------
+    ndarray
+        ``(n, 2)`` x, y (m).
+    """
     row, col = np.divmod(cells, xs.shape[0])
     return np.column_stack([xs[col], ys[row]])
 
@@ -83,7 +119,19 @@ def _inside(poly: BaseGeometry, xs: F64, ys: F64) -> NDArray[np.bool_]:
 
 
 def grid_points(poly: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
-    """Grid points (``spacing_m``) inside ``poly``."""
+    """Grid points (``spacing_m``) inside ``poly``.
+
+    Parameters
+    ----------
+    poly
+        The area (metric CRS).
+    spacing_m
+        Cell side (m).
+
+    Returns
+    -------
+    ndarray of Point
+    """
     xs, ys, inside = grid_axes(poly, spacing_m)
     return np.asarray(shapely.points(centres_of(xs, ys, np.flatnonzero(inside))), dtype=object)
 
@@ -107,6 +155,25 @@ def cells_polygon(
     inside one part of the boundary is kept whole (the area work follows the boundary's length,
     not the whole grid). The result covers exactly the same ground as the union of the cells
     cut to ``boundary``.
+
+    Parameters
+    ----------
+    xy
+        The first and last cell centre, ``[[x0, y0], [x1, y1]]`` (m).
+    shape
+        ``(rows, columns)`` of the grid.
+    inside
+        Row-major mask of the cells inside the boundary.
+    covered
+        Per inside cell: covered.
+    spacing_m
+        Cell side (m).
+    boundary
+        The study boundary (metric CRS).
+
+    Returns
+    -------
+    BaseGeometry
     """
     from rasterio.features import shapes
     from rasterio.transform import from_origin

@@ -46,6 +46,10 @@ class Inputs:
 
         The study boundary, or its part inside the built-up area (建成区 / 中心城区) when one is
         given.
+
+        Returns
+        -------
+        BaseGeometry
         """
         if self.built_up is None:
             return self.city.boundary_polygon
@@ -56,7 +60,12 @@ class Inputs:
 
     @property
     def residents_total(self) -> float | None:
-        """Sum of residents over the homes, ``None`` when no home has a count."""
+        """Sum of residents over the homes, ``None`` when no home has a count.
+
+        Returns
+        -------
+        float or None
+        """
         res = self.homes["residents"]
         if not res.notna().any():
             return None
@@ -64,7 +73,18 @@ class Inputs:
 
 
 def frame_key(gdf: gpd.GeoDataFrame) -> str:
-    """Content hash of a layer: geometries (WKB) and every attribute column."""
+    """Content hash of a layer: geometries (WKB) and every attribute column.
+
+    Parameters
+    ----------
+    gdf
+        A city layer.
+
+    Returns
+    -------
+    str
+        SHA-1 hex digest.
+    """
     h = hashlib.sha1(usedforsecurity=False)
     h.update(str(gdf.crs).encode())
     if len(gdf):
@@ -86,7 +106,20 @@ def frame_key(gdf: gpd.GeoDataFrame) -> str:
 
 
 def layer_keys(inputs: Inputs, reads: tuple[str, ...]) -> dict[str, str]:
-    """Content hash of each layer an indicator reads (memoised per :class:`Inputs`)."""
+    """Content hash of each layer an indicator reads (memoised per :class:`Inputs`).
+
+    Parameters
+    ----------
+    inputs
+        The run's inputs.
+    reads
+        Names of the layers (``parks``, ``homes``, ``network`` …).
+
+    Returns
+    -------
+    dict of str to str
+        Layer name → content hash.
+    """
     memo: dict[str, str] = inputs.__dict__.setdefault("_layer_keys", {})
     out = {}
     for name in reads:

@@ -73,7 +73,20 @@ class ParkParams:
 
 
 def park_size_m2(parks: gpd.GeoDataFrame, size_from: str) -> NDArray[np.float64]:
-    """Area (m²) deciding each park's size class: ``whole`` park or the part ``inside``."""
+    """Area (m²) deciding each park's size class: ``whole`` park or the part ``inside``.
+
+    Parameters
+    ----------
+    parks
+        Parks and green (metric CRS) with ``area_m2`` (and ``area_in_boundary_m2``).
+    size_from
+        ``whole`` or ``inside``.
+
+    Returns
+    -------
+    ndarray
+        Area (m²) per park.
+    """
     col = "area_in_boundary_m2" if size_from == "inside" else "area_m2"
     if col not in parks.columns:
         col = "area_m2"
@@ -165,7 +178,19 @@ class _Out:
         network_flags: NDArray[np.bool_],
         homes: gpd.GeoDataFrame,
     ) -> None:
-        """The buffer (land, homes, residents) and network rows and flags of one measure."""
+        """The buffer (land, homes, residents) and network rows and flags of one measure.
+
+        Parameters
+        ----------
+        m
+            The measure.
+        share
+            Buffer share of residential land (0–1), or ``None``.
+        buffer_flags, network_flags
+            Per home: inside the buffer cover; within the walking radius.
+        homes
+            The homes (``area_m2``, ``residents``).
+        """
         self.per_home[coverage_key(m.measure, Method.NETWORK)] = network_flags
         self.per_home[coverage_key(m.measure, Method.BUFFER)] = buffer_flags
         self.rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share))
@@ -293,6 +318,18 @@ def green_land_ratio(parks: gpd.GeoDataFrame, boundary: BaseGeometry) -> Indicat
     Area of public green (parks and other green, overlaps counted once) inside the boundary ÷
     boundary area. CJJ/T 85-2017 counts G1+G2+G3 share+XG; OSM rarely maps 附属绿地 (green inside
     compounds), so this is a lower bound.
+
+    Parameters
+    ----------
+    parks
+        Public green polygons (metric CRS).
+    boundary
+        The area of the ratio (metric CRS).
+
+    Returns
+    -------
+    IndicatorResult
+        One row, a share.
     """
     # overlaps counted once: the union of the green (memoised, only meeting polygons overlaid)
     g = union_of_buffers(np.asarray(parks.geometry.values, dtype=object), 0.0)

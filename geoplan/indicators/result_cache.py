@@ -31,7 +31,23 @@ class ResultCache:
         layer_keys: Mapping[str, str],
         compute: Callable[[], IndicatorResult],
     ) -> IndicatorResult:
-        """The cached result of ``name`` for these inputs, or ``compute()`` it and keep it."""
+        """The cached result of ``name`` for these inputs, or ``compute()`` it and keep it.
+
+        Parameters
+        ----------
+        name
+            The run (``park_coverage``, ``circle:fitness:1000`` …).
+        params
+            Its parameters.
+        layer_keys
+            Content hash of each layer it reads.
+        compute
+            Computes it on a miss.
+
+        Returns
+        -------
+        IndicatorResult
+        """
         key = hash_arrays(
             name, sorted((k, repr(v)) for k, v in params.items()), sorted(layer_keys.items())
         )
@@ -47,7 +63,12 @@ class ResultCache:
         return out
 
     def report(self) -> dict[str, str]:
-        """``{indicator: "hit" | "miss" | "2 hits, 1 miss"}`` over the runs so far."""
+        """``{indicator: "hit" | "miss" | "2 hits, 1 miss"}`` over the runs so far.
+
+        Returns
+        -------
+        dict of str to str
+        """
         out = {}
         for name in sorted(set(self.hits) | set(self.misses)):
             h, m = self.hits[name], self.misses[name]

@@ -110,6 +110,20 @@ def at_fraction(lines: NDArray[np.object_], frac: F64, which: I64 | None = None)
 
     Bit for bit ``shapely.line_interpolate_point(lines[which], frac, normalized=True)`` (GEOS
     interpolates at ``frac × length``), computed in numpy without a Point per place.
+
+    Parameters
+    ----------
+    lines
+        LineStrings (metric CRS).
+    frac
+        Fraction (0–1) of each line's length.
+    which
+        Index of the line of each fraction (default: one per line).
+
+    Returns
+    -------
+    ndarray
+        ``(n, 2)`` x, y (m).
     """
     rep = np.arange(lines.shape[0], dtype=np.int64) if which is None else which
     x, y = points_along(lines, rep, frac * shapely.length(lines)[rep])
@@ -132,6 +146,20 @@ def carriageway_weights(
     of the same grade running the opposite way (direction angle ≥ ``min_angle_deg``) is one of a
     pair: each counts half its length, so the pair counts once. Every other way counts fully.
     ``pair_distance_m`` defaults to the registry's (``road_density`` in ``indicators.yaml``).
+
+    Parameters
+    ----------
+    roads
+        Road ways (metric CRS) with ``oneway``.
+    pair_distance_m
+        Greatest distance (m) between the two carriageways of one road.
+    min_angle_deg
+        Least angle between their directions (opposite ways).
+
+    Returns
+    -------
+    ndarray
+        0.5 or 1 per way.
     """
     if pair_distance_m is None:
         pair_distance_m = float(indicator_default("road_density", "pair_distance_m"))
@@ -208,6 +236,24 @@ def road_density(
     GB 50220-95 counts 快速路, 主干路, 次干路, 支路 and excludes roads inside compounds (``service``
     → internal, see ``road_grades.yaml``). Divided roads count once (:func:`carriageway_weights`);
     ``*_link`` ramps are excluded unless ``include_links``. Reported in total and by grade.
+
+    Parameters
+    ----------
+    roads
+        Road ways (metric CRS) with ``grade``, ``highway``, ``oneway``.
+    boundary
+        The area (metric CRS).
+    grades
+        Grades counted (default: those counting in density, ``road_grades.yaml``).
+    include_links
+        Count ``*_link`` ramps.
+    pair_distance_m
+        See :func:`carriageway_weights` (default: the registry's).
+
+    Returns
+    -------
+    IndicatorResult
+        km/km² in total and by grade.
     """
     g = tx.road_grades()
     counted = (
@@ -283,6 +329,22 @@ def intersection_density(
     ≥ 3) on the network restricted to road classes (``road_grades.yaml``); nodes within
     ``tolerance_m`` of each other (the two carriageways of a divided road) are merged into one,
     as ``osmnx.consolidate_intersections`` does.
+
+    Parameters
+    ----------
+    net
+        The walk network (metric CRS).
+    boundary
+        The area (metric CRS).
+    highways
+        Road classes counted (default: ``road_grades.yaml`` without links).
+    tolerance_m
+        Nodes this close are one intersection (default: the registry's).
+
+    Returns
+    -------
+    IndicatorResult
+        Intersections per km².
     """
     hw = (
         set(highways)
@@ -338,6 +400,20 @@ def road_area_ratio(
 
     Width: OSM ``width`` (m), else ``lanes`` × 3.5 m, else the grade's default width
     (``road_grades.yaml``) — halved for one carriageway of a divided road.
+
+    Parameters
+    ----------
+    roads
+        Road ways (metric CRS).
+    boundary
+        The area (metric CRS).
+    residents
+        Residents of the area, for 人均道路面积 (``None``: no data).
+
+    Returns
+    -------
+    IndicatorResult
+        Road area ratio (share) and road area per resident (m²/person).
     """
     g = tx.road_grades()
     r = roads.loc[roads["grade"].isin([k for k, v in g.items() if v.counts_in_density])]
