@@ -28,8 +28,7 @@ LINT_DIRS = $(wildcard geoplan tests bench scenarios)
 NUMPYDOC_FILES = $(wildcard geoplan/city/*.py) $(wildcard geoplan/outputs/report/*.py) \
 	geoplan/outputs/check_set.py geoplan/outputs/formats.py geoplan/outputs/scenario_set.py \
 	geoplan/_atomic.py geoplan/io/plan_layers.py \
-	$(filter-out geoplan/indicators/coverage.py geoplan/indicators/life_circles.py \
-		geoplan/indicators/registry.py, $(wildcard geoplan/indicators/*.py)) \
+	$(wildcard geoplan/indicators/*.py) \
 	geoplan/rules/categories.py geoplan/rules/checklists.py geoplan/scenario/additions.py \
 	geoplan/scoring/units.py
 

@@ -57,7 +57,19 @@ SUMMARY_COLUMNS = [
 
 
 def inside_flags(cover: BaseGeometry, homes: gpd.GeoDataFrame) -> NDArray[np.bool_]:
-    """Per-home buffer flag: the home point intersects the coverage area ``cover``."""
+    """Per-home buffer flag: the home point intersects the coverage area ``cover``.
+
+    Parameters
+    ----------
+    cover
+        A coverage area (metric CRS).
+    homes
+        Home points (metric CRS).
+
+    Returns
+    -------
+    ndarray of bool
+    """
     if cover.is_empty or len(homes) == 0:
         return np.zeros(len(homes), dtype=bool)
     shapely.prepare(cover)
@@ -74,7 +86,25 @@ def coverage_layer(
     label_en: str,
     stem: str | None = None,
 ) -> CoverageLayer:
-    """Describe a coverage area for readers (key from :func:`geoplan.names.coverage_key`)."""
+    """Describe a coverage area for readers (key from :func:`geoplan.names.coverage_key`).
+
+    Parameters
+    ----------
+    measure, method
+        Measure id and method (``buffer`` / ``network``).
+    family
+        ``bus``, ``park``, ``green`` or ``life_circle`` (its colour family).
+    radius_m
+        Its radius (m), ``None`` for a tiered one.
+    label_zh, label_en
+        Labels.
+    stem
+        Flag stem of a life circle (its key is then ``<stem>_<method>``).
+
+    Returns
+    -------
+    CoverageLayer
+    """
     key = column_name(stem, method=method) if stem else coverage_key(measure, method)
     return CoverageLayer(key, measure, method, family, radius_m, label_zh, label_en)
 
@@ -167,7 +197,19 @@ def measure_row(
 
 
 def no_data_rows(m: Measure, note: str) -> list[dict[str, Any]]:
-    """A coverage measure that the data cannot give: its buffer and network rows, value NaN."""
+    """A coverage measure that the data cannot give: its buffer and network rows, value NaN.
+
+    Parameters
+    ----------
+    m
+        The measure.
+    note
+        Why there is no figure (and the fix).
+
+    Returns
+    -------
+    list of dict
+    """
     return [
         measure_row(m, method, basis, None, note=note)
         for method, basis in (("buffer", "residential_area"), ("network", "homes"))
@@ -175,7 +217,17 @@ def no_data_rows(m: Measure, note: str) -> list[dict[str, Any]]:
 
 
 def summary_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Rows as a DataFrame with the columns :data:`SUMMARY_COLUMNS`."""
+    """Rows as a DataFrame with the columns :data:`SUMMARY_COLUMNS`.
+
+    Parameters
+    ----------
+    rows
+        Rows of :func:`measure_row`.
+
+    Returns
+    -------
+    DataFrame
+    """
     return pd.DataFrame(list(rows), columns=SUMMARY_COLUMNS)
 
 
@@ -184,6 +236,17 @@ def bound_rows(rows: Iterable[dict[str, Any]], note: str) -> list[dict[str, Any]
 
     For a share measured over fewer requirements than the indicator has (every further
     requirement can only lower it), so the true share is at most the value.
+
+    Parameters
+    ----------
+    rows
+        Measured rows.
+    note
+        Why only a bound is known (and the fix).
+
+    Returns
+    -------
+    list of dict
     """
     out = []
     for r in rows:
@@ -200,7 +263,20 @@ def _weighted_share(mask: NDArray[np.bool_], weights: F64) -> float | None:
 
 
 def network_shares(covered: NDArray[np.bool_], homes: gpd.GeoDataFrame) -> dict[str, float | None]:
-    """Share of homes covered: by count, by residential land area, by residents (if known)."""
+    """Share of homes covered: by count, by residential land area, by residents (if known).
+
+    Parameters
+    ----------
+    covered
+        Per home: within the radius.
+    homes
+        The homes (``area_m2``, ``residents``).
+
+    Returns
+    -------
+    dict of str to float or None
+        ``homes``, ``residential_area``, ``residents`` (``None`` when not known).
+    """
     n = covered.shape[0]
     out: dict[str, float | None] = {"homes": float(covered.mean()) if n else None}
     out["residential_area"] = _weighted_share(covered, homes["area_m2"].to_numpy(dtype=float))
@@ -236,7 +312,23 @@ def _share_rows(
 def network_rows(
     m: Measure, covered: NDArray[np.bool_], homes: gpd.GeoDataFrame, *, note: str | None = None
 ) -> list[dict[str, Any]]:
-    """Network rows of a measure: share of homes, of residential area and of residents covered."""
+    """Network rows of a measure: share of homes, of residential area and of residents covered.
+
+    Parameters
+    ----------
+    m
+        The measure.
+    covered
+        Per home: within the walking radius.
+    homes
+        The homes.
+    note
+        Note of the rows (default ``m.note``).
+
+    Returns
+    -------
+    list of dict
+    """
     return _share_rows(
         m, "network", ("homes", "residential_area", "residents"), covered, homes, note
     )
@@ -249,6 +341,21 @@ def buffer_home_rows(
 
     The residential-land row of the buffer method is the area overlay itself; these two say how
     many homes and people the straight-line radii reach, next to the network rows.
+
+    Parameters
+    ----------
+    m
+        The measure.
+    inside
+        Per home: inside the buffer cover.
+    homes
+        The homes.
+    note
+        Note of the rows (default ``m.note``).
+
+    Returns
+    -------
+    list of dict
     """
     return _share_rows(m, "buffer", ("homes", "residents"), inside, homes, note)
 
@@ -280,6 +387,16 @@ def overlap_area(a: BaseGeometry, b: BaseGeometry) -> float:
     covered, not with the product of the two whole geometries (a city's residential land and a
     coverage union each have thousands of parts). Equal to ``intersection(a, b).area`` up to
     the order of the sum (~1e-15 relative).
+
+    Parameters
+    ----------
+    a, b
+        Areas (metric CRS).
+
+    Returns
+    -------
+    float
+        m².
     """
     pa, tree = _parts_tree(a)
     pb = shapely.get_parts(b)
@@ -305,6 +422,20 @@ def buffer_share(
     """Share of ``land`` area inside the union of ``radius_m`` buffers around ``sources``.
 
     Returns the share (None if ``land`` is empty) and the union of buffers.
+
+    Parameters
+    ----------
+    sources
+        Facility geometries (metric CRS).
+    radius_m
+        One radius, or one per source (m).
+    land
+        Residential land (metric CRS).
+
+    Returns
+    -------
+    tuple
+        ``(share of the land covered or None, the cover)``.
     """
     cover = union_of_buffers(np.asarray(sources, dtype=object), radius_m)
     area = land.area
@@ -314,7 +445,17 @@ def buffer_share(
 
 
 def residential_land(residential: gpd.GeoDataFrame) -> BaseGeometry:
-    """Union of the residential parcels (metric CRS), memoised by content."""
+    """Union of the residential parcels (metric CRS), memoised by content.
+
+    Parameters
+    ----------
+    residential
+        Residential land polygons (metric CRS).
+
+    Returns
+    -------
+    BaseGeometry
+    """
     return union_of_buffers(np.asarray(residential.geometry.values, dtype=object), 0.0)
 
 
@@ -356,6 +497,15 @@ def polygon_union(geoms: NDArray[np.object_]) -> BaseGeometry:
     at a cost that follows the overlaps instead of the number of polygons (Chengdu 17×17:
     53,754 parcels, none meeting another, 7.5 → 0.4 s). Other geometry types, and polygons that
     meet many others, and invalid or empty ones, go to ``union_all`` whole.
+
+    Parameters
+    ----------
+    geoms
+        Polygons (metric CRS).
+
+    Returns
+    -------
+    BaseGeometry
     """
     n = geoms.shape[0]
     tid = shapely.get_type_id(geoms)
@@ -405,6 +555,17 @@ def union_of_buffers(geoms: NDArray[np.object_], radius_m: float | F64) -> BaseG
     Memoised by content (WKB of the geometries and the radii), so re-running a scenario in which
     one layer changed does not redo the unions of the others. The result is the same geometry
     as computing it afresh.
+
+    Parameters
+    ----------
+    geoms
+        Geometries (metric CRS).
+    radius_m
+        One radius, or one per geometry (m).
+
+    Returns
+    -------
+    BaseGeometry
     """
     if geoms.size == 0:
         return shapely.Polygon()
@@ -424,6 +585,11 @@ def prefetch_unions(jobs: Sequence[tuple[NDArray[np.object_], float]]) -> None:
     GEOS releases the GIL inside ``buffer`` and ``union_all``, so independent unions (one per
     category and radius) run side by side in threads; each is the same call as
     :func:`union_of_buffers` makes, so the geometries are identical. Largest first.
+
+    Parameters
+    ----------
+    jobs
+        ``(geometries, radius m)`` pairs a check will ask for.
     """
     todo: dict[str, tuple[NDArray[np.object_], float]] = {}
     for g, r in jobs:
@@ -454,6 +620,19 @@ def category_geometries(
     ``park`` = public green tagged as a park (``green_kind == "park"``) of at least
     ``park_min_area_m2``; ``green`` = any public green space of at least ``green_min_area_m2``
     (the 口袋公园 lower bound of "300米见绿").
+
+    Parameters
+    ----------
+    facilities
+        Facilities with ``category`` (metric CRS).
+    bus_stops, parks
+        Bus stops and public green (``green_kind``, ``area_m2``).
+    green_min_area_m2, park_min_area_m2
+        Least area (m²) of a ``green`` and a ``park``.
+
+    Returns
+    -------
+    dict of str to ndarray
     """
     out: dict[str, NDArray[np.object_]] = {
         str(cat): np.asarray(g.geometry.values, dtype=object)
@@ -481,6 +660,24 @@ def access_table(
 
     Columns ``dist_<category>_m``; ``inf`` where none is within the category's limit. One bounded
     multi-source Dijkstra per category (see :mod:`geoplan.network.access`).
+
+    Parameters
+    ----------
+    net
+        The walk network.
+    homes
+        Home attachments.
+    geometries
+        Category → facility geometries (:func:`category_geometries`).
+    limit_m
+        Search limit (m), one or per category.
+    boundary_step_m
+        Spacing (m) of the outline points of polygon facilities.
+
+    Returns
+    -------
+    DataFrame
+        One ``dist_<category>_m`` column per category.
     """
     cols: dict[str, F64] = {}
     for cat, geoms in geometries.items():
@@ -491,7 +688,20 @@ def access_table(
 
 
 def distances_of(table: pd.DataFrame, cat: str) -> F64:
-    """Column ``dist_<cat>_m`` of a distance table, ``inf`` if the category is absent."""
+    """Column ``dist_<cat>_m`` of a distance table, ``inf`` if the category is absent.
+
+    Parameters
+    ----------
+    table
+        The access table.
+    cat
+        A category.
+
+    Returns
+    -------
+    ndarray
+        Metres per home (``inf`` where absent).
+    """
     col = dist_column(cat)
     if col in table.columns:
         return table[col].to_numpy(dtype=float)

@@ -90,7 +90,18 @@ class GridPlace:
     boundary: BaseGeometry
 
     def __deepcopy__(self, memo: dict[int, Any]) -> GridPlace:
-        """Itself: the grid and boundary are read-only."""
+        """Itself: the grid and boundary are read-only.
+
+        Parameters
+        ----------
+        memo
+            The deepcopy memo.
+
+        Returns
+        -------
+        GridPlace
+            This one (shared, not copied).
+        """
         return self
 
 
@@ -278,7 +289,17 @@ def _complete_rows(
 
 
 def category_key(category: str) -> str:
-    """Access request key of a facility category (shared by life circles and themed circles)."""
+    """Access request key of a facility category (shared by life circles and themed circles).
+
+    Parameters
+    ----------
+    category
+        A facility category.
+
+    Returns
+    -------
+    str
+    """
     return f"cat:{category}"
 
 
@@ -365,11 +386,26 @@ class LifeCircleParams:
     levels: tuple[str, ...] = tuple(LEVELS)
 
     def definitions(self) -> LifeCircles:
-        """The life circles this run uses."""
+        """The life circles this run uses.
+
+        Returns
+        -------
+        LifeCircles
+        """
         return self.circles or load_life_circles()
 
     def radius_of(self, level: str) -> float:
-        """Radius (m) of a level: the sheet's, else the level's own."""
+        """Radius (m) of a level: the sheet's, else the level's own.
+
+        Parameters
+        ----------
+        level
+            ``5min``, ``10min`` or ``15min``.
+
+        Returns
+        -------
+        float
+        """
         r = getattr(self, f"radius_{level}_m", None)
         return float(self.definitions().levels[level].radius_m if r is None else r)
 
@@ -397,7 +433,13 @@ class CircleParams:
     circles: LifeCircles | None = None
 
     def circle(self) -> tuple[ThemedCircle, float]:
-        """The circle's definition and its radius (m) in this run."""
+        """The circle's definition and its radius (m) in this run.
+
+        Returns
+        -------
+        tuple
+            ``(ThemedCircle, radius m)``.
+        """
         c = (self.circles or load_life_circles()).circles[self.name]
         return c, float(c.radius_m if self.radius_m is None else self.radius_m)
 
@@ -435,6 +477,15 @@ def per_home_limit_m(params: LifeCircleParams) -> float:
     """Search limit (m) of the per-home distances: the largest radius of any level or circle.
 
     ``homes.gpkg`` holds the distance to every category up to it; farther is written empty.
+
+    Parameters
+    ----------
+    params
+        The life circles' parameters.
+
+    Returns
+    -------
+    float
     """
     lc = params.definitions()
     radii = [params.radius_of(k) for k in lc.levels]

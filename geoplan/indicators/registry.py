@@ -68,7 +68,19 @@ class Param:
     choices: tuple[str, ...] = ()
 
     def check(self, value: Any, where: str) -> Any:
-        """The value as the indicator takes it (floats, tuples), or a one-line error."""
+        """The value as the indicator takes it (floats, tuples), or a one-line error.
+
+        Parameters
+        ----------
+        value
+            The value a sheet gives.
+        where
+            The sheet and indicator, for the message.
+
+        Returns
+        -------
+        Any
+        """
         if self.choices:
             if value not in self.choices:
                 raise TargetSheetError(
@@ -159,7 +171,12 @@ class Indicator:
     params_type: type = NoParams
 
     def defaults(self) -> dict[str, Any]:
-        """Every parameter at its default."""
+        """Every parameter at its default.
+
+        Returns
+        -------
+        dict of str to Any
+        """
         return {k: p.default for k, p in self.params.items()}
 
     def build(self, values: Mapping[str, Any]) -> Any:
@@ -167,11 +184,33 @@ class Indicator:
 
         ``values`` (resolved parameters and the run's own options, e.g. a themed circle's
         ``name``) over the defaults.
+
+        Parameters
+        ----------
+        values
+            Resolved parameters and the run's own options.
+
+        Returns
+        -------
+        Any
+            An instance of :attr:`params_type`.
         """
         return self.params_type(**(self.defaults() | dict(values)))
 
     def request_sets(self, inputs: Inputs, params: Any) -> dict[str, Request]:
-        """What this run needs from the access stage (``{}`` for area indicators)."""
+        """What this run needs from the access stage (``{}`` for area indicators).
+
+        Parameters
+        ----------
+        inputs
+            The run's inputs.
+        params
+            The typed parameters (:meth:`build`).
+
+        Returns
+        -------
+        dict of str to Request
+        """
         if self.requests is None:
             return {}
         return self.requests(inputs, params)
@@ -181,6 +220,15 @@ class Indicator:
 
         A life circle reads ``parks`` or ``bus_stops`` only when one of its required categories (or
         their alternatives) is a park, green space or bus stop.
+
+        Parameters
+        ----------
+        params
+            The run's parameters.
+
+        Returns
+        -------
+        tuple of str
         """
         if self.id not in ("life_circle", "circle"):
             return self.reads
@@ -322,7 +370,13 @@ _V = TypeVar("_V")
 
 
 class _LazyView(Mapping[str, _V]):
-    """Read-only view of a mapping built from ``data/indicators.yaml`` on first use."""
+    """Read-only view of a mapping built from ``data/indicators.yaml`` on first use.
+
+    Parameters
+    ----------
+    load
+        Builds the mapping (memoised).
+    """
 
     def __init__(self, load: Callable[[], dict[str, _V]]) -> None:
         self._load = load
@@ -399,7 +453,17 @@ class TargetKind:
     params: Mapping[str, TargetParam]
 
     def measure_for(self, params: Mapping[str, Any]) -> str | None:
-        """The measure id for these parameters (indicator's, then the target's, then its id)."""
+        """The measure id for these parameters (indicator's, then the target's, then its id).
+
+        Parameters
+        ----------
+        params
+            The indicator's parameters and the target's own.
+
+        Returns
+        -------
+        str or None
+        """
         return None if self.measure is None else self.measure.format(**params)
 
 
@@ -441,7 +505,17 @@ def _groups() -> dict[str, dict[str, Param]]:
 
 
 def group_param(group: str, name: str) -> Param:
-    """A parameter of a non-indicator group of the data file (``scenario``: snap_m, grid_m)."""
+    """A parameter of a non-indicator group of the data file (``scenario``: snap_m, grid_m).
+
+    Parameters
+    ----------
+    group, name
+        The group (``scenario``) and the parameter.
+
+    Returns
+    -------
+    Param
+    """
     return _groups()[group][name]
 
 
@@ -454,6 +528,19 @@ def resolve_params(
     ------
     TargetSheetError
         Unknown indicator or parameter (with the closest valid name), or a value out of range.
+
+    Parameters
+    ----------
+    indicator
+        A registry id.
+    overrides
+        A sheet's ``parameters:`` of that indicator.
+    where
+        The sheet, for the message.
+
+    Returns
+    -------
+    dict of str to Any
     """
     if indicator not in REGISTRY:
         raise TargetSheetError(unknown_message("indicator", indicator, sorted(REGISTRY), where))
@@ -490,6 +577,21 @@ def evaluate(
     >>> res = evaluate("bus_stop_coverage", Inputs(city, homes_from_city(city)))
     >>> sorted(set(res.summary["measure"]))
     ['bus_cov_300', 'bus_cov_500']
+
+    Parameters
+    ----------
+    indicator
+        A registry id.
+    inputs
+        The city, its homes and areas.
+    cache
+        An access cache to reuse.
+    **params
+        Parameter overrides and the function's other options.
+
+    Returns
+    -------
+    IndicatorResult
     """
     spec = REGISTRY[indicator]
     mine = {k: v for k, v in params.items() if k in spec.params}
