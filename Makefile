@@ -30,7 +30,7 @@ NUMPYDOC_FILES = $(wildcard geoplan/city/*.py) $(wildcard geoplan/outputs/report
 	geoplan/_atomic.py geoplan/io/plan_layers.py \
 	$(wildcard geoplan/indicators/*.py) \
 	geoplan/rules/categories.py geoplan/rules/checklists.py geoplan/scenario/additions.py \
-	geoplan/scoring/units.py
+	$(wildcard geoplan/scoring/*.py)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)

@@ -235,6 +235,8 @@ def check_city(
         (``count_per_unit``, 每个街道…); without them those targets are "no data".
     emptied
         Layers a plan emptied on purpose (``"bus_stops"``): their coverage is 0 %, not "no data".
+    built_up_source
+        Where ``built_up`` came from, as the notes say it (a scenario passes its baseline's).
     areas
         Named parts of the study area (``unit`` = name, metric CRS) for targets restricted to one
         (``area: 老城区``); without the named one such a target is "no data".
@@ -439,6 +441,20 @@ def resolve_built_up(
     ``None`` or ``"osm"``: derived from OSM (``None`` area = the study area when nothing urban is
     mapped); ``"study_area"``: the whole study area; a polygon: itself. A land-cover raster
     (``landcover``) adds its built-up class (ESA WorldCover 50) to the derived area.
+
+    Parameters
+    ----------
+    city
+        The city (metric CRS).
+    built_up
+        A polygon, ``"osm"`` / ``None`` (derived) or ``"study_area"``.
+    landcover
+        A land-cover raster whose built-up class helps the derivation.
+
+    Returns
+    -------
+    tuple
+        ``(area or None for the study area, its source)``.
     """
     if isinstance(built_up, BaseGeometry):
         return built_up, "file"

@@ -28,7 +28,17 @@ GREEN_KINDS = ("park", "green", "micro_park", "pocket_park")
 
 
 def count_measure(t: Target) -> str:
-    """Measure id of a count target (one per target: its kind and bounds are its own)."""
+    """Measure id of a count target (one per target: its kind and bounds are its own).
+
+    Parameters
+    ----------
+    t
+        A count target.
+
+    Returns
+    -------
+    str
+    """
     return f"{t.indicator}:{t.id}"
 
 
@@ -54,7 +64,17 @@ def _in_area(geoms: NDArray[np.object_], area: BaseGeometry) -> NDArray[np.bool_
 
 
 def kind_label(kind: str) -> str:
-    """Chinese label of a counted kind (a facility category, a green kind, bus stops, roads)."""
+    """Chinese label of a counted kind (a facility category, a green kind, bus stops, roads).
+
+    Parameters
+    ----------
+    kind
+        A category or kind.
+
+    Returns
+    -------
+    str
+    """
     own = {"park": "公园", "green": "公共绿地", "micro_park": "微公园", "pocket_park": "口袋公园"}
     own |= {"bus_stop": "公交站点", "road": "道路"}
     if kind in own:
@@ -69,6 +89,18 @@ def named_area(name: str, *layers: gpd.GeoDataFrame | None) -> tuple[BaseGeometr
     Looked up in each layer in turn (``--areas``, then ``--units``; a units grid has no names):
     the units whose name equals ``name``, else those whose name contains it or is contained in
     it (振中街道 = 振中街道办事处). ``(None, "")`` when no layer names it.
+
+    Parameters
+    ----------
+    name
+        The name a target gives (``area:``).
+    *layers
+        Layers with ``unit`` names (metric CRS), searched in order.
+
+    Returns
+    -------
+    tuple
+        ``(polygon or None, the names matched)``.
     """
     for layer in layers:
         if layer is None or layer.empty or layer.attrs.get("grid_m"):
@@ -84,7 +116,17 @@ def named_area(name: str, *layers: gpd.GeoDataFrame | None) -> tuple[BaseGeometr
 
 
 def needs_area_note(name: str) -> str:
-    """The no-data note of a target restricted to a named area that was not given."""
+    """The no-data note of a target restricted to a named area that was not given.
+
+    Parameters
+    ----------
+    name
+        The area's name.
+
+    Returns
+    -------
+    str
+    """
     return (
         f"no data: needs the {name} boundary (a polygon named {name} in --areas or --units); "
         "not scored on the whole study area"

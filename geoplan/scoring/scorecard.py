@@ -42,6 +42,17 @@ def measure_of(t: Target, sheet: TargetSheet) -> str | None:
 
     The template of the target's kind (``targets:`` of its registry entry) filled with its
     indicator's parameters (the sheet's overrides applied), the target's own params, its id.
+
+    Parameters
+    ----------
+    t
+        A target.
+    sheet
+        Its sheet (parameter overrides).
+
+    Returns
+    -------
+    str or None
     """
     kind = TARGETS.get(str(t.indicator))
     if kind is None:
@@ -52,7 +63,20 @@ def measure_of(t: Target, sheet: TargetSheet) -> str | None:
 
 
 def circle_measure(t: Target, lc: LifeCircles) -> tuple[str, str, float]:
-    """(measure id, circle name, radius m) of a themed-circle target."""
+    """(measure id, circle name, radius m) of a themed-circle target.
+
+    Parameters
+    ----------
+    t
+        A themed-circle target.
+    lc
+        The life-circle definitions.
+
+    Returns
+    -------
+    tuple
+        ``(measure id, circle name, radius m)``.
+    """
     name = str(dict(t.params)["name"])
     r = t.number("radius_m", lc.circles[name].radius_m)
     return names.circle_measure(name, r), name, r
@@ -88,6 +112,24 @@ def scorecard(
     the number of parks a scenario adds for a ``count_added`` target). ``scope``: the kind of
     study area measured (``city`` or ``town``); a target that applies to the other kind is "no
     data" (a 镇区 target is not scored on a city's figures).
+
+    Parameters
+    ----------
+    sheet
+        The target sheet.
+    measures
+        The measured rows (:data:`~geoplan.indicators.coverage.SUMMARY_COLUMNS`).
+    lc
+        Life-circle definitions (default: the bundled file).
+    extra
+        Measures computed elsewhere, by target id or measure.
+    scope
+        ``city`` or ``town``.
+
+    Returns
+    -------
+    DataFrame
+        :data:`SCORECARD_COLUMNS`.
     """
     lc = lc or load_life_circles()
     rows: list[dict[str, Any]] = []

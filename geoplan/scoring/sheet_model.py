@@ -21,7 +21,7 @@ OPS: tuple[str, ...] = get_args(Op)
 class Clause:
     """Where a target comes from in its document.
 
-    Parameters
+    Attributes
     ----------
     section
         Section number in the document's own numbering, e.g. ``"二、(一)"``.
@@ -40,7 +40,7 @@ class Clause:
 class Source:
     """The document a sheet was transcribed from.
 
-    Parameters
+    Attributes
     ----------
     title
         Document title.
@@ -66,7 +66,7 @@ class Source:
 class Verdict:
     """The outcome of checking one target against a measured value.
 
-    Parameters
+    Attributes
     ----------
     target_id
         The target checked.
@@ -87,7 +87,12 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        """True when the target is met."""
+        """True when the target is met.
+
+        Returns
+        -------
+        bool
+        """
         return self.status == Status.PASS
 
 
@@ -95,7 +100,7 @@ class Verdict:
 class Target:
     """One target of a plan.
 
-    Parameters
+    Attributes
     ----------
     id
         snake_case id, unique in its sheet.
@@ -157,14 +162,36 @@ class Target:
     note: str | None = None
 
     def number(self, name: str, default: float) -> float:
-        """A numeric parameter of the target (``min_area_m2`` …), or ``default`` when absent."""
+        """A numeric parameter of the target (``min_area_m2`` …), or ``default`` when absent.
+
+        Parameters
+        ----------
+        name
+            The parameter.
+        default
+            Its value when the target does not give it.
+
+        Returns
+        -------
+        float
+        """
         v = self.params.get(name, default)
         if isinstance(v, tuple):
             raise TypeError(f"target {self.id}: param {name} is a list, not a number")
         return float(v)
 
     def names(self, name: str = "names") -> tuple[str, ...]:
-        """A list parameter of the target (``names``: features named in the clause), or ()."""
+        """A list parameter of the target (``names``: features named in the clause), or ().
+
+        Parameters
+        ----------
+        name
+            The parameter (``names``).
+
+        Returns
+        -------
+        tuple of str
+        """
         v = self.params.get(name, ())
         return v if isinstance(v, tuple) else (str(v),)
 
@@ -218,7 +245,7 @@ class Target:
 class TargetSheet:
     """The targets of one plan.
 
-    Parameters
+    Attributes
     ----------
     id, name_zh, name_en, year
         Sheet id, plan title and horizon year.
@@ -243,14 +270,29 @@ class TargetSheet:
     parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def params_for(self, indicator: str) -> dict[str, Any]:
-        """The registry parameters of ``indicator`` with this sheet's overrides applied."""
+        """The registry parameters of ``indicator`` with this sheet's overrides applied.
+
+        Parameters
+        ----------
+        indicator
+            A registry id.
+
+        Returns
+        -------
+        dict of str to Any
+        """
         from geoplan.indicators.registry import resolve_params
 
         return resolve_params(indicator, self.parameters.get(indicator), where=str(self.path))
 
     @property
     def checkable(self) -> tuple[Target, ...]:
-        """The targets an indicator can check."""
+        """The targets an indicator can check.
+
+        Returns
+        -------
+        tuple of Target
+        """
         return tuple(t for t in self.targets if t.checkable)
 
     def get(self, target_id: str) -> Target:
@@ -260,6 +302,15 @@ class TargetSheet:
         ------
         KeyError
             If the sheet has no such target; the message lists the ids it has.
+
+        Parameters
+        ----------
+        target_id
+            The target's id.
+
+        Returns
+        -------
+        Target
         """
         for target in self.targets:
             if target.id == target_id:

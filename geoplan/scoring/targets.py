@@ -80,6 +80,10 @@ def list_target_sheets() -> list[str]:
     --------
     >>> "national" in list_target_sheets()
     True
+
+    Returns
+    -------
+    list of str
     """
     return sorted(p.stem for p in TARGET_SHEETS_DIR.glob("*.yaml"))
 
@@ -141,7 +145,12 @@ def _resolve_sheet(name_or_path: str | Path) -> Path:
 
 @cache
 def sheet_aliases() -> dict[str, str]:
-    """Other names of the bundled sheets (``aliases:``, e.g. 安阳 → anyang-2023), lower-cased."""
+    """Other names of the bundled sheets (``aliases:``, e.g. 安阳 → anyang-2023), lower-cased.
+
+    Returns
+    -------
+    dict of str to str
+    """
     out: dict[str, str] = {}
     for sid in list_target_sheets():
         raw = read_yaml(TARGET_SHEETS_DIR / f"{sid}.yaml")
