@@ -29,7 +29,7 @@ NUMPYDOC_FILES = $(wildcard geoplan/city/*.py) $(wildcard geoplan/outputs/report
 	geoplan/outputs/check_set.py geoplan/outputs/formats.py geoplan/outputs/scenario_set.py \
 	geoplan/_atomic.py geoplan/io/plan_layers.py \
 	$(wildcard geoplan/indicators/*.py) \
-	geoplan/rules/categories.py geoplan/rules/checklists.py geoplan/scenario/additions.py \
+	geoplan/rules/categories.py geoplan/rules/checklists.py $(wildcard geoplan/scenario/*.py) \
 	$(wildcard geoplan/scoring/*.py)
 
 lint: $(STAMP)

@@ -20,7 +20,19 @@ from geoplan.rules import taxonomy as tx
 
 
 def concat(a: gpd.GeoDataFrame | None, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Two layers as one (index reset); either may be empty."""
+    """Two layers as one (index reset); either may be empty.
+
+    Parameters
+    ----------
+    a
+        A layer, or ``None``.
+    b
+        Features to append (same CRS).
+
+    Returns
+    -------
+    GeoDataFrame
+    """
     if a is None or len(a) == 0:
         return b.reset_index(drop=True)
     if len(b) == 0:

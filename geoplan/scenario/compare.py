@@ -64,7 +64,12 @@ class ScenarioResult:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
-        """The checkable scorecard rows, compact."""
+        """The checkable scorecard rows, compact.
+
+        Returns
+        -------
+        DataFrame
+        """
         sc = self.scorecard
         sc = sc.loc[sc["status_plan"] != Status.NOT_CHECKABLE]
         return sc[
@@ -86,6 +91,17 @@ def count_added(log: ChangeLog, target: Target) -> int:
     """Distinct features of the target's ``kind`` the scenario added in the study area.
 
     See :func:`geoplan.scenario.additions.added_measure` (a road drawn in pieces counts once).
+
+    Parameters
+    ----------
+    log
+        The scenario's change log.
+    target
+        A ``count_added`` target.
+
+    Returns
+    -------
+    int
     """
     v, _ = added_measure(log, target)
     return 0 if v is None else int(v)
@@ -141,6 +157,23 @@ def compare(
 
     ``areas`` (and ``units``) name the parts of the study area a target may be set for
     (``area: 老城区``).
+
+    Parameters
+    ----------
+    base, plan
+        The baseline's and the plan's checks.
+    base_city, plan_city
+        The cities they were measured on.
+    log
+        What the scenario added and removed.
+    units
+        Units of the per-unit table (default: a grid).
+    areas
+        Named parts of the study area.
+
+    Returns
+    -------
+    ScenarioResult
     """
     log = log or ChangeLog()
     homes, n_gone = _home_changes(base, plan)

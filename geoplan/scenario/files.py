@@ -99,6 +99,15 @@ def load_scenario_file(path: str | Path) -> Scenario:
 
     Raises :class:`~geoplan.ScenarioError` with one line naming the file, the change number and
     the fix (the closest valid key for typos).
+
+    Parameters
+    ----------
+    path
+        A scenario file (``.yaml`` / ``.py``) or a bundled scenario's name.
+
+    Returns
+    -------
+    Scenario
     """
     p = _scenario_path(path)
     if p.suffix == ".py":
@@ -188,6 +197,17 @@ def study_in(p: Path, city: Mapping[str, Any]) -> Study:
 
     Paths are relative to the scenario file ``p`` (:func:`resolve_path`); a missing file or an
     inconsistent input is a :class:`~geoplan.ScenarioError` naming ``p``.
+
+    Parameters
+    ----------
+    p
+        The scenario file.
+    city
+        Its ``city:`` mapping.
+
+    Returns
+    -------
+    Study
     """
     d = dict(city)
     if d.get("osm", "demo") != "demo":

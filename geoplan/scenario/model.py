@@ -78,7 +78,21 @@ PARAM_NAMES: tuple[str, ...] = ("snap_m", "grid_m")
 
 
 def check_range(key: str, value: Any, where: str) -> float:
-    """A numeric scenario parameter as float, or a one-line error with its range and unit."""
+    """A numeric scenario parameter as float, or a one-line error with its range and unit.
+
+    Parameters
+    ----------
+    key
+        A parameter of the ``_scenario`` group (``snap_m``, ``grid_m``).
+    value
+        The value given.
+    where
+        The file or call, for the message.
+
+    Returns
+    -------
+    float
+    """
     from geoplan.indicators.registry import group_param
 
     p = group_param("scenario", key)
@@ -130,7 +144,12 @@ class ChangeLog:
     notes: list[str] = field(default_factory=list)
 
     def inside(self) -> ChangeLog:
-        """The log with only the added features that lie in the study area."""
+        """The log with only the added features that lie in the study area.
+
+        Returns
+        -------
+        ChangeLog
+        """
         added = {
             k: g.loc[g["in_study_area"]] if "in_study_area" in g.columns else g
             for k, g in self.added.items()
@@ -138,7 +157,12 @@ class ChangeLog:
         return dataclasses.replace(self, added=added)
 
     def counts(self) -> dict[str, int]:
-        """Number of features added and removed per kind (``added_parks``, ``removed_…``)."""
+        """Number of features added and removed per kind (``added_parks``, ``removed_…``).
+
+        Returns
+        -------
+        dict of str to int
+        """
         out = {f"added_{k}": len(v) for k, v in self.added.items()}
         out.update({f"removed_{k}": len(v) for k, v in self.removed.items()})
         return out
@@ -160,6 +184,12 @@ class Scenario:
         Units for the per-unit table: a polygon layer (街道 / 社区, any format
         :func:`~geoplan.io.plan_layers.read_plan_layer` reads) or ``None`` for a square grid of
         ``grid_m`` metres.
+    units_name_column
+        Name column of ``units``.
+    grid_m
+        Side (m) of the square units when no ``units`` are given.
+    description
+        Free text (what the plan is), kept with the outputs.
     """
 
     def __init__(
@@ -187,7 +217,12 @@ class Scenario:
         self.reference: City | None = None
 
     def __repr__(self) -> str:
-        """Name, targets and changes, one line."""
+        """Name, targets and changes, one line.
+
+        Returns
+        -------
+        str
+        """
         return f"Scenario({self.name!r}, {len(self.changes)} changes)"
 
     # ---- building ---------------------------------------------------------------------------
@@ -220,6 +255,25 @@ class Scenario:
 
         ``green_kind`` "park" (公园) or "green" (other 绿地). A ``green_kind`` column in the layer
         wins per feature. ``area_m2`` is computed in the city's metric CRS.
+
+        Parameters
+        ----------
+        layer
+            A vector file (any CRS and coordinate system), ``path::layer``, a GeoDataFrame or a
+            :class:`~geoplan.io.plan_layers.PlanLayer`.
+        green_kind
+            ``park`` or ``green``.
+        name_column
+            Column holding the names.
+        coord_system
+            ``wgs84``, ``gcj02`` (AMap) or ``bd09`` (Baidu) for lon / lat layers; default: checked.
+        crs
+            The layer's CRS when its file does not say it (a CAD export).
+
+        Returns
+        -------
+        Scenario
+            This scenario (calls chain).
         """
         return self._add(
             "add",
@@ -240,7 +294,27 @@ class Scenario:
         coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
-        """Add facilities of a life-circle ``category`` (``clinic``, ``primary_school`` …)."""
+        """Add facilities of a life-circle ``category`` (``clinic``, ``primary_school`` …).
+
+        Parameters
+        ----------
+        layer
+            A vector file (any CRS and coordinate system), ``path::layer``, a GeoDataFrame or a
+            :class:`~geoplan.io.plan_layers.PlanLayer`.
+        category
+            A facility category of the taxonomy.
+        name_column
+            Column holding the names.
+        coord_system
+            ``wgs84``, ``gcj02`` (AMap) or ``bd09`` (Baidu) for lon / lat layers; default: checked.
+        crs
+            The layer's CRS when its file does not say it (a CAD export).
+
+        Returns
+        -------
+        Scenario
+            This scenario (calls chain).
+        """
         return self._add(
             "add",
             "facilities",
@@ -259,7 +333,25 @@ class Scenario:
         coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
-        """Add bus stops (points; polygons become their representative point)."""
+        """Add bus stops (points; polygons become their representative point).
+
+        Parameters
+        ----------
+        layer
+            A vector file (any CRS and coordinate system), ``path::layer``, a GeoDataFrame or a
+            :class:`~geoplan.io.plan_layers.PlanLayer`.
+        name_column
+            Column holding the names.
+        coord_system
+            ``wgs84``, ``gcj02`` (AMap) or ``bd09`` (Baidu) for lon / lat layers; default: checked.
+        crs
+            The layer's CRS when its file does not say it (a CAD export).
+
+        Returns
+        -------
+        Scenario
+            This scenario (calls chain).
+        """
         return self._add(
             "add",
             "bus_stops",
@@ -284,6 +376,27 @@ class Scenario:
         They count in road density with that grade and, when walkable, join the walk network
         (vertices within ``snap_m`` metres of it snap; crossings split edges). A ``highway`` column
         wins.
+
+        Parameters
+        ----------
+        layer
+            A vector file (any CRS and coordinate system), ``path::layer``, a GeoDataFrame or a
+            :class:`~geoplan.io.plan_layers.PlanLayer`.
+        highway
+            OSM ``highway`` value of the new roads (their grade).
+        snap_m
+            Vertices this close (m) to the network join it.
+        name_column
+            Column holding the names (a road drawn in pieces with one name counts once).
+        coord_system
+            ``wgs84``, ``gcj02`` (AMap) or ``bd09`` (Baidu) for lon / lat layers; default: checked.
+        crs
+            The layer's CRS when its file does not say it (a CAD export).
+
+        Returns
+        -------
+        Scenario
+            This scenario (calls chain).
         """
         return self._add(
             "add",
@@ -305,7 +418,27 @@ class Scenario:
         coord_system: CoordSystem | None = None,
         crs: str | int | None = None,
     ) -> Scenario:
-        """Add walking paths: they join the walk network but are not roads (no density)."""
+        """Add walking paths: they join the walk network but are not roads (no density).
+
+        Parameters
+        ----------
+        layer
+            A vector file (any CRS and coordinate system), ``path::layer``, a GeoDataFrame or a
+            :class:`~geoplan.io.plan_layers.PlanLayer`.
+        highway
+            OSM ``highway`` value of the paths.
+        snap_m
+            Vertices this close (m) to the network join it.
+        coord_system
+            ``wgs84``, ``gcj02`` (AMap) or ``bd09`` (Baidu) for lon / lat layers; default: checked.
+        crs
+            The layer's CRS when its file does not say it (a CAD export).
+
+        Returns
+        -------
+        Scenario
+            This scenario (calls chain).
+        """
         return self._add(
             "add",
             "paths",
@@ -329,6 +462,25 @@ class Scenario:
 
         Homes are sampled in them. With ``residents_column`` their residents are shared equally
         among their homes.
+
+        Parameters
+        ----------
+        layer
+            A vector file (any CRS and coordinate system), ``path::layer``, a GeoDataFrame or a
+            :class:`~geoplan.io.plan_layers.PlanLayer`.
+        residents_column
+            Column holding each parcel's residents.
+        name_column
+            Column holding the names.
+        coord_system
+            ``wgs84``, ``gcj02`` (AMap) or ``bd09`` (Baidu) for lon / lat layers; default: checked.
+        crs
+            The layer's CRS when its file does not say it (a CAD export).
+
+        Returns
+        -------
+        Scenario
+            This scenario (calls chain).
         """
         return self._add(
             "add",
@@ -354,6 +506,24 @@ class Scenario:
         By OSM id (``ids``), those whose representative point lies inside ``within`` (a polygon
         layer, a WGS84 shapely polygon or a lon/lat bbox), or ``all``. ``category`` narrows
         facilities. Removed roads also leave the walk network (edges of those ways).
+
+        Parameters
+        ----------
+        kind
+            One of :data:`REMOVE_KINDS`.
+        ids
+            OSM ids.
+        within
+            A polygon layer, a WGS84 polygon or a lon / lat bbox.
+        all
+            Every feature of ``kind``.
+        category
+            Narrows facilities to one category.
+
+        Returns
+        -------
+        Scenario
+            This scenario (calls chain).
         """
         if kind not in REMOVE_KINDS:
             raise ScenarioError(
@@ -368,11 +538,33 @@ class Scenario:
     # ---- applying ---------------------------------------------------------------------------
 
     def apply(self, city: City) -> City:
-        """A new City with the changes applied; ``city`` is not modified."""
+        """A new City with the changes applied; ``city`` is not modified.
+
+        Parameters
+        ----------
+        city
+            The baseline city (not modified).
+
+        Returns
+        -------
+        City
+            The plan city.
+        """
         return self.apply_with_log(city)[0]
 
     def apply_with_log(self, city: City) -> tuple[City, ChangeLog]:
-        """:meth:`apply`, and what was added and removed (:class:`ChangeLog`)."""
+        """:meth:`apply`, and what was added and removed (:class:`ChangeLog`).
+
+        Parameters
+        ----------
+        city
+            The baseline city (not modified).
+
+        Returns
+        -------
+        tuple
+            ``(plan city, ChangeLog)``.
+        """
         layers = {
             k: getattr(city, k).copy()
             for k in ("roads", "facilities", "parks", "bus_stops", "residential", "buildings")
@@ -506,7 +698,17 @@ class Scenario:
             )
 
     def resolve(self, p: str | Path) -> Path:
-        """A layer path resolved against the scenario file (see :func:`resolve_path`)."""
+        """A layer path resolved against the scenario file (see :func:`resolve_path`).
+
+        Parameters
+        ----------
+        p
+            A path as the scenario gives it.
+
+        Returns
+        -------
+        Path
+        """
         return resolve_path(p, self.source)
 
     def _remove_mask(
@@ -562,7 +764,12 @@ class Scenario:
     # ---- running ----------------------------------------------------------------------------
 
     def load_base(self) -> City:
-        """The baseline city (loads a :class:`~geoplan.city.Study`)."""
+        """The baseline city (loads a :class:`~geoplan.city.Study`).
+
+        Returns
+        -------
+        City
+        """
         if isinstance(self.base, City):
             return self.base
         if isinstance(self.base, Study):
@@ -575,6 +782,17 @@ def resolve_path(p: str | Path, source: Path | None) -> Path:
 
     Absolute; else relative to the scenario file's folder, its parent (the project), or the working
     directory — the first that exists.
+
+    Parameters
+    ----------
+    p
+        A path as given.
+    source
+        The scenario file it is relative to.
+
+    Returns
+    -------
+    Path
     """
     path = Path(p)
     if path.is_absolute():

@@ -29,6 +29,17 @@ class ScenarioSession:
     distances whose inputs changed (network, homes, facility geometries, limit).
     ``last_cache_report`` says, per indicator, whether the last plan check computed it.
 
+    Parameters
+    ----------
+    city
+        The baseline city.
+    cache
+        An access cache to share (default: a new one).
+    results
+        A result cache to share (default: a new one).
+
+    Examples
+    --------
     >>> session = ScenarioSession(geoplan.load_city("demo"))   # doctest: +SKIP
     >>> r1 = session.run(scenario); r2 = session.run(scenario)  # doctest: +SKIP
     """
@@ -49,7 +60,17 @@ class ScenarioSession:
         self._base_homes = homes_from_city(city)
 
     def baseline(self, sheet: str | TargetSheet) -> CheckResult:
-        """The baseline check against ``sheet`` (computed once per sheet)."""
+        """The baseline check against ``sheet`` (computed once per sheet).
+
+        Parameters
+        ----------
+        sheet
+            A sheet id or a loaded sheet.
+
+        Returns
+        -------
+        CheckResult
+        """
         ts = sheet if isinstance(sheet, TargetSheet) else load_target_sheet(sheet)
         if ts.id not in self._baseline:
             self._baseline[ts.id] = check_city(
@@ -68,7 +89,19 @@ class ScenarioSession:
 
     @with_collector_paused
     def run(self, scenario: Scenario, *, sheet: str | TargetSheet | None = None) -> ScenarioResult:
-        """Apply ``scenario`` to the baseline, check both, compare."""
+        """Apply ``scenario`` to the baseline, check both, compare.
+
+        Parameters
+        ----------
+        scenario
+            The scenario.
+        sheet
+            A target sheet (default: the scenario's).
+
+        Returns
+        -------
+        ScenarioResult
+        """
         seconds: dict[str, float] = {}
         t0 = time.perf_counter()
         ts = sheet or scenario.targets
