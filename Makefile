@@ -27,7 +27,7 @@ LINT_DIRS = $(wildcard geoplan tests bench scenarios)
 # standard so far; add a module once its public functions document their parameters
 NUMPYDOC_FILES = $(wildcard geoplan/city/*.py) $(wildcard geoplan/outputs/report/*.py) \
 	geoplan/outputs/check_set.py geoplan/outputs/formats.py geoplan/outputs/scenario_set.py \
-	geoplan/_atomic.py geoplan/io/plan_layers.py \
+	geoplan/_atomic.py geoplan/_exchange.py geoplan/io/plan_layers.py \
 	$(wildcard geoplan/indicators/*.py) \
 	geoplan/rules/categories.py geoplan/rules/checklists.py $(wildcard geoplan/scenario/*.py) \
 	$(wildcard geoplan/scoring/*.py)

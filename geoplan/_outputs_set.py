@@ -28,7 +28,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from geoplan import _exchange
 from geoplan._errors import OutputError
+
+#: commit a folder by swapping it for its next version where the system can (else the journal)
+EXCHANGE = True
 
 
 def check_output_dir(out: Path, *, flag: str = "--out") -> None:
@@ -170,6 +174,7 @@ class OutputSet:
             t.mkdir(parents=True, exist_ok=True)
             self._locks.append(lock_folder(t))
             recover(t)  # a run killed while committing here: back to its previous set
+            _exchange.sweep(t)  # and the versions a killed run built beside it
             stage = Path(tempfile.mkdtemp(prefix=".geoplan-", suffix=".staging", dir=t))
             self._stages[t] = stage
         return stage
@@ -210,7 +215,20 @@ class OutputSet:
                 )
             if dst.exists() and dst.is_dir():
                 raise OutputError(f"{dst}: a folder is in the way of an output file; move it")
-        moves = self._journal_moves(pairs)
+        finals = [dst for _, dst in pairs]
+        manifest = finals[0].parent / f".geoplan-{self.name}.json" if finals else None
+        doc: dict[str, object] = {"name": self.name, "complete": True, "time": time.time()}
+        doc["files"] = [str(p) for p in finals]
+        rest: list[tuple[Path, Path]] = []
+        for target, stage in self._stages.items():
+            mine = [(a, b) for a, b in pairs if a.is_relative_to(stage)]
+            if mine and EXCHANGE and _exchange.can_exchange(target):
+                self._swap_in(target, stage, mine, manifest, doc)
+                if manifest is not None and manifest.is_relative_to(target):
+                    manifest = None  # written inside the new version
+            else:
+                rest += mine
+        moves = self._journal_moves(rest)
         journals = self._write_journals(moves)
         for src, dst, backup in moves:
             dst.parent.mkdir(parents=True, exist_ok=True)
@@ -219,19 +237,31 @@ class OutputSet:
             os.replace(src, dst)
         for journal in journals:  # complete: the backups go with the staging folder
             journal.unlink(missing_ok=True)
-        finals = [dst for _, dst in pairs]
-        if finals:
-            manifest = finals[0].parent / f".geoplan-{self.name}.json"
-            doc = {
-                "name": self.name,
-                "complete": True,
-                "time": time.time(),
-                "files": [str(p) for p in finals],
-            }
-            tmp = manifest.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, manifest)
+        if manifest is not None:
+            _write_json(manifest, doc)
         return finals
+
+    def _swap_in(
+        self,
+        target: Path,
+        stage: Path,
+        mine: list[tuple[Path, Path]],
+        manifest: Path | None,
+        doc: Mapping[str, object],
+    ) -> None:
+        """Build the folder's next version beside it and trade names with it in one step."""
+        replaced = {b.relative_to(target) for _, b in mine}
+        new = _exchange.next_version(target, {stage}, replaced)
+        try:
+            for a, b in mine:
+                dst = new / b.relative_to(target)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(a, dst)
+            if manifest is not None and manifest.is_relative_to(target):
+                _write_json(new / manifest.relative_to(target), doc)
+            _exchange.exchange(new, target)  # the one step: before it the old set, after the new
+        finally:
+            shutil.rmtree(new, ignore_errors=True)  # the old version (or an unused new one)
 
     def _journal_moves(
         self, pairs: list[tuple[Path, Path]]

@@ -204,6 +204,7 @@ def replace(a, b):
         os._exit(9)  # SIGKILL: no cleanup, no finally
     return real(a, b)
 o.os.replace = replace
+o.EXCHANGE = sys.argv[3] == "exchange"
 with o.output_set("t") as outs:
     for name in ("a.csv", "b.csv", "c.csv", "d.csv"):
         (outs.dir(out) / name).write_text("new " + name)
@@ -226,7 +227,7 @@ def test_a_run_killed_during_the_renames_is_rolled_back(tmp_path: Path, renames:
             (outs.dir(out) / name).write_text("old " + name)
     old = {p.name: p.read_text() for p in out.glob("*.csv")}
     proc = subprocess.run(
-        [sys.executable, "-c", _KILLED_MID_COMMIT, str(out), str(renames)],
+        [sys.executable, "-c", _KILLED_MID_COMMIT, str(out), str(renames), "journal"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -246,8 +247,9 @@ def test_a_run_killed_during_the_renames_is_rolled_back(tmp_path: Path, renames:
     assert not list(out.glob(".geoplan-commit-*.json"))
 
 
+@pytest.mark.parametrize("exchange", [False, True])
 def test_an_error_among_the_renames_rolls_the_set_back_at_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
 ) -> None:
     """A rename that fails half way (a full disk, a file locked by Excel): the previous set
     is back before the error reaches the user, and nothing of the new one stays."""
@@ -264,11 +266,12 @@ def test_an_error_among_the_renames_rolls_the_set_back_at_once(
     def flaky(a: Any, b: Any) -> None:
         if not str(a).endswith(".tmp"):
             calls["n"] += 1
-            if calls["n"] == 4:
+            if calls["n"] == (2 if exchange else 4):
                 raise OSError(28, "No space left on device")
         real(a, b)
 
     monkeypatch.setattr(o.os, "replace", flaky)
+    monkeypatch.setattr(o, "EXCHANGE", exchange)
     with pytest.raises(OSError, match="No space"), o.output_set("t") as outs:
         for name in ("a.csv", "b.csv", "c.csv"):
             (outs.dir(out) / name).write_text("new " + name)
@@ -278,3 +281,40 @@ def test_an_error_among_the_renames_rolls_the_set_back_at_once(
         "b.csv": "old b.csv",
     }
     assert not list(out.glob(".geoplan-commit-*")) and not list(out.glob("*.staging"))
+
+
+@pytest.mark.parametrize("renames", [0, 1, 2, 3])  # 4 files: 4 renames, then the swap
+def test_a_folder_swapped_in_one_step_is_never_mixed(tmp_path: Path, renames: int) -> None:
+    """Where the system can swap two folders in one call (Linux renameat2), the set is built
+    as the folder's next version and swapped in: killed after any of its renames, the folder
+    holds exactly the previous set at once (no recovery needed); other files of the folder
+    survive a complete commit; the left-over version is swept by the next run."""
+    import subprocess
+    import sys
+
+    from geoplan import _exchange
+    from geoplan._outputs_set import output_set
+
+    out = tmp_path / "out"
+    with output_set("t") as outs:
+        for name in ("a.csv", "b.csv", "c.csv"):
+            (outs.dir(out) / name).write_text("old " + name)
+    if not _exchange.can_exchange(out):
+        pytest.skip("this filesystem cannot swap two folders in one call (journal used)")
+    (out / "notes.txt").write_text("a planner's own file")
+    old = {p.name: p.read_text() for p in out.iterdir() if not p.name.startswith(".")}
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_COMMIT, str(out), str(renames), "exchange"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 9, proc.stderr
+    now = {p.name: p.read_text() for p in out.iterdir() if not p.name.startswith(".")}
+    assert now == old  # untouched: the kill came before the one swap
+    with output_set("t") as outs:  # the next run sweeps the half-built version away
+        (outs.dir(out) / "a.csv").write_text("next a.csv")
+    assert not list(tmp_path.glob(".geoplan-next-*"))
+    got = {p.name: p.read_text() for p in out.iterdir() if not p.name.startswith(".")}
+    assert got == old | {"a.csv": "next a.csv"}  # the planner's file and the rest kept
+    assert (out / ".geoplan-t.json").exists() and not (out / ".geoplan.lock").exists()
