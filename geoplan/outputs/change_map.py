@@ -7,6 +7,7 @@ with the method and the status before → after.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -80,7 +81,7 @@ def change_map(result: _Result, path: str | Path, *, lang: str = "zh") -> Path:
     return save_map(_plan_map(result, "en" if lang == "en" else "zh"), path)
 
 
-def _plan_map(result: _Result, lg: Lang) -> folium.Map:
+def _plan_map(result: _Result, lg: Lang, *, home_categories: bool = True) -> folium.Map:
     """The plan city with its coverage, newly covered homes and the features added / removed."""
     from geoplan.outputs.webmap import build_map
 
@@ -95,6 +96,7 @@ def _plan_map(result: _Result, lg: Lang) -> folium.Map:
         scorecard=change_rows(result.scorecard, lang=lg),
         lang=lg,
         layer_control=False,
+        home_categories=home_categories,
         title=("规划 plan · " if lg == "zh" else "Plan · ") + str(getattr(result, "name", "")),
     )
     nh = result.homes.loc[result.homes["newly_covered_any"]]
@@ -148,16 +150,17 @@ def side_by_side(result: _Result, path: str | Path, *, lang: str = "zh") -> Path
     they open at the same view, panning or zooming one sets the other's, and only the plan shows
     the legend. Written atomically.
     """
-    import html as html_lib
-
     from geoplan._atomic import atomic_path
     from geoplan.outputs.map_result import check_map
     from geoplan.outputs.webmap import render_html
 
     lg: Lang = "en" if lang == "en" else "zh"
+    # homes by completeness only: the per-category distance layers (about 25 copies of every
+    # home) stay on the single maps, side by side compares coverage
     base = check_map(
         result.base_city,
         result.baseline,
+        home_categories=False,
         lang=lg,
         title=("现状 baseline · " if lg == "zh" else "Baseline · ") + result.base_city.name,
     )
@@ -165,7 +168,7 @@ def side_by_side(result: _Result, path: str | Path, *, lang: str = "zh") -> Path
     left = render_html(base).replace(
         "</head>", "<style>.geoplan-legend{display:none}</style></head>", 1
     )
-    right = render_html(_plan_map(result, lg))
+    right = render_html(_plan_map(result, lg, home_categories=False))
     title = esc(
         ("现状 → 规划 " if lg == "zh" else "Baseline → plan ") + str(getattr(result, "name", ""))
     )
@@ -173,11 +176,15 @@ def side_by_side(result: _Result, path: str | Path, *, lang: str = "zh") -> Path
 <html lang="{"zh-CN" if lg == "zh" else "en"}"><head><meta charset="utf-8"><title>{title}</title>
 <style>html,body{{margin:0;height:100%}}body{{display:flex}}
 iframe{{flex:1;border:0;height:100%}}#a{{border-right:3px solid #333}}</style></head>
-<body><iframe id="a" title="baseline" srcdoc="{html_lib.escape(left, quote=True)}"></iframe>
-<iframe id="b" title="plan" srcdoc="{html_lib.escape(right, quote=True)}"></iframe>
+<body><iframe id="a" title="baseline"></iframe><iframe id="b" title="plan"></iframe>
+<script type="application/json" id="page-a">{_json_html(left)}</script>
+<script type="application/json" id="page-b">{_json_html(right)}</script>
 <script>
 (function(){{
   var frames = [document.getElementById("a"), document.getElementById("b")], busy = false;
+  // each side's page is a JSON string (a quote costs 2 bytes, not the 6 of &quot; in srcdoc)
+  frames[0].srcdoc = JSON.parse(document.getElementById("page-a").textContent);
+  frames[1].srcdoc = JSON.parse(document.getElementById("page-b").textContent);
   function map(f) {{ try {{ return f.contentWindow.geoplanMap; }} catch (e) {{ return null; }} }}
   function link() {{
     var a = map(frames[0]), b = map(frames[1]);
@@ -212,14 +219,33 @@ iframe{{flex:1;border:0;height:100%}}#a{{border-right:3px solid #333}}</style></
     return Path(path)
 
 
+def _json_html(page: str) -> str:
+    """A page as a JSON string safe inside ``<script>`` (no ``</`` to end it early)."""
+    return json.dumps(page, ensure_ascii=False).replace("</", "<\\/")
+
+
 def _points_layer(m: folium.Map, gdf: gpd.GeoDataFrame, name: str, colour: str) -> None:
+    """Points as one GeoJSON layer of circle markers (not one Leaflet object per point)."""
     w = gdf.to_crs(WGS84)
     fg = folium.FeatureGroup(name=esc(name), show=True)
     fg.geoplan_group = "plan"  # type: ignore[attr-defined]
-    for x, y in zip(w.geometry.x.round(6), w.geometry.y.round(6), strict=True):
-        folium.CircleMarker(
-            [y, x], radius=3, color=colour, fill=True, weight=1, fill_opacity=0.9
-        ).add_to(fg)
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+            }
+            for x, y in zip(w.geometry.x.round(6), w.geometry.y.round(6), strict=True)
+        ],
+    }
+    style = {"color": colour, "fillColor": colour, "weight": 1, "fillOpacity": 0.9}
+    folium.GeoJson(
+        data,
+        style_function=lambda _f, s=style: s,
+        marker=folium.CircleMarker(radius=3, color=colour, fill=True, fill_opacity=0.9),
+    ).add_to(fg)
     fg.add_to(m)
 
 

@@ -118,9 +118,16 @@ def add_homes(
     max_features: int,
     grid_m: float,
     legend: Legend,
+    *,
+    categories: bool = True,
 ) -> None:
-    """Homes by life-circle completeness (points or grid cells) and per category distance layers."""
+    """Homes by life-circle completeness (points or grid cells) and per category distance layers.
+
+    ``categories=False``: no per-category layers and no distances in the popups.
+    """
     complete, cats = _home_columns(homes)
+    if not categories:
+        cats = []
     homes = clip_points(homes, bnd)
     if homes.empty:
         return

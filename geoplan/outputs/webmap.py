@@ -125,6 +125,7 @@ def build_map(
     local_tiles_attribution: str = "",
     max_features: int = 3000,
     grid_m: float = 250.0,
+    home_categories: bool = True,
     simplify_m: float = 2.0,
     layer_control: bool = True,
     title: str | None = None,
@@ -168,6 +169,9 @@ def build_map(
         Most homes drawn as points; above it homes become grid cells.
     grid_m
         Grid cell side for aggregated homes, metres.
+    home_categories
+        Draw a layer of homes per facility category (their walking distance) and the distances
+        in the homes' popups; off, homes are drawn by completeness only (a much smaller page).
     simplify_m
         Douglas–Peucker tolerance in metres, applied in the metric CRS before projection.
     layer_control
@@ -223,7 +227,16 @@ def build_map(
     add_parks(m, ctx, city.parks, legend)
     add_roads(m, ctx, city.roads, legend)
     if homes is not None:
-        add_homes(m, ctx, to_city_crs(homes, city, "homes"), bnd, max_features, grid_m, legend)
+        add_homes(
+            m,
+            ctx,
+            to_city_crs(homes, city, "homes"),
+            bnd,
+            max_features,
+            grid_m,
+            legend,
+            categories=home_categories,
+        )
     add_facilities(m, ctx, city.facilities, legend)
     add_bus_stops(m, ctx, city.bus_stops, legend)
 
