@@ -113,8 +113,41 @@ def change_rows(card: pd.DataFrame, *, lang: Lang = "zh") -> pd.DataFrame:
 
 
 def map_coverage_keys(result: CheckResult) -> list[str]:
-    """Coverage keys a check map draws: :data:`geoplan.names.MAP_MEASURES`, both methods."""
-    keys = [coverage_key(m, meth) for m in MAP_MEASURES for meth in (Method.BUFFER, Method.NETWORK)]
+    """Coverage keys a check map draws, both methods.
+
+    :data:`geoplan.names.MAP_MEASURES`, then the measure of every coverage row of the check's
+    scorecard (its life circles and themed circles), so each coverage figure a reviewer reads
+    has its area on the map.
+
+    Parameters
+    ----------
+    result
+        The check.
+
+    Returns
+    -------
+    list of str
+        Keys of ``result.coverage``.
+    """
+    from geoplan.rules.life_circles import load_life_circles
+    from geoplan.scoring.scorecard import circle_measure, measure_of
+
+    methods = (Method.BUFFER, Method.NETWORK)
+    keys = [coverage_key(m, meth) for m in MAP_MEASURES for meth in methods]
+    sheet, lc = result.sheet, load_life_circles()
+    scored = set()
+    for t in sheet.checkable:
+        if t.unit != "share" or t.indicator is None:
+            continue
+        try:
+            m = circle_measure(t, lc)[0] if t.indicator == "circle" else measure_of(t, sheet)
+        except KeyError:  # a circle the bundled definitions do not hold
+            continue
+        if m is not None:
+            scored.add(m)
+    for key, layer in result.coverage_layers.items():
+        if layer.measure in scored and key not in keys:
+            keys.append(key)
     return [k for k in keys if k in result.coverage]
 
 

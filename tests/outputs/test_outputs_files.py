@@ -269,7 +269,8 @@ def test_report_docx_and_pdf(tmp_path: Path, chengdu_pbf: Path) -> None:
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
     assert captions[0].startswith("表1") and any(c.startswith("图1") for c in captions)
     failing = {r["target_id"] for r in card if r["status"] == "fail"}
-    assert 1 <= len(doc.inline_shapes) <= len(failing) + 1  # maps of failing ones, the units
+    # a map per failing coverage indicator, and up to 4 choropleths of the units
+    assert 1 <= len(doc.inline_shapes) <= len(failing) + 4
     pdf = _one(tmp_path, "_report.pdf")
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) missing: PDF pages not rendered")
@@ -286,6 +287,15 @@ def test_report_docx_and_pdf(tmp_path: Path, chengdu_pbf: Path) -> None:
     for i, page in enumerate(s for s in sheets if s.strip()):
         assert re.search(rf"第\s*{i + 1}\s*页", page) and "OpenStreetMap" in page
     assert "…" not in out.stdout  # no cell cut short
+    # nothing outside the page: every word's box within the A4 page (pdftotext -bbox)
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True)
+    pages_wh = re.findall(r'<page width="([\d.]+)" height="([\d.]+)"', boxes.stdout)
+    assert pages_wh
+    w, h = (float(v) for v in pages_wh[0])
+    for x0, y0, x1, y1 in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"', boxes.stdout
+    ):
+        assert float(x0) >= 0 and float(x1) <= w and float(y0) >= 0 and float(y1) <= h
     flat = re.sub(r"\s+", "", out.stdout)
     assert "二、未达标指标" in flat and "指标评估汇总" in flat
 

@@ -146,6 +146,13 @@ def test_layers_present_with_chinese_names(zh_map: folium.Map, chengdu_clip: geo
         # a scorecard row of anyang-2023: 300米见绿 has its layer too
         "300米见绿（缓冲区）",
         "300米见绿（步行网络）",
+        # and every themed circle the sheet scores (健身圈, 阅读圈, 生活购物圈)
+        "15分钟健身圈（缓冲区）",
+        "15分钟健身圈（步行网络）",
+        "15分钟阅读圈（缓冲区）",
+        "15分钟阅读圈（步行网络）",
+        "15分钟生活购物圈（缓冲区）",
+        "15分钟生活购物圈（步行网络）",
     }
     cats = tx.categories()
     expected |= {f"住宅 · 至{cats[c].label_zh}" for c in HOME_CATS}
@@ -422,3 +429,18 @@ def test_one_colour_per_method_and_a_layer_per_coverage_row(helsinki: geoplan.Ci
     assert colours["buffer"] and colours["network"]
     assert not colours["buffer"] & colours["network"]
     assert all(c.startswith(("#08", "#42")) for c in colours["buffer"])  # blues
+    # every coverage area behind a measured share row of the scorecard is drawn
+    from geoplan.rules.life_circles import load_life_circles
+    from geoplan.scoring.scorecard import circle_measure, measure_of
+
+    measured = set(res.scorecard.loc[res.scorecard["measured"].notna(), "target_id"])
+    for t in res.sheet.checkable:
+        if t.unit != "share" or t.id not in measured:
+            continue
+        m = (
+            circle_measure(t, load_life_circles())[0]
+            if t.indicator == "circle"
+            else measure_of(t, res.sheet)
+        )
+        areas = [k for k, lay in res.coverage_layers.items() if lay.measure == m]
+        assert all(k in keys for k in areas), (t.id, areas)

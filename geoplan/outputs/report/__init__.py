@@ -142,10 +142,8 @@ def _units_section(
         return []
     ch.add(Heading(1, "分单元评估" if zh else "Units"))
     pngs = []
-    cols = unit_share_columns(units.columns, (Method.BUFFER,))
-    if cols:
-        col = cols[0]
-        png = folder / f"{stem}_report_units.png"
+    for i, col in enumerate(unit_share_columns(units.columns, (Method.BUFFER,))[:4]):
+        png = folder / f"{stem}_report_units{i + 1}.png"
         layer = result.coverage_layers.get(col)
         name = (layer.label_zh if zh else layer.label_en) if layer is not None else col
         method = method_label(Method.BUFFER, "zh" if zh else "en")

@@ -23,8 +23,9 @@ from geoplan.city import City
 from geoplan.names import Method, Status, method_label, status_label
 from geoplan.outputs.formats import ATTRIBUTION, finite_float, format_target, unit_text
 
-#: at most this many failing indicators get their own map (the rest are listed)
-MAX_MAPS = 8
+#: at most this many failing indicators get their own map (the rest are listed): every one of
+#: a real sheet (the 城市体检 sheet has 27 checkable targets)
+MAX_MAPS = 40
 
 
 @dataclass(frozen=True)
