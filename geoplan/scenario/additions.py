@@ -20,7 +20,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.scenario.model import ChangeLog
+from geoplan.scenario.changes import ChangeLog
 from geoplan.scoring.counts import GREEN_KINDS, named_area, needs_area_note
 from geoplan.scoring.sheet_model import Target
 

@@ -16,7 +16,7 @@ from geoplan.city.units import grid_units
 from geoplan.indicators.coverage import SUMMARY_COLUMNS
 from geoplan.names import KEY_MEASURES, Method, Status, coverage_key, flag_stem
 from geoplan.scenario.additions import added_measure
-from geoplan.scenario.model import ChangeLog
+from geoplan.scenario.changes import ChangeLog
 from geoplan.scoring.check import CheckResult
 from geoplan.scoring.scorecard import scorecard
 from geoplan.scoring.targets import Target, TargetSheet

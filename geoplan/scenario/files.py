@@ -13,13 +13,8 @@ import yaml
 from geoplan._errors import GeoplanError, InputFileError, ScenarioError, unknown_message
 from geoplan.city.study import Study, StudyError
 from geoplan.rules import taxonomy as tx
-from geoplan.scenario.model import (
-    ADD_KINDS,
-    REMOVE_KINDS,
-    Scenario,
-    check_range,
-    resolve_path,
-)
+from geoplan.scenario.changes import ADD_KINDS, REMOVE_KINDS
+from geoplan.scenario.model import Scenario, check_range, resolve_path
 from geoplan.scoring.targets import load_target_sheet
 
 _TOP_KEYS = ("name", "description", "city", "targets", "units", "changes")

@@ -13,8 +13,9 @@ from geoplan.city.units import grid_units, units_from_frame
 from geoplan.indicators.result_cache import ResultCache
 from geoplan.io.plan_layers import PlanLayer, read_plan_layer
 from geoplan.network.cache import AccessCache
+from geoplan.scenario.changes import ChangeLog
 from geoplan.scenario.compare import ScenarioResult, compare
-from geoplan.scenario.model import ChangeLog, Scenario
+from geoplan.scenario.model import Scenario
 from geoplan.scoring.check import CheckResult, check_city
 from geoplan.scoring.targets import TargetSheet, load_target_sheet
 

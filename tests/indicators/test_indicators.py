@@ -596,7 +596,7 @@ def test_road_area_ratio_by_hand(cd: Ctx) -> None:
 
 def test_unions_prefetched_on_threads_equal_serial_ones(chengdu: geoplan.City) -> None:
     """Buffer unions computed side by side in threads are the geometries of a serial union."""
-    from geoplan.indicators import coverage as cov
+    from geoplan.indicators import areas as cov
 
     fac = chengdu.facilities
     jobs = [

@@ -20,7 +20,7 @@ from geoplan.names import Status
 from geoplan.rules.life_circles import load_life_circles
 from geoplan.scenario import Scenario
 from geoplan.scenario.additions import added_measure, distinct_count
-from geoplan.scenario.model import ChangeLog
+from geoplan.scenario.changes import ChangeLog
 from geoplan.scoring.counts import count_rows
 from geoplan.scoring.scorecard import scorecard
 from geoplan.scoring.targets import load_target_sheet
