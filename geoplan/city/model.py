@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import InputFileError, LayerError
 from geoplan._gc import with_collector_paused
 from geoplan._progress import progress_steps
+from geoplan.io.barriers import barrier_layers, read_barriers
 from geoplan.io.boundary import WARN_DATA_SHARE, BoundaryLike, check_overlap, read_boundary
 from geoplan.io.osm import RawOSM, check_osm_path, read_osm
 from geoplan.io.osm_layers import build_layers, clip_layer
@@ -89,7 +90,11 @@ class City:
     - ``buildings``: residential buildings (``building``, ``levels``, ``area_m2``);
     - ``urban_land``: urban land-use areas, public green and every building footprint
       (``osmid``, ``osm_type``), which the built-up area (建成区) is derived from when no
-      built-up polygon is given (:func:`geoplan.rules.spatial.built_up_area`).
+      built-up polygon is given (:func:`geoplan.rules.spatial.built_up_area`);
+    - ``barriers``: rivers, water areas, railways, expressways, walls and fences at ground level
+      (``osmid``, ``cause`` water/railway/expressway/wall, ``kind``), kept whole within 2 km of
+      the boundary (:mod:`geoplan.io.barriers`);
+    - ``gates``: gate and entrance nodes (``osmid``, ``kind``).
     """
 
     name: str
@@ -104,6 +109,8 @@ class City:
     buildings: gpd.GeoDataFrame
     report: LoadReport
     urban_land: gpd.GeoDataFrame | None = None
+    barriers: gpd.GeoDataFrame | None = None
+    gates: gpd.GeoDataFrame | None = None
 
     @property
     def boundary_polygon(self) -> BaseGeometry:
@@ -280,6 +287,8 @@ def load_city(
 
         with _timed(seconds, "layers"):
             layers, n_repaired = build_layers(raw, mcrs, bnd)
+        with _timed(seconds, "barriers"):
+            barriers, gates = barrier_layers(read_barriers(src), raw, mcrs, bnd)
         steps.advance()
 
     sizes = net.component_sizes()
@@ -308,6 +317,8 @@ def load_city(
             f"{src.name}; facilities, streets and homes beyond it are missing, so figures near "
             "that edge are too low: use an extract that covers the whole study area"
         )
+    report.network["barriers"] = len(barriers)
+    report.network["gates"] = len(gates)
     if raw.dangling_refs:
         report.notes.append(
             f"dropped {raw.dangling_refs} references to nodes missing from the extract"
@@ -324,5 +335,7 @@ def load_city(
         boundary=gpd.GeoDataFrame({"name": [name or src.name]}, geometry=[bnd], crs=mcrs),
         network=net,
         report=report,
+        barriers=barriers,
+        gates=gates,
         **layers,
     )

@@ -24,6 +24,7 @@ from geoplan.indicators.coverage import (
     residential_land,
     summary_frame,
 )
+from geoplan.indicators.gaps import Reach
 from geoplan.indicators.grid import cells_polygon
 from geoplan.indicators.inputs import Inputs
 from geoplan.names import Basis, Method, bus_measure, coverage_key
@@ -111,6 +112,7 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
     per_home: dict[str, Any] = {}
     geo: dict[str, BaseGeometry] = {}
     layers = {}
+    reach: dict[str, Reach] = {}
     d_home = access.home(BUS_STOPS)
     d_grid = access.grid_m.get(BUS_STOPS, np.zeros(0))
     grid = access.grids.get(float(grid_spacing_m))
@@ -131,6 +133,7 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
                 measure, Method.BUFFER, family="bus", radius_m=r, label_zh=zh, label_en=en
             )
         per_home[bkey] = inside_flags(cover, homes)
+        reach[measure] = Reach(geoms, np.full(geoms.shape[0], float(r)))
         rows.append(measure_row(m, Method.BUFFER, Basis.BOUNDARY_AREA, share_all))
         rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share_land))
         rows += buffer_home_rows(m, per_home[bkey], homes)
@@ -161,4 +164,5 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         summary_frame(rows),
         geo,
         layers,
+        reach,
     )

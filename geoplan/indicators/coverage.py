@@ -37,6 +37,7 @@ from geoplan.indicators.areas import (
     residential_land,
     union_of_buffers,
 )
+from geoplan.indicators.gaps import Reach
 from geoplan.names import CoverageLayer, column_name, coverage_key, dist_column
 from geoplan.network.access import EdgeAttachment, facility_sources, nearest_distance_m
 from geoplan.network.graph import WalkNetwork
@@ -125,6 +126,8 @@ class IndicatorResult:
     summary: pd.DataFrame
     geometries: dict[str, BaseGeometry] = field(default_factory=dict)
     layers: dict[str, CoverageLayer] = field(default_factory=dict)
+    #: measure → the facilities and radii its buffer flags come from (gap causes read them)
+    reach: dict[str, Reach] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from geoplan.indicators.coverage import (
     summary_frame,
     union_of_buffers,
 )
+from geoplan.indicators.gaps import Reach
 from geoplan.indicators.grid import cells_polygon
 from geoplan.indicators.inputs import Inputs
 from geoplan.names import (
@@ -147,6 +148,7 @@ class _Out:
     per_home: dict[str, Any] = field(default_factory=dict)
     geo: dict[str, BaseGeometry] = field(default_factory=dict)
     layers: dict[str, CoverageLayer] = field(default_factory=dict)
+    reach: dict[str, Reach] = field(default_factory=dict)
 
     def add_geometries(
         self,
@@ -271,6 +273,7 @@ def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> Indicat
         out.rows += no_data_rows(m, "no data: no park in a size tier")
     else:
         share, cover = buffer_share(geoms[served], radii[served], land)
+        out.reach[PARK_SERVICE] = Reach(geoms[served], radii[served].astype(float))
         net = _network_cover(access, inputs, [(k, r) for k, _, r in tier_sets], spacing)
         out.add_geometries(m, cover, net, None, "park")
         out.add_rows(m, share, inside_flags(cover, homes), covered, homes)
@@ -300,6 +303,7 @@ def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> Indicat
             out.rows += no_data_rows(m, "no data: no such green space")
             continue
         share, cover = buffer_share(geoms[mask], radius, land)
+        out.reach[m.measure] = Reach(geoms[mask], np.full(int(mask.sum()), float(radius)))
         net = _network_cover(access, inputs, [(key, radius)], spacing)
         out.add_geometries(m, cover, net, radius, family)
         out.add_rows(m, share, inside_flags(cover, homes), access.home(key) <= radius, homes)
@@ -309,6 +313,7 @@ def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> Indicat
         summary_frame(out.rows),
         out.geo,
         out.layers,
+        out.reach,
     )
 
 

@@ -108,6 +108,12 @@ def write_check_outputs(
         csv_safe(measures).to_csv(tmp, index=False, encoding="utf-8-sig")
     paths["measures_csv"] = p
 
+    if result.gap_causes is not None and len(result.gap_causes):
+        p = out / f"{stem}_gap_causes.csv"
+        with atomic_path(p) as tmp:
+            csv_safe(_clean(result.gap_causes)).to_csv(tmp, index=False, encoding="utf-8-sig")
+        paths["gap_causes_csv"] = p
+
     p = out / f"{stem}_scorecard.json"
     doc = {
         "city": result.city_name,
@@ -142,6 +148,7 @@ def write_check_outputs(
         lang=lang,
         units=None if units is None else pd.DataFrame(units.drop(columns=units.geometry.name)),
         provenance=prov_rows,
+        gap_causes=result.gap_causes,
     )
     paths["scorecard_xlsx"] = p
     if provenance:

@@ -85,9 +85,20 @@ _CHANGE_MEASURE_COLS: dict[str, tuple[str, str]] = {
     "unit": ("单位", "Unit"),
     "note": ("说明", "Note"),
 }
+_GAP_COLS: dict[str, tuple[str, str]] = {
+    "measure": ("测度", "Measure"),
+    "basis": ("口径", "Basis"),
+    "cause": ("原因代码", "Cause"),
+    "label_zh": ("原因", "Cause (zh)"),
+    "label_en": ("Cause", "Cause"),
+    "gap_pp": ("覆盖差（百分点）", "Gap (pp)"),
+    "share_of_gap": ("占覆盖差比例（%）", "Share of the gap (%)"),
+    "homes": ("住宅点数", "Homes"),
+}
 _SHEETS = {
     "scorecard": ("记分卡", "Scorecard"),
     "measures": ("全部指标", "Measures"),
+    "gap_causes": ("覆盖差原因", "Gap causes"),
     "not_checkable": ("不可核查", "Not checkable"),
     "units": ("分单元", "Units"),
     "provenance": ("数据来源", "Provenance"),
@@ -108,7 +119,8 @@ def number_format(unit: object) -> str:
 def _frame(df: pd.DataFrame, cols: Mapping[str, tuple[str, str]], lang: str) -> pd.DataFrame:
     i = 0 if lang == "zh" else 1
     out = pd.DataFrame({cols[c][i]: df[c] for c in cols if c in df.columns})
-    m, b, s = cols["method"][i], cols["basis"][i], cols.get("status", ("", ""))[i]
+    m, b = cols.get("method", ("", ""))[i], cols["basis"][i]
+    s = cols.get("status", ("", ""))[i]
     if m in out:
         out[m] = [method_label(v, "zh" if lang == "zh" else "en") for v in df["method"]]
     if b in out:
@@ -217,8 +229,13 @@ def write_workbook(
     lang: str = "zh",
     units: pd.DataFrame | None = None,
     provenance: Sequence[tuple[str, str]] = (),
+    gap_causes: pd.DataFrame | None = None,
 ) -> Path:
-    """Write the styled workbook atomically (see the module docstring); returns ``path``."""
+    """Write the styled workbook atomically (see the module docstring); returns ``path``.
+
+    ``gap_causes``: why walking falls short of the buffer
+    (:func:`geoplan.indicators.gaps.gap_table`), one more sheet.
+    """
     i = 0 if lang == "zh" else 1
     card = _frame(scorecard, _CARD_COLS, lang)
     meas = _frame(measures, _MEASURE_COLS, lang)
@@ -247,6 +264,17 @@ def write_workbook(
                 None,
             ),
         ]
+        if gap_causes is not None and len(gap_causes):
+            gaps = _frame(gap_causes, _GAP_COLS, lang)
+            sheets.append(
+                (
+                    _SHEETS["gap_causes"][i],
+                    gaps,
+                    ["pp"] * len(gaps),
+                    [_GAP_COLS["gap_pp"][i]],
+                    None,
+                )
+            )
         if units is not None:
             share_cols = unit_share_columns(units.columns)
             sheets.append((_SHEETS["units"][i], units, ["share"] * len(units), share_cols, None))

@@ -30,6 +30,7 @@ from geoplan.city import City
 from geoplan.city.population import check_homes
 from geoplan.indicators.access import Access, compute_access, merge_requests
 from geoplan.indicators.coverage import IndicatorResult, residential_land, summary_frame
+from geoplan.indicators.gaps import explain_gaps, gap_cause_column
 from geoplan.indicators.inputs import Inputs, layer_keys
 from geoplan.indicators.registry import REGISTRY
 from geoplan.indicators.result_cache import ResultCache
@@ -81,6 +82,10 @@ class CheckResult:
         The area of the area-based figures (``None``: the study area) and where it came from.
     units
         The units (街道 / 社区 or grid cells, metric CRS) the check was given, if any.
+    gap_causes
+        Why walking falls short of the buffer: per coverage measure and basis, the percentage
+        points of the buffer − walking gap by cause (:func:`geoplan.indicators.gaps.gap_table`);
+        the homes carry each one's cause in ``<measure>_gap_cause``.
     """
 
     city_name: str
@@ -97,6 +102,7 @@ class CheckResult:
     area: BaseGeometry | None = None
     area_source: str = "study_area"
     units: gpd.GeoDataFrame | None = None
+    gap_causes: pd.DataFrame | None = None
 
 
 @contextmanager
@@ -320,6 +326,18 @@ def check_city(
     notes = _notes(city, homes)
     with _timed(seconds, "gaps"):
         gaps = coverage_gaps(city.residential, coverage, layers)
+    with _timed(seconds, "gap_causes"):
+        reach = {m: r for res in out for m, r in res.reach.items()}
+        cause_table, causes = explain_gaps(
+            net,
+            city.barriers,
+            city.gates,
+            homes_out,
+            att,
+            reach,
+            land_buffer_share=_land_shares(measures),
+        )
+        homes_out = _with_causes(homes_out, causes)
     return CheckResult(
         city.name,
         ts,
@@ -335,7 +353,27 @@ def check_city(
         inputs.built_up,
         inputs.built_up_source,
         units,
+        cause_table,
     )
+
+
+def _land_shares(measures: pd.DataFrame) -> dict[str, float]:
+    """Measure → its buffer share of residential land (the gap table's land basis)."""
+    sel = (measures["method"] == Method.BUFFER) & (measures["basis"] == Basis.RESIDENTIAL_AREA)
+    rows = measures.loc[sel & measures["value"].notna(), ["measure", "value"]]
+    return {str(m): float(v) for m, v in rows.itertuples(index=False)}
+
+
+def _with_causes(homes: gpd.GeoDataFrame, causes: Mapping[str, np.ndarray]) -> gpd.GeoDataFrame:
+    """Homes with a ``<measure>_gap_cause`` column per explained measure."""
+    if not causes:
+        return homes
+    extra = pd.DataFrame({gap_cause_column(m): c for m, c in causes.items()}, index=homes.index)
+    out = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(homes), extra], axis=1), geometry=homes.geometry.name, crs=homes.crs
+    )
+    out.attrs = dict(homes.attrs)
+    return out
 
 
 def _run_indicators(

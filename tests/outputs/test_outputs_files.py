@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -54,7 +55,7 @@ def _one(out: Path, suffix: str) -> Path:
 
 def test_workbook_numbers_formats_language_and_fills(chengdu_out: Path) -> None:
     wb = openpyxl.load_workbook(_one(chengdu_out, "_scorecard.xlsx"))
-    assert wb.sheetnames == ["记分卡", "全部指标", "不可核查", "分单元", "数据来源"]
+    assert wb.sheetnames == ["记分卡", "全部指标", "不可核查", "覆盖差原因", "分单元", "数据来源"]
     ws = wb["记分卡"]
     head = [c.value for c in ws[1]]
     col = {h: i for i, h in enumerate(head)}
@@ -338,3 +339,17 @@ def test_crs_option_chooses_the_output_crs(tmp_path: Path, chengdu_pbf: Path) ->
     assert res.exit_code == 0, res.output
     g = _one(tmp_path / "o", "_map.gpkg")
     assert pyogrio.read_info(g, layer="roads")["crs"] == "EPSG:32648"
+
+
+def test_gap_cause_sheet_and_csv_add_up_to_the_measures(chengdu_out: Path) -> None:
+    """The gap-cause rows of each measure and basis sum to buffer − walking in measures.csv."""
+    meas = pd.read_csv(_one(chengdu_out, "_measures.csv"))
+    gaps = pd.read_csv(_one(chengdu_out, "_gap_causes.csv"))
+    sheet = pd.read_excel(_one(chengdu_out, "_scorecard.xlsx"), sheet_name="覆盖差原因")
+    assert len(sheet) == len(gaps) and len(gaps) >= 10
+    assert sheet["覆盖差（百分点）"].to_numpy() == pytest.approx(gaps["gap_pp"].to_numpy())
+    bus = gaps.loc[(gaps["measure"] == "bus_cov_500") & (gaps["basis"] == "homes")]
+    sel = (meas["measure"] == "bus_cov_500") & (meas["basis"] == "homes")
+    b = float(meas.loc[sel & (meas["method"] == "buffer"), "value"].iloc[0])
+    n = float(meas.loc[sel & (meas["method"] == "network"), "value"].iloc[0])
+    assert bus["gap_pp"].sum() == pytest.approx(100 * (b - n), abs=1e-6)

@@ -1,0 +1,537 @@
+"""Why the walking figure falls short of the buffer: the cause of each gap home.
+
+A home is in the gap of a coverage measure when the buffer method covers it (it lies within the
+radius of a facility, straight line) and walking does not (its walking distance is over the
+radius). Its cause is looked for along the straight line from the home ``h`` to the nearest
+facility ``F`` whose radius ``R`` covers it, in this order — the first that holds is the cause:
+
+1. ``data_gap`` — the home's street and the facility's are on network components that are not
+   joined, or the home's street ends within ``undershoot_m`` (5 m) of a street it does not join
+   (a likely OSM undershoot; iD's "almost junction");
+2. ``far_from_street`` — even a straight walk from the home's nearest street point ``p`` to the
+   facility is too long: ``offset(h) + |p − F| > R`` (no walkable way near the home: unmapped or
+   private compound paths);
+3. a barrier cause of ``geoplan/data/barriers.yaml`` — ``water``, ``railway``, ``expressway``,
+   ``wall`` — when the segment ``h–F`` crosses a barrier of that cause and every way past it is
+   too long: for each place ``x`` where the walk network crosses the barrier (a bridge, a level
+   crossing, an underpass, a gate) and each end or outer corner of it (walking round), the lower
+   bound ``offset(h) + |p − x| + |x − F|`` exceeds ``R``;
+4. ``other`` — the detour is long without a mapped barrier (the street layout).
+
+Every bound above is a lower bound of the walking distance, so a cause is only named when that
+barrier alone rules out a walk within the radius. The shares by cause of the homes (and of their
+land and residents) add up to the buffer − walking gap of each measure; homes covered by walking
+but not by the buffer (``walk_only``) and, on the residential-land basis, the difference between
+the land-area buffer share and the homes' (``area_method``) are their own rows so the sum is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
+from geoplan.network.graph import WalkNetwork
+from geoplan.rules.barriers import AREA_METHOD, DATA_GAP, OTHER, WALK_ONLY, barrier_rules
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+FAR = "far_from_street"
+
+#: the columns of a gap-cause table
+GAP_COLUMNS = [
+    "measure",
+    "basis",
+    "cause",
+    "label_zh",
+    "label_en",
+    "gap_pp",
+    "share_of_gap",
+    "homes",
+]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The facilities whose straight-line radius makes a measure's buffer cover.
+
+    Attributes
+    ----------
+    geoms
+        Facility geometries (metric CRS).
+    radius_m
+        Radius (m) of each facility (a tiered measure gives each its own).
+    """
+
+    geoms: NDArray[np.object_]
+    radius_m: F64
+
+
+@dataclass(frozen=True)
+class BarrierIndex:
+    """Barriers and where the walk network passes them, for one network.
+
+    Attributes
+    ----------
+    causes
+        Barrier cause keys in attribution order.
+    trees
+        Cause → STRtree of its barrier geometries.
+    passes
+        Cause → (n, 2) array of the points where a walk passes it (crossings, gates, ends, corners).
+    component
+        Connected-component label of each network node (0 = the largest).
+    undershoot
+        Per node: a dead end within ``undershoot_m`` of a street it does not join.
+    """
+
+    causes: tuple[str, ...]
+    trees: dict[str, shapely.STRtree]
+    passes: dict[str, F64]
+    component: NDArray[np.int32]
+    undershoot: NDArray[np.bool_]
+
+
+def cause_labels() -> dict[str, tuple[str, str]]:
+    """(zh, en) label of every cause key.
+
+    Returns
+    -------
+    dict
+    """
+    out = barrier_rules().labels()
+    out[FAR] = ("住宅离步行道路过远（内部道路未入网）", "Home far from a walkable street")
+    return out
+
+
+def cause_order() -> tuple[str, ...]:
+    """Every cause key in attribution order, the table rows' order.
+
+    Returns
+    -------
+    tuple of str
+    """
+    causes = tuple(c.key for c in barrier_rules().causes)
+    return (DATA_GAP, FAR, *causes, OTHER, WALK_ONLY, AREA_METHOD)
+
+
+def _ends_and_corners(geoms: NDArray[np.object_]) -> F64:
+    """Ends of the linework (degree-1 points once noded) and convex-hull corners of areas."""
+    out = [np.zeros((0, 2))]
+    tid = shapely.get_type_id(geoms)
+    lines = geoms[(tid == 1) | (tid == 5)]
+    if lines.size:
+        noded = shapely.get_parts(shapely.union_all(lines))
+        ends = np.concatenate(
+            [
+                shapely.get_coordinates(shapely.get_point(noded, 0)),
+                shapely.get_coordinates(shapely.get_point(noded, -1)),
+            ]
+        )
+        if ends.size:
+            _, inv, cnt = np.unique(
+                np.round(ends, 3), axis=0, return_inverse=True, return_counts=True
+            )
+            out.append(ends[cnt[inv.ravel()] == 1])
+    areas = geoms[(tid == 3) | (tid == 6)]
+    if areas.size:
+        out.append(shapely.get_coordinates(shapely.convex_hull(areas)))
+    return np.concatenate(out)
+
+
+def _crossings(net: WalkNetwork, geoms: NDArray[np.object_], skip_edge: NDArray[np.bool_]) -> F64:
+    """Points where walk edges (not ``skip_edge``) meet the barrier geometries."""
+    if not geoms.size or not net.n_edges:
+        return np.zeros((0, 2))
+    ib, ie = edge_tree(net).query(geoms, predicate="intersects")
+    keep = ~skip_edge[ie]
+    ib, ie = ib[keep], ie[keep]
+    if not ib.size:
+        return np.zeros((0, 2))
+    inter = shapely.intersection(net.edge_geometry[ie], geoms[ib])
+    return shapely.get_coordinates(inter)
+
+
+def _undershoots(net: WalkNetwork, within_m: float) -> NDArray[np.bool_]:
+    """Dead-end nodes within ``within_m`` of an edge that touches neither end of their own edge."""
+    n = net.n_nodes
+    out = np.zeros(n, dtype=bool)
+    if not net.n_edges:
+        return out
+    deg = np.bincount(np.concatenate([net.edge_u, net.edge_v]), minlength=n)
+    dead = np.flatnonzero(deg == 1)
+    if not dead.size:
+        return out
+    # the other end of each dead end's one edge
+    e_of = np.full(n, -1, dtype=np.int64)
+    e_of[net.edge_u] = np.arange(net.n_edges)
+    e_of[net.edge_v] = np.arange(net.n_edges)
+    e = e_of[dead]
+    other = np.where(net.edge_u[e] == dead, net.edge_v[e], net.edge_u[e])
+    pts = shapely.points(net.x[dead], net.y[dead])
+    ip, ie = edge_tree(net).query(pts, predicate="dwithin", distance=within_m)
+    eu, ev = net.edge_u[ie], net.edge_v[ie]
+    d, o = dead[ip], other[ip]
+    touch = (eu == d) | (ev == d) | (eu == o) | (ev == o)
+    out[d[~touch]] = True
+    return out
+
+
+def barrier_index(
+    net: WalkNetwork, barriers: gpd.GeoDataFrame, gates: gpd.GeoDataFrame
+) -> BarrierIndex:
+    """Index the barriers of a city against its walk network.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    barriers, gates
+        The city's barrier and gate layers (:mod:`geoplan.io.barriers`), same CRS.
+
+    Returns
+    -------
+    BarrierIndex
+    """
+    rules = barrier_rules()
+    causes = tuple(c.key for c in rules.causes)
+    express = {"motorway", "motorway_link", "trunk", "trunk_link"}
+    hw = np.asarray(net.edge_highway, dtype=object)
+    is_express = np.isin(hw, list(express)) if hw.size else np.zeros(0, dtype=bool)
+    no_skip = np.zeros(net.n_edges, dtype=bool)
+    gate_xy = shapely.get_coordinates(np.asarray(gates.geometry.values, dtype=object))
+    trees: dict[str, shapely.STRtree] = {}
+    passes: dict[str, F64] = {}
+    cause_col = barriers["cause"].to_numpy(dtype=object) if len(barriers) else np.zeros(0, object)
+    all_geoms = np.asarray(barriers.geometry.values, dtype=object)
+    for c in causes:
+        geoms = all_geoms[cause_col == c]
+        trees[c] = shapely.STRtree(geoms)
+        pts = [
+            _crossings(net, geoms, is_express if c == "expressway" else no_skip),
+            _ends_and_corners(geoms) if geoms.size else np.zeros((0, 2)),
+        ]
+        if c == "wall":
+            pts.append(gate_xy)
+        passes[c] = np.concatenate(pts)
+    return BarrierIndex(
+        causes,
+        trees,
+        passes,
+        net.component_labels if net.n_nodes else np.zeros(0, np.int32),
+        _undershoots(net, rules.undershoot_m),
+    )
+
+
+def _nearest_cover(
+    hx: F64, hy: F64, reach: Reach
+) -> tuple[I64, NDArray[np.object_], F64, F64, F64]:
+    """For each point: the facility covering it nearest by straight line, that point on it, R.
+
+    Returns (facility index, facility geometry, fx, fy, radius); points no facility covers within
+    its radius (a buffer drawn with arcs as chords) take the nearest facility.
+    """
+    pts = shapely.points(hx, hy)
+    geoms = reach.geoms
+    n = hx.shape[0]
+    tree = shapely.STRtree(geoms)
+    rmax = float(reach.radius_m.max()) * 1.01 + 1.0
+    ip, ig = tree.query(pts, predicate="dwithin", distance=rmax)
+    d = shapely.distance(pts[ip], geoms[ig])
+    excess = d - reach.radius_m[ig]
+    # covering facilities first (excess <= 0, nearest), then the least excess
+    order = np.lexsort((d, np.maximum(excess, 0.0), ip))
+    ip, ig = ip[order], ig[order]
+    first = np.ones(ip.shape[0], dtype=bool)
+    first[1:] = ip[1:] != ip[:-1]
+    fac = np.full(n, -1, dtype=np.int64)
+    fac[ip[first]] = ig[first]
+    miss = np.flatnonzero(fac < 0)
+    if miss.size:
+        fac[miss] = tree.query_nearest(pts[miss], return_distance=False)[1]
+    g = geoms[fac]
+    near = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(pts, g), 1))
+    return fac, g, near[:, 0], near[:, 1], reach.radius_m[fac]
+
+
+def classify_gaps(
+    index: BarrierIndex,
+    net: WalkNetwork,
+    homes_xy: F64,
+    homes_att: EdgeAttachment,
+    reach: Reach,
+) -> NDArray[np.object_]:
+    """The cause of the gap of each home given (all assumed buffer-covered, not walk-covered).
+
+    Parameters
+    ----------
+    index
+        :func:`barrier_index` of the city.
+    net
+        Walk network (metric CRS).
+    homes_xy
+        (n, 2) home coordinates (m).
+    homes_att
+        Each home's attachment to its nearest edge (same order; ``owner`` = row in ``homes_xy``).
+    reach
+        The measure's facilities and radii.
+
+    Returns
+    -------
+    ndarray of str
+        One cause key per home (:func:`cause_order`).
+    """
+    n = homes_xy.shape[0]
+    out = np.full(n, OTHER, dtype=object)
+    if n == 0:
+        return out
+    if reach.geoms.size == 0 or net.n_edges == 0:
+        out[:] = DATA_GAP
+        return out
+    hx, hy = homes_xy[:, 0], homes_xy[:, 1]
+    _, fgeom, fx, fy, radius = _nearest_cover(hx, hy, reach)
+    # the home's street point p and offset; homes no edge was found for are data gaps
+    off = np.full(n, np.inf)
+    px, py = hx.copy(), hy.copy()
+    edge = np.full(n, -1, dtype=np.int64)
+    own = homes_att.owner
+    t = np.zeros(n)
+    off[own] = homes_att.offset_m
+    edge[own] = homes_att.edge
+    t[own] = homes_att.t0
+    ok = edge >= 0
+    pt = shapely.line_interpolate_point(net.edge_geometry[edge[ok]], t[ok], normalized=True)
+    px[ok], py[ok] = shapely.get_x(pt), shapely.get_y(pt)
+    # the facility's street component: where its nearest point attaches
+    fatt = attach_xy(net, fx, fy, owner=np.arange(n, dtype=np.int64))
+    fcomp = np.full(n, -2, dtype=np.int64)
+    fcomp[fatt.owner] = index.component[net.edge_u[fatt.edge]]
+    hcomp = np.full(n, -1, dtype=np.int64)
+    hcomp[ok] = index.component[net.edge_u[edge[ok]]]
+    under = np.zeros(n, dtype=bool)
+    under[ok] = index.undershoot[net.edge_u[edge[ok]]] | index.undershoot[net.edge_v[edge[ok]]]
+    todo = np.ones(n, dtype=bool)
+
+    data_gap = ~ok | (hcomp != fcomp) | under
+    out[data_gap] = DATA_GAP
+    todo &= ~data_gap
+
+    p_pts = shapely.points(px, py)
+    far = todo & (off + shapely.distance(p_pts, fgeom) > radius)
+    out[far] = FAR
+    todo &= ~far
+
+    seg = shapely.linestrings(
+        np.stack([np.column_stack([hx, hy]), np.column_stack([fx, fy])], axis=1)
+    )
+    for c in index.causes:
+        cand = np.flatnonzero(todo)
+        if not cand.size:
+            break
+        hit_i, _ = index.trees[c].query(seg[cand], predicate="intersects")
+        cand = np.unique(cand[hit_i])
+        if not cand.size:
+            continue
+        xs = index.passes[c]
+        blocked = np.ones(cand.shape[0], dtype=bool)
+        if xs.shape[0]:
+            tree = cKDTree(xs)
+            slack = radius[cand] - off[cand]
+            near = tree.query_ball_point(
+                np.column_stack([px[cand], py[cand]]), r=np.maximum(slack, 0.0)
+            )
+            for k, lst in enumerate(near):
+                if not lst:
+                    continue
+                x = xs[lst]
+                a = np.hypot(x[:, 0] - px[cand[k]], x[:, 1] - py[cand[k]])
+                b = shapely.distance(shapely.points(x), fgeom[cand[k]])
+                blocked[k] = bool((a + b).min() > slack[k])
+        hit = cand[blocked]
+        out[hit] = c
+        todo[hit] = False
+    return out
+
+
+def gap_table(
+    measure: str,
+    cause: NDArray[np.object_],
+    buffer: NDArray[np.bool_],
+    network: NDArray[np.bool_],
+    weights: Mapping[str, F64],
+    *,
+    land_buffer_share: float | None = None,
+) -> pd.DataFrame:
+    """Shares of the buffer − walking gap by cause, per basis.
+
+    Parameters
+    ----------
+    measure
+        Measure id (``bus_cov_500``).
+    cause
+        Per home: the cause key of its gap (:func:`classify_gaps`), ignored where it has none.
+    buffer, network
+        Per home: covered by the buffer; covered by walking.
+    weights
+        Basis → weight per home (``homes``: 1, ``residential_area``: land m², ``residents``).
+    land_buffer_share
+        The buffer share (0–1) of residential land measured on the land itself (the scorecard's
+        figure); its difference to the share of the homes' land inside the buffer is the
+        ``area_method`` row of the ``residential_area`` basis.
+
+    Returns
+    -------
+    DataFrame
+        :data:`GAP_COLUMNS`: ``gap_pp`` in percentage points of the basis (the rows of a basis add
+        up to its buffer − walking figure), ``share_of_gap`` in % of that difference, ``homes``
+        the number of homes of the cause.
+    """
+    labels = cause_labels()
+    order = cause_order()
+    per_home = np.full(buffer.shape[0], "", dtype=object)
+    gap = buffer & ~network
+    per_home[gap] = cause[gap]
+    per_home[network & ~buffer] = WALK_ONLY
+    rows = []
+    for basis, w_in in weights.items():
+        w = np.nan_to_num(np.asarray(w_in, dtype=float))
+        total = float(w.sum())
+        if not total > 0:
+            continue
+        pp: dict[str, float] = {}
+        count: dict[str, int] = {}
+        for c in order:
+            sel = per_home == c
+            if sel.any():
+                pp[c] = 100.0 * float(w[sel].sum()) / total * (-1.0 if c == WALK_ONLY else 1.0)
+                count[c] = int(sel.sum())
+        if basis == "residential_area" and land_buffer_share is not None:
+            diff = 100.0 * land_buffer_share - 100.0 * float(w[buffer].sum()) / total
+            if abs(diff) > 1e-9:
+                pp[AREA_METHOD] = diff
+                count[AREA_METHOD] = 0
+        gap_total = sum(pp.values())
+        for c in order:
+            if c not in pp:
+                continue
+            zh, en = labels[c]
+            share = 100.0 * pp[c] / gap_total if gap_total else float("nan")
+            rows.append([measure, basis, c, zh, en, pp[c], share, count[c]])
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)
+
+
+def home_points(homes: gpd.GeoDataFrame) -> F64:
+    """(n, 2) coordinates of home points (m).
+
+    Parameters
+    ----------
+    homes
+        Home points (metric CRS).
+
+    Returns
+    -------
+    ndarray
+    """
+    return shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object))
+
+
+def gap_cause_column(measure: str) -> str:
+    """Name of the per-home cause column of a measure (``bus_cov_500_gap_cause``).
+
+    Parameters
+    ----------
+    measure
+        Measure id.
+
+    Returns
+    -------
+    str
+    """
+    return f"{measure}_gap_cause"
+
+
+def explain_gaps(
+    net: WalkNetwork,
+    barriers: gpd.GeoDataFrame | None,
+    gates: gpd.GeoDataFrame | None,
+    homes: gpd.GeoDataFrame,
+    homes_att: EdgeAttachment,
+    reach: Mapping[str, Reach],
+    *,
+    land_buffer_share: Mapping[str, float] | None = None,
+) -> tuple[pd.DataFrame, dict[str, NDArray[np.object_]]]:
+    """The gap-cause table of every measure with per-home flags, and each home's cause.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    barriers, gates
+        The city's barrier and gate layers (``None``: none known; every gap is then a data gap,
+        far from a street or ``other``).
+    homes
+        Homes with ``<measure>_buffer`` / ``<measure>_network`` flags, ``area_m2`` and
+        ``residents`` (metric CRS).
+    homes_att
+        Each home's edge attachment (``owner`` = home position).
+    reach
+        Measure → its facilities and radii (:attr:`geoplan.indicators.IndicatorResult.reach`).
+    land_buffer_share
+        Measure → buffer share (0–1) of residential land as the scorecard reports it.
+
+    Returns
+    -------
+    table : DataFrame
+        :data:`GAP_COLUMNS`, bases ``homes``, ``residential_area`` and (with residents)
+        ``residents``.
+    causes : dict
+        Measure → cause key per home (``""`` outside the gap).
+    """
+    from geoplan.io.barriers import empty_barriers
+
+    if barriers is None or gates is None:
+        barriers, gates = empty_barriers(net.crs)
+    index = barrier_index(net, barriers, gates)
+    xy = home_points(homes)
+    weights: dict[str, F64] = {"homes": np.ones(len(homes))}
+    if "area_m2" in homes:
+        weights["residential_area"] = homes["area_m2"].to_numpy(dtype=float)
+    if "residents" in homes and homes["residents"].notna().any():
+        weights["residents"] = homes["residents"].to_numpy(dtype=float)
+    tables, causes = [], {}
+    shares = land_buffer_share or {}
+    for measure, r in reach.items():
+        bcol, ncol = f"{measure}_buffer", f"{measure}_network"
+        if bcol not in homes or ncol not in homes:
+            continue
+        buf = homes[bcol].to_numpy(dtype=bool)
+        walk = homes[ncol].to_numpy(dtype=bool)
+        gap = np.flatnonzero(buf & ~walk)
+        cause = np.full(len(homes), "", dtype=object)
+        if gap.size:
+            sub = _subset(homes_att, gap)
+            cause[gap] = classify_gaps(index, net, xy[gap], sub, r)
+        causes[measure] = cause
+        tables.append(
+            gap_table(measure, cause, buf, walk, weights, land_buffer_share=shares.get(measure))
+        )
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=GAP_COLUMNS)
+    return table, causes
+
+
+def _subset(att: EdgeAttachment, rows: I64) -> EdgeAttachment:
+    """The attachments of the homes at positions ``rows``, renumbered ``0..len(rows)-1``."""
+    pos = np.full(int(max(att.owner.max(initial=-1), rows.max(initial=-1))) + 1, -1, np.int64)
+    pos[rows] = np.arange(rows.shape[0])
+    keep = np.flatnonzero(pos[att.owner] >= 0)
+    return EdgeAttachment(
+        att.edge[keep], att.t0[keep], att.t1[keep], att.offset_m[keep], pos[att.owner[keep]]
+    )

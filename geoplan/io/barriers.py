@@ -1,0 +1,260 @@
+"""Barriers and gates from OpenStreetMap: rivers, railways, expressways, walls and their gates.
+
+One extra pyosmium pass reads the ways tagged ``waterway`` / ``railway`` / ``barrier`` and the gate
+and entrance nodes (the main read skips these keys); expressways come from the highway ways and
+water areas from the areas the main read already has. The rules are
+:mod:`geoplan.rules.barriers` (``geoplan/data/barriers.yaml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pyproj
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from geoplan._errors import InputFileError
+from geoplan.io.osm import RawOSM, _node_refs, _tags
+from geoplan.io.projection import to_metric
+from geoplan.rules.barriers import barrier_rules
+
+#: keys of the ways and nodes the barrier pass reads
+BARRIER_KEYS = ("waterway", "railway", "barrier", "entrance")
+
+#: barriers and gates this far (m) beyond the study boundary are kept: a straight line from a home
+#: inside to a facility outside crosses them
+MARGIN_M = 2000.0
+
+BARRIER_COLUMNS = {"osmid": "int64", "cause": "object", "kind": "object"}
+GATE_COLUMNS = {"osmid": "int64", "kind": "object"}
+
+
+@dataclass
+class RawBarriers:
+    """What the barrier pass reads, in WGS84 degrees.
+
+    ``lines``: (osmid, tags, lon, lat) of each way; ``gates``: (osmid, lon, lat, tags).
+    """
+
+    lines: list[tuple[int, dict[str, str], NDArray[np.float64], NDArray[np.float64]]] = field(
+        default_factory=list
+    )
+    gates: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
+
+
+def read_barriers(path: str | Path) -> RawBarriers:
+    """Read the barrier ways and the gate nodes of an OSM file.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` / ``.osm`` file, WGS84.
+
+    Returns
+    -------
+    RawBarriers
+        Ways with a barrier key (their located nodes only) and gate / entrance nodes.
+    """
+    rules = barrier_rules()
+    out = RawBarriers()
+    fp = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter(*BARRIER_KEYS))
+    )
+    try:
+        for o in fp:
+            obj: Any = o
+            if obj.is_node():
+                tags = _tags(obj)
+                if obj.location.valid() and rules.is_gate(tags):
+                    out.gates.append((obj.id, obj.location.lon, obj.location.lat, tags))
+            elif obj.is_way():
+                tags = _tags(obj)
+                # split at nodes missing from the extract: no straight line across the gap
+                run: list[Any] = []
+                for loc in [*(n.location for n in _node_refs(obj)), None]:
+                    if loc is not None and loc.valid():
+                        run.append(loc)
+                        continue
+                    if len(run) >= 2:
+                        lon = np.fromiter((x.lon for x in run), dtype=float, count=len(run))
+                        lat = np.fromiter((x.lat for x in run), dtype=float, count=len(run))
+                        out.lines.append((obj.id, tags, lon, lat))
+                    run = []
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input
+        raise InputFileError(f"{path}: cannot read as OSM data ({exc}); check the file") from exc
+    return out
+
+
+def _lines(
+    rows: list[tuple[int, dict[str, str], NDArray[np.float64], NDArray[np.float64]]],
+    crs: pyproj.CRS,
+) -> NDArray[np.object_]:
+    """LineStrings in ``crs`` from (osmid, tags, lon, lat) rows, built in one call."""
+    if not rows:
+        return np.zeros(0, dtype=object)
+    lon = np.concatenate([r[2] for r in rows])
+    lat = np.concatenate([r[3] for r in rows])
+    x, y = to_metric(crs, lon, lat)
+    idx = np.repeat(np.arange(len(rows)), [r[2].shape[0] for r in rows])
+    return np.asarray(shapely.linestrings(np.column_stack([x, y]), indices=idx), dtype=object)
+
+
+def barrier_layers(
+    barriers: RawBarriers, raw: RawOSM, crs: pyproj.CRS, boundary: BaseGeometry
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The barrier and gate layers in ``crs`` near the study ``boundary``.
+
+    Parameters
+    ----------
+    barriers
+        The barrier pass (:func:`read_barriers`).
+    raw
+        The main read: its highway ways give the expressways, its areas the water areas.
+    crs
+        Metric CRS of the layers.
+    boundary
+        Study area (``crs``); objects within :data:`MARGIN_M` of it are kept whole.
+
+    Returns
+    -------
+    barriers : GeoDataFrame
+        ``osmid``, ``cause`` (``water`` / ``railway`` / ``expressway`` / ``wall``), ``kind`` (the
+        tag value: ``river``, ``rail``, ``trunk``, ``fence``…); lines and water polygons.
+    gates : GeoDataFrame
+        ``osmid``, ``kind`` (``gate``, ``entrance=main``…); points.
+    """
+    rules = barrier_rules()
+    line_rows: list[tuple[int, dict[str, str], NDArray[np.float64], NDArray[np.float64]]] = []
+    causes: list[str] = []
+    area_ids: list[int] = []
+    area_tags: list[dict[str, str]] = []
+    area_geoms: list[BaseGeometry] = []
+    for row in barriers.lines:
+        tags = row[1]
+        c = rules.area_cause(tags)
+        closed = row[2][0] == row[2][-1] and row[3][0] == row[3][-1] and row[2].shape[0] >= 4
+        if c is not None and closed:
+            area_ids.append(row[0])
+            area_tags.append(tags)
+            area_geoms.append(shapely.Polygon(np.column_stack([row[2], row[3]])))
+            continue
+        c = rules.line_cause(tags)
+        if c is not None:
+            line_rows.append(row)
+            causes.append(c)
+    for w in raw.ways:
+        c = rules.line_cause(w.tags)
+        if c is not None:
+            line_rows.append((w.osmid, w.tags, w.lon, w.lat))
+            causes.append(c)
+    for area_id, _otype, tags, wkb in raw.areas:
+        c = rules.area_cause(tags)
+        if c is not None:
+            area_ids.append(area_id)
+            area_tags.append(tags)
+            area_geoms.append(shapely.from_wkb(wkb))
+    lines = _lines(line_rows, crs)
+    areas = np.asarray(gpd.GeoSeries(area_geoms, crs="EPSG:4326").to_crs(crs).values, dtype=object)
+    if areas.size:
+        bad = ~shapely.is_valid(areas)
+        areas[bad] = shapely.make_valid(areas[bad])
+    geoms = np.concatenate([lines, areas])
+    tags_all = [r[1] for r in line_rows] + area_tags
+    all_causes = causes + [str(rules.area_cause(t)) for t in area_tags]
+    kinds = np.asarray(
+        [_kind(t, c) for t, c in zip(tags_all, all_causes, strict=True)], dtype=object
+    )
+    osmid = np.asarray([r[0] for r in line_rows] + area_ids, dtype=np.int64)
+    near = boundary.buffer(MARGIN_M) if not boundary.is_empty else boundary
+    shapely.prepare(near)
+    keep = shapely.intersects(near, geoms) if geoms.size else np.zeros(0, dtype=bool)
+    cause = np.asarray(all_causes, dtype=object)
+    geoms, cause, kinds, osmid = geoms[keep], cause[keep], kinds[keep], osmid[keep]
+    cause = _fenced_roads(geoms, cause, rules.along_road_m, rules.fenced_road_share)
+    out = gpd.GeoDataFrame(
+        {"osmid": osmid, "cause": cause, "kind": kinds}, geometry=list(geoms), crs=crs
+    )
+
+    g_rows = barriers.gates
+    gx, gy = to_metric(crs, [r[1] for r in g_rows], [r[2] for r in g_rows])
+    gpts = shapely.points(gx, gy) if g_rows else np.zeros(0, dtype=object)
+    g_keep = shapely.intersects(near, gpts) if g_rows else np.zeros(0, dtype=bool)
+    gates = gpd.GeoDataFrame(
+        {
+            "osmid": np.asarray([r[0] for r in g_rows], dtype=np.int64)[g_keep],
+            "kind": np.asarray([_gate_kind(r[3]) for r in g_rows], dtype=object)[g_keep],
+        },
+        geometry=list(np.asarray(gpts, dtype=object)[g_keep]),
+        crs=crs,
+    )
+    return out.reset_index(drop=True), gates.reset_index(drop=True)
+
+
+#: the key whose value names a barrier of each cause
+_KIND_KEYS = {
+    "water": ("waterway", "natural", "landuse"),
+    "railway": ("railway",),
+    "expressway": ("highway",),
+    "wall": ("barrier",),
+}
+
+
+def _kind(tags: dict[str, str], cause: str) -> str:
+    for k in _KIND_KEYS.get(cause, ()):
+        if k in tags:
+            return tags[k]
+    return ""
+
+
+def _gate_kind(tags: dict[str, str]) -> str:
+    if "barrier" in tags:
+        return tags["barrier"]
+    return f"entrance={tags.get('entrance', 'yes')}"
+
+
+def _fenced_roads(
+    geoms: NDArray[np.object_], cause: NDArray[np.object_], along_m: float, min_share: float
+) -> NDArray[np.object_]:
+    """Walls running along an expressway become part of the expressway barrier."""
+    walls = np.flatnonzero(cause == "wall")
+    roads = geoms[cause == "expressway"]
+    if not walls.size or not roads.size:
+        return cause
+    near = shapely.union_all(shapely.buffer(roads, along_m, quad_segs=4))
+    shapely.prepare(near)
+    length = shapely.length(geoms[walls])
+    inside = shapely.length(shapely.intersection(geoms[walls], near))
+    share = np.where(length > 0, inside / np.where(length > 0, length, 1.0), 0.0)
+    out = cause.copy()
+    out[walls[share >= min_share]] = "expressway"
+    return out
+
+
+def empty_barriers(crs: pyproj.CRS) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Empty barrier and gate layers (a city loaded without the barrier pass).
+
+    Parameters
+    ----------
+    crs
+        Their CRS.
+
+    Returns
+    -------
+    barriers, gates : GeoDataFrame
+    """
+    b = gpd.GeoDataFrame(
+        {k: np.zeros(0, dtype=v) for k, v in BARRIER_COLUMNS.items()}, geometry=[], crs=crs
+    )
+    g = gpd.GeoDataFrame(
+        {k: np.zeros(0, dtype=v) for k, v in GATE_COLUMNS.items()}, geometry=[], crs=crs
+    )
+    return b, g

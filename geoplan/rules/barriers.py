@@ -1,0 +1,192 @@
+"""Barrier tag rules (``geoplan/data/barriers.yaml``): water, railways, expressways, walls, gates.
+
+The rules say which OSM objects stop a pedestrian walking straight ahead and where walls are passed
+(gates, entrances); :mod:`geoplan.io.barriers` reads the objects, :mod:`geoplan.indicators.gaps`
+explains the buffer − walking gap with them and :mod:`geoplan.network.gates` reaches gated compounds
+and fenced parks at their gates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from geoplan.rules.taxonomy import TagRule, Tags, any_match, load_yaml
+
+#: the causes of a gap that are not a mapped barrier
+DATA_GAP = "data_gap"
+OTHER = "other"
+#: walking reaches farther than the buffer (negative gap; a polygon facility's inside paths)
+WALK_ONLY = "walk_only"
+#: the buffer share of land measured on the land itself, not on the homes (residential area basis)
+AREA_METHOD = "area_method"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One barrier cause: its key, labels and the rules for its lines and areas."""
+
+    key: str
+    label_zh: str
+    label_en: str
+    lines: tuple[TagRule, ...]
+    areas: tuple[TagRule, ...]
+
+
+@dataclass(frozen=True)
+class BarrierRules:
+    """Every rule of ``barriers.yaml``.
+
+    Attributes
+    ----------
+    causes
+        The barrier causes in attribution order.
+    not_at_ground
+        Tags that lift a line or area off the ground (bridge, tunnel, covered).
+    gates
+        Rules for gate and entrance nodes.
+    compound_tags
+        Rules making a residential parcel a gated compound by its own tags.
+    outline_m, min_wall_share, gate_outline_m
+        Compound outline tolerance (m), share of the outline walled, gate-to-outline distance (m).
+    along_road_m, fenced_road_share
+        A wall along an expressway (within this distance, for this share of its length) is part of
+        the expressway barrier.
+    undershoot_m
+        A dead end this close (m) to a street it does not join is a likely data gap.
+    """
+
+    causes: tuple[Cause, ...]
+    not_at_ground: tuple[TagRule, ...]
+    ground_values: Mapping[str, frozenset[str]]
+    gates: tuple[TagRule, ...]
+    compound_tags: tuple[TagRule, ...]
+    outline_m: float
+    min_wall_share: float
+    gate_outline_m: float
+    along_road_m: float
+    fenced_road_share: float
+    undershoot_m: float
+
+    def at_ground(self, tags: Tags) -> bool:
+        """Whether a line or area with ``tags`` is at ground level (not a bridge or tunnel).
+
+        Parameters
+        ----------
+        tags
+            OSM tags of the object.
+
+        Returns
+        -------
+        bool
+        """
+        for k, ok in self.ground_values.items():
+            if tags.get(k) in ok:
+                tags = {kk: vv for kk, vv in tags.items() if kk != k}
+        return not any_match(self.not_at_ground, tags)
+
+    def line_cause(self, tags: Tags) -> str | None:
+        """The cause a line with ``tags`` is a barrier of, or ``None``.
+
+        Parameters
+        ----------
+        tags
+            OSM tags of the object.
+
+        Returns
+        -------
+        str or None
+        """
+        for c in self.causes:
+            if any_match(c.lines, tags):
+                return c.key if self.at_ground(tags) else None
+        return None
+
+    def area_cause(self, tags: Tags) -> str | None:
+        """The cause an area with ``tags`` is a barrier of, or ``None``.
+
+        Parameters
+        ----------
+        tags
+            OSM tags of the object.
+
+        Returns
+        -------
+        str or None
+        """
+        for c in self.causes:
+            if c.areas and any_match(c.areas, tags):
+                return c.key if self.at_ground(tags) else None
+        return None
+
+    def is_gate(self, tags: Tags) -> bool:
+        """Whether a node with ``tags`` is a gate or an entrance.
+
+        Parameters
+        ----------
+        tags
+            OSM tags of the object.
+
+        Returns
+        -------
+        bool
+        """
+        return any_match(self.gates, tags)
+
+    def labels(self) -> dict[str, tuple[str, str]]:
+        """(zh, en) label of every cause key, the non-barrier ones included.
+
+        Returns
+        -------
+        dict of str to (str, str)
+        """
+        out = {c.key: (c.label_zh, c.label_en) for c in self.causes}
+        out[DATA_GAP] = (
+            "疑似数据缺失（断头路/孤立路网）",
+            "Likely data gap (dangling or detached street)",
+        )
+        out[OTHER] = ("绕行过长（无已知障碍）", "Long detour, no mapped barrier")
+        out[WALK_ONLY] = ("步行覆盖而缓冲区未覆盖", "Covered by walking, not by the buffer")
+        out[AREA_METHOD] = ("用地面积与住宅点口径差", "Land-area vs homes basis")
+        return out
+
+
+def _rules(specs: Any) -> tuple[TagRule, ...]:
+    return tuple(TagRule.parse(s) for s in specs or ())
+
+
+@cache
+def barrier_rules() -> BarrierRules:
+    """The barrier rules shipped in ``geoplan/data/barriers.yaml``.
+
+    Returns
+    -------
+    BarrierRules
+    """
+    raw = load_yaml("barriers.yaml")
+    causes = tuple(
+        Cause(
+            str(k),
+            str(v["label_zh"]),
+            str(v["label_en"]),
+            _rules(v.get("lines")),
+            _rules(v.get("areas")),
+        )
+        for k, v in raw["causes"].items()
+    )
+    comp = raw["compounds"]
+    return BarrierRules(
+        causes=causes,
+        not_at_ground=_rules(raw["not_at_ground"]),
+        ground_values={k: frozenset(v) for k, v in raw["not_at_ground_values"].items()},
+        gates=_rules(raw["gates"]),
+        compound_tags=_rules(comp["tagged"]),
+        outline_m=float(comp["outline_m"]),
+        min_wall_share=float(comp["min_wall_share"]),
+        gate_outline_m=float(comp["gate_outline_m"]),
+        along_road_m=float(raw["fenced_road"]["along_road_m"]),
+        fenced_road_share=float(raw["fenced_road"]["min_share"]),
+        undershoot_m=float(raw["undershoot_m"]),
+    )
