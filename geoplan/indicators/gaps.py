@@ -535,3 +535,59 @@ def _subset(att: EdgeAttachment, rows: I64) -> EdgeAttachment:
     return EdgeAttachment(
         att.edge[keep], att.t0[keep], att.t1[keep], att.offset_m[keep], pos[att.owner[keep]]
     )
+
+
+#: map colour (R,G,B) of each cause
+CAUSE_COLOURS: dict[str, str] = {
+    DATA_GAP: "152,78,163",
+    FAR: "255,127,0",
+    "water": "31,120,180",
+    "railway": "40,40,40",
+    "expressway": "227,26,28",
+    "wall": "166,86,40",
+    OTHER: "255,217,47",
+}
+
+
+def gap_homes(homes: gpd.GeoDataFrame, measures: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """The gap homes of ``measures``, one row per (home, measure), for a map layer.
+
+    Parameters
+    ----------
+    homes
+        Homes with ``<measure>_gap_cause`` columns (:attr:`CheckResult.homes`), metric CRS.
+    measures
+        Measures to include (those without a cause column are skipped).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``home_id`` (row of the homes), ``measure``, ``cause``, ``label_zh``, ``label_en``;
+        points in the homes' CRS.
+    """
+    labels = cause_labels()
+    parts = []
+    for m in measures:
+        col = gap_cause_column(m)
+        if col not in homes:
+            continue
+        c = homes[col].to_numpy(dtype=object)
+        sel = np.flatnonzero((c != "") & (c != WALK_ONLY))
+        parts.append(
+            gpd.GeoDataFrame(
+                {
+                    "home_id": sel,
+                    "measure": m,
+                    "cause": c[sel],
+                    "label_zh": [labels[x][0] for x in c[sel]],
+                    "label_en": [labels[x][1] for x in c[sel]],
+                },
+                geometry=list(homes.geometry.values[sel]),
+                crs=homes.crs,
+            )
+        )
+    if not parts:
+        names = ("home_id", "measure", "cause", "label_zh", "label_en")
+        cols: dict[str, list[object]] = {k: [] for k in names}
+        return gpd.GeoDataFrame(cols, geometry=[], crs=homes.crs)
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=homes.crs)

@@ -2,7 +2,9 @@
 
 One GPKG holds ``homes``, ``coverage`` (every coverage area, buffer and network, with its
 measure and labels), ``uncovered`` (residential land outside the key coverage areas), ``roads``
-(with the Chinese grade), ``units`` (a choropleth, when given) and ``provenance``; a
+(with the Chinese grade), ``barriers`` (water, railways, expressways, walls),
+``gap_homes`` (homes the buffer covers and walking does not, coloured by cause), ``units`` (a
+choropleth, when given) and ``provenance``; a
 ``layer_styles`` table (the one QGIS reads and writes) makes QGIS open each layer styled. For
 cities in China the layers are written in CGCS2000 / 3-degree Gauss-Krüger (EPSG:4534–4554, the
 zone of the study area's centre), the CRS Chinese planning bureaus use; elsewhere in the
@@ -22,6 +24,7 @@ import pandas as pd
 import pyproj
 
 from geoplan._atomic import atomic_path
+from geoplan.indicators.gaps import CAUSE_COLOURS, cause_labels
 from geoplan.names import Method, bus_measure, coverage_key, method_label, unit_share_columns
 
 #: colours of the road grades (快速路 … 内部道路)
@@ -147,6 +150,17 @@ def _multipolygon(g: Any) -> Any:
     return shapely.MultiPolygon(list(parts))
 
 
+def _as_lines(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Lines and area outlines as MultiLineStrings (one geometry type per GPKG layer)."""
+    import shapely
+
+    g = np.asarray(gdf.geometry.values, dtype=object)
+    area = np.isin(shapely.get_type_id(g), (3, 6))
+    g = np.where(area, shapely.boundary(g), g)
+    multi = [shapely.MultiLineString(list(shapely.get_parts(x))) for x in g]
+    return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=multi, crs=gdf.crs)
+
+
 def write_qgis_gpkg(
     path: Path,
     *,
@@ -158,10 +172,14 @@ def write_qgis_gpkg(
     units: gpd.GeoDataFrame | None = None,
     provenance: Sequence[tuple[str, str]] = (),
     output_crs: pyproj.CRS | None = None,
+    gap_homes: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write the styled GeoPackage atomically; returns ``path``.
 
-    ``coverage_labels`` maps each coverage key to (method, label_zh, label_en).
+    ``coverage_labels`` maps each coverage key to (method, label_zh, label_en). ``gap_homes``
+    (:func:`geoplan.indicators.gaps.gap_homes`) are drawn coloured by the cause of their gap,
+    ``barriers`` (water, railways, expressways, walls) by cause.
     """
     import pyogrio
 
@@ -190,6 +208,10 @@ def write_qgis_gpkg(
     if uncovered is not None and len(uncovered):
         layers["uncovered"] = uncovered.to_crs(crs)
     layers["roads"] = roads[[c for c in roads.columns if c != "tags"]].to_crs(crs)
+    if barriers is not None and len(barriers):
+        layers["barriers"] = _as_lines(barriers).to_crs(crs)
+    if gap_homes is not None and len(gap_homes):
+        layers["gap_homes"] = gap_homes.to_crs(crs)
     if units is not None:
         layers["units"] = units.to_crs(crs)
     styles = {
@@ -214,6 +236,20 @@ def write_qgis_gpkg(
             ],
         ),
     }
+    labels = cause_labels()
+    styles["gap_homes"] = categorized(
+        "cause",
+        "marker",
+        [(k, f"{labels[k][0]} {labels[k][1]}", _marker(c)) for k, c in CAUSE_COLOURS.items()],
+    )
+    styles["barriers"] = categorized(
+        "cause",
+        "line",
+        [
+            (k, f"{labels[k][0]} {labels[k][1]}", _line(CAUSE_COLOURS[k], 0.8))
+            for k in ("water", "railway", "expressway", "wall")
+        ],
+    )
     flag = _homes_flag(layers["homes"])
     styles["homes"] = (
         categorized(

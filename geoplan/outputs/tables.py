@@ -169,6 +169,8 @@ def write_check_outputs(
     write_gpkg_atomic(p, {"homes": homes})
     paths["homes_gpkg"] = p
     if city is not None:
+        from geoplan.indicators.gaps import gap_homes
+        from geoplan.names import GAP_MEASURES
         from geoplan.outputs.qgis import china_crs, write_qgis_gpkg
 
         c = gpd.GeoSeries([city.boundary_polygon.centroid], crs=city.crs).to_crs(4326).iloc[0]
@@ -187,6 +189,8 @@ def write_check_outputs(
             units=units,
             provenance=[*prov_rows, ("output_crs", str(pyproj.CRS(crs).to_string()))],
             output_crs=pyproj.CRS(crs),
+            gap_homes=gap_homes(result.homes, GAP_MEASURES),
+            barriers=city.barriers,
         )
         paths["map_gpkg"] = p
     return paths

@@ -113,14 +113,28 @@ def test_qgis_geopackage_layers_crs_and_styles(chengdu_out: Path, chengdu_pbf: P
         "uncovered",
         "roads",
         "units",
+        "barriers",
+        "gap_homes",
         "layer_styles",
         "provenance",
     } <= names
     # Chengdu 104.1°E: CGCS2000 3-degree Gauss-Krüger CM 105°E = EPSG:4544
-    for layer in ("homes", "coverage", "uncovered", "roads", "units"):
+    for layer in ("homes", "coverage", "uncovered", "roads", "units", "barriers", "gap_homes"):
         assert pyogrio.read_info(g, layer=layer)["crs"] == "EPSG:4544"
     styles = pyogrio.read_dataframe(g, layer="layer_styles")
-    assert set(styles["f_table_name"]) == {"homes", "coverage", "uncovered", "roads", "units"}
+    assert set(styles["f_table_name"]) == {
+        *("homes", "coverage", "uncovered", "roads", "units", "barriers", "gap_homes"),
+    }
+    # the gap homes of the key measures, one row per home and measure, with its cause
+    gh = pyogrio.read_dataframe(g, layer="gap_homes")
+    homes = pyogrio.read_dataframe(_one(chengdu_out, "_homes.gpkg"))
+    for m in ("bus_cov_500", "park_service"):
+        gap = (homes[f"{m}_buffer"] == 1) & (homes[f"{m}_network"] == 0)
+        assert (gh["measure"] == m).sum() == gap.sum() > 0
+    assert set(gh["cause"]) <= {
+        *("data_gap", "far_from_street", "water", "railway", "expressway", "wall", "other"),
+    }
+    assert pyogrio.read_info(g, layer="barriers")["geometry_type"] == "MultiLineString"
     for r in styles.itertuples():
         root = ET.fromstring(r.styleQML.split(">", 1)[1])  # after the DOCTYPE
         rend = root.find("renderer-v2")
@@ -265,6 +279,8 @@ def test_report_docx_and_pdf(tmp_path: Path, chengdu_pbf: Path) -> None:
     assert f"达标 {n_pass} 项、未达标 {n_fail} 项" in text
     assert "OpenStreetMap contributors" in text
     assert text.startswith("成都中心城区城市体检")
+    # a failing coverage target names the causes of its buffer − walking gap
+    assert "步行覆盖比服务半径覆盖低" in text and "主要原因" in text
     summary = [[c.text for c in row.cells] for row in doc.tables[0].rows[1:]]
     assert summary == _summary_rows(card)
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]

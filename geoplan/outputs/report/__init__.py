@@ -32,6 +32,7 @@ from geoplan.outputs.report.content import (
     TableBlock,
     data_rows,
     failing,
+    gap_cause_words,
     gap_words,
     no_data_rows,
     problem_list,
@@ -118,6 +119,11 @@ def _failing_section(
         ch.add(Para(("；".join(parts) + "。") if zh else ("; ".join(parts) + ".")))
         t = sheet.get(str(first["target_id"]))
         measure = _measure(t, sheet) if t.checkable else None
+        why = gap_cause_words(
+            getattr(result, "gap_causes", None), str(measure), str(first["basis"]), lang
+        )
+        if measure and why:
+            ch.add(Para(why))
         covers = _covers(result, measure) if measure else {}
         if covers and k < MAX_MAPS:
             png = folder / f"{stem}_report_fig{len(pngs) + 1}.png"

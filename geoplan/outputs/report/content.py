@@ -20,7 +20,7 @@ import pandas as pd
 
 from geoplan._version import __version__
 from geoplan.city import City
-from geoplan.names import Method, Status, method_label, status_label
+from geoplan.names import Method, Status, basis_label, method_label, status_label
 from geoplan.outputs.formats import ATTRIBUTION, finite_float, format_target, unit_text
 
 #: at most this many failing indicators get their own map (the rest are listed): every one of
@@ -421,3 +421,47 @@ def is_nan(v: Any) -> bool:
     bool
     """
     return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def gap_cause_words(
+    table: pd.DataFrame | None, measure: str, basis: str, lang: str, *, top: int = 3
+) -> str:
+    """One sentence naming the top causes of a measure's buffer − walking gap.
+
+    Parameters
+    ----------
+    table
+        :attr:`CheckResult.gap_causes` (``None``: no sentence).
+    measure, basis
+        The measure and the basis of the figure (falls back to ``homes``).
+    lang
+        ``zh`` or ``en``.
+    top
+        How many causes to name (largest first; negative rows are not causes).
+
+    Returns
+    -------
+    str
+        ``""`` when the table has no gap for the measure.
+    """
+    if table is None or not len(table):
+        return ""
+    rows = table.loc[table["measure"] == measure]
+    if basis not in set(rows["basis"]):
+        basis = "homes"
+    rows = rows.loc[rows["basis"] == basis]
+    total = float(rows["gap_pp"].sum())
+    causes = rows.loc[rows["gap_pp"] > 0].sort_values("gap_pp", ascending=False).head(top)
+    if not len(causes) or total <= 0:
+        return ""
+    zh = lang == "zh"
+    b = basis_label(basis, "zh" if zh else "en")
+    named = [
+        (str(z), str(e), float(pp))
+        for z, e, pp in zip(causes["label_zh"], causes["label_en"], causes["gap_pp"], strict=True)
+    ]
+    if zh:
+        parts = "、".join(f"{z}造成的覆盖差{pp:.1f}个百分点" for z, _, pp in named)
+        return f"按{b}，步行覆盖比服务半径覆盖低{total:.1f}个百分点，主要原因：{parts}。"
+    text = ", ".join(f"{e.lower()} {pp:.1f} pp" for _, e, pp in named)
+    return f"By {b}, walking covers {total:.1f} pp less than the buffer; main causes: {text}."
