@@ -278,3 +278,29 @@ def cluster_count(xy: np.ndarray, tolerance_m: float) -> int:
             if ri != rj:
                 parent[ri] = rj
     return len({find(i) for i in range(n)})
+
+
+def brute_force_entrances(
+    polys: Sequence[BaseGeometry], net: object, gates: Sequence[BaseGeometry], gate_m: float = 5.0
+) -> list[BaseGeometry]:
+    """Each polygon's access geometry, by plain loops: a MultiPoint of its entrances, or itself.
+
+    Entrances: every point where an edge of ``net`` meets the polygon's outline, and every gate
+    within ``gate_m`` of the outline (the rule of ``geoplan.network.gates``, re-done with one
+    shapely call per edge and per gate).
+    """
+    out: list[BaseGeometry] = []
+    edges = list(net.edge_geometry)  # type: ignore[attr-defined]
+    for poly in polys:
+        ring = poly.boundary
+        pts: set[tuple[float, float]] = set()
+        for e in edges:
+            if e.intersects(ring):
+                pts |= {
+                    (float(x), float(y)) for x, y in shapely.get_coordinates(e.intersection(ring))
+                }
+        for g in gates:
+            if ring.distance(g) <= gate_m:
+                pts.add((g.x, g.y))
+        out.append(shapely.MultiPoint(sorted(pts)) if pts else poly)
+    return out

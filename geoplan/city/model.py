@@ -30,6 +30,7 @@ from geoplan.io.osm import RawOSM, check_osm_path, read_osm
 from geoplan.io.osm_layers import build_layers, clip_layer
 from geoplan.io.projection import WGS84, metric_crs
 from geoplan.network.build import build_walk_network
+from geoplan.network.gates import Compounds, compounds_from_osm
 from geoplan.network.graph import WalkNetwork
 from geoplan.rules import taxonomy as tx
 
@@ -94,7 +95,10 @@ class City:
     - ``barriers``: rivers, water areas, railways, expressways, walls and fences at ground level
       (``osmid``, ``cause`` water/railway/expressway/wall, ``kind``), kept whole within 2 km of
       the boundary (:mod:`geoplan.io.barriers`);
-    - ``gates``: gate and entrance nodes (``osmid``, ``kind``).
+    - ``gates``: gate and entrance nodes (``osmid``, ``kind``);
+    - ``compounds``: gated compounds (小区) and their entrances
+      (:class:`geoplan.network.gates.Compounds`): walled residential parcels of OSM, or a
+      planner's AOI file (:meth:`geoplan.city.Study.load`).
     """
 
     name: str
@@ -111,6 +115,7 @@ class City:
     urban_land: gpd.GeoDataFrame | None = None
     barriers: gpd.GeoDataFrame | None = None
     gates: gpd.GeoDataFrame | None = None
+    compounds: Compounds | None = None
 
     @property
     def boundary_polygon(self) -> BaseGeometry:
@@ -289,6 +294,7 @@ def load_city(
             layers, n_repaired = build_layers(raw, mcrs, bnd)
         with _timed(seconds, "barriers"):
             barriers, gates = barrier_layers(read_barriers(src), raw, mcrs, bnd)
+            compounds = compounds_from_osm(layers["residential"], barriers, gates, net)
         steps.advance()
 
     sizes = net.component_sizes()
@@ -319,6 +325,7 @@ def load_city(
         )
     report.network["barriers"] = len(barriers)
     report.network["gates"] = len(gates)
+    report.network["gated_compounds"] = len(compounds)
     if raw.dangling_refs:
         report.notes.append(
             f"dropped {raw.dangling_refs} references to nodes missing from the extract"
@@ -337,5 +344,6 @@ def load_city(
         report=report,
         barriers=barriers,
         gates=gates,
+        compounds=compounds,
         **layers,
     )

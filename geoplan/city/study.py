@@ -138,6 +138,15 @@ class Study:
     areas
         Named parts of the study area (老城区, 振中街道 …; a polygon file whose ``name`` column
         names them) for the targets a sheet restricts to one (``area:``).
+    compounds
+        ``gates`` (default): homes inside a gated compound (小区) leave it by its entrances;
+        ``edges``: every home walks straight to its nearest street.
+    compounds_file
+        小区 outlines (polygons) and their 出入口 (points) in one vector file, e.g. an AMap /
+        Baidu AOI export (:func:`geoplan.io.compounds.read_compounds`); default: the walled
+        residential parcels mapped in OSM.
+    compounds_coords
+        Coordinate system of ``compounds_file``: ``wgs84``, ``gcj02`` (AMap) or ``bd09`` (Baidu).
 
     Raises
     ------
@@ -165,6 +174,9 @@ class Study:
     units_grid: float | None = None
     scope: Literal["city", "town"] = "city"
     areas: Path | None = None
+    compounds: Literal["gates", "edges"] = "gates"
+    compounds_file: Path | None = None
+    compounds_coords: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
 
     def __post_init__(self) -> None:
         """Normalise the inputs (paths, bbox, CRS as text) and check that they agree."""
@@ -180,7 +192,7 @@ class Study:
             set_(self, "boundary", Path(self.boundary))
         if self.crs is not None:
             set_(self, "crs", str(self.crs))
-        for key in ("population", "landcover", "units", "areas"):
+        for key in ("population", "landcover", "units", "areas", "compounds_file"):
             set_(self, key, _path(getattr(self, key)))
         if self.name is not None:
             check_name(self.name, "name")
@@ -204,6 +216,12 @@ class Study:
             raise StudyError("give --units FILE or --units-grid M, not both")
         if self.scope not in ("city", "town"):
             raise StudyError(f"--scope must be city or town, not {self.scope!r}")
+        if self.compounds not in ("gates", "edges"):
+            raise StudyError(f"--compounds must be gates or edges, not {self.compounds!r}")
+        if self.compounds_coords not in ("wgs84", "gcj02", "bd09"):
+            raise StudyError(
+                f"--compounds-coords must be wgs84, gcj02 or bd09, not {self.compounds_coords!r}"
+            )
         lo, hi = GRID_RANGE_M
         if self.units_grid is not None and not lo <= self.units_grid <= hi:
             raise StudyError(
@@ -239,6 +257,7 @@ class Study:
             self.landcover,
             self.units,
             self.areas,
+            self.compounds_file,
             *self.facilities,
         ]
         return [f for f in files if f is not None]
@@ -259,6 +278,7 @@ class Study:
             "built_up": self.built_up_file,
             "units": self.units,
             "areas": self.areas,
+            "compounds": self.compounds_file,
             **{f"facilities_{i + 1}": f for i, f in enumerate(self.facilities)},
         }
         return {k: v for k, v in roles.items() if v is not None}
@@ -273,6 +293,7 @@ class Study:
             "built_up": "--built-up file",
             "landcover": "--landcover raster",
             "units": "--units file",
+            "compounds_file": "--compounds-file",
         }
         fix = {
             "built_up": "; give a 建成区 polygon file, 'osm' (derived, the default) or "
@@ -372,6 +393,11 @@ class Study:
 
             city, reports = with_pois(city, list(self.facilities), mode=self.facilities_mode)
             city.report.notes.extend(r.summary() for r in reports)
+        if self.compounds_file is not None:
+            from geoplan.io.compounds import read_compounds
+
+            comp = read_compounds(self.compounds_file, city.crs, coord_system=self.compounds_coords)
+            city = dataclasses.replace(city, compounds=comp)
         return city
 
     def homes(self, city: City, *, spacing_m: float = 50.0) -> gpd.GeoDataFrame:
@@ -490,6 +516,7 @@ class Study:
             units=self.units_layer(city),
             scope=self.scope,
             areas=self.areas_layer(city),
+            compounds=self.compounds,
         )
         result.seconds["homes"] = round(result.seconds.get("homes", 0.0) + spent, 4)
         return result

@@ -20,6 +20,9 @@ from geoplan.cli.options import (
     AreasOpt,
     BoundaryOpt,
     BuiltUpOpt,
+    CompoundsCoordsOpt,
+    CompoundsFileOpt,
+    CompoundsOpt,
     CrsOpt,
     DistrictOpt,
     FacilitiesModeOpt,
@@ -219,6 +222,9 @@ def check(
         ),
     ] = "auto",
     include_private: IncludePrivateOpt = False,
+    compounds: CompoundsOpt = "gates",
+    compounds_file: CompoundsFileOpt = None,
+    compounds_coords: CompoundsCoordsOpt = "wgs84",
     scope: ScopeOpt = "city",
     landcover: Annotated[
         Path | None,
@@ -292,6 +298,9 @@ def check(
             scope=scope,
             areas=areas,
             name=name,
+            compounds=compounds,
+            compounds_file=compounds_file,
+            compounds_coords=compounds_coords,
         )
         study.check_files()
         check_output_dir(out)

@@ -123,6 +123,32 @@ FacilitiesModeOpt = Annotated[
     ),
 ]
 
+CompoundsOpt = Annotated[
+    str,
+    typer.Option(
+        "--compounds",
+        help="gates: homes in a gated compound 小区 leave by its entrances 出入口 (walled parcels "
+        "of OSM, or --compounds-file); edges: every home walks to its nearest street.",
+    ),
+]
+
+CompoundsFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--compounds-file",
+        metavar="FILE",
+        help="小区 outlines (polygons) and their 出入口 (points) in one vector file, e.g. an "
+        "AMap/Baidu AOI export.",
+    ),
+]
+
+CompoundsCoordsOpt = Annotated[
+    str,
+    typer.Option(
+        "--compounds-coords", help="Coordinates of --compounds-file: wgs84, gcj02 (AMap), bd09."
+    ),
+]
+
 IncludePrivateOpt = Annotated[
     bool,
     typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
@@ -163,6 +189,9 @@ def study_from_options(
     scope: str = "city",
     areas: Path | None = None,
     name: str | None = None,
+    compounds: str = "gates",
+    compounds_file: Path | None = None,
+    compounds_coords: str = "wgs84",
 ) -> Study:
     """The :class:`~geoplan.city.Study` a command's options describe (validated once there).
 
@@ -190,4 +219,7 @@ def study_from_options(
         scope=scope,  # type: ignore[arg-type]
         areas=areas,
         name=name,
+        compounds=compounds,  # type: ignore[arg-type]
+        compounds_file=compounds_file,
+        compounds_coords=compounds_coords,  # type: ignore[arg-type]
     )

@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.grid import centres_of, grid_axes
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
+from geoplan.network.gates import GateModel, through_gates
 from geoplan.network.graph import WalkNetwork
 from geoplan.network.nearest import segment_index
 
@@ -158,6 +159,7 @@ def compute_access(
     *,
     boundary: BaseGeometry | None = None,
     cache: AccessCache | None = None,
+    gates: GateModel | None = None,
 ) -> Access:
     """Run every request through the cache: the one access stage of a check.
 
@@ -173,6 +175,9 @@ def compute_access(
         Study boundary (metric CRS), needed by requests with a ``grid_spacing_m``.
     cache
         Content-keyed cache shared across runs (scenario re-runs).
+    gates
+        Homes inside gated compounds walk out through the entrances
+        (:func:`geoplan.network.gates.through_gates`); grid points are not gated.
 
     Returns
     -------
@@ -197,7 +202,7 @@ def compute_access(
     # the searches the loop below would run one by one, on both cores
     jobs = []
     for req in requests.values():
-        targets = [homes]
+        targets = [homes] if gates is None else [homes, gates.entrances]
         if req.grid_spacing_m is not None:
             targets.append(grid_att[float(req.grid_spacing_m)])
         for pts in targets:
@@ -211,6 +216,17 @@ def compute_access(
         acc.home_m[key] = cache.point_distances(
             net, homes, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
         )
+        if gates is not None:
+            at_gates = cache.point_distances(
+                net,
+                gates.entrances,
+                req.geoms,
+                limit_m=req.limit_m,
+                boundary_step_m=req.boundary_step_m,
+            )
+            acc.home_m[key] = through_gates(
+                acc.home_m[key], at_gates, gates, limit_m=float(req.limit_m)
+            )
         if req.grid_spacing_m is None:
             continue
         sp = float(req.grid_spacing_m)

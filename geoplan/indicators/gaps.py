@@ -27,12 +27,10 @@ the land-area buffer share and the homes' (``area_method``) are their own rows s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
@@ -45,18 +43,6 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
 FAR = "far_from_street"
-
-#: the columns of a gap-cause table
-GAP_COLUMNS = [
-    "measure",
-    "basis",
-    "cause",
-    "label_zh",
-    "label_en",
-    "gap_pp",
-    "share_of_gap",
-    "homes",
-]
 
 
 @dataclass(frozen=True)
@@ -361,73 +347,6 @@ def classify_gaps(
     return out
 
 
-def gap_table(
-    measure: str,
-    cause: NDArray[np.object_],
-    buffer: NDArray[np.bool_],
-    network: NDArray[np.bool_],
-    weights: Mapping[str, F64],
-    *,
-    land_buffer_share: float | None = None,
-) -> pd.DataFrame:
-    """Shares of the buffer − walking gap by cause, per basis.
-
-    Parameters
-    ----------
-    measure
-        Measure id (``bus_cov_500``).
-    cause
-        Per home: the cause key of its gap (:func:`classify_gaps`), ignored where it has none.
-    buffer, network
-        Per home: covered by the buffer; covered by walking.
-    weights
-        Basis → weight per home (``homes``: 1, ``residential_area``: land m², ``residents``).
-    land_buffer_share
-        The buffer share (0–1) of residential land measured on the land itself (the scorecard's
-        figure); its difference to the share of the homes' land inside the buffer is the
-        ``area_method`` row of the ``residential_area`` basis.
-
-    Returns
-    -------
-    DataFrame
-        :data:`GAP_COLUMNS`: ``gap_pp`` in percentage points of the basis (the rows of a basis add
-        up to its buffer − walking figure), ``share_of_gap`` in % of that difference, ``homes``
-        the number of homes of the cause.
-    """
-    labels = cause_labels()
-    order = cause_order()
-    per_home = np.full(buffer.shape[0], "", dtype=object)
-    gap = buffer & ~network
-    per_home[gap] = cause[gap]
-    per_home[network & ~buffer] = WALK_ONLY
-    rows = []
-    for basis, w_in in weights.items():
-        w = np.nan_to_num(np.asarray(w_in, dtype=float))
-        total = float(w.sum())
-        if not total > 0:
-            continue
-        pp: dict[str, float] = {}
-        count: dict[str, int] = {}
-        for c in order:
-            sel = per_home == c
-            if sel.any():
-                pp[c] = 100.0 * float(w[sel].sum()) / total * (-1.0 if c == WALK_ONLY else 1.0)
-                count[c] = int(sel.sum())
-        if basis == "residential_area" and land_buffer_share is not None:
-            diff = 100.0 * land_buffer_share - 100.0 * float(w[buffer].sum()) / total
-            if abs(diff) > 1e-9:
-                pp[AREA_METHOD] = diff
-                count[AREA_METHOD] = 0
-        gap_total = sum(pp.values())
-        for c in order:
-            if c not in pp:
-                continue
-            zh, en = labels[c]
-            share = 100.0 * pp[c] / gap_total if gap_total else float("nan")
-            rows.append([measure, basis, c, zh, en, pp[c], share, count[c]])
-    return pd.DataFrame(rows, columns=GAP_COLUMNS)
-
-
 def home_points(homes: gpd.GeoDataFrame) -> F64:
     """(n, 2) coordinates of home points (m).
 
@@ -441,153 +360,3 @@ def home_points(homes: gpd.GeoDataFrame) -> F64:
     ndarray
     """
     return shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object))
-
-
-def gap_cause_column(measure: str) -> str:
-    """Name of the per-home cause column of a measure (``bus_cov_500_gap_cause``).
-
-    Parameters
-    ----------
-    measure
-        Measure id.
-
-    Returns
-    -------
-    str
-    """
-    return f"{measure}_gap_cause"
-
-
-def explain_gaps(
-    net: WalkNetwork,
-    barriers: gpd.GeoDataFrame | None,
-    gates: gpd.GeoDataFrame | None,
-    homes: gpd.GeoDataFrame,
-    homes_att: EdgeAttachment,
-    reach: Mapping[str, Reach],
-    *,
-    land_buffer_share: Mapping[str, float] | None = None,
-) -> tuple[pd.DataFrame, dict[str, NDArray[np.object_]]]:
-    """The gap-cause table of every measure with per-home flags, and each home's cause.
-
-    Parameters
-    ----------
-    net
-        Walk network (metric CRS).
-    barriers, gates
-        The city's barrier and gate layers (``None``: none known; every gap is then a data gap,
-        far from a street or ``other``).
-    homes
-        Homes with ``<measure>_buffer`` / ``<measure>_network`` flags, ``area_m2`` and
-        ``residents`` (metric CRS).
-    homes_att
-        Each home's edge attachment (``owner`` = home position).
-    reach
-        Measure → its facilities and radii (:attr:`geoplan.indicators.IndicatorResult.reach`).
-    land_buffer_share
-        Measure → buffer share (0–1) of residential land as the scorecard reports it.
-
-    Returns
-    -------
-    table : DataFrame
-        :data:`GAP_COLUMNS`, bases ``homes``, ``residential_area`` and (with residents)
-        ``residents``.
-    causes : dict
-        Measure → cause key per home (``""`` outside the gap).
-    """
-    from geoplan.io.barriers import empty_barriers
-
-    if barriers is None or gates is None:
-        barriers, gates = empty_barriers(net.crs)
-    index = barrier_index(net, barriers, gates)
-    xy = home_points(homes)
-    weights: dict[str, F64] = {"homes": np.ones(len(homes))}
-    if "area_m2" in homes:
-        weights["residential_area"] = homes["area_m2"].to_numpy(dtype=float)
-    if "residents" in homes and homes["residents"].notna().any():
-        weights["residents"] = homes["residents"].to_numpy(dtype=float)
-    tables, causes = [], {}
-    shares = land_buffer_share or {}
-    for measure, r in reach.items():
-        bcol, ncol = f"{measure}_buffer", f"{measure}_network"
-        if bcol not in homes or ncol not in homes:
-            continue
-        buf = homes[bcol].to_numpy(dtype=bool)
-        walk = homes[ncol].to_numpy(dtype=bool)
-        gap = np.flatnonzero(buf & ~walk)
-        cause = np.full(len(homes), "", dtype=object)
-        if gap.size:
-            sub = _subset(homes_att, gap)
-            cause[gap] = classify_gaps(index, net, xy[gap], sub, r)
-        causes[measure] = cause
-        tables.append(
-            gap_table(measure, cause, buf, walk, weights, land_buffer_share=shares.get(measure))
-        )
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=GAP_COLUMNS)
-    return table, causes
-
-
-def _subset(att: EdgeAttachment, rows: I64) -> EdgeAttachment:
-    """The attachments of the homes at positions ``rows``, renumbered ``0..len(rows)-1``."""
-    pos = np.full(int(max(att.owner.max(initial=-1), rows.max(initial=-1))) + 1, -1, np.int64)
-    pos[rows] = np.arange(rows.shape[0])
-    keep = np.flatnonzero(pos[att.owner] >= 0)
-    return EdgeAttachment(
-        att.edge[keep], att.t0[keep], att.t1[keep], att.offset_m[keep], pos[att.owner[keep]]
-    )
-
-
-#: map colour (R,G,B) of each cause
-CAUSE_COLOURS: dict[str, str] = {
-    DATA_GAP: "152,78,163",
-    FAR: "255,127,0",
-    "water": "31,120,180",
-    "railway": "40,40,40",
-    "expressway": "227,26,28",
-    "wall": "166,86,40",
-    OTHER: "255,217,47",
-}
-
-
-def gap_homes(homes: gpd.GeoDataFrame, measures: tuple[str, ...]) -> gpd.GeoDataFrame:
-    """The gap homes of ``measures``, one row per (home, measure), for a map layer.
-
-    Parameters
-    ----------
-    homes
-        Homes with ``<measure>_gap_cause`` columns (:attr:`CheckResult.homes`), metric CRS.
-    measures
-        Measures to include (those without a cause column are skipped).
-
-    Returns
-    -------
-    GeoDataFrame
-        ``home_id`` (row of the homes), ``measure``, ``cause``, ``label_zh``, ``label_en``;
-        points in the homes' CRS.
-    """
-    labels = cause_labels()
-    parts = []
-    for m in measures:
-        col = gap_cause_column(m)
-        if col not in homes:
-            continue
-        c = homes[col].to_numpy(dtype=object)
-        sel = np.flatnonzero((c != "") & (c != WALK_ONLY))
-        parts.append(
-            gpd.GeoDataFrame(
-                {
-                    "home_id": sel,
-                    "measure": m,
-                    "cause": c[sel],
-                    "label_zh": [labels[x][0] for x in c[sel]],
-                    "label_en": [labels[x][1] for x in c[sel]],
-                },
-                geometry=list(homes.geometry.values[sel]),
-                crs=homes.crs,
-            )
-        )
-    if not parts:
-        names = ("home_id", "measure", "cause", "label_zh", "label_en")
-        cols: dict[str, list[object]] = {k: [] for k in names}
-        return gpd.GeoDataFrame(cols, geometry=[], crs=homes.crs)
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=homes.crs)

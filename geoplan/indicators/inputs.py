@@ -144,4 +144,5 @@ def _layer_key(inputs: Inputs, name: str) -> str:
             return ""
         st = os.stat(inputs.landcover)
         return f"{inputs.landcover}:{st.st_size}:{st.st_mtime_ns}"
-    return frame_key(getattr(c, name))
+    layer = getattr(c, name)
+    return "" if layer is None else frame_key(layer)

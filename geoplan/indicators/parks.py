@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -41,6 +41,8 @@ from geoplan.names import (
     park_measure,
     park_set_key,
 )
+from geoplan.network.gates import entrance_reach
+from geoplan.rules.barriers import barrier_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,10 @@ class ParkParams:
         Spacing (m) of the outline points that find the edges nearest each park.
     grid_spacing_m
         Grid spacing (m) of the network coverage areas drawn on maps.
+    reach
+        ``entrances``: a park with mapped gates or entrances near its outline, or walkable ways
+        crossing it, is reached only there (:mod:`geoplan.network.gates`); ``outline``: every
+        park anywhere on its outline.
     """
 
     tiers: tuple[tuple[float, float], ...]
@@ -71,6 +77,7 @@ class ParkParams:
     size_from: Literal["whole", "inside"]
     boundary_step_m: float
     grid_spacing_m: float
+    reach: Literal["entrances", "outline"]
 
 
 def park_size_m2(parks: gpd.GeoDataFrame, size_from: str) -> NDArray[np.float64]:
@@ -117,6 +124,47 @@ def _park_sets(
     return out
 
 
+def access_geometries(
+    inputs: Inputs, params: ParkParams
+) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Where the network reaches each park: its entrances, or its outline.
+
+    Parameters
+    ----------
+    inputs
+        The city's layers (``parks``, ``gates``, ``network``).
+    params
+        The indicator's parameters (``reach``).
+
+    Returns
+    -------
+    geoms : ndarray
+        Per park, a MultiPoint of its entrances or its polygon.
+    at_entrances : ndarray of bool
+        Per park, whether it is reached at entrances.
+    """
+    parks = inputs.city.parks
+    if params.reach == "outline" or not len(parks):
+        return np.asarray(parks.geometry.values, dtype=object), np.zeros(len(parks), dtype=bool)
+    return entrance_reach(
+        parks,
+        inputs.city.network,
+        inputs.city.gates,
+        gate_outline_m=barrier_rules().gate_outline_m,
+    )
+
+
+def _reach_note(inputs: Inputs, params: ParkParams, mask: NDArray[np.bool_]) -> str:
+    """How the parks of a set are reached on foot: at entrances, along the outline (counts)."""
+    if params.reach == "outline":
+        return f"walking reaches {int(mask.sum())} green areas anywhere on their outline"
+    at = access_geometries(inputs, params)[1][mask]
+    return (
+        f"walking reaches {int(at.sum())} of these green areas at mapped entrances or path "
+        f"crossings, {int((~at).sum())} (none mapped) anywhere on their outline"
+    )
+
+
 def park_requests(inputs: Inputs, params: ParkParams) -> dict[str, Request]:
     """The park source sets :func:`park_coverage` reads (one per tier, green, park).
 
@@ -133,7 +181,7 @@ def park_requests(inputs: Inputs, params: ParkParams) -> dict[str, Request]:
         ``{set key: Request}``.
     """
     parks = inputs.city.parks
-    geoms = np.asarray(parks.geometry.values, dtype=object)
+    geoms = access_geometries(inputs, params)[0]
     return {
         key: Request(geoms[mask], float(radius), params.boundary_step_m, params.grid_spacing_m)
         for key, mask, radius in _park_sets(parks, params)
@@ -261,6 +309,7 @@ def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> Indicat
         covered |= access.home(key) <= radius
     served = radii > 0
     tier_note = "; ".join(f"≥{a:g} m² → {r:g} m" for a, r in params.tiers)
+    tier_note += "; " + _reach_note(inputs, params, served)
     m = Measure(
         "park_service_coverage",
         PARK_SERVICE,
@@ -302,6 +351,7 @@ def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> Indicat
         if not mask.any():
             out.rows += no_data_rows(m, "no data: no such green space")
             continue
+        m = replace(m, note=_reach_note(inputs, params, mask))
         share, cover = buffer_share(geoms[mask], radius, land)
         out.reach[m.measure] = Reach(geoms[mask], np.full(int(mask.sum()), float(radius)))
         net = _network_cover(access, inputs, [(key, radius)], spacing)

@@ -24,7 +24,8 @@ import pandas as pd
 import pyproj
 
 from geoplan._atomic import atomic_path
-from geoplan.indicators.gaps import CAUSE_COLOURS, cause_labels
+from geoplan.indicators.gap_tables import CAUSE_COLOURS
+from geoplan.indicators.gaps import cause_labels
 from geoplan.names import Method, bus_measure, coverage_key, method_label, unit_share_columns
 
 #: colours of the road grades (快速路 … 内部道路)

@@ -169,7 +169,7 @@ def write_check_outputs(
     write_gpkg_atomic(p, {"homes": homes})
     paths["homes_gpkg"] = p
     if city is not None:
-        from geoplan.indicators.gaps import gap_homes
+        from geoplan.indicators.gap_tables import gap_homes
         from geoplan.names import GAP_MEASURES
         from geoplan.outputs.qgis import china_crs, write_qgis_gpkg
 

@@ -30,7 +30,7 @@ from geoplan.city import City
 from geoplan.city.population import check_homes
 from geoplan.indicators.access import Access, compute_access, merge_requests
 from geoplan.indicators.coverage import IndicatorResult, residential_land, summary_frame
-from geoplan.indicators.gaps import explain_gaps, gap_cause_column
+from geoplan.indicators.gap_tables import explain_gaps, land_buffer_shares, with_causes
 from geoplan.indicators.inputs import Inputs, layer_keys
 from geoplan.indicators.registry import REGISTRY
 from geoplan.indicators.result_cache import ResultCache
@@ -44,6 +44,7 @@ from geoplan.names import (
     gap_labels,
 )
 from geoplan.network.cache import AccessCache
+from geoplan.network.gates import compound_notes, gate_model
 from geoplan.rules import taxonomy as tx
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.counts import count_rows
@@ -188,6 +189,7 @@ def check_city(
     built_up_source: str | None = None,
     scope: Literal["city", "town"] = "city",
     areas: gpd.GeoDataFrame | None = None,
+    compounds: Literal["gates", "edges"] = "gates",
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -249,6 +251,10 @@ def check_city(
     scope
         The kind of study area: ``city`` (default) or ``town`` (镇区); targets that apply to the
         other kind are "no data".
+    compounds
+        ``gates`` (default): homes inside a gated compound (``city.compounds``) reach the
+        streets only through its entrances (:mod:`geoplan.network.gates`); ``edges``: every home
+        walks straight to its nearest street, walls or not.
 
     Returns
     -------
@@ -309,8 +315,12 @@ def check_city(
             run: REGISTRY[iid].request_sets(inputs, REGISTRY[iid].build(params))
             for run, iid, params in runs
         }
+        gm = None
+        if compounds == "gates" and city.compounds is not None:
+            xy = shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object))
+            gm = gate_model(city.compounds, xy, att, net)
         access = compute_access(
-            net, att, merge_requests(asked), boundary=inputs.boundary, cache=cache
+            net, att, merge_requests(asked), boundary=inputs.boundary, cache=cache, gates=gm
         )
     out = _run_indicators(runs, access, inputs, results, seconds)
 
@@ -323,7 +333,7 @@ def check_city(
         )
         homes_out, coverage, layers = _assemble(homes, access, out)
         card = scorecard(ts, measures, lc=lc, extra=extra_measures, scope=scope)
-    notes = _notes(city, homes)
+    notes = _notes(city, homes) + compound_notes(city.compounds, compounds, gm)
     with _timed(seconds, "gaps"):
         gaps = coverage_gaps(city.residential, coverage, layers)
     with _timed(seconds, "gap_causes"):
@@ -335,9 +345,9 @@ def check_city(
             homes_out,
             att,
             reach,
-            land_buffer_share=_land_shares(measures),
+            land_buffer_share=land_buffer_shares(measures),
         )
-        homes_out = _with_causes(homes_out, causes)
+        homes_out = with_causes(homes_out, causes)
     return CheckResult(
         city.name,
         ts,
@@ -355,25 +365,6 @@ def check_city(
         units,
         cause_table,
     )
-
-
-def _land_shares(measures: pd.DataFrame) -> dict[str, float]:
-    """Measure → its buffer share of residential land (the gap table's land basis)."""
-    sel = (measures["method"] == Method.BUFFER) & (measures["basis"] == Basis.RESIDENTIAL_AREA)
-    rows = measures.loc[sel & measures["value"].notna(), ["measure", "value"]]
-    return {str(m): float(v) for m, v in rows.itertuples(index=False)}
-
-
-def _with_causes(homes: gpd.GeoDataFrame, causes: Mapping[str, np.ndarray]) -> gpd.GeoDataFrame:
-    """Homes with a ``<measure>_gap_cause`` column per explained measure."""
-    if not causes:
-        return homes
-    extra = pd.DataFrame({gap_cause_column(m): c for m, c in causes.items()}, index=homes.index)
-    out = gpd.GeoDataFrame(
-        pd.concat([pd.DataFrame(homes), extra], axis=1), geometry=homes.geometry.name, crs=homes.crs
-    )
-    out.attrs = dict(homes.attrs)
-    return out
 
 
 def _run_indicators(

@@ -245,3 +245,33 @@ def test_an_os_error_names_the_users_path_never_the_staging_one() -> None:
     assert ".staging" not in msg and "--name" in msg
     denied = _os_message(PermissionError(13, "denied", "/data/out/.geoplan-ab.staging/x.gpkg"))
     assert denied.startswith("/data/out/x.gpkg: permission denied")
+
+
+def test_check_with_a_compounds_file_and_its_mistakes(chengdu_pbf: Path, tmp_path: Path) -> None:
+    """--compounds-file: homes of the 小区 walk out by its 出入口 (the notes say how many);
+    a file without entrances, a wrong --compounds word: one line, exit 2, nothing written."""
+    city = geoplan.load_city(chengdu_pbf)
+    res_parcels = city.residential.geometry
+    gates = list(city.gates.geometry)
+    poly = next(p for p in res_parcels if any(p.boundary.distance(g) <= 5 for g in gates))
+    near = [g for g in gates if poly.boundary.distance(g) <= 5]
+    good = tmp_path / "xiaoqu.geojson"
+    gpd.GeoDataFrame(geometry=[poly, *near], crs=city.crs).to_crs(4326).to_file(good)
+    args = ["check", "--osm", str(chengdu_pbf), "--out", str(tmp_path / "ok")]
+    res = runner.invoke(app, [*args, "--compounds-file", str(good)])
+    assert res.exit_code == 0, res.output
+    assert "gated compounds" in res.output and "walk out through an entrance" in res.output
+    no_gates = tmp_path / "outlines.geojson"
+    gpd.GeoDataFrame(geometry=[poly], crs=city.crs).to_crs(4326).to_file(no_gates)
+    bad_args = ["check", "--osm", str(chengdu_pbf), "--out", str(tmp_path / "bad")]
+    for extra, words in (
+        (["--compounds-file", str(no_gates)], "出入口"),
+        (["--compounds", "walls"], "--compounds must be gates or edges"),
+        (["--compounds-file", str(tmp_path / "none.geojson")], "--compounds-file"),
+    ):
+        res = runner.invoke(app, [*bad_args, *extra])
+        assert res.exit_code == 2, res.output
+        assert "Traceback" not in res.output
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0], res.stderr
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
