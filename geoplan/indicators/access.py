@@ -126,6 +126,10 @@ class Access:
         ``grid_spacing_m``).
     grids
         Spacing (m) → the :class:`Grid` used.
+    grid_spacing_of
+        Request key → the spacing (m) of its grid.
+    grid_att
+        Spacing (m) → the grid points' nearest-edge attachments (``owner`` = point inside).
     """
 
     net: WalkNetwork
@@ -134,6 +138,7 @@ class Access:
     grid_m: dict[str, F64] = field(default_factory=dict)
     grids: dict[float, Grid] = field(default_factory=dict)
     grid_spacing_of: dict[str, float] = field(default_factory=dict)
+    grid_att: dict[float, EdgeAttachment] = field(default_factory=dict)
 
     def home(self, key: str) -> F64:
         """Distance (m) from each home to request ``key`` (``inf`` if it was not requested).
@@ -198,6 +203,7 @@ def compute_access(
     for sp, lim in grid_limit.items():
         assert boundary is not None
         acc.grids[sp], grid_att[sp] = _grid(net, boundary, sp, lim, cache)
+        acc.grid_att[sp] = grid_att[sp]
     _prefetch_sources(net, requests, cache)
     # the searches the loop below would run one by one, on both cores
     jobs = []

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.access import Access, Request
@@ -113,6 +115,7 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
     geo: dict[str, BaseGeometry] = {}
     layers = {}
     reach: dict[str, Reach] = {}
+    per_cell: dict[str, tuple[float, NDArray[np.bool_], NDArray[np.bool_]]] = {}
     d_home = access.home(BUS_STOPS)
     d_grid = access.grid_m.get(BUS_STOPS, np.zeros(0))
     grid = access.grids.get(float(grid_spacing_m))
@@ -141,6 +144,14 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         per_home[coverage_key(measure, Method.NETWORK)] = cov
         rows += network_rows(m, cov, homes)
         gcov = d_grid <= r
+        if grid is not None and gcov.size:
+            cells = grid.points
+            shapely.prepare(cover)
+            per_cell[measure] = (
+                float(grid_spacing_m),
+                np.asarray(shapely.intersects(cover, cells), dtype=bool),
+                gcov,
+            )
         rows.append(
             measure_row(
                 m,
@@ -165,4 +176,5 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         geo,
         layers,
         reach,
+        per_cell,
     )

@@ -128,6 +128,10 @@ class IndicatorResult:
     layers: dict[str, CoverageLayer] = field(default_factory=dict)
     #: measure → the facilities and radii its buffer flags come from (gap causes read them)
     reach: dict[str, Reach] = field(default_factory=dict)
+    #: measure → (grid spacing m, per grid cell inside the buffer, within walking distance)
+    per_cell: dict[str, tuple[float, NDArray[np.bool_], NDArray[np.bool_]]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,16 @@ to the scorecard's buffer − walking figure; :func:`gap_homes` is the map layer
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geoplan.indicators.access import Access
+from geoplan.indicators.coverage import IndicatorResult
 from geoplan.indicators.gaps import (
     FAR,
     Reach,
@@ -39,7 +42,7 @@ GAP_COLUMNS = [
     "label_en",
     "gap_pp",
     "share_of_gap",
-    "homes",
+    "count",
 ]
 
 
@@ -50,7 +53,7 @@ def gap_table(
     network: NDArray[np.bool_],
     weights: Mapping[str, F64],
     *,
-    land_buffer_share: float | None = None,
+    area_share: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Shares of the buffer − walking gap by cause, per basis.
 
@@ -64,17 +67,17 @@ def gap_table(
         Per home: covered by the buffer; covered by walking.
     weights
         Basis → weight per home (``homes``: 1, ``residential_area``: land m², ``residents``).
-    land_buffer_share
-        The buffer share (0–1) of residential land measured on the land itself (the scorecard's
-        figure); its difference to the share of the homes' land inside the buffer is the
-        ``area_method`` row of the ``residential_area`` basis.
+    area_share
+        Basis → the buffer share (0–1) the scorecard reports on that basis when it is measured on
+        the land itself (residential land, built-up area); its difference to the share of the
+        weights inside the buffer is the basis' ``area_method`` row.
 
     Returns
     -------
     DataFrame
         :data:`GAP_COLUMNS`: ``gap_pp`` in percentage points of the basis (the rows of a basis add
-        up to its buffer − walking figure), ``share_of_gap`` in % of that difference, ``homes``
-        the number of homes of the cause.
+        up to its buffer − walking figure), ``share_of_gap`` in % of that difference, ``count``
+        the number of homes (grid cells on an area basis) of the cause.
     """
     labels = cause_labels()
     order = cause_order()
@@ -95,8 +98,9 @@ def gap_table(
             if sel.any():
                 pp[c] = 100.0 * float(w[sel].sum()) / total * (-1.0 if c == WALK_ONLY else 1.0)
                 count[c] = int(sel.sum())
-        if basis == "residential_area" and land_buffer_share is not None:
-            diff = 100.0 * land_buffer_share - 100.0 * float(w[buffer].sum()) / total
+        land = (area_share or {}).get(basis)
+        if land is not None:
+            diff = 100.0 * land - 100.0 * float(w[buffer].sum()) / total
             if abs(diff) > 1e-9:
                 pp[AREA_METHOD] = diff
                 count[AREA_METHOD] = 0
@@ -134,6 +138,7 @@ def explain_gaps(
     reach: Mapping[str, Reach],
     *,
     land_buffer_share: Mapping[str, float] | None = None,
+    cells: Mapping[str, Cells] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, NDArray[np.object_]]]:
     """The gap-cause table of every measure with per-home flags, and each home's cause.
 
@@ -153,6 +158,9 @@ def explain_gaps(
         Measure → its facilities and radii (:attr:`geoplan.indicators.IndicatorResult.reach`).
     land_buffer_share
         Measure → buffer share (0–1) of residential land as the scorecard reports it.
+    cells
+        Measure → its grid cells over the built-up area (:class:`Cells`): their gap is
+        explained too, on the cells' basis.
 
     Returns
     -------
@@ -188,10 +196,54 @@ def explain_gaps(
             cause[gap] = classify_gaps(index, net, xy[gap], sub, r)
         causes[measure] = cause
         tables.append(
-            gap_table(measure, cause, buf, walk, weights, land_buffer_share=shares.get(measure))
+            gap_table(
+                measure,
+                cause,
+                buf,
+                walk,
+                weights,
+                area_share=({"residential_area": shares[measure]} if measure in shares else None),
+            )
         )
+    for measure, c in (cells or {}).items():
+        if measure not in reach:
+            continue
+        gap = np.flatnonzero(c.buffer & ~c.network)
+        cause = np.full(c.buffer.shape[0], "", dtype=object)
+        if gap.size:
+            cause[gap] = classify_gaps(index, net, c.xy[gap], _subset(c.att, gap), reach[measure])
+        share = None if c.area_share is None else {c.basis: c.area_share}
+        weights_c = {c.basis: np.ones(c.buffer.shape[0])}
+        tables.append(gap_table(measure, cause, c.buffer, c.network, weights_c, area_share=share))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=GAP_COLUMNS)
     return table, causes
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Grid cells of an area-based coverage figure, for its gap causes.
+
+    Attributes
+    ----------
+    xy
+        (n, 2) cell centres (m).
+    att
+        The centres' nearest-edge attachments (``owner`` = cell; cells farther than the search
+        limit from every street have none).
+    buffer, network
+        Per cell: its centre inside the buffer cover; within walking distance.
+    basis
+        The basis of the figure (``built_up_area`` / ``boundary_area``).
+    area_share
+        The scorecard's buffer share (0–1) on that basis (measured on the area itself).
+    """
+
+    xy: F64
+    att: EdgeAttachment
+    buffer: NDArray[np.bool_]
+    network: NDArray[np.bool_]
+    basis: str
+    area_share: float | None
 
 
 def _subset(att: EdgeAttachment, rows: I64) -> EdgeAttachment:
@@ -301,4 +353,49 @@ def with_causes(
         pd.concat([pd.DataFrame(homes), extra], axis=1), geometry=homes.geometry.name, crs=homes.crs
     )
     out.attrs = dict(homes.attrs)
+    return out
+
+
+def grid_cells(
+    access: Access, results: Sequence[IndicatorResult], measures: pd.DataFrame
+) -> dict[str, Cells]:
+    """The grid cells of every area-based coverage measure, ready for :func:`explain_gaps`.
+
+    Parameters
+    ----------
+    access
+        The check's access stage (its grids and their attachments).
+    results
+        The indicator results (their ``per_cell`` flags).
+    measures
+        The measures; the buffer row on ``built_up_area`` / ``boundary_area`` gives the basis
+        and its share.
+
+    Returns
+    -------
+    dict of str to Cells
+    """
+    out: dict[str, Cells] = {}
+    area_bases = ("built_up_area", "boundary_area")
+    for res in results:
+        for measure, (spacing, buf, walk) in res.per_cell.items():
+            grid = access.grids.get(spacing)
+            att = access.grid_att.get(spacing)
+            sel = (
+                (measures["measure"] == measure)
+                & (measures["method"] == "buffer")
+                & measures["basis"].isin(area_bases)
+            )
+            rows = measures.loc[sel]
+            if grid is None or att is None or not len(rows):
+                continue
+            value = rows["value"].iloc[0]
+            out[measure] = Cells(
+                grid.centres(),
+                att,
+                buf,
+                walk,
+                str(rows["basis"].iloc[0]),
+                None if pd.isna(value) else float(value),
+            )
     return out

@@ -94,7 +94,7 @@ def cause_labels() -> dict[str, tuple[str, str]]:
     dict
     """
     out = barrier_rules().labels()
-    out[FAR] = ("住宅离步行道路过远（内部道路未入网）", "Home far from a walkable street")
+    out[FAR] = ("离步行道路过远（内部道路未入网）", "Far from a walkable street")
     return out
 
 
@@ -284,7 +284,7 @@ def classify_gaps(
         return out
     hx, hy = homes_xy[:, 0], homes_xy[:, 1]
     _, fgeom, fx, fy, radius = _nearest_cover(hx, hy, reach)
-    # the home's street point p and offset; homes no edge was found for are data gaps
+    # the home's street point p and offset
     off = np.full(n, np.inf)
     px, py = hx.copy(), hy.copy()
     edge = np.full(n, -1, dtype=np.int64)
@@ -306,7 +306,10 @@ def classify_gaps(
     under[ok] = index.undershoot[net.edge_u[edge[ok]]] | index.undershoot[net.edge_v[edge[ok]]]
     todo = np.ones(n, dtype=bool)
 
-    data_gap = ~ok | (hcomp != fcomp) | under
+    # a point no street was found for within the search limit (a grid cell) is far from one
+    out[~ok] = FAR
+    todo &= ok
+    data_gap = ok & ((hcomp != fcomp) | under)
     out[data_gap] = DATA_GAP
     todo &= ~data_gap
 

@@ -18,7 +18,7 @@ from geoplan.city import City, Study
 from geoplan.outputs.provenance import provenance
 from geoplan.outputs.tables import write_check_outputs, write_unit_outputs
 from geoplan.scoring.check import CheckResult
-from geoplan.scoring.units import unit_shares
+from geoplan.scoring.units import unit_gap_causes, unit_shares
 
 __all__ = ["MapOptions", "WrittenSet", "write_check_set", "write_result_map"]
 
@@ -159,7 +159,14 @@ def write_check_set(
         )
         if ushares is not None:
             stem = f"{result.city_name}_{result.sheet.id}"
-            staged |= write_unit_outputs(ushares, folder, stem=stem)
+            staged |= write_unit_outputs(
+                ushares,
+                folder,
+                stem=stem,
+                gap_causes=unit_gap_causes(result.units, result)
+                if result.units is not None
+                else None,
+            )
         if report is not None:
             from geoplan.outputs.report import write_report
 

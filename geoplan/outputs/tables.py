@@ -197,7 +197,11 @@ def write_check_outputs(
 
 
 def write_unit_outputs(
-    units: gpd.GeoDataFrame, out_dir: str | Path, *, stem: str
+    units: gpd.GeoDataFrame,
+    out_dir: str | Path,
+    *,
+    stem: str,
+    gap_causes: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write the per-unit table as ``<stem>_units.csv`` / ``.xlsx`` and a GeoPackage layer.
 
@@ -209,11 +213,14 @@ def write_unit_outputs(
         Output folder.
     stem
         File name stem (``<city>_<sheet>``).
+    gap_causes
+        Per unit, the buffer − walking gap by cause
+        (:func:`geoplan.scoring.units.unit_gap_causes`): ``<stem>_gap_causes_by_unit.csv``.
 
     Returns
     -------
     dict
-        Paths by kind (``units_csv``, ``units_xlsx``, ``units_gpkg``).
+        Paths by kind (``units_csv``, ``units_xlsx``, ``units_gpkg``, ``gap_causes_by_unit_csv``).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -231,4 +238,9 @@ def write_unit_outputs(
     p = out / f"{stem}_units.gpkg"
     write_gpkg_atomic(p, {"units": units})
     paths["units_gpkg"] = p
+    if gap_causes is not None and len(gap_causes):
+        p = out / f"{stem}_gap_causes_by_unit.csv"
+        with atomic_path(p) as tmp:
+            csv_safe(_clean(gap_causes)).to_csv(tmp, index=False, encoding="utf-8-sig")
+        paths["gap_causes_by_unit_csv"] = p
     return paths

@@ -93,7 +93,7 @@ _GAP_COLS: dict[str, tuple[str, str]] = {
     "label_en": ("Cause", "Cause"),
     "gap_pp": ("覆盖差（百分点）", "Gap (pp)"),
     "share_of_gap": ("占覆盖差比例（%）", "Share of the gap (%)"),
-    "homes": ("住宅点数", "Homes"),
+    "count": ("住宅点/网格数", "Homes or grid cells"),
 }
 _SHEETS = {
     "scorecard": ("记分卡", "Scorecard"),

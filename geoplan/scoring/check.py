@@ -30,7 +30,12 @@ from geoplan.city import City
 from geoplan.city.population import check_homes
 from geoplan.indicators.access import Access, compute_access, merge_requests
 from geoplan.indicators.coverage import IndicatorResult, residential_land, summary_frame
-from geoplan.indicators.gap_tables import explain_gaps, land_buffer_shares, with_causes
+from geoplan.indicators.gap_tables import (
+    explain_gaps,
+    grid_cells,
+    land_buffer_shares,
+    with_causes,
+)
 from geoplan.indicators.inputs import Inputs, layer_keys
 from geoplan.indicators.registry import REGISTRY
 from geoplan.indicators.result_cache import ResultCache
@@ -346,6 +351,7 @@ def check_city(
             att,
             reach,
             land_buffer_share=land_buffer_shares(measures),
+            cells=grid_cells(access, out, measures),
         )
         homes_out = with_causes(homes_out, causes)
     return CheckResult(

@@ -10,6 +10,7 @@ import functools
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
@@ -114,3 +115,76 @@ def _which_unit(units: gpd.GeoDataFrame, homes: gpd.GeoDataFrame) -> NDArray[np.
     ih, iu = tree.query(homes.geometry.values, predicate="intersects")
     idx[ih[::-1]] = iu[::-1]  # first unit wins
     return idx
+
+
+def unit_gap_causes(units: gpd.GeoDataFrame, result: CheckResult) -> pd.DataFrame:
+    """Per unit, the buffer − walking gap of each explained measure split by cause.
+
+    The homes of each unit (the first unit a home falls in) are split as in
+    :func:`geoplan.indicators.gap_tables.gap_table`; a unit's rows of a measure and basis add up
+    to its homes' buffer share minus its homes' walking share (on the residential-land basis the
+    buffer share of the homes' land, not the land's own overlap, which the unit table reports).
+
+    Parameters
+    ----------
+    units
+        Unit polygons with a ``unit`` name column, in the city's metric CRS.
+    result
+        The check (its homes carry ``<measure>_gap_cause``).
+
+    Returns
+    -------
+    DataFrame
+        ``unit``, ``measure``, ``basis`` (``homes``, ``residential_area``), ``cause``,
+        ``label_zh``, ``label_en``, ``gap_pp`` (percentage points of the unit's basis), ``homes``.
+    """
+    from geoplan.indicators.gap_tables import gap_cause_column
+    from geoplan.indicators.gaps import cause_labels, cause_order
+    from geoplan.rules.barriers import WALK_ONLY
+
+    cols = ["unit", "measure", "basis", "cause", "label_zh", "label_en", "gap_pp", "homes"]
+    homes = result.homes
+    hu = _which_unit(units, homes)
+    inside = hu >= 0
+    n = len(units)
+    names = units["unit"].to_numpy(dtype=object)
+    labels = cause_labels()
+    weights = {"homes": np.ones(len(homes))}
+    if "area_m2" in homes:
+        weights["residential_area"] = np.nan_to_num(homes["area_m2"].to_numpy(dtype=float))
+    parts: list[pd.DataFrame] = []
+    for col in [c for c in homes.columns if str(c).endswith("_gap_cause")]:
+        measure = str(col)[: -len("_gap_cause")]
+        if gap_cause_column(measure) != col:
+            continue
+        buf = homes[f"{measure}_buffer"].to_numpy(dtype=bool)
+        walk = homes[f"{measure}_network"].to_numpy(dtype=bool)
+        cat = np.where(buf & ~walk, homes[col].to_numpy(dtype=object), "")
+        cat[walk & ~buf] = WALK_ONLY
+        for basis, w in weights.items():
+            total = np.bincount(hu[inside], weights=w[inside], minlength=n)
+            for c in cause_order():
+                sel = inside & (cat == c)
+                if not sel.any():
+                    continue
+                pp = np.bincount(hu[sel], weights=w[sel], minlength=n)
+                cnt = np.bincount(hu[sel], minlength=n)
+                has = np.flatnonzero(cnt > 0)
+                share = 100.0 * pp[has] / np.where(total[has] > 0, total[has], np.inf)
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "unit": names[has],
+                            "measure": measure,
+                            "basis": basis,
+                            "cause": c,
+                            "label_zh": labels[c][0],
+                            "label_en": labels[c][1],
+                            "gap_pp": -share if c == WALK_ONLY else share,
+                            "homes": cnt[has],
+                        }
+                    )
+                )
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols]

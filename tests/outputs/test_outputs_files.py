@@ -369,3 +369,27 @@ def test_gap_cause_sheet_and_csv_add_up_to_the_measures(chengdu_out: Path) -> No
     b = float(meas.loc[sel & (meas["method"] == "buffer"), "value"].iloc[0])
     n = float(meas.loc[sel & (meas["method"] == "network"), "value"].iloc[0])
     assert bus["gap_pp"].sum() == pytest.approx(100 * (b - n), abs=1e-6)
+
+
+def test_unit_gap_causes_are_a_hand_count_per_unit(chengdu_out: Path) -> None:
+    """Per 1 km cell: gap homes by cause ÷ the cell's homes, counted from homes.gpkg."""
+    homes = pyogrio.read_dataframe(_one(chengdu_out, "_homes.gpkg"))
+    units = pyogrio.read_dataframe(_one(chengdu_out, "_units.gpkg"))
+    table = pd.read_csv(_one(chengdu_out, "_gap_causes_by_unit.csv"))
+    rows = table.loc[(table["measure"] == "bus_cov_500") & (table["basis"] == "homes")]
+    assert len(rows) >= 5
+    checked = 0
+    for u in units.itertuples():
+        inside = homes.loc[homes.intersects(u.geometry)]
+        # a home on a shared cell edge counts in the first cell only
+        if not len(inside) or (homes.touches(u.geometry)).any():
+            continue
+        gap = inside.loc[(inside["bus_cov_500_buffer"] == 1) & (inside["bus_cov_500_network"] == 0)]
+        want = gap["bus_cov_500_gap_cause"].value_counts()
+        got = rows.loc[rows["unit"] == u.unit].set_index("cause")
+        assert set(got.index) == set(want.index), u.unit
+        for cause, n in want.items():
+            assert got.loc[cause, "homes"] == n
+            assert got.loc[cause, "gap_pp"] == pytest.approx(100 * n / len(inside), abs=1e-9)
+        checked += 1
+    assert checked >= 5
