@@ -11,7 +11,13 @@ import folium
 import pandas as pd
 import shapely
 
-from geoplan.outputs.formats import ATTRIBUTION, csv_safe, excel_text, formulas_as_text
+from geoplan.outputs.formats import (
+    ATTRIBUTION,
+    csv_safe,
+    excel_text,
+    excel_writer,
+    formulas_as_text,
+)
 from geoplan.outputs.map_style import GeoplanMap, esc
 from geoplan.outputs.webmap import save_map
 
@@ -84,7 +90,7 @@ def write_summary(df: pd.DataFrame, folder: Path) -> dict[str, Path]:
     out = {"summary_csv": folder / "summary.csv", "summary_xlsx": folder / "summary.xlsx"}
     csv_safe(df).to_csv(out["summary_csv"], index=False, encoding="utf-8-sig")
     shown = df.rename(columns=HEADERS_ZH)
-    with pd.ExcelWriter(out["summary_xlsx"], engine="openpyxl") as xw:
+    with excel_writer(out["summary_xlsx"]) as xw:
         excel_text(shown).to_excel(xw, sheet_name="summary", index=False)
         ws = xw.sheets["summary"]
         formulas_as_text(ws)

@@ -6,8 +6,12 @@ through it, so a share reads ``43.2%`` and a target ``≥ 43.25%`` everywhere.
 
 from __future__ import annotations
 
+import io
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -267,3 +271,28 @@ def formulas_as_text(ws: Any) -> int:
                 cell.data_type = "s"
                 n += 1
     return n
+
+
+@contextmanager
+def excel_writer(path: str | Path) -> Iterator[pd.ExcelWriter]:
+    """A pandas ``ExcelWriter`` (openpyxl) that saves ``path`` only when its block succeeds.
+
+    ``pd.ExcelWriter``'s own ``__exit__`` saves whatever was written even while an exception
+    (an interrupt, a SIGTERM turned into ``KeyboardInterrupt``) leaves its block; with no sheet
+    written yet that save fails with openpyxl's "At least one sheet must be visible", which then
+    replaces the interrupt. Here the workbook is built in memory and written only at the end.
+
+    Parameters
+    ----------
+    path
+        The file to write (a staging path of :func:`geoplan._atomic.atomic_path`).
+
+    Yields
+    ------
+    pandas.ExcelWriter
+    """
+    buf = io.BytesIO()
+    xw = pd.ExcelWriter(buf, engine="openpyxl")
+    yield xw  # an exception propagates as is: nothing is saved
+    xw.close()
+    Path(path).write_bytes(buf.getvalue())

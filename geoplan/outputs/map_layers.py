@@ -31,6 +31,7 @@ from geoplan.outputs.map_style import (
     CATEGORY_PALETTE,
     FACILITY_RADIUS,
     GAP_STYLE,
+    HOME_RADIUS,
     PARK_STYLE,
     ROAD_STYLE,
     TEXT,
@@ -363,3 +364,58 @@ def add_gaps(
             group="gaps",
         )
     legend.add_section(None, [area_swatch(GAP_STYLE, t["gaps"])])
+
+
+def add_gap_causes(
+    m: folium.Map,
+    ctx: Ctx,
+    gap_homes: gpd.GeoDataFrame,
+    bnd: BaseGeometry,
+    legend: Legend,
+    labels: Mapping[str, str],
+) -> None:
+    """Homes the buffer covers and walking does not, coloured by the cause (one layer per measure).
+
+    ``gap_homes``: :func:`geoplan.indicators.gap_tables.gap_homes`; ``labels``: measure → its
+    label in the map's language. Hidden at first.
+    """
+    from geoplan.indicators.gap_tables import CAUSE_COLOURS
+    from geoplan.indicators.gaps import cause_labels
+
+    data = clip_points(gap_homes, bnd)
+    if data.empty:
+        return
+    t = ctx.t
+    i = 0 if ctx.lang == "zh" else 1
+    names = cause_labels()
+    styles = {
+        k: {
+            "weight": 0.5,
+            "color": "#ffffff",
+            "fillOpacity": 0.9,
+            "fill": True,
+            "fillColor": f"rgb({c})",
+        }
+        for k, c in CAUSE_COLOURS.items()
+    }
+    seen: set[str] = set()
+    for measure, g in data.groupby("measure", sort=False):
+        causes = g["cause"].astype(str).tolist()
+        seen |= set(causes)
+        props = [{"k": c, "c": esc(names.get(c, (c, c))[i])} for c in causes]
+        add_geojson(
+            m,
+            ctx,
+            g.geometry.values,
+            props,
+            t["gap_causes"].format(measure=labels.get(str(measure), str(measure))),
+            keyed_style(styles),
+            show=False,
+            popup=[("c", t["cause"])],
+            radius=HOME_RADIUS,
+            group="gap_causes",
+        )
+    legend.add_section(
+        t["gap_causes"].format(measure="…"),
+        [point_swatch(f"rgb({c})", names[k][i]) for k, c in CAUSE_COLOURS.items() if k in seen],
+    )

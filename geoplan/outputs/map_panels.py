@@ -305,6 +305,7 @@ LAYER_GROUPS: dict[str, tuple[str, str, str]] = {
     "cov_network": ("覆盖范围（步行网络）", "Coverage (walking network)", "check"),
     "cov_buffer": ("覆盖范围（缓冲区）", "Coverage (buffer)", "check"),
     "gaps": ("未覆盖居住用地", "Residential land not covered", "check"),
+    "gap_causes": ("步行未达原因（缓冲区内）", "Why walking falls short", "check"),
     "homes": ("住宅", "Homes", "check"),
     "homes_dist": ("住宅至各类设施距离", "Homes: distance to a facility", "select"),
     "plan": ("规划方案", "Plan", "check"),

@@ -171,6 +171,8 @@ def check_map(city: City, result: CheckResult, *, lang: Lang = "zh", **kwargs: A
     """
     import datetime as dt
 
+    from geoplan.indicators.gap_tables import gap_homes
+    from geoplan.names import GAP_MEASURES
     from geoplan.outputs.webmap import build_map
 
     keys = map_coverage_keys(result)
@@ -190,6 +192,11 @@ def check_map(city: City, result: CheckResult, *, lang: Lang = "zh", **kwargs: A
         coverage={k: result.coverage[k] for k in keys},
         coverage_layers=result.coverage_layers,
         gaps=result.gaps,
+        gap_homes=gap_homes(result.homes, GAP_MEASURES),
+        gap_labels={
+            lay.measure: lay.label_zh if zh else lay.label_en
+            for lay in result.coverage_layers.values()
+        },
         scorecard=scorecard_rows(result.scorecard, lang=lang),
         lang=lang,
         **kwargs,

@@ -22,7 +22,13 @@ import pyproj
 
 from geoplan._atomic import atomic_path, write_gpkg_atomic
 from geoplan.city import City
-from geoplan.outputs.formats import ATTRIBUTION, csv_safe, excel_text, formulas_as_text
+from geoplan.outputs.formats import (
+    ATTRIBUTION,
+    csv_safe,
+    excel_text,
+    excel_writer,
+    formulas_as_text,
+)
 from geoplan.scoring.check import CheckResult
 
 SCORECARD_HEADERS_ZH = {
@@ -231,7 +237,7 @@ def write_unit_outputs(
         csv_safe(table).to_csv(tmp, index=False, encoding="utf-8-sig")
     paths["units_csv"] = p
     p = out / f"{stem}_units.xlsx"
-    with atomic_path(p) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+    with atomic_path(p) as tmp, excel_writer(tmp) as xw:
         excel_text(table).to_excel(xw, index=False)
         formulas_as_text(xw.sheets["Sheet1"])
     paths["units_xlsx"] = p

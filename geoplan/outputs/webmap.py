@@ -44,6 +44,7 @@ from geoplan.outputs.map_layers import (
     add_bus_stops,
     add_coverage,
     add_facilities,
+    add_gap_causes,
     add_gaps,
     add_geojson,
     add_parks,
@@ -117,6 +118,8 @@ def build_map(
     coverage: Mapping[str, BaseGeometry] | None = None,
     coverage_layers: Mapping[str, CoverageLayer] | None = None,
     gaps: gpd.GeoDataFrame | None = None,
+    gap_homes: gpd.GeoDataFrame | None = None,
+    gap_labels: Mapping[str, str] | None = None,
     scorecard: pd.DataFrame | None = None,
     lang: Lang = "zh",
     basemap: Basemap = "none",
@@ -156,6 +159,11 @@ def build_map(
         family come from here; a key without one (a user's own layer) is labelled by its key.
     gaps
         Uncovered residential land polygons (any CRS), clipped to the boundary, highlighted.
+    gap_homes
+        Homes the buffer covers and walking does not, with their ``measure`` and ``cause``
+        (:func:`geoplan.indicators.gap_tables.gap_homes`): one hidden layer per measure.
+    gap_labels
+        Measure → its label for those layers' names.
     scorecard
         Table with columns ``indicator``, ``label_zh``, ``label_en``, ``measured``, ``target``,
         ``status``, ``gap`` (``method`` optional), shown as a panel on the map.
@@ -224,6 +232,10 @@ def build_map(
         add_coverage(m, ctx, bnd, str(name), geom, legend, (coverage_layers or {}).get(name))
     if gaps is not None:
         add_gaps(m, ctx, to_city_crs(gaps, city, "gaps"), bnd, legend)
+    if gap_homes is not None and len(gap_homes):
+        add_gap_causes(
+            m, ctx, to_city_crs(gap_homes, city, "gap homes"), bnd, legend, gap_labels or {}
+        )
     add_parks(m, ctx, city.parks, legend)
     add_roads(m, ctx, city.roads, legend)
     if homes is not None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from geoplan._atomic import atomic_path
 from geoplan.names import Status, basis_label, method_label, status_label, unit_share_columns
-from geoplan.outputs.formats import excel_text, finite_float, formulas_as_text
+from geoplan.outputs.formats import excel_text, excel_writer, finite_float, formulas_as_text
 
 #: fill colour of each status (pass green, fail red, no data amber, not checkable grey)
 STATUS_FILLS: dict[str, str] = {
@@ -206,7 +206,7 @@ def write_comparison_workbook(
     names = (("规划对比", "Baseline vs plan"), ("全部指标", "Measures"))
     nums_card = [_CHANGE_COLS[c][i] for c in ("measured_baseline", "measured_plan", "delta")]
     nums_meas = [_CHANGE_MEASURE_COLS[c][i] for c in ("value_baseline", "value_plan", "delta")]
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+    with atomic_path(path) as tmp, excel_writer(tmp) as xw:
         for name, df, units, nums, statuses in (
             (names[0][i], card, list(scorecard["unit"]), nums_card, list(scorecard["status_plan"])),
             (names[1][i], meas, list(measures["unit"]), nums_meas, None),
@@ -240,7 +240,7 @@ def write_workbook(
     card = _frame(scorecard, _CARD_COLS, lang)
     meas = _frame(measures, _MEASURE_COLS, lang)
     nc_mask = scorecard["status"].astype(str) == Status.NOT_CHECKABLE
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+    with atomic_path(path) as tmp, excel_writer(tmp) as xw:
         sheets: list[tuple[str, pd.DataFrame, Sequence[object], list[str], Any]] = [
             (
                 _SHEETS["scorecard"][i],

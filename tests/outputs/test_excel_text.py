@@ -6,11 +6,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
+import pandas as pd
+import pytest
 import shapely
 from typer.testing import CliRunner
 
 import geoplan
 from geoplan.cli import app
+from geoplan.outputs.formats import excel_writer
 
 EVIL = '=HYPERLINK("http://example.invalid","点此")'
 
@@ -67,3 +70,15 @@ def test_csv_safe_escapes_formulas_not_numbers() -> None:
     got = csv_safe(df)
     assert list(got["t"]) == ["'=1+1", "'+SUM(A1)", "'@x", "-22.7", "'-", "'-cmd", "安阳"]
     assert list(got["v"]) == list(range(7))
+
+
+def test_an_interrupted_workbook_is_not_saved_and_the_interrupt_survives(tmp_path: Path) -> None:
+    """A KeyboardInterrupt (a SIGTERM) before any sheet is written: no file, the interrupt
+    propagates (pandas' own writer would try to save and raise openpyxl's IndexError)."""
+    target = tmp_path / "book.xlsx"
+    with pytest.raises(KeyboardInterrupt), excel_writer(target):
+        raise KeyboardInterrupt
+    assert not target.exists()
+    with excel_writer(target) as xw:
+        pd.DataFrame({"a": [1]}).to_excel(xw, sheet_name="s", index=False)
+    assert openpyxl.load_workbook(target).sheetnames == ["s"]

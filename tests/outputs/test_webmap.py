@@ -444,3 +444,27 @@ def test_one_colour_per_method_and_a_layer_per_coverage_row(helsinki: geoplan.Ci
         )
         areas = [k for k, lay in res.coverage_layers.items() if lay.measure == m]
         assert all(k in keys for k in areas), (t.id, areas)
+
+
+def test_check_map_draws_gap_homes_by_cause(chengdu: geoplan.City) -> None:
+    """One hidden layer per key measure; its points are the gap homes, coloured by cause."""
+    from geoplan.outputs.map_result import check_map
+
+    res = geoplan.check_city(chengdu, sheet="anyang-2023")
+    m = check_map(chengdu, res)
+    layers = {k: v for k, v in layers_by_name(m).items() if k.startswith("步行未达原因")}
+    assert len(layers) == 2  # bus 500 m and park service
+    h = res.homes
+    bnd = chengdu.boundary_polygon
+    for name, layer in layers.items():
+        measure = "bus_cov_500" if "公交" in name else "park_service"
+        gap = h.loc[h[f"{measure}_buffer"] & ~h[f"{measure}_network"]]
+        gap = gap.loc[gap.intersects(bnd)]
+        feats = features(layer)
+        assert len(feats) == len(gap) > 0
+        want = gap[f"{measure}_gap_cause"].value_counts().to_dict()
+        got: dict[str, int] = {}
+        for f in feats:
+            got[f["properties"]["k"]] = got.get(f["properties"]["k"], 0) + 1
+        assert got == want
+        assert not layer.show
