@@ -101,6 +101,11 @@ def build_layers(
     # every tag rule below runs once per distinct combination of the tags the rules read
     pt_sets, ar_sets = tx.TagSets(points["tags"]), tx.TagSets(areas["tags"])
     facilities = _facilities(points, areas, crs, pt_sets, ar_sets)
+    greenways = greenway_lines(raw, crs)
+    if len(greenways):
+        facilities = gpd.GeoDataFrame(
+            pd.concat([facilities, greenways], ignore_index=True), crs=crs
+        )
     parks = _green(areas, ar_sets)
     bus_stops = _bus_stops(raw, points, areas, crs, pt_sets, ar_sets)
     residential, buildings = _homes_land(areas, ar_sets)
@@ -201,6 +206,51 @@ def _facilities(
     # libraries inside a university or school are not public ones (exclude_within)
     facilities = spatial.drop_within(facilities, areas, area_sets=ar_sets)
     return _drop_small(facilities, cats)
+
+
+#: the category of greenway lines
+_GREENWAY = "greenway"
+
+
+def greenway_lines(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Greenways (绿道): the highway ways the ``greenway`` category matches, as facility lines.
+
+    Parameters
+    ----------
+    raw
+        The raw read (its highway ways, split where nodes are missing).
+    crs
+        Metric CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        Facility rows (``category`` = ``greenway``), LineStrings in ``crs``.
+    """
+    cats = tx.categories()
+    cat = cats.get(_GREENWAY)
+    cols = ["osmid", "osm_type", "category", "category_zh", "name", "school_level_from"]
+    if cat is None:
+        return gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry=[], crs=crs)
+    first = cat.rules[0].pairs[0] if cat.rules and cat.rules[0].pairs else None
+    values = first[1] if first is not None and first[0] == "highway" else None
+    ways = [
+        w
+        for w in raw.ways
+        if (values is None or w.tags.get("highway") in values) and cat.matches(w.tags)
+    ]
+    rows = [(w.osmid, "way", _GREENWAY, cat.label_zh, _name(w.tags), "") for w in ways]
+    if ways:
+        x, y = to_metric(
+            crs, np.concatenate([w.lon for w in ways]), np.concatenate([w.lat for w in ways])
+        )
+        idx = np.repeat(np.arange(len(ways)), [w.lon.shape[0] for w in ways])
+        lines = shapely.linestrings(np.column_stack([x, y]), indices=idx)
+    else:
+        lines = np.zeros(0, dtype=object)
+    return gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=cols), geometry=gpd.GeoSeries(lines, crs=crs), crs=crs
+    )
 
 
 def _drop_small(facilities: gpd.GeoDataFrame, cats: dict[str, tx.Category]) -> gpd.GeoDataFrame:

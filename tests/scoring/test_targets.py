@@ -267,6 +267,7 @@ def test_life_circles_levels_and_circles() -> None:
         "public_space",
         "fire_station",
         "metro",
+        "greenway",
     }
     radius = {k: c.radius_m for k, c in lc.circles.items()}
     assert radius["kindergarten"] == radius["nursery"] == lc.levels["5min"].radius_m
