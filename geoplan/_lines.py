@@ -66,3 +66,55 @@ def points_along(parts: NDArray[np.object_], rep: I64, dist: F64) -> tuple[F64, 
     px = np.where(frac <= 0, x0[s], np.where(frac >= 1, x1[s], (x1[s] - x0[s]) * frac + x0[s]))
     py = np.where(frac <= 0, y0[s], np.where(frac >= 1, y1[s], (y1[s] - y0[s]) * frac + y0[s]))
     return px, py
+
+
+def length_share_near(
+    lines: NDArray[np.object_],
+    others: NDArray[np.object_],
+    distance_m: float,
+    *,
+    at_least: float,
+) -> NDArray[np.float64]:
+    """Share (0–1) of each line's length within ``distance_m`` of any of ``others``.
+
+    Only the pairs an STRtree finds within the distance are cut (no union of every buffer): each
+    pair's piece of the line inside the other's buffer; the sum of a line's pieces bounds its
+    share from above (overlapping pieces count twice), so the exact share — the union of its
+    pieces — is computed only for lines whose bound reaches ``at_least``.
+
+    Parameters
+    ----------
+    lines
+        Lines or rings (metric CRS).
+    others
+        Geometries to be near (same CRS).
+    distance_m
+        Distance (m).
+    at_least
+        Callers compare the share with this: exact where it can reach it, else a value below it.
+
+    Returns
+    -------
+    ndarray of float
+    """
+    n = lines.shape[0]
+    out = np.zeros(n)
+    if n == 0 or others.shape[0] == 0:
+        return out
+    il, io = shapely.STRtree(others).query(lines, predicate="dwithin", distance=distance_m)
+    if not il.size:
+        return out
+    pieces = shapely.intersection(lines[il], shapely.buffer(others[io], distance_m, quad_segs=4))
+    total = shapely.length(lines)
+    bound = np.bincount(il, weights=shapely.length(pieces), minlength=n)
+    safe = np.where(total > 0, total, 1.0)
+    out = np.where(total > 0, np.minimum(bound / safe, 1.0), 0.0)
+    cand = np.flatnonzero((total > 0) & (bound >= at_least * total))
+    if cand.size:
+        order = np.argsort(il, kind="stable")
+        il_s, pieces_s = il[order], pieces[order]
+        starts = np.searchsorted(il_s, cand)
+        ends = np.searchsorted(il_s, cand, side="right")
+        exact = [shapely.union_all(pieces_s[a:b]).length for a, b in zip(starts, ends, strict=True)]
+        out[cand] = np.asarray(exact) / total[cand]
+    return out

@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import InputFileError, LayerError
 from geoplan._gc import with_collector_paused
 from geoplan._progress import progress_steps
-from geoplan.io.barriers import barrier_layers, read_barriers
+from geoplan.io.barriers import barrier_layers
 from geoplan.io.boundary import WARN_DATA_SHARE, BoundaryLike, check_overlap, read_boundary
 from geoplan.io.osm import RawOSM, check_osm_path, read_osm
 from geoplan.io.osm_layers import build_layers, clip_layer
@@ -293,7 +293,7 @@ def load_city(
         with _timed(seconds, "layers"):
             layers, n_repaired = build_layers(raw, mcrs, bnd)
         with _timed(seconds, "barriers"):
-            barriers, gates = barrier_layers(read_barriers(src), raw, mcrs, bnd)
+            barriers, gates = barrier_layers(raw, mcrs, bnd)
             compounds = compounds_from_osm(layers["residential"], barriers, gates, net)
         steps.advance()
 

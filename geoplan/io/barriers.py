@@ -1,27 +1,22 @@
 """Barriers and gates from OpenStreetMap: rivers, railways, expressways, walls and their gates.
 
-One extra pyosmium pass reads the ways tagged ``waterway`` / ``railway`` / ``barrier`` and the gate
-and entrance nodes (the main read skips these keys); expressways come from the highway ways and
-water areas from the areas the main read already has. The rules are
-:mod:`geoplan.rules.barriers` (``geoplan/data/barriers.yaml``).
+The one read of the file (:func:`geoplan.io.osm.read_osm`) keeps the ways tagged ``waterway`` /
+``railway`` / ``barrier`` and the gate and entrance nodes; expressways come from its highway ways
+and water areas from its areas. The rules are :mod:`geoplan.rules.barriers`
+(``geoplan/data/barriers.yaml``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
 import geopandas as gpd
 import numpy as np
-import osmium
 import pyproj
 import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan._errors import InputFileError
-from geoplan.io.osm import RawOSM, _node_refs, _tags
+from geoplan._lines import length_share_near
+from geoplan.io.osm import RawOSM
 from geoplan.io.projection import to_metric
 from geoplan.rules.barriers import barrier_rules
 
@@ -34,64 +29,6 @@ MARGIN_M = 2000.0
 
 BARRIER_COLUMNS = {"osmid": "int64", "cause": "object", "kind": "object"}
 GATE_COLUMNS = {"osmid": "int64", "kind": "object"}
-
-
-@dataclass
-class RawBarriers:
-    """What the barrier pass reads, in WGS84 degrees.
-
-    ``lines``: (osmid, tags, lon, lat) of each way; ``gates``: (osmid, lon, lat, tags).
-    """
-
-    lines: list[tuple[int, dict[str, str], NDArray[np.float64], NDArray[np.float64]]] = field(
-        default_factory=list
-    )
-    gates: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
-
-
-def read_barriers(path: str | Path) -> RawBarriers:
-    """Read the barrier ways and the gate nodes of an OSM file.
-
-    Parameters
-    ----------
-    path
-        ``.osm.pbf`` / ``.osm`` file, WGS84.
-
-    Returns
-    -------
-    RawBarriers
-        Ways with a barrier key (their located nodes only) and gate / entrance nodes.
-    """
-    rules = barrier_rules()
-    out = RawBarriers()
-    fp = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(osmium.filter.KeyFilter(*BARRIER_KEYS))
-    )
-    try:
-        for o in fp:
-            obj: Any = o
-            if obj.is_node():
-                tags = _tags(obj)
-                if obj.location.valid() and rules.is_gate(tags):
-                    out.gates.append((obj.id, obj.location.lon, obj.location.lat, tags))
-            elif obj.is_way():
-                tags = _tags(obj)
-                # split at nodes missing from the extract: no straight line across the gap
-                run: list[Any] = []
-                for loc in [*(n.location for n in _node_refs(obj)), None]:
-                    if loc is not None and loc.valid():
-                        run.append(loc)
-                        continue
-                    if len(run) >= 2:
-                        lon = np.fromiter((x.lon for x in run), dtype=float, count=len(run))
-                        lat = np.fromiter((x.lat for x in run), dtype=float, count=len(run))
-                        out.lines.append((obj.id, tags, lon, lat))
-                    run = []
-    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input
-        raise InputFileError(f"{path}: cannot read as OSM data ({exc}); check the file") from exc
-    return out
 
 
 def _lines(
@@ -109,16 +46,15 @@ def _lines(
 
 
 def barrier_layers(
-    barriers: RawBarriers, raw: RawOSM, crs: pyproj.CRS, boundary: BaseGeometry
+    raw: RawOSM, crs: pyproj.CRS, boundary: BaseGeometry
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The barrier and gate layers in ``crs`` near the study ``boundary``.
 
     Parameters
     ----------
-    barriers
-        The barrier pass (:func:`read_barriers`).
     raw
-        The main read: its highway ways give the expressways, its areas the water areas.
+        The read (:func:`geoplan.io.osm.read_osm`): its barrier ways and gate nodes, its highway
+        ways (the expressways) and its areas (the water areas).
     crs
         Metric CRS of the layers.
     boundary
@@ -138,8 +74,11 @@ def barrier_layers(
     area_ids: list[int] = []
     area_tags: list[dict[str, str]] = []
     area_geoms: list[BaseGeometry] = []
-    for row in barriers.lines:
+    hw_values = rules.highway_values()
+    for row in raw.barrier_lines:
         tags = row[1]
+        if "highway" in tags and (hw_values is None or tags["highway"] in hw_values):
+            continue  # an expressway: read below with the highway ways
         c = rules.area_cause(tags)
         closed = row[2][0] == row[2][-1] and row[3][0] == row[3][-1] and row[2].shape[0] >= 4
         if c is not None and closed:
@@ -152,6 +91,8 @@ def barrier_layers(
             line_rows.append(row)
             causes.append(c)
     for w in raw.ways:
+        if hw_values is not None and w.tags.get("highway") not in hw_values:
+            continue  # no cause rule asks for this highway value: not a barrier by itself
         c = rules.line_cause(w.tags)
         if c is not None:
             line_rows.append((w.osmid, w.tags, w.lon, w.lat))
@@ -184,7 +125,7 @@ def barrier_layers(
         {"osmid": osmid, "cause": cause, "kind": kinds}, geometry=list(geoms), crs=crs
     )
 
-    g_rows = barriers.gates
+    g_rows = raw.gate_nodes
     gx, gy = to_metric(crs, [r[1] for r in g_rows], [r[2] for r in g_rows])
     gpts = shapely.points(gx, gy) if g_rows else np.zeros(0, dtype=object)
     g_keep = shapely.intersects(near, gpts) if g_rows else np.zeros(0, dtype=bool)
@@ -229,11 +170,7 @@ def _fenced_roads(
     roads = geoms[cause == "expressway"]
     if not walls.size or not roads.size:
         return cause
-    near = shapely.union_all(shapely.buffer(roads, along_m, quad_segs=4))
-    shapely.prepare(near)
-    length = shapely.length(geoms[walls])
-    inside = shapely.length(shapely.intersection(geoms[walls], near))
-    share = np.where(length > 0, inside / np.where(length > 0, length, 1.0), 0.0)
+    share = length_share_near(geoms[walls], roads, along_m, at_least=min_share)
     out = cause.copy()
     out[walls[share >= min_share]] = "expressway"
     return out

@@ -44,6 +44,13 @@ KEYS = (
 )
 
 
+#: keys of the barrier ways and gate nodes read in the same pass (:mod:`geoplan.io.barriers`);
+#: an object with only these keys reaches no layer rule
+BARRIER_KEYS = ("waterway", "railway", "barrier", "entrance")
+
+BarrierLine = tuple[int, dict[str, str], NDArray[np.float64], NDArray[np.float64]]
+
+
 SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml")
 
 
@@ -70,6 +77,11 @@ class RawOSM:
     areas: list[tuple[int, str, dict[str, str], bytes]] = field(default_factory=list)
     #: public_transport=stop_area relations: (tags, [(member type "n"/"w"/"r", member id)])
     stop_areas: list[tuple[dict[str, str], list[tuple[str, int]]]] = field(default_factory=list)
+    #: ways with a barrier key (:data:`BARRIER_KEYS`), split at missing nodes: (osmid, tags, lon,
+    #: lat) — rivers, railways, walls (:mod:`geoplan.io.barriers`)
+    barrier_lines: list[BarrierLine] = field(default_factory=list)
+    #: gate and entrance nodes: (osmid, lon, lat, tags)
+    gate_nodes: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
     dangling_refs: int = 0
     ways_without_location: int = 0
     areas_failed: int = 0
@@ -288,6 +300,33 @@ def _header_bbox(p: Path) -> tuple[float, float, float, float] | None:
     return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
 
 
+def _has_key(obj: Any, keys: tuple[str, ...]) -> bool:
+    """Whether the object has any of ``keys`` (no tag dict built)."""
+    data = getattr(obj, "_pyosmium_data", None)
+    if data is None or not hasattr(data, "tags_get_value_by_key"):  # pragma: no cover
+        t = obj.tags
+        return any(k in t for k in keys)
+    get = data.tags_get_value_by_key  # pyosmium's C++ lookup, no TagList wrapper
+    return any(get(k, None) is not None for k in keys)
+
+
+def _barrier_lines(bways: WayLists) -> list[BarrierLine]:
+    """Barrier ways split into runs of located nodes (at least 2), as highway ways are split.
+
+    :func:`_split_runs` makes no line across a missing node; these runs change no count or
+    extent of the read.
+    """
+    tmp = RawOSM(path=Path())
+    _split_runs(tmp, bways)
+    return [(w.osmid, w.tags, w.lon, w.lat) for w in tmp.ways]
+
+
+def _gate_test() -> Callable[[dict[str, str]], bool]:
+    from geoplan.rules.barriers import barrier_rules
+
+    return barrier_rules().is_gate
+
+
 def _add_area(obj: Any, wkb: Any, raw: RawOSM, failed_ways: dict[int, dict[str, str]]) -> None:
     """An assembled area as WKB; refused closed ways are kept for a rebuild by the caller."""
     tags = _tags(obj)
@@ -307,23 +346,28 @@ def _add_area(obj: Any, wkb: Any, raw: RawOSM, failed_ways: dict[int, dict[str, 
     raw.areas.append((obj.orig_id(), kind, tags, bytes.fromhex(geom)))
 
 
-def _ways_pass(path: str) -> WayLists:
-    """The highway ways of a file, packed.
+def _ways_pass(path: str) -> tuple[WayLists, WayLists]:
+    """The highway ways of a file, packed, and its barrier ways.
 
     Run in a second process by :func:`read_osm` for large files; the node locations are
-    indexed in C++ and only highway ways reach Python.
+    indexed in C++ and only highway and barrier ways reach Python.
     """
     ways = WayLists()
+    barriers = WayLists()
     fp = (
         osmium.FileProcessor(path, osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-        .with_filter(osmium.filter.KeyFilter("highway"))
+        .with_filter(osmium.filter.KeyFilter("highway", *BARRIER_KEYS))
     )
     for o in fp:
         obj: Any = o
-        ways.add(obj, _tags(obj))
-    return ways.packed()
+        tags = _tags(obj)
+        if _has_key(obj, BARRIER_KEYS):
+            barriers.add(obj, tags)
+        if "highway" in tags:
+            ways.add(obj, tags)
+    return ways.packed(), barriers.packed()
 
 
 #: PBF files at least this large read their highway ways in a second process
@@ -369,6 +413,7 @@ def read_osm(
     # highway ways: node refs and fixed-point coordinates of all ways go into flat lists; runs,
     # dangling refs and the bbox are worked out with numpy after the pass (no per-way arrays)
     ways = WayLists()
+    bways = WayLists()  # barrier ways, split into runs the same way after the pass
     use_pool = parallel if parallel is not None else _parallel_ok(p)
     use_pool = use_pool and keep_way is None
     pool = fut = None
@@ -385,44 +430,73 @@ def read_osm(
         fp = fp.with_filter(
             osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA)
         )
-    fp = fp.with_filter(osmium.filter.KeyFilter(*KEYS))
+    fp = fp.with_filter(osmium.filter.KeyFilter(*KEYS, *BARRIER_KEYS))
     skip_node = _unread_node_test()
+    is_gate = _gate_test()
     unread_x: Any = array("q")
     unread_y: Any = array("q")
     try:
         for o in fp:
             obj: Any = o
             if obj.is_way():
-                if "highway" not in obj.tags:
-                    continue
-                tags = _tags(obj)
-                if keep_way is not None and not keep_way(tags):
-                    continue
-                ways.add(obj, tags)
+                _read_way(obj, bways, ways, keep_way)
             elif obj.is_node():
-                loc = obj.location
-                if not loc.valid():
-                    continue
-                if skip_node(obj):
-                    # a crossing / street lamp / signal: no rule reads it; only the extent counts
-                    unread_x.append(loc.x)
-                    unread_y.append(loc.y)
-                    continue
-                raw.points.append((obj.id, loc.lon, loc.lat, _tags(obj)))
+                _read_node(obj, raw, skip_node, is_gate, (unread_x, unread_y))
             elif obj.is_area():
-                _add_area(obj, wkb, raw, failed_ways)
+                # not an area of barrier keys only (a walled ring, a riverbank)
+                if not _has_key(obj, BARRIER_KEYS) or _has_key(obj, KEYS):
+                    _add_area(obj, wkb, raw, failed_ways)
             elif obj.is_relation() and obj.tags.get("public_transport") == "stop_area":
                 members = [(str(m.type), int(m.ref)) for m in obj.members]
                 raw.stop_areas.append((_tags(obj), members))
         if fut is not None:
-            ways = fut.result()
+            ways, bways = fut.result()
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input, ids
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     _finish(raw, p, ways, failed_ways, (unread_x, unread_y))
+    raw.barrier_lines = _barrier_lines(bways)
     return raw
+
+
+def _read_way(
+    obj: Any, bways: WayLists, ways: WayLists, keep_way: Callable[[dict[str, str]], bool] | None
+) -> None:
+    """A way of the main pass: a barrier way, and the highway way unless ``keep_way`` says no."""
+    if _has_key(obj, BARRIER_KEYS):
+        bways.add(obj, _tags(obj))
+    if "highway" not in obj.tags:
+        return
+    tags = _tags(obj)
+    if keep_way is None or keep_way(tags):
+        ways.add(obj, tags)
+
+
+def _read_node(
+    obj: Any,
+    raw: RawOSM,
+    skip_node: Callable[[Any], bool],
+    is_gate: Callable[[dict[str, str]], bool],
+    unread: tuple[Any, Any],
+) -> None:
+    """A tagged node of the main pass: a gate, a point a rule reads, or only extent."""
+    loc = obj.location
+    if not loc.valid():
+        return
+    if _has_key(obj, BARRIER_KEYS):
+        tags = _tags(obj)
+        if is_gate(tags):
+            raw.gate_nodes.append((obj.id, loc.lon, loc.lat, tags))
+        if not _has_key(obj, KEYS):
+            return  # only barrier keys: no layer rule reads it (nor did the extent before)
+    if skip_node(obj):
+        # a crossing / street lamp / signal: no rule reads it; only the extent counts
+        unread[0].append(loc.x)
+        unread[1].append(loc.y)
+        return
+    raw.points.append((obj.id, loc.lon, loc.lat, _tags(obj)))
 
 
 def _unread_node_test() -> Callable[[Any], bool]:

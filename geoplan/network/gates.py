@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from geoplan._lines import length_share_near
 from geoplan._memo import IdentityMemo
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.graph import WalkNetwork
@@ -158,7 +159,11 @@ class Compounds:
 
 
 def walled_share(
-    parcels: NDArray[np.object_], walls: NDArray[np.object_], *, outline_m: float
+    parcels: NDArray[np.object_],
+    walls: NDArray[np.object_],
+    *,
+    outline_m: float,
+    at_least: float = 0.0,
 ) -> NDArray[np.float64]:
     """Share (0–1) of each parcel's outline with a wall or fence within ``outline_m``.
 
@@ -170,20 +175,18 @@ def walled_share(
         Wall and fence lines (same CRS).
     outline_m
         Tolerance (m) between a mapped wall and the parcel outline.
+    at_least
+        The share the caller compares with: exact where a parcel can reach it, else a value
+        below it (:func:`geoplan._lines.length_share_near`).
 
     Returns
     -------
     ndarray of float
     """
-    out = np.zeros(parcels.shape[0])
     if not parcels.size or not walls.size:
-        return out
-    rings = shapely.boundary(parcels)
-    zone = shapely.union_all(shapely.buffer(walls, outline_m, quad_segs=4))
-    shapely.prepare(zone)
-    length = shapely.length(rings)
-    near = shapely.length(shapely.intersection(rings, zone))
-    return np.where(length > 0, near / np.where(length > 0, length, 1.0), 0.0)
+        return np.zeros(parcels.shape[0])
+    rings = np.asarray(shapely.boundary(parcels), dtype=object)
+    return length_share_near(rings, walls, outline_m, at_least=at_least)
 
 
 def compounds_from_osm(
@@ -218,7 +221,7 @@ def compounds_from_osm(
     if barriers is None or not len(barriers) or not parcels.size:
         return empty
     walls = np.asarray(barriers.geometry.values[barriers["cause"].to_numpy() == "wall"], object)
-    share = walled_share(parcels, walls, outline_m=rules.outline_m)
+    share = walled_share(parcels, walls, outline_m=rules.outline_m, at_least=rules.min_wall_share)
     walled = parcels[share >= rules.min_wall_share]
     if not walled.size:
         return empty

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from geoplan.rules.taxonomy import TagRule, Tags, any_match, load_yaml
+from geoplan.rules.taxonomy import NAME_KEYS, TagRule, Tags, any_match, load_yaml
 
 #: the causes of a gap that are not a mapped barrier
 DATA_GAP = "data_gap"
@@ -56,6 +56,8 @@ class BarrierRules:
         the expressway barrier.
     undershoot_m
         A dead end this close (m) to a street it does not join is a likely data gap.
+    read_keys
+        The tag keys the cause and ground rules read (their answers are memoised by them).
     """
 
     causes: tuple[Cause, ...]
@@ -69,6 +71,7 @@ class BarrierRules:
     along_road_m: float
     fenced_road_share: float
     undershoot_m: float
+    read_keys: tuple[str, ...] = ()
 
     def at_ground(self, tags: Tags) -> bool:
         """Whether a line or area with ``tags`` is at ground level (not a bridge or tunnel).
@@ -87,6 +90,9 @@ class BarrierRules:
                 tags = {kk: vv for kk, vv in tags.items() if kk != k}
         return not any_match(self.not_at_ground, tags)
 
+    def _key(self, kind: str, tags: Tags) -> tuple[str | None, ...]:
+        return (kind, *(tags.get(k) for k in self.read_keys))
+
     def line_cause(self, tags: Tags) -> str | None:
         """The cause a line with ``tags`` is a barrier of, or ``None``.
 
@@ -99,10 +105,17 @@ class BarrierRules:
         -------
         str or None
         """
-        for c in self.causes:
-            if any_match(c.lines, tags):
-                return c.key if self.at_ground(tags) else None
-        return None
+        key = self._key("line", tags)
+        if key not in _MEMO:
+            _MEMO[key] = next(
+                (
+                    c.key if self.at_ground(tags) else None
+                    for c in self.causes
+                    if any_match(c.lines, tags)
+                ),
+                None,
+            )
+        return _MEMO[key]
 
     def area_cause(self, tags: Tags) -> str | None:
         """The cause an area with ``tags`` is a barrier of, or ``None``.
@@ -116,10 +129,36 @@ class BarrierRules:
         -------
         str or None
         """
+        key = self._key("area", tags)
+        if key not in _MEMO:
+            _MEMO[key] = next(
+                (
+                    c.key if self.at_ground(tags) else None
+                    for c in self.causes
+                    if c.areas and any_match(c.areas, tags)
+                ),
+                None,
+            )
+        return _MEMO[key]
+
+    def highway_values(self) -> frozenset[str] | None:
+        """The ``highway`` values every line rule with a highway key asks for.
+
+        Returns
+        -------
+        frozenset of str or None
+            ``None`` when a rule without a ``highway`` key could match a highway way (then
+            every way is tried).
+        """
+        values: set[str] = set()
         for c in self.causes:
-            if c.areas and any_match(c.areas, tags):
-                return c.key if self.at_ground(tags) else None
-        return None
+            for r in c.lines:
+                pairs = dict(r.pairs)
+                if "highway" in pairs:
+                    if pairs["highway"] is None:
+                        return None
+                    values |= pairs["highway"]
+        return frozenset(values)
 
     def is_gate(self, tags: Tags) -> bool:
         """Whether a node with ``tags`` is a gate or an entrance.
@@ -151,6 +190,20 @@ class BarrierRules:
         out[WALK_ONLY] = ("步行覆盖而缓冲区未覆盖", "Covered by walking, not by the buffer")
         out[AREA_METHOD] = ("用地面积与住宅点口径差", "Land-area vs homes basis")
         return out
+
+
+#: line / area causes by the values of the keys the rules read (a city repeats few combinations)
+_MEMO: dict[tuple[str | None, ...], str | None] = {}
+
+
+def _read_keys(causes: tuple[Cause, ...], ground: tuple[TagRule, ...]) -> tuple[str, ...]:
+    """Every tag key a cause rule or the ground rule reads (``name~`` rules read names)."""
+    keys: set[str] = set()
+    for r in (*(r for c in causes for r in (*c.lines, *c.areas)), *ground):
+        keys |= {k for k, _ in r.pairs} | {k for k, _ in r.contains}
+    if "name" in keys:
+        keys |= set(NAME_KEYS)
+    return tuple(sorted(keys))
 
 
 def _rules(specs: Any) -> tuple[TagRule, ...]:
@@ -189,4 +242,5 @@ def barrier_rules() -> BarrierRules:
         along_road_m=float(raw["fenced_road"]["along_road_m"]),
         fenced_road_share=float(raw["fenced_road"]["min_share"]),
         undershoot_m=float(raw["undershoot_m"]),
+        read_keys=_read_keys(causes, _rules(raw["not_at_ground"])),
     )

@@ -152,8 +152,13 @@ def test_ways_read_in_a_second_process_equal_one_pass(
         "areas_failed",
         "header_bbox",
         "bbox",
+        "gate_nodes",
     ):
         assert getattr(one, f) == getattr(two, f), f
+    # barrier ways (rivers, railways, walls) come from the second process too
+    key = sorted((r[0], r[2].tobytes(), r[3].tobytes()) for r in one.barrier_lines)
+    assert key == sorted((r[0], r[2].tobytes(), r[3].tobytes()) for r in two.barrier_lines)
+    assert len(one.barrier_lines) > 100
 
 
 def test_tag_strings_are_shared_and_tags_complete(chengdu_pbf: Path) -> None:
