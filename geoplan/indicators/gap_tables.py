@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geoplan._memo import IdentityMemo
 from geoplan.indicators.access import Access
 from geoplan.indicators.coverage import IndicatorResult
 from geoplan.indicators.gaps import (
@@ -32,6 +33,9 @@ from geoplan.rules.barriers import AREA_METHOD, DATA_GAP, OTHER, WALK_ONLY
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+
+#: barrier indexes of the networks and barrier layers seen last (scenario re-runs)
+_INDEX = IdentityMemo(maxsize=4)
 
 #: the columns of a gap-cause table
 GAP_COLUMNS = [
@@ -174,7 +178,10 @@ def explain_gaps(
 
     if barriers is None or gates is None:
         barriers, gates = empty_barriers(net.crs)
-    index = barrier_index(net, barriers, gates)
+    # a scenario re-run on the same network and barriers reuses the index (by identity)
+    index = _INDEX.get(
+        "barrier_index", (net, barriers, gates), lambda: barrier_index(net, barriers, gates)
+    )
     xy = home_points(homes)
     weights: dict[str, F64] = {"homes": np.ones(len(homes))}
     if "area_m2" in homes:
