@@ -57,12 +57,28 @@ class EdgeAttachment:
     owner: I64
 
     def __len__(self) -> int:
-        """Number of intervals."""
+        """Number of intervals.
+
+        Returns
+        -------
+        int
+        """
         return int(self.edge.shape[0])
 
     @staticmethod
     def concat(parts: Sequence[EdgeAttachment]) -> EdgeAttachment:
-        """The intervals of several attachments, in order."""
+        """The intervals of several attachments, in order.
+
+        Parameters
+        ----------
+        parts
+            Attachments (empty ones are skipped).
+
+        Returns
+        -------
+        EdgeAttachment
+            Their intervals concatenated; ``owner`` values are kept as they are.
+        """
         parts = [p for p in parts if len(p)]
         if not parts:
             return _empty_attachment()
@@ -74,7 +90,13 @@ class EdgeAttachment:
         )
 
     def point(self) -> EdgeAttachment:
-        """Check that every attachment is a point (``t0 == t1``); return self."""
+        """These attachments, read as points (``t0 == t1``): the targets of a search.
+
+        Returns
+        -------
+        EdgeAttachment
+            ``self``.
+        """
         return self
 
 
@@ -85,7 +107,18 @@ def _empty_attachment() -> EdgeAttachment:
 
 
 def edge_tree(net: WalkNetwork) -> shapely.STRtree:
-    """The STRtree of ``net``'s edge geometries (built once, kept in ``net.meta``)."""
+    """The STRtree of ``net``'s edge geometries (built once, kept in ``net.meta``).
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+
+    Returns
+    -------
+    shapely.STRtree
+        Over ``net.edge_geometry``, in edge-index order.
+    """
     tree = net.meta.get("_edge_tree")
     if tree is None:
         tree = shapely.STRtree(net.edge_geometry)
@@ -142,7 +175,25 @@ def attach_points(
 def attach_xy(
     net: WalkNetwork, x: F64, y: F64, *, owner: I64, max_distance_m: float | None = None
 ) -> EdgeAttachment:
-    """:func:`attach_points` for coordinates (m, ``net.crs``): no shapely Points are built."""
+    """:func:`attach_points` for coordinates (m, ``net.crs``): no shapely Points are built.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    x, y
+        Point coordinates (m, ``net.crs``).
+    owner
+        Feature index of each point.
+    max_distance_m
+        Points farther than this (m) from every edge are left out.
+
+    Returns
+    -------
+    EdgeAttachment
+        One zero-length interval per attached point; ``offset_m`` is its straight-line distance
+        (m) to the edge.
+    """
     if x.shape[0] == 0 or net.n_edges == 0:
         return _empty_attachment()
     ip, ie, dist, s = nearest_edges(net, x, y, max_distance_m=max_distance_m)
@@ -204,6 +255,21 @@ def facility_sources(
     of an edge inside them (distance 0) and (b) from points every ``boundary_step_m`` metres along
     their boundary, each attached to its nearest edge — a park is reached at its edge, not its
     centroid, and a large park does not count as one point.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    geometries
+        Facility geometries in ``net.crs``: points, multipoints (a park's entrances), lines or
+        polygons.
+    boundary_step_m
+        Spacing (m) of the outline samples of lines and polygons.
+
+    Returns
+    -------
+    EdgeAttachment
+        Intervals whose ``owner`` is the position of the facility in ``geometries``.
     """
     geoms = np.asarray(geometries, dtype=object)
     owners = np.arange(geoms.shape[0], dtype=np.int64)
@@ -270,7 +336,22 @@ def _augmented_csr(net: WalkNetwork, src_nodes: I64, src_dist: F64) -> sp.csr_ma
 
 
 def node_distance_m(net: WalkNetwork, sources: EdgeAttachment, *, limit_m: float = np.inf) -> F64:
-    """Walking distance (m) from each graph node to its nearest source (inf past ``limit_m``)."""
+    """Walking distance (m) from each graph node to its nearest source (inf past ``limit_m``).
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    sources
+        Source intervals (:func:`facility_sources`).
+    limit_m
+        Search radius (m): one bounded multi-source Dijkstra (scipy) stops there.
+
+    Returns
+    -------
+    ndarray of float64
+        One distance (m) per node; ``inf`` beyond ``limit_m`` or unreachable.
+    """
     n = net.n_nodes
     if len(sources) == 0 or n == 0:
         return np.full(n, np.inf)
@@ -293,6 +374,16 @@ def same_edge_pairs(a_edge: I64, b_edge: I64) -> tuple[I64, I64]:
     ``a`` bucketed by edge (a counting sort), no Python loop and no binary search: for each
     ``b`` the run of ``a`` with its edge, in stable edge order. Pairs come ordered by ``b``, then
     by position in ``a``.
+
+    Parameters
+    ----------
+    a_edge, b_edge
+        Edge index of each ``a`` and each ``b``.
+
+    Returns
+    -------
+    a_index, b_index : ndarray of int64
+        The pairs, as positions into ``a_edge`` and ``b_edge``.
     """
     z = np.zeros(0, dtype=np.int64)
     if not a_edge.size or not b_edge.size:

@@ -29,7 +29,20 @@ def haversine_m(
     lon2: NDArray[np.float64],
     lat2: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Great-circle distance in metres between WGS84 degree coordinates (vectorised)."""
+    """Great-circle distance in metres between WGS84 degree coordinates (vectorised).
+
+    The haversine formula on a sphere of the mean Earth radius OSMnx uses (6,371,009 m).
+
+    Parameters
+    ----------
+    lon1, lat1, lon2, lat2
+        Coordinates of the two ends (degrees, WGS84).
+
+    Returns
+    -------
+    ndarray of float64
+        Distance (m) of each pair.
+    """
     p1 = np.radians(lat1)
     p2 = np.radians(lat2)
     dphi = p2 - p1
@@ -40,7 +53,20 @@ def haversine_m(
 
 
 def build_walk_network(ways: Sequence[RawWay], crs: pyproj.CRS) -> WalkNetwork:
-    """Split walkable ways at shared nodes into an undirected, geometry-carrying edge list."""
+    """Split walkable ways at shared nodes into an undirected, geometry-carrying edge list.
+
+    Parameters
+    ----------
+    ways
+        Walkable highway ways (runs of located nodes, WGS84 degrees).
+    crs
+        Metric CRS of the network's coordinates and edge geometries.
+
+    Returns
+    -------
+    WalkNetwork
+        Nodes where ways meet or end, edges between them with their haversine length (m).
+    """
     if not ways:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=np.float64)

@@ -48,7 +48,18 @@ FEATURE_STORE_MAX = 500_000
 
 
 def hash_arrays(*arrays: Any) -> str:
-    """SHA-1 of arrays (bytes; geometries as WKB) and other values (``repr``)."""
+    """SHA-1 of arrays (bytes; geometries as WKB) and other values (``repr``).
+
+    Parameters
+    ----------
+    *arrays
+        numpy arrays, geometry arrays or plain values, in order.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
     h = hashlib.sha1(usedforsecurity=False)
     for a in arrays:
         if isinstance(a, np.ndarray) and a.dtype != object:
@@ -62,7 +73,18 @@ def hash_arrays(*arrays: Any) -> str:
 
 
 def network_key(net: WalkNetwork) -> str:
-    """Content hash of a network's topology and lengths (cached on the network)."""
+    """Content hash of a network's topology and lengths (cached on the network).
+
+    Parameters
+    ----------
+    net
+        Walk network.
+
+    Returns
+    -------
+    str
+        Hex digest of edge ends and lengths.
+    """
     key = net.meta.get("_key")
     if key is None:
         key = hash_arrays(net.edge_u, net.edge_v, net.edge_length_m)
@@ -71,7 +93,18 @@ def network_key(net: WalkNetwork) -> str:
 
 
 def attachment_key(att: EdgeAttachment) -> str:
-    """Content hash of an edge attachment."""
+    """Content hash of an edge attachment.
+
+    Parameters
+    ----------
+    att
+        An attachment.
+
+    Returns
+    -------
+    str
+        Hex digest of its arrays.
+    """
     return hash_arrays(att.edge, att.t0, att.t1, att.offset_m, att.owner)
 
 
@@ -137,7 +170,23 @@ class AccessCache:
         *,
         boundary_step_m: float = 2.0,
     ) -> tuple[str, EdgeAttachment]:
-        """Where the network reaches ``geoms`` (:func:`facility_sources`), and its cache key."""
+        """Where the network reaches ``geoms`` (:func:`facility_sources`), and its cache key.
+
+        Parameters
+        ----------
+        net
+            Walk network (metric CRS).
+        geoms
+            Facility geometries (``net.crs``).
+        boundary_step_m
+            Outline sample spacing (m) of lines and polygons.
+
+        Returns
+        -------
+        key : str
+            Content key of the sources.
+        sources : EdgeAttachment
+        """
         g = np.asarray(geoms, dtype=object)
         key = hash_arrays("src", network_key(net), self._geoms_key(g), float(boundary_step_m))
         att = self.attachments.get(key)
@@ -161,7 +210,22 @@ class AccessCache:
 
         Features common to several arrays (park size tiers) are computed once, in chunks of
         about equal size, part of them in a forked child (:func:`geoplan._fork.split_map`).
-        Returns how many features were computed.
+
+        Parameters
+        ----------
+        net
+            Walk network (metric CRS).
+        arrays
+            Facility geometry arrays (``net.crs``).
+        boundary_step_m
+            Outline sample spacing (m).
+        workers
+            Processes to use (default: both cores when a fork is safe).
+
+        Returns
+        -------
+        int
+            How many features were computed.
         """
         nk, step = network_key(net), float(boundary_step_m)
         todo: dict[bytes, BaseGeometry] = {}
@@ -218,7 +282,21 @@ class AccessCache:
         *,
         max_distance_m: float | None = None,
     ) -> EdgeAttachment:
-        """Points attached to their nearest edge (:func:`attach_points`), cached."""
+        """Points attached to their nearest edge (:func:`attach_points`), cached.
+
+        Parameters
+        ----------
+        net
+            Walk network (metric CRS).
+        points
+            shapely Points (``net.crs``).
+        max_distance_m
+            Points farther than this (m) from every edge are left out.
+
+        Returns
+        -------
+        EdgeAttachment
+        """
         key = hash_arrays("pts", network_key(net), np.asarray(points, dtype=object), max_distance_m)
         att = self.attachments.get(key)
         if att is None:
@@ -240,6 +318,23 @@ class AccessCache:
         ``None`` when it would not: the distances or the node distances are stored, a known
         subset of the features serves them (:meth:`_from_subset`), or there is nothing to
         search.
+
+        Parameters
+        ----------
+        net
+            Walk network (metric CRS).
+        points
+            Target attachments.
+        geoms
+            Facility geometries (``net.crs``).
+        limit_m
+            Search radius (m).
+        boundary_step_m
+            Outline sample spacing (m).
+
+        Returns
+        -------
+        tuple of (str, EdgeAttachment) or None
         """
         g = np.asarray(geoms, dtype=object)
         skey, src = self.sources(net, g, boundary_step_m=boundary_step_m)
@@ -275,7 +370,18 @@ class AccessCache:
         scipy's Dijkstra holds the GIL, so part of the searches run in a forked child process
         (:func:`geoplan._fork.split_map`, the same function: the same distances); each is stored
         as :meth:`node_distances` stores it. A key asked twice runs once at its largest limit.
-        Returns how many searches ran.
+
+        Parameters
+        ----------
+        net
+            Walk network (metric CRS).
+        jobs
+            (source key, sources, limit m) of each search.
+
+        Returns
+        -------
+        int
+            How many searches ran.
         """
         todo: dict[str, tuple[EdgeAttachment, float]] = {}
         for key, src, lim in jobs:
@@ -308,7 +414,24 @@ class AccessCache:
     def node_distances(
         self, net: WalkNetwork, source_key: str, sources: EdgeAttachment, *, limit_m: float
     ) -> F64:
-        """Node distances (m) to the nearest source, exact up to ``limit_m`` (inf beyond)."""
+        """Node distances (m) to the nearest source, exact up to ``limit_m`` (inf beyond).
+
+        Parameters
+        ----------
+        net
+            Walk network (metric CRS).
+        source_key
+            Content key of ``sources``.
+        sources
+            Source intervals.
+        limit_m
+            Search radius (m).
+
+        Returns
+        -------
+        ndarray of float64
+            One distance (m) per node.
+        """
         got = self._searched(source_key, limit_m)
         if got is not None:
             return got
@@ -328,6 +451,23 @@ class AccessCache:
         """Walking distance (m) from each attached point to the nearest of ``geoms``.
 
         ``inf`` beyond ``limit_m``. One entry per attachment (attachment order).
+
+        Parameters
+        ----------
+        net
+            Walk network (metric CRS).
+        points
+            Target attachments (zero-length intervals).
+        geoms
+            Facility geometries (``net.crs``).
+        limit_m
+            Search radius (m).
+        boundary_step_m
+            Outline sample spacing (m).
+
+        Returns
+        -------
+        ndarray of float64
         """
         g = np.asarray(geoms, dtype=object)
         skey, src = self.sources(net, g, boundary_step_m=boundary_step_m)
@@ -401,7 +541,23 @@ class AccessCache:
     ) -> F64:
         """Walking distance (m) from each home to the nearest of ``geoms``.
 
-        See :meth:`point_distances`.
+        Parameters
+        ----------
+        net
+            Walk network (metric CRS).
+        homes
+            Home attachments.
+        geoms
+            Facility geometries (``net.crs``).
+        limit_m
+            Search radius (m).
+        boundary_step_m
+            Outline sample spacing (m).
+
+        Returns
+        -------
+        ndarray of float64
+            As :meth:`point_distances`.
         """
         return self.point_distances(
             net, homes, geoms, limit_m=limit_m, boundary_step_m=boundary_step_m
@@ -409,7 +565,17 @@ class AccessCache:
 
 
 def per_feature(g: NDArray[np.object_]) -> bool:
-    """Whether a layer's sources are kept per feature: any polygon or line (points are cheap)."""
+    """Whether a layer's sources are kept per feature: any polygon or line (points are cheap).
+
+    Parameters
+    ----------
+    g
+        Facility geometries.
+
+    Returns
+    -------
+    bool
+    """
     if not g.size:
         return False
     tid = shapely.get_type_id(g)

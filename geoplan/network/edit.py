@@ -41,7 +41,20 @@ def _to_wgs84(crs: pyproj.CRS) -> pyproj.Transformer:
 
 
 def line_length_m(coords_xy: NDArray[np.float64], crs: pyproj.CRS) -> float:
-    """Haversine length (m) of a polyline given in metric ``crs`` coordinates."""
+    """Haversine length (m) of a polyline given in metric ``crs`` coordinates.
+
+    Parameters
+    ----------
+    coords_xy
+        (n, 2) vertices (m, ``crs``).
+    crs
+        Their metric CRS.
+
+    Returns
+    -------
+    float
+        Length (m), measured like the network's edges (haversine on WGS84).
+    """
     lon, lat = _to_wgs84(crs).transform(coords_xy[:, 0], coords_xy[:, 1])
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     return float(haversine_m(lon[:-1], lat[:-1], lon[1:], lat[1:]).sum())
@@ -191,12 +204,34 @@ class _Edits:
     highway: list[str] = field(default_factory=list)
 
     def new_node(self, xy: tuple[float, float]) -> int:
-        """Index of a new node at ``xy``."""
+        """Index of a new node at ``xy``.
+
+        Parameters
+        ----------
+        xy
+            Its coordinates (m, the network's CRS).
+
+        Returns
+        -------
+        int
+        """
         self.new_xy.append(xy)
         return self.n0 + len(self.new_xy) - 1
 
     def edge(self, u: int, v: int, geom: LineString, osmid: int, highway: str) -> None:
-        """Record a new edge."""
+        """Record a new edge.
+
+        Parameters
+        ----------
+        u, v
+            Its end nodes.
+        geom
+            Its geometry (metric CRS), from ``u`` to ``v``.
+        osmid
+            Way id (negative for a planned road).
+        highway
+            Its ``highway`` value.
+        """
         self.u.append(u)
         self.v.append(v)
         self.geom.append(geom)

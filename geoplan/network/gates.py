@@ -149,12 +149,22 @@ class Compounds:
     walled_without_entrances: int = 0
 
     def __len__(self) -> int:
-        """Number of compounds."""
+        """Number of compounds.
+
+        Returns
+        -------
+        int
+        """
         return int(self.polygons.shape[0])
 
     @property
     def n_entrances(self) -> int:
-        """Number of entrances of all compounds."""
+        """Number of entrances of all compounds.
+
+        Returns
+        -------
+        int
+        """
         return int(sum(e.shape[0] for e in self.entrances))
 
 

@@ -69,17 +69,32 @@ class WalkNetwork:
 
     @property
     def n_nodes(self) -> int:
-        """Number of graph nodes."""
+        """Number of graph nodes.
+
+        Returns
+        -------
+        int
+        """
         return int(self.x.shape[0])
 
     @property
     def n_edges(self) -> int:
-        """Number of edges (one per street segment; the graph is undirected for walking)."""
+        """Number of edges (one per street segment; the graph is undirected for walking).
+
+        Returns
+        -------
+        int
+        """
         return int(self.edge_u.shape[0])
 
     @property
     def total_length_km(self) -> float:
-        """Total edge length (km)."""
+        """Total edge length (km).
+
+        Returns
+        -------
+        float
+        """
         return float(self.edge_length_m.sum() / 1000.0)
 
     @cached_property
@@ -88,6 +103,11 @@ class WalkNetwork:
 
         Parallel edges keep their shortest length. Explicit zero lengths are kept as edges (csgraph
         treats explicit zeros in sparse input as edges).
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            (n, n), float64 lengths (m).
         """
         n = self.n_nodes
         u = np.concatenate([self.edge_u, self.edge_v])
@@ -105,7 +125,13 @@ class WalkNetwork:
 
     @cached_property
     def component_labels(self) -> NDArray[np.int32]:
-        """Connected-component label of every node (0 = largest component)."""
+        """Connected-component label of every node (0 = largest component).
+
+        Returns
+        -------
+        ndarray of int32
+            One label per node.
+        """
         _, labels = connected_components(self.csr, directed=False)
         counts = np.bincount(labels)
         rank = np.empty_like(counts)
@@ -114,15 +140,32 @@ class WalkNetwork:
 
     @property
     def n_components(self) -> int:
-        """Number of connected components (islands included)."""
+        """Number of connected components (islands included).
+
+        Returns
+        -------
+        int
+        """
         return int(self.component_labels.max() + 1) if self.n_nodes else 0
 
     def component_sizes(self) -> NDArray[np.int64]:
-        """Nodes per connected component, largest first."""
+        """Nodes per connected component, largest first.
+
+        Returns
+        -------
+        ndarray of int64
+            Nodes per component label.
+        """
         return np.bincount(self.component_labels).astype(np.int64)
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
-        """Nodes as a GeoDataFrame (index = node index, ``osmid``, ``component``)."""
+        """Nodes as a GeoDataFrame (index = node index, ``osmid``, ``component``).
+
+        Returns
+        -------
+        GeoDataFrame
+            Points in ``crs``.
+        """
         return gpd.GeoDataFrame(
             {"osmid": self.node_osmid, "component": self.component_labels},
             geometry=gpd.points_from_xy(self.x, self.y),
@@ -130,7 +173,13 @@ class WalkNetwork:
         )
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
-        """Edges as a GeoDataFrame (``u``, ``v``, ``osmid``, ``highway``, ``length_m``)."""
+        """Edges as a GeoDataFrame (``u``, ``v``, ``osmid``, ``highway``, ``length_m``).
+
+        Returns
+        -------
+        GeoDataFrame
+            LineStrings in ``crs``.
+        """
         return gpd.GeoDataFrame(
             {
                 "u": self.edge_u,
@@ -149,6 +198,10 @@ class WalkNetwork:
         Node ids are the node indices; node attributes ``x``, ``y`` (metric, ``graph["crs"]``),
         ``lon``, ``lat`` and ``osmid``; edge attributes ``osmid``, ``highway``, ``length``
         (metres, as OSMnx names it) and ``geometry``. ``graph["crs"]`` is the metric CRS.
+
+        Returns
+        -------
+        networkx.MultiDiGraph
         """
         g = nx.MultiDiGraph(crs=self.crs.to_string(), simplified=True)
         g.add_nodes_from(
@@ -172,7 +225,18 @@ class WalkNetwork:
         return g
 
     def select_edges(self, mask: NDArray[np.bool_]) -> WalkNetwork:
-        """A new network with the edges where ``mask`` is true and the nodes they use."""
+        """A new network with the edges where ``mask`` is true and the nodes they use.
+
+        Parameters
+        ----------
+        mask
+            One flag per edge: keep it.
+
+        Returns
+        -------
+        WalkNetwork
+            Nodes renumbered in their old order.
+        """
         eu, ev = self.edge_u[mask], self.edge_v[mask]
         used = np.unique(np.concatenate([eu, ev]))
         remap = np.full(self.n_nodes, -1, dtype=np.int64)
@@ -194,7 +258,12 @@ class WalkNetwork:
         )
 
     def summary(self) -> pd.Series:
-        """Nodes, edges, km and components as a Series."""
+        """Nodes, edges, km and components as a Series.
+
+        Returns
+        -------
+        pandas.Series
+        """
         sizes = self.component_sizes()
         return pd.Series(
             {

@@ -76,7 +76,18 @@ def _segment_lengths(x0: F64, y0: F64, x1: F64, y1: F64) -> F64:
 
 
 def sample_step_m(net: WalkNetwork) -> float:
-    """The sample step for ``net``: fine for dense networks, coarse for sparse ones (m)."""
+    """The sample step for ``net``: fine for dense networks, coarse for sparse ones (m).
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+
+    Returns
+    -------
+    float
+        Step (m) between the samples along edges the KD-tree indexes.
+    """
     n_seg = int(shapely.get_num_coordinates(net.edge_geometry).sum()) - net.n_edges
     mean = float(net.edge_length_m.sum()) / max(n_seg, 1)
     return SAMPLE_STEP_M if mean < DENSE_SEGMENT_M else SPARSE_STEP_M
@@ -85,7 +96,16 @@ def sample_step_m(net: WalkNetwork) -> float:
 def segment_index(net: WalkNetwork, *, step_m: float | None = None) -> SegmentIndex:
     """The :class:`SegmentIndex` of ``net`` (built once, kept in ``net.meta``).
 
-    ``step_m``: sample step (default :func:`sample_step_m`); the answers do not depend on it.
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    step_m
+        Sample step (m; default :func:`sample_step_m`); the answers do not depend on it.
+
+    Returns
+    -------
+    SegmentIndex
     """
     if step_m is None:
         got = net.meta.get("_segment_index")
