@@ -79,8 +79,8 @@ def length_share_near(
 
     Only the pairs an STRtree finds within the distance are cut (no union of every buffer): each
     pair's piece of the line inside the other's buffer; the sum of a line's pieces bounds its
-    share from above (overlapping pieces count twice), so the exact share — the union of its
-    pieces — is computed only for lines whose bound reaches ``at_least``.
+    share from above (overlapping pieces count twice), so the exact share — the line inside the
+    union of its nearby buffers — is computed only for lines whose bound reaches ``at_least``.
 
     Parameters
     ----------
@@ -104,17 +104,23 @@ def length_share_near(
     il, io = shapely.STRtree(others).query(lines, predicate="dwithin", distance=distance_m)
     if not il.size:
         return out
-    pieces = shapely.intersection(lines[il], shapely.buffer(others[io], distance_m, quad_segs=4))
+    zones = shapely.buffer(others[io], distance_m, quad_segs=4)
+    pieces = shapely.intersection(lines[il], zones)
     total = shapely.length(lines)
     bound = np.bincount(il, weights=shapely.length(pieces), minlength=n)
     safe = np.where(total > 0, total, 1.0)
     out = np.where(total > 0, np.minimum(bound / safe, 1.0), 0.0)
     cand = np.flatnonzero((total > 0) & (bound >= at_least * total))
     if cand.size:
+        # exact: the line inside the union of its nearby buffers (polygons union robustly;
+        # line pieces cut from different buffers need not share vertices and would not)
         order = np.argsort(il, kind="stable")
-        il_s, pieces_s = il[order], pieces[order]
+        il_s, zones_s = il[order], zones[order]
         starts = np.searchsorted(il_s, cand)
         ends = np.searchsorted(il_s, cand, side="right")
-        exact = [shapely.union_all(pieces_s[a:b]).length for a, b in zip(starts, ends, strict=True)]
-        out[cand] = np.asarray(exact) / total[cand]
+        zone = np.array(
+            [shapely.union_all(zones_s[a:b]) for a, b in zip(starts, ends, strict=True)],
+            dtype=object,
+        )
+        out[cand] = shapely.length(shapely.intersection(lines[cand], zone)) / total[cand]
     return out
