@@ -25,10 +25,10 @@ browser-deps:
 LINT_DIRS = $(wildcard geoplan tests bench scenarios)
 # numpydoc Parameters / Returns sections ([tool.numpydoc_validation]): the modules brought to the
 # standard so far; add a module once its public functions document their parameters
-NUMPYDOC_FILES = geoplan/rules/barriers.py geoplan/io/barriers.py geoplan/io/compounds.py \
+NUMPYDOC_FILES = geoplan/rules/barriers.py $(wildcard geoplan/io/*.py) \
 	$(wildcard geoplan/network/*.py) $(wildcard geoplan/city/*.py) $(wildcard geoplan/outputs/report/*.py) \
 	geoplan/outputs/check_set.py geoplan/outputs/formats.py geoplan/outputs/scenario_set.py \
-	geoplan/_atomic.py geoplan/_exchange.py geoplan/io/plan_layers.py \
+	geoplan/_atomic.py geoplan/_exchange.py \
 	$(wildcard geoplan/indicators/*.py) \
 	geoplan/rules/categories.py geoplan/rules/checklists.py $(wildcard geoplan/scenario/*.py) \
 	$(wildcard geoplan/scoring/*.py)

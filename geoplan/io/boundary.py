@@ -24,13 +24,37 @@ def read_area(area: BoundaryLike, crs: pyproj.CRS) -> BaseGeometry:
     """A polygon (file, GeoDataFrame, shapely WGS84 polygon or lon/lat bbox) in ``crs``.
 
     Checked like a study boundary (valid polygon, latitudes, CRS); used for the built-up area.
+
+    Parameters
+    ----------
+    area
+        A polygon file, GeoDataFrame, shapely WGS84 polygon or lon/lat bbox.
+    crs
+        Metric CRS of the result.
+
+    Returns
+    -------
+    BaseGeometry
+        A valid (multi)polygon in ``crs``.
     """
     wgs = read_boundary(area)
     return gpd.GeoSeries([wgs], crs=WGS84).to_crs(crs).iloc[0]
 
 
 def read_boundary(boundary: BoundaryLike) -> BaseGeometry:
-    """Study boundary as one valid WGS84 (multi)polygon, or a one-line error naming the source."""
+    """Study boundary as one valid WGS84 (multi)polygon, or a one-line error naming the source.
+
+    Parameters
+    ----------
+    boundary
+        A shapely WGS84 polygon, a ``(min_lon, min_lat, max_lon, max_lat)`` bbox, a
+        GeoDataFrame with a CRS, or a vector file.
+
+    Returns
+    -------
+    BaseGeometry
+        A valid (multi)polygon in WGS84 degrees.
+    """
     what = "boundary"
     if isinstance(boundary, BaseGeometry):
         geom = boundary
@@ -173,7 +197,18 @@ def _check_boundary(geom: BaseGeometry, what: str) -> BaseGeometry:
 
 
 def polygonal(g: BaseGeometry) -> BaseGeometry:
-    """The polygonal part of a geometry (make_valid may return collections)."""
+    """The polygonal part of a geometry (make_valid may return collections).
+
+    Parameters
+    ----------
+    g
+        A geometry (any type).
+
+    Returns
+    -------
+    BaseGeometry
+        Its polygons (an empty Polygon when it has none).
+    """
     if g.geom_type in ("Polygon", "MultiPolygon"):
         return g
     parts = [p for p in getattr(g, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]

@@ -36,7 +36,17 @@ def _arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 
 def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-    """True where a point lies in the rough mainland-China box in which GCJ-02 is offset."""
+    """True where a point lies in the rough mainland-China box in which GCJ-02 is offset.
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates (degrees); arrays or scalars.
+
+    Returns
+    -------
+    ndarray of bool
+    """
     x, y = _arrays(lon, lat)
     return (x > 72.004) & (x < 137.8347) & (y > 0.8293) & (y < 55.8271)
 
@@ -62,7 +72,18 @@ def _delta(lon: Arr, lat: Arr) -> tuple[Arr, Arr]:
 
 
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
-    """WGS84 → GCJ-02 (degrees). Points outside China are unchanged."""
+    """WGS84 → GCJ-02 (degrees). Points outside China are unchanged.
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates (degrees); arrays or scalars.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        Coordinates (degrees, GCJ-02).
+    """
     x, y = _arrays(lon, lat)
     dlon, dlat = _delta(x, y)
     inside = in_china(x, y)
@@ -70,7 +91,20 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-9) -> tuple[Arr, Arr]:
-    """GCJ-02 → WGS84 (degrees), exact inverse by fixed-point iteration (error < ``tol_deg``)."""
+    """GCJ-02 → WGS84 (degrees), exact inverse by fixed-point iteration (error < ``tol_deg``).
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates (degrees); arrays or scalars.
+    tol_deg
+        Stop when the round trip is within this (degrees).
+
+    Returns
+    -------
+    lon, lat : ndarray
+        Coordinates (degrees, WGS84).
+    """
     gx, gy = _arrays(lon, lat)
     wx, wy = gx.copy(), gy.copy()
     for _ in range(30):
@@ -86,7 +120,18 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-9) -> 
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
-    """GCJ-02 → BD-09 (degrees), Baidu's published formula."""
+    """GCJ-02 → BD-09 (degrees), Baidu's published formula.
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates (degrees); arrays or scalars.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        Coordinates (degrees, BD-09).
+    """
     x, y = _arrays(lon, lat)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
@@ -94,7 +139,18 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 
 def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
-    """BD-09 → GCJ-02 (degrees), Baidu's published approximate inverse (error ≈ 1e-6°)."""
+    """BD-09 → GCJ-02 (degrees), Baidu's published approximate inverse (error ≈ 1e-6°).
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates (degrees); arrays or scalars.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        Coordinates (degrees, GCJ-02).
+    """
     bx, by = _arrays(lon, lat)
     x = bx - 0.0065
     y = by - 0.006
@@ -104,10 +160,32 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
-    """WGS84 → BD-09 (degrees)."""
+    """WGS84 → BD-09 (degrees).
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates (degrees); arrays or scalars.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        Coordinates (degrees, BD-09).
+    """
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Arr, Arr]:
-    """BD-09 → WGS84 (degrees)."""
+    """BD-09 → WGS84 (degrees).
+
+    Parameters
+    ----------
+    lon, lat
+        Coordinates (degrees); arrays or scalars.
+
+    Returns
+    -------
+    lon, lat : ndarray
+        Coordinates (degrees, WGS84).
+    """
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))

@@ -46,6 +46,18 @@ def find_district(name_or_adcode: str) -> tuple[str, Path]:
     A name matches the district, the city or the province, alone or with the names above it
     (``中原区``, ``郑州市中原区``, ``河南省郑州市中原区``); an ambiguous name is refused with the
     candidates.
+
+    Parameters
+    ----------
+    name_or_adcode
+        A name (``郑州市中原区``) or a six-digit adcode (``410102``).
+
+    Returns
+    -------
+    name : str
+        The district's full name.
+    path : Path
+        Its bundled GeoJSON (GCJ-02).
     """
     root = _root()
     q = str(name_or_adcode).strip()
@@ -84,6 +96,16 @@ def district_boundary(name_or_adcode: str) -> BaseGeometry:
     --------
     >>> district_boundary("郑州市中原区").bounds  # doctest: +SKIP
     (113.41…, 34.70…, 113.66…, 34.86…)
+
+    Parameters
+    ----------
+    name_or_adcode
+        A name or adcode (:func:`find_district`).
+
+    Returns
+    -------
+    BaseGeometry
+        (Multi)polygon in WGS84 degrees.
     """
     _, path = find_district(name_or_adcode)
     doc = json.loads(path.read_text(encoding="utf-8"))

@@ -44,7 +44,12 @@ AreaLike: TypeAlias = str | BaseGeometry | tuple[float, float, float, float]
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/geoplan/overpass``, by default ``~/.cache/geoplan/overpass``."""
+    """``$XDG_CACHE_HOME/geoplan/overpass``, by default ``~/.cache/geoplan/overpass``.
+
+    Returns
+    -------
+    Path
+    """
     base = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
     return Path(base) / "geoplan" / "overpass"
 
@@ -92,6 +97,18 @@ def place_polygon(place: str, *, cache_dir: str | Path | None = None) -> BaseGeo
     ------
     DownloadError
         If geocoding fails or the place is not an area.
+
+    Parameters
+    ----------
+    place
+        A place name OSMnx can geocode (``郑州市中原区``).
+    cache_dir
+        Cache folder (default :func:`default_cache_dir`).
+
+    Returns
+    -------
+    BaseGeometry
+        WGS84 (multi)polygon.
     """
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache / f"place-{_sha256(place.strip())}.wkt"
@@ -143,6 +160,18 @@ def overpass_query(area: BaseGeometry | tuple[float, ...], *, timeout_s: int = 1
     ``area`` is a WGS84 polygon or a ``(min_lon, min_lat, max_lon, max_lat)`` bbox. Ways and
     relations that cross the area come with all their nodes / members (``(._;>;);``), so
     ``load_city`` gets whole geometries and clips them itself.
+
+    Parameters
+    ----------
+    area
+        A WGS84 polygon or a ``(min_lon, min_lat, max_lon, max_lat)`` bbox.
+    timeout_s
+        Overpass server timeout (s).
+
+    Returns
+    -------
+    str
+        The query text.
     """
     if isinstance(area, tuple):
         w, s, e, n = area

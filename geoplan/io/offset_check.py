@@ -38,7 +38,12 @@ class OffsetVerdict:
 
     @property
     def looks_gcj02(self) -> bool:
-        """The layer fits OSM only once converted from GCJ-02."""
+        """The layer fits OSM only once converted from GCJ-02.
+
+        Returns
+        -------
+        bool
+        """
         return (
             self.n >= MIN_FEATURES
             and self.from_gcj02 >= MIN_SHARE
@@ -67,6 +72,20 @@ def gcj02_offset(
 
     Returns ``None`` when there is nothing to compare (no reference feature, or the layer is
     outside China where GCJ-02 does not apply).
+
+    Parameters
+    ----------
+    layer_wgs84
+        The planner's layer, read as WGS84.
+    reference_wgs84
+        OSM features of the same kind (WGS84).
+    crs
+        Metric CRS the distances are measured in.
+
+    Returns
+    -------
+    OffsetVerdict or None
+        ``None`` when too few features can be compared.
     """
     geoms = np.asarray(layer_wgs84.geometry.values, dtype=object)
     ref = np.asarray(reference_wgs84.geometry.values, dtype=object)

@@ -106,7 +106,15 @@ class WayLists:
     y: Any = field(default_factory=lambda: array("q"))
 
     def add(self, obj: Any, tags: dict[str, str]) -> None:
-        """Append a pyosmium way with its tags."""
+        """Append a pyosmium way with its tags.
+
+        Parameters
+        ----------
+        obj
+            A pyosmium way with node locations.
+        tags
+            Its tags.
+        """
         refs = _node_refs(obj)
         locs = [n.location for n in refs]
         self.refs.extend([n.ref for n in refs])
@@ -117,7 +125,12 @@ class WayLists:
         self.lengths.append(len(refs))
 
     def packed(self) -> WayLists:
-        """The same lists with refs / x / y as int64 arrays (cheap to send between processes)."""
+        """The same lists with refs / x / y as int64 arrays (cheap to send between processes).
+
+        Returns
+        -------
+        WayLists
+        """
         return WayLists(
             self.ids,
             self.tags,
@@ -127,7 +140,17 @@ class WayLists:
 
 
 def check_osm_path(path: str | Path) -> Path:
-    """Return ``path`` as a Path, or raise :class:`InputFileError` with a fix."""
+    """Return ``path`` as a Path, or raise :class:`InputFileError` with a fix.
+
+    Parameters
+    ----------
+    path
+        The OSM file given.
+
+    Returns
+    -------
+    Path
+    """
     p = Path(path)
     if not p.exists():
         raise InputFileError(
@@ -175,7 +198,17 @@ _FORMAT_NAMES = {
 
 
 def sniff_format(p: Path) -> str | None:
-    """The format of an OSM file from its first bytes: ``pbf``, ``xml``, ``bz2``, ``gz`` or None."""
+    """The format of an OSM file from its first bytes: ``pbf``, ``xml``, ``bz2``, ``gz`` or None.
+
+    Parameters
+    ----------
+    p
+        A file.
+
+    Returns
+    -------
+    str or None
+    """
     with p.open("rb") as f:
         head = f.read(64)
     if head[:3] == b"BZh":
@@ -397,6 +430,12 @@ def read_osm(
         Read the highway ways in a second process while this one reads the rest (``None``:
         for PBF files of 16 MB or more, on Linux, when this process is not a daemon and runs
         one thread — a fork is then safe). Same result either way.
+
+    Returns
+    -------
+    RawOSM
+        Highway ways (runs of located nodes), tagged nodes, assembled areas, stop-area
+        relations, barrier ways and gate nodes, in WGS84 degrees, with counts and extents.
 
     Notes
     -----

@@ -62,7 +62,20 @@ def _name(tags: dict[str, str]) -> str:
 
 
 def clip_layer(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
-    """Keep features inside ``poly``: points by containment, lines/polygons by intersection."""
+    """Keep features inside ``poly``: points by containment, lines/polygons by intersection.
+
+    Parameters
+    ----------
+    gdf
+        A layer (metric CRS).
+    poly
+        The study area, same CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        The features kept, geometries clipped (points unchanged).
+    """
     if gdf.empty:
         return gdf
     geoms = gdf.geometry.values
@@ -94,6 +107,21 @@ def build_layers(
     Returns the layers (roads, facilities, parks, bus_stops, residential, buildings, and
     urban_land: the areas the built-up area is derived from) and the number of invalid polygons
     repaired.
+
+    Parameters
+    ----------
+    raw
+        The read (:func:`geoplan.io.osm.read_osm`).
+    crs
+        Metric CRS of the layers.
+    bnd
+        Study area in ``crs``.
+
+    Returns
+    -------
+    layers : dict of str to GeoDataFrame
+    n_repaired : int
+        Invalid polygons repaired with ``make_valid``.
     """
     points = _points_gdf(raw.points).to_crs(crs)
     areas, n_repaired = _areas_gdf(raw.areas)

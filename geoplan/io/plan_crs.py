@@ -36,7 +36,19 @@ class Where:
     kind: str | None = None
 
     def msg(self, problem: str, fix: str) -> str:
-        """One line: where (file, layer) + the problem + the fix."""
+        """One line: where (file, layer) + the problem + the fix.
+
+        Parameters
+        ----------
+        problem
+            What is wrong.
+        fix
+            What to do about it.
+
+        Returns
+        -------
+        str
+        """
         where = str(self.path)
         if self.layer is not None:
             what = f"{self.kind} layer" if self.kind else "layer"
@@ -61,7 +73,19 @@ _FIX_FILE_CRS = "assign the right CRS in your GIS (QGIS: Layer ▸ Set CRS) and 
 
 
 def parse_crs(crs: str | int | None, where: Where) -> CRS | None:
-    """A user's CRS (EPSG code or string) as a :class:`pyproj.CRS`, or a one-line error."""
+    """A user's CRS (EPSG code or string) as a :class:`pyproj.CRS`, or a one-line error.
+
+    Parameters
+    ----------
+    crs
+        An EPSG code or any string pyproj accepts, or ``None``.
+    where
+        The file and layer, for the message.
+
+    Returns
+    -------
+    pyproj.CRS or None
+    """
     if crs is None:
         return None
     if isinstance(crs, str) and crs.strip().lower().replace("-", "") in ("gcj02", "bd09"):
@@ -83,7 +107,26 @@ def parse_crs(crs: str | int | None, where: Where) -> CRS | None:
 def resolve_crs(
     file_crs: CRS | None, crs_arg: CRS | None, gdf: gpd.GeoDataFrame, fmt: str, where: Where
 ) -> tuple[CRS, Literal["file", "argument", "assumed"]]:
-    """Choose the input CRS: the file's, else ``crs=``, else EPSG:4326 for lon/lat values."""
+    """Choose the input CRS: the file's, else ``crs=``, else EPSG:4326 for lon/lat values.
+
+    Parameters
+    ----------
+    file_crs
+        The file's own CRS, if any.
+    crs_arg
+        The ``crs=`` given, if any.
+    gdf
+        The features (their bounds are checked).
+    fmt
+        File format (``csv``, ``geojson`` …).
+    where
+        The file and layer, for messages.
+
+    Returns
+    -------
+    crs : pyproj.CRS
+    source : {'file', 'argument', 'assumed'}
+    """
     if file_crs is None and crs_arg is None:
         bounds = tuple(gdf.total_bounds)
         if looks_lonlat(bounds):
@@ -124,7 +167,24 @@ def resolve_crs(
 
 
 def check_coordinates_fit(gdf: gpd.GeoDataFrame, crs: CRS, source: str, where: Where) -> None:
-    """Refuse coordinates that cannot be in ``crs`` (units or EPSG area of use do not match)."""
+    """Refuse coordinates that cannot be in ``crs`` (units or EPSG area of use do not match).
+
+    Parameters
+    ----------
+    gdf
+        The features.
+    crs
+        The CRS they are said to be in.
+    source
+        Where that CRS came from (``file``, ``argument``, ``assumed``), for the message.
+    where
+        The file and layer, for the message.
+
+    Raises
+    ------
+    CRSError
+        The coordinates cannot be in ``crs``.
+    """
     bounds = tuple(float(b) for b in gdf.total_bounds)
     fix = "pass the right crs=" if source == "argument" else _FIX_FILE_CRS
     label = crs_label(crs)
@@ -214,13 +274,33 @@ def _same_crs(a: CRS, b: CRS) -> bool:
 
 
 def crs_label(crs: CRS) -> str:
-    """Short label of a CRS for messages (``EPSG:4547``)."""
+    """Short label of a CRS for messages (``EPSG:4547``).
+
+    Parameters
+    ----------
+    crs
+        A CRS.
+
+    Returns
+    -------
+    str
+    """
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg is not None else crs.name
 
 
 def looks_lonlat(bounds: Sequence[float]) -> bool:
-    """Whether bounds look like longitude / latitude degrees."""
+    """Whether bounds look like longitude / latitude degrees.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)``.
+
+    Returns
+    -------
+    bool
+    """
     minx, miny, maxx, maxy = bounds
     return bool(
         all(math.isfinite(v) for v in bounds)
@@ -232,7 +312,19 @@ def looks_lonlat(bounds: Sequence[float]) -> bool:
 
 
 def fmt_bounds(bounds: Sequence[float], axes: tuple[str, str] = ("x", "y")) -> str:
-    """Bounds as text for messages (``x 1.0–2.0, y 3.0–4.0``)."""
+    """Bounds as text for messages (``x 1.0–2.0, y 3.0–4.0``).
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)``.
+    axes
+        Names of the two axes.
+
+    Returns
+    -------
+    str
+    """
     minx, miny, maxx, maxy = (_fmt_number(v) for v in bounds)
     return f"({axes[0]} {minx}…{maxx}, {axes[1]} {miny}…{maxy})"
 
@@ -248,7 +340,24 @@ Converter = Callable[[NDArray[np.float64], NDArray[np.float64]], tuple[NDArray[n
 def to_wgs84(
     gdf: gpd.GeoDataFrame, crs: CRS, coord_system: CoordSystem, where: Where
 ) -> gpd.GeoDataFrame:
-    """Return a new frame in EPSG:4326, undoing a GCJ-02 / BD-09 offset vertex by vertex."""
+    """Return a new frame in EPSG:4326, undoing a GCJ-02 / BD-09 offset vertex by vertex.
+
+    Parameters
+    ----------
+    gdf
+        Features in ``crs``.
+    crs
+        Their CRS.
+    coord_system
+        ``wgs84``, ``gcj02`` or ``bd09`` for longitude / latitude input.
+    where
+        The file and layer, for messages.
+
+    Returns
+    -------
+    GeoDataFrame
+        A new frame in EPSG:4326.
+    """
     located = gdf.set_crs(crs, allow_override=True)
     if coord_system == "wgs84":
         return located.to_crs(WGS84)

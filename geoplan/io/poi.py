@@ -73,7 +73,12 @@ class PoiReport:
     duplicates: int = 0
 
     def summary(self) -> str:
-        """One line for the check's notes."""
+        """One line for the check's notes.
+
+        Returns
+        -------
+        str
+        """
         cats = ", ".join(f"{k} {v}" for k, v in sorted(self.per_category.items()))
         top = ", ".join(
             f"{k} ×{v}" for k, v in sorted(self.unmapped.items(), key=lambda t: -t[1])[:5]
@@ -239,6 +244,17 @@ def restore_typecodes(codes: pd.Series) -> tuple[pd.Series, int]:
     Every AMap code has six digits (amap_poi_types.csv); classes 01–09 begin with a zero that a
     spreadsheet reading the column as numbers loses (and may add ``.0``). Each code of ``a|b`` is
     restored. Returns the codes and how many were restored.
+
+    Parameters
+    ----------
+    codes
+        Typecodes as read (text or numbers).
+
+    Returns
+    -------
+    codes : Series
+        Six-digit text codes.
+    n_restored : int
     """
     text = codes.fillna("").astype(str).str.strip()
 
@@ -256,7 +272,22 @@ def restore_typecodes(codes: pd.Series) -> tuple[pd.Series, int]:
 
 
 def categorise(names: pd.Series, codes: pd.Series, provider: Provider) -> pd.Series:
-    """Life-circle category of each POI ("" when no rule matches); see :func:`classify`."""
+    """Life-circle category of each POI ("" when no rule matches); see :func:`classify`.
+
+    Parameters
+    ----------
+    names
+        POI names.
+    codes
+        AMap typecodes or Baidu tags.
+    provider
+        ``amap`` or ``baidu``.
+
+    Returns
+    -------
+    Series
+        Category key per POI (``""`` for none).
+    """
     return classify(names, codes, provider)[0]
 
 
@@ -340,6 +371,11 @@ def _with_smaller_sports_classes(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def read_pois(path: str | Path) -> tuple[gpd.GeoDataFrame, PoiReport]:
     """POIs of an AMap or Baidu export as facilities (WGS84) and a report.
+
+    Parameters
+    ----------
+    path
+        The export: CSV or Excel with name, typecode / tag and coordinates.
 
     Returns
     -------

@@ -17,6 +17,20 @@ def residents_of(table: pd.DataFrame, column: str, *, where: str) -> NDArray[np.
 
     Text, empty (NaN), infinite and negative values are refused: a wrong count would move every
     by-residents share without a warning. Rows are numbered as in a spreadsheet (header = row 1).
+
+    Parameters
+    ----------
+    table
+        The population table.
+    column
+        Its residents column.
+    where
+        The file, for the message.
+
+    Returns
+    -------
+    ndarray of float64
+        Residents per row (non-negative).
     """
     raw = table[column]
     num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
@@ -33,7 +47,20 @@ def residents_of(table: pd.DataFrame, column: str, *, where: str) -> NDArray[np.
 
 
 def read_population(path: Path, *, column: str) -> gpd.GeoDataFrame:
-    """Population points/cells: a vector file, or a CSV with lon/lat columns (WGS84)."""
+    """Population points/cells: a vector file, or a CSV with lon/lat columns (WGS84).
+
+    Parameters
+    ----------
+    path
+        A vector file, or a CSV with lon/lat columns (WGS84).
+    column
+        Residents column.
+
+    Returns
+    -------
+    GeoDataFrame
+        Points or polygons in WGS84 with ``column`` as floats.
+    """
     from geoplan.io.plan_layers import read_plan_layer
 
     layer = read_plan_layer(path, required_columns=[column], kind="population")

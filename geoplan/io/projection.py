@@ -17,7 +17,17 @@ WGS84 = pyproj.CRS.from_epsg(4326)
 
 
 def utm_crs(lon: float, lat: float) -> pyproj.CRS:
-    """WGS84 / UTM zone CRS containing (lon, lat) in degrees."""
+    """WGS84 / UTM zone CRS containing (lon, lat) in degrees.
+
+    Parameters
+    ----------
+    lon, lat
+        A point (degrees).
+
+    Returns
+    -------
+    pyproj.CRS
+    """
     zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
     return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
@@ -45,6 +55,11 @@ def metric_crs(
     bounds
         (min_lon, min_lat, max_lon, max_lat) of the study area: the scale error of a user's CRS
         is checked at its corners and centre.
+
+    Returns
+    -------
+    pyproj.CRS
+        A projected CRS in metres.
 
     Raises
     ------
@@ -77,7 +92,22 @@ def metric_crs(
 def scale_error(
     crs: pyproj.CRS, *, lon: float, lat: float, bounds: tuple[float, ...] | None = None
 ) -> float:
-    """Largest |k − 1| of ``crs`` (meridional and parallel scale) at the centre and corners."""
+    """Largest |k − 1| of ``crs`` (meridional and parallel scale) at the centre and corners.
+
+    Parameters
+    ----------
+    crs
+        A projected CRS.
+    lon, lat
+        Centre of the study area (degrees).
+    bounds
+        Its lon/lat bounds, to check the corners too.
+
+    Returns
+    -------
+    float
+        Largest relative scale error (0.001 = 1 m per km).
+    """
     pts = [(lon, lat)]
     if bounds is not None:
         x0, y0, x1, y1 = bounds[:4]
@@ -94,7 +124,20 @@ def scale_error(
 def to_metric(
     crs: pyproj.CRS, lon: ArrayLike, lat: ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Project WGS84 lon/lat degrees to ``crs`` metres (vectorised)."""
+    """Project WGS84 lon/lat degrees to ``crs`` metres (vectorised).
+
+    Parameters
+    ----------
+    crs
+        Metric CRS.
+    lon, lat
+        Coordinates (degrees, WGS84).
+
+    Returns
+    -------
+    x, y : ndarray of float64
+        Coordinates (m, ``crs``).
+    """
     t = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
     x, y = t.transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
