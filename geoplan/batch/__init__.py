@@ -30,7 +30,13 @@ class BatchResult:
 
     @property
     def failed(self) -> list[dict[str, Any]]:
-        """The places that failed, each with its one-line ``error``."""
+        """The places that failed, each with its one-line ``error``.
+
+        Returns
+        -------
+        list of dict
+            Their summary rows.
+        """
         return [r for r in self.rows if r["status"] == "failed"]
 
 
@@ -63,6 +69,11 @@ def run_batch(
         Re-run places whose inputs and settings did not change (default: skipped).
     on_done, on_start
         Callbacks: after each place (its row), and with the Dask dashboard link.
+
+    Returns
+    -------
+    BatchResult
+        Every place's summary row and the files written.
     """
     from geoplan.batch import engines
     from geoplan.batch.summary import overview_map, summary_table, write_summary

@@ -29,7 +29,24 @@ class EngineError(GeoplanError, RuntimeError):
 def run_serial(
     batch: Batch, out: str, *, force: bool = False, on_done: OnDone | None = None
 ) -> list[Row]:
-    """One place after another in this process (the shared OSM reads are freed at the end)."""
+    """One place after another in this process (the shared OSM reads are freed at the end).
+
+    Parameters
+    ----------
+    batch
+        The batch.
+    out
+        Output folder.
+    force
+        Run places whose earlier results are current too.
+    on_done
+        Called with each place's row when it ends.
+
+    Returns
+    -------
+    list of dict
+        Summary rows in place order.
+    """
     from geoplan.city import share_osm_reads
 
     rows = []
@@ -47,7 +64,26 @@ def run_serial(
 def run_pool(
     batch: Batch, out: str, *, workers: int, force: bool = False, on_done: OnDone | None = None
 ) -> list[Row]:
-    """Places on ``workers`` local processes."""
+    """Places on ``workers`` local processes.
+
+    Parameters
+    ----------
+    batch
+        The batch.
+    out
+        Output folder.
+    workers
+        Local processes.
+    force
+        Run places whose earlier results are current too.
+    on_done
+        Called with each place's row when it ends.
+
+    Returns
+    -------
+    list of dict
+        Summary rows in place order.
+    """
     ctx = multiprocessing.get_context("forkserver")
     rows: dict[int, Row] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
@@ -73,6 +109,28 @@ def run_dask(
 
     Every worker needs geoplan installed and the input and output paths reachable under the same
     names. ``on_start`` receives the dashboard link.
+
+    Parameters
+    ----------
+    batch
+        The batch.
+    out
+        Output folder (reachable by every worker).
+    scheduler
+        Address of a running Dask scheduler.
+    local_workers
+        Start a local cluster of this many workers instead.
+    force
+        Run places whose earlier results are current too.
+    on_done
+        Called with each place's row when it ends.
+    on_start
+        Called with the dashboard link.
+
+    Returns
+    -------
+    list of dict
+        Summary rows in place order.
     """
     try:
         from distributed import Client, LocalCluster

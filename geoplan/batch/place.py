@@ -44,6 +44,16 @@ def place_hash(place: Place) -> str:
     """Content hash of a place: its settings, its input files, geoplan's version and data.
 
     Missing inputs hash as missing (the place will fail with its own message).
+
+    Parameters
+    ----------
+    place
+        A place of the batch.
+
+    Returns
+    -------
+    str
+        SHA-1 hex digest.
     """
     h = hashlib.sha256()
     h.update(json.dumps(asdict(place), sort_keys=True, default=str).encode())
@@ -99,6 +109,20 @@ def run_place(place: Place, out_dir: str, force: bool = False) -> dict[str, Any]
     A place whose content hash (:func:`place_hash`) matches the record of a finished earlier run
     is skipped (``status`` ``skipped``, its earlier row) unless ``force``. A failure returns
     ``status`` ``failed`` with a one-line ``error``; nothing is written for it.
+
+    Parameters
+    ----------
+    place
+        A place of the batch.
+    out_dir
+        Output folder (its ``<name>/`` subfolder is the place's).
+    force
+        Run even when the earlier results are current.
+
+    Returns
+    -------
+    dict
+        The place's summary row (``status`` ``ok``, ``partial data``, ``skipped`` or ``failed``).
     """
     from geoplan.city import share_osm_reads
     from geoplan.outputs.check_set import write_check_set

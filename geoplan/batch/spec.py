@@ -82,7 +82,12 @@ class Place:
     map: bool = True
 
     def inputs(self) -> list[str]:
-        """Every input file of the place (for the content hash)."""
+        """Every input file of the place (for the content hash).
+
+        Returns
+        -------
+        list of str
+        """
         files = [str(f) for f in self.study.input_files()]
         if self.targets.endswith((".yaml", ".yml")):
             files.append(self.targets)
@@ -195,6 +200,15 @@ def load_batch(path: str | Path) -> Batch:
     Raises :class:`BatchError` (a :class:`~geoplan.ScenarioError`) naming the file, the place
     and the fix; input files are checked when a place runs, so one missing file fails only
     that place.
+
+    Parameters
+    ----------
+    path
+        The batch YAML file.
+
+    Returns
+    -------
+    Batch
     """
     p = Path(path)
     if not p.is_file():

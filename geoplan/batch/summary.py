@@ -61,6 +61,15 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
     Places are ranked by pass rate (passes ÷ checked targets), ties by name; failed places have
     no rank. Figure columns are ``<target id>|<method>`` (shares 0–1, as in the scorecards).
+
+    Parameters
+    ----------
+    rows
+        The places' summary rows.
+
+    Returns
+    -------
+    DataFrame
     """
     df = pd.DataFrame(
         [
@@ -83,7 +92,20 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 
 def write_summary(df: pd.DataFrame, folder: Path) -> dict[str, Path]:
-    """``summary.csv`` and a styled ``summary.xlsx`` (bilingual headers, %, frozen header)."""
+    """``summary.csv`` and a styled ``summary.xlsx`` (bilingual headers, %, frozen header).
+
+    Parameters
+    ----------
+    df
+        The summary table.
+    folder
+        Output folder.
+
+    Returns
+    -------
+    dict of str to Path
+        ``summary_csv`` and ``summary_xlsx``.
+    """
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -128,7 +150,22 @@ def _style(colour: str) -> Callable[[Any], dict[str, Any]]:
 
 
 def overview_map(rows: Sequence[dict[str, Any]], path: Path, *, title: str) -> Path:
-    """An offline map of every place coloured by pass rate (legend, escaped labels, ODbL)."""
+    """An offline map of every place coloured by pass rate (legend, escaped labels, ODbL).
+
+    Parameters
+    ----------
+    rows
+        The places' summary rows (with ``boundary_wkt``).
+    path
+        The HTML file to write.
+    title
+        Map title.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     shapes = [(r, shapely.from_wkt(r["boundary_wkt"])) for r in rows if r.get("boundary_wkt")]
     m = GeoplanMap(tiles=None, control_scale=False, metric_scale=True, osm_credit=True)
     if shapes:

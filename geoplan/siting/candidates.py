@@ -52,6 +52,23 @@ def street_points(
     walk network (footways, steps, service and compound roads, expressway links too) — for homes
     that only paths reach. Returns the points (metric CRS), the edge of each and its fraction
     ``t`` along the edge.
+
+    Parameters
+    ----------
+    city
+        The loaded city (metric CRS).
+    spacing_m
+        Spacing (m) along each way.
+    roads
+        ``streets`` (the street grades) or ``all`` (every walk edge).
+
+    Returns
+    -------
+    points : ndarray of Point
+    edge : ndarray of int64
+        The walk edge each point lies on.
+    t : ndarray of float64
+        Its fraction along the edge (0 at ``edge_u``).
     """
     if not spacing_m > 0:
         raise LayerError(
@@ -84,7 +101,22 @@ def street_points(
 def street_candidates(
     city: City, *, spacing_m: float = 50.0, roads: str = "streets"
 ) -> gpd.GeoDataFrame:
-    """Point candidates along the streets (see :func:`street_points`)."""
+    """Point candidates along the streets (see :func:`street_points`).
+
+    Parameters
+    ----------
+    city
+        The loaded city (metric CRS).
+    spacing_m
+        Spacing (m) along each way.
+    roads
+        ``streets`` (the street grades) or ``all`` (every walk edge).
+
+    Returns
+    -------
+    GeoDataFrame
+        Points in ``city.crs``.
+    """
     pts, _, _ = street_points(city, spacing_m=spacing_m, roads=roads)
     return gpd.GeoDataFrame(
         {"source": np.full(pts.size, "street", dtype=object)},
@@ -105,6 +137,24 @@ def park_plot_candidates(
 
     A plot is kept when it lies inside the boundary and touches no walk-network edge, residential
     building or existing park / green.
+
+    Parameters
+    ----------
+    city
+        The loaded city (metric CRS).
+    min_area_m2
+        Plot area (m²).
+    spacing_m
+        Spacing (m) along each way.
+    setback_m
+        Gap (m) between the street and the plot.
+    roads
+        ``streets`` (the street grades) or ``all`` (every walk edge).
+
+    Returns
+    -------
+    GeoDataFrame
+        Square plots in ``city.crs``.
     """
     if not min_area_m2 > 0:
         raise LayerError(f"minimum park size must be positive (m²), not {min_area_m2}")
@@ -166,6 +216,24 @@ def layer_candidates(
     Points are sites; polygons are parcels (the whole parcel is the site). With ``min_area_m2``
     (parks) only polygons of at least that area qualify. Returns the candidates (``source`` =
     ``layer``, ``layer_row`` = row in the file) and counts of what was dropped and why.
+
+    Parameters
+    ----------
+    layer
+        The planner's candidate sites (any CRS).
+    city
+        The loaded city (metric CRS).
+    min_area_m2
+        Polygons smaller than this (m²) are dropped.
+    where
+        Name of the layer, for messages.
+
+    Returns
+    -------
+    candidates : GeoDataFrame
+        In ``city.crs``, inside the boundary.
+    counts : dict of str to int
+        What was dropped and why.
     """
     if layer.crs is None:
         raise LayerError(f"{where}: the layer has no CRS; save it with one (e.g. EPSG:4326)")

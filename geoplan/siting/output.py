@@ -36,7 +36,28 @@ def scenario_doc(
     layer: str,
     folder: Path,
 ) -> dict[str, Any]:
-    """The scenario (as :func:`geoplan.scenario.files.load_scenario_file` reads it)."""
+    """The scenario (as :func:`geoplan.scenario.files.load_scenario_file` reads it).
+
+    Parameters
+    ----------
+    result
+        The suggestion.
+    name
+        Scenario name.
+    city
+        The ``city:`` block that loads the study again.
+    targets
+        Target sheet id or file.
+    layer
+        Name of the sites' layer file.
+    folder
+        Where the scenario and its layer are written.
+
+    Returns
+    -------
+    dict
+        The scenario, ready for YAML.
+    """
     s = result.spec
     change: dict[str, Any] = {"add": s.kind, "layer": layer}
     if s.kind == "parks":
@@ -76,6 +97,26 @@ def write_suggestion(
 
     The GPKG keeps the city's metric CRS (ranks, marginal coverage in %); the CSV has WGS84
     longitude / latitude for Excel. Returns the paths by kind.
+
+    Parameters
+    ----------
+    result
+        The suggestion.
+    folder
+        Output folder (a staging folder of the output set).
+    stem
+        File name stem.
+    city
+        The ``city:`` block that loads the study again.
+    targets
+        Target sheet id or file.
+    final_folder
+        Where ``folder`` will end up (the scenario's paths point there).
+
+    Returns
+    -------
+    dict of str to Path
+        Paths by kind.
     """
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}

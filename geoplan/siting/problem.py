@@ -42,7 +42,19 @@ class Demand:
 
 
 def home_weights(homes: gpd.GeoDataFrame, basis: str) -> F64:
-    """Weight of each home for a basis: 1 (homes), its land (m²) or its residents."""
+    """Weight of each home for a basis: 1 (homes), its land (m²) or its residents.
+
+    Parameters
+    ----------
+    homes
+        Homes with ``area_m2`` and ``residents``.
+    basis
+        ``homes``, ``residential_area`` or ``residents``.
+
+    Returns
+    -------
+    ndarray of float64
+    """
     if basis == "homes":
         return np.ones(len(homes))
     if basis == "residential_area":
@@ -60,7 +72,22 @@ def home_weights(homes: gpd.GeoDataFrame, basis: str) -> F64:
 def buffer_matrix(
     candidates: NDArray[np.object_], radius_m: float, points: NDArray[np.object_]
 ) -> sp.csr_matrix:
-    """Candidate × point: the point intersects the candidate's 16-segment buffer."""
+    """Candidate × point: the point intersects the candidate's 16-segment buffer.
+
+    Parameters
+    ----------
+    candidates
+        Candidate sites (metric CRS).
+    radius_m
+        Buffer radius (m).
+    points
+        Demand points.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Candidate × point, 1 where covered.
+    """
     if candidates.size == 0 or points.size == 0:
         return sp.csr_matrix((candidates.size, points.size))
     buf = shapely.buffer(candidates, radius_m, quad_segs=16)
@@ -83,6 +110,28 @@ def network_matrix(
 
     Points attach to their nearest edge (within ``max_attach_m`` when given, as the network grid
     of the bus indicator); candidates become sources as any facility does.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    candidates
+        Candidate sites.
+    radius_m
+        Walking radius (m).
+    points
+        Demand points.
+    boundary_step_m
+        Outline sample spacing (m) of polygon candidates.
+    max_attach_m
+        Points farther than this (m) from every street cannot be reached.
+
+    Returns
+    -------
+    A : scipy.sparse.csr_matrix
+        Candidate × point, 1 where within walking distance.
+    reachable : ndarray of bool
+        Per point: it reaches a street.
     """
     att = attach_points(net, points, max_distance_m=max_attach_m)
     attached = np.zeros(points.size, dtype=bool)
@@ -106,7 +155,28 @@ def network_covered(
     boundary_step_m: float,
     max_attach_m: float | None = None,
 ) -> NDArray[np.bool_]:
-    """Points within walking distance ``radius_m`` of an existing feature."""
+    """Points within walking distance ``radius_m`` of an existing feature.
+
+    Parameters
+    ----------
+    net
+        Walk network (metric CRS).
+    existing
+        Existing features that count.
+    radius_m
+        Walking radius (m).
+    points
+        Demand points (same CRS).
+    boundary_step_m
+        Outline sample spacing (m) of polygon features.
+    max_attach_m
+        Points farther than this (m) from every street cannot be reached.
+
+    Returns
+    -------
+    ndarray of bool
+        Per point.
+    """
     out = np.zeros(points.size, dtype=bool)
     if existing.size == 0 or points.size == 0:
         return out
@@ -118,7 +188,19 @@ def network_covered(
 
 
 def network_grid(boundary: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
-    """The grid of the bus indicator's network coverage of area (points inside ``boundary``)."""
+    """The grid of the bus indicator's network coverage of area (points inside ``boundary``).
+
+    Parameters
+    ----------
+    boundary
+        The area (metric CRS).
+    spacing_m
+        Grid spacing (m).
+
+    Returns
+    -------
+    ndarray of Point
+    """
     return grid_points(boundary, spacing_m)
 
 
@@ -127,6 +209,19 @@ def sample_area(gap: BaseGeometry, step_m: float) -> tuple[NDArray[np.object_], 
 
     One more sample per part of the gap no grid point falls in (its inner point, weighted by
     its area), so no sliver is missed; weights sum to the gap's area.
+
+    Parameters
+    ----------
+    gap
+        The uncovered area (metric CRS).
+    step_m
+        Grid step (m).
+
+    Returns
+    -------
+    points : ndarray of Point
+    weights : ndarray of float64
+        Area (m²) of the gap each point stands for.
     """
     if gap.is_empty or gap.area <= 1e-6:
         return np.zeros(0, dtype=object), np.zeros(0)

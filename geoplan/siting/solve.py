@@ -41,6 +41,21 @@ def greedy(A: sp.csr_matrix, w: F64, *, need: float = np.inf, max_sites: int = 1
     ``max_sites``. Lazy evaluation (Minoux 1978): a candidate's gain only falls as others are
     chosen, so a gain computed earlier bounds it and only the head of the list is re-scored; the
     result is the plain greedy's.
+
+    Parameters
+    ----------
+    A
+        Candidate × point coverage.
+    w
+        Weight of each point.
+    need
+        Weight to cover.
+    max_sites
+        Stop after this many sites.
+
+    Returns
+    -------
+    Solution
     """
     A = sp.csr_matrix(A)
     left = np.asarray(w, dtype=float).copy()
@@ -94,6 +109,21 @@ def exact_min_sites(
     """Fewest candidates covering at least ``need`` weight (partial set cover), by HiGHS.
 
     min Σ x_j  s.t.  y_i ≤ Σ_j A_ji x_j,  Σ w_i y_i ≥ need,  x binary,  0 ≤ y ≤ 1.
+
+    Parameters
+    ----------
+    A
+        Candidate × point coverage.
+    w
+        Weight of each point.
+    need
+        Weight to cover.
+    time_limit_s
+        HiGHS time limit (s).
+
+    Returns
+    -------
+    Solution
     """
     Ar, wr, rows = _reduced(A, np.asarray(w, dtype=float))
     nc, nd = Ar.shape
@@ -134,6 +164,21 @@ def exact_max_cover(A: sp.csr_matrix, w: F64, *, p: int, time_limit_s: float = 6
     """The ``p`` candidates covering the most weight (MCLP), by HiGHS.
 
     max Σ w_i y_i  s.t.  y_i ≤ Σ_j A_ji x_j,  Σ x_j ≤ p,  x binary,  0 ≤ y ≤ 1.
+
+    Parameters
+    ----------
+    A
+        Candidate × point coverage.
+    w
+        Weight of each point.
+    p
+        Number of sites.
+    time_limit_s
+        HiGHS time limit (s).
+
+    Returns
+    -------
+    Solution
     """
     Ar, wr, rows = _reduced(A, np.asarray(w, dtype=float))
     nc, nd = Ar.shape

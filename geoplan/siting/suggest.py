@@ -59,7 +59,12 @@ class SitingSpec:
 
     @property
     def label_zh(self) -> str:
-        """Chinese name of one site (规划公交站, 规划公园, 规划幼儿园 …)."""
+        """Chinese name of one site (规划公交站, 规划公园, 规划幼儿园 …).
+
+        Returns
+        -------
+        str
+        """
         if self.kind == "bus_stops":
             return "规划公交站"
         if self.kind == "parks":
@@ -103,11 +108,21 @@ class SitingResult:
 
     @property
     def reached(self) -> bool:
-        """Whether the sites reach the target."""
+        """Whether the sites reach the target.
+
+        Returns
+        -------
+        bool
+        """
         return self.coverage_after >= self.spec.target - 1e-9
 
     def message(self) -> str:
-        """One bilingual sentence: how many sites reach what, and what the last 0.5 pp costs."""
+        """One bilingual sentence: how many sites reach what, and what the last 0.5 pp costs.
+
+        Returns
+        -------
+        str
+        """
         s, n = self.spec, len(self.sites)
         tgt = f"{s.target:.1%}"
         if n == 0 and self.reached:
@@ -208,7 +223,31 @@ def spec_of(
     green_kind: str = "park",
     min_area_m2: float | None = None,
 ) -> SitingSpec:
-    """Check the options and fill the defaults from the registry and life_circles.yaml."""
+    """Check the options and fill the defaults from the registry and life_circles.yaml.
+
+    Parameters
+    ----------
+    indicator
+        The indicator to raise (``bus_stop_coverage``, ``park_500m``, a life-circle category …).
+    radius_m
+        Radius (m); ``None`` for the registry's.
+    method
+        ``buffer`` or ``network``.
+    basis
+        ``homes``, ``residential_area``, ``residents`` or ``boundary_area``.
+    target
+        Share to reach (0–1).
+    category
+        Facility category (life-circle indicators).
+    green_kind
+        ``park`` or ``green``.
+    min_area_m2
+        Smallest park or plot (m²).
+
+    Returns
+    -------
+    SitingSpec
+    """
     if indicator not in INDICATOR_KINDS:
         raise LayerError(unknown_message("indicator", indicator, list(INDICATOR_KINDS), "suggest"))
     if method not in ("buffer", "network"):
@@ -264,7 +303,19 @@ def _category_radius(category: str) -> float:
 
 
 def existing_sources(city: City, spec: SitingSpec) -> NDArray[np.object_]:
-    """Features of the city that already count for the indicator (as the indicator selects them)."""
+    """Features of the city that already count for the indicator (as the indicator selects them).
+
+    Parameters
+    ----------
+    city
+        The loaded city (metric CRS).
+    spec
+        What is sited.
+
+    Returns
+    -------
+    ndarray of geometry
+    """
     if spec.kind == "bus_stops":
         g = city.bus_stops
     elif spec.kind == "parks":
@@ -281,7 +332,24 @@ def existing_sources(city: City, spec: SitingSpec) -> NDArray[np.object_]:
 def default_candidates(
     city: City, spec: SitingSpec, *, spacing_m: float | None = None, roads: str = "streets"
 ) -> gpd.GeoDataFrame:
-    """Generated candidates: street points (stops, facilities) or park plots beside streets."""
+    """Generated candidates: street points (stops, facilities) or park plots beside streets.
+
+    Parameters
+    ----------
+    city
+        The loaded city (metric CRS).
+    spec
+        What is sited.
+    spacing_m
+        Spacing (m) along the streets (default by kind).
+    roads
+        ``streets`` (the street grades) or ``all`` (every walk edge).
+
+    Returns
+    -------
+    GeoDataFrame
+        Candidate sites in ``city.crs``.
+    """
     if spec.kind == "parks":
         return cd.park_plot_candidates(
             city,
