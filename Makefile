@@ -25,13 +25,13 @@ browser-deps:
 LINT_DIRS = $(wildcard geoplan tests bench scenarios)
 # numpydoc Parameters / Returns sections ([tool.numpydoc_validation]): the modules brought to the
 # standard so far; add a module once its public functions document their parameters
-NUMPYDOC_FILES = geoplan/rules/barriers.py $(wildcard geoplan/io/*.py) \
+NUMPYDOC_FILES = $(wildcard geoplan/rules/*.py) $(wildcard geoplan/io/*.py) \
 	$(wildcard geoplan/network/*.py) $(wildcard geoplan/siting/*.py) $(wildcard geoplan/batch/*.py) \
 	$(wildcard geoplan/city/*.py) $(wildcard geoplan/outputs/report/*.py) \
 	geoplan/outputs/check_set.py geoplan/outputs/formats.py geoplan/outputs/scenario_set.py \
 	geoplan/_atomic.py geoplan/_exchange.py \
 	$(wildcard geoplan/indicators/*.py) \
-	geoplan/rules/categories.py geoplan/rules/checklists.py $(wildcard geoplan/scenario/*.py) \
+	$(wildcard geoplan/scenario/*.py) \
 	$(wildcard geoplan/scoring/*.py)
 
 lint: $(STAMP)

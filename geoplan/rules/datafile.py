@@ -15,7 +15,18 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping, or a one-line error naming the file and line."""
+    """A YAML mapping, or a one-line error naming the file and line.
+
+    Parameters
+    ----------
+    path
+        A YAML file (a target sheet, life circles).
+
+    Returns
+    -------
+    dict
+        Its top-level mapping.
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -33,26 +44,71 @@ def indicator_default(indicator: str, name: str) -> Any:
 
     For the keyword options of the engine's pure functions, so that a caller who leaves one out
     gets the registry's default (lists come back as tuples).
+
+    Parameters
+    ----------
+    indicator
+        Registry id.
+    name
+        Parameter name.
+
+    Returns
+    -------
+    Any
+        Its ``default``.
     """
     value = read_yaml(DATA_DIR / "indicators.yaml")[indicator]["parameters"][name]["default"]
     return tuple(value) if isinstance(value, list) else value
 
 
 class FileContext:
-    """Builds one-line error messages naming the file and the target."""
+    """Builds one-line error messages naming the file and the target.
+
+    Parameters
+    ----------
+    path
+        The data file.
+    target_id
+        The target (row) being read, if any.
+    """
 
     def __init__(self, path: Path, target_id: str | None = None) -> None:
         self.path = path
         self.target_id = target_id
 
     def error(self, problem: str, fix: str) -> TargetSheetError:
-        """The error to raise: file, entry, problem and fix in one line."""
+        """The error to raise: file, entry, problem and fix in one line.
+
+        Parameters
+        ----------
+        problem
+            What is wrong.
+        fix
+            What to do about it.
+
+        Returns
+        -------
+        TargetSheetError
+            To raise.
+        """
         where = f"target {self.target_id!r}: " if self.target_id else ""
         return TargetSheetError(f"{self.path}: {where}{problem}; {fix}")
 
 
 def check_keys(raw: Mapping[str, Any], allowed: set[str], what: str, ctx: FileContext) -> None:
-    """Refuse keys of ``raw`` that are not in ``allowed`` (with the valid ones)."""
+    """Refuse keys of ``raw`` that are not in ``allowed`` (with the valid ones).
+
+    Parameters
+    ----------
+    raw
+        A mapping read from the file.
+    allowed
+        Its valid keys.
+    what
+        What the mapping is, for the message.
+    ctx
+        The file and target, for the message.
+    """
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ctx.error(
@@ -64,7 +120,23 @@ def check_keys(raw: Mapping[str, Any], allowed: set[str], what: str, ctx: FileCo
 def text_field(
     raw: Mapping[str, Any], key: str, ctx: FileContext, *, required: bool = True
 ) -> str | None:
-    """A non-empty text value of ``raw[key]`` (``None`` if optional and absent)."""
+    """A non-empty text value of ``raw[key]`` (``None`` if optional and absent).
+
+    Parameters
+    ----------
+    raw
+        A mapping read from the file.
+    key
+        The field.
+    ctx
+        The file and target, for the message.
+    required
+        Refuse a missing field.
+
+    Returns
+    -------
+    str or None
+    """
     value = raw.get(key)
     if value is None:
         if required:
@@ -76,5 +148,15 @@ def text_field(
 
 
 def is_number(value: object) -> bool:
-    """Whether ``value`` is an int or float (not a bool, not NaN)."""
+    """Whether ``value`` is an int or float (not a bool, not NaN).
+
+    Parameters
+    ----------
+    value
+        Any value.
+
+    Returns
+    -------
+    bool
+    """
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -31,7 +31,7 @@ LIFE_CIRCLES_PATH: Path = DATA_DIR / "life_circles.yaml"
 class LifeCircleLevel:
     """One life-circle level (5, 10 or 15 minutes).
 
-    Parameters
+    Attributes
     ----------
     key
         ``"5min"``, ``"10min"`` or ``"15min"``.
@@ -65,7 +65,7 @@ class LifeCircleLevel:
 class ThemedCircle:
     """A themed circle named by the plans (15分钟健身圈, 阅读圈, …).
 
-    Parameters
+    Attributes
     ----------
     key
         Circle name used by the ``circle`` indicator (``params.name``).
@@ -91,7 +91,7 @@ class ThemedCircle:
 class LifeCircles:
     """The parsed ``life_circles.yaml``.
 
-    Parameters
+    Attributes
     ----------
     levels
         ``"5min"``, ``"10min"``, ``"15min"`` -> :class:`LifeCircleLevel`.

@@ -33,6 +33,21 @@ def inside_any(
 
     A feature is never "inside itself": pairs with the same id (``ids`` / ``poly_ids``) are
     ignored, so a school polygon tagged as a pitch is not excluded by its own outline.
+
+    Parameters
+    ----------
+    geoms
+        Geometries (metric CRS).
+    polys
+        Polygons, same CRS.
+    ids
+        OSM id of each geometry: a feature is never inside itself.
+    poly_ids
+        OSM id of each polygon.
+
+    Returns
+    -------
+    ndarray of bool
     """
     out = np.zeros(len(geoms), dtype=bool)
     if not len(geoms) or not len(polys):
@@ -72,6 +87,20 @@ def drop_within(
     ``exclude_within`` of a taxonomy category (libraries inside a university, school or college
     are not public libraries). ``facilities`` has ``category``, ``osmid``, ``osm_type``;
     ``areas`` has ``tags``; both in one metric CRS.
+
+    Parameters
+    ----------
+    facilities
+        The facility rows (metric CRS).
+    areas
+        The areas (``tags``, metric CRS).
+    area_sets
+        The areas' distinct tag sets (computed when not given).
+
+    Returns
+    -------
+    GeoDataFrame
+        The facilities kept.
     """
     rules = tx.within_exclusions()
     if facilities.empty or not rules:
@@ -179,6 +208,18 @@ def verges(green: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> NDArray[np.bool_
     CRS. The rule and its thresholds are ``green.verges`` of ``taxonomy.yaml``; it applies only to
     green without a name of its own (no name, or a road's name): a named 街头绿地 beside a road
     is public green.
+
+    Parameters
+    ----------
+    green
+        Public-green polygons (``tags``, metric CRS).
+    roads
+        Road centrelines (``highway``), same CRS.
+
+    Returns
+    -------
+    ndarray of bool
+        Per polygon: a verge (not public green).
     """
     rule = tx.verge_rule()
     out = np.zeros(len(green), dtype=bool)
@@ -248,6 +289,17 @@ def stop_area_members(
 
     A stop area serves buses when the relation says ``bus=yes`` or one of its nodes is a
     ``highway=bus_stop`` or a ``public_transport=stop_position`` with ``bus=yes``.
+
+    Parameters
+    ----------
+    stop_areas
+        (tags, members) of each stop-area relation.
+    node_tags
+        Tags of the member nodes read.
+
+    Returns
+    -------
+    set of (str, int)
     """
     out: set[tuple[str, int]] = set()
     for tags, members in stop_areas:
@@ -284,6 +336,11 @@ def compound_internal(
         Residential land polygons, same CRS.
     rule
         ``compound_internal`` of ``road_grades.yaml``.
+
+    Returns
+    -------
+    ndarray of bool
+        Per road.
     """
     out = np.zeros(len(roads), dtype=bool)
     if roads.empty or residential.empty:
@@ -445,6 +502,22 @@ def built_up_area(
     built-up land), parts under ``rule.min_part_m2`` are dropped, and the cells become polygons
     intersected with the study area. Empty when nothing urban is mapped. The rule lives in
     ``taxonomy.yaml`` (``built_up``).
+
+    Parameters
+    ----------
+    urban_land
+        Urban land-use areas and building footprints (metric CRS).
+    roads
+        Road centrelines, same CRS.
+    boundary
+        Study area, same CRS.
+    rule
+        The derivation's parameters (default: ``taxonomy.yaml``'s ``built_up``).
+
+    Returns
+    -------
+    BaseGeometry
+        (Multi)polygon in the same CRS.
     """
     import hashlib
 
@@ -506,6 +579,16 @@ def geojson_polygons(geoms: NDArray[np.object_]) -> list[dict[str, Any]]:
 
     What ``__geo_interface__`` gives (the same rings, the same float coordinates), without a
     Python tuple per vertex: the input of ``rasterio.features.rasterize`` for large layers.
+
+    Parameters
+    ----------
+    geoms
+        Geometries (polygons are kept).
+
+    Returns
+    -------
+    list of dict
+        GeoJSON ``Polygon`` mappings.
     """
     polys = shapely.get_parts(geoms)
     polys = polys[(shapely.get_type_id(polys) == 3) & ~shapely.is_empty(polys)]

@@ -20,7 +20,18 @@ Tags = Mapping[str, str]
 
 
 def load_yaml(name: str) -> Any:
-    """Parse a YAML data file shipped in ``geoplan/data``."""
+    """Parse a YAML data file shipped in ``geoplan/data``.
+
+    Parameters
+    ----------
+    name
+        File name in ``geoplan/data`` (``taxonomy.yaml``).
+
+    Returns
+    -------
+    Any
+        The parsed YAML.
+    """
     text = resources.files("geoplan").joinpath("data", name).read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
@@ -43,7 +54,17 @@ class TagRule:
 
     @classmethod
     def parse(cls, spec: Mapping[str, Any]) -> TagRule:
-        """A rule from its data-file form ``{key: value | [values] | "*", "key~": [subs]}``."""
+        """A rule from its data-file form ``{key: value | [values] | "*", "key~": [subs]}``.
+
+        Parameters
+        ----------
+        spec
+            The rule as written in a data file.
+
+        Returns
+        -------
+        TagRule
+        """
         pairs: list[tuple[str, frozenset[str] | None]] = []
         contains: list[tuple[str, tuple[str, ...]]] = []
         for k, v in spec.items():
@@ -60,7 +81,17 @@ class TagRule:
         return cls(tuple(pairs), tuple(contains))
 
     def matches(self, tags: Tags) -> bool:
-        """Whether ``tags`` satisfy the rule."""
+        """Whether ``tags`` satisfy the rule.
+
+        Parameters
+        ----------
+        tags
+            OSM tags of the feature.
+
+        Returns
+        -------
+        bool
+        """
         for k, allowed in self.pairs:
             v = tags.get(k)
             if v is None or (allowed is not None and v not in allowed):
@@ -79,6 +110,17 @@ def any_match(rules: Sequence[TagRule], tags: Tags) -> bool:
     A rule can only hold when the key of its first ``key -> value`` pair is present, so the
     rules are indexed by that key once per rule set and only those whose key the tags have are
     tried (rules without pairs always are): the answer is that of trying every rule.
+
+    Parameters
+    ----------
+    rules
+        Rules (a tuple of the taxonomy is indexed once by its first key).
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    bool
     """
     by_key, always = _rule_index(rules)
     for k, group in by_key:
@@ -132,7 +174,17 @@ class Category:
     min_area_m2: float | None = None
 
     def matches(self, tags: Tags) -> bool:
-        """Whether ``tags`` fall in the category (a match and no exclusion)."""
+        """Whether ``tags`` fall in the category (a match and no exclusion).
+
+        Parameters
+        ----------
+        tags
+            OSM tags of the feature.
+
+        Returns
+        -------
+        bool
+        """
         return any_match(self.rules, tags) and not any_match(self.exclude, tags)
 
 
@@ -149,11 +201,32 @@ class SportsGrounds:
     point_class: str
 
     def is_ground(self, tags: Tags) -> bool:
-        """Whether the tags describe a possibly public sports ground (before the spatial test)."""
+        """Whether the tags describe a possibly public sports ground (before the spatial test).
+
+        Parameters
+        ----------
+        tags
+            OSM tags of the feature.
+
+        Returns
+        -------
+        bool
+        """
         return any_match(self.match, tags) and not any_match(self.exclude, tags)
 
     def classes_of(self, area_m2: float | None) -> list[str]:
-        """The size classes a ground of ``area_m2`` meets (its own and every smaller one)."""
+        """The size classes a ground of ``area_m2`` meets (its own and every smaller one).
+
+        Parameters
+        ----------
+        area_m2
+            Area (m²) of the ground; ``None`` for a point.
+
+        Returns
+        -------
+        list of str
+            Category keys, largest class first.
+        """
         if area_m2 is None or area_m2 <= 0:
             start = [c for c, _ in self.classes].index(self.point_class)
             return [c for c, _ in self.classes[start:]]
@@ -273,7 +346,13 @@ def _taxonomy() -> _Taxonomy:
 
 
 def categories() -> dict[str, Category]:
-    """Facility categories of the taxonomy, keyed by category key."""
+    """Facility categories of the taxonomy, keyed by category key.
+
+    Returns
+    -------
+    dict of str to Category
+        By key, in the data file's order.
+    """
     return dict(_taxonomy().categories)
 
 
@@ -281,6 +360,17 @@ def school_levels(tags: Tags) -> tuple[list[str], str]:
     """Split a school by ``isced:level``, then by its Chinese / English name.
 
     Returns the categories and how they were decided (``"isced"``, ``"name"``, ``"unknown"``).
+
+    Parameters
+    ----------
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    categories : list of str
+    how : str
+        ``isced``, ``name`` or ``unknown``.
     """
     t = _taxonomy()
     isced = tags.get("isced:level")
@@ -304,6 +394,16 @@ def classify_facility(tags: Tags) -> list[str]:
     classes (:func:`sports_grounds`) need geometry and are applied by :func:`geoplan.load_city`.
     The answer depends only on the tags the rules read (:func:`_rule_keys`), so each distinct
     combination of their values is classified once (a city has far fewer of those than features).
+
+    Parameters
+    ----------
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    list of str
+        Category keys.
     """
     keys = _rule_keys()
     return list(_classify_values(tuple(tags.get(k) for k in keys)))
@@ -336,7 +436,17 @@ def _classify_values(values: tuple[str | None, ...]) -> tuple[str, ...]:
 
 
 def rule_keys(rules: Iterable[TagRule]) -> frozenset[str]:
-    """Every tag key ``rules`` read (``name~`` reads every :data:`NAME_KEYS` tag)."""
+    """Every tag key ``rules`` read (``name~`` reads every :data:`NAME_KEYS` tag).
+
+    Parameters
+    ----------
+    rules
+        Tag rules.
+
+    Returns
+    -------
+    frozenset of str
+    """
     keys: set[str] = set()
     for r in rules:
         keys.update(k for k, _ in r.pairs)
@@ -374,6 +484,10 @@ def layer_rule_keys() -> frozenset[str]:
 
     Categories, schools, sports grounds, green, bus stops, residential land and buildings,
     built-up land.
+
+    Returns
+    -------
+    frozenset of str
     """
     rules = _layer_rules()
     # school levels read isced:level and the names; build_layers asks for amenity=school
@@ -390,13 +504,23 @@ STOP_AREA_NODE_TAGS: dict[str, str] = {
 
 
 def point_keys_read() -> frozenset[str]:
-    """Every tag key a rule reads of a tagged node: the layer rules and the stop-area test."""
+    """Every tag key a rule reads of a tagged node: the layer rules and the stop-area test.
+
+    Returns
+    -------
+    frozenset of str
+    """
     return layer_rule_keys() | set(STOP_AREA_NODE_TAGS)
 
 
 @cache
 def highway_values_read() -> frozenset[str] | None:
-    """The ``highway`` values a layer rule or the stop-area test asks for (None: any value)."""
+    """The ``highway`` values a layer rule or the stop-area test asks for (None: any value).
+
+    Returns
+    -------
+    frozenset of str or None
+    """
     rules = _layer_rules()
     values = {STOP_AREA_NODE_TAGS["highway"]}
     for r in rules:
@@ -446,44 +570,108 @@ class TagSets:
         self.keys = ks
 
     def __len__(self) -> int:
-        """Number of features."""
+        """Number of features.
+
+        Returns
+        -------
+        int
+        """
         return int(self.inverse.shape[0])
 
     def map(self, fn: Callable[[dict[str, str]], _T]) -> list[_T]:
-        """``[fn(t) for t in tags]``, with ``fn`` called once per distinct tag set."""
+        """``[fn(t) for t in tags]``, with ``fn`` called once per distinct tag set.
+
+        Parameters
+        ----------
+        fn
+            A function of a tag dict that reads only ``keys``.
+
+        Returns
+        -------
+        list
+            One answer per feature.
+        """
         got = [fn(t) for t in self.distinct]
         return [got[i] for i in self.inverse.tolist()]
 
     def mask(self, fn: Callable[[dict[str, str]], bool]) -> NDArray[np.bool_]:
-        """``fn`` of every feature's tags as a boolean array (once per distinct tag set)."""
+        """``fn`` of every feature's tags as a boolean array (once per distinct tag set).
+
+        Parameters
+        ----------
+        fn
+            A predicate of a tag dict that reads only ``keys``.
+
+        Returns
+        -------
+        ndarray of bool
+            One flag per feature.
+        """
         n = len(self.distinct)
         got = np.fromiter((bool(fn(t)) for t in self.distinct), dtype=bool, count=n)
         return got[self.inverse] if self.inverse.size else np.zeros(0, dtype=bool)
 
 
 def within_exclusions() -> dict[str, tuple[TagRule, ...]]:
-    """Per category, the areas inside which a feature does not count (school libraries …)."""
+    """Per category, the areas inside which a feature does not count (school libraries …).
+
+    Returns
+    -------
+    dict of str to tuple of TagRule
+        Category → the areas whose inside excludes it.
+    """
     return {k: c.exclude_within for k, c in _taxonomy().categories.items() if c.exclude_within}
 
 
 def sports_grounds() -> SportsGrounds:
-    """The sports-ground rule and size classes (GB 50180-2018 Appendix B)."""
+    """The sports-ground rule and size classes (GB 50180-2018 Appendix B).
+
+    Returns
+    -------
+    SportsGrounds
+    """
     return _taxonomy().sports
 
 
 def verge_rule() -> Verges:
-    """The road-verge rule for public green."""
+    """The road-verge rule for public green.
+
+    Returns
+    -------
+    Verges
+    """
     return _taxonomy().verges
 
 
 def is_stop_area_platform(tags: Tags) -> bool:
-    """Whether tags describe a platform that is a bus stop when a bus stop_area contains it."""
+    """Whether tags describe a platform that is a bus stop when a bus stop_area contains it.
+
+    Parameters
+    ----------
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    bool
+    """
     t = _taxonomy()
     return t.stop_area_platform.matches(tags) and not any_match(t.rail_platform, tags)
 
 
 def green_kind(tags: Tags) -> str | None:
-    """``"park"``, ``"green"`` or ``None`` for an area's tags."""
+    """``"park"``, ``"green"`` or ``None`` for an area's tags.
+
+    Parameters
+    ----------
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    str or None
+        ``park``, ``green`` or ``None`` (not public green).
+    """
     t = _taxonomy()
     if any_match(t.green_exclude, tags):
         return None
@@ -495,27 +683,72 @@ def green_kind(tags: Tags) -> str | None:
 
 
 def is_bus_stop(tags: Tags) -> bool:
-    """Whether OSM tags describe a bus stop or platform."""
+    """Whether OSM tags describe a bus stop or platform.
+
+    Parameters
+    ----------
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    bool
+    """
     return any_match(_taxonomy().bus_stop, tags)
 
 
 def is_residential_land(tags: Tags) -> bool:
-    """Whether OSM tags describe residential land (``landuse=residential`` …)."""
+    """Whether OSM tags describe residential land (``landuse=residential`` …).
+
+    Parameters
+    ----------
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    bool
+    """
     return any_match(_taxonomy().residential_land, tags)
 
 
 def built_up_rule() -> BuiltUpRule:
-    """The rule deriving the built-up area from OSM land use."""
+    """The rule deriving the built-up area from OSM land use.
+
+    Returns
+    -------
+    BuiltUpRule
+    """
     return _taxonomy().built_up
 
 
 def is_built_up_land(tags: Tags) -> bool:
-    """Whether OSM tags describe urban (built-up) land: 城市建设用地 uses or a building."""
+    """Whether OSM tags describe urban (built-up) land: 城市建设用地 uses or a building.
+
+    Parameters
+    ----------
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    bool
+    """
     return any_match(_taxonomy().built_up.match, tags)
 
 
 def is_residential_building(tags: Tags) -> bool:
-    """Whether OSM tags describe a residential building."""
+    """Whether OSM tags describe a residential building.
+
+    Parameters
+    ----------
+    tags
+        OSM tags of the feature.
+
+    Returns
+    -------
+    bool
+    """
     return any_match(_taxonomy().residential_building, tags)
 
 
@@ -532,7 +765,13 @@ class RoadGrade:
 
 @cache
 def road_grades() -> dict[str, RoadGrade]:
-    """Road grades (快速路 / 主干路 / 次干路 / 支路 / 内部道路) keyed by grade key."""
+    """Road grades (快速路 / 主干路 / 次干路 / 支路 / 内部道路) keyed by grade key.
+
+    Returns
+    -------
+    dict of str to RoadGrade
+        By grade key.
+    """
     d = load_yaml("road_grades.yaml")
     return {
         k: RoadGrade(
@@ -553,12 +792,29 @@ def _highway_grade() -> dict[str, str]:
 
 @cache
 def compound_internal_rule() -> dict[str, Any]:
-    """The 小区内部道路 rule of ``road_grades.yaml`` (applied by ``spatial.compound_internal``)."""
+    """The 小区内部道路 rule of ``road_grades.yaml`` (applied by ``spatial.compound_internal``).
+
+    Returns
+    -------
+    dict
+        The ``compound_internal`` block of ``road_grades.yaml``.
+    """
     return dict(load_yaml("road_grades.yaml")["compound_internal"])
 
 
 def road_grade(highway: str) -> str | None:
-    """Grade key of an OSM ``highway`` value, ``None`` if it is not a road (footway…)."""
+    """Grade key of an OSM ``highway`` value, ``None`` if it is not a road (footway…).
+
+    Parameters
+    ----------
+    highway
+        An OSM ``highway`` value.
+
+    Returns
+    -------
+    str or None
+        Grade key, ``None`` for ways that are not roads (footways …).
+    """
     return _highway_grade().get(highway)
 
 
@@ -573,7 +829,19 @@ class WalkRules:
     foot_override: frozenset[str]
 
     def walkable(self, tags: Tags, *, include_private: bool = False) -> bool:
-        """Whether a way with ``tags`` joins the walk network."""
+        """Whether a way with ``tags`` joins the walk network.
+
+        Parameters
+        ----------
+        tags
+            OSM tags of the feature.
+        include_private
+            Keep ways tagged private (gated compounds).
+
+        Returns
+        -------
+        bool
+        """
         hw = tags.get("highway")
         if hw is None or hw in self.exclude or hw not in self.include:
             return False
@@ -584,20 +852,42 @@ class WalkRules:
 
     @property
     def keys(self) -> frozenset[str]:
-        """Every tag key :meth:`walkable` reads."""
+        """Every tag key :meth:`walkable` reads.
+
+        Returns
+        -------
+        frozenset of str
+        """
         return rule_keys((*self.exclude_tags, *self.private_tags)) | {"highway", "foot"}
 
     def walkable_mask(
         self, tags: Sequence[Tags], *, include_private: bool = False
     ) -> NDArray[np.bool_]:
-        """:meth:`walkable` of many ways, once per distinct set of the tags it reads."""
+        """:meth:`walkable` of many ways, once per distinct set of the tags it reads.
+
+        Parameters
+        ----------
+        tags
+            One tag dict per way.
+        include_private
+            Keep ways tagged private.
+
+        Returns
+        -------
+        ndarray of bool
+        """
         sets = TagSets(tags, self.keys)
         return sets.mask(lambda t: self.walkable(t, include_private=include_private))
 
 
 @cache
 def walk_rules() -> WalkRules:
-    """Walk-network rules from ``walk_network.yaml``."""
+    """Walk-network rules from ``walk_network.yaml``.
+
+    Returns
+    -------
+    WalkRules
+    """
     d = load_yaml("walk_network.yaml")
     return WalkRules(
         include=frozenset(d["include_highway"]),
