@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan.indicators.grid import centres_of, grid_axes
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
-from geoplan.network.gates import GateModel, through_gates
+from geoplan.network.gates import Compounds, GateModel, gate_model, through_gates
 from geoplan.network.graph import WalkNetwork
 from geoplan.network.nearest import segment_index
 
@@ -165,6 +165,7 @@ def compute_access(
     boundary: BaseGeometry | None = None,
     cache: AccessCache | None = None,
     gates: GateModel | None = None,
+    compounds: Compounds | None = None,
 ) -> Access:
     """Run every request through the cache: the one access stage of a check.
 
@@ -182,7 +183,10 @@ def compute_access(
         Content-keyed cache shared across runs (scenario re-runs).
     gates
         Homes inside gated compounds walk out through the entrances
-        (:func:`geoplan.network.gates.through_gates`); grid points are not gated.
+        (:func:`geoplan.network.gates.through_gates`).
+    compounds
+        The gated compounds ``gates`` was built from: grid points inside one leave by its
+        entrances too (area-based network coverage).
 
     Returns
     -------
@@ -204,6 +208,10 @@ def compute_access(
         assert boundary is not None
         acc.grids[sp], grid_att[sp] = _grid(net, boundary, sp, lim, cache)
         acc.grid_att[sp] = grid_att[sp]
+    grid_gates: dict[float, GateModel | None] = {
+        sp: None if compounds is None else gate_model(compounds, acc.grids[sp].centres(), a, net)
+        for sp, a in grid_att.items()
+    }
     _prefetch_sources(net, requests, cache)
     # the searches the loop below would run one by one, on both cores
     jobs = []
@@ -241,6 +249,16 @@ def compute_access(
         d[att.owner] = cache.point_distances(
             net, att, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
         )
+        gm = grid_gates[sp]
+        if gm is not None:
+            at_gates = cache.point_distances(
+                net,
+                gm.entrances,
+                req.geoms,
+                limit_m=req.limit_m,
+                boundary_step_m=req.boundary_step_m,
+            )
+            d = through_gates(d, at_gates, gm, limit_m=float(req.limit_m))
         acc.grid_m[key] = d
         acc.grid_spacing_of[key] = sp
     return acc

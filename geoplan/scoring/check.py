@@ -325,7 +325,13 @@ def check_city(
             xy = shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object))
             gm = gate_model(city.compounds, xy, att, net)
         access = compute_access(
-            net, att, merge_requests(asked), boundary=inputs.boundary, cache=cache, gates=gm
+            net,
+            att,
+            merge_requests(asked),
+            boundary=inputs.boundary,
+            cache=cache,
+            gates=gm,
+            compounds=city.compounds if compounds == "gates" else None,
         )
     out = _run_indicators(runs, access, inputs, results, seconds)
 

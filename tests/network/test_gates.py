@@ -153,3 +153,64 @@ def test_homes_in_a_gated_compound_leave_by_its_gates(
         else:
             assert not np.isfinite(got) or got > 500.0 - 1e-9, i
     assert moved >= 1  # the gates change some home's walk
+
+
+def test_grid_cells_in_a_gated_compound_leave_by_its_gates(
+    chengdu: geoplan.City, tmp_path: Path
+) -> None:
+    """The area-based walking coverage: 10 m grid cells inside the compound walk to a gate."""
+    from geoplan.indicators.access import Request, compute_access
+
+    path, polys, pts = _compound_file(chengdu, tmp_path)
+    comp = read_compounds(path, chengdu.crs)
+    net = chengdu.network
+    area = shapely.union_all(polys).buffer(30.0)
+    stops = np.asarray(chengdu.bus_stops.geometry.values, dtype=object)
+    req = {"bus": Request(stops, 800.0, 25.0, 10.0)}
+    h_att = attach_points(net, np.zeros(0, dtype=object))
+    gated = compute_access(net, h_att, req, boundary=area, compounds=comp)
+    plain = compute_access(net, h_att, req, boundary=area)
+    grid = gated.grids[10.0]
+    centres = grid.centres()
+    att = gated.grid_att[10.0]
+    _, s_rows = attachment_rows(facility_sources(net, stops, boundary_step_m=25.0))
+    off, edge = brute_force_nearest_edge(pts, list(net.edge_geometry))
+    g_rows = [
+        (int(e), float(net.edge_geometry[e].project(g, normalized=True)), float(o))
+        for g, e, o in zip(pts, edge, off, strict=True)
+    ]
+    d_gate = reference_distances(edges_of(net), g_rows, s_rows, cutoff_m=800.0)
+    c_rows, _ = attachment_rows(att)
+    d_cell = np.full(centres.shape[0], np.inf)
+    d_cell[att.owner] = reference_distances(edges_of(net), c_rows, s_rows, cutoff_m=800.0)
+    # without compounds, every cell walks from its own nearest street (networkx agrees)
+    fin = np.isfinite(d_cell)
+    assert (np.isfinite(plain.grid_m["bus"]) == fin).all()
+    assert plain.grid_m["bus"][fin] == pytest.approx(d_cell[fin], abs=1e-6)
+    inside = 0
+    for i, (x, y) in enumerate(centres):
+        c = shapely.Point(x, y)
+        poly = next((p for p in polys if p.contains(c)), None)
+        want = d_cell[i]
+        if poly is not None:
+            inside += 1
+            k = int(np.flatnonzero(att.owner == i)[0]) if (att.owner == i).any() else -1
+            ways = []
+            if k >= 0:
+                e, t, _ = c_rows[k]
+                street = net.edge_geometry[e].interpolate(t, normalized=True)
+                if poly.buffer(1.0).contains(street):
+                    ways.append(d_cell[i])
+            ways += [
+                c.distance(g) + d
+                for g, d in zip(pts, d_gate, strict=True)
+                if poly.boundary.distance(g) <= 30.0
+            ]
+            want = min(ways, default=np.inf)
+            want = want if want <= 800.0 else np.inf
+        got = gated.grid_m["bus"][i]
+        if np.isfinite(want):
+            assert got == pytest.approx(want, abs=1e-6), i
+        else:
+            assert not np.isfinite(got), i
+    assert inside >= 20
