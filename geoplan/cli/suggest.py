@@ -27,7 +27,8 @@ from geoplan.cli.options import (
     QuietOpt,
 )
 from geoplan.outputs.formats import ATTRIBUTION
-from geoplan.siting.suggest import SitingResult, SitingSpec
+from geoplan.siting.spec import SitingSpec
+from geoplan.siting.suggest import SitingResult
 
 
 def suggest(
@@ -166,7 +167,7 @@ def suggest(
     from geoplan.scoring.targets import load_target_sheet
     from geoplan.siting import spec_of, suggest_sites
     from geoplan.siting.output import write_suggestion
-    from geoplan.siting.suggest import sheet_terms
+    from geoplan.siting.spec import sheet_terms
 
     with run_cli_errors():
         quiet = quiet or is_quiet()

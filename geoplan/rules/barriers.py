@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Literal
 
-from geoplan.rules.taxonomy import NAME_KEYS, TagRule, Tags, any_match, load_yaml
+from geoplan.rules.tags import NAME_KEYS, TagRule, Tags, any_match, load_yaml, parse_rules
 
 #: the causes of a gap that are not a mapped barrier
 DATA_GAP = "data_gap"
@@ -90,8 +90,14 @@ class BarrierRules:
                 tags = {kk: vv for kk, vv in tags.items() if kk != k}
         return not any_match(self.not_at_ground, tags)
 
-    def _key(self, kind: str, tags: Tags) -> tuple[str | None, ...]:
-        return (kind, *(tags.get(k) for k in self.read_keys))
+    def _cause(self, kind: Literal["lines", "areas"], tags: Tags) -> str | None:
+        """The first cause whose ``kind`` rules match, if at ground level (memoised)."""
+        key = (kind, *(tags.get(k) for k in self.read_keys))
+        if key not in _MEMO:
+            rules = ((c.key, getattr(c, kind)) for c in self.causes)
+            hit = next((k for k, r in rules if r and any_match(r, tags)), None)
+            _MEMO[key] = hit if hit is not None and self.at_ground(tags) else None
+        return _MEMO[key]
 
     def line_cause(self, tags: Tags) -> str | None:
         """The cause a line with ``tags`` is a barrier of, or ``None``.
@@ -105,17 +111,7 @@ class BarrierRules:
         -------
         str or None
         """
-        key = self._key("line", tags)
-        if key not in _MEMO:
-            _MEMO[key] = next(
-                (
-                    c.key if self.at_ground(tags) else None
-                    for c in self.causes
-                    if any_match(c.lines, tags)
-                ),
-                None,
-            )
-        return _MEMO[key]
+        return self._cause("lines", tags)
 
     def area_cause(self, tags: Tags) -> str | None:
         """The cause an area with ``tags`` is a barrier of, or ``None``.
@@ -129,17 +125,7 @@ class BarrierRules:
         -------
         str or None
         """
-        key = self._key("area", tags)
-        if key not in _MEMO:
-            _MEMO[key] = next(
-                (
-                    c.key if self.at_ground(tags) else None
-                    for c in self.causes
-                    if c.areas and any_match(c.areas, tags)
-                ),
-                None,
-            )
-        return _MEMO[key]
+        return self._cause("areas", tags)
 
     def highway_values(self) -> frozenset[str] | None:
         """The ``highway`` values every line rule with a highway key asks for.
@@ -206,10 +192,6 @@ def _read_keys(causes: tuple[Cause, ...], ground: tuple[TagRule, ...]) -> tuple[
     return tuple(sorted(keys))
 
 
-def _rules(specs: Any) -> tuple[TagRule, ...]:
-    return tuple(TagRule.parse(s) for s in specs or ())
-
-
 @cache
 def barrier_rules() -> BarrierRules:
     """The barrier rules shipped in ``geoplan/data/barriers.yaml``.
@@ -224,23 +206,23 @@ def barrier_rules() -> BarrierRules:
             str(k),
             str(v["label_zh"]),
             str(v["label_en"]),
-            _rules(v.get("lines")),
-            _rules(v.get("areas")),
+            parse_rules(v.get("lines")),
+            parse_rules(v.get("areas")),
         )
         for k, v in raw["causes"].items()
     )
     comp = raw["compounds"]
     return BarrierRules(
         causes=causes,
-        not_at_ground=_rules(raw["not_at_ground"]),
+        not_at_ground=parse_rules(raw["not_at_ground"]),
         ground_values={k: frozenset(v) for k, v in raw["not_at_ground_values"].items()},
-        gates=_rules(raw["gates"]),
-        compound_tags=_rules(comp["tagged"]),
+        gates=parse_rules(raw["gates"]),
+        compound_tags=parse_rules(comp["tagged"]),
         outline_m=float(comp["outline_m"]),
         min_wall_share=float(comp["min_wall_share"]),
         gate_outline_m=float(comp["gate_outline_m"]),
         along_road_m=float(raw["fenced_road"]["along_road_m"]),
         fenced_road_share=float(raw["fenced_road"]["min_share"]),
         undershoot_m=float(raw["undershoot_m"]),
-        read_keys=_read_keys(causes, _rules(raw["not_at_ground"])),
+        read_keys=_read_keys(causes, parse_rules(raw["not_at_ground"])),
     )

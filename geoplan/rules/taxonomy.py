@@ -1,160 +1,75 @@
-"""Tag rules read from the data files in ``geoplan/data`` (taxonomy, road grades, walk rules).
+"""The facility taxonomy of ``geoplan/data/taxonomy.yaml``.
 
-The rules live in YAML files that cite their sources; this module only compiles and applies them.
+Categories, schools, sports grounds, green, bus stops, residential and built-up land.
+
+The rules live in YAML files that cite their sources; this module only compiles and applies them
+(the rule engine is :mod:`geoplan.rules.tags`, the street rules :mod:`geoplan.rules.streets`; both
+are re-exported here).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
-from typing import Any, TypeVar
 
-import numpy as np
-import yaml
-from numpy.typing import NDArray
+from geoplan.rules.streets import (
+    RoadGrade,
+    WalkRules,
+    compound_internal_rule,
+    road_grade,
+    road_grades,
+    walk_rules,
+)
+from geoplan.rules.tags import (
+    NAME_KEYS,
+    TagRule,
+    Tags,
+    TagSets,
+    any_match,
+    load_yaml,
+    parse_rules,
+    rule_keys,
+)
 
-Tags = Mapping[str, str]
-
-
-def load_yaml(name: str) -> Any:
-    """Parse a YAML data file shipped in ``geoplan/data``.
-
-    Parameters
-    ----------
-    name
-        File name in ``geoplan/data`` (``taxonomy.yaml``).
-
-    Returns
-    -------
-    Any
-        The parsed YAML.
-    """
-    text = resources.files("geoplan").joinpath("data", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
-#: tags the pseudo-key ``name~`` searches
-NAME_KEYS: tuple[str, ...] = ("name", "name:zh", "name:en", "official_name", "alt_name")
-
-
-@dataclass(frozen=True)
-class TagRule:
-    """All ``key -> allowed values`` pairs and all ``key~ -> substrings`` pairs must hold.
-
-    ``pairs``: exact values (``None`` = any value). ``contains``: the tag's value must contain
-    one of the substrings (case-insensitive); key ``name`` searches every name tag
-    (:data:`NAME_KEYS`).
-    """
-
-    pairs: tuple[tuple[str, frozenset[str] | None], ...]
-    contains: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    @classmethod
-    def parse(cls, spec: Mapping[str, Any]) -> TagRule:
-        """A rule from its data-file form ``{key: value | [values] | "*", "key~": [subs]}``.
-
-        Parameters
-        ----------
-        spec
-            The rule as written in a data file.
-
-        Returns
-        -------
-        TagRule
-        """
-        pairs: list[tuple[str, frozenset[str] | None]] = []
-        contains: list[tuple[str, tuple[str, ...]]] = []
-        for k, v in spec.items():
-            key = str(k)
-            if key.endswith("~"):
-                subs = v if isinstance(v, list) else [v]
-                contains.append((key[:-1], tuple(str(x).lower() for x in subs)))
-            elif v == "*":
-                pairs.append((key, None))
-            elif isinstance(v, list):
-                pairs.append((key, frozenset(str(x) for x in v)))
-            else:
-                pairs.append((key, frozenset([str(v)])))
-        return cls(tuple(pairs), tuple(contains))
-
-    def matches(self, tags: Tags) -> bool:
-        """Whether ``tags`` satisfy the rule.
-
-        Parameters
-        ----------
-        tags
-            OSM tags of the feature.
-
-        Returns
-        -------
-        bool
-        """
-        for k, allowed in self.pairs:
-            v = tags.get(k)
-            if v is None or (allowed is not None and v not in allowed):
-                return False
-        for k, subs in self.contains:
-            keys = NAME_KEYS if k == "name" else (k,)
-            text = " ".join(tags.get(x, "") for x in keys).lower()
-            if not any(sub in text for sub in subs):
-                return False
-        return True
-
-
-def any_match(rules: Sequence[TagRule], tags: Tags) -> bool:
-    """Whether any of ``rules`` matches ``tags``.
-
-    A rule can only hold when the key of its first ``key -> value`` pair is present, so the
-    rules are indexed by that key once per rule set and only those whose key the tags have are
-    tried (rules without pairs always are): the answer is that of trying every rule.
-
-    Parameters
-    ----------
-    rules
-        Rules (a tuple of the taxonomy is indexed once by its first key).
-    tags
-        OSM tags of the feature.
-
-    Returns
-    -------
-    bool
-    """
-    by_key, always = _rule_index(rules)
-    for k, group in by_key:
-        if k in tags:
-            for r in group:
-                if r.matches(tags):
-                    return True
-    return any(r.matches(tags) for r in always)
-
-
-_RULE_INDEX: dict[int, tuple[Sequence[TagRule], Any]] = {}
-
-
-def _rule_index(
-    rules: Sequence[TagRule],
-) -> tuple[tuple[tuple[str, tuple[TagRule, ...]], ...], tuple[TagRule, ...]]:
-    got = _RULE_INDEX.get(id(rules))
-    if got is not None and got[0] is rules:
-        return got[1]
-    by_key: dict[str, list[TagRule]] = {}
-    always: list[TagRule] = []
-    for r in rules:
-        if r.pairs:
-            by_key.setdefault(r.pairs[0][0], []).append(r)
-        else:
-            always.append(r)
-    idx = (tuple((k, tuple(v)) for k, v in by_key.items()), tuple(always))
-    if isinstance(rules, tuple):  # kept alive by the taxonomy: its id stays its own
-        _RULE_INDEX[id(rules)] = (rules, idx)
-    return idx
-
-
-def _rules(specs: Sequence[Mapping[str, Any]] | None) -> tuple[TagRule, ...]:
-    return tuple(TagRule.parse(s) for s in specs or ())
+# the taxonomy, and the rule engine (.tags) and street rules (.streets) it re-exports
+__all__ = [
+    "NAME_KEYS",
+    "STOP_AREA_NODE_TAGS",
+    "BuiltUpRule",
+    "Category",
+    "RoadGrade",
+    "SportsGrounds",
+    "TagRule",
+    "TagSets",
+    "Tags",
+    "Verges",
+    "WalkRules",
+    "any_match",
+    "built_up_rule",
+    "categories",
+    "classify_facility",
+    "compound_internal_rule",
+    "green_kind",
+    "highway_values_read",
+    "is_built_up_land",
+    "is_bus_stop",
+    "is_residential_building",
+    "is_residential_land",
+    "is_stop_area_platform",
+    "layer_rule_keys",
+    "load_yaml",
+    "parse_rules",
+    "point_keys_read",
+    "road_grade",
+    "road_grades",
+    "rule_keys",
+    "school_levels",
+    "sports_grounds",
+    "verge_rule",
+    "walk_rules",
+    "within_exclusions",
+]
 
 
 @dataclass(frozen=True)
@@ -286,9 +201,9 @@ def _taxonomy() -> _Taxonomy:
             k,
             v["label_zh"],
             v["label_en"],
-            _rules(v.get("match")),
-            _rules(v.get("exclude")),
-            _rules(v.get("exclude_within")),
+            parse_rules(v.get("match")),
+            parse_rules(v.get("exclude")),
+            parse_rules(v.get("exclude_within")),
             None if v.get("min_area_m2") is None else float(v["min_area_m2"]),
         )
         for k, v in d["categories"].items()
@@ -310,16 +225,16 @@ def _taxonomy() -> _Taxonomy:
         ),
         school_fallback=s["fallback"],
         sports=SportsGrounds(
-            match=_rules(sp["match"]),
-            exclude=_rules(sp.get("exclude")),
-            exclude_within=_rules(sp.get("exclude_within")),
+            match=parse_rules(sp["match"]),
+            exclude=parse_rules(sp.get("exclude")),
+            exclude_within=parse_rules(sp.get("exclude_within")),
             group_distance_m=float(sp["group_distance_m"]),
             classes=tuple((str(k), float(v)) for k, v in sp["classes"].items()),
             point_class=str(sp["point_class"]),
         ),
-        park=_rules(d["green"]["park"]),
-        green=_rules(d["green"]["green"]),
-        green_exclude=_rules(d["green"]["exclude"]),
+        park=parse_rules(d["green"]["park"]),
+        green=parse_rules(d["green"]["green"]),
+        green_exclude=parse_rules(d["green"]["exclude"]),
         verges=Verges(
             applies_to=frozenset(vg["applies_to"]),
             road_highways=frozenset(vg["road_highways"]),
@@ -328,13 +243,13 @@ def _taxonomy() -> _Taxonomy:
             min_share_near_road=float(vg["min_share_near_road"]),
             link_distance_m=float(vg["link_distance_m"]),
         ),
-        bus_stop=_rules(bus["match"]),
+        bus_stop=parse_rules(bus["match"]),
         stop_area_platform=TagRule.parse(bus["stop_area_platform"]),
-        rail_platform=_rules(bus["rail_platform"]),
-        residential_land=_rules(d["residential_land"]),
-        residential_building=_rules(d["residential_buildings"]),
+        rail_platform=parse_rules(bus["rail_platform"]),
+        residential_land=parse_rules(d["residential_land"]),
+        residential_building=parse_rules(d["residential_buildings"]),
         built_up=BuiltUpRule(
-            match=_rules(d["built_up"]["match"]),
+            match=parse_rules(d["built_up"]["match"]),
             cell_m=float(d["built_up"]["cell_m"]),
             close_m=float(d["built_up"]["close_m"]),
             street_density_km_km2=float(d["built_up"]["street_density_km_km2"]),
@@ -435,26 +350,6 @@ def _classify_values(values: tuple[str | None, ...]) -> tuple[str, ...]:
     return tuple(sorted(set(out)))
 
 
-def rule_keys(rules: Iterable[TagRule]) -> frozenset[str]:
-    """Every tag key ``rules`` read (``name~`` reads every :data:`NAME_KEYS` tag).
-
-    Parameters
-    ----------
-    rules
-        Tag rules.
-
-    Returns
-    -------
-    frozenset of str
-    """
-    keys: set[str] = set()
-    for r in rules:
-        keys.update(k for k, _ in r.pairs)
-        for k, _ in r.contains:
-            keys.update(NAME_KEYS if k == "name" else (k,))
-    return frozenset(keys)
-
-
 @cache
 def _layer_rules() -> tuple[TagRule, ...]:
     """Every tag rule the city layers apply (categories, schools, sports, green, bus, land)."""
@@ -532,84 +427,6 @@ def highway_values_read() -> frozenset[str] | None:
         if any(k == "highway" for k, _ in r.contains):
             return None
     return frozenset(values)
-
-
-_T = TypeVar("_T")
-
-
-class TagSets:
-    """The distinct tag sets of many features, restricted to the keys some rules read.
-
-    A rule's answer depends only on the tags it reads, so a predicate over ``keys`` is
-    evaluated once per distinct combination of those tags (a city has thousands, against
-    millions of features: ``building=yes`` with an address is one combination) and mapped back
-    to every feature — the answer of calling it on each feature's own tags.
-
-    Parameters
-    ----------
-    tags
-        One tag dict per feature.
-    keys
-        The keys the predicates read (default :func:`layer_rule_keys`); a predicate that reads
-        another key must not be applied.
-    """
-
-    def __init__(self, tags: Iterable[Tags], keys: frozenset[str] | None = None) -> None:
-        ks = layer_rule_keys() if keys is None else keys
-        index: dict[frozenset[tuple[str, str]], int] = {}
-        inverse: list[int] = []
-        add = inverse.append
-        for t in tags:
-            sig = frozenset([(k, t[k]) for k in t.keys() & ks])
-            i = index.get(sig)
-            if i is None:
-                i = index[sig] = len(index)
-            add(i)
-        self.distinct: list[dict[str, str]] = [dict(sig) for sig in index]
-        self.inverse: NDArray[np.int64] = np.asarray(inverse, dtype=np.int64)
-        self.keys = ks
-
-    def __len__(self) -> int:
-        """Number of features.
-
-        Returns
-        -------
-        int
-        """
-        return int(self.inverse.shape[0])
-
-    def map(self, fn: Callable[[dict[str, str]], _T]) -> list[_T]:
-        """``[fn(t) for t in tags]``, with ``fn`` called once per distinct tag set.
-
-        Parameters
-        ----------
-        fn
-            A function of a tag dict that reads only ``keys``.
-
-        Returns
-        -------
-        list
-            One answer per feature.
-        """
-        got = [fn(t) for t in self.distinct]
-        return [got[i] for i in self.inverse.tolist()]
-
-    def mask(self, fn: Callable[[dict[str, str]], bool]) -> NDArray[np.bool_]:
-        """``fn`` of every feature's tags as a boolean array (once per distinct tag set).
-
-        Parameters
-        ----------
-        fn
-            A predicate of a tag dict that reads only ``keys``.
-
-        Returns
-        -------
-        ndarray of bool
-            One flag per feature.
-        """
-        n = len(self.distinct)
-        got = np.fromiter((bool(fn(t)) for t in self.distinct), dtype=bool, count=n)
-        return got[self.inverse] if self.inverse.size else np.zeros(0, dtype=bool)
 
 
 def within_exclusions() -> dict[str, tuple[TagRule, ...]]:
@@ -750,149 +567,3 @@ def is_residential_building(tags: Tags) -> bool:
     bool
     """
     return any_match(_taxonomy().residential_building, tags)
-
-
-@dataclass(frozen=True)
-class RoadGrade:
-    """A Chinese road grade (快速路 / 主干路 / 次干路 / 支路 …) and the OSM highways in it."""
-
-    key: str
-    label_zh: str
-    label_en: str
-    counts_in_density: bool
-    default_width_m: float
-
-
-@cache
-def road_grades() -> dict[str, RoadGrade]:
-    """Road grades (快速路 / 主干路 / 次干路 / 支路 / 内部道路) keyed by grade key.
-
-    Returns
-    -------
-    dict of str to RoadGrade
-        By grade key.
-    """
-    d = load_yaml("road_grades.yaml")
-    return {
-        k: RoadGrade(
-            k,
-            v["label_zh"],
-            v["label_en"],
-            bool(v["counts_in_density"]),
-            float(v["default_width_m"]),
-        )
-        for k, v in d["grades"].items()
-    }
-
-
-@cache
-def _highway_grade() -> dict[str, str]:
-    return dict(load_yaml("road_grades.yaml")["highway"])
-
-
-@cache
-def compound_internal_rule() -> dict[str, Any]:
-    """The 小区内部道路 rule of ``road_grades.yaml`` (applied by ``spatial.compound_internal``).
-
-    Returns
-    -------
-    dict
-        The ``compound_internal`` block of ``road_grades.yaml``.
-    """
-    return dict(load_yaml("road_grades.yaml")["compound_internal"])
-
-
-def road_grade(highway: str) -> str | None:
-    """Grade key of an OSM ``highway`` value, ``None`` if it is not a road (footway…).
-
-    Parameters
-    ----------
-    highway
-        An OSM ``highway`` value.
-
-    Returns
-    -------
-    str or None
-        Grade key, ``None`` for ways that are not roads (footways …).
-    """
-    return _highway_grade().get(highway)
-
-
-@dataclass(frozen=True)
-class WalkRules:
-    """Which OSM ways the walk network keeps (OSMnx walk filter, ``walk_network.yaml``)."""
-
-    include: frozenset[str]
-    exclude: frozenset[str]
-    exclude_tags: tuple[TagRule, ...]
-    private_tags: tuple[TagRule, ...]
-    foot_override: frozenset[str]
-
-    def walkable(self, tags: Tags, *, include_private: bool = False) -> bool:
-        """Whether a way with ``tags`` joins the walk network.
-
-        Parameters
-        ----------
-        tags
-            OSM tags of the feature.
-        include_private
-            Keep ways tagged private (gated compounds).
-
-        Returns
-        -------
-        bool
-        """
-        hw = tags.get("highway")
-        if hw is None or hw in self.exclude or hw not in self.include:
-            return False
-        if any_match(self.exclude_tags, tags):
-            return False
-        private = any_match(self.private_tags, tags) and tags.get("foot") not in self.foot_override
-        return include_private or not private
-
-    @property
-    def keys(self) -> frozenset[str]:
-        """Every tag key :meth:`walkable` reads.
-
-        Returns
-        -------
-        frozenset of str
-        """
-        return rule_keys((*self.exclude_tags, *self.private_tags)) | {"highway", "foot"}
-
-    def walkable_mask(
-        self, tags: Sequence[Tags], *, include_private: bool = False
-    ) -> NDArray[np.bool_]:
-        """:meth:`walkable` of many ways, once per distinct set of the tags it reads.
-
-        Parameters
-        ----------
-        tags
-            One tag dict per way.
-        include_private
-            Keep ways tagged private.
-
-        Returns
-        -------
-        ndarray of bool
-        """
-        sets = TagSets(tags, self.keys)
-        return sets.mask(lambda t: self.walkable(t, include_private=include_private))
-
-
-@cache
-def walk_rules() -> WalkRules:
-    """Walk-network rules from ``walk_network.yaml``.
-
-    Returns
-    -------
-    WalkRules
-    """
-    d = load_yaml("walk_network.yaml")
-    return WalkRules(
-        include=frozenset(d["include_highway"]),
-        exclude=frozenset(d["exclude_highway"]),
-        exclude_tags=tuple(TagRule.parse({k: v}) for k, v in d["exclude_tags"].items()),
-        private_tags=tuple(TagRule.parse({k: v}) for k, v in d["private_tags"].items()),
-        foot_override=frozenset(str(x) for x in d["foot_override"]),
-    )
