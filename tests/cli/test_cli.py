@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
+import shapely
 from conftest import chengdu_clip_polygon, sha256
 from typer.testing import CliRunner
 
@@ -275,3 +277,52 @@ def test_check_with_a_compounds_file_and_its_mistakes(chengdu_pbf: Path, tmp_pat
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and words in lines[0], res.stderr
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+def test_compounds_coords_gcj02_reads_an_amap_file(chengdu_pbf: Path, tmp_path: Path) -> None:
+    """--compounds-coords gcj02: the same 小区 drawn in AMap's GCJ-02 (about 500 m off in Chengdu)
+    gates the same homes as the WGS84 file; read as WGS84 it would miss them."""
+    import re
+
+    from geoplan.io.coords import wgs84_to_gcj02
+
+    city = geoplan.load_city(chengdu_pbf)
+    gates = list(city.gates.geometry)
+    poly = next(
+        p for p in city.residential.geometry if any(p.boundary.distance(g) <= 5 for g in gates)
+    )
+    near = [g for g in gates if poly.boundary.distance(g) <= 5]
+    wgs = gpd.GeoDataFrame(geometry=[poly, *near], crs=city.crs).to_crs(4326)
+    gcj = wgs.copy()
+    gcj.geometry = gcj.geometry.apply(
+        lambda g: shapely.transform(
+            g, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+        )
+    )
+    out = {}
+    for name, frame, coords in (
+        ("wgs", wgs, "wgs84"),
+        ("gcj", gcj, "gcj02"),
+        ("raw", gcj, "wgs84"),
+    ):
+        f = tmp_path / f"{name}.geojson"
+        frame.to_file(f)
+        res = runner.invoke(
+            app,
+            [
+                "check",
+                "--osm",
+                str(chengdu_pbf),
+                "--out",
+                str(tmp_path / name),
+                "--compounds-file",
+                str(f),
+                "--compounds-coords",
+                coords,
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        m = re.search(r"(\d+) homes\s+inside walk out", " ".join(res.output.split()))
+        out[name] = int(m.group(1)) if m else 0
+    assert out["gcj"] == out["wgs"] > 0
+    assert out["raw"] != out["wgs"]
