@@ -147,6 +147,9 @@ class Study:
         residential parcels mapped in OSM.
     compounds_coords
         Coordinate system of ``compounds_file``: ``wgs84``, ``gcj02`` (AMap) or ``bd09`` (Baidu).
+    exact_areas
+        Buffer shares by overlaying the unions (``True``), on land cells (``False``, within
+        0.1 pp), or exact unless the city is large (``None``; :func:`geoplan.check_city`).
 
     Raises
     ------
@@ -177,6 +180,7 @@ class Study:
     compounds: Literal["gates", "edges"] = "gates"
     compounds_file: Path | None = None
     compounds_coords: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    exact_areas: bool | None = None
 
     def __post_init__(self) -> None:
         """Normalise the inputs (paths, bbox, CRS as text) and check that they agree."""
@@ -517,6 +521,7 @@ class Study:
             scope=self.scope,
             areas=self.areas_layer(city),
             compounds=self.compounds,
+            exact_areas=self.exact_areas,
         )
         result.seconds["homes"] = round(result.seconds.get("homes", 0.0) + spent, 4)
         return result

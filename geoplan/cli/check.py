@@ -25,6 +25,7 @@ from geoplan.cli.options import (
     CompoundsOpt,
     CrsOpt,
     DistrictOpt,
+    ExactAreasOpt,
     FacilitiesModeOpt,
     FacilitiesOpt,
     IncludePrivateOpt,
@@ -225,6 +226,7 @@ def check(
     compounds: CompoundsOpt = "gates",
     compounds_file: CompoundsFileOpt = None,
     compounds_coords: CompoundsCoordsOpt = "wgs84",
+    exact_areas: ExactAreasOpt = None,
     scope: ScopeOpt = "city",
     landcover: Annotated[
         Path | None,
@@ -301,6 +303,7 @@ def check(
             compounds=compounds,
             compounds_file=compounds_file,
             compounds_coords=compounds_coords,
+            exact_areas=exact_areas,
         )
         study.check_files()
         check_output_dir(out)

@@ -149,6 +149,17 @@ CompoundsCoordsOpt = Annotated[
     ),
 ]
 
+ExactAreasOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--exact-areas/--cell-areas",
+        help="Buffer shares 缓冲区覆盖率 by overlaying the union of the buffers (exact), or by "
+        "counting land cells (within 0.1 pp, much faster for a large city; home flags "
+        "identical). Default: exact unless the city has 20,000+ facilities, stops and parks.",
+        show_default=False,
+    ),
+]
+
 IncludePrivateOpt = Annotated[
     bool,
     typer.Option("--include-private", help="Walk through gated compounds (access=private)."),
@@ -192,6 +203,7 @@ def study_from_options(
     compounds: str = "gates",
     compounds_file: Path | None = None,
     compounds_coords: str = "wgs84",
+    exact_areas: bool | None = None,
 ) -> Study:
     """The :class:`~geoplan.city.Study` a command's options describe (validated once there).
 
@@ -222,4 +234,5 @@ def study_from_options(
         compounds=compounds,  # type: ignore[arg-type]
         compounds_file=compounds_file,
         compounds_coords=compounds_coords,  # type: ignore[arg-type]
+        exact_areas=exact_areas,
     )

@@ -9,20 +9,17 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.access import Access, Request
+from geoplan.indicators.cover import Area
 from geoplan.indicators.coverage import (
     IndicatorResult,
     Measure,
     buffer_home_rows,
-    buffer_share,
     coverage_layer,
-    inside_flags,
     measure_row,
     network_rows,
     no_data_rows,
-    overlap_area,
     residential_land,
     summary_frame,
 )
@@ -112,7 +109,7 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
     geoms = np.asarray(inputs.city.bus_stops.geometry.values, dtype=object)
     rows: list[dict[str, Any]] = []
     per_home: dict[str, Any] = {}
-    geo: dict[str, BaseGeometry] = {}
+    geo: dict[str, Area] = {}
     layers = {}
     reach: dict[str, Reach] = {}
     per_cell: dict[str, tuple[float, NDArray[np.bool_], NDArray[np.bool_]]] = {}
@@ -127,15 +124,16 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         if geoms.size == 0 and not zero_if_empty:
             rows += no_data_rows(m, "no data: no bus stop in the data")
             continue
-        share_land, cover = buffer_share(geoms, r, land)
-        share_all = overlap_area(boundary, cover) / boundary.area
+        cover = inputs.buffers(geoms, r)
+        share_land = cover.share(land)
+        share_all = cover.share(boundary)
         bkey = coverage_key(measure, Method.BUFFER)
         if not cover.is_empty:
             geo[bkey] = cover
             layers[bkey] = coverage_layer(
                 measure, Method.BUFFER, family="bus", radius_m=r, label_zh=zh, label_en=en
             )
-        per_home[bkey] = inside_flags(cover, homes)
+        per_home[bkey] = cover.inside(homes)
         reach[measure] = Reach(geoms, np.full(geoms.shape[0], float(r)))
         rows.append(measure_row(m, Method.BUFFER, Basis.BOUNDARY_AREA, share_all))
         rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share_land))
@@ -145,13 +143,8 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         rows += network_rows(m, cov, homes)
         gcov = d_grid <= r
         if grid is not None and gcov.size:
-            cells = grid.points
-            shapely.prepare(cover)
-            per_cell[measure] = (
-                float(grid_spacing_m),
-                np.asarray(shapely.intersects(cover, cells), dtype=bool),
-                gcov,
-            )
+            xy = shapely.get_coordinates(grid.points)
+            per_cell[measure] = (float(grid_spacing_m), cover.contains_xy(xy[:, 0], xy[:, 1]), gcov)
         rows.append(
             measure_row(
                 m,

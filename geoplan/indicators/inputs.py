@@ -10,9 +10,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.city import City
+from geoplan.indicators.cover import AreaMethod, Buffers
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,9 @@ class Inputs:
         The built-up area (建成区 / 中心城区, metric CRS): the denominator of area-based figures.
     built_up_source
         Where it comes from: ``file`` (the planner's polygon), ``osm`` (derived), ``study_area``.
+    areas
+        How buffer coverage is measured: ``exact`` (overlay of the unions) or ``cells`` (land
+        cells; :mod:`geoplan.indicators.cover`).
     """
 
     city: City
@@ -39,6 +44,23 @@ class Inputs:
     landcover: str | None = None
     built_up: BaseGeometry | None = None
     built_up_source: str = "file"
+    areas: AreaMethod = "exact"
+
+    def buffers(self, geoms: NDArray[np.object_], radius_m: float | NDArray[np.float64]) -> Buffers:
+        """The buffer coverage of ``geoms`` at ``radius_m``, measured by this run's method.
+
+        Parameters
+        ----------
+        geoms
+            Facility geometries (metric CRS).
+        radius_m
+            One radius, or one per geometry (m).
+
+        Returns
+        -------
+        Buffers
+        """
+        return Buffers.of(geoms, radius_m, method=self.areas)
 
     @property
     def boundary(self) -> BaseGeometry:

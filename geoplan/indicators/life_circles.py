@@ -9,12 +9,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.access import Access, Grid, Request
+from geoplan.indicators.cover import Area, Buffers
 from geoplan.indicators.coverage import (
     IndicatorResult,
     Measure,
@@ -24,15 +23,12 @@ from geoplan.indicators.coverage import (
     column_name,
     coverage_layer,
     distances_of,
-    inside_flags,
     measure_row,
     network_rows,
     no_data_rows,
-    overlap_area,
     prefetch_unions,
     residential_land,
     summary_frame,
-    union_of_buffers,
 )
 from geoplan.indicators.grid import cells_polygon
 from geoplan.indicators.inputs import Inputs
@@ -61,14 +57,6 @@ def _requirement_met(
     for alt in alternatives.get(cat, ()):
         d = np.minimum(d, distances_of(table, alt))
     return np.asarray(d <= radius_m)
-
-
-def _buffer_union(
-    geoms: Mapping[str, NDArray[np.object_]],
-    cats: Sequence[str],
-    radius_m: float,
-) -> BaseGeometry:
-    return union_of_buffers(_buffer_parts(geoms, cats), radius_m)
 
 
 def _buffer_parts(
@@ -110,7 +98,7 @@ class _Combined:
     """Homes / area that reach every required category of a level or circle (both methods)."""
 
     net: NDArray[np.bool_]
-    buf: BaseGeometry
+    buf: Buffers
     grid: NDArray[np.bool_] | None
     missing: list[str]
     n_required: int
@@ -132,7 +120,7 @@ def _category_rows(
     circle: Measure,
     cat: str,
     met: NDArray[np.bool_] | None,
-    cover: BaseGeometry | None,
+    cover: Buffers | None,
     homes: gpd.GeoDataFrame,
     land: BaseGeometry,
     optional: bool,
@@ -149,7 +137,7 @@ def _category_rows(
     if met is None or cover is None:
         return no_data_rows(m, "no data: no facility of this category in the data")
     rows = network_rows(m, met, homes)
-    share = overlap_area(land, cover) / land.area if land.area else None
+    share = cover.share(land)
     rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share))
     return rows
 
@@ -172,7 +160,9 @@ def _circle_rows(
     land: BaseGeometry,
     geoms: Mapping[str, NDArray[np.object_]],
     grid_table: pd.DataFrame | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, NDArray[np.bool_]], dict[str, BaseGeometry], _Combined]:
+    *,
+    inputs: Inputs,
+) -> tuple[list[dict[str, Any]], dict[str, NDArray[np.bool_]], dict[str, Area], _Combined]:
     """Rows, per-home flags and coverage areas of one level or themed circle ``key``.
 
     Every category (required and optional) gets its own rows; the level's rows cover the
@@ -182,7 +172,7 @@ def _circle_rows(
     """
     rows: list[dict[str, Any]] = []
     per_home: dict[str, NDArray[np.bool_]] = {}
-    geo: dict[str, BaseGeometry] = {}
+    geo: dict[str, Area] = {}
     key, cats, alternatives, radius_m = c.m.measure, c.cats, c.alternatives, c.radius_m
 
     def has_data(cat: str) -> bool:
@@ -191,14 +181,14 @@ def _circle_rows(
     missing = [x for x in cats if not has_data(x)]
     all_net = np.ones(len(homes), dtype=bool)
     all_grid = None if grid_table is None else np.ones(len(grid_table), dtype=bool)
-    all_buf: BaseGeometry | None = None
+    all_buf: Buffers | None = None
     for cat in (*cats, *c.optional):
         is_opt = cat not in cats
         if not has_data(cat):
             rows += _category_rows(c.m, cat, None, None, homes, land, is_opt)
             continue
         met = _requirement_met(table, cat, alternatives, radius_m)
-        cover = _buffer_union(geoms, [cat, *alternatives.get(cat, ())], radius_m)
+        cover = inputs.buffers(_buffer_parts(geoms, [cat, *alternatives.get(cat, ())]), radius_m)
         per_home[column_name(circle_flag_stem(key, cat), method=Method.NETWORK)] = met
         rows += _category_rows(c.m, cat, met, cover, homes, land, is_opt)
         if is_opt:
@@ -206,10 +196,10 @@ def _circle_rows(
         all_net &= met
         if all_grid is not None and grid_table is not None:
             all_grid &= _requirement_met(grid_table, cat, alternatives, radius_m)
-        all_buf = cover if all_buf is None else shapely.intersection(all_buf, cover)
+        all_buf = cover if all_buf is None else all_buf & cover
     combined = _Combined(
         all_net,
-        all_buf if all_buf is not None else shapely.geometry.Polygon(),
+        all_buf if all_buf is not None else inputs.buffers(np.zeros(0, dtype=object), radius_m),
         all_grid,
         missing,
         len(cats),
@@ -246,9 +236,9 @@ def _combined_rows(
     stem = circle_flag_stem(m.measure)
     per_home[column_name(stem, method=Method.NETWORK)] = combined.net
     rows = network_rows(m, combined.net, homes)
-    share = overlap_area(land, combined.buf) / land.area if land.area else None
+    share = combined.buf.share(land)
     rows.append(measure_row(m, Method.BUFFER, Basis.RESIDENTIAL_AREA, share))
-    flags = inside_flags(combined.buf, homes)
+    flags = combined.buf.inside(homes)
     per_home[column_name(stem, method=Method.BUFFER)] = flags
     rows += buffer_home_rows(m, flags, homes)
     return rows
@@ -259,7 +249,8 @@ def _complete_rows(
     homes: gpd.GeoDataFrame,
     land: BaseGeometry,
     per_home: dict[str, NDArray[np.bool_]],
-    geo: dict[str, BaseGeometry],
+    geo: dict[str, Area],
+    inputs: Inputs,
 ) -> list[dict[str, Any]]:
     """完整生活圈: every required category of the three levels, each within its own distance.
 
@@ -274,9 +265,9 @@ def _complete_rows(
     net = np.logical_and.reduce([lev.net for lev in levels.values()])
     # a level none of whose categories is in the data constrains nothing (its area is empty)
     present = [lev for lev in levels.values() if len(lev.missing) < lev.n_required]
-    buf = present[0].buf if present else shapely.geometry.Polygon()
+    buf = present[0].buf if present else inputs.buffers(np.zeros(0, dtype=object), 0.0)
     for lev in present[1:]:
-        buf = shapely.intersection(buf, lev.buf)
+        buf = buf & lev.buf
     combined = _Combined(net, buf, None, [], n_req)
     if missing:
         note = _no_data_note(missing, n_req)
@@ -494,7 +485,7 @@ def per_home_limit_m(params: LifeCircleParams) -> float:
 
 
 def _layers_of(
-    geo: Mapping[str, BaseGeometry], measure: str, zh: str, en: str, r: float
+    geo: Mapping[str, Area], measure: str, zh: str, en: str, r: float
 ) -> dict[str, CoverageLayer]:
     out = {}
     for method in (Method.BUFFER, Method.NETWORK):
@@ -545,7 +536,7 @@ def life_circle_coverage(
     land = residential_land(inputs.city.residential)
     rows: list[dict[str, Any]] = []
     per_home: dict[str, Any] = {}
-    geo: dict[str, BaseGeometry] = {}
+    geo: dict[str, Area] = {}
     layers: dict[str, CoverageLayer] = {}
     combined: dict[str, _Combined] = {}
     radii = [params.radius_of(k) for k in levels] or [0.0]
@@ -556,7 +547,8 @@ def life_circle_coverage(
         for cat in (*lev.required, *lev.optional):
             parts = _buffer_parts(geoms, [cat, *lev.alternatives.get(cat, ())])
             jobs.append((parts, r))
-    prefetch_unions(jobs)
+    if inputs.areas == "exact":
+        prefetch_unions(jobs)
     for key in levels:
         lev = lc.levels[key]
         r = params.radius_of(key)
@@ -567,13 +559,15 @@ def life_circle_coverage(
             r,
             tuple(lev.optional),
         )
-        rr, ph, gg, comb = _circle_rows(circle, table, inputs.homes, land, geoms, grid_table)
+        rr, ph, gg, comb = _circle_rows(
+            circle, table, inputs.homes, land, geoms, grid_table, inputs=inputs
+        )
         rows += rr
         per_home.update(ph)
         geo.update(gg)
         layers.update(_layers_of(gg, key, lev.label_zh, lev.label_en, r))
         combined[key] = comb
-    rows += _complete_rows(combined, inputs.homes, land, per_home, geo)
+    rows += _complete_rows(combined, inputs.homes, land, per_home, geo, inputs)
     layers.update(_layers_of(geo, COMPLETE_LC, *COMPLETE_LC_LABELS, max(radii)))
     return IndicatorResult(
         "life_circle",
@@ -636,7 +630,13 @@ def themed_circle_coverage(access: Access, inputs: Inputs, params: CircleParams)
         Measure("circle", key, c.label_zh, c.label_en), tuple(c.categories), c.alternatives, r
     )
     rows, ph, geo, _ = _circle_rows(
-        circle, table, inputs.homes, residential_land(inputs.city.residential), geoms, grid_table
+        circle,
+        table,
+        inputs.homes,
+        residential_land(inputs.city.residential),
+        geoms,
+        grid_table,
+        inputs=inputs,
     )
     return IndicatorResult(
         "circle",

@@ -13,13 +13,12 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.access import Access, Request
+from geoplan.indicators.cover import Area
 from geoplan.indicators.coverage import (
     IndicatorResult,
     Measure,
     buffer_home_rows,
-    buffer_share,
     coverage_layer,
-    inside_flags,
     measure_row,
     network_rows,
     no_data_rows,
@@ -194,14 +193,14 @@ class _Out:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     per_home: dict[str, Any] = field(default_factory=dict)
-    geo: dict[str, BaseGeometry] = field(default_factory=dict)
+    geo: dict[str, Area] = field(default_factory=dict)
     layers: dict[str, CoverageLayer] = field(default_factory=dict)
     reach: dict[str, Reach] = field(default_factory=dict)
 
     def add_geometries(
         self,
         m: Measure,
-        cover: BaseGeometry,
+        cover: Area,
         net_cover: BaseGeometry | None,
         radius_m: float | None,
         family: str,
@@ -321,11 +320,12 @@ def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> Indicat
         out.per_home[coverage_key(PARK_SERVICE, Method.NETWORK)] = covered
         out.rows += no_data_rows(m, "no data: no park in a size tier")
     else:
-        share, cover = buffer_share(geoms[served], radii[served], land)
+        cover = inputs.buffers(geoms[served], radii[served])
+        share = cover.share(land)
         out.reach[PARK_SERVICE] = Reach(geoms[served], radii[served].astype(float))
         net = _network_cover(access, inputs, [(k, r) for k, _, r in tier_sets], spacing)
         out.add_geometries(m, cover, net, None, "park")
-        out.add_rows(m, share, inside_flags(cover, homes), covered, homes)
+        out.add_rows(m, share, cover.inside(homes), covered, homes)
 
     (gkey, gmask, _), (pkey, pmask, _) = sets[-2], sets[-1]
     gr, pr = params.green_radius_m, params.park_radius_m
@@ -352,11 +352,12 @@ def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> Indicat
             out.rows += no_data_rows(m, "no data: no such green space")
             continue
         m = replace(m, note=_reach_note(inputs, params, mask))
-        share, cover = buffer_share(geoms[mask], radius, land)
+        cover = inputs.buffers(geoms[mask], radius)
+        share = cover.share(land)
         out.reach[m.measure] = Reach(geoms[mask], np.full(int(mask.sum()), float(radius)))
         net = _network_cover(access, inputs, [(key, radius)], spacing)
         out.add_geometries(m, cover, net, radius, family)
-        out.add_rows(m, share, inside_flags(cover, homes), access.home(key) <= radius, homes)
+        out.add_rows(m, share, cover.inside(homes), access.home(key) <= radius, homes)
     return IndicatorResult(
         "park_coverage",
         pd.DataFrame(out.per_home, index=homes.index),

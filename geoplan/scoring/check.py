@@ -29,6 +29,7 @@ from geoplan._memo import IdentityMemo
 from geoplan.city import City
 from geoplan.city.population import check_homes
 from geoplan.indicators.access import Access, compute_access, merge_requests
+from geoplan.indicators.cover import Area, CoverageAreas, area_method
 from geoplan.indicators.coverage import IndicatorResult, residential_land, summary_frame
 from geoplan.indicators.gap_tables import (
     explain_gaps,
@@ -99,7 +100,7 @@ class CheckResult:
     scorecard: pd.DataFrame
     measures: pd.DataFrame
     homes: gpd.GeoDataFrame
-    coverage: dict[str, BaseGeometry]
+    coverage: Mapping[str, BaseGeometry]
     seconds: dict[str, float]
     notes: list[str] = field(default_factory=list)
     gaps: gpd.GeoDataFrame | None = None
@@ -195,6 +196,7 @@ def check_city(
     scope: Literal["city", "town"] = "city",
     areas: gpd.GeoDataFrame | None = None,
     compounds: Literal["gates", "edges"] = "gates",
+    exact_areas: bool | None = None,
 ) -> CheckResult:
     """Measure every indicator on ``city`` and score it against a target sheet.
 
@@ -260,6 +262,11 @@ def check_city(
         ``gates`` (default): homes inside a gated compound (``city.compounds``) reach the
         streets only through its entrances (:mod:`geoplan.network.gates`); ``edges``: every home
         walks straight to its nearest street, walls or not.
+    exact_areas
+        How the buffer method measures the covered share of an area: ``True`` overlays the
+        union of the buffers (exact); ``False`` counts land cells (within 0.1 pp of the exact
+        figure; home flags identical; :mod:`geoplan.indicators.cover`); ``None`` (default):
+        exact unless the city is large (:func:`geoplan.indicators.cover.area_method`).
 
     Returns
     -------
@@ -300,7 +307,12 @@ def check_city(
         area, area_source = resolve_built_up(city, built_up, landcover=landcover)
         area_source = built_up_source or area_source
         inputs = Inputs(
-            city, homes, None if landcover is None else str(landcover), area, area_source
+            city,
+            homes,
+            None if landcover is None else str(landcover),
+            area,
+            area_source,
+            area_method(city, exact_areas),
         )
         _ = inputs.boundary  # the area of area-based figures (built-up ∩ study area), once
     if area is not None and inputs.boundary.area <= 0:
@@ -391,7 +403,7 @@ def _run_indicators(
     for run, iid, params in runs:
         spec = REGISTRY[iid]
         with _timed(seconds, _STEP[iid]):
-            keys = layer_keys(inputs, spec.reads_for(params))
+            keys = layer_keys(inputs, spec.reads_for(params)) | {"areas": inputs.areas}
             compute = functools.partial(spec.compute, access, inputs, spec.build(params))
             out.append(results.get(run, params, keys, compute))
     return out
@@ -399,7 +411,7 @@ def _run_indicators(
 
 def _assemble(
     homes: gpd.GeoDataFrame, access: Access, out: Sequence[IndicatorResult]
-) -> tuple[gpd.GeoDataFrame, dict[str, BaseGeometry], dict[str, CoverageLayer]]:
+) -> tuple[gpd.GeoDataFrame, CoverageAreas, dict[str, CoverageLayer]]:
     """Homes with every distance and flag column; coverage areas and their descriptions."""
     dist = pd.DataFrame(_dist_columns(access.home_m), index=homes.index)
     per_home = pd.concat([dist] + [r.per_home for r in out if len(r.per_home.columns)], axis=1)
@@ -413,12 +425,12 @@ def _assemble(
         crs=homes.crs,
     )
     homes_out.attrs = dict(homes.attrs)
-    coverage: dict[str, BaseGeometry] = {}
+    raw: dict[str, Area] = {}
     layers: dict[str, CoverageLayer] = {}
     for res in out:
-        coverage.update(res.geometries)
+        raw.update(res.geometries)
         layers.update(res.layers)
-    return homes_out, coverage, layers
+    return homes_out, CoverageAreas(raw), layers
 
 
 def _notes(city: City, homes: gpd.GeoDataFrame) -> list[str]:

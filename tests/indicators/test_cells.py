@@ -1,0 +1,170 @@
+"""Buffer coverage on land cells (issue 28): the cells, the distances, the bound, the home flags.
+
+Every expected figure comes from an independent computation: cell centres tested one by one
+with shapely, distances by brute force in numpy, covered shares from a geopandas overlay of
+per-feature buffers (``_reference.buffer_cover_share``), home flags from the union of the
+buffers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+from _reference import buffer_cover_share
+
+import geoplan
+import geoplan.indicators.cover as cover_mod
+from geoplan.city.homes import homes_from_city
+from geoplan.indicators.cells import (
+    _EQUAL_AREA,
+    cell_size_m,
+    covered_cells,
+    inside_buffers,
+    land_cells,
+)
+from geoplan.indicators.cover import Buffers, CoverageAreas, area_method
+from geoplan.indicators.coverage import category_geometries, residential_land
+
+#: the bound the issue sets on a share measured on cells (percentage points)
+BOUND_PP = 0.1
+
+
+def _geoms(city: geoplan.City) -> dict[str, np.ndarray]:
+    return category_geometries(city.facilities, bus_stops=city.bus_stops, parks=city.parks)
+
+
+def test_cells_are_the_grid_cells_whose_centre_is_in_the_land(chengdu_clip: geoplan.City) -> None:
+    land = residential_land(chengdu_clip.residential)
+    cells = land_cells(land, cell_m=5.0)
+    # every cell of the bounding box's grid, its centre tested with shapely
+    x0, y0, x1, y1 = land.bounds
+    ox, oy = math.floor(x0 / 5.0) * 5.0, math.floor(y0 / 5.0) * 5.0
+    gx, gy = np.meshgrid(np.arange(ox + 2.5, x1, 5.0), np.arange(oy + 2.5, y1, 5.0))
+    inside = shapely.contains_xy(land, gx.ravel(), gy.ravel())
+    expected = set(
+        zip(np.round(gx.ravel()[inside], 3), np.round(gy.ravel()[inside], 3), strict=True)
+    )
+    got = set(zip(np.round(cells.x, 3), np.round(cells.y, 3), strict=True))
+    assert len(expected) > 5_000
+    # GDAL's centre rule and GEOS agree except for centres exactly on an outline
+    assert len(expected ^ got) <= 1e-4 * len(expected)
+    assert len(cells) * 25.0 == pytest.approx(land.area, rel=0.01)
+
+
+def test_cell_size_follows_the_area() -> None:
+    assert cell_size_m(500e6) == 10.0  # a large city: 10 m
+    assert cell_size_m(5.7e6) == 2.5  # central Chengdu's residential land: ~1M cells
+    assert cell_size_m(1e4) == 1.0
+
+
+def test_covered_cells_equal_brute_force_distances(chengdu_clip: geoplan.City) -> None:
+    land = residential_land(chengdu_clip.residential)
+    cells = land_cells(land, cell_m=5.0)
+    geoms = _geoms(chengdu_clip)
+    stops = geoms["bus_stop"]
+    xy = shapely.get_coordinates(stops)
+    for r in (100.0, 300.0):
+        got = covered_cells(cells, stops, r)
+        d = np.sqrt(
+            (cells.x[:, None] - xy[None, :, 0]) ** 2 + (cells.y[:, None] - xy[None, :, 1]) ** 2
+        ).min(axis=1)
+        # a point facility is measured at the radius of its 64-gon's area
+        np.testing.assert_array_equal(got, d <= r * _EQUAL_AREA)
+        assert 0 < got.sum() < len(cells)
+    # polygons: outlines sampled every half cell, and cells inside; against GEOS distances
+    parks = geoms["green"]
+    got = covered_cells(cells, parks, 150.0)
+    pts = shapely.points(cells.x, cells.y)
+    exp = shapely.dwithin(shapely.union_all(parks), pts, 150.0 * _EQUAL_AREA)
+    assert exp.sum() > 0
+    assert (got != exp).sum() <= 1e-4 * len(cells)
+
+
+@pytest.mark.parametrize("city_name", ["chengdu", "helsinki", "sao_paulo"])
+def test_cell_shares_within_the_bound_of_the_exact_overlay(
+    city_name: str, request: pytest.FixtureRequest
+) -> None:
+    city: geoplan.City = request.getfixturevalue(city_name)
+    land_polys = list(city.residential.geometry)
+    if sum(p.area for p in land_polys) == 0:  # São Paulo maps no residential land: its study area
+        land_polys = [city.boundary_polygon]
+    area = shapely.union_all(land_polys)
+    cells = land_cells(area)
+    worst, n = 0.0, 0
+    for _, g in sorted(_geoms(city).items()):
+        for r in (300.0, 500.0, 1000.0):
+            exact = buffer_cover_share(list(g), r, land_polys, crs=city.crs)
+            share = float(covered_cells(cells, g, r).mean())
+            worst = max(worst, abs(share - exact) * 100)
+            n += 1
+    assert n >= 30
+    assert worst <= BOUND_PP, f"{city_name}: {worst:.4f} pp"
+
+
+def test_home_flags_equal_the_union_of_the_buffers(chengdu: geoplan.City) -> None:
+    homes = homes_from_city(chengdu)
+    xy = shapely.get_coordinates(homes.geometry.values)
+    geoms = _geoms(chengdu)
+    parks = geoms["park"]
+    radii = np.where(shapely.area(parks) > 10_000, 500.0, 300.0)
+    cases = [(geoms["bus_stop"], 500.0), (geoms["primary_school"], 300.0), (parks, radii)]
+    cases += [(geoms["green"], 300.0), (geoms["hospital"], 1000.0)]
+    for g, r in cases:
+        union = shapely.union_all(shapely.buffer(g, r, quad_segs=16))
+        exp = shapely.intersects(union, homes.geometry.values)
+        got = inside_buffers(xy[:, 0], xy[:, 1], g, r)
+        assert 0 < exp.sum() < len(homes)
+        np.testing.assert_array_equal(got, exp)
+
+
+def test_check_on_cells_matches_the_exact_check(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exact = geoplan.check_city(chengdu, sheet="national", exact_areas=True)
+    monkeypatch.setattr(cover_mod, "CELLS_MIN_SOURCES", 0)  # every union on cells
+    cells = geoplan.check_city(chengdu, sheet="national", exact_areas=False)
+    a, b = exact.measures, cells.measures
+    assert list(a["measure"]) == list(b["measure"])
+    area_rows = (a["method"] == "buffer") & a["basis"].isin(
+        ["residential_area", "boundary_area", "built_up_area"]
+    )
+    diff = (a["value"] - b["value"]).abs()
+    assert area_rows.sum() >= 40
+    assert diff[area_rows].max() * 100 <= BOUND_PP
+    assert (diff[area_rows] > 0).any()  # the cells really measured them
+    np.testing.assert_array_equal(
+        a.loc[~area_rows, "value"].to_numpy(float), b.loc[~area_rows, "value"].to_numpy(float)
+    )
+    flags = [c for c in exact.homes.columns if c.endswith(("_buffer", "_network"))]
+    assert len(flags) >= 10
+    for c in flags:
+        np.testing.assert_array_equal(exact.homes[c].to_numpy(), cells.homes[c].to_numpy())
+    # the coverage polygons are the same, built when read
+    assert isinstance(cells.coverage, CoverageAreas)
+    assert sorted(exact.coverage) == sorted(cells.coverage)
+    for k in exact.coverage:
+        assert shapely.symmetric_difference(exact.coverage[k], cells.coverage[k]).area < 1e-6
+
+
+def test_coverage_areas_build_lazily_and_drop_empty_intersections() -> None:
+    a = Buffers.of(np.array([shapely.Point(0, 0)], dtype=object), 100.0, method="cells")
+    b = Buffers.of(np.array([shapely.Point(1000, 0)], dtype=object), 100.0, method="cells")
+    c = Buffers.of(np.array([shapely.Point(150, 0)], dtype=object), 100.0, method="cells")
+    areas = CoverageAreas({"a": a, "ab": a & b, "ac": a & c})
+    assert "geom" not in a._memo  # nothing built yet
+    assert "ab" not in areas  # disjoint disks: empty, as the exact path never adds it
+    assert sorted(areas) == ["a", "ac"]
+    assert areas["a"].area == pytest.approx(math.pi * 100**2, rel=0.002)
+    with pytest.raises(KeyError):
+        areas["ab"]
+
+
+def test_area_method_follows_the_option_and_the_city_size(chengdu: geoplan.City) -> None:
+    assert area_method(chengdu, True) == "exact"
+    assert area_method(chengdu, False) == "cells"
+    n = len(chengdu.facilities) + len(chengdu.bus_stops) + len(chengdu.parks)
+    assert n < cover_mod.AUTO_CELLS_FEATURES
+    assert area_method(chengdu, None) == "exact"
