@@ -635,6 +635,14 @@ def main(argv: list[str] | None = None) -> int:
         help="further sizes measured without check_city (parse baselines, load_city, access)",
     )
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    ap.add_argument(
+        "--floors",
+        type=int,
+        default=18,
+        help="Helsinki copies per side of the stages-against-floors table (bench/floors.py); 0: "
+        "skip (--quick: 4)",
+    )
+    ap.add_argument("--floor-rounds", type=int, default=2, help="rounds of bench/floors.py")
     a = ap.parse_args(argv)
 
     def ints(v: str) -> list[int]:
@@ -685,7 +693,24 @@ def main(argv: list[str] | None = None) -> int:
     if not a.no_doc:
         write_doc(block)
         _log(f"wrote {DOC}")
+    n_floor = 4 if a.quick and a.floors else a.floors
+    if n_floor:
+        _floors(n_floor, a.floor_rounds, no_doc=a.no_doc)
     return 0
+
+
+def _floors(n: int, rounds: int, *, no_doc: bool) -> None:
+    """Each stage against its floor (``bench/floors.py``) on the dense N×N Helsinki tile."""
+    import floors
+
+    from geoplan.city import demo_path
+
+    src = demo_path()
+    path = OUT / f"{src.name.split('.')[0]}_{n}x{n}.osm.pbf"
+    if not path.exists() or path.stat().st_mtime < src.stat().st_mtime:
+        tile_pbf(src, path, n, extract=read_extract(src))
+    _log(f"== floors: {path.name}, {rounds} rounds")
+    floors.main([str(path), "--rounds", str(rounds), *(["--no-doc"] if no_doc else [])])
 
 
 if __name__ == "__main__":

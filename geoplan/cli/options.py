@@ -155,7 +155,7 @@ ExactAreasOpt = Annotated[
         "--exact-areas/--cell-areas",
         help="Buffer shares 缓冲区覆盖率 by overlaying the union of the buffers (exact), or by "
         "counting land cells (within 0.1 pp, much faster for a large city; home flags "
-        "identical). Default: exact unless the city has 20,000+ facilities, stops and parks.",
+        "identical). Default: exact unless the city has 80,000+ facilities, stops and parks.",
         show_default=False,
     ),
 ]

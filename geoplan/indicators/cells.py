@@ -3,9 +3,9 @@
 The buffer method's share is the area of ``land ∩ ⋃ buffers`` ÷ the land's area. The exact path
 (:mod:`geoplan.indicators.areas`) overlays the union of every buffer, which at city scale is most
 of a check (``union_all`` of 100k 500 m disks). Here the land is cut into square cells
-(``cell_m``, 10 m by default) and a cell counts as covered when its centre lies within the radius
-of a facility: the share is covered cells ÷ land cells. Work grows with the land, not with the
-overlaps of the disks.
+(``cell_m``: about a million cells, 1–25 m; 10 m for 100 km²) and a cell counts as covered
+when its centre lies within the radius of a facility: the share is covered cells ÷ land cells.
+Work grows with the land, not with the overlaps of the disks.
 
 - **Cells** (:func:`land_cells`): the cells whose centre lies in the land (GDAL's rasterisation
   rule, :func:`rasterio.features.rasterize` window by window, only where land is).
@@ -40,8 +40,10 @@ from shapely.geometry.base import BaseGeometry
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-#: largest cell side (m) of the land cells
+#: cell side (m) of 100 km² (the residential land of a large city)
 CELL_M = 10.0
+#: largest cell side (m), from 625 km² up (a built-up area of a whole region)
+MAX_CELL_M = 25.0
 #: smallest cell side (m): small areas get finer cells, up to about this many
 MIN_CELL_M = 1.0
 TARGET_CELLS = 1_000_000
@@ -111,7 +113,7 @@ def _area_key(area: BaseGeometry, cell_m: float) -> str:
 
 
 def cell_size_m(area_m2: float) -> float:
-    """Cell side (m) for an area: about :data:`TARGET_CELLS` cells, between 1 and 10 m.
+    """Cell side (m) for an area: about :data:`TARGET_CELLS` cells, between 1 and 25 m.
 
     Parameters
     ----------
@@ -121,10 +123,10 @@ def cell_size_m(area_m2: float) -> float:
     Returns
     -------
     float
-        ``clip(sqrt(area / 1e6), 1, 10)`` rounded to 0.5 m: 10 m from 100 km² of land up.
+        ``sqrt(area / 1e6)`` rounded to 0.5 m, between 1 and 25 m (10 m at 100 km²).
     """
-    side = math.sqrt(max(area_m2, 0.0) / TARGET_CELLS)
-    return float(min(CELL_M, max(MIN_CELL_M, round(side * 2) / 2)))
+    side = round(math.sqrt(max(area_m2, 0.0) / TARGET_CELLS) * 2) / 2
+    return float(min(MAX_CELL_M, max(MIN_CELL_M, side)))
 
 
 def land_cells(area: BaseGeometry, *, cell_m: float | None = None) -> LandCells:

@@ -355,7 +355,7 @@ class CoverageAreas(Mapping[str, BaseGeometry]):
 
 #: a city with at least this many facilities, bus stops and green spaces measures buffer
 #: shares on land cells by default (the unions of their buffers take seconds to minutes)
-AUTO_CELLS_FEATURES = 20_000
+AUTO_CELLS_FEATURES = 80_000
 
 
 def area_method(city: object, exact_areas: bool | None) -> AreaMethod:

@@ -55,7 +55,9 @@ def test_cells_are_the_grid_cells_whose_centre_is_in_the_land(chengdu_clip: geop
 
 
 def test_cell_size_follows_the_area() -> None:
-    assert cell_size_m(500e6) == 10.0  # a large city: 10 m
+    assert cell_size_m(100e6) == 10.0  # a large city's residential land: 10 m
+    assert cell_size_m(500e6) == 22.5  # a built-up area of 500 km²
+    assert cell_size_m(20_000e6) == 25.0
     assert cell_size_m(5.7e6) == 2.5  # central Chengdu's residential land: ~1M cells
     assert cell_size_m(1e4) == 1.0
 
@@ -168,3 +170,17 @@ def test_area_method_follows_the_option_and_the_city_size(chengdu: geoplan.City)
     n = len(chengdu.facilities) + len(chengdu.bus_stops) + len(chengdu.parks)
     assert n < cover_mod.AUTO_CELLS_FEATURES
     assert area_method(chengdu, None) == "exact"
+
+
+def test_coarsest_cells_stay_within_the_bound(chengdu: geoplan.City) -> None:
+    """The 25 m cells of a region-sized area, on the 70 km² study area of central Chengdu (the
+    coarsest cells relative to its size that the rule ever gives)."""
+    area = chengdu.boundary_polygon
+    cells = land_cells(area, cell_m=25.0)
+    geoms = _geoms(chengdu)
+    worst = 0.0
+    for cat in ("bus_stop", "restaurant", "park", "primary_school"):
+        for r in (300.0, 500.0):
+            exact = buffer_cover_share(list(geoms[cat]), r, [area], crs=chengdu.crs)
+            worst = max(worst, abs(float(covered_cells(cells, geoms[cat], r).mean()) - exact))
+    assert worst * 100 <= BOUND_PP
