@@ -9,15 +9,58 @@ point features their entrances. An entrance belongs to every compound whose outl
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import pyproj
 import shapely
+from numpy.typing import NDArray
 
 from geoplan._errors import LayerError
 from geoplan.io.plan_crs import CoordSystem
 from geoplan.io.plan_layers import read_plan_layer
-from geoplan.network.gates import Compounds
+
+
+@dataclass(frozen=True)
+class Compounds:
+    """Gated compounds: their outlines and entrances (metric CRS).
+
+    Attributes
+    ----------
+    polygons
+        Compound outlines.
+    entrances
+        Per compound, an (k, 2) array of its entrance coordinates (m), ``k >= 1``.
+    source
+        ``osm`` (walled residential parcels) or the file they came from.
+    walled_without_entrances
+        Walled parcels with no mapped gate or crossing: they keep the nearest-street rule.
+    """
+
+    polygons: NDArray[np.object_]
+    entrances: tuple[NDArray[np.float64], ...]
+    source: str
+    walled_without_entrances: int = 0
+
+    def __len__(self) -> int:
+        """Number of compounds.
+
+        Returns
+        -------
+        int
+        """
+        return int(self.polygons.shape[0])
+
+    @property
+    def n_entrances(self) -> int:
+        """Number of entrances of all compounds.
+
+        Returns
+        -------
+        int
+        """
+        return int(sum(e.shape[0] for e in self.entrances))
+
 
 #: an 出入口 point this close (m) to a compound outline is one of its entrances
 ENTRANCE_M = 30.0

@@ -127,7 +127,8 @@ def build_layers(
     areas, n_repaired = _areas_gdf(raw.areas)
     areas = areas.to_crs(crs)
     # every tag rule below runs once per distinct combination of the tags the rules read
-    pt_sets, ar_sets = tx.TagSets(points["tags"]), tx.TagSets(areas["tags"])
+    keys = tx.layer_rule_keys()
+    pt_sets, ar_sets = tx.TagSets(points["tags"], keys), tx.TagSets(areas["tags"], keys)
     facilities = _facilities(points, areas, crs, pt_sets, ar_sets)
     greenways = greenway_lines(raw, crs)
     if len(greenways):

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from geoplan._lines import length_share_near
 from geoplan._memo import IdentityMemo
+from geoplan.io.compounds import Compounds
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.graph import WalkNetwork
 from geoplan.rules.barriers import barrier_rules
@@ -125,47 +126,6 @@ def entrance_reach(
 
 # --------------------------------------------------------------------------------------------
 # gated compounds (小区)
-
-
-@dataclass(frozen=True)
-class Compounds:
-    """Gated compounds: their outlines and entrances (metric CRS).
-
-    Attributes
-    ----------
-    polygons
-        Compound outlines.
-    entrances
-        Per compound, an (k, 2) array of its entrance coordinates (m), ``k >= 1``.
-    source
-        ``osm`` (walled residential parcels) or the file they came from.
-    walled_without_entrances
-        Walled parcels with no mapped gate or crossing: they keep the nearest-street rule.
-    """
-
-    polygons: NDArray[np.object_]
-    entrances: tuple[NDArray[np.float64], ...]
-    source: str
-    walled_without_entrances: int = 0
-
-    def __len__(self) -> int:
-        """Number of compounds.
-
-        Returns
-        -------
-        int
-        """
-        return int(self.polygons.shape[0])
-
-    @property
-    def n_entrances(self) -> int:
-        """Number of entrances of all compounds.
-
-        Returns
-        -------
-        int
-        """
-        return int(sum(e.shape[0] for e in self.entrances))
 
 
 def walled_share(

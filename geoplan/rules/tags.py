@@ -205,15 +205,12 @@ class TagSets:
     tags
         One tag dict per feature.
     keys
-        The keys the predicates read (default :func:`layer_rule_keys`); a predicate that reads
-        another key must not be applied.
+        The keys the predicates read (the layer rules':
+        :func:`geoplan.rules.taxonomy.layer_rule_keys`); a predicate that reads another key must
+        not be applied.
     """
 
-    def __init__(self, tags: Iterable[Tags], keys: frozenset[str] | None = None) -> None:
-        if keys is None:  # the layer rules live in the taxonomy, which builds on this module
-            from geoplan.rules.taxonomy import layer_rule_keys
-
-            keys = layer_rule_keys()
+    def __init__(self, tags: Iterable[Tags], keys: frozenset[str]) -> None:
         ks = keys
         index: dict[frozenset[tuple[str, str]], int] = {}
         inverse: list[int] = []

@@ -187,7 +187,7 @@ def test_tag_sets_give_every_layer_rule_its_per_feature_answer(
     """Each rule once per distinct tag set = the rule on every feature's own tags (3 cities)."""
     n_sets = 0
     for tags in raw_tags:
-        sets = tx.TagSets(tags)
+        sets = tx.TagSets(tags, tx.layer_rule_keys())
         assert len(sets) == len(tags)
         n_sets += len(sets.distinct)
         for name, fn in _layer_predicates().items():
@@ -204,13 +204,15 @@ def test_tag_sets_group_only_features_with_equal_rule_tags(
     """Features in one set agree on every key a rule reads; a key no rule reads is ignored."""
     keys = tx.layer_rule_keys()
     tags = raw_tags[1]
-    sets = tx.TagSets(tags)
+    sets = tx.TagSets(tags, tx.layer_rule_keys())
     for t, i in zip(tags, sets.inverse.tolist(), strict=True):
         assert {k: v for k, v in t.items() if k in keys} == sets.distinct[i]
     assert "addr:street" not in keys
-    two = tx.TagSets([{"building": "yes", "addr:street": "A"}, {"building": "yes"}])
+    two = tx.TagSets(
+        [{"building": "yes", "addr:street": "A"}, {"building": "yes"}], tx.layer_rule_keys()
+    )
     assert two.inverse.tolist() == [0, 0]
-    other = tx.TagSets([{"building": "yes"}, {"building": "apartments"}])
+    other = tx.TagSets([{"building": "yes"}, {"building": "apartments"}], tx.layer_rule_keys())
     assert other.inverse.tolist() == [0, 1]
 
 
