@@ -44,7 +44,24 @@ class DownloadError(GeoplanError, RuntimeError):
 
 
 def unknown_message(what: str, got: str, valid: Sequence[str], where: str) -> str:
-    """One line naming a wrong key and the closest valid one: ``where: unknown <what> …``."""
+    """One line naming a wrong key and the closest valid one: ``where: unknown <what> …``.
+
+    Parameters
+    ----------
+    what
+        What the key names (``category``, ``indicator`` …).
+    got
+        The key given.
+    valid
+        The valid keys.
+    where
+        Where it was given (file, row, option).
+
+    Returns
+    -------
+    str
+        The message.
+    """
     by_lower = {str(v).lower(): str(v) for v in valid}
     close = [
         by_lower[c]

@@ -24,7 +24,12 @@ _STATE: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
 def fork_ok() -> bool:
-    """Whether a child may be forked now: Linux, two or more cores, one thread, not a daemon."""
+    """Whether a child may be forked now: Linux, two or more cores, one thread, not a daemon.
+
+    Returns
+    -------
+    bool
+    """
     return (
         sys.platform.startswith("linux")
         and (os.cpu_count() or 1) > 1
@@ -39,6 +44,11 @@ def die_with_parent(parent_pid: int) -> None:
     Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``; a parent killed before this ran is caught by the
     parent-pid test. Without it an orphaned pool worker blocks on its task pipe forever, holding
     the run's stdout open (a caller waiting on that pipe then hangs too).
+
+    Parameters
+    ----------
+    parent_pid
+        Pid of the parent process.
     """
     import ctypes
     import signal
@@ -67,6 +77,20 @@ def split_map(
     the child gets its share at once and this process works through the rest meanwhile. Results
     come back in item order and are those of ``fn`` run here (the child is a copy of this
     process). Without :func:`fork_ok`, or with fewer than two items, everything runs here.
+
+    Parameters
+    ----------
+    fn
+        The function (a forked child runs it on a copy of this process).
+    items
+        Its arguments.
+    costs
+        Relative cost of each item (default: equal).
+
+    Returns
+    -------
+    list
+        ``fn(x)`` for each item, in item order.
     """
     n = len(items)
     if n < 2 or not fork_ok():

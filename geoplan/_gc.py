@@ -37,7 +37,18 @@ def collector_paused() -> Iterator[None]:
 
 
 def with_collector_paused(fn: Callable[P, T]) -> Callable[P, T]:
-    """Decorator: run ``fn`` with the cyclic collector paused (:func:`collector_paused`)."""
+    """Decorator: run ``fn`` with the cyclic collector paused (:func:`collector_paused`).
+
+    Parameters
+    ----------
+    fn
+        The function to wrap.
+
+    Returns
+    -------
+    callable
+        The wrapped function.
+    """
 
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:

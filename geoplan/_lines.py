@@ -21,6 +21,15 @@ def running_sum_into(out: F64, values: F64, pos: I64) -> None:
 
     Summed one place at a time, in order, so each entry is the same float as a sequential
     running sum (``np.cumsum`` over the whole array and a per-run offset is not).
+
+    Parameters
+    ----------
+    out
+        Written in place: the running sums (``out[i]`` of a run's first place is left as it is).
+    values
+        Values summed.
+    pos
+        Place of each entry in its run (0 first).
     """
     if not pos.size:
         return
@@ -32,7 +41,22 @@ def running_sum_into(out: F64, values: F64, pos: I64) -> None:
 
 
 def points_along(parts: NDArray[np.object_], rep: I64, dist: F64) -> tuple[F64, F64]:
-    """Coordinates at ``dist`` (m) along line ``parts[rep]``, as GEOS interpolates them."""
+    """Coordinates at ``dist`` (m) along line ``parts[rep]``, as GEOS interpolates them.
+
+    Parameters
+    ----------
+    parts
+        LineStrings (metric CRS).
+    rep
+        Index into ``parts`` of each point.
+    dist
+        Distance (m) along its line of each point.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(x, y)`` of the points (m).
+    """
     xy, idx = shapely.get_coordinates(parts, return_index=True)
     a = np.flatnonzero(idx[1:] == idx[:-1])
     x0, y0, x1, y1 = xy[a, 0], xy[a, 1], xy[a + 1, 0], xy[a + 1, 1]

@@ -22,7 +22,13 @@ T = TypeVar("T")
 
 
 class IdentityMemo:
-    """LRU of ``fn(*objs)`` keyed by ``(tag, id(obj) …)``."""
+    """LRU of ``fn(*objs)`` keyed by ``(tag, id(obj) …)``.
+
+    Parameters
+    ----------
+    maxsize
+        Entries kept (least recently used dropped first).
+    """
 
     def __init__(self, maxsize: int = 128) -> None:
         self.maxsize = maxsize
@@ -31,7 +37,23 @@ class IdentityMemo:
         self.misses = 0
 
     def get(self, tag: str, objs: tuple[Any, ...], fn: Callable[[], T]) -> T:
-        """The memoised value for these objects, or ``fn()``."""
+        """The memoised value for these objects, or ``fn()``.
+
+        Parameters
+        ----------
+        tag
+            What is memoised (one memo serves several computations).
+        objs
+            The objects the value depends on (kept alive with it, so an id is never reused while
+            remembered).
+        fn
+            Computes the value on a miss.
+
+        Returns
+        -------
+        object
+            The value.
+        """
         key = (tag, *(id(o) for o in objs))
         hit = self._store.get(key)
         if hit is not None:
@@ -60,6 +82,24 @@ def per_geometry(
     a boundary, an outline's pieces inside it): ``compute`` gets the geometries not remembered
     yet, as one array, and returns one answer each. ``store`` is cleared when it would pass
     ``max_size`` entries.
+
+    Parameters
+    ----------
+    store
+        The memo: (context, WKB digest) → answer.
+    context
+        What else the answers depend on (:func:`boundary_key`).
+    geoms
+        Geometries.
+    compute
+        Answers for an array of geometries, one each.
+    max_size
+        Entries before ``store`` is cleared.
+
+    Returns
+    -------
+    list
+        One answer per geometry, in order.
     """
     keys = [(context, d) for d in wkb_digests(geoms)]
     got: list[T | None] = [store.get(k) for k in keys]
@@ -75,12 +115,34 @@ def per_geometry(
 
 
 def boundary_key(geom: Any) -> bytes:
-    """SHA-1 of a geometry's WKB (the context of :func:`per_geometry`)."""
+    """SHA-1 of a geometry's WKB (the context of :func:`per_geometry`).
+
+    Parameters
+    ----------
+    geom
+        A geometry.
+
+    Returns
+    -------
+    bytes
+        SHA-1 digest.
+    """
     return hashlib.sha1(shapely.to_wkb(geom), usedforsecurity=False).digest()
 
 
 def wkb_digests(geoms: Any) -> list[bytes]:
-    """SHA-1 of each geometry's WKB (``None`` / missing hashes as empty bytes)."""
+    """SHA-1 of each geometry's WKB (``None`` / missing hashes as empty bytes).
+
+    Parameters
+    ----------
+    geoms
+        Geometries (``None`` allowed).
+
+    Returns
+    -------
+    list of bytes
+        One SHA-1 digest each.
+    """
     if not len(geoms):
         return []
     return [

@@ -36,7 +36,15 @@ EXCHANGE = True
 
 
 def check_output_dir(out: Path, *, flag: str = "--out") -> None:
-    """Refuse an output folder that is a file or cannot be written, in one line with the fix."""
+    """Refuse an output folder that is a file or cannot be written, in one line with the fix.
+
+    Parameters
+    ----------
+    out
+        The output folder.
+    flag
+        The option that gave it (named in the message).
+    """
     if out.exists() and not out.is_dir():
         raise OutputError(
             f"{out}: {flag} must be a folder, but this is an existing file; give a folder"
@@ -54,7 +62,17 @@ def check_output_dir(out: Path, *, flag: str = "--out") -> None:
 
 
 def check_output_file(path: Path, *, flag: str, suffix: str) -> None:
-    """Refuse an output file path that is a folder or has the wrong extension."""
+    """Refuse an output file path that is a folder or has the wrong extension.
+
+    Parameters
+    ----------
+    path
+        The output file.
+    flag
+        The option that gave it.
+    suffix
+        Its required extension (``.html`` …).
+    """
     if path.is_dir():
         raise OutputError(f"{path}: {flag} is a folder; give a file path ending in {suffix}")
     if path.suffix.lower() != suffix:
@@ -89,6 +107,18 @@ def lock_folder(folder: Path, *, wait_s: float | None = None) -> Path:
     Two runs writing into one folder would interleave their renames into a mixed set; the second
     waits until the first has committed (``GEOPLAN_LOCK_WAIT_S``, default 600 s) and then writes
     its own complete set. Returns the lock file (removed by :meth:`OutputSet.cleanup`).
+
+    Parameters
+    ----------
+    folder
+        An output folder.
+    wait_s
+        Longest wait (s) for a live holder (default ``GEOPLAN_LOCK_WAIT_S`` or 600).
+
+    Returns
+    -------
+    Path
+        The lock file.
     """
     wait = float(os.environ.get("GEOPLAN_LOCK_WAIT_S", "600")) if wait_s is None else wait_s
     lock = folder / LOCK
@@ -133,6 +163,16 @@ def recover(folder: Path) -> int:
 
     Each journal lists its moves; a move done is undone (the new file removed, the previous
     one put back from its backup), in reverse order. A journal marked done only needs removing.
+
+    Parameters
+    ----------
+    folder
+        An output folder.
+
+    Returns
+    -------
+    int
+        Moves undone.
     """
     undone = 0
     for journal in sorted(Path(folder).glob(JOURNAL_GLOB)):
@@ -158,7 +198,15 @@ def recover(folder: Path) -> int:
 
 
 class OutputSet:
-    """Staged outputs of one run (see the module docstring)."""
+    """Staged outputs of one run (see the module docstring).
+
+    Parameters
+    ----------
+    name
+        Name of the run (the manifest's name).
+    inputs
+        Input files of the run (an output may not overwrite one).
+    """
 
     def __init__(self, name: str, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
         self.name = name
@@ -167,7 +215,18 @@ class OutputSet:
         self._locks: list[Path] = []
 
     def dir(self, target: str | os.PathLike[str]) -> Path:
-        """A staging folder standing for the folder ``target`` (write there as if into it)."""
+        """A staging folder standing for the folder ``target`` (write there as if into it).
+
+        Parameters
+        ----------
+        target
+            A final output folder.
+
+        Returns
+        -------
+        Path
+            Its staging folder.
+        """
         t = Path(target).absolute()
         stage = self._stages.get(t)
         if stage is None:
@@ -180,16 +239,44 @@ class OutputSet:
         return stage
 
     def targets(self) -> list[Path]:
-        """The target folders of this set."""
+        """The target folders of this set.
+
+        Returns
+        -------
+        list of Path
+            Final folders.
+        """
         return list(self._stages)
 
     def file(self, target: str | os.PathLike[str]) -> Path:
-        """A staging path standing for the file ``target``."""
+        """A staging path standing for the file ``target``.
+
+        Parameters
+        ----------
+        target
+            A final output file.
+
+        Returns
+        -------
+        Path
+            Its staging path.
+        """
         t = Path(target).absolute()
         return self.dir(t.parent) / t.name
 
     def final(self, staged: Path) -> Path:
-        """The final path of a staged path."""
+        """The final path of a staged path.
+
+        Parameters
+        ----------
+        staged
+            A path inside a staging folder.
+
+        Returns
+        -------
+        Path
+            Where it goes on commit.
+        """
         for target, stage in self._stages.items():
             with contextlib.suppress(ValueError):
                 return target / staged.relative_to(stage)
@@ -206,7 +293,13 @@ class OutputSet:
         return out
 
     def commit(self) -> list[Path]:
-        """Move every staged file into place; returns the final paths."""
+        """Move every staged file into place; returns the final paths.
+
+        Returns
+        -------
+        list of Path
+            The final paths.
+        """
         pairs = self._pairs()
         for _, dst in pairs:
             if dst.resolve() in self.inputs:
@@ -338,6 +431,13 @@ def output_set(
     --------
     >>> with output_set("demo") as outs:  # doctest: +SKIP
     ...     (outs.dir("maps/demo") / "scorecard.csv").write_text("…")
+
+    Parameters
+    ----------
+    name
+        Name of the run.
+    inputs
+        Input files of the run.
     """
     outs = OutputSet(name, inputs)
     old = None

@@ -58,6 +58,21 @@ class _Steps:
 
 
 def progress_steps(steps: list[str], *, enabled: bool | None, title: str) -> _Steps:
-    """A context manager showing ``title: step`` with a bar; ``enabled=None`` → only on a TTY."""
+    """A context manager showing ``title: step`` with a bar; ``enabled=None`` → only on a TTY.
+
+    Parameters
+    ----------
+    steps
+        Step names in order.
+    enabled
+        Show it; ``None``: only when stderr is a terminal.
+    title
+        Shown before the step name.
+
+    Returns
+    -------
+    _Steps
+        A context manager; call ``.advance()`` as each step ends.
+    """
     on = sys.stderr.isatty() if enabled is None else enabled
     return _Steps(steps, enabled=on, title=title)

@@ -30,6 +30,18 @@ def outline_polygons(
     ``place`` = (window corner (column, row) per feature, x0, y1, cell size): coordinates in
     cell units of a window, placed as the affine transform of the whole raster computes them
     (``x0 + column · size``, ``y1 + row · −size``, the same floats).
+
+    Parameters
+    ----------
+    feats
+        GeoJSON-like polygon features (``rasterio.features.shapes`` output).
+    place
+        Window corner per feature and the raster's ``x0``, ``y1`` and cell size, or ``None``
+        (coordinates as given).
+
+    Returns
+    -------
+    ndarray of Polygon
     """
     rings = [r for g in feats for r in g["coordinates"]]
     owner = np.repeat(np.arange(len(feats)), [len(g["coordinates"]) for g in feats])
@@ -53,7 +65,20 @@ _TREES: dict[bytes, tuple[NDArray[np.object_], shapely.STRtree]] = {}
 
 
 def cut_to(regions: NDArray[np.object_], boundary: BaseGeometry) -> BaseGeometry:
-    """Polygons with disjoint interiors, each cut to ``boundary`` where it crosses it."""
+    """Polygons with disjoint interiors, each cut to ``boundary`` where it crosses it.
+
+    Parameters
+    ----------
+    regions
+        Polygons with disjoint interiors (metric CRS).
+    boundary
+        The boundary to cut to.
+
+    Returns
+    -------
+    BaseGeometry
+        The regions inside ``boundary``.
+    """
     if not shapely.is_valid(shapely.multipolygons(regions)):  # not disjoint after all
         return shapely.intersection(shapely.union_all(regions), boundary)
     bkey = boundary_key(boundary)

@@ -152,7 +152,21 @@ BASIS_SHORT: dict[str, tuple[str, str]] = {
 
 
 def method_short(method: object, basis: object = "", lang: Lang = "zh") -> str:
-    """``"步行·人口"``: a method and its basis in a few characters (a terminal scorecard)."""
+    """``"步行·人口"``: a method and its basis in a few characters (a terminal scorecard).
+
+    Parameters
+    ----------
+    method
+        ``buffer`` / ``network`` / ``area`` (empty: none).
+    basis
+        The basis (empty: none).
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
     m = _label(METHOD_SHORT, method, lang) if method else ""
     b = _label(BASIS_SHORT, basis, lang) if basis else ""
     return "·".join(x for x in (m, b) if x and x != "nan")
@@ -166,17 +180,53 @@ def _label(table: dict[str, tuple[str, str]], key: object, lang: Lang) -> str:
 
 
 def method_label(method: object, lang: Lang = "zh") -> str:
-    """Label of a method (``"network"`` → ``"步行网络"`` / ``"walking network"``)."""
+    """Label of a method (``"network"`` → ``"步行网络"`` / ``"walking network"``).
+
+    Parameters
+    ----------
+    method
+        ``buffer`` / ``network`` / ``area``.
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
     return _label(METHOD_LABELS, method, lang)
 
 
 def basis_label(basis: object, lang: Lang = "zh") -> str:
-    """Label of a basis (``"residential_area"`` → ``"居住用地面积"`` / ``"residential land"``)."""
+    """Label of a basis (``"residential_area"`` → ``"居住用地面积"`` / ``"residential land"``).
+
+    Parameters
+    ----------
+    basis
+        A basis (:class:`Basis`).
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
     return _label(BASIS_LABELS, basis, lang)
 
 
 def status_label(status: object, lang: Lang = "zh") -> str:
-    """Label of a status (``"pass"`` → ``"达标"``)."""
+    """Label of a status (``"pass"`` → ``"达标"``).
+
+    Parameters
+    ----------
+    status
+        A status (:class:`Status`).
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
     return _label(STATUS_LABELS, status, lang)
 
 
@@ -196,7 +246,19 @@ LAYER_LABELS: dict[str, tuple[str, str]] = {
 
 
 def layer_label(layer: str, lang: Lang = "zh") -> str:
-    """Label of a city layer (``"parks"`` → ``"公园绿地"``)."""
+    """Label of a city layer (``"parks"`` → ``"公园绿地"``).
+
+    Parameters
+    ----------
+    layer
+        A city layer name.
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
     return _label(LAYER_LABELS, layer, lang)
 
 
@@ -226,37 +288,115 @@ PARK_SERVICE = "park_service"
 
 
 def bus_measure(radius_m: float) -> str:
-    """公交站点覆盖率 at ``radius_m``: ``bus_cov_500``."""
+    """公交站点覆盖率 at ``radius_m``: ``bus_cov_500``.
+
+    Parameters
+    ----------
+    radius_m
+        Radius (m).
+
+    Returns
+    -------
+    str
+    """
     return f"bus_cov_{float(radius_m):g}"
 
 
 def green_measure(radius_m: float) -> str:
-    """Public green within ``radius_m`` ("300米见绿"): ``green_300``."""
+    """Public green within ``radius_m`` ("300米见绿"): ``green_300``.
+
+    Parameters
+    ----------
+    radius_m
+        Radius (m).
+
+    Returns
+    -------
+    str
+    """
     return f"green_{float(radius_m):g}"
 
 
 def park_measure(radius_m: float) -> str:
-    """A park within ``radius_m`` ("500米见园"): ``park_500``."""
+    """A park within ``radius_m`` ("500米见园"): ``park_500``.
+
+    Parameters
+    ----------
+    radius_m
+        Radius (m).
+
+    Returns
+    -------
+    str
+    """
     return f"park_{float(radius_m):g}"
 
 
 def circle_measure(name: str, radius_m: float) -> str:
-    """A themed circle (健身圈 …) at ``radius_m``: ``fitness_1000``."""
+    """A themed circle (健身圈 …) at ``radius_m``: ``fitness_1000``.
+
+    Parameters
+    ----------
+    name
+        Themed-circle key of ``life_circles.yaml``.
+    radius_m
+        Radius (m).
+
+    Returns
+    -------
+    str
+    """
     return f"{name}_{float(radius_m):g}"
 
 
 def circle_flag_stem(key: str, category: str = "complete") -> str:
-    """Per-home flag stem of a life-circle level or themed circle: ``lc_15min_complete``."""
+    """Per-home flag stem of a life-circle level or themed circle: ``lc_15min_complete``.
+
+    Parameters
+    ----------
+    key
+        Level (``15min``) or circle measure.
+    category
+        A category, or ``complete`` (every required one).
+
+    Returns
+    -------
+    str
+    """
     return f"lc_{key}_{category}"
 
 
 def flag_stem(measure: str) -> str:
-    """The per-home flag / coverage stem of a coverage measure (life circles get ``lc_…``)."""
+    """The per-home flag / coverage stem of a coverage measure (life circles get ``lc_…``).
+
+    Parameters
+    ----------
+    measure
+        A coverage measure id.
+
+    Returns
+    -------
+    str
+    """
     return circle_flag_stem(measure) if measure in (*LEVELS, COMPLETE_LC) else measure
 
 
 def column_name(stem: str, *, radius_m: float | None = None, method: str | None = None) -> str:
-    """The one place output column names are made: ``bus_cov_500_network``, ``green_300``."""
+    """The one place output column names are made: ``bus_cov_500_network``, ``green_300``.
+
+    Parameters
+    ----------
+    stem
+        The stem (:func:`flag_stem`, a category …).
+    radius_m
+        Radius (m) appended, if any.
+    method
+        Method appended, if any.
+
+    Returns
+    -------
+    str
+    """
     parts = [stem]
     if radius_m is not None:
         parts.append(f"{radius_m:g}")
@@ -266,12 +406,34 @@ def column_name(stem: str, *, radius_m: float | None = None, method: str | None 
 
 
 def coverage_key(measure: str, method: str) -> str:
-    """Per-home flag column and coverage-layer key of a measure: ``bus_cov_500_buffer``."""
+    """Per-home flag column and coverage-layer key of a measure: ``bus_cov_500_buffer``.
+
+    Parameters
+    ----------
+    measure
+        A coverage measure id.
+    method
+        ``buffer`` or ``network``.
+
+    Returns
+    -------
+    str
+    """
     return column_name(flag_stem(measure), method=method)
 
 
 def method_of_key(key: str) -> str | None:
-    """The method (``buffer`` / ``network``) a coverage key or per-home flag ends in, else None."""
+    """The method (``buffer`` / ``network``) a coverage key or per-home flag ends in, else None.
+
+    Parameters
+    ----------
+    key
+        A coverage key or per-home flag column.
+
+    Returns
+    -------
+    str or None
+    """
     for method in (Method.BUFFER, Method.NETWORK):
         if key.endswith(f"_{method}"):
             return str(method)
@@ -284,6 +446,17 @@ def unit_share_columns(
     """The per-unit share columns among ``columns``: :func:`coverage_key` of each key measure.
 
     In the order of :data:`KEY_MEASURES`, each measure's ``methods`` in the order given.
+
+    Parameters
+    ----------
+    columns
+        Columns of a per-unit table.
+    methods
+        Methods wanted, in order.
+
+    Returns
+    -------
+    list of str
     """
     have = {str(c) for c in columns}
     keys = [coverage_key(m, meth) for m in KEY_MEASURES for meth in methods]
@@ -299,6 +472,17 @@ def park_set_key(kind: Literal["tier", "green", "park"], min_area_m2: float) -> 
 
     >>> park_set_key("park", 5000), dist_column(park_set_key("green", 400))
     ('park_min_5000', 'dist_green_min_400_m')
+
+    Parameters
+    ----------
+    kind
+        ``tier``, ``green`` or ``park``.
+    min_area_m2
+        Least area (m²) of the set.
+
+    Returns
+    -------
+    str
     """
     return {"tier": "park_tier", "green": "green_min", "park": "park_min"}[
         kind
@@ -306,7 +490,17 @@ def park_set_key(kind: Literal["tier", "green", "park"], min_area_m2: float) -> 
 
 
 def dist_column(category: str) -> str:
-    """Walking distance (m) from each home to the nearest facility of ``category``."""
+    """Walking distance (m) from each home to the nearest facility of ``category``.
+
+    Parameters
+    ----------
+    category
+        A facility category or source-set key.
+
+    Returns
+    -------
+    str
+    """
     return f"dist_{category}_m"
 
 
@@ -332,7 +526,18 @@ GAP_MEASURES: tuple[str, ...] = (bus_measure(500), PARK_SERVICE)
 
 
 def gap_labels(layer: CoverageLayer) -> tuple[str, str]:
-    """(zh, en) label of the residential land outside a coverage layer."""
+    """(zh, en) label of the residential land outside a coverage layer.
+
+    Parameters
+    ----------
+    layer
+        A buffer coverage layer.
+
+    Returns
+    -------
+    tuple of str
+        ``(zh, en)``.
+    """
     return f"{layer.label_zh}·未覆盖居住用地", f"Residential land outside: {layer.label_en}"
 
 
@@ -365,7 +570,17 @@ class CoverageLayer:
     label_en: str
 
     def label(self, lang: Lang = "zh") -> str:
-        """``公交站点500米覆盖率（步行网络）`` / ``Bus stop 500 m coverage (walking network)``."""
+        """``公交站点500米覆盖率（步行网络）`` / ``Bus stop 500 m coverage (walking network)``.
+
+        Parameters
+        ----------
+        lang
+            ``zh`` or ``en``.
+
+        Returns
+        -------
+        str
+        """
         if lang == "zh":
             return f"{self.label_zh}（{method_label(self.method, 'zh')}）"
         return f"{self.label_en} ({method_label(self.method, 'en')})"

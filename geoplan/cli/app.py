@@ -60,7 +60,7 @@ app = typer.Typer(
 
 
 @app.callback()
-def main(
+def main(  # numpydoc ignore=PR01
     version: Annotated[
         bool,
         typer.Option(

@@ -15,7 +15,7 @@ from geoplan.cli.options import (
 from geoplan.outputs.formats import ATTRIBUTION
 
 
-def batch(
+def batch(  # numpydoc ignore=PR01
     file: Annotated[
         Path, typer.Argument(metavar="FILE.yaml", help="Batch file: places (see --help).")
     ],

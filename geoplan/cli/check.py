@@ -55,14 +55,38 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
 
 
 def status_text(status: object) -> tuple[str, str]:
-    """``("✔ 达标 pass", "green")``: the console text and colour of a status."""
+    """``("✔ 达标 pass", "green")``: the console text and colour of a status.
+
+    Parameters
+    ----------
+    status
+        A status (:class:`geoplan.names.Status`).
+
+    Returns
+    -------
+    tuple of str
+        ``(text, rich style)``.
+    """
     mark, style = STATUS_STYLE.get(str(status), ("", ""))
     text = f"{mark} {status_label(status, 'zh')} {status_label(status, 'en')}".strip()
     return text, style
 
 
 def method_text(method: object, basis: object = "") -> str:
-    """``"步行网络 network"`` and, on a second line, the basis in both languages."""
+    """``"步行网络 network"`` and, on a second line, the basis in both languages.
+
+    Parameters
+    ----------
+    method
+        ``buffer`` / ``network`` / ``area``.
+    basis
+        The basis (empty: none).
+
+    Returns
+    -------
+    str
+        Rich markup.
+    """
     m = str(method)
     out = f"{method_label(m, 'zh')} {m}".strip() if m else ""
     if basis:
@@ -77,6 +101,21 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh", width: 
     name wraps; gaps of shares in percentage points (the column says so); the last column says
     why a row has no figure (or its scope), cut to the width left — the full notes are in the
     CSV and the workbook.
+
+    Parameters
+    ----------
+    card
+        The scorecard (:attr:`CheckResult.scorecard`).
+    title
+        The table's title.
+    lang
+        ``zh`` or ``en``.
+    width
+        Console width (characters).
+
+    Returns
+    -------
+    rich.table.Table
     """
     zh = lang == "zh"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -130,7 +169,21 @@ def print_scorecard(card: pd.DataFrame, *, title: str, lang: str = "zh", width: 
 
 
 def gap_text(gap: object, unit: str, lang: str = "zh") -> str:
-    """A gap for the terminal: shares in percentage points (``-22.7``), others in their unit."""
+    """A gap for the terminal: shares in percentage points (``-22.7``), others in their unit.
+
+    Parameters
+    ----------
+    gap
+        The gap (value − target; NaN: none).
+    unit
+        The row's unit.
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
     if not isinstance(gap, float) or math.isnan(gap):
         return ""
     if unit == "share":  # percentage points (the column's caption says so)
@@ -142,7 +195,19 @@ def gap_text(gap: object, unit: str, lang: str = "zh") -> str:
 
 
 def row_note(r: pd.Series, lang: str = "zh") -> str:
-    """The note column: why a row has no figure, else its scope and "implied by the text"."""
+    """The note column: why a row has no figure, else its scope and "implied by the text".
+
+    Parameters
+    ----------
+    r
+        A scorecard row.
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+    """
     note = str(r.get("note") or "")
     if str(r["status"]) == Status.NO_DATA or note.startswith("at most"):
         return note.removeprefix("no data: ").removeprefix("no data ")
@@ -153,7 +218,18 @@ def row_note(r: pd.Series, lang: str = "zh") -> str:
 
 
 def scope_text(r: pd.Series) -> str:
-    """Scope, year and "implied by the text" of a scorecard row, for the console."""
+    """Scope, year and "implied by the text" of a scorecard row, for the console.
+
+    Parameters
+    ----------
+    r
+        A scorecard row.
+
+    Returns
+    -------
+    str
+        Rich markup.
+    """
     parts = [str(r.get("scope") or ""), str(r.get("year") or "")]
     out = " ".join(p for p in parts if p and p != "nan")
     if bool(r.get("implied")):
@@ -162,7 +238,18 @@ def scope_text(r: pd.Series) -> str:
 
 
 def not_checkable_table(card: pd.DataFrame) -> Table | None:
-    """Targets map data cannot check, listed compactly (they are not dropped)."""
+    """Targets map data cannot check, listed compactly (they are not dropped).
+
+    Parameters
+    ----------
+    card
+        The scorecard.
+
+    Returns
+    -------
+    rich.table.Table or None
+        ``None`` when every target is checkable.
+    """
     nc = card.loc[card["status"] == Status.NOT_CHECKABLE]
     if nc.empty:
         return None
@@ -185,7 +272,7 @@ def not_checkable_table(card: pd.DataFrame) -> Table | None:
     return table
 
 
-def check(
+def check(  # numpydoc ignore=PR01
     osm: OsmOpt = "demo",
     targets: Annotated[
         str,
@@ -336,14 +423,37 @@ def check(
 
 
 def check_lang(lang: str) -> Literal["zh", "en"]:
-    """``--lang``: ``zh`` or ``en``, or a one-line error."""
+    """``--lang``: ``zh`` or ``en``, or a one-line error.
+
+    Parameters
+    ----------
+    lang
+        The ``--lang`` value.
+
+    Returns
+    -------
+    str
+        ``zh`` or ``en``.
+    """
     if lang not in ("zh", "en"):
         raise LayerError(f"--lang must be zh or en, not {lang!r}")
     return "en" if lang == "en" else "zh"
 
 
 def print_check(con: Console, result: CheckResult, *, notes: list[str], lang: str = "zh") -> None:
-    """Print a check on ``con`` (quiet with ``-q``): scorecard, not checkable, counts, notes."""
+    """Print a check on ``con`` (quiet with ``-q``): scorecard, not checkable, counts, notes.
+
+    Parameters
+    ----------
+    con
+        The console.
+    result
+        The check.
+    notes
+        Notes of the load and the check.
+    lang
+        ``zh`` or ``en``.
+    """
     sheet = result.sheet
     con.print(
         print_scorecard(
@@ -372,7 +482,7 @@ def print_check(con: Console, result: CheckResult, *, notes: list[str], lang: st
         con.print(f"[dim]note: {note}[/dim]")
 
 
-def map_cmd(
+def map_cmd(  # numpydoc ignore=PR01
     osm: Annotated[
         str,
         typer.Option("--osm", metavar="FILE", help="OSM extract; `demo` = embedded Helsinki."),
@@ -449,7 +559,7 @@ def map_cmd(
         console().print(f"map: {p} ({size:.2f} MB) — {ATTRIBUTION}")
 
 
-def report_cmd(
+def report_cmd(  # numpydoc ignore=PR01
     osm: OsmOpt = "demo",
     targets: Annotated[
         str, typer.Option("--targets", "-t", metavar="SHEET", help="Target sheet 目标表.")

@@ -23,12 +23,22 @@ def _err_console() -> Console:
 
 
 def is_quiet() -> bool:
-    """True when ``--quiet`` was given (globally or to the command)."""
+    """True when ``--quiet`` was given (globally or to the command).
+
+    Returns
+    -------
+    bool
+    """
     return state["quiet"]
 
 
 def console() -> Console:
-    """Console for normal output on stdout; prints nothing with ``--quiet``."""
+    """Console for normal output on stdout; prints nothing with ``--quiet``.
+
+    Returns
+    -------
+    rich.console.Console
+    """
     con = Console(quiet=is_quiet(), highlight=False)
     if not con.is_terminal:  # pipes and log files: wide enough for the scorecard tables
         con.width = 140
@@ -62,6 +72,16 @@ def user_path(path: object) -> str:
     """The path the user asked for, for a path inside an output set's staging folder.
 
     ``out/.geoplan-x1.staging/.name_scorecard.csv.ab12cd34.tmp`` → ``out/name_scorecard.csv``.
+
+    Parameters
+    ----------
+    path
+        A path, possibly a staging path.
+
+    Returns
+    -------
+    str
+        The final path.
     """
     text = str(path)
     return _TMP.sub("", _STAGED.sub("/", text))
@@ -95,7 +115,13 @@ def _fail(message: str, exc: BaseException | None = None, *, code: int = 2) -> N
 
 
 def show_version(value: bool) -> None:
-    """Print the version and exit (the ``--version`` callback)."""
+    """Print the version and exit (the ``--version`` callback).
+
+    Parameters
+    ----------
+    value
+        Whether ``--version`` was given.
+    """
     if value:
         typer.echo(f"geoplan {__version__}")
         raise typer.Exit()

@@ -21,7 +21,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def indicators(
+def indicators(  # numpydoc ignore=PR01
     indicator: Annotated[
         str | None,
         typer.Argument(metavar="[ID]", help="Show one indicator only (e.g. park_coverage)."),

@@ -57,6 +57,16 @@ def gpkg_layers(city: City) -> dict[str, gpd.GeoDataFrame]:
 
     Every layer is in the city's metric CRS; list/dict columns (OSM ``tags``) are dropped; text
     columns are plain ``str`` (missing → ``""``); mixed single/multi geometries become multi.
+
+    Parameters
+    ----------
+    city
+        A loaded city.
+
+    Returns
+    -------
+    dict of str to GeoDataFrame
+        Layer name → layer.
     """
     out: dict[str, gpd.GeoDataFrame] = {}
     for name, gdf in city.layers().items():
@@ -80,6 +90,18 @@ def write_gpkg(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Path:
 
     An existing GeoPackage that holds layers geoplan does not write (a planner's own layers) is
     never replaced: the write is refused with a hint, and the file stays as it was.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file.
+    layers
+        Layer name → layer.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     foreign = foreign_layers(path, layers)
     if foreign:
@@ -91,7 +113,20 @@ def write_gpkg(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Path:
 
 
 def foreign_layers(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
-    """Layers of an existing GeoPackage at ``path`` that are not among ``layers``."""
+    """Layers of an existing GeoPackage at ``path`` that are not among ``layers``.
+
+    Parameters
+    ----------
+    path
+        A GeoPackage that may exist.
+    layers
+        The layers geoplan writes.
+
+    Returns
+    -------
+    list of str
+        Names of the other layers.
+    """
     if not path.is_file():
         return []
     try:
@@ -158,7 +193,7 @@ def _parse_crs(crs: str | None) -> str | int | None:
     return int(c) if c.isdigit() else c
 
 
-def layers(
+def layers(  # numpydoc ignore=PR01
     out: Annotated[
         Path,
         typer.Option(

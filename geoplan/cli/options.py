@@ -209,6 +209,58 @@ def study_from_options(
 
     Every command that loads and checks a city (check, report, suggest, map) builds its Study
     here; the option names are the Study's field names.
+
+    Parameters
+    ----------
+    osm
+        The command's ``--osm`` option.
+    boundary
+        The command's ``--boundary`` option.
+    district
+        The command's ``--district`` option.
+    crs
+        The command's ``--crs`` option.
+    include_private
+        The command's ``--include-private`` option.
+    population
+        The command's ``--population`` option.
+    population_column
+        The command's ``--population-column`` option.
+    population_kind
+        The command's ``--population-kind`` option.
+    facilities
+        The command's ``--facilities`` option.
+    facilities_mode
+        The command's ``--facilities-mode`` option.
+    built_up
+        The command's ``--built-up`` option.
+    landcover
+        The command's ``--landcover`` option.
+    units
+        The command's ``--units`` option.
+    unit_name
+        The command's ``--unit-name`` option.
+    units_grid
+        The command's ``--units-grid`` option.
+    scope
+        The command's ``--scope`` option.
+    areas
+        The command's ``--areas`` option.
+    name
+        The command's ``--name`` option.
+    compounds
+        The command's ``--compounds`` option.
+    compounds_file
+        The command's ``--compounds-file`` option.
+    compounds_coords
+        The command's ``--compounds-coords`` option.
+    exact_areas
+        The command's ``--exact-areas`` option.
+
+    Returns
+    -------
+    Study
+        The study (validated).
     """
     from geoplan.city.study import Study
 

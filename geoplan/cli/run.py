@@ -21,7 +21,7 @@ from geoplan.outputs.formats import format_target, format_value
 from geoplan.scenario.compare import ScenarioResult
 
 
-def run(
+def run(  # numpydoc ignore=PR01
     scenario: Annotated[
         Path,
         typer.Argument(metavar="SCENARIO", help="scenarios/NAME.yaml or scenarios/NAME.py"),
@@ -104,6 +104,24 @@ def run_scenario_file(
 
     The outputs are one set (:func:`geoplan._outputs_set.output_set`): written completely or not
     at all, never over an input. ``name`` replaces the scenario's name in titles and file names.
+
+    Parameters
+    ----------
+    path
+        The scenario file (YAML).
+    out
+        Output folder.
+    sheet
+        Target sheet (default: the scenario's).
+    lang
+        ``zh`` or ``en``.
+    name
+        Name replacing the scenario's in titles and file names.
+
+    Returns
+    -------
+    tuple
+        ``(ScenarioResult, paths written by kind)``.
     """
     from geoplan.city import Study
     from geoplan.outputs.scenario_set import write_scenario
@@ -159,6 +177,17 @@ def moved_table(measures: pd.DataFrame, *, title: str) -> Table | None:
 
     Coverage shares on residential land (the official basis; homes and residents are in the
     CSV), every other measure on its own basis. ``None`` when nothing moved.
+
+    Parameters
+    ----------
+    measures
+        The comparison's measures (baseline and plan values).
+    title
+        The table's title.
+
+    Returns
+    -------
+    rich.table.Table or None
     """
     m = measures.copy()
     b, p = m["value_baseline"], m["value_plan"]
@@ -191,7 +220,19 @@ def moved_table(measures: pd.DataFrame, *, title: str) -> Table | None:
 
 
 def change_table(card: pd.DataFrame, *, title: str) -> Table:
-    """Baseline vs plan, bilingual: label, method, target, baseline, plan, change, status."""
+    """Baseline vs plan, bilingual: label, method, target, baseline, plan, change, status.
+
+    Parameters
+    ----------
+    card
+        The comparison scorecard.
+    title
+        The table's title.
+
+    Returns
+    -------
+    rich.table.Table
+    """
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     for col, just in (
         ("指标 Indicator", "left"),

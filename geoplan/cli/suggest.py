@@ -31,7 +31,7 @@ from geoplan.siting.spec import SitingSpec
 from geoplan.siting.suggest import SitingResult
 
 
-def suggest(
+def suggest(  # numpydoc ignore=PR01
     indicator: Annotated[
         str,
         typer.Option(

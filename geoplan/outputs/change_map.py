@@ -149,6 +149,20 @@ def side_by_side(result: _Result, path: str | Path, *, lang: str = "zh") -> Path
     Each side is a full geoplan map (its own layers and scorecard) in an ``<iframe srcdoc>``;
     they open at the same view, panning or zooming one sets the other's, and only the plan shows
     the legend. Written atomically.
+
+    Parameters
+    ----------
+    result
+        A scenario comparison (baseline and plan checks).
+    path
+        The HTML file to write.
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    Path
+        The path written.
     """
     from geoplan._atomic import atomic_path
     from geoplan.outputs.map_result import check_map

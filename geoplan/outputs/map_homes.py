@@ -86,6 +86,18 @@ def aggregate_homes(homes: gpd.GeoDataFrame, *, cell_m: float) -> gpd.GeoDataFra
     Columns: ``n_homes``, ``share_5min`` / ``share_10min`` / ``share_15min`` (share of homes with
     ``lc_<level>_complete_network`` true) and ``dist_<category>_m`` (median over the cell's homes,
     ``inf`` when more than half are unreachable). One row per non-empty cell, geometry the square.
+
+    Parameters
+    ----------
+    homes
+        Homes (metric CRS) with flags and distances.
+    cell_m
+        Cell side (m).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per non-empty cell.
     """
     complete, cats = _home_columns(homes)
     x = homes.geometry.x.to_numpy()
@@ -124,6 +136,25 @@ def add_homes(
     """Homes by life-circle completeness (points or grid cells) and per category distance layers.
 
     ``categories=False``: no per-category layers and no distances in the popups.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    homes
+        Homes with ``lc_*_complete_network`` flags and ``dist_<category>_m`` (any CRS).
+    bnd : BaseGeometry
+        Study boundary (city metric CRS); the layer is clipped to it.
+    max_features
+        Homes drawn one by one up to this many, else aggregated to cells.
+    grid_m
+        Cell side (m) of aggregated homes.
+    legend : Legend
+        The legend the layer adds its entries to.
+    categories
+        Also draw one layer of homes per facility category, by distance.
     """
     complete, cats = _home_columns(homes)
     if not categories:
@@ -216,7 +247,23 @@ def add_basemap(
     local_url: str | None,
     local_attr: str,
 ) -> None:
-    """The background tiles (none, local, osm, tianditu, amap) with their attribution."""
+    """The background tiles (none, local, osm, tianditu, amap) with their attribution.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    basemap
+        ``none``, ``local``, ``osm``, ``tianditu`` or ``amap``.
+    lang : str
+        Language of the labels: ``zh`` or ``en``.
+    tianditu_key
+        天地图 key (``tianditu``).
+    local_url
+        Tile URL template (``local``).
+    local_attr
+        Credit line of the local tiles.
+    """
     if basemap == "none":
         m.get_root().header.add_child(  # type: ignore[attr-defined]
             folium.Element(

@@ -44,7 +44,19 @@ from geoplan.rules import taxonomy as tx
 
 
 class Ctx:
-    """Projection settings shared by every layer of one map."""
+    """Projection settings shared by every layer of one map.
+
+    Parameters
+    ----------
+    crs
+        The city's metric CRS (the layers' CRS).
+    simplify_m
+        Simplification tolerance (m) before projecting; 0 keeps every vertex.
+    shift
+        Shift WGS84 to GCJ-02 (for AMap / 天地图-GCJ basemaps).
+    lang
+        Language of the labels: ``zh`` or ``en``.
+    """
 
     def __init__(self, *, crs: Any, simplify_m: float, shift: bool, lang: Lang) -> None:
         self.crs = crs
@@ -54,7 +66,18 @@ class Ctx:
         self.t = TEXT[lang]
 
     def project(self, geoms: Iterable[BaseGeometry]) -> NDArray[np.object_]:
-        """Simplify (metres), project to WGS84, shift to GCJ-02 if asked, round to 6 decimals."""
+        """Simplify (metres), project to WGS84, shift to GCJ-02 if asked, round to 6 decimals.
+
+        Parameters
+        ----------
+        geoms
+            Geometries in the city's metric CRS.
+
+        Returns
+        -------
+        ndarray of shapely geometries
+            WGS84 (or GCJ-02) degrees, rounded to 6 decimals (about 0.1 m).
+        """
         arr = np.asarray(list(geoms), dtype=object)
         if arr.size == 0:
             return arr
@@ -73,7 +96,22 @@ class Ctx:
 
 
 def to_city_crs(gdf: gpd.GeoDataFrame, city: City, what: str) -> gpd.GeoDataFrame:
-    """A layer in the city's CRS (refused with one line when it has none)."""
+    """A layer in the city's CRS (refused with one line when it has none).
+
+    Parameters
+    ----------
+    gdf
+        A layer handed to the map.
+    city
+        The city (its metric CRS).
+    what
+        Name of the layer in the error message.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer in ``city.crs``.
+    """
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise LayerError(f"{what}: expected a GeoDataFrame, got {type(gdf).__name__}")
     if gdf.crs is None:
@@ -82,30 +120,89 @@ def to_city_crs(gdf: gpd.GeoDataFrame, city: City, what: str) -> gpd.GeoDataFram
 
 
 def clip_points(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
-    """Rows whose point lies in ``poly`` (boundary included)."""
+    """Rows whose point lies in ``poly`` (boundary included).
+
+    Parameters
+    ----------
+    gdf
+        Point features (metric CRS).
+    poly
+        The clip polygon (same CRS).
+
+    Returns
+    -------
+    GeoDataFrame
+        The rows inside.
+    """
     return gdf.loc[shapely.intersects(gdf.geometry.values, poly)]
 
 
 def clip_polygons(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
-    """Rows intersected with ``poly``; rows left empty are dropped."""
+    """Rows intersected with ``poly``; rows left empty are dropped.
+
+    Parameters
+    ----------
+    gdf
+        Polygon features (metric CRS).
+    poly
+        The clip polygon (same CRS).
+
+    Returns
+    -------
+    GeoDataFrame
+        The rows cut to ``poly``, empty and zero-area ones dropped.
+    """
     out = gdf.loc[~gdf.geometry.isna()].copy()
     out = out.set_geometry(out.geometry.intersection(poly))
     return out.loc[~out.geometry.is_empty & (out.geometry.area > 0)]
 
 
 def bounds_latlon(geom: BaseGeometry) -> list[list[float]]:
-    """``[[south, west], [north, east]]`` of a geometry in degrees."""
+    """``[[south, west], [north, east]]`` of a geometry in degrees.
+
+    Parameters
+    ----------
+    geom
+        A geometry in WGS84 degrees.
+
+    Returns
+    -------
+    list of list of float
+        ``[[south, west], [north, east]]`` (Leaflet's ``fitBounds`` order).
+    """
     x0, y0, x1, y1 = geom.bounds
     return [[y0, x0], [y1, x1]]
 
 
 def const_style(style: Mapping[str, Any]) -> folium.JsCode:
-    """A Leaflet style function returning ``style`` for every feature."""
+    """A Leaflet style function returning ``style`` for every feature.
+
+    Parameters
+    ----------
+    style
+        Leaflet path options (``color``, ``weight``, ``fillOpacity`` …).
+
+    Returns
+    -------
+    folium.JsCode
+        A style function returning them for every feature.
+    """
     return folium.JsCode(f"function(f){{return {_js(style)};}}")
 
 
 def keyed_style(styles: Mapping[Any, Mapping[str, Any]]) -> folium.JsCode:
-    """Style function reading the compact class key ``k`` of each feature."""
+    """Style function reading the compact class key ``k`` of each feature.
+
+    Parameters
+    ----------
+    styles
+        Class key → Leaflet path options.
+
+    Returns
+    -------
+    folium.JsCode
+        A style function reading each feature's ``k`` property.
+    """
     table = {str(k): v for k, v in styles.items()}
     return folium.JsCode(f"function(f){{var s={_js(table)};return s[f.properties.k]||{{}};}}")
 
@@ -138,6 +235,38 @@ def add_geojson(
 
     ``group``: its entry in the grouped layer control
     (:class:`geoplan.outputs.map_panels.GroupedLayers`).
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    geoms
+        Geometries (city metric CRS).
+    props
+        Properties per geometry: HTML-escaped strings or numbers.
+    name
+        Layer name in the layer control (escaped by the caller).
+    style
+        Style function (:func:`const_style`, :func:`keyed_style`).
+    show
+        Shown when the map opens.
+    popup
+        ``(property, label)`` rows of the popup.
+    tooltip
+        Property shown on hover.
+    radius
+        Circle-marker radius (px) for points; ``None`` draws Leaflet markers.
+    interactive
+        Whether features answer clicks and hovers.
+    group
+        Group of the layer control (``base``, ``coverage``, ``gaps`` …).
+
+    Returns
+    -------
+    folium.GeoJson
+        The overlay added to ``m``.
     """
     projected = ctx.project(geoms)
     features = [
@@ -173,7 +302,19 @@ def _name_or(value: Any, t: Mapping[str, str]) -> str:
 
 
 def add_roads(m: folium.Map, ctx: Ctx, roads: gpd.GeoDataFrame, legend: Legend) -> None:
-    """Roads coloured by Chinese grade, with names in popups."""
+    """Roads coloured by Chinese grade, with names in popups.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    roads
+        Roads (city metric CRS) with ``grade`` and ``name``.
+    legend : Legend
+        The legend the layer adds its entries to.
+    """
     if roads.empty:
         return
     t, grades = ctx.t, tx.road_grades()
@@ -204,7 +345,19 @@ def add_roads(m: folium.Map, ctx: Ctx, roads: gpd.GeoDataFrame, legend: Legend) 
 
 
 def add_parks(m: folium.Map, ctx: Ctx, parks: gpd.GeoDataFrame, legend: Legend) -> None:
-    """Parks and green space polygons."""
+    """Parks and green space polygons.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    parks
+        Public green (city metric CRS) with ``name`` and ``area_m2``.
+    legend : Legend
+        The legend the layer adds its entries to.
+    """
     if parks.empty:
         return
     t = ctx.t
@@ -226,7 +379,19 @@ def add_parks(m: folium.Map, ctx: Ctx, parks: gpd.GeoDataFrame, legend: Legend) 
 
 
 def add_bus_stops(m: folium.Map, ctx: Ctx, stops: gpd.GeoDataFrame, legend: Legend) -> None:
-    """Bus stops as points."""
+    """Bus stops as points.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    stops
+        Bus stops (city metric CRS) with ``name``.
+    legend : Legend
+        The legend the layer adds its entries to.
+    """
     if stops.empty:
         return
     t = ctx.t
@@ -246,18 +411,43 @@ def add_bus_stops(m: folium.Map, ctx: Ctx, stops: gpd.GeoDataFrame, legend: Lege
 
 
 def category_colours() -> dict[str, str]:
-    """Facility category → colour, stable across maps (taxonomy order)."""
+    """Facility category → colour, stable across maps (taxonomy order).
+
+    Returns
+    -------
+    dict of str to str
+        Category → hex colour.
+    """
     return {k: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, k in enumerate(tx.categories())}
 
 
 def known_categories() -> list[str]:
-    """Facility categories of the taxonomy, then the layer categories (bus stop, park, green)."""
+    """Facility categories of the taxonomy, then the layer categories (bus stop, park, green).
+
+    Returns
+    -------
+    list of str
+        Category keys in the order of the legend.
+    """
     cats = list(tx.categories())
     return cats + [c for c in LAYER_CATEGORIES if c not in cats]
 
 
 def cat_label(key: str, lang: Lang) -> str:
-    """Label of a facility or layer category in ``lang``."""
+    """Label of a facility or layer category in ``lang``.
+
+    Parameters
+    ----------
+    key
+        A facility or layer category.
+    lang : str
+        Language of the labels: ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+        Its label (the key itself when unknown).
+    """
     cat = tx.categories().get(key)
     if cat is None:
         pair = LAYER_CATEGORY_LABELS.get(key)
@@ -266,7 +456,19 @@ def cat_label(key: str, lang: Lang) -> str:
 
 
 def add_facilities(m: folium.Map, ctx: Ctx, fac: gpd.GeoDataFrame, legend: Legend) -> None:
-    """One point layer per facility category (names escaped in popups)."""
+    """One point layer per facility category (names escaped in popups).
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    fac
+        Facilities (city metric CRS) with ``category`` and ``name``.
+    legend : Legend
+        The legend the layer adds its entries to.
+    """
     if fac.empty:
         return
     t, colours = ctx.t, category_colours()
@@ -307,6 +509,23 @@ def add_coverage(
     """Draw one coverage area, labelled and styled by its :class:`CoverageLayer`.
 
     Network areas are shown on opening, buffer areas are off.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    bnd : BaseGeometry
+        Study boundary (city metric CRS); the layer is clipped to it.
+    name
+        The coverage key (``bus_cov_500_buffer`` …).
+    geom
+        The coverage area (city metric CRS).
+    legend : Legend
+        The legend the layer adds its entries to.
+    layer
+        Its description (label, method, colour family); ``None``: described from the key.
     """
     if not isinstance(geom, BaseGeometry):
         raise LayerError(f"coverage {name!r}: expected a shapely geometry in the city's CRS")
@@ -337,6 +556,19 @@ def add_gaps(
 
     Each coverage measure's gap is its own layer ("公交站点500米覆盖率·未覆盖居住用地"), never
     the land two indicators leave uncovered merged into one.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    gaps
+        Gap polygons (:func:`geoplan.scoring.check.coverage_gaps`, city metric CRS).
+    bnd : BaseGeometry
+        Study boundary (city metric CRS); the layer is clipped to it.
+    legend : Legend
+        The legend the layer adds its entries to.
     """
     gaps = clip_polygons(gaps, bnd)
     if gaps.empty:
@@ -378,6 +610,22 @@ def add_gap_causes(
 
     ``gap_homes``: :func:`geoplan.indicators.gap_tables.gap_homes`; ``labels``: measure → its
     label in the map's language. Hidden at first.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map drawn on.
+    ctx : Ctx
+        Projection and language of the map.
+    gap_homes
+        Homes in a buffer-walking gap with their cause
+        (:func:`geoplan.indicators.gap_tables.gap_homes`).
+    bnd : BaseGeometry
+        Study boundary (city metric CRS); the layer is clipped to it.
+    legend : Legend
+        The legend the layer adds its entries to.
+    labels
+        Measure → its label in the map's language.
     """
     from geoplan.indicators.gap_tables import CAUSE_COLOURS
     from geoplan.indicators.gaps import cause_labels

@@ -22,7 +22,20 @@ from geoplan.outputs.map_style import (
 
 
 def line_swatch(style: Mapping[str, Any], label: str) -> str:
-    """Legend entry: a line sample and its label (escaped)."""
+    """Legend entry: a line sample and its label (escaped).
+
+    Parameters
+    ----------
+    style
+        Leaflet path options of the layer (``color``, ``weight``).
+    label
+        Its label (escaped here).
+
+    Returns
+    -------
+    str
+        HTML snippet.
+    """
     h = max(1, int(style.get("weight", 2)))
     return (
         f'<i style="display:inline-block;width:22px;height:{h}px;background:{style["color"]};'
@@ -31,7 +44,20 @@ def line_swatch(style: Mapping[str, Any], label: str) -> str:
 
 
 def area_swatch(style: Mapping[str, Any], label: str) -> str:
-    """Legend entry: an area sample and its label (escaped)."""
+    """Legend entry: an area sample and its label (escaped).
+
+    Parameters
+    ----------
+    style
+        Leaflet path options of the layer (``color``, ``fillColor``, ``dashArray``).
+    label
+        Its label (escaped here).
+
+    Returns
+    -------
+    str
+        HTML snippet.
+    """
     border = "dashed" if style.get("dashArray") else "solid"
     fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
     return (
@@ -42,7 +68,20 @@ def area_swatch(style: Mapping[str, Any], label: str) -> str:
 
 
 def point_swatch(colour: str, label: str) -> str:
-    """Legend entry: a point sample and its label (escaped)."""
+    """Legend entry: a point sample and its label (escaped).
+
+    Parameters
+    ----------
+    colour
+        Marker colour (CSS).
+    label
+        Its label (escaped here).
+
+    Returns
+    -------
+    str
+        HTML snippet.
+    """
     return (
         f'<i style="display:inline-block;width:10px;height:10px;border-radius:50%;'
         f'background:{colour};vertical-align:middle;margin:0 8px 0 3px"></i>{esc(label)}'
@@ -87,7 +126,13 @@ _CONTROL_TEMPLATE = Template(
 
 
 class Legend(MacroElement):
-    """Legend as a Leaflet control (bottom right); sections are added while layers are drawn."""
+    """Legend as a Leaflet control (bottom right); sections are added while layers are drawn.
+
+    Parameters
+    ----------
+    lang : str
+        Language of the labels: ``zh`` or ``en``.
+    """
 
     _template = _CONTROL_TEMPLATE
 
@@ -100,13 +145,27 @@ class Legend(MacroElement):
         self.sections: list[tuple[str | None, list[str]]] = []
 
     def add_section(self, title: str | None, items: list[str]) -> None:
-        """``items`` are HTML snippets built from escaped labels."""
+        """``items`` are HTML snippets built from escaped labels.
+
+        Parameters
+        ----------
+        title
+            Section title (escaped when drawn), or ``None``.
+        items
+            Swatches (:func:`line_swatch` …).
+        """
         if items:
             self.sections.append((title, items))
 
     @property
     def html(self) -> str:
-        """The legend's HTML (every label escaped)."""
+        """The legend's HTML (every label escaped).
+
+        Returns
+        -------
+        str
+            The legend's HTML.
+        """
         parts = [f"<details open><summary>{esc(self.title)}</summary>"]
         for title, items in self.sections:
             if title:
@@ -134,6 +193,13 @@ class Scorecard(MacroElement):
     ``table`` comes from :func:`geoplan.outputs.map_result.scorecard_rows` (a check) or
     :func:`~geoplan.outputs.map_result.change_rows` (a scenario: baseline → plan), values already
     formatted; ``status`` columns hold :class:`geoplan.names.Status` values.
+
+    Parameters
+    ----------
+    table
+        Formatted scorecard rows.
+    lang : str
+        Language of the labels: ``zh`` or ``en``.
     """
 
     _template = _CONTROL_TEMPLATE
@@ -166,7 +232,13 @@ class Scorecard(MacroElement):
 
     @property
     def html(self) -> str:
-        """The panel's HTML (every value escaped)."""
+        """The panel's HTML (every value escaped).
+
+        Returns
+        -------
+        str
+            The panel's HTML.
+        """
         t = TEXT[self.lang]
         label_col = f"label_{self.lang}"
         cols = [c for c in self.columns if c in self.table.columns or c == "status_change"]
@@ -237,6 +309,15 @@ class TitleBlock(MacroElement):
     """Title block (top left): title, subtitle (sheet, date), data sources, an optional note.
 
     ``note``: e.g. a 审图号 or "内部资料 · 不得外传". Every text is escaped.
+
+    Parameters
+    ----------
+    title
+        The map's title.
+    lines
+        Subtitle lines (empty ones skipped).
+    note
+        A note under them, or ``None``.
     """
 
     _template = _CONTROL_TEMPLATE
@@ -261,6 +342,11 @@ class FitAroundPanels(MacroElement):
     inside what is left, so no panel covers it. Also: a metric-only scale bar (the attribution
     prefix without its flag is every :class:`~geoplan.outputs.map_style.GeoplanMap`'s).
     ``window.geoplanMap`` / ``geoplanBounds`` expose both to tests.
+
+    Parameters
+    ----------
+    bounds
+        ``[[south, west], [north, east]]`` of the study area (degrees).
     """
 
     _template = Template(
@@ -323,6 +409,13 @@ class GroupedLayers(MacroElement):
     per-category home distances are one group with a drop-down (one category at a time). Layers
     are grouped by the ``geoplan_group`` attribute :func:`geoplan.outputs.map_layers.add_geojson`
     sets; the study boundary stays on. Labels are escaped.
+
+    Parameters
+    ----------
+    layers
+        The map's overlays (:meth:`~geoplan.outputs.map_style.GeoplanMap.overlays`).
+    lang : str
+        Language of the labels: ``zh`` or ``en``.
     """
 
     _template = Template(

@@ -52,7 +52,13 @@ def _asset(name: str) -> bytes:
 
 @functools.cache
 def leaflet_js() -> str:
-    """Leaflet's minified JS, without its source-map comment, safe inside a ``<script>`` tag."""
+    """Leaflet's minified JS, without its source-map comment, safe inside a ``<script>`` tag.
+
+    Returns
+    -------
+    str
+        The script text.
+    """
     js = _asset("leaflet.js").decode("utf-8")
     js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
     return js.replace("</script", "<\\/script")
@@ -60,7 +66,13 @@ def leaflet_js() -> str:
 
 @functools.cache
 def leaflet_css() -> str:
-    """Leaflet's CSS with its layer-control icons as ``data:`` URIs and no other ``url()``."""
+    """Leaflet's CSS with its layer-control icons as ``data:`` URIs and no other ``url()``.
+
+    Returns
+    -------
+    str
+        The stylesheet text.
+    """
     css = _asset("leaflet.css").decode("utf-8")
     for png in ("layers.png", "layers-2x.png"):
         b64 = base64.b64encode(_asset(png)).decode("ascii")
@@ -87,6 +99,13 @@ class PlainControls(MacroElement):
 
     Every map geoplan writes is meant for Chinese government use: the prefix is a plain link to
     Leaflet; "© OpenStreetMap contributors" is added by the layers (ODbL).
+
+    Parameters
+    ----------
+    metric_scale
+        Add a metric-only scale bar.
+    credit
+        A credit line added to the attribution control (empty: none).
     """
 
     _template = Template(
@@ -121,6 +140,19 @@ class GeoplanMap(folium.Map):
     (:class:`PlainControls`); ``metric_scale`` adds a metric-only scale bar (folium's
     ``control_scale`` shows miles too); ``osm_credit`` adds "© OpenStreetMap contributors" to
     the attribution control (maps whose layers do not carry it).
+
+    Parameters
+    ----------
+    *args
+        Positional arguments of :class:`folium.Map`.
+    offline
+        Inline Leaflet when rendered (else link it from a CDN).
+    metric_scale
+        Add a metric-only scale bar.
+    osm_credit
+        Add "© OpenStreetMap contributors" to the attribution control.
+    **kwargs
+        Keyword arguments of :class:`folium.Map`.
     """
 
     def __init__(
@@ -138,7 +170,13 @@ class GeoplanMap(folium.Map):
         self.add_child(PlainControls(metric_scale=metric_scale, credit=credit))
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
-        """Render, linking Leaflet inline (offline) or from a CDN."""
+        """Render, linking Leaflet inline (offline) or from a CDN.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :meth:`folium.Map.render`.
+        """
         figure = self.get_root()
         assert isinstance(figure, Figure)
         header = figure.header
@@ -154,7 +192,13 @@ class GeoplanMap(folium.Map):
         super().render(**kwargs)
 
     def overlays(self) -> list[folium.map.Layer]:
-        """The overlay layers in drawing order (what the layer control lists)."""
+        """The overlay layers in drawing order (what the layer control lists).
+
+        Returns
+        -------
+        list of folium.map.Layer
+            Overlays, bottom first.
+        """
         return [
             c
             for c in self._children.values()
@@ -360,7 +404,18 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def esc(value: object) -> str:
-    """``html.escape`` of ``str(value)`` (quotes too): every OSM or user string passes here."""
+    """``html.escape`` of ``str(value)`` (quotes too): every OSM or user string passes here.
+
+    Parameters
+    ----------
+    value
+        Any value drawn in a map (OSM names, user labels).
+
+    Returns
+    -------
+    str
+        Its text, HTML-escaped.
+    """
     return html.escape(str(value), quote=True)
 
 
@@ -368,6 +423,20 @@ def coverage_label(key: str, layer: CoverageLayer | None, lang: Lang) -> str:
     """Readable (unescaped) label of a coverage area.
 
     Its :class:`CoverageLayer` label, else the key as given (a user's own coverage layer).
+
+    Parameters
+    ----------
+    key
+        The coverage key.
+    layer
+        Its description, or ``None`` (a user's own layer).
+    lang
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    str
+        The label.
     """
     return layer.label(lang) if layer is not None else key
 
@@ -389,6 +458,16 @@ def coverage_style(layer: CoverageLayer | None) -> dict[str, Any]:
 
     The family (bus, park, life circle) is in the layer's name; a 300 m or tiered radius is the
     darker shade of its method's colour.
+
+    Parameters
+    ----------
+    layer
+        The coverage area's description, or ``None`` (grey).
+
+    Returns
+    -------
+    dict
+        Leaflet path options.
     """
     method = layer.method if layer is not None else ""
     dark, light = METHOD_COVERAGE_COLOURS.get(str(method), ("#525252", "#969696"))
@@ -403,7 +482,18 @@ def coverage_style(layer: CoverageLayer | None) -> dict[str, Any]:
 
 
 def dist_class(d: float) -> int:
-    """0–4: ≤300 m, ≤500 m, ≤1000 m, farther, unreachable (inf / NaN)."""
+    """0–4: ≤300 m, ≤500 m, ≤1000 m, farther, unreachable (inf / NaN).
+
+    Parameters
+    ----------
+    d
+        Walking distance (m).
+
+    Returns
+    -------
+    int
+        The class (0–4).
+    """
     if not math.isfinite(d):
         return 4
     for i, upper in enumerate(DIST_CLASSES_M):
@@ -413,7 +503,18 @@ def dist_class(d: float) -> int:
 
 
 def share_class(share: float) -> int:
-    """0–3: share of homes complete (15 min) ≥ 90%, ≥ 60%, ≥ 30%, lower."""
+    """0–3: share of homes complete (15 min) ≥ 90%, ≥ 60%, ≥ 30%, lower.
+
+    Parameters
+    ----------
+    share
+        Share of complete homes (0–1).
+
+    Returns
+    -------
+    int
+        The class (0–3).
+    """
     for i, lower in enumerate(SHARE_CLASSES):
         if share >= lower:
             return i

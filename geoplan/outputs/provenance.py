@@ -24,6 +24,16 @@ def osm_timestamp(path: str | Path) -> str | None:
     """The OSM data timestamp: header ``osmosis_replication_timestamp``, else the newest object.
 
     ISO 8601 UTC; ``None`` when the file carries no timestamps. Memoised per file version.
+
+    Parameters
+    ----------
+    path
+        An OSM file.
+
+    Returns
+    -------
+    str or None
+        ISO 8601 UTC time of the data.
     """
     import osmium
 
@@ -52,7 +62,18 @@ _FILE_HASHES: dict[tuple[str, int, int], str] = {}
 
 
 def file_sha256(path: str) -> str:
-    """SHA-256 of a file, memoised per process by path, size and modification time."""
+    """SHA-256 of a file, memoised per process by path, size and modification time.
+
+    Parameters
+    ----------
+    path
+        A file.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
     p = Path(path)
     st = p.stat()
     key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
@@ -68,7 +89,18 @@ def file_sha256(path: str) -> str:
 
 
 def file_entry(path: str | Path) -> dict[str, Any]:
-    """Path, size and SHA-256 of one input file."""
+    """Path, size and SHA-256 of one input file.
+
+    Parameters
+    ----------
+    path
+        An input file.
+
+    Returns
+    -------
+    dict
+        ``path`` (resolved), ``bytes``, ``sha256``.
+    """
     p = Path(path)
     return {
         "path": str(p.resolve()),
@@ -98,6 +130,11 @@ def provenance(
         ``None`` entries are left out.
     output_crs
         CRS of the written layers, when it differs from the computation's.
+
+    Returns
+    -------
+    dict
+        The record (JSON-ready).
     """
     src = demo_path() if str(osm) == "demo" else Path(osm)
     files: dict[str, Any] = {"osm": file_entry(src)}
@@ -142,7 +179,20 @@ def provenance(
 
 
 def provenance_rows(doc: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """The record flattened to (key, value) rows, for a workbook sheet or a GPKG table."""
+    """The record flattened to (key, value) rows, for a workbook sheet or a GPKG table.
+
+    Parameters
+    ----------
+    doc
+        The record (:func:`provenance`).
+    prefix
+        Key prefix of nested entries (used when recursing).
+
+    Returns
+    -------
+    list of tuple
+        ``(dotted key, text)`` rows.
+    """
     rows: list[tuple[str, str]] = []
     for k, v in doc.items():
         key = f"{prefix}{k}"

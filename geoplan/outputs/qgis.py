@@ -41,7 +41,20 @@ SHARE_RAMP = ("215,25,28", "253,174,97", "255,255,191", "166,217,106", "26,150,6
 
 
 def china_crs(lon: float, lat: float) -> pyproj.CRS | None:
-    """CGCS2000 / 3-degree Gauss-Krüger CM zone of a point in China (EPSG 4534–4554), else None."""
+    """CGCS2000 / 3-degree Gauss-Krüger CM zone of a point in China (EPSG 4534–4554), else None.
+
+    Parameters
+    ----------
+    lon
+        Longitude (degrees, WGS84).
+    lat
+        Latitude (degrees, WGS84).
+
+    Returns
+    -------
+    pyproj.CRS or None
+        The zone's CRS; ``None`` outside China.
+    """
     if not (73.0 <= lon <= 135.5 and 17.5 <= lat <= 54.0):
         return None
     cm = int(round(lon / 3.0) * 3)
@@ -95,7 +108,22 @@ def _qml(renderer: str, label_field: str | None = None) -> str:
 
 
 def categorized(attr: str, kind: str, cats: Sequence[tuple[str, str, str]]) -> str:
-    """QML of a categorized renderer: ``cats`` = (value, label, symbol layer XML)."""
+    """QML of a categorized renderer: ``cats`` = (value, label, symbol layer XML).
+
+    Parameters
+    ----------
+    attr
+        The attribute classified.
+    kind
+        Symbol kind: ``fill``, ``line`` or ``marker``.
+    cats
+        ``(value, label, symbol layer XML)`` per class.
+
+    Returns
+    -------
+    str
+        QML document.
+    """
     c = "".join(
         f'<category render="true" symbol="{i}" value={quoteattr(v)} label={quoteattr(lab)}/>'
         for i, (v, lab, _) in enumerate(cats)
@@ -108,7 +136,20 @@ def categorized(attr: str, kind: str, cats: Sequence[tuple[str, str, str]]) -> s
 
 
 def graduated_share(attr: str, kind: str = "fill") -> str:
-    """QML of a 5-class share choropleth (0–20 % … 80–100 %), red to green."""
+    """QML of a 5-class share choropleth (0–20 % … 80–100 %), red to green.
+
+    Parameters
+    ----------
+    attr
+        A share attribute (0–1).
+    kind
+        Symbol kind: ``fill`` or ``marker``.
+
+    Returns
+    -------
+    str
+        QML document.
+    """
     ranges = "".join(
         f'<range render="true" symbol="{k}" lower="{k / 5:g}" upper="{(k + 1) / 5:g}" '
         f'label="{20 * k}–{20 * k + 20}%"/>'
@@ -126,7 +167,20 @@ def graduated_share(attr: str, kind: str = "fill") -> str:
 
 
 def single(kind: str, layer: str) -> str:
-    """QML of a single-symbol renderer."""
+    """QML of a single-symbol renderer.
+
+    Parameters
+    ----------
+    kind
+        Symbol kind: ``fill``, ``line`` or ``marker``.
+    layer
+        Symbol layer XML.
+
+    Returns
+    -------
+    str
+        QML document.
+    """
     return _qml(
         '<renderer-v2 type="singleSymbol" symbollevels="0">'
         f"<symbols>{_symbol(kind, 0, layer)}</symbols></renderer-v2>"
@@ -181,6 +235,36 @@ def write_qgis_gpkg(
     ``coverage_labels`` maps each coverage key to (method, label_zh, label_en). ``gap_homes``
     (:func:`geoplan.indicators.gaps.gap_homes`) are drawn coloured by the cause of their gap,
     ``barriers`` (water, railways, expressways, walls) by cause.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file to write.
+    homes
+        Homes with distances and flags (metric CRS).
+    coverage
+        Coverage areas by key (metric CRS).
+    coverage_labels
+        Coverage key → (method, label_zh, label_en).
+    uncovered
+        Residential land outside the buffer coverage, or ``None``.
+    roads
+        Roads with ``grade``.
+    units
+        Per-unit table with polygons, or ``None``.
+    provenance
+        ``(key, value)`` rows of the provenance record (a table in the package).
+    output_crs
+        CRS of the written layers (default: the homes' CRS).
+    gap_homes
+        Homes in a buffer-walking gap with their cause, or ``None``.
+    barriers
+        Barrier lines by cause, or ``None``.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     import pyogrio
 

@@ -94,6 +94,30 @@ def write_check_outputs(
     (when ``provenance`` is given) and, with ``city``, the QGIS-ready ``map.gpkg``
     (:mod:`geoplan.outputs.qgis`: homes, coverage, uncovered land, roads, units, styles; in
     CGCS2000 Gauss-Krüger for cities in China unless ``output_crs``). Returns the paths by kind.
+
+    Parameters
+    ----------
+    result
+        The check.
+    out_dir
+        Folder to write into (created if missing).
+    stem
+        File-name stem (default ``<city>_<sheet>``).
+    lang
+        ``zh`` or ``en`` for the workbook.
+    city
+        The loaded city (for ``map.gpkg``), or ``None``.
+    units
+        Per-unit table, or ``None``.
+    provenance
+        The provenance record, or ``None``.
+    output_crs
+        CRS of ``map.gpkg`` (default: CGCS2000 Gauss-Krüger in China).
+
+    Returns
+    -------
+    dict of str to Path
+        Paths written by kind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

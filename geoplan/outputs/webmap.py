@@ -71,7 +71,20 @@ from geoplan.outputs.map_style import (
 
 
 def read_layer(value: Any, what: str) -> gpd.GeoDataFrame | None:
-    """A vector layer given as a GeoDataFrame or a file path (``None`` passes through)."""
+    """A vector layer given as a GeoDataFrame or a file path (``None`` passes through).
+
+    Parameters
+    ----------
+    value
+        A GeoDataFrame, a vector file path (``path`` or ``path::layer``), or ``None``.
+    what
+        Name of the layer in error messages.
+
+    Returns
+    -------
+    GeoDataFrame or None
+        The layer as read (its own CRS).
+    """
     if value is None or isinstance(value, gpd.GeoDataFrame):
         return value
     path, _, layer = str(value).partition("::")
@@ -84,7 +97,20 @@ def read_layer(value: Any, what: str) -> gpd.GeoDataFrame | None:
 
 
 def read_coverage(value: Any, city: City) -> Mapping[str, BaseGeometry] | None:
-    """Coverage areas from a mapping or a vector file with a ``name`` column."""
+    """Coverage areas from a mapping or a vector file with a ``name`` column.
+
+    Parameters
+    ----------
+    value
+        A mapping of coverage key → area, a vector file with a ``name`` column, or ``None``.
+    city
+        The city (its metric CRS).
+
+    Returns
+    -------
+    Mapping or None
+        Coverage key → area in ``city.crs`` (the rows of one name unioned).
+    """
     if value is None or isinstance(value, Mapping):
         return value
     gdf = read_layer(value, "coverage")
@@ -96,7 +122,18 @@ def read_coverage(value: Any, city: City) -> Mapping[str, BaseGeometry] | None:
 
 
 def read_table(value: Any) -> pd.DataFrame | None:
-    """A scorecard table from a DataFrame or a CSV / XLSX file."""
+    """A scorecard table from a DataFrame or a CSV / XLSX file.
+
+    Parameters
+    ----------
+    value
+        A DataFrame, a CSV / XLSX path, or ``None``.
+
+    Returns
+    -------
+    DataFrame or None
+        The scorecard table.
+    """
     if value is None or isinstance(value, pd.DataFrame):
         return value
     path = Path(value)
@@ -173,6 +210,10 @@ def build_map(
         ``"none"`` (blank, default), ``"local"`` (``local_tiles_url``, e.g. an intranet tile
         server ``http://gis.local/tiles/{z}/{x}/{y}.png``), ``"osm"``, ``"tianditu"`` (needs
         ``tianditu_key``) or ``"amap"`` (Gaode; geometries are shifted to GCJ-02).
+    tianditu_key
+        天地图 API key (``basemap="tianditu"``).
+    local_tiles_url, local_tiles_attribution
+        Tile URL template and its credit line (``basemap="local"``).
     max_features
         Most homes drawn as points; above it homes become grid cells.
     grid_m
@@ -272,6 +313,20 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
     With ``offline=True`` Leaflet's JS and CSS are inlined (no ``<script src>`` or stylesheet link
     to the internet); with ``False`` they are linked from a CDN (a smaller file that needs the
     internet). Missing parent folders are created. Returns the path written.
+
+    Parameters
+    ----------
+    m
+        A map made by :func:`build_map`.
+    path
+        The HTML file to write.
+    offline
+        Inline Leaflet (``True``) or link it from a CDN.
+
+    Returns
+    -------
+    Path
+        The path written.
     """
     html = render_html(m, offline=offline)
     with atomic_path(path) as tmp:
@@ -280,7 +335,20 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
 
 
 def render_html(m: folium.Map, *, offline: bool = True) -> str:
-    """The map's full HTML page as a string (see :func:`save_map`)."""
+    """The map's full HTML page as a string (see :func:`save_map`).
+
+    Parameters
+    ----------
+    m
+        A map made by :func:`build_map` (any folium map when ``offline`` is false).
+    offline
+        Inline Leaflet's JS and CSS.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
     if isinstance(m, GeoplanMap):
         m.offline = offline
         lang = getattr(m, "lang", "zh")
@@ -292,12 +360,40 @@ def render_html(m: folium.Map, *, offline: bool = True) -> str:
 
 
 def write_map(city: City, path: str | Path, *, offline: bool = True, **kwargs: Any) -> Path:
-    """:func:`build_map` then :func:`save_map`; ``kwargs`` go to :func:`build_map`."""
+    """:func:`build_map` then :func:`save_map`; ``kwargs`` go to :func:`build_map`.
+
+    Parameters
+    ----------
+    city
+        The loaded city.
+    path
+        The HTML file to write.
+    offline
+        Inline Leaflet (:func:`save_map`).
+    **kwargs
+        Options of :func:`build_map`.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     return save_map(build_map(city, **kwargs), path, offline=offline)
 
 
 def overlay_layers(m: GeoplanMap) -> list[folium.map.Layer]:
-    """The overlay layers of a map made by :func:`build_map`, in drawing order."""
+    """The overlay layers of a map made by :func:`build_map`, in drawing order.
+
+    Parameters
+    ----------
+    m
+        A map made by :func:`build_map`.
+
+    Returns
+    -------
+    list of folium.map.Layer
+        Its overlays, bottom first.
+    """
     return m.overlays()
 
 
@@ -325,6 +421,46 @@ def map_command(
     ``homes`` / ``gaps`` are GeoDataFrames or vector files (``path`` or ``path::layer`` for a
     GeoPackage layer); ``coverage`` a mapping or a vector file with a ``name`` column (one row per
     coverage area); ``scorecard`` a DataFrame or a CSV / XLSX file. Returns the written path.
+
+    Parameters
+    ----------
+    source
+        OSM file (``.osm.pbf`` …) or ``demo``.
+    out
+        HTML file to write (default ``maps/<city>.html``).
+    boundary
+        Study boundary: a polygon file, a bbox or ``None`` (the data extent).
+    crs
+        Metric CRS (default: the UTM zone).
+    name
+        City name (default: from the file).
+    homes
+        Homes with distances and flags: a GeoDataFrame or a vector file.
+    gaps
+        Uncovered residential land: a GeoDataFrame or a vector file.
+    coverage
+        Coverage areas: a mapping or a vector file with a ``name`` column.
+    scorecard
+        The scorecard: a DataFrame or a CSV / XLSX file.
+    lang
+        ``zh`` or ``en``.
+    basemap
+        Background tiles (:func:`build_map`).
+    tianditu_key
+        天地图 key for ``basemap='tianditu'``.
+    local_tiles_url
+        Tile URL template for ``basemap='local'``.
+    offline
+        Inline Leaflet (:func:`save_map`).
+    max_features
+        Homes drawn one by one up to this many, else aggregated.
+    progress
+        Show load progress (``None``: on a terminal).
+
+    Returns
+    -------
+    Path
+        The HTML file written.
     """
     from geoplan.city import load_city
 

@@ -106,7 +106,18 @@ _SHEETS = {
 
 
 def number_format(unit: object) -> str:
-    """Excel number format of a unit: shares as %, counts as integers, others 2 decimals."""
+    """Excel number format of a unit: shares as %, counts as integers, others 2 decimals.
+
+    Parameters
+    ----------
+    unit
+        A measure's unit (``share``, ``count``, ``km/km2`` …).
+
+    Returns
+    -------
+    str
+        Excel number format.
+    """
     u = str(unit or "")
     if u == "share":
         return "0.0%"
@@ -235,6 +246,28 @@ def write_workbook(
 
     ``gap_causes``: why walking falls short of the buffer
     (:func:`geoplan.indicators.gaps.gap_table`), one more sheet.
+
+    Parameters
+    ----------
+    path
+        The ``.xlsx`` file to write.
+    scorecard
+        The scorecard table.
+    measures
+        Every measured row.
+    lang
+        ``zh`` or ``en`` (headers, sheet names).
+    units
+        The per-unit table, or ``None``.
+    provenance
+        ``(key, value)`` rows of the provenance record.
+    gap_causes
+        The gap-cause table, or ``None``.
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     i = 0 if lang == "zh" else 1
     card = _frame(scorecard, _CARD_COLS, lang)
