@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -342,6 +342,42 @@ class CoverageAreas(Mapping[str, BaseGeometry]):
         int
         """
         return sum(1 for _ in self)
+
+    def drawn(self, keys: Collection[str]) -> dict[str, BaseGeometry]:
+        """The areas already built, and of the unbuilt ones only those of ``keys`` (built now).
+
+        What an output drawing every area writes with the ``cells`` method: the polygons it
+        has, plus the ones a map shows, without building the unions of every other
+        coverage area (a city's life-circle categories).
+
+        Parameters
+        ----------
+        keys
+            Coverage keys to build when not built yet.
+
+        Returns
+        -------
+        dict of str to BaseGeometry
+            Non-empty areas by key, in the order stored.
+        """
+        out: dict[str, BaseGeometry] = {}
+        for k in list(self._areas):
+            a = self._areas.get(k)
+            if isinstance(a, Buffers) and k not in keys:
+                continue
+            if k in self:
+                out[k] = self[k]
+        return out
+
+    @property
+    def unbuilt(self) -> list[str]:
+        """Keys whose polygon has not been built.
+
+        Returns
+        -------
+        list of str
+        """
+        return [k for k, a in self._areas.items() if isinstance(a, Buffers)]
 
     def raw(self) -> dict[str, Area]:
         """The areas as stored (polygons and unbuilt :class:`Buffers`).

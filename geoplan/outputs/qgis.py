@@ -216,59 +216,19 @@ def _as_lines(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=multi, crs=gdf.crs)
 
 
-def write_qgis_gpkg(
-    path: Path,
+def _package_layers(
     *,
+    crs: Any,
     homes: gpd.GeoDataFrame,
     coverage: Mapping[str, Any],
     coverage_labels: Mapping[str, tuple[str, str, str]],
     uncovered: gpd.GeoDataFrame | None,
     roads: gpd.GeoDataFrame,
-    units: gpd.GeoDataFrame | None = None,
-    provenance: Sequence[tuple[str, str]] = (),
-    output_crs: pyproj.CRS | None = None,
-    gap_homes: gpd.GeoDataFrame | None = None,
-    barriers: gpd.GeoDataFrame | None = None,
-) -> Path:
-    """Write the styled GeoPackage atomically; returns ``path``.
-
-    ``coverage_labels`` maps each coverage key to (method, label_zh, label_en). ``gap_homes``
-    (:func:`geoplan.indicators.gaps.gap_homes`) are drawn coloured by the cause of their gap,
-    ``barriers`` (water, railways, expressways, walls) by cause.
-
-    Parameters
-    ----------
-    path
-        The ``.gpkg`` file to write.
-    homes
-        Homes with distances and flags (metric CRS).
-    coverage
-        Coverage areas by key (metric CRS).
-    coverage_labels
-        Coverage key → (method, label_zh, label_en).
-    uncovered
-        Residential land outside the buffer coverage, or ``None``.
-    roads
-        Roads with ``grade``.
-    units
-        Per-unit table with polygons, or ``None``.
-    provenance
-        ``(key, value)`` rows of the provenance record (a table in the package).
-    output_crs
-        CRS of the written layers (default: the homes' CRS).
-    gap_homes
-        Homes in a buffer-walking gap with their cause, or ``None``.
-    barriers
-        Barrier lines by cause, or ``None``.
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    import pyogrio
-
-    crs = output_crs or homes.crs
+    units: gpd.GeoDataFrame | None,
+    gap_homes: gpd.GeoDataFrame | None,
+    barriers: gpd.GeoDataFrame | None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """The package's layers in ``crs``: flags as 0/1, infinite distances empty."""
     layers: dict[str, gpd.GeoDataFrame] = {}
     h = homes.copy()
     for c in h.columns:
@@ -299,6 +259,13 @@ def write_qgis_gpkg(
         layers["gap_homes"] = gap_homes.to_crs(crs)
     if units is not None:
         layers["units"] = units.to_crs(crs)
+    return layers
+
+
+def _package_styles(
+    layers: Mapping[str, gpd.GeoDataFrame], units: gpd.GeoDataFrame | None
+) -> dict[str, str]:
+    """The QML style of each layer (coverage by method, roads by grade, gaps by cause …)."""
     styles = {
         "coverage": categorized(
             "method",
@@ -352,6 +319,74 @@ def write_qgis_gpkg(
         share_cols = unit_share_columns(units.columns, (Method.NETWORK, Method.BUFFER))
         if share_cols:
             styles["units"] = graduated_share(share_cols[0])
+    return styles
+
+
+def write_qgis_gpkg(
+    path: Path,
+    *,
+    homes: gpd.GeoDataFrame,
+    coverage: Mapping[str, Any],
+    coverage_labels: Mapping[str, tuple[str, str, str]],
+    uncovered: gpd.GeoDataFrame | None,
+    roads: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame | None = None,
+    provenance: Sequence[tuple[str, str]] = (),
+    output_crs: pyproj.CRS | None = None,
+    gap_homes: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
+) -> Path:
+    """Write the styled GeoPackage atomically; returns ``path``.
+
+    ``coverage_labels`` maps each coverage key to (method, label_zh, label_en). ``gap_homes``
+    (:func:`geoplan.indicators.gaps.gap_homes`) are drawn coloured by the cause of their gap,
+    ``barriers`` (water, railways, expressways, walls) by cause.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file to write.
+    homes
+        Homes with distances and flags (metric CRS).
+    coverage
+        Coverage areas by key (metric CRS).
+    coverage_labels
+        Coverage key → (method, label_zh, label_en).
+    uncovered
+        Residential land outside the buffer coverage, or ``None``.
+    roads
+        Roads with ``grade``.
+    units
+        Per-unit table with polygons, or ``None``.
+    provenance
+        ``(key, value)`` rows of the provenance record (a table in the package).
+    output_crs
+        CRS of the written layers (default: the homes' CRS).
+    gap_homes
+        Homes in a buffer-walking gap with their cause, or ``None``.
+    barriers
+        Barrier lines by cause, or ``None``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import pyogrio
+
+    crs = output_crs or homes.crs
+    layers = _package_layers(
+        crs=crs,
+        homes=homes,
+        coverage=coverage,
+        coverage_labels=coverage_labels,
+        uncovered=uncovered,
+        roads=roads,
+        units=units,
+        gap_homes=gap_homes,
+        barriers=barriers,
+    )
+    styles = _package_styles(layers, units)
     with atomic_path(path) as tmp:
         first = True
         for name, g in layers.items():

@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+from shapely.geometry.base import BaseGeometry
 
 from geoplan._atomic import atomic_path, write_gpkg_atomic
 from geoplan.city import City
@@ -199,31 +200,71 @@ def write_check_outputs(
     write_gpkg_atomic(p, {"homes": homes})
     paths["homes_gpkg"] = p
     if city is not None:
-        from geoplan.indicators.gap_tables import gap_homes
-        from geoplan.names import GAP_MEASURES
-        from geoplan.outputs.qgis import china_crs, write_qgis_gpkg
-
-        c = gpd.GeoSeries([city.boundary_polygon.centroid], crs=city.crs).to_crs(4326).iloc[0]
-        crs = output_crs or china_crs(c.x, c.y) or city.crs
-        labels = {
-            k: (lay.method, lay.label_zh, lay.label_en) for k, lay in result.coverage_layers.items()
-        }
         p = out / f"{stem}_map.gpkg"
-        write_qgis_gpkg(
-            p,
-            homes=homes,
-            coverage=result.coverage,
-            coverage_labels=labels,
-            uncovered=result.gaps,
-            roads=city.roads,
-            units=units,
-            provenance=[*prov_rows, ("output_crs", str(pyproj.CRS(crs).to_string()))],
-            output_crs=pyproj.CRS(crs),
-            gap_homes=gap_homes(result.homes, GAP_MEASURES),
-            barriers=city.barriers,
-        )
+        _write_package(p, result, city, homes, units, prov_rows, output_crs)
         paths["map_gpkg"] = p
     return paths
+
+
+def _write_package(
+    path: Path,
+    result: CheckResult,
+    city: City,
+    homes: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame | None,
+    prov_rows: list[tuple[str, str]],
+    output_crs: Any,
+) -> None:
+    """The QGIS package of a check (CGCS2000 Gauss-Krüger in China unless ``output_crs``)."""
+    from geoplan.indicators.gap_tables import gap_homes
+    from geoplan.names import GAP_MEASURES
+    from geoplan.outputs.qgis import china_crs, write_qgis_gpkg
+
+    c = gpd.GeoSeries([city.boundary_polygon.centroid], crs=city.crs).to_crs(4326).iloc[0]
+    crs = output_crs or china_crs(c.x, c.y) or city.crs
+    labels = {
+        k: (lay.method, lay.label_zh, lay.label_en) for k, lay in result.coverage_layers.items()
+    }
+    write_qgis_gpkg(
+        path,
+        homes=homes,
+        coverage=package_coverage(result.coverage),
+        coverage_labels=labels,
+        uncovered=result.gaps,
+        roads=city.roads,
+        units=units,
+        provenance=[*prov_rows, ("output_crs", str(pyproj.CRS(crs).to_string()))],
+        output_crs=pyproj.CRS(crs),
+        gap_homes=gap_homes(result.homes, GAP_MEASURES),
+        barriers=city.barriers,
+    )
+
+
+def package_coverage(coverage: Mapping[str, BaseGeometry]) -> Mapping[str, BaseGeometry]:
+    """The coverage areas the QGIS package holds.
+
+    Every area of an exact check; of a check on land cells (:mod:`geoplan.indicators.cover`),
+    the areas already built plus the buffer areas of the map and gap measures
+    (:data:`geoplan.names.MAP_MEASURES`, :data:`~geoplan.names.GAP_MEASURES`), so that writing
+    the package does not build the union of every life-circle category the check avoided.
+
+    Parameters
+    ----------
+    coverage
+        ``CheckResult.coverage``.
+
+    Returns
+    -------
+    Mapping
+        Coverage key → area (metric CRS).
+    """
+    from geoplan.indicators.cover import CoverageAreas
+    from geoplan.names import GAP_MEASURES, MAP_MEASURES, Method, coverage_key
+
+    if not isinstance(coverage, CoverageAreas):
+        return coverage
+    keys = {coverage_key(m, Method.BUFFER) for m in (*MAP_MEASURES, *GAP_MEASURES)}
+    return coverage.drawn(keys)
 
 
 def write_unit_outputs(

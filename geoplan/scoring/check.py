@@ -49,8 +49,9 @@ from geoplan.names import (
     dist_column,
     gap_labels,
 )
+from geoplan.network.access import EdgeAttachment
 from geoplan.network.cache import AccessCache
-from geoplan.network.gates import compound_notes, gate_model
+from geoplan.network.gates import GateModel, compound_notes, gate_model
 from geoplan.rules import taxonomy as tx
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.counts import count_rows
@@ -328,23 +329,7 @@ def check_city(
     runs = _plan(ts, lc, inputs, extra)
 
     with _timed(seconds, "access"):
-        asked = {
-            run: REGISTRY[iid].request_sets(inputs, REGISTRY[iid].build(params))
-            for run, iid, params in runs
-        }
-        gm = None
-        if compounds == "gates" and city.compounds is not None:
-            xy = shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object))
-            gm = gate_model(city.compounds, xy, att, net)
-        access = compute_access(
-            net,
-            att,
-            merge_requests(asked),
-            boundary=inputs.boundary,
-            cache=cache,
-            gates=gm,
-            compounds=city.compounds if compounds == "gates" else None,
-        )
+        access, gm = _access(runs, inputs, att, cache, gated=compounds == "gates")
     out = _run_indicators(runs, access, inputs, results, seconds)
 
     with _timed(seconds, "scorecard"):
@@ -357,6 +342,8 @@ def check_city(
         homes_out, coverage, layers = _assemble(homes, access, out)
         card = scorecard(ts, measures, lc=lc, extra=extra_measures, scope=scope)
     notes = _notes(city, homes) + compound_notes(city.compounds, compounds, gm)
+    if inputs.areas == "cells":
+        notes.append(cells_note(city.residential))
     with _timed(seconds, "gaps"):
         gaps = coverage_gaps(city.residential, coverage, layers)
     with _timed(seconds, "gap_causes"):
@@ -389,6 +376,36 @@ def check_city(
         units,
         cause_table,
     )
+
+
+def _access(
+    runs: Sequence[tuple[str, str, dict[str, Any]]],
+    inputs: Inputs,
+    att: EdgeAttachment,
+    cache: AccessCache,
+    *,
+    gated: bool,
+) -> tuple[Access, GateModel | None]:
+    """The access stage of a check: every run's source sets, homes through their gates."""
+    city, homes, net = inputs.city, inputs.homes, inputs.city.network
+    asked = {
+        run: REGISTRY[iid].request_sets(inputs, REGISTRY[iid].build(params))
+        for run, iid, params in runs
+    }
+    gm = None
+    if gated and city.compounds is not None:
+        xy = shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object))
+        gm = gate_model(city.compounds, xy, att, net)
+    access = compute_access(
+        net,
+        att,
+        merge_requests(asked),
+        boundary=inputs.boundary,
+        cache=cache,
+        gates=gm,
+        compounds=city.compounds if gated else None,
+    )
+    return access, gm
 
 
 def _run_indicators(
@@ -431,6 +448,30 @@ def _assemble(
         raw.update(res.geometries)
         layers.update(res.layers)
     return homes_out, CoverageAreas(raw), layers
+
+
+def cells_note(residential: gpd.GeoDataFrame) -> str:
+    """The note of a check whose large buffer unions were measured on land cells.
+
+    Parameters
+    ----------
+    residential
+        Residential land (metric CRS).
+
+    Returns
+    -------
+    str
+    """
+    from geoplan.indicators.cells import cell_size_m
+    from geoplan.indicators.cover import CELLS_MIN_SOURCES
+
+    side = cell_size_m(float(residential.geometry.area.sum())) if len(residential) else 0.0
+    return (
+        f"buffer shares of facility sets with {CELLS_MIN_SOURCES:,}+ features measured on land "
+        f"cells ({side:g} m on residential land; within 0.1 pp of the exact overlay; home flags "
+        "exact); the QGIS package draws the buffer areas of the map measures; --exact-areas "
+        "overlays every union"
+    )
 
 
 def _notes(city: City, homes: gpd.GeoDataFrame) -> list[str]:

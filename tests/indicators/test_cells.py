@@ -9,6 +9,7 @@ buffers.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +185,38 @@ def test_coarsest_cells_stay_within_the_bound(chengdu: geoplan.City) -> None:
             exact = buffer_cover_share(list(geoms[cat]), r, [area], crs=chengdu.crs)
             worst = max(worst, abs(float(covered_cells(cells, geoms[cat], r).mean()) - exact))
     assert worst * 100 <= BOUND_PP
+
+
+def test_outputs_of_a_cells_check_build_only_the_drawn_unions(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Writing a check on cells builds the buffer polygons of the map and gap measures and no
+    other union the check avoided; the notes say how the shares were measured."""
+    import pyogrio
+
+    from geoplan.names import GAP_MEASURES, MAP_MEASURES, Method, coverage_key
+    from geoplan.outputs.tables import write_check_outputs
+
+    monkeypatch.setattr(cover_mod, "CELLS_MIN_SOURCES", 0)
+    res = geoplan.check_city(chengdu, sheet="national", exact_areas=False)
+    assert any("land cells" in n and "--exact-areas" in n for n in res.notes)
+    cov = res.coverage
+    assert isinstance(cov, CoverageAreas)
+    drawn = {coverage_key(m, Method.BUFFER) for m in (*MAP_MEASURES, *GAP_MEASURES)}
+    lazy = set(cov.unbuilt)
+    assert lazy  # buffer areas the check did not build
+    built = set(cov.raw()) - lazy
+    paths = write_check_outputs(res, tmp_path, city=chengdu)
+    keys = set(pyogrio.read_dataframe(paths["map_gpkg"], layer="coverage")["key"])
+    assert keys == built | (lazy & drawn)
+    assert set(cov.unbuilt) == lazy - drawn
+    assert any(k.endswith("_network") for k in keys)
+
+
+def test_drawn_builds_only_the_keys_asked_for() -> None:
+    pts = [np.array([shapely.Point(x, 0)], dtype=object) for x in (0.0, 1000.0, 150.0)]
+    a, b, c = (Buffers.of(p, 100.0, method="cells") for p in pts)
+    areas = CoverageAreas({"a": a, "b": b, "ac": a & c, "poly": shapely.box(0, 0, 1, 1)})
+    out = areas.drawn({"b"})
+    assert list(out) == ["b", "poly"]
+    assert sorted(areas.unbuilt) == ["a", "ac"]
