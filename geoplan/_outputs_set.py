@@ -11,7 +11,11 @@ the previous file is kept aside until the set is complete, so a run killed *duri
 into the folder (:func:`recover`); SIGTERM and Ctrl-C wait until the renames are done, and an
 error among them rolls the set back at once. No output may coincide with an input (a planner's
 file is never overwritten), and the checks of the output folders come first, with one-line errors
-naming the folder and the fix.
+naming the folder and the fix. Where the system can swap two folders in one call
+(:mod:`geoplan._exchange`), each folder's next version is built beside it and swapped in; a set of
+several folders (tables here, the map there) is swapped folder by folder under set journals, and
+a run killed between two swaps is rolled back in every folder by the next run into any of them
+(:func:`recover_set`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import shutil
 import signal
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -197,6 +202,63 @@ def recover(folder: Path) -> int:
     return undone
 
 
+#: marker of a folder version built by a commit (the id of its set)
+VERSION_MARK = ".geoplan-version.json"
+
+
+def _set_journal(folder: Path) -> Path:
+    """The journal of a multi-folder commit beside ``folder``."""
+    return folder.parent / f".geoplan-set-{folder.name}.json"
+
+
+def recover_set(folder: Path) -> int:
+    """Finish or roll back a multi-folder commit a killed run left, from any of its folders.
+
+    The set journal beside ``folder`` lists every folder of the set and the version swapped
+    with it. While the first folder's journal exists the set was not committed: every folder
+    already swapped is swapped back (its marker names this set); after that, only the old
+    versions and the journals are left to remove.
+
+    Parameters
+    ----------
+    folder
+        An output folder.
+
+    Returns
+    -------
+    int
+        Folders swapped back.
+    """
+    journal = _set_journal(Path(folder))
+    try:
+        doc = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError):
+        journal.unlink(missing_ok=True)
+        return 0
+    undone = 0
+    committed = not Path(str(doc.get("primary", ""))).exists()
+    swaps = [(Path(t), Path(v)) for t, v in doc.get("swaps", [])]
+    for target, version in swaps:
+        if not version.exists():
+            continue
+        if not committed and _mark(target) == doc.get("set") and _mark(version) != doc.get("set"):
+            _exchange.exchange(version, target)  # the previous folder back
+            undone += 1
+        shutil.rmtree(version, ignore_errors=True)
+    for target, _ in swaps:
+        _set_journal(target).unlink(missing_ok=True)
+    return undone
+
+
+def _mark(folder: Path) -> object:
+    try:
+        return json.loads((folder / VERSION_MARK).read_text(encoding="utf-8")).get("set")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 class OutputSet:
     """Staged outputs of one run (see the module docstring).
 
@@ -233,6 +295,7 @@ class OutputSet:
             t.mkdir(parents=True, exist_ok=True)
             self._locks.append(lock_folder(t))
             recover(t)  # a run killed while committing here: back to its previous set
+            recover_set(t)  # (with the other folders of its set)
             _exchange.sweep(t)  # and the versions a killed run built beside it
             stage = Path(tempfile.mkdtemp(prefix=".geoplan-", suffix=".staging", dir=t))
             self._stages[t] = stage
@@ -313,14 +376,17 @@ class OutputSet:
         doc: dict[str, object] = {"name": self.name, "complete": True, "time": time.time()}
         doc["files"] = [str(p) for p in finals]
         rest: list[tuple[Path, Path]] = []
+        swaps: list[tuple[Path, Path, list[tuple[Path, Path]]]] = []
         for target, stage in self._stages.items():
             mine = [(a, b) for a, b in pairs if a.is_relative_to(stage)]
             if mine and EXCHANGE and _exchange.can_exchange(target):
-                self._swap_in(target, stage, mine, manifest, doc)
-                if manifest is not None and manifest.is_relative_to(target):
-                    manifest = None  # written inside the new version
+                swaps.append((target, stage, mine))
             else:
                 rest += mine
+        if swaps:
+            self._swap_all(swaps, manifest, doc)
+            if manifest is not None and any(manifest.is_relative_to(t) for t, _, _ in swaps):
+                manifest = None  # written inside the new version
         moves = self._journal_moves(rest)
         journals = self._write_journals(moves)
         for src, dst, backup in moves:
@@ -334,27 +400,55 @@ class OutputSet:
             _write_json(manifest, doc)
         return finals
 
-    def _swap_in(
+    def _swap_all(
         self,
-        target: Path,
-        stage: Path,
-        mine: list[tuple[Path, Path]],
+        swaps: list[tuple[Path, Path, list[tuple[Path, Path]]]],
         manifest: Path | None,
         doc: Mapping[str, object],
     ) -> None:
-        """Build the folder's next version beside it and trade names with it in one step."""
-        replaced = {b.relative_to(target) for _, b in mine}
-        new = _exchange.next_version(target, {stage}, replaced)
+        """Build each folder's next version beside it, then trade names with each.
+
+        One folder: the swap is the one step. Several (a check's tables and its map in another
+        folder): a set journal beside each folder lists every swap, and removing the first
+        folder's journal is the commit point; a run killed before it is rolled back in every
+        folder of the set by the next run into any of them (:func:`recover_set`), after it the
+        set is complete.
+        """
+        set_id = uuid.uuid4().hex
+        versions: list[tuple[Path, Path]] = []
+        journals: list[Path] = []
         try:
-            for a, b in mine:
-                dst = new / b.relative_to(target)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(a, dst)
-            if manifest is not None and manifest.is_relative_to(target):
-                _write_json(new / manifest.relative_to(target), doc)
-            _exchange.exchange(new, target)  # the one step: before it the old set, after the new
+            for target, stage, mine in swaps:
+                replaced = {b.relative_to(target) for _, b in mine}
+                new = _exchange.next_version(target, {stage}, replaced)
+                versions.append((target, new))
+                for a, b in mine:
+                    dst = new / b.relative_to(target)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(a, dst)
+                if manifest is not None and manifest.is_relative_to(target):
+                    _write_json(new / manifest.relative_to(target), doc)
+                _write_json(new / VERSION_MARK, {"set": set_id})
+            if len(versions) > 1:
+                journals = [_set_journal(t) for t, _ in versions]
+                jdoc = {
+                    "set": set_id,
+                    "primary": str(journals[0]),
+                    "swaps": [[str(t), str(v)] for t, v in versions],
+                }
+                for j in journals:
+                    _write_json(j, jdoc)
+            for target, new in versions:
+                _exchange.exchange(new, target)  # before: the old folder; after: the new one
+            for j in journals:  # the first one gone: committed
+                j.unlink(missing_ok=True)
+        except BaseException:
+            if journals:
+                recover_set(versions[0][0])
+            raise
         finally:
-            shutil.rmtree(new, ignore_errors=True)  # the old version (or an unused new one)
+            for _, new in versions:
+                shutil.rmtree(new, ignore_errors=True)  # the old versions (or unused new ones)
 
     def _journal_moves(
         self, pairs: list[tuple[Path, Path]]

@@ -318,3 +318,68 @@ def test_a_folder_swapped_in_one_step_is_never_mixed(tmp_path: Path, renames: in
     got = {p.name: p.read_text() for p in out.iterdir() if not p.name.startswith(".")}
     assert got == old | {"a.csv": "next a.csv"}  # the planner's file and the rest kept
     assert (out / ".geoplan-t.json").exists() and not (out / ".geoplan.lock").exists()
+
+
+_KILLED_BETWEEN_SWAPS = """
+import os, sys
+from pathlib import Path
+from geoplan import _outputs_set as o
+tables, maps = Path(sys.argv[1]), Path(sys.argv[2])
+real = o._exchange.exchange
+calls = {"n": 0}
+def exchange(a, b):
+    real(a, b)
+    if not Path(a).name.startswith(".geoplan-next-"):
+        return  # the filesystem probe
+    calls["n"] += 1
+    if calls["n"] >= int(sys.argv[3]):
+        os._exit(9)  # SIGKILL after this swap: no cleanup, no finally
+o._exchange.exchange = exchange
+with o.output_set("t") as outs:
+    (outs.dir(tables) / "scorecard.csv").write_text("new scorecard")
+    (outs.dir(maps) / "city.html").write_text("new map")
+"""
+
+
+@pytest.mark.parametrize("swaps", [1, 2])
+def test_a_set_of_two_folders_killed_between_its_swaps_is_rolled_back_whole(
+    tmp_path: Path, swaps: int
+) -> None:
+    """A check writing its tables and its map into two folders, killed after one swap (the
+    tables new, the map old) or after both (before the commit point): the next run into either
+    folder puts both back to the previous set; a set that got through is complete in both."""
+    import subprocess
+    import sys
+
+    from geoplan import _exchange
+    from geoplan._outputs_set import output_set
+
+    tables, maps = tmp_path / "out", tmp_path / "maps"
+    with output_set("t") as outs:
+        (outs.dir(tables) / "scorecard.csv").write_text("old scorecard")
+        (outs.dir(maps) / "city.html").write_text("old map")
+    if not (_exchange.can_exchange(tables) and _exchange.can_exchange(maps)):
+        pytest.skip("this filesystem cannot swap two folders in one call (journal used)")
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_BETWEEN_SWAPS, str(tables), str(maps), str(swaps)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 9, proc.stderr
+    assert (tables / "scorecard.csv").read_text() == "new scorecard"  # swapped before the kill
+    assert list(tmp_path.glob(".geoplan-set-*.json"))  # the set journals survived
+    # the next run into the map folder alone restores both folders
+    with output_set("u") as outs:
+        (outs.dir(maps) / "other.txt").write_text("x")
+    assert (tables / "scorecard.csv").read_text() == "old scorecard"
+    assert (maps / "city.html").read_text() == "old map"
+    assert not list(tmp_path.glob(".geoplan-set-*")) and not list(tmp_path.glob(".geoplan-next-*"))
+    # a complete two-folder set: both new, nothing left beside them
+    with output_set("t") as outs:
+        (outs.dir(tables) / "scorecard.csv").write_text("next scorecard")
+        (outs.dir(maps) / "city.html").write_text("next map")
+    assert (tables / "scorecard.csv").read_text() == "next scorecard"
+    assert (maps / "city.html").read_text() == "next map"
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".geoplan")]
+    assert left == []
