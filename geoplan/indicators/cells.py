@@ -152,7 +152,7 @@ def land_cells(area: BaseGeometry, *, cell_m: float | None = None) -> LandCells:
         return got
     out = _rasterise(area, cell_m, key)
     _CELLS[key] = out
-    if len(_CELLS) > 8:
+    if len(_CELLS) > 4:  # a check reads two (residential land, built-up area): ~40 MB each
         _CELLS.popitem(last=False)
     return out
 

@@ -67,13 +67,20 @@ def _points_key(x: F64, y: F64) -> str:
     return h.hexdigest()
 
 
+#: the flags kept for re-use (scenario re-runs), at most this many bytes (a flag is a byte: a
+#: city's million land cells times its categories and radii, and as many homes)
+FLAGS_MAX_BYTES = 256 * 1024 * 1024
+
+
 def _memo_flags(key: tuple[str, str], compute: object) -> NDArray[np.bool_]:
     got = _FLAGS.get(key)
     if got is None:
         got = compute()  # type: ignore[operator]
         _FLAGS[key] = got
-        if len(_FLAGS) > 512:
-            _FLAGS.popitem(last=False)
+        total = sum(v.nbytes for v in _FLAGS.values())
+        while total > FLAGS_MAX_BYTES and len(_FLAGS) > 1:
+            _, old = _FLAGS.popitem(last=False)
+            total -= old.nbytes
     else:
         _FLAGS.move_to_end(key)
     return got

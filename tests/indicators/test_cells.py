@@ -220,3 +220,13 @@ def test_drawn_builds_only_the_keys_asked_for() -> None:
     out = areas.drawn({"b"})
     assert list(out) == ["b", "poly"]
     assert sorted(areas.unbuilt) == ["a", "ac"]
+
+
+def test_kept_flags_stay_under_their_byte_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cover_mod, "FLAGS_MAX_BYTES", 3_000)
+    monkeypatch.setattr(cover_mod, "_FLAGS", type(cover_mod._FLAGS)())
+    for i in range(10):
+        got = cover_mod._memo_flags(("t", str(i)), lambda: np.zeros(1_000, dtype=bool))
+        assert got.shape == (1_000,)
+    assert sum(v.nbytes for v in cover_mod._FLAGS.values()) <= 3_000
+    assert list(cover_mod._FLAGS) == [("t", "7"), ("t", "8"), ("t", "9")]  # the newest kept
