@@ -234,6 +234,7 @@ def suggest(  # numpydoc ignore=PR01
             compare=compare,
             spacing_m=spacing,
             max_sites=max_sites,
+            compounds=study.compounds,
         )
         stem = f"{city.name}_{spec.kind}_{spec.method}_{spec.radius_m:g}"
         city_spec = study.city_block()

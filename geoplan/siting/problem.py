@@ -21,7 +21,15 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import LayerError
 from geoplan.indicators.grid import grid_points
-from geoplan.network.access import attach_points, facility_sources, nearest_distance_m, reach_pairs
+from geoplan.io.compounds import Compounds
+from geoplan.network.access import (
+    EdgeAttachment,
+    attach_points,
+    facility_sources,
+    nearest_distance_m,
+    reach_pairs,
+)
+from geoplan.network.gates import GateModel, gate_model, through_gates
 from geoplan.network.graph import WalkNetwork
 
 F64 = NDArray[np.float64]
@@ -105,11 +113,14 @@ def network_matrix(
     *,
     boundary_step_m: float,
     max_attach_m: float | None = None,
+    compounds: Compounds | None = None,
 ) -> tuple[sp.csr_matrix, NDArray[np.bool_]]:
     """Candidate × point within walking distance ``radius_m``, and which points reach a street.
 
     Points attach to their nearest edge (within ``max_attach_m`` when given, as the network grid
-    of the bus indicator); candidates become sources as any facility does.
+    of the bus indicator); candidates become sources as any facility does. With ``compounds``,
+    a point inside a gated compound reaches a candidate through one of its entrances, as in
+    the check (:func:`geoplan.network.gates.through_gates`).
 
     Parameters
     ----------
@@ -125,6 +136,9 @@ def network_matrix(
         Outline sample spacing (m) of polygon candidates.
     max_attach_m
         Points farther than this (m) from every street cannot be reached.
+    compounds
+        Gated compounds whose points leave by their entrances (``None``: every point walks to
+        its nearest street).
 
     Returns
     -------
@@ -138,12 +152,67 @@ def network_matrix(
     attached[att.owner] = True
     src = facility_sources(net, candidates, boundary_step_m=boundary_step_m)
     own, tgt, _ = reach_pairs(net, att, src, limit_m=radius_m)
+    point = att.owner[tgt]
+    gm = _gates(net, compounds, points, att)
+    if gm is not None:
+        own, point = _through_gates_pairs(net, src, gm, own, point, points.size, radius_m)
     A = sp.csr_matrix(
-        (np.ones(own.size), (own, att.owner[tgt])),
+        (np.ones(own.size), (own, point)),
         shape=(candidates.size, points.size),
         dtype=float,
     )
     return A, attached
+
+
+def _gates(
+    net: WalkNetwork,
+    compounds: Compounds | None,
+    points: NDArray[np.object_],
+    att: EdgeAttachment,
+) -> GateModel | None:
+    """The gate model of ``points`` (as the check builds it for homes and grid points)."""
+    if compounds is None or not len(compounds) or points.size == 0:
+        return None
+    return gate_model(compounds, shapely.get_coordinates(points), att, net)
+
+
+def _through_gates_pairs(
+    net: WalkNetwork,
+    src: EdgeAttachment,
+    gm: GateModel,
+    own: NDArray[np.int64],
+    point: NDArray[np.int64],
+    n_points: int,
+    radius_m: float,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(candidate, point) pairs with the gates in the way.
+
+    The direct pairs of points not blocked, plus every point whose walk to one of its entrances
+    and on to the candidate is in reach.
+    """
+    blocked = np.zeros(n_points, dtype=bool)
+    blocked[gm.blocked] = True
+    keep = ~blocked[point]
+    e_own, e_tgt, e_d = reach_pairs(net, gm.entrances, src, limit_m=radius_m)
+    ent = gm.entrances.owner[e_tgt]
+    # join candidate → entrance reaches with point → entrance walks on the entrance
+    order = np.argsort(gm.pair_entrance, kind="stable")
+    pe, ph, pm = gm.pair_entrance[order], gm.pair_home[order], gm.pair_m[order]
+    lo, hi = np.searchsorted(pe, ent, "left"), np.searchsorted(pe, ent, "right")
+    n = hi - lo
+    rows = np.repeat(np.arange(ent.size), n)
+    idx = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+    ok = pm[idx] + e_d[rows] <= radius_m  # the check's sum: walk to the gate + the network
+    pairs = np.unique(
+        np.column_stack(
+            [
+                np.concatenate([own[keep], e_own[rows][ok]]),
+                np.concatenate([point[keep], ph[idx][ok]]),
+            ]
+        ),
+        axis=0,
+    )
+    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
 
 
 def network_covered(
@@ -154,8 +223,12 @@ def network_covered(
     *,
     boundary_step_m: float,
     max_attach_m: float | None = None,
+    compounds: Compounds | None = None,
 ) -> NDArray[np.bool_]:
     """Points within walking distance ``radius_m`` of an existing feature.
+
+    With ``compounds``, points inside a gated compound walk out through its entrances, as the
+    check's homes and grid points do.
 
     Parameters
     ----------
@@ -171,6 +244,8 @@ def network_covered(
         Outline sample spacing (m) of polygon features.
     max_attach_m
         Points farther than this (m) from every street cannot be reached.
+    compounds
+        Gated compounds whose points leave by their entrances (``None``: none).
 
     Returns
     -------
@@ -182,9 +257,13 @@ def network_covered(
         return out
     att = attach_points(net, points, max_distance_m=max_attach_m)
     src = facility_sources(net, existing, boundary_step_m=boundary_step_m)
-    d = nearest_distance_m(net, att, src, limit_m=radius_m)
-    out[att.owner] = d <= radius_m
-    return out
+    d = np.full(points.size, np.inf)
+    d[att.owner] = nearest_distance_m(net, att, src, limit_m=radius_m)
+    gm = _gates(net, compounds, points, att)
+    if gm is not None:
+        at_gates = nearest_distance_m(net, gm.entrances, src, limit_m=radius_m)
+        d = through_gates(d, at_gates, gm, limit_m=radius_m)
+    return np.asarray(d <= radius_m)
 
 
 def network_grid(boundary: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:

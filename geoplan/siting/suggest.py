@@ -25,6 +25,7 @@ from geoplan.city import City
 from geoplan.city.homes import homes_from_city
 from geoplan.indicators.coverage import inside_flags, residential_land, union_of_buffers
 from geoplan.indicators.parks import park_size_m2
+from geoplan.io.compounds import Compounds
 from geoplan.siting import candidates as cd
 from geoplan.siting import problem as pb
 from geoplan.siting.solve import Solution, exact_min_sites, greedy
@@ -177,6 +178,7 @@ def suggest_sites(
     grid_spacing_m: float = 100.0,
     max_sites: int = 2000,
     time_limit_s: float = 60.0,
+    compounds: Literal["gates", "edges"] = "gates",
 ) -> SitingResult:
     """Sites that bring one indicator to ``spec.target``, in order of marginal coverage.
 
@@ -209,6 +211,10 @@ def suggest_sites(
         As the indicators: polygon outline step (m) and the bus indicator's network grid (m).
     max_sites, time_limit_s
         Bounds on the number of sites and the exact solver's time (s).
+    compounds
+        ``gates`` (default, as the check): with the walking method, homes and grid points inside
+        a gated compound (``city.compounds``) reach a site only through its entrances;
+        ``edges``: every point walks to its nearest street.
 
     Returns
     -------
@@ -239,10 +245,11 @@ def suggest_sites(
             {"area_m2": [gap.area]}, geometry=gpd.GeoSeries([gap], crs=city.crs), crs=city.crs
         )
     else:
+        gated = city.compounds if compounds == "gates" else None
         demand = _discrete_demand(
-            city, spec, existing, homes, built_up, boundary_step_m, grid_spacing_m
+            city, spec, existing, homes, built_up, boundary_step_m, grid_spacing_m, gated
         )
-        A = _matrix(city, spec, cgeoms, demand, boundary_step_m, grid_spacing_m)
+        A = _matrix(city, spec, cgeoms, demand, boundary_step_m, gated)
         chosen, before, reachable, info = _discrete(A, demand, spec, how)
         cover_of = _discrete_share(A, demand)
         done = demand.covered | (np.asarray(A[chosen].sum(axis=0)).ravel() > 0)
@@ -398,6 +405,7 @@ def _discrete_demand(
     built_up: BaseGeometry | None,
     boundary_step_m: float,
     grid_spacing_m: float,
+    compounds: Compounds | None,
 ) -> pb.Demand:
     net = city.network
     r = spec.radius_m
@@ -405,7 +413,13 @@ def _discrete_demand(
         area = _land(city, spec, built_up)
         pts = pb.network_grid(area, grid_spacing_m)
         cov = pb.network_covered(
-            net, existing, r, pts, boundary_step_m=boundary_step_m, max_attach_m=r
+            net,
+            existing,
+            r,
+            pts,
+            boundary_step_m=boundary_step_m,
+            max_attach_m=r,
+            compounds=compounds,
         )
         return pb.Demand(pts, np.ones(pts.size), cov, float(pts.size))
     homes = homes_from_city(city) if homes is None else homes
@@ -414,7 +428,9 @@ def _discrete_demand(
     if spec.method == "buffer":
         cov = inside_flags(union_of_buffers(existing, r), homes)
     else:
-        cov = pb.network_covered(net, existing, r, pts, boundary_step_m=boundary_step_m)
+        cov = pb.network_covered(
+            net, existing, r, pts, boundary_step_m=boundary_step_m, compounds=compounds
+        )
     return pb.Demand(pts, w, cov, float(w.sum()))
 
 
@@ -424,7 +440,7 @@ def _matrix(
     cgeoms: NDArray[np.object_],
     demand: pb.Demand,
     boundary_step_m: float,
-    grid_spacing_m: float,
+    compounds: Compounds | None,
 ) -> Any:
     if spec.method == "buffer":
         return pb.buffer_matrix(cgeoms, spec.radius_m, demand.points)
@@ -436,6 +452,7 @@ def _matrix(
         demand.points,
         boundary_step_m=boundary_step_m,
         max_attach_m=attach,
+        compounds=compounds,
     )
     return A
 

@@ -382,3 +382,65 @@ def test_suggest_speaks_the_sheets_language(
     assert row.measured_baseline == pytest.approx(summary["coverage_before"], abs=1e-9)
     if summary["reached"]:
         assert row.status_plan == "pass"
+
+
+def _gated(city: geoplan.City) -> geoplan.City:
+    """The city with five residential parcels holding homes made gated compounds, each with one
+    entrance at the first vertex of its outline."""
+    import dataclasses
+
+    from geoplan.io.compounds import Compounds
+
+    homes = homes_from_city(city)
+    polys = np.asarray(city.residential.geometry.values, dtype=object)
+    counts = np.bincount(
+        shapely.STRtree(polys).query(homes.geometry.values, predicate="within")[1],
+        minlength=polys.size,
+    )
+    pick = polys[np.argsort(-counts)[:5]]
+    pick = np.asarray([shapely.get_parts(p)[0] if p.geom_type != "Polygon" else p for p in pick])
+    gates = tuple(np.asarray(p.exterior.coords[:1], dtype=float) for p in pick)
+    return dataclasses.replace(city, compounds=Compounds(pick, gates, "test"))
+
+
+@pytest.mark.parametrize("compounds", ["gates", "edges"])
+def test_walking_suggestion_starts_from_the_checks_figure(
+    chengdu_clip: geoplan.City, compounds: str
+) -> None:
+    """With gated compounds, ``suggest`` by walking counts the homes the check counts: its
+    coverage before equals the check's 500米见园 walking share of homes, gates or not."""
+    city = _gated(chengdu_clip)
+    check = geoplan.check_city(city, sheet="national", compounds=compounds)  # type: ignore[arg-type]
+    m = check.measures
+    row = m[(m.measure == "park_500") & (m.method == "network") & (m.basis == "homes")]
+    spec = spec_of("park_coverage", radius_m=500.0, method="network", basis="homes", target=1.0)
+    res = suggest_sites(city, spec=spec, max_sites=3, compounds=compounds)  # type: ignore[arg-type]
+    assert res.coverage_before == pytest.approx(float(row["value"].iloc[0]), abs=1e-12)
+
+
+def test_candidate_reach_through_gates_equals_the_checks_rule(chengdu_clip: geoplan.City) -> None:
+    """Each candidate's column of the walking matrix with compounds equals that candidate alone
+    as a facility, its home distances passed through the gates as the check does."""
+    from geoplan.network.access import nearest_distance_m
+    from geoplan.network.gates import gate_model, through_gates
+
+    city = _gated(chengdu_clip)
+    net = city.network
+    homes = np.asarray(homes_from_city(city).geometry.values, dtype=object)
+    cands = _few_candidates(city, 15)
+    r = 300.0
+    A, _ = pb.network_matrix(net, cands, r, homes, boundary_step_m=2.0, compounds=city.compounds)
+    att = attach_points(net, homes)
+    gm = gate_model(city.compounds, shapely.get_coordinates(homes), att, net)
+    assert gm is not None and gm.n_homes > 0
+    dense = A.toarray() > 0
+    moved = 0
+    for c in range(cands.size):
+        src = facility_sources(net, cands[c : c + 1])
+        d = np.full(homes.size, np.inf)
+        d[att.owner] = nearest_distance_m(net, att, src, limit_m=r)
+        g = through_gates(d, nearest_distance_m(net, gm.entrances, src, limit_m=r), gm, limit_m=r)
+        np.testing.assert_array_equal(dense[c], g <= r)
+        moved += int(((d <= r) != (g <= r)).sum())
+    assert dense.any()
+    assert moved > 0  # the gates change which homes some candidates reach
