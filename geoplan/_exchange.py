@@ -119,6 +119,7 @@ def next_version(folder: Path, skip: set[Path], replaced: set[Path]) -> Path:
         The new folder (same filesystem; a copy where a hard link is refused).
     """
     new = Path(tempfile.mkdtemp(prefix=f"{NEW_PREFIX}{folder.name}-", dir=folder.parent))
+    shutil.copymode(folder, new)  # mkdtemp makes it private (0700): keep the folder's own mode
     for root, dirs, files in os.walk(folder):
         r = Path(root)
         rel_root = r.relative_to(folder)
@@ -126,6 +127,7 @@ def next_version(folder: Path, skip: set[Path], replaced: set[Path]) -> Path:
             dirs[:] = [d for d in dirs if r / d not in skip]
         for d in dirs:
             (new / rel_root / d).mkdir(exist_ok=True)
+            shutil.copymode(r / d, new / rel_root / d)
         for f in files:
             src, rel = r / f, rel_root / f
             if rel in replaced or f.startswith(".geoplan-commit-"):

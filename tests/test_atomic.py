@@ -383,3 +383,26 @@ def test_a_set_of_two_folders_killed_between_its_swaps_is_rolled_back_whole(
     assert (maps / "city.html").read_text() == "next map"
     left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".geoplan")]
     assert left == []
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o750])
+def test_a_swapped_folder_keeps_its_permissions(tmp_path: Path, mode: int) -> None:
+    """A folder swapped for its next version is readable by whom it was before (the version
+    is built in a private temporary folder): its mode and its subfolders' modes are kept."""
+    import os
+    import stat
+
+    from geoplan import _exchange
+    from geoplan._outputs_set import output_set
+
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    os.chmod(out, mode)
+    os.chmod(out / "sub", 0o711)
+    if not _exchange.can_exchange(out):
+        pytest.skip("this filesystem cannot swap two folders in one call (journal used)")
+    with output_set("t") as outs:
+        (outs.dir(out) / "a.csv").write_text("new a")
+    assert stat.S_IMODE(os.stat(out).st_mode) == mode
+    assert stat.S_IMODE(os.stat(out / "sub").st_mode) == 0o711
+    assert (out / "a.csv").read_text() == "new a"
