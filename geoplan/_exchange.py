@@ -101,7 +101,9 @@ def can_exchange(folder: Path) -> bool:
     return _supported(str(real.parent))
 
 
-def next_version(folder: Path, skip: set[Path], replaced: set[Path]) -> Path:
+def next_version(
+    folder: Path, skip: set[Path], replaced: set[Path], *, into: Path | None = None
+) -> Path:
     """A new folder beside ``folder`` holding every file of it but ``replaced``, hard-linked.
 
     Parameters
@@ -112,13 +114,15 @@ def next_version(folder: Path, skip: set[Path], replaced: set[Path]) -> Path:
         Top-level entries not carried over (the set's staging folder).
     replaced
         Paths relative to ``folder`` the set writes anew.
+    into
+        An empty folder beside ``folder`` to build the version in (default: a new one).
 
     Returns
     -------
     Path
         The new folder (same filesystem; a copy where a hard link is refused).
     """
-    new = Path(tempfile.mkdtemp(prefix=f"{NEW_PREFIX}{folder.name}-", dir=folder.parent))
+    new = into if into is not None else new_version_dir(folder)
     shutil.copymode(folder, new)  # mkdtemp makes it private (0700): keep the folder's own mode
     for root, dirs, files in os.walk(folder):
         r = Path(root)
@@ -141,6 +145,21 @@ def next_version(folder: Path, skip: set[Path], replaced: set[Path]) -> Path:
             except OSError:
                 shutil.copy2(src, dst)
     return new
+
+
+def new_version_dir(folder: Path) -> Path:
+    """An empty folder beside ``folder`` for its next version (swept if a run is killed).
+
+    Parameters
+    ----------
+    folder
+        The output folder.
+
+    Returns
+    -------
+    Path
+    """
+    return Path(tempfile.mkdtemp(prefix=f"{NEW_PREFIX}{folder.name}-", dir=folder.parent))
 
 
 def sweep(folder: Path) -> None:

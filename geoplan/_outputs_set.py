@@ -240,7 +240,7 @@ def recover_set(folder: Path) -> int:
     undone = 0
     committed = not Path(str(doc.get("primary", ""))).exists()
     swaps = [(Path(t), Path(v)) for t, v in doc.get("swaps", [])]
-    for target, version in swaps:
+    for target, version in reversed(swaps):  # last swapped first: a folder may hold another
         if not version.exists():
             continue
         if not committed and _mark(target) == doc.get("set") and _mark(version) != doc.get("set"):
@@ -409,26 +409,17 @@ class OutputSet:
         """Build each folder's next version beside it, then trade names with each.
 
         One folder: the swap is the one step. Several (a check's tables and its map in another
-        folder): a set journal beside each folder lists every swap, and removing the first
-        folder's journal is the commit point; a run killed before it is rolled back in every
-        folder of the set by the next run into any of them (:func:`recover_set`), after it the
-        set is complete.
+        folder, or in the folder above): a set journal beside each folder lists every swap,
+        and removing the first folder's journal is the commit point; a run killed before it is
+        rolled back in every folder of the set by the next run into any of them
+        (:func:`recover_set`), after it the set is complete. Each version is built just before
+        its swap, so a folder holding another target of the set carries that target's new
+        files.
         """
         set_id = uuid.uuid4().hex
-        versions: list[tuple[Path, Path]] = []
+        versions = [(t, _exchange.new_version_dir(t)) for t, _, _ in swaps]
         journals: list[Path] = []
         try:
-            for target, stage, mine in swaps:
-                replaced = {b.relative_to(target) for _, b in mine}
-                new = _exchange.next_version(target, {stage}, replaced)
-                versions.append((target, new))
-                for a, b in mine:
-                    dst = new / b.relative_to(target)
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(a, dst)
-                if manifest is not None and manifest.is_relative_to(target):
-                    _write_json(new / manifest.relative_to(target), doc)
-                _write_json(new / VERSION_MARK, {"set": set_id})
             if len(versions) > 1:
                 journals = [_set_journal(t) for t, _ in versions]
                 jdoc = {
@@ -438,7 +429,16 @@ class OutputSet:
                 }
                 for j in journals:
                     _write_json(j, jdoc)
-            for target, new in versions:
+            for (target, stage, mine), (_, new) in zip(swaps, versions, strict=True):
+                replaced = {b.relative_to(target) for _, b in mine}
+                _exchange.next_version(target, {stage}, replaced, into=new)
+                for a, b in mine:
+                    dst = new / b.relative_to(target)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(a, dst)
+                if manifest is not None and manifest.is_relative_to(target):
+                    _write_json(new / manifest.relative_to(target), doc)
+                _write_json(new / VERSION_MARK, {"set": set_id})
                 _exchange.exchange(new, target)  # before: the old folder; after: the new one
             for j in journals:  # the first one gone: committed
                 j.unlink(missing_ok=True)

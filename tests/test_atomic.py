@@ -406,3 +406,63 @@ def test_a_swapped_folder_keeps_its_permissions(tmp_path: Path, mode: int) -> No
     assert stat.S_IMODE(os.stat(out).st_mode) == mode
     assert stat.S_IMODE(os.stat(out / "sub").st_mode) == 0o711
     assert (out / "a.csv").read_text() == "new a"
+
+
+_KILLED_NESTED = """
+import os, sys
+from pathlib import Path
+from geoplan import _outputs_set as o
+maps = Path(sys.argv[1])
+real = o._exchange.exchange
+calls = {"n": 0}
+def exchange(a, b):
+    real(a, b)
+    if not Path(a).name.startswith(".geoplan-next-"):
+        return  # the filesystem probe
+    calls["n"] += 1
+    if calls["n"] >= int(sys.argv[2]):
+        os._exit(9)
+o._exchange.exchange = exchange
+with o.output_set("t") as outs:
+    (outs.dir(maps / "demo") / "scorecard.csv").write_text("new scorecard")
+    (outs.dir(maps) / "demo.html").write_text("new map")
+"""
+
+
+@pytest.mark.parametrize("swaps", [0, 1, 2])
+def test_a_set_whose_folder_holds_another_is_whole(tmp_path: Path, swaps: int) -> None:
+    """``check --out maps/demo --map maps/demo.html``: one folder of the set inside the other.
+    Committed, both new files are there (the outer folder's version is built after the inner
+    swap); killed after one swap or both, the next run puts both back."""
+    import subprocess
+    import sys
+
+    from geoplan import _exchange
+    from geoplan._outputs_set import output_set
+
+    maps = tmp_path / "maps"
+    with output_set("t") as outs:
+        (outs.dir(maps / "demo") / "scorecard.csv").write_text("old scorecard")
+        (outs.dir(maps) / "demo.html").write_text("old map")
+    if not _exchange.can_exchange(maps):
+        pytest.skip("this filesystem cannot swap two folders in one call (journal used)")
+    if swaps == 0:  # a complete run
+        with output_set("t") as outs:
+            (outs.dir(maps / "demo") / "scorecard.csv").write_text("new scorecard")
+            (outs.dir(maps) / "demo.html").write_text("new map")
+        assert (maps / "demo" / "scorecard.csv").read_text() == "new scorecard"
+        assert (maps / "demo.html").read_text() == "new map"
+        return
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_NESTED, str(maps), str(swaps)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 9, proc.stderr
+    with output_set("u") as outs:
+        (outs.dir(maps) / "other.txt").write_text("x")
+    assert (maps / "demo" / "scorecard.csv").read_text() == "old scorecard"
+    assert (maps / "demo.html").read_text() == "old map"
+    assert not [p for p in tmp_path.rglob(".geoplan-next-*")]
+    assert not [p for p in tmp_path.rglob(".geoplan-set-*")]

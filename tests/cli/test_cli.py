@@ -353,3 +353,32 @@ def test_cell_areas_option_reaches_the_check(
     d = (a - b).abs().dropna()
     assert len(d) >= 25
     assert 0 < d.max() * 100 <= 0.1
+
+
+def test_check_with_the_map_in_the_folder_above_its_tables(
+    chengdu_pbf: Path, tmp_path: Path
+) -> None:
+    """The README's demo layout: tables in maps/demo, the map in maps/. Both are there after the
+    run (and after a second run into the same folders), with the folders' modes kept."""
+    import stat
+
+    maps = tmp_path / "maps"
+    for _ in range(2):
+        res = runner.invoke(
+            app,
+            [
+                "check",
+                "--osm",
+                str(chengdu_pbf),
+                "--out",
+                str(maps / "demo"),
+                "--map",
+                str(maps / "demo.html"),
+                "--quiet",
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        assert (maps / "demo.html").stat().st_size > 10_000
+        csvs = list((maps / "demo").glob("*_scorecard.csv"))
+        assert len(csvs) == 1 and csvs[0].stat().st_size > 100
+    assert stat.S_IMODE((maps / "demo").stat().st_mode) & 0o055 == 0o055  # others can read
