@@ -61,6 +61,7 @@ app = typer.Typer(
 
 @app.callback()
 def main(  # numpydoc ignore=PR01
+    *,
     version: Annotated[
         bool,
         typer.Option(

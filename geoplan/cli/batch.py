@@ -16,6 +16,7 @@ from geoplan.outputs.formats import ATTRIBUTION
 
 
 def batch(  # numpydoc ignore=PR01
+    *,
     file: Annotated[
         Path, typer.Argument(metavar="FILE.yaml", help="Batch file: places (see --help).")
     ],

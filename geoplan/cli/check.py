@@ -273,6 +273,7 @@ def not_checkable_table(card: pd.DataFrame) -> Table | None:
 
 
 def check(  # numpydoc ignore=PR01
+    *,
     osm: OsmOpt = "demo",
     targets: Annotated[
         str,
@@ -483,6 +484,7 @@ def print_check(con: Console, result: CheckResult, *, notes: list[str], lang: st
 
 
 def map_cmd(  # numpydoc ignore=PR01
+    *,
     osm: Annotated[
         str,
         typer.Option("--osm", metavar="FILE", help="OSM extract; `demo` = embedded Helsinki."),
@@ -560,6 +562,7 @@ def map_cmd(  # numpydoc ignore=PR01
 
 
 def report_cmd(  # numpydoc ignore=PR01
+    *,
     osm: OsmOpt = "demo",
     targets: Annotated[
         str, typer.Option("--targets", "-t", metavar="SHEET", help="Target sheet 目标表.")

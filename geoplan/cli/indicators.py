@@ -22,6 +22,7 @@ def _fmt(value: Any) -> str:
 
 
 def indicators(  # numpydoc ignore=PR01
+    *,
     indicator: Annotated[
         str | None,
         typer.Argument(metavar="[ID]", help="Show one indicator only (e.g. park_coverage)."),

@@ -194,6 +194,7 @@ def _parse_crs(crs: str | None) -> str | int | None:
 
 
 def layers(  # numpydoc ignore=PR01
+    *,
     out: Annotated[
         Path,
         typer.Option(
@@ -308,10 +309,21 @@ def layers(  # numpydoc ignore=PR01
             else:
                 boundary = study.study_area()  # type: ignore[assignment]
                 name = name or district
-        _layers(osm, out, boundary, crs, include_private, place, download, name, cache_dir)
+        _layers(
+            osm=osm,
+            out=out,
+            boundary=boundary,
+            crs=crs,
+            include_private=include_private,
+            place=place,
+            download=download,
+            name=name,
+            cache_dir=cache_dir,
+        )
 
 
 def _layers(
+    *,
     osm: str | None,
     out: Path,
     boundary: Path | BoundaryLike | None,

@@ -22,6 +22,7 @@ from geoplan.scenario.compare import ScenarioResult
 
 
 def run(  # numpydoc ignore=PR01
+    *,
     scenario: Annotated[
         Path,
         typer.Argument(metavar="SCENARIO", help="scenarios/NAME.yaml or scenarios/NAME.py"),

@@ -32,6 +32,7 @@ from geoplan.siting.suggest import SitingResult
 
 
 def suggest(  # numpydoc ignore=PR01
+    *,
     indicator: Annotated[
         str,
         typer.Option(
