@@ -39,17 +39,23 @@ def _scalar_column(s: pd.Series) -> bool:
 
 
 def _promote_to_multi(g: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Mixed Polygon/MultiPolygon (or Line/MultiLine) → all multi, so GIS see one type."""
-    types = set(g.geom_type.dropna())
-    pairs = {("Polygon", "MultiPolygon"), ("LineString", "MultiLineString")}
-    for single, multi in pairs:
-        if types == {single, multi}:
-            from shapely import multilinestrings, multipolygons
+    """Polygons beside MultiPolygons (lines beside MultiLines) → multi, so GIS see one type each.
 
-            make = multipolygons if single == "Polygon" else multilinestrings
-            vals = [make([v]) if v.geom_type == single else v for v in g.values]
-            return gpd.GeoSeries(vals, index=g.index, crs=g.crs)
-    return g
+    Also in a layer mixing points with areas (facilities: points and school grounds).
+    """
+    from shapely import multilinestrings, multipolygons
+
+    types = set(g.geom_type.dropna())
+    vals = list(g.values)
+    changed = False
+    for single, multi, make in (
+        ("Polygon", "MultiPolygon", multipolygons),
+        ("LineString", "MultiLineString", multilinestrings),
+    ):
+        if single in types and multi in types:
+            vals = [make([v]) if v is not None and v.geom_type == single else v for v in vals]
+            changed = True
+    return gpd.GeoSeries(vals, index=g.index, crs=g.crs) if changed else g
 
 
 def gpkg_layers(city: City) -> dict[str, gpd.GeoDataFrame]:
