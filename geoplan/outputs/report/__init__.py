@@ -275,67 +275,67 @@ def write_report(
             )
         sans = serif = "DejaVu Sans"
     # unit and place names may be Chinese in an English report too: the CJK face draws them
-    matplotlib.rcParams["font.family"] = [sans, "DejaVu Sans"]
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{result.city_name}_{result.sheet.id}"
-    sheet = result.sheet
-    sheet_name = sheet.name_zh if zh else (sheet.name_en or sheet.id)
-    card = result.scorecard
-    st = card["status"].astype(str)
-    n = {k: int((st == k).sum()) for k in Status}
-    data_date = str(dict(provenance or {}).get("osm_data_timestamp") or "")[:10] or "—"
-    title = (
-        f"{result.city_name}城市体检：对照《{sheet_name}》"
-        if zh
-        else f"City check of {result.city_name} against {sheet_name}"
-    )
-    today = dt.date.today().isoformat()
-    subtitle = (
-        f"geoplan {__version__} · {today} · OpenStreetMap 数据日期 {data_date}"
-        if zh
-        else f"geoplan {__version__} · {today} · OpenStreetMap data of {data_date}"
-    )
-    ch = Chapter(title, subtitle, lang=lang)
-    ch.add(Heading(1, "总体情况" if zh else "Summary"))
-    checked = n[Status.PASS] + n[Status.FAIL] + n[Status.NO_DATA]
-    ch.add(
-        Para(
-            f"对照《{sheet_name}》，可由地图数据核查的 {checked} 项结果中，"
-            f"达标 {n[Status.PASS]} 项、未达标 {n[Status.FAIL]} 项、无数据 {n[Status.NO_DATA]} "
-            f"项；另有 {n[Status.NOT_CHECKABLE]} 项目标无法用地图数据核查（见表末）。"
-            "各项按服务半径（缓冲区）与步行网络两种方法测算，差距以个百分点计。"
+    with matplotlib.rc_context({"font.family": [sans, "DejaVu Sans"]}):  # not left set
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{result.city_name}_{result.sheet.id}"
+        sheet = result.sheet
+        sheet_name = sheet.name_zh if zh else (sheet.name_en or sheet.id)
+        card = result.scorecard
+        st = card["status"].astype(str)
+        n = {k: int((st == k).sum()) for k in Status}
+        data_date = str(dict(provenance or {}).get("osm_data_timestamp") or "")[:10] or "—"
+        title = (
+            f"{result.city_name}城市体检：对照《{sheet_name}》"
             if zh
-            else f"Of {checked} results checkable from map data against {sheet_name}: "
-            f"{n[Status.PASS]} pass, {n[Status.FAIL]} fail, {n[Status.NO_DATA]} no data; "
-            f"{n[Status.NOT_CHECKABLE]} targets cannot be checked from map data. Each is measured "
-            "by straight-line service radius (buffer) and by walking distance."
+            else f"City check of {result.city_name} against {sheet_name}"
         )
-    )
-    ch.add(
-        TableBlock(
-            "指标评估汇总" if zh else "All targets",
-            ["序号", "指标", "方法", "现状", "目标", "评估", "差距"]
+        today = dt.date.today().isoformat()
+        subtitle = (
+            f"geoplan {__version__} · {today} · OpenStreetMap 数据日期 {data_date}"
             if zh
-            else ["No.", "Indicator", "Method", "Measured", "Target", "Status", "Gap"],
-            summary_rows(card, lang),
-            (0.55, 3.0, 1.25, 1.3, 1.45, 0.9, 2.0),
-            status_col=5,
+            else f"geoplan {__version__} · {today} · OpenStreetMap data of {data_date}"
         )
-    )
-    pngs = _failing_section(ch, city, result, folder, stem, data_date)
-    pngs += _units_section(ch, result, units, folder, stem, data_date)
-    _data_section(ch, city, result, provenance)
+        ch = Chapter(title, subtitle, lang=lang)
+        ch.add(Heading(1, "总体情况" if zh else "Summary"))
+        checked = n[Status.PASS] + n[Status.FAIL] + n[Status.NO_DATA]
+        ch.add(
+            Para(
+                f"对照《{sheet_name}》，可由地图数据核查的 {checked} 项结果中，"
+                f"达标 {n[Status.PASS]} 项、未达标 {n[Status.FAIL]} 项、无数据 {n[Status.NO_DATA]} "
+                f"项；另有 {n[Status.NOT_CHECKABLE]} 项目标无法用地图数据核查（见表末）。"
+                "各项按服务半径（缓冲区）与步行网络两种方法测算，差距以个百分点计。"
+                if zh
+                else f"Of {checked} results checkable from map data against {sheet_name}: "
+                f"{n[Status.PASS]} pass, {n[Status.FAIL]} fail, {n[Status.NO_DATA]} no data; "
+                f"{n[Status.NOT_CHECKABLE]} targets cannot be checked from map data. Each is "
+                "measured by straight-line service radius (buffer) and by walking distance."
+            )
+        )
+        ch.add(
+            TableBlock(
+                "指标评估汇总" if zh else "All targets",
+                ["序号", "指标", "方法", "现状", "目标", "评估", "差距"]
+                if zh
+                else ["No.", "Indicator", "Method", "Measured", "Target", "Status", "Gap"],
+                summary_rows(card, lang),
+                (0.55, 3.0, 1.25, 1.3, 1.45, 0.9, 2.0),
+                status_col=5,
+            )
+        )
+        pngs = _failing_section(ch, city, result, folder, stem, data_date)
+        pngs += _units_section(ch, result, units, folder, stem, data_date)
+        _data_section(ch, city, result, provenance)
 
-    from geoplan.outputs.report.docx_writer import write_docx
-    from geoplan.outputs.report.pdf_writer import write_pdf
+        from geoplan.outputs.report.docx_writer import write_docx
+        from geoplan.outputs.report.pdf_writer import write_pdf
 
-    docx_path = folder / f"{stem}_report.docx"
-    with atomic_path(docx_path) as tmp:
-        write_docx(ch, tmp, serif=serif, sans=sans)
-    pdf_path = folder / f"{stem}_report.pdf"
-    with atomic_path(pdf_path) as tmp:
-        write_pdf(ch, tmp, serif=serif, sans=sans)
-    out = {"report_docx": docx_path, "report_pdf": pdf_path}
-    for i, p in enumerate(pngs):
-        out["report_map" if i == 0 else f"report_fig{i + 1}"] = p
-    return out
+        docx_path = folder / f"{stem}_report.docx"
+        with atomic_path(docx_path) as tmp:
+            write_docx(ch, tmp, serif=serif, sans=sans)
+        pdf_path = folder / f"{stem}_report.pdf"
+        with atomic_path(pdf_path) as tmp:
+            write_pdf(ch, tmp, serif=serif, sans=sans)
+        out = {"report_docx": docx_path, "report_pdf": pdf_path}
+        for i, p in enumerate(pngs):
+            out["report_map" if i == 0 else f"report_fig{i + 1}"] = p
+        return out
