@@ -30,3 +30,22 @@ def test_run_scenario_file_writes_what_it_measured(tmp_path: Path) -> None:
     checkable = card["status_plan"] != "not checkable"
     assert 0 < change_table(card, title="t").row_count == int(checkable.sum())
     assert moved_table(m.assign(value_plan=m["value_baseline"]), title="t") is None
+
+
+def test_write_scenario_files_read_back(tmp_path: Path) -> None:
+    """``geoplan.outputs.scenario_set.write_scenario`` of a run: the CSVs hold the result's
+    tables, the workbook its sheets, the change map and the side-by-side page exist."""
+    import openpyxl
+
+    from geoplan.outputs.scenario_set import write_scenario
+
+    res, _ = run_scenario_file(ROOT / "scenarios" / "demo_zhengzhou_parks.yaml", out=tmp_path / "a")
+    paths = write_scenario(res, tmp_path / "b", lang="en")
+    card = pd.read_csv(paths["scorecard"])
+    assert len(card) == len(res.scorecard)
+    assert list(card["target_id"]) == list(res.scorecard["target_id"])
+    measures = pd.read_csv(paths["measures"])
+    assert len(measures) == len(res.measures)
+    wb = openpyxl.load_workbook(paths["xlsx"])
+    assert {"units", "homes", "added"} <= set(wb.sheetnames)
+    assert paths["map"].stat().st_size > 10_000 and paths["map_side_by_side"].exists()
