@@ -369,8 +369,7 @@ class CoverageAreas(Mapping[str, BaseGeometry]):
         """
         out: dict[str, BaseGeometry] = {}
         for k in list(self._areas):
-            a = self._areas.get(k)
-            if isinstance(a, Buffers) and k not in keys:
+            if k in self.unbuilt and k not in keys:
                 continue
             if k in self:
                 out[k] = self[k]
@@ -378,13 +377,20 @@ class CoverageAreas(Mapping[str, BaseGeometry]):
 
     @property
     def unbuilt(self) -> list[str]:
-        """Keys whose polygon has not been built.
+        """Keys whose polygon is not built and would be a union the check avoided.
+
+        An exact area (or a small union on the ``cells`` method) counts as built: its polygon is
+        the one the check measured, or costs milliseconds.
 
         Returns
         -------
         list of str
         """
-        return [k for k, a in self._areas.items() if isinstance(a, Buffers)]
+        return [
+            k
+            for k, a in self._areas.items()
+            if isinstance(a, Buffers) and a.on_cells and "geom" not in a._memo
+        ]
 
     def raw(self) -> dict[str, Area]:
         """The areas as stored (polygons and unbuilt :class:`Buffers`).

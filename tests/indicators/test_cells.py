@@ -213,7 +213,8 @@ def test_outputs_of_a_cells_check_build_only_the_drawn_unions(
     assert any(k.endswith("_network") for k in keys)
 
 
-def test_drawn_builds_only_the_keys_asked_for() -> None:
+def test_drawn_builds_only_the_keys_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cover_mod, "CELLS_MIN_SOURCES", 0)  # these one-stop unions on cells
     pts = [np.array([shapely.Point(x, 0)], dtype=object) for x in (0.0, 1000.0, 150.0)]
     a, b, c = (Buffers.of(p, 100.0, method="cells") for p in pts)
     areas = CoverageAreas({"a": a, "b": b, "ac": a & c, "poly": shapely.box(0, 0, 1, 1)})
@@ -230,3 +231,17 @@ def test_kept_flags_stay_under_their_byte_bound(monkeypatch: pytest.MonkeyPatch)
         assert got.shape == (1_000,)
     assert sum(v.nbytes for v in cover_mod._FLAGS.values()) <= 3_000
     assert list(cover_mod._FLAGS) == [("t", "7"), ("t", "8"), ("t", "9")]  # the newest kept
+
+
+def test_an_exact_check_packages_every_coverage_area(chengdu: geoplan.City, tmp_path: Path) -> None:
+    """With exact areas (and small unions on cells) nothing is left out of the QGIS package."""
+    import pyogrio
+
+    from geoplan.outputs.tables import write_check_outputs
+
+    for exact in (True, False):  # central Chengdu: every union under CELLS_MIN_SOURCES
+        res = geoplan.check_city(chengdu, sheet="anyang-2023", exact_areas=exact)
+        assert isinstance(res.coverage, CoverageAreas) and res.coverage.unbuilt == []
+        paths = write_check_outputs(res, tmp_path / str(exact), city=chengdu)
+        keys = set(pyogrio.read_dataframe(paths["map_gpkg"], layer="coverage")["key"])
+        assert keys == set(res.coverage) and any(k.startswith("lc_") for k in keys)
