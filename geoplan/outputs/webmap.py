@@ -38,14 +38,12 @@ from geoplan._atomic import atomic_path
 from geoplan._errors import InputFileError, LayerError
 from geoplan.city import City
 from geoplan.names import CoverageLayer
+from geoplan.outputs.map_coverage import add_coverage, add_gap_causes, add_gaps
 from geoplan.outputs.map_homes import add_basemap, add_homes
 from geoplan.outputs.map_layers import (
     Ctx,
     add_bus_stops,
-    add_coverage,
     add_facilities,
-    add_gap_causes,
-    add_gaps,
     add_geojson,
     add_parks,
     add_roads,

@@ -54,3 +54,24 @@ def test_styles_escape_what_they_embed() -> None:
     js = const_style({"color": "</script><b>"}).js_code
     assert "</script>" not in js and "\\u003c/script\\u003e" in js
     assert "f.properties.k" in keyed_style({1: {"color": "#fff"}}).js_code
+
+
+def test_coverage_and_gap_layers(chengdu_clip: geoplan.City) -> None:
+    """``geoplan.outputs.map_coverage``: one overlay per coverage area and per gap label, clipped
+    to the study area; a non-geometry refused."""
+    import folium
+
+    from geoplan.outputs.map_coverage import add_coverage, add_gaps
+    from geoplan.outputs.map_panels import Legend
+
+    res = geoplan.check_city(chengdu_clip, sheet="national")
+    ctx = Ctx(crs=chengdu_clip.crs, simplify_m=0.0, shift=False, lang="zh")
+    m, legend = folium.Map(), Legend("zh")
+    bnd = chengdu_clip.boundary_polygon
+    n0 = len(m._children)
+    add_coverage(m, ctx, bnd, "bus_cov_500_buffer", res.coverage["bus_cov_500_buffer"], legend)
+    add_gaps(m, ctx, res.gaps, bnd, legend)
+    labels = set(res.gaps["label_zh"]) if len(res.gaps) else set()
+    assert len(m._children) - n0 == 1 + len(labels)
+    with pytest.raises(LayerError, match="expected a shapely geometry"):
+        add_coverage(m, ctx, bnd, "x", "not a geometry", legend)  # type: ignore[arg-type]
