@@ -337,7 +337,7 @@ def exchange(a, b):
 o._exchange.exchange = exchange
 with o.output_set("t") as outs:
     (outs.dir(tables) / "scorecard.csv").write_text("new scorecard")
-    (outs.dir(maps) / "city.html").write_text("new map")
+    (outs.dir(maps) / sys.argv[4]).write_text("new map")
 """
 
 
@@ -361,7 +361,15 @@ def test_a_set_of_two_folders_killed_between_its_swaps_is_rolled_back_whole(
     if not (_exchange.can_exchange(tables) and _exchange.can_exchange(maps)):
         pytest.skip("this filesystem cannot swap two folders in one call (journal used)")
     proc = subprocess.run(
-        [sys.executable, "-c", _KILLED_BETWEEN_SWAPS, str(tables), str(maps), str(swaps)],
+        [
+            sys.executable,
+            "-c",
+            _KILLED_BETWEEN_SWAPS,
+            str(tables),
+            str(maps),
+            str(swaps),
+            "city.html",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -408,27 +416,6 @@ def test_a_swapped_folder_keeps_its_permissions(tmp_path: Path, mode: int) -> No
     assert (out / "a.csv").read_text() == "new a"
 
 
-_KILLED_NESTED = """
-import os, sys
-from pathlib import Path
-from geoplan import _outputs_set as o
-maps = Path(sys.argv[1])
-real = o._exchange.exchange
-calls = {"n": 0}
-def exchange(a, b):
-    real(a, b)
-    if not Path(a).name.startswith(".geoplan-next-"):
-        return  # the filesystem probe
-    calls["n"] += 1
-    if calls["n"] >= int(sys.argv[2]):
-        os._exit(9)
-o._exchange.exchange = exchange
-with o.output_set("t") as outs:
-    (outs.dir(maps / "demo") / "scorecard.csv").write_text("new scorecard")
-    (outs.dir(maps) / "demo.html").write_text("new map")
-"""
-
-
 @pytest.mark.parametrize("swaps", [0, 1, 2])
 def test_a_set_whose_folder_holds_another_is_whole(tmp_path: Path, swaps: int) -> None:
     """``check --out maps/demo --map maps/demo.html``: one folder of the set inside the other.
@@ -454,7 +441,15 @@ def test_a_set_whose_folder_holds_another_is_whole(tmp_path: Path, swaps: int) -
         assert (maps / "demo.html").read_text() == "new map"
         return
     proc = subprocess.run(
-        [sys.executable, "-c", _KILLED_NESTED, str(maps), str(swaps)],
+        [
+            sys.executable,
+            "-c",
+            _KILLED_BETWEEN_SWAPS,
+            str(maps / "demo"),
+            str(maps),
+            str(swaps),
+            "demo.html",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -37,6 +37,8 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._memo import IdentityMemo
+
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
@@ -104,6 +106,7 @@ class LandCells:
 
 
 _CELLS: OrderedDict[str, LandCells] = OrderedDict()
+_AREA_KEYS = IdentityMemo(maxsize=16)
 
 
 def _area_key(area: BaseGeometry, cell_m: float) -> str:
@@ -145,7 +148,9 @@ def land_cells(area: BaseGeometry, *, cell_m: float | None = None) -> LandCells:
     """
     if cell_m is None:
         cell_m = cell_size_m(float(area.area))
-    key = _area_key(area, cell_m)
+    side = float(cell_m)
+    # the same area object (residential_land is memoised by content) skips hashing its WKB
+    key = _AREA_KEYS.get(f"cells:{side}", (area,), lambda: _area_key(area, side))
     got = _CELLS.get(key)
     if got is not None:
         _CELLS.move_to_end(key)

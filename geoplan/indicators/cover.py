@@ -151,6 +151,18 @@ class Buffers:
         """
         return self.method == "cells" and any(g.size >= CELLS_MIN_SOURCES for g, _ in self.terms)
 
+    def _term_keys(self) -> list[str]:
+        """Content keys of the terms, hashed once per area (shares and flags reuse them)."""
+        keys = self._memo.get("keys")
+        if keys is None:
+            if self.parts is not None:  # an intersection: its parts' keys, hashed already
+                keys = self.parts[0]._term_keys() + self.parts[1]._term_keys()
+            else:
+                keys = [_term_key(t) for t in self.terms]
+            self._memo["keys"] = keys
+        assert isinstance(keys, list)
+        return keys
+
     @property
     def has_sources(self) -> bool:
         """Whether every union has a facility (else the area is certainly empty).
@@ -218,10 +230,8 @@ class Buffers:
         if not len(cells):
             return overlap_area(area, self.geometry()) / total
         flags = np.ones(len(cells), dtype=bool)
-        for t in self.terms:
-            flags &= _memo_flags(
-                (_term_key(t), cells.key), lambda t=t: covered_cells(cells, t[0], t[1])
-            )
+        for t, k in zip(self.terms, self._term_keys(), strict=True):
+            flags &= _memo_flags((k, cells.key), lambda t=t: covered_cells(cells, t[0], t[1]))
         return float(flags.mean())
 
     def contains_xy(self, x: F64, y: F64) -> NDArray[np.bool_]:
@@ -244,8 +254,8 @@ class Buffers:
             return np.asarray(shapely.intersects_xy(geom, x, y), dtype=bool)
         pk = _points_key(x, y)
         out = np.ones(x.shape[0], dtype=bool)
-        for t in self.terms:
-            out &= _memo_flags((_term_key(t), pk), lambda t=t: inside_buffers(x, y, t[0], t[1]))
+        for t, k in zip(self.terms, self._term_keys(), strict=True):
+            out &= _memo_flags((k, pk), lambda t=t: inside_buffers(x, y, t[0], t[1]))
         return out
 
     def inside(self, homes: gpd.GeoDataFrame) -> NDArray[np.bool_]:
