@@ -90,6 +90,7 @@ class Basis(StrEnum):
     RESIDENTS = "residents"
     BOUNDARY_AREA = "boundary_area"
     BUILT_UP_AREA = "built_up_area"
+    DISTRICT_AREA = "district_area"  #: the 市辖区 / district (区域开发强度)
     COUNT = "count"
 
 
@@ -100,6 +101,8 @@ class Status(StrEnum):
     FAIL = "fail"
     NO_DATA = "no data"
     NOT_CHECKABLE = "not checkable"
+    #: measured and shown, but the document sets no figure (a 城市体检 导向 / 监测 indicator)
+    MEASURED = "measured"
 
 
 #: (zh, en) label of each method
@@ -118,6 +121,7 @@ BASIS_LABELS: dict[str, tuple[str, str]] = {
     Basis.RESIDENTS: ("人口", "residents"),
     Basis.BOUNDARY_AREA: ("研究范围面积", "study area"),
     Basis.BUILT_UP_AREA: ("建成区面积", "built-up area"),
+    Basis.DISTRICT_AREA: ("辖区面积", "district area"),
     Basis.COUNT: ("数量", "count"),
 }
 #: (zh, en) label of each status
@@ -126,6 +130,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     Status.FAIL: ("未达标", "fail"),
     Status.NO_DATA: ("无数据", "no data"),
     Status.NOT_CHECKABLE: ("不可核查", "not checkable"),
+    Status.MEASURED: ("仅监测", "measured, no target"),
 }
 
 
@@ -146,6 +151,7 @@ BASIS_SHORT: dict[str, tuple[str, str]] = {
     Basis.RESIDENTS: ("人口", "people"),
     Basis.BOUNDARY_AREA: ("范围", "area"),
     Basis.BUILT_UP_AREA: ("建成区", "built-up"),
+    Basis.DISTRICT_AREA: ("辖区", "district"),
     Basis.COUNT: ("", ""),
     "units": ("单元", "units"),
 }

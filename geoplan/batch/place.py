@@ -93,6 +93,7 @@ def _row(place: Place, result: Any, city: Any, seconds: float, digest: str) -> d
         "fail": n_fail,
         "no_data": int(counts.get(Status.NO_DATA, 0)),
         "not_checkable": int(counts.get(Status.NOT_CHECKABLE, 0)),
+        "measured_only": int(counts.get(Status.MEASURED, 0)),
         "pass_rate": n_pass / (n_pass + n_fail) if n_pass + n_fail else None,
         "area_km2": round(float(city.area_km2), 3),
         "homes": len(result.homes),

@@ -99,6 +99,9 @@ class City:
     - ``compounds``: gated compounds (小区) and their entrances
       (:class:`geoplan.network.gates.Compounds`): walled residential parcels of OSM, or a
       planner's AOI file (:meth:`geoplan.city.Study.load`).
+
+    ``district`` names the administrative district the study area is (``--district``), for the
+    figures defined over one (区域开发强度); ``None`` when the study area is a file or a bbox.
     """
 
     name: str
@@ -116,6 +119,7 @@ class City:
     barriers: gpd.GeoDataFrame | None = None
     gates: gpd.GeoDataFrame | None = None
     compounds: Compounds | None = None
+    district: str | None = None
 
     @property
     def boundary_polygon(self) -> BaseGeometry:

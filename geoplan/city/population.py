@@ -272,6 +272,73 @@ def _capped(w: NDArray[np.float64], cap: float) -> NDArray[np.float64]:
     return w
 
 
+def raster_pixels(
+    raster: str | Path, *, boundary: BaseGeometry, crs: object
+) -> tuple[NDArray[np.object_], NDArray[np.float64]]:
+    """The pixels of a population raster over a study area that hold people, in a metric CRS.
+
+    Parameters
+    ----------
+    raster
+        GeoTIFF of residents per pixel, any CRS (nodata and negative values are no people).
+    boundary
+        The study area, in ``crs``.
+    crs
+        The metric CRS of the city.
+
+    Returns
+    -------
+    pixels : ndarray of Polygon
+        Each pixel with people whose window meets the study area's bounds, in ``crs`` (whole).
+    counts : ndarray of float
+        Its residents (the whole pixel's).
+
+    Raises
+    ------
+    InputFileError
+        The file is not a raster, has no CRS, does not overlap the study area, holds an
+        undeclared nodata value or implausible densities.
+    """
+    import rasterio
+    import rasterio.windows
+
+    from geoplan._errors import InputFileError
+
+    try:
+        ds = rasterio.open(raster)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputFileError(f"{raster}: cannot open as a raster ({exc}); pass a GeoTIFF") from exc
+    with ds:
+        if ds.crs is None:
+            raise InputFileError(f"{raster}: raster has no CRS; save it with one (e.g. EPSG:4326)")
+        bnd = gpd.GeoSeries([boundary], crs=crs).to_crs(ds.crs).iloc[0]
+        rb = ds.bounds
+        if not bnd.intersects(shapely.box(rb.left, rb.bottom, rb.right, rb.top)):
+            from geoplan._raster import raster_overlap_error
+
+            raise InputFileError(raster_overlap_error(raster, ds.crs, rb, "a population raster"))
+        win = rasterio.windows.from_bounds(*bnd.bounds, transform=ds.transform)
+        win = (
+            win.round_offsets()
+            .round_lengths()
+            .intersection(rasterio.windows.Window(0, 0, ds.width, ds.height))
+        )
+        band = ds.read(1, window=win, masked=True)
+        _refuse_undeclared_nodata(band, ds.dtypes[0], raster)
+        data = band.astype(float).filled(0.0)
+        tr = ds.window_transform(win)
+        rcrs = ds.crs
+    data[~np.isfinite(data) | (data < 0)] = 0.0
+    rows, cols = np.nonzero(data > 0)
+    x0 = tr.c + cols * tr.a
+    y0 = tr.f + rows * tr.e
+    cells = shapely.box(x0, y0 + tr.e, x0 + tr.a, y0) if rows.size else np.zeros(0, dtype=object)
+    cells_m = np.asarray(gpd.GeoSeries(cells, crs=rcrs).to_crs(crs).values, dtype=object)
+    counts = data[rows, cols]
+    _refuse_implausible_density(counts, shapely.area(cells_m), raster)
+    return cells_m, counts
+
+
 def distribute_raster(
     homes: gpd.GeoDataFrame, raster: str | Path, *, boundary: BaseGeometry
 ) -> gpd.GeoDataFrame:
@@ -296,47 +363,12 @@ def distribute_raster(
         The homes (and new pixel homes) with ``residents``; ``attrs["population"]``: ``input``
         (pixels over the study area), ``inside``, ``assigned``, ``pixel_homes``.
     """
-    import rasterio
-    import rasterio.windows
-
-    from geoplan._errors import InputFileError
-
-    try:
-        ds = rasterio.open(raster)
-    except rasterio.errors.RasterioIOError as exc:
-        raise InputFileError(f"{raster}: cannot open as a raster ({exc}); pass a GeoTIFF") from exc
-    with ds:
-        if ds.crs is None:
-            raise InputFileError(f"{raster}: raster has no CRS; save it with one (e.g. EPSG:4326)")
-        bnd = gpd.GeoSeries([boundary], crs=homes.crs).to_crs(ds.crs).iloc[0]
-        rb = ds.bounds
-        if not bnd.intersects(shapely.box(rb.left, rb.bottom, rb.right, rb.top)):
-            from geoplan._raster import raster_overlap_error
-
-            raise InputFileError(raster_overlap_error(raster, ds.crs, rb, "a population raster"))
-        win = rasterio.windows.from_bounds(*bnd.bounds, transform=ds.transform)
-        win = (
-            win.round_offsets()
-            .round_lengths()
-            .intersection(rasterio.windows.Window(0, 0, ds.width, ds.height))
-        )
-        band = ds.read(1, window=win, masked=True)
-        _refuse_undeclared_nodata(band, ds.dtypes[0], raster)
-        data = band.astype(float).filled(0.0)
-        tr = ds.window_transform(win)
-        crs = ds.crs
-    data[~np.isfinite(data) | (data < 0)] = 0.0
-    rows, cols = np.nonzero(data > 0)
-    x0 = tr.c + cols * tr.a
-    y0 = tr.f + rows * tr.e
-    cells = shapely.box(x0, y0 + tr.e, x0 + tr.a, y0) if rows.size else np.zeros(0, dtype=object)
-    cells_m = gpd.GeoSeries(cells, crs=crs).to_crs(homes.crs).values
-    total = float(data[rows, cols].sum())
+    cells_m, counts = raster_pixels(raster, boundary=boundary, crs=homes.crs)
+    total = float(counts.sum())
     frac = shapely.area(shapely.intersection(cells_m, boundary)) / np.maximum(
         shapely.area(cells_m), 1e-12
     )
-    value = data[rows, cols] * frac
-    _refuse_implausible_density(data[rows, cols], shapely.area(cells_m), raster)
+    value = counts * frac
     units = gpd.GeoDataFrame({"pop": value}, geometry=cells_m, crs=homes.crs)
     units = units.loc[units["pop"] > 0].reset_index(drop=True)
     out = distribute_census(homes, units, column="pop", nested_check=False)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -392,6 +391,10 @@ class Study:
             name=self.name,
             progress=progress,
         )
+        if self.district is not None:
+            from geoplan.io.districts import find_district
+
+            city = dataclasses.replace(city, district=find_district(self.district)[0])
         if self.facilities:
             from geoplan.city.pois import with_pois
 
@@ -420,14 +423,10 @@ class Study:
             Points in ``city.crs`` (:func:`geoplan.city.population.check_homes`).
         """
         from geoplan.city.population import check_homes
-        from geoplan.io.population import read_population
 
-        vector = None
-        if self.population is not None and self.population_raster is None:
-            vector = read_population(self.population, column=self.population_column)
         return check_homes(
             city,
-            population=vector,
+            population=self.population_layer(),
             population_column=self.population_column,
             population_kind=self.population_kind,
             population_raster=self.population_raster,
@@ -471,6 +470,20 @@ class Study:
             return None
         return units_layer(city, self.units, self.unit_name, self.units_grid)
 
+    def population_layer(self) -> gpd.GeoDataFrame | None:
+        """The vector population layer (``--population`` unless it is a raster), as read.
+
+        Returns
+        -------
+        GeoDataFrame or None
+            Points, cells or census polygons with the residents column; ``None`` without one.
+        """
+        from geoplan.io.population import read_population
+
+        if self.population is None or self.population_raster is not None:
+            return None
+        return read_population(self.population, column=self.population_column)
+
     def areas_layer(self, city: City) -> gpd.GeoDataFrame | None:
         """The named parts of the study area (``--areas``).
 
@@ -508,13 +521,13 @@ class Study:
         import geoplan  # the public face: the check stage stands above the City stage
 
         city = city if city is not None else self.load(progress=False)
-        t0 = time.perf_counter()
-        homes = self.homes(city)
-        spent = time.perf_counter() - t0
-        result = geoplan.check_city(
+        return geoplan.check_city(
             city,
             sheet=sheet,
-            homes=homes,
+            population=self.population_layer(),
+            population_column=self.population_column,
+            population_kind=self.population_kind,
+            population_raster=self.population_raster,
             landcover=self.landcover,
             built_up=self.built_up_area(city),
             units=self.units_layer(city),
@@ -523,5 +536,3 @@ class Study:
             compounds=self.compounds,
             exact_areas=self.exact_areas,
         )
-        result.seconds["homes"] = round(result.seconds.get("homes", 0.0) + spent, 4)
-        return result

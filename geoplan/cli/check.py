@@ -51,6 +51,7 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     Status.FAIL: ("✘", "red"),
     Status.NO_DATA: ("…", "yellow"),
     Status.NOT_CHECKABLE: ("—", "dim"),
+    Status.MEASURED: ("·", "cyan"),
 }
 
 
@@ -209,7 +210,7 @@ def row_note(r: pd.Series, lang: str = "zh") -> str:
     str
     """
     note = str(r.get("note") or "")
-    if str(r["status"]) == Status.NO_DATA or note.startswith("at most"):
+    if str(r["status"]) in (Status.NO_DATA, Status.MEASURED) or note.startswith("at most"):
         return note.removeprefix("no data: ").removeprefix("no data ")
     parts = [str(r.get("scope") or "")]
     if bool(r.get("implied")):
@@ -472,7 +473,13 @@ def print_check(con: Console, result: CheckResult, *, notes: list[str], lang: st
         f"[green]{(n == Status.PASS).sum()} pass[/green] · "
         f"[red]{(n == Status.FAIL).sum()} fail[/red] · "
         f"[yellow]{(n == Status.NO_DATA).sum()} no data[/yellow] · "
-        f"{(n == Status.NOT_CHECKABLE).sum()} not checkable (rows)"
+        f"{(n == Status.NOT_CHECKABLE).sum()} not checkable"
+        + (
+            f" · [cyan]{m} measured, no figure[/cyan]"
+            if (m := (n == Status.MEASURED).sum())
+            else ""
+        )
+        + " (rows)"
     )
     card = result.scorecard
     if "bound" in card:  # rows known only as an upper bound: why, and the fix

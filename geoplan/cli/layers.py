@@ -248,7 +248,7 @@ def layers(  # numpydoc ignore=PR01
             "--district",
             metavar="NAME",
             help="Study area = a district, offline (郑州市中原区 or adcode 410102; pip install "
-            "'geoplan[cn]'); without --osm and with --download: fetched from Overpass.",
+            "'geoplan\\[cn]'); without --osm and with --download: fetched from Overpass.",
         ),
     ] = None,
     place: Annotated[

@@ -34,7 +34,7 @@ DistrictOpt = Annotated[
         "--district",
         metavar="NAME",
         help="Study area = a district, offline (郑州市中原区 or adcode 410102; needs "
-        "pip install 'geoplan[cn]').",
+        "pip install 'geoplan\\[cn]').",
     ),
 ]
 

@@ -396,7 +396,9 @@ REGISTRY: Mapping[str, Indicator] = _LazyView(_registry)
 
 
 #: Units a checkable target may use. Percentages are stored as shares (80% -> 0.8).
-TARGET_UNITS: frozenset[str] = frozenset({"share", "km/km2", "m2/person", "per_km2", "count", "m2"})
+TARGET_UNITS: frozenset[str] = frozenset(
+    {"share", "km/km2", "m2/person", "per_km2", "count", "m2", "km2"}
+)
 
 
 @dataclass(frozen=True, slots=True)

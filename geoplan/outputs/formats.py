@@ -77,7 +77,7 @@ def format_value(value: float | None, unit: str) -> str:
 
 
 #: how a comparison is written in a document
-OP_SYMBOLS: dict[str, str] = {">=": "≥", "<=": "≤", "==": "=", "between": ""}
+OP_SYMBOLS: dict[str, str] = {">=": "≥", "<=": "≤", "==": "=", "between": "", "report": ""}
 
 #: (zh, zh short, en) of each target unit: a Chinese document writes 平方米/人, a terminal m²/人
 UNIT_TEXT: dict[str, tuple[str, str, str]] = {
@@ -85,6 +85,7 @@ UNIT_TEXT: dict[str, tuple[str, str, str]] = {
     "km/km2": ("公里/平方公里", "km/km²", "km/km²"),
     "per_km2": ("个/平方公里", "个/km²", "per km²"),
     "m2": ("平方米", "m²", "m²"),
+    "km2": ("平方公里", "km²", "km²"),
     "count": ("个", "个", ""),
 }
 

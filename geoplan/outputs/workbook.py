@@ -24,6 +24,7 @@ STATUS_FILLS: dict[str, str] = {
     Status.FAIL: "FFC7CE",
     Status.NO_DATA: "FFEB9C",
     Status.NOT_CHECKABLE: "EDEDED",
+    Status.MEASURED: "DDEBF7",
 }
 
 _CARD_COLS: dict[str, tuple[str, str]] = {

@@ -27,6 +27,7 @@ from geoplan._errors import LayerError
 from geoplan._gc import with_collector_paused
 from geoplan._memo import IdentityMemo
 from geoplan.city import City
+from geoplan.city.density import density_units
 from geoplan.city.population import check_homes
 from geoplan.indicators.access import Access, compute_access, merge_requests
 from geoplan.indicators.cover import Area, CoverageAreas, area_method
@@ -57,6 +58,7 @@ from geoplan.rules.life_circles import LifeCircles, load_life_circles
 from geoplan.scoring.counts import count_rows
 from geoplan.scoring.scorecard import circle_measure, scorecard
 from geoplan.scoring.targets import TargetSheet, load_target_sheet
+from geoplan.scoring.urban import urban_rows
 
 
 @dataclass
@@ -335,6 +337,20 @@ def check_city(
     with _timed(seconds, "scorecard"):
         counted = summary_frame(
             count_rows(ts.checkable, city, inputs.boundary, units, areas, inputs.residents_total)
+            + urban_rows(
+                ts.checkable,
+                city=city,
+                built_up=inputs.built_up,
+                built_up_source=inputs.built_up_source,
+                units=units,
+                areas=areas,
+                density=lambda: density_units(
+                    city,
+                    population=population,
+                    population_column=population_column,
+                    population_raster=population_raster,
+                ),
+            )
         )
         measures = _area_basis(
             pd.concat([r.summary for r in out] + [counted], ignore_index=True), inputs

@@ -223,7 +223,13 @@ def _unmeasured(t: Target, base: dict[str, Any], scope: str) -> dict[str, Any] |
 
 
 #: targets measured inside a named area of their own (``area:``): counts, scenario additions
-_AREA_AWARE = ("count_existing", "count_per_unit", "count_added", "area_added")
+_AREA_AWARE = (
+    "count_existing",
+    "count_per_unit",
+    "count_added",
+    "area_added",
+    "development_intensity",
+)
 
 
 def _also(t: Target) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Literal, cast, get_args
 
 from geoplan.names import Status
 
-Op = Literal[">=", "<=", "==", "between"]
+Op = Literal[">=", "<=", "==", "between", "report"]
 
 
 OPS: tuple[str, ...] = get_args(Op)
@@ -71,7 +71,8 @@ class Verdict:
     target_id
         The target checked.
     status
-        ``"pass"``, ``"fail"``, ``"no data"`` (nothing measured) or ``"not checkable"``.
+        ``"pass"``, ``"fail"``, ``"no data"`` (nothing measured), ``"not checkable"``, or
+        ``"measured"`` (a figure shown for a target whose document sets none, ``op: report``).
     measured
         The measured value, in the target's unit, or None.
     gap
@@ -115,7 +116,9 @@ class Target:
         also free text (``"13.14万亩"``).
     indicator, params, op, unit
         The check: indicator name (one of :data:`geoplan.indicators.registry.TARGETS`), its
-        parameters, the comparison and the unit (shares are 0..1). ``op`` and ``unit`` may also
+        parameters, the comparison (``report``: measured and shown, no figure to meet, for the
+        城市体检's 导向 / 监测 indicators; ``value`` then says so in words) and the unit (shares
+        are 0..1). ``op`` and ``unit`` may also
         describe a non-checkable target.
     reason
         Why a target is not checkable.
@@ -211,7 +214,8 @@ class Target:
         -------
         Verdict
             ``"not checkable"`` for targets marked so, ``"no data"`` when ``measured`` is
-            None/NaN, otherwise ``"pass"`` or ``"fail"`` with the signed gap.
+            None/NaN, ``"measured"`` for ``op: report`` (the document sets no figure),
+            otherwise ``"pass"`` or ``"fail"`` with the signed gap.
 
         Examples
         --------
@@ -220,10 +224,14 @@ class Target:
         >>> str(v.status), round(v.gap, 2)
         ('fail', -0.05)
         """
-        if not self.checkable or self.op is None or isinstance(self.value, str):
+        if not self.checkable or self.op is None:
+            return Verdict(self.id, Status.NOT_CHECKABLE, measured, None)
+        if self.op != "report" and isinstance(self.value, str):
             return Verdict(self.id, Status.NOT_CHECKABLE, measured, None)
         if measured is None or math.isnan(measured):
             return Verdict(self.id, Status.NO_DATA, None, None)
+        if self.op == "report":  # the document sets no figure to meet: shown, not judged
+            return Verdict(self.id, Status.MEASURED, float(measured), None)
         measured = float(measured)
         if self.op == "between":
             lo, hi = cast(tuple[float, float], self.value)

@@ -21,7 +21,7 @@ Schema of a sheet (top-level keys)::
         clause: {section: "二、(一)", text: "公园绿地服务半径覆盖率达到80%以上", verbatim: true}
         indicator: park_service_coverage   # checkable targets ...
         params: {}
-        op: ">="                     # ">=", "<=", "==", "between"
+        op: ">="                     # ">=", "<=", "==", "between", "report" (no figure)
         value: 0.8                   # number, or [lo, hi] for "between"
         unit: share                  # share | km/km2 | m2/person | per_km2 | count
         # ... or: checkable: false, value (number or text), reason
@@ -391,7 +391,13 @@ def _parse_checkable(raw: Mapping[str, Any], ctx: FileContext, common: dict[str,
     if op is None:
         raise ctx.error("missing 'op'", f"add op: one of {', '.join(OPS)}")
     value = raw["value"]
-    if op == "between":
+    if op == "report":
+        if not isinstance(value, str) or not value.strip():
+            raise ctx.error(
+                "'report' needs value: the document's words for 'no figure'",
+                "write e.g. value: 导向指标（未设目标值）",
+            )
+    elif op == "between":
         if not _is_pair(value):
             raise ctx.error("'between' needs value: [lo, hi]", "write value: [lo, hi], lo <= hi")
     elif not is_number(value):
@@ -403,7 +409,8 @@ def _parse_checkable(raw: Mapping[str, Any], ctx: FileContext, common: dict[str,
         )
     if "reason" in raw:
         raise ctx.error("'reason' given on a checkable target", "drop it or set checkable: false")
-    _check_value_range(value, spec.unit, ctx)
+    if op != "report":
+        _check_value_range(value, spec.unit, ctx)
     return Target(
         **common,
         value=_as_value(value),

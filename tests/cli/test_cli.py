@@ -116,6 +116,9 @@ def test_help_and_version() -> None:
         assert text in res.stdout, text
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and res.stdout.strip() == f"geoplan {geoplan.__version__}"
+    for command in ("check", "layers"):  # rich markup must not eat the extra's brackets
+        res = runner.invoke(app, [command, "--help"], env={"COLUMNS": "250"})
+        assert "pip install 'geoplan[cn]'" in res.stdout, command
 
 
 def _bad(args: list[str]) -> str:

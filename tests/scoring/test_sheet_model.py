@@ -43,5 +43,8 @@ def test_no_data_and_not_checkable() -> None:
         assert v.status == Status.NO_DATA and v.gap is None and v.measured is None
     assert _t(">=", 0.9, checkable=False).evaluate(0.95).status == Status.NOT_CHECKABLE
     assert _t(None, 0.9).evaluate(0.95).status == Status.NOT_CHECKABLE
+    report = _t("report", "导向指标 (no figure)")
+    assert report.evaluate(0.2).status == Status.MEASURED and report.evaluate(0.2).gap is None
+    assert report.evaluate(None).status == Status.NO_DATA
     prose = _t("<=", "导向指标 (no figure)").evaluate(0.2)
     assert prose.status == Status.NOT_CHECKABLE and prose.measured == 0.2

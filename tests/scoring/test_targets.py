@@ -153,7 +153,9 @@ def test_shipped_sheet_loads(sheet_id: str) -> None:
             assert target.indicator is not None
             assert target.indicator in INDICATORS
             assert target.unit == INDICATORS[target.indicator].unit
-            if target.unit == "share":
+            if target.op == "report":  # no figure: the document's words instead
+                assert isinstance(target.value, str) and target.value.strip(), target.id
+            elif target.unit == "share":
                 values = target.value if isinstance(target.value, tuple) else (target.value,)
                 assert all(0 <= float(v) <= 1 for v in values), target.id
         else:
@@ -406,7 +408,8 @@ def test_user_sheet_loads(tmp_path: Path) -> None:
     ("changes", "message"),
     [
         ({"indicator": "park_coverage"}, r"unknown indicator 'park_coverage'; use one of: "),
-        ({"op": ">"}, r"unknown op '>'; use one of: >=, <=, ==, between"),
+        ({"op": ">"}, r"unknown op '>'; use one of: >=, <=, ==, between, report"),
+        ({"op": "report"}, r"'report' needs value: the document's words for 'no figure'"),
         ({"value": None}, r"missing 'value'; add the target figure"),
         ({"value": "80%"}, r"'value' must be a number"),
         ({"unit": "percent"}, r"unit 'percent' does not match .*write unit: share"),

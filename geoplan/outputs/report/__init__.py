@@ -297,16 +297,18 @@ def write_report(
         )
         ch = Chapter(title, subtitle, lang=lang)
         ch.add(Heading(1, "总体情况" if zh else "Summary"))
-        checked = n[Status.PASS] + n[Status.FAIL] + n[Status.NO_DATA]
+        checked = n[Status.PASS] + n[Status.FAIL] + n[Status.NO_DATA] + n[Status.MEASURED]
         ch.add(
             Para(
                 f"对照《{sheet_name}》，可由地图数据核查的 {checked} 项结果中，"
                 f"达标 {n[Status.PASS]} 项、未达标 {n[Status.FAIL]} 项、无数据 {n[Status.NO_DATA]} "
-                f"项；另有 {n[Status.NOT_CHECKABLE]} 项目标无法用地图数据核查（见表末）。"
+                f"项{_measured_zh(n[Status.MEASURED])}；另有 {n[Status.NOT_CHECKABLE]} "
+                "项目标无法用地图数据核查（见表末）。"
                 "各项按服务半径（缓冲区）与步行网络两种方法测算，差距以个百分点计。"
                 if zh
                 else f"Of {checked} results checkable from map data against {sheet_name}: "
-                f"{n[Status.PASS]} pass, {n[Status.FAIL]} fail, {n[Status.NO_DATA]} no data; "
+                f"{n[Status.PASS]} pass, {n[Status.FAIL]} fail, {n[Status.NO_DATA]} no data"
+                f"{_measured_en(n[Status.MEASURED])}; "
                 f"{n[Status.NOT_CHECKABLE]} targets cannot be checked from map data. Each is "
                 "measured by straight-line service radius (buffer) and by walking distance."
             )
@@ -339,3 +341,13 @@ def write_report(
         for i, p in enumerate(pngs):
             out["report_map" if i == 0 else f"report_fig{i + 1}"] = p
         return out
+
+
+def _measured_zh(n: int) -> str:
+    """``、仅监测 2 项（文件未给目标值）`` when rows are measured without a target figure."""
+    return f"、仅监测 {n} 项（文件未给目标值）" if n else ""
+
+
+def _measured_en(n: int) -> str:
+    """``, 2 measured with no target figure`` when rows have no figure to meet."""
+    return f", {n} measured with no target figure" if n else ""
