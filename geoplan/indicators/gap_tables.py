@@ -7,12 +7,14 @@ to the scorecard's buffer − walking figure; :func:`gap_homes` is the map layer
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 
 from geoplan._memo import IdentityMemo
@@ -20,6 +22,7 @@ from geoplan.indicators.access import Access
 from geoplan.indicators.coverage import IndicatorResult
 from geoplan.indicators.gaps import (
     FAR,
+    BarrierIndex,
     Reach,
     barrier_index,
     cause_labels,
@@ -36,6 +39,9 @@ I64 = NDArray[np.int64]
 
 #: barrier indexes of the networks and barrier layers seen last (scenario re-runs)
 _INDEX = IdentityMemo(maxsize=4)
+#: causes of the gaps seen last, by content of the points, their attachments and the reach, on
+#: one network and barrier index (a scenario re-run redoes only the measures that changed)
+_CAUSES = IdentityMemo(maxsize=256)
 
 #: the columns of a gap-cause table
 GAP_COLUMNS = [
@@ -199,8 +205,7 @@ def explain_gaps(
         gap = np.flatnonzero(buf & ~walk)
         cause = np.full(len(homes), "", dtype=object)
         if gap.size:
-            sub = _subset(homes_att, gap)
-            cause[gap] = classify_gaps(index, net, xy[gap], sub, r)
+            cause[gap] = _classified(index, net, xy[gap], _subset(homes_att, gap), r)
         causes[measure] = cause
         tables.append(
             gap_table(
@@ -218,7 +223,7 @@ def explain_gaps(
         gap = np.flatnonzero(c.buffer & ~c.network)
         cause = np.full(c.buffer.shape[0], "", dtype=object)
         if gap.size:
-            cause[gap] = classify_gaps(index, net, c.xy[gap], _subset(c.att, gap), reach[measure])
+            cause[gap] = _classified(index, net, c.xy[gap], _subset(c.att, gap), reach[measure])
         share = None if c.area_share is None else {c.basis: c.area_share}
         weights_c = {c.basis: np.ones(c.buffer.shape[0])}
         tables.append(gap_table(measure, cause, c.buffer, c.network, weights_c, area_share=share))
@@ -251,6 +256,26 @@ class Cells:
     network: NDArray[np.bool_]
     basis: str
     area_share: float | None
+
+
+def _classified(
+    index: BarrierIndex, net: WalkNetwork, xy: F64, att: EdgeAttachment, reach: Reach
+) -> NDArray[np.object_]:
+    """:func:`classify_gaps`, remembered by the content of its points, attachments and reach.
+
+    The network and the barrier index are keyed by identity (the memo keeps them alive); the rest
+    by a SHA-1 of their arrays and the facilities' WKB, so the same question gets the same
+    answer without the work (a scenario that moved one park leaves the bus stops' gaps as they
+    were).
+    """
+    h = hashlib.sha1(usedforsecurity=False)
+    for a in (xy, att.edge, att.t0, att.t1, att.offset_m, att.owner, reach.radius_m):
+        arr = np.ascontiguousarray(a)
+        h.update(str((arr.dtype, arr.shape)).encode())
+        h.update(arr.tobytes())
+    h.update(b"".join(shapely.to_wkb(reach.geoms)))
+    key = f"causes:{h.hexdigest()}"
+    return _CAUSES.get(key, (index, net), lambda: classify_gaps(index, net, xy, att, reach))
 
 
 def _subset(att: EdgeAttachment, rows: I64) -> EdgeAttachment:

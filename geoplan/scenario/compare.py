@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+import shapely
 
 from geoplan.city import City
 from geoplan.city.units import grid_units
@@ -139,8 +139,10 @@ def _home_flags(res: CheckResult) -> pd.DataFrame:
     return pd.DataFrame({c: h[c].to_numpy(dtype=bool) for c in h.columns if h[c].dtype == bool})
 
 
-def _xy_key(g: gpd.GeoSeries) -> NDArray[np.object_]:
-    return np.array([f"{x:.2f},{y:.2f}" for x, y in zip(g.x, g.y, strict=True)], dtype=object)
+def _xy_key(g: gpd.GeoSeries) -> pd.MultiIndex:
+    """Each point's position to the centimetre, as an index to match homes by."""
+    xy = np.round(shapely.get_coordinates(np.asarray(g.values, dtype=object)) * 100.0)
+    return pd.MultiIndex.from_arrays([xy[:, 0].astype(np.int64), xy[:, 1].astype(np.int64)])
 
 
 def compare(
@@ -272,12 +274,13 @@ def _home_changes(base: CheckResult, plan: CheckResult) -> tuple[gpd.GeoDataFram
     Homes are matched by position; a home of the plan not in the baseline is ``new_home``.
     """
     fb, fp = _home_flags(base), _home_flags(plan)
-    kb = pd.Series(np.arange(len(base.homes)), index=_xy_key(base.homes.geometry))
-    kb = kb[~kb.index.duplicated()]
+    kb = _xy_key(base.homes.geometry)
+    first = ~kb.duplicated()
+    kb, ib = kb[first], np.flatnonzero(first)
     kp = _xy_key(plan.homes.geometry)
-    match = kb.reindex(kp).to_numpy()
-    new_home = np.isnan(match)
-    mi = np.where(new_home, 0, match).astype(np.int64)
+    pos = kb.get_indexer(kp)
+    new_home = pos < 0
+    mi = np.where(new_home, 0, ib[np.maximum(pos, 0)]).astype(np.int64)
     keep = ("home_id", "source", "parcel_osmid", "area_m2", "residents")
     homes = plan.homes[[c for c in keep if c in plan.homes]].copy()
     homes["new_home"] = new_home
@@ -294,7 +297,7 @@ def _home_changes(base: CheckResult, plan: CheckResult) -> tuple[gpd.GeoDataFram
             homes[f"{c}_plan"] = now
     homes["newly_covered_any"] = any_new
     out = gpd.GeoDataFrame(homes, geometry=plan.homes.geometry.values, crs=plan.homes.crs)
-    return out, int(np.sum(~pd.Index(kb.index).isin(kp)))
+    return out, int(np.sum(~kb.isin(kp)))
 
 
 def _unit_table(

@@ -70,6 +70,12 @@ def unit_shares(units: gpd.GeoDataFrame, result: CheckResult, city: City) -> gpd
         unit inside the buffer cover ÷ its residential land) / ``<stem>_network`` (homes' area
         covered on foot ÷ homes' area) for each of :data:`geoplan.names.KEY_MEASURES`.
     """
+    # a scenario session compares every plan with the same baseline check on the same units
+    done = _MEMO.get("shares", (units, result, city), lambda: _unit_shares(units, result, city))
+    return done.copy()
+
+
+def _unit_shares(units: gpd.GeoDataFrame, result: CheckResult, city: City) -> gpd.GeoDataFrame:
     out = units[["unit"]].copy()
     ug = np.asarray(units.geometry.values, dtype=object)
     n = len(units)

@@ -71,10 +71,13 @@ def urban_rows(
     list of dict
         One summary row per target (:func:`geoplan.indicators.coverage.measure_row`).
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
+    mine = [t for t in targets if t.indicator in ("development_intensity", "dense_land")]
+    if not mine:
+        return rows
     study = city.boundary_polygon
     land = study if built_up is None else shapely.intersection(built_up, study)
-    for t in targets:
+    for t in mine:
         if t.indicator == "development_intensity":
             v, note = _intensity(t, city, land, built_up_source, units, areas)
             m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en, unit="share")

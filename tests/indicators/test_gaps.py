@@ -148,3 +148,35 @@ def test_water_and_detour_homes_checked_independently(
             assert bound.min() > R_M, i
         elif crosses:
             assert bound.min() <= R_M + 1e-6, i
+
+
+def test_gap_causes_are_remembered_by_content_and_redone_when_the_reach_changes(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scenario re-run asks the same question for the measures it did not change: answered
+    from memory, equal to a fresh classification; a measure whose facilities changed is redone."""
+    from geoplan.indicators import gap_tables
+    from geoplan.indicators.gaps import Reach, barrier_index, classify_gaps
+
+    net = chengdu.network
+    index = barrier_index(net, chengdu.barriers, chengdu.gates)
+    homes = geoplan.city.homes.homes_from_city(chengdu)
+    xy = shapely.get_coordinates(homes.geometry.values)[:400]
+    att = attach_points(net, homes.geometry.values[:400])
+    stops = np.asarray(chengdu.bus_stops.geometry.values, dtype=object)
+    reach = Reach(stops, np.full(stops.shape[0], R_M))
+    calls: list[int] = []
+
+    def counted(*args: object) -> np.ndarray:
+        calls.append(1)
+        return classify_gaps(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gap_tables, "classify_gaps", counted)
+    first = gap_tables._classified(index, net, xy, att, reach)
+    again = gap_tables._classified(index, net, xy.copy(), att, Reach(stops.copy(), reach.radius_m))
+    assert len(calls) == 1 and again is first  # same content: not redone
+    fewer = Reach(stops[1:], reach.radius_m[1:])
+    changed = gap_tables._classified(index, net, xy, att, fewer)
+    assert len(calls) == 2
+    assert list(changed) == list(classify_gaps(index, net, xy, att, fewer))
+    assert list(first) == list(classify_gaps(index, net, xy, att, reach))
