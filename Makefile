@@ -34,8 +34,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m numpydoc lint $(NUMPYDOC_FILES)
 
+# both cores (pytest-xdist): each worker loads its own session cities; 4 min instead of 7.5 here
 test: $(STAMP) browser-deps lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 bench: $(STAMP)
 	@command -v osmium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
