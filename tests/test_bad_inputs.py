@@ -45,6 +45,9 @@ def _write_inputs(d: Path) -> None:
     clip = chengdu_clip_polygon()
     gpd.GeoDataFrame({"name": ["clip"]}, geometry=[clip], crs=4326).to_file(d / "area.geojson")
     gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)], crs=4326).to_file(d / "outside.geojson")
+    gpd.GeoDataFrame({"kind": ["old town"]}, geometry=[clip], crs=4326).to_file(
+        d / "area_noname.geojson"
+    )
     x0, y0, x1, y1 = clip.bounds
     bow = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
     gpd.GeoDataFrame(geometry=[bow], crs=4326).to_file(d / "bowtie.geojson")
@@ -275,6 +278,12 @@ CASES = [
         "units-grid-and-file",
         "check --osm demo --units {d}/folder.geojson --units-grid 500 --out {o}",
         r"give --units FILE or --units-grid M, not both",
+    ),
+    Case(
+        "areas-without-names",
+        "check --osm demo --areas {d}/area_noname.geojson --out {o}",
+        r"area_noname\.geojson: --areas needs a column 'name' naming each area \(老城区, 市辖区\); "
+        r"columns are \['kind'\]",
     ),
     Case(
         "scope-village",

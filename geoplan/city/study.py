@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan._errors import GeoplanError, InputFileError
 from geoplan.city.model import City, load_city
-from geoplan.city.units import GRID_RANGE_M, units_layer
+from geoplan.city.units import GRID_RANGE_M, areas_layer, units_layer
 from geoplan.io.osm import check_osm_path
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -499,7 +499,7 @@ class Study:
         """
         if self.areas is None:
             return None
-        return units_layer(city, self.areas, None, None)
+        return areas_layer(city, self.areas)
 
     def check(
         self, sheet: str | geoplan.TargetSheet, *, city: City | None = None

@@ -86,6 +86,52 @@ def units_from_frame(
     return gpd.GeoDataFrame({"unit": names}, geometry=gdf.geometry.values, crs=crs)
 
 
+#: columns an --areas file may name its areas in, in order of preference
+AREA_NAME_COLUMNS = ("name", "名称", "unit", "area", "NAME", "Name")
+
+
+def areas_layer(city: City, path: Path) -> gpd.GeoDataFrame:
+    """The named parts of a study area (``--areas``: 老城区, 振中街道, 市辖区).
+
+    Unlike units, areas are looked up by name, so a file whose names cannot be found is refused
+    instead of numbering its rows (every target with an ``area:`` would then say "needs the
+    boundary" while the file holds it).
+
+    Parameters
+    ----------
+    city
+        The loaded city (its metric CRS).
+    path
+        A polygon file (any CRS) with a name column (:data:`AREA_NAME_COLUMNS`).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``unit`` (the name) and polygons in ``city.crs``.
+
+    Raises
+    ------
+    LayerError
+        No name column, or a row without a name.
+    """
+    from geoplan.io.plan_layers import read_plan_layer
+
+    gdf = read_plan_layer(path, geometry_types=("Polygon",), kind="units").gdf
+    col = next((c for c in AREA_NAME_COLUMNS if c in gdf.columns), None)
+    if col is None:
+        raise LayerError(
+            f"{path}: --areas needs a column 'name' naming each area (老城区, 市辖区); columns "
+            f"are {[c for c in gdf.columns if c != 'geometry']}"
+        )
+    blank = gdf[col].isna() | (gdf[col].astype(str).str.strip() == "")
+    if blank.any():
+        raise LayerError(
+            f"{path}: row {int(np.flatnonzero(blank.to_numpy())[0])} of --areas has no "
+            f"{col}; give every area its name"
+        )
+    return units_from_frame(gdf, city.crs, name_column=col, where=str(path))
+
+
 def units_layer(
     city: City, path: Path | None, name_column: str | None, grid_m: float | None
 ) -> gpd.GeoDataFrame:
