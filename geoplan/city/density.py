@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geoplan.city.model import City
-from geoplan.city.population import raster_pixels
+from geoplan.city.population import finest_level, raster_pixels
 
 #: the 城市体检's threshold of a dense 地段 (人/平方公里)
 DENSE_PER_KM2 = 15_000.0
@@ -72,8 +72,14 @@ def density_units(
     counts = pd.to_numeric(polys[population_column], errors="coerce").fillna(0.0).to_numpy()
     geoms = np.asarray(polys.geometry.values, dtype=object)
     keep = shapely.intersects(geoms, bnd) & (counts >= 0)
-    units = gpd.GeoDataFrame({"residents": counts[keep]}, geometry=geoms[keep], crs=city.crs)
+    # nested levels (a 区 total with its 街道): the finest, as the spreading of the census uses
+    finest = np.zeros(keep.shape[0], dtype=bool)
+    finest[keep] = finest_level(geoms[keep])
+    left_out = int(keep.sum() - finest.sum())
+    units = gpd.GeoDataFrame({"residents": counts[finest]}, geometry=geoms[finest], crs=city.crs)
     what = f"{len(units):,} population polygons (the layer's own counts and areas)"
+    if left_out:
+        what += f"; {left_out} containing others left out (a coarser level)"
     return _with_density(units), what
 
 

@@ -105,7 +105,7 @@ def distribute_census(
         raise LayerError("census layer has no CRS; set one (e.g. EPSG:4326)")
     pop = residents_of(polygons, column, where="census layer")
     poly = np.asarray(polygons.to_crs(homes.crs).geometry.values, dtype=object)
-    finest = _finest_level(poly) if nested_check else np.ones(poly.size, dtype=bool)
+    finest = finest_level(poly) if nested_check else np.ones(poly.size, dtype=bool)
     poly, pop, dropped = poly[finest], pop[finest], int((~finest).sum())
     frac = np.ones(len(poly))
     if boundary is not None:
@@ -193,12 +193,27 @@ CENSUS_OVERLAP_SHARE = 0.01
 CENSUS_NESTED_SHARE = 0.99
 
 
-def _finest_level(poly: NDArray[np.object_]) -> NDArray[np.bool_]:
+def finest_level(poly: NDArray[np.object_]) -> NDArray[np.bool_]:
     """Which census polygons to use: all, unless some contain others (nested levels).
 
     A 区 total given with its 街道 would count every resident twice: a polygon that (almost)
     wholly contains another is the coarser level and is left out, the finest used. Polygons
     that overlap without one containing the other cannot be told apart and are refused.
+
+    Parameters
+    ----------
+    poly
+        The census polygons (metric CRS).
+
+    Returns
+    -------
+    ndarray of bool
+        Which polygons are the finest level.
+
+    Raises
+    ------
+    LayerError
+        Two polygons overlap without one containing the other.
     """
     keep = np.ones(poly.size, dtype=bool)
     if poly.size < 2:

@@ -203,3 +203,22 @@ def test_cli_reads_the_district_and_census_polygons(chengdu_pbf: Path, tmp_path:
     # by hand: 8 of 16 km² (the WGS84 round trip moves corners by micrometres)
     assert rows.loc["development_intensity", measured] == pytest.approx(0.5, rel=1e-6)
     assert rows.loc["dense_land", measured] == pytest.approx(1.0, rel=1e-6)  # half of fwd
+
+
+def test_dense_land_reads_the_finest_of_nested_census_levels(chengdu: geoplan.City) -> None:
+    """A 区 total given with its 街道 is a coarser level: only the 街道 densities count."""
+    x, y = _centre(chengdu)
+    jiedao = [
+        shapely.box(x - 1000, y, x, y + 1000),  # 1 km², 30,000: dense
+        shapely.box(x, y, x + 1000, y + 1000),  # 1 km², 5,000: not
+    ]
+    qu = shapely.box(x - 1000, y, x + 1000, y + 1000)  # their total: 17,500 per km², dense
+    pop = gpd.GeoDataFrame(
+        {"population": [30_000, 5_000, 35_000]}, geometry=[*jiedao, qu], crs=chengdu.crs
+    )
+    units, what = density_units(chengdu, population=pop)
+    assert units is not None and len(units) == 2 and "1 containing others left out" in what
+    t = load_target_sheet("chengshi-tijian").get("dense_land")
+    kw = {"built_up": None, "built_up_source": "file", "units": None, "areas": None}
+    row = urban_rows([t], city=chengdu, density=lambda: (units, what), **kw)[0]
+    assert row["value"] == pytest.approx(1.0, rel=1e-9)  # by hand: the one dense 街道
