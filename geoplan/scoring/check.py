@@ -43,7 +43,6 @@ from geoplan.indicators.registry import REGISTRY
 from geoplan.indicators.result_cache import ResultCache
 from geoplan.names import (
     GAP_MEASURES,
-    Basis,
     CoverageLayer,
     Method,
     coverage_key,
@@ -53,8 +52,8 @@ from geoplan.names import (
 from geoplan.network.access import EdgeAttachment
 from geoplan.network.cache import AccessCache
 from geoplan.network.gates import GateModel, compound_notes, gate_model
-from geoplan.rules import taxonomy as tx
 from geoplan.rules.life_circles import LifeCircles, load_life_circles
+from geoplan.scoring.built_up import area_basis, resolve_built_up
 from geoplan.scoring.counts import count_rows
 from geoplan.scoring.scorecard import circle_measure, scorecard
 from geoplan.scoring.targets import TargetSheet, load_target_sheet
@@ -352,7 +351,7 @@ def check_city(
                 ),
             )
         )
-        measures = _area_basis(
+        measures = area_basis(
             pd.concat([r.summary for r in out] + [counted], ignore_index=True), inputs
         )
         homes_out, coverage, layers = _assemble(homes, access, out)
@@ -540,71 +539,6 @@ def _dist_columns(home_m: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     for k, v in home_m.items():
         if not k.startswith("cat:") and dist_column(k) not in out:
             out[dist_column(k)] = v
-    return out
-
-
-def resolve_built_up(
-    city: City, built_up: BaseGeometry | str | None, *, landcover: str | Path | None = None
-) -> tuple[BaseGeometry | None, str]:
-    """The area of area-based figures and where it comes from (``file``, ``osm``, study area).
-
-    ``None`` or ``"osm"``: derived from OSM (``None`` area = the study area when nothing urban is
-    mapped); ``"study_area"``: the whole study area; a polygon: itself. A land-cover raster
-    (``landcover``) adds its built-up class (ESA WorldCover 50) to the derived area.
-
-    Parameters
-    ----------
-    city
-        The city (metric CRS).
-    built_up
-        A polygon, ``"osm"`` / ``None`` (derived) or ``"study_area"``.
-    landcover
-        A land-cover raster whose built-up class helps the derivation.
-
-    Returns
-    -------
-    tuple
-        ``(area or None for the study area, its source)``.
-    """
-    if isinstance(built_up, BaseGeometry):
-        return built_up, "file"
-    if built_up == "study_area":
-        return None, "study_area"
-    if built_up not in (None, "osm"):
-        raise LayerError(f"built_up must be a polygon, 'osm' or 'study_area', not {built_up!r}")
-    if city.urban_land is None:
-        return None, "study_area"
-    from geoplan.rules.spatial import built_up_area
-
-    derived = built_up_area(city.urban_land, city.roads, city.boundary_polygon)
-    if landcover is not None:
-        from geoplan.indicators.green_cover import landcover_class_area
-
-        cls = tx.built_up_rule().landcover_class
-        lc = landcover_class_area(landcover, city.boundary_polygon, crs=city.crs, value=cls)
-        derived = shapely.union(derived, lc) if not lc.is_empty else derived
-    if derived.is_empty:
-        return None, "study_area (no built-up land in OSM)"
-    return derived, "osm"
-
-
-def _area_basis(measures: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
-    """Say which area each area-based row used and its km² (built-up area when given)."""
-    area = measures["basis"] == Basis.BOUNDARY_AREA
-    if not area.any():
-        return measures
-    km2 = inputs.boundary.area / 1e6
-    out = measures.copy()
-    what = {
-        "file": "建成区 built-up area",
-        "osm": "建成区（OSM推算）built-up area derived from OSM",
-    }.get(inputs.built_up_source, "研究范围 study area")
-    if inputs.built_up_source.startswith("study_area ("):
-        what += " (no built-up land in OSM)"
-    if inputs.built_up is not None:
-        out.loc[area, "basis"] = str(Basis.BUILT_UP_AREA)
-    note = f"{what} {km2:,.2f} km²"
-    out.loc[area, "note"] = [f"{n}; {note}" if n else note for n in out.loc[area, "note"]]
     return out
 
 

@@ -221,7 +221,7 @@ def suggest_sites(
     SitingResult
     """
     t0 = time.perf_counter()
-    from geoplan.scoring.check import resolve_built_up
+    from geoplan.scoring.built_up import resolve_built_up
 
     built_up, _ = resolve_built_up(city, built_up)
     cand = (
