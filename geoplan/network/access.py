@@ -211,6 +211,27 @@ def _polygon_intervals(net: WalkNetwork, polys: NDArray[np.object_], owners: I64
     ip, ie = tree.query(polys, predicate="intersects")
     if ip.shape[0] == 0:
         return _empty_attachment()
+    # an edge in a polygon's interior is inside whole (0 to 1): no overlay needed (in a city's
+    # parks three pairs in four, 1.9 → 0.6 s at Helsinki 12×12)
+    cp, ce = tree.query(polys, predicate="contains_properly")
+    whole = EdgeAttachment(
+        ce.astype(np.int64),
+        np.zeros(ce.shape[0]),
+        np.ones(ce.shape[0]),
+        np.zeros(ce.shape[0]),
+        owners[cp].astype(np.int64),
+    )
+    crossing = ~np.isin(ip * net.n_edges + ie, cp * net.n_edges + ce)
+    ip, ie = ip[crossing], ie[crossing]
+    return EdgeAttachment.concat([whole, _crossing_intervals(net, polys, owners, ip, ie)])
+
+
+def _crossing_intervals(
+    net: WalkNetwork, polys: NDArray[np.object_], owners: I64, ip: I64, ie: I64
+) -> EdgeAttachment:
+    """The parts inside polygon ``ip[i]`` of edge ``ie[i]`` (pairs that meet), as intervals."""
+    if ip.shape[0] == 0:
+        return _empty_attachment()
     geoms = net.edge_geometry[ie]
     inter = shapely.intersection(geoms, polys[ip])
     glen = shapely.length(geoms)

@@ -282,6 +282,24 @@ def _intervals_by_loop(net, polys, owners):  # type: ignore[no-untyped-def]
     return out
 
 
+def _merged(rows):  # type: ignore[no-untyped-def]
+    """Intervals per (owner, edge), sorted and joined where they meet (1e-9): one flat list."""
+    by: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for e, a, b, o in rows:
+        by.setdefault((int(o), int(e)), []).append((float(a), float(b)))
+    out: list[float] = []
+    for key in sorted(by):
+        joined: list[list[float]] = []
+        for a, b in sorted(by[key]):
+            if joined and a <= joined[-1][1] + 1e-9:
+                joined[-1][1] = max(joined[-1][1], b)
+            else:
+                joined.append([a, b])
+        for a, b in joined:
+            out += [float(key[0]), float(key[1]), a, b]
+    return out
+
+
 @pytest.mark.parametrize("city_name", ["chengdu", "helsinki"])
 def test_polygon_sources_equal_per_part_geos(
     city_name: str, request: pytest.FixtureRequest
@@ -300,7 +318,13 @@ def test_polygon_sources_equal_per_part_geos(
     ref = _intervals_by_loop(net, polys, owners)
     assert len(ref) > 50
     got = list(zip(att.edge, att.t0, att.t1, att.owner, strict=True))
-    assert [tuple(map(float, r)) for r in got] == [tuple(map(float, r)) for r in ref]
+    # the same parts of the same edges for each polygon. An edge wholly inside one is taken
+    # whole (0–1) without an overlay; GEOS's parts of it, located by their midpoints, join
+    # into 0–1 to rounding (seen: 1.3e-8 of the edge, a micrometre on 100 m)
+    assert _merged(got) == pytest.approx(_merged(ref), abs=1e-7)
+    inside = shapely.contains_properly(polys[att.owner], net.edge_geometry[att.edge])
+    assert inside.sum() > 10  # the whole-edge path is taken on this city
+    assert (att.t0[inside] == 0).all() and (att.t1[inside] == 1).all()
     rings = shapely.boundary(polys)
     x, y, line = _sample_lines(rings, 2.0)
     parts, pidx = shapely.get_parts(rings, return_index=True)
