@@ -354,12 +354,18 @@ def compound_internal(
     rtree = shapely.STRtree(geoms)
     length = shapely.length(geoms)
     owner = np.full(len(roads), -1)
-    for k in cand:
-        for p in ptree.query(geoms[k], predicate="intersects"):
-            inside = float(shapely.length(shapely.intersection(geoms[k], parcels[p])))
-            if length[k] > 0 and inside / length[k] >= float(rule["min_share_inside"]):
-                owner[k] = p
-                break
+    # every (road, parcel) pair at once, in the order a query per road gives them; a road's
+    # owner is the first parcel holding enough of it
+    ik, ip = ptree.query(np.asarray(geoms[cand], dtype=object), predicate="intersects")
+    road = cand[ik]
+    inside = shapely.length(
+        shapely.intersection(np.asarray(geoms[road], dtype=object), parcels[ip])
+    )
+    lk = length[road]
+    enough = (lk > 0) & (inside / np.where(lk > 0, lk, 1.0) >= float(rule["min_share_inside"]))
+    hit = np.flatnonzero(enough)
+    first = np.unique(road[hit], return_index=True)[1]  # pairs come grouped by road
+    owner[road[hit[first]]] = ip[hit[first]]
     private = roads["access"].isin(rule["private_access"]).to_numpy()
     out[(owner >= 0) & private] = True
     for p in np.unique(owner[owner >= 0]):
