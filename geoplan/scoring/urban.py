@@ -83,7 +83,7 @@ def urban_rows(
             m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en, unit="share")
             rows.append(measure_row(m, Method.AREA, Basis.DISTRICT_AREA, v, note=note))
         elif t.indicator == "dense_land":
-            v, note = _dense_land(t, land, built_up_source, density)
+            v, note = _dense_land(t, city, land, built_up_source, density)
             m = Measure(t.indicator, count_measure(t), t.label_zh, t.label_en, unit="km2")
             rows.append(measure_row(m, Method.AREA, Basis.BOUNDARY_AREA, v, note=note))
     return rows
@@ -121,6 +121,13 @@ def _intensity(
             f"--areas); the {_built_up_words(source)} covers {ref:.1%} of this study area, "
             "which is not the indicator"
         )
+    share = city.report.data_share
+    if source == "osm" and share < MIN_INSIDE_SHARE:
+        return None, (
+            f"no data: the OSM extract covers {share:.0%} of the study area, and the 建成区 "
+            "derived from it stops at the extract's edge; pass the 建成区 (--built-up FILE) or an "
+            "extract holding the whole district"
+        )
     inside = shapely.intersection(district, study).area
     if district.area <= 0 or inside < MIN_INSIDE_SHARE * district.area:
         share = inside / district.area if district.area > 0 else 0.0
@@ -137,7 +144,7 @@ def _intensity(
 
 
 def _dense_land(
-    t: Target, land: BaseGeometry, source: str, density: Density
+    t: Target, city: City, land: BaseGeometry, source: str, density: Density
 ) -> tuple[float | None, str]:
     """km² of the land (建成区 ∩ study area) in 地段 denser than the threshold."""
     limit = t.number("density_per_km2", DENSE_PER_KM2)
@@ -154,4 +161,10 @@ def _dense_land(
     )
     if "polygons" in what:
         note += "; a polygon's density averages its blocks: denser 地段 inside it are not seen"
+    share = city.report.data_share
+    if source == "osm" and share < MIN_INSIDE_SHARE:
+        note += (
+            f"; a lower bound: the OSM extract covers {share:.0%} of the study area and the "
+            "建成区 derived from it stops at its edge"
+        )
     return km2, note

@@ -222,3 +222,42 @@ def test_dense_land_reads_the_finest_of_nested_census_levels(chengdu: geoplan.Ci
     kw = {"built_up": None, "built_up_source": "file", "units": None, "areas": None}
     row = urban_rows([t], city=chengdu, density=lambda: (units, what), **kw)[0]
     assert row["value"] == pytest.approx(1.0, rel=1e-9)  # by hand: the one dense 街道
+
+
+def test_a_derived_built_up_area_needs_the_whole_district_in_the_extract(
+    chengdu: geoplan.City,
+) -> None:
+    """An extract holding 60 % of a district: the 建成区 derived from it stops at its edge."""
+    part = dataclasses.replace(
+        chengdu,
+        district="四川省成都市测试区",
+        report=dataclasses.replace(chengdu.report, data_share=0.6),
+    )
+    sheet = load_target_sheet("chengshi-tijian")
+    x, y = _centre(chengdu)
+    built = shapely.box(x - 1000, y - 1000, x + 1000, y + 1000)
+    units = gpd.GeoDataFrame(
+        {"residents": [50_000], "area_m2": [1e6], "density_per_km2": [50_000.0]},
+        geometry=[built],
+        crs=chengdu.crs,
+    )
+    kw = {"units": None, "areas": None, "density": lambda: (units, "1 population polygons")}
+    rows = urban_rows(
+        [sheet.get("development_intensity"), sheet.get("dense_land")],
+        city=part,
+        built_up=built,
+        built_up_source="osm",
+        **kw,
+    )
+    assert np.isnan(rows[0]["value"]) and "covers 60% of the study area" in rows[0]["note"]
+    assert rows[1]["value"] == pytest.approx(4.0) and "a lower bound" in rows[1]["note"]
+    # the planner's own 建成区 does not depend on the extract: measured
+    given = urban_rows(
+        [sheet.get("development_intensity")],
+        city=part,
+        built_up=built,
+        built_up_source="file",
+        **kw,
+    )[0]
+    study = chengdu.boundary_polygon
+    assert given["value"] == pytest.approx(built.area / study.area, rel=1e-12)
