@@ -199,10 +199,13 @@ def _facilities(
 
     for df, sets in ((points, pt_sets), (areas, ar_sets)):
         classes = sets.map(lambda t: (tx.classify_facility(t), _level_from(t)))
-        for osmid, osm_type, tags, geom, (found, level_from) in zip(
-            df["osmid"], df["osm_type"], df["tags"], df.geometry.values, classes, strict=True
-        ):
-            for cat in found or ():
+        # only the features with a category reach the Python loop (a few in a hundred)
+        hit = [i for i, (found, _) in enumerate(classes) if found]
+        ids, kinds = df["osmid"].to_numpy()[hit], df["osm_type"].to_numpy()[hit]
+        tags_of, geoms = df["tags"].to_numpy()[hit], df.geometry.values[hit]
+        for osmid, osm_type, tags, geom, i in zip(ids, kinds, tags_of, geoms, hit, strict=True):
+            found, level_from = classes[i]
+            for cat in found:
                 add(osmid, osm_type, cat, tags, level_from)
                 fac_geoms.append(geom)
     # sports grounds: public ones only, classed by the area of the ground they belong to
