@@ -136,6 +136,18 @@ def at_fraction(lines: NDArray[np.object_], frac: F64, which: I64 | None = None)
     return out
 
 
+def _number_in(values: pd.Series, pattern: str) -> pd.Series:
+    """The first number ``pattern`` finds in each value's text (NaN: none).
+
+    Read once per distinct value: a city's ``width`` / ``lanes`` tags hold a few hundred values
+    over 10⁵ ways.
+    """
+    text = values.astype(str)
+    distinct = pd.Series(text.unique())
+    found = pd.to_numeric(distinct.str.extract(pattern)[0], errors="coerce")
+    return text.map(dict(zip(distinct, found, strict=True))).astype(float)
+
+
 def carriageway_weights(
     roads: gpd.GeoDataFrame, *, pair_distance_m: float | None = None, min_angle_deg: float = 150.0
 ) -> F64:
@@ -417,8 +429,8 @@ def road_area_ratio(
     """
     g = tx.road_grades()
     r = roads.loc[roads["grade"].isin([k for k, v in g.items() if v.counts_in_density])]
-    width = pd.to_numeric(r["width"].astype(str).str.extract(r"([\d.]+)")[0], errors="coerce")
-    lanes = pd.to_numeric(r["lanes"].astype(str).str.extract(r"(\d+)")[0], errors="coerce")
+    width = _number_in(r["width"], r"([\d.]+)")
+    lanes = _number_in(r["lanes"], r"(\d+)")
     default = r["grade"].map({k: v.default_width_m for k, v in g.items()})
     w = carriageway_weights(r)
     est = width.fillna(lanes * 3.5).fillna(default * w).to_numpy(dtype=float)
