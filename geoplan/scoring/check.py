@@ -339,7 +339,7 @@ def check_city(
             + urban_rows(
                 ts.checkable,
                 city=city,
-                built_up=inputs.built_up,
+                land=inputs.boundary,
                 built_up_source=inputs.built_up_source,
                 units=units,
                 areas=areas,

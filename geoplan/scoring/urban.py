@@ -42,7 +42,7 @@ def urban_rows(
     targets: Iterable[Target],
     *,
     city: City,
-    built_up: BaseGeometry | None,
+    land: BaseGeometry,
     built_up_source: str,
     units: gpd.GeoDataFrame | None,
     areas: gpd.GeoDataFrame | None,
@@ -56,8 +56,9 @@ def urban_rows(
         The sheet's checkable targets (others are skipped).
     city
         The city (metric CRS; ``city.district`` when the study area is a district).
-    built_up
-        The 建成区 polygon of the check, or ``None`` when it is the study area.
+    land
+        The area of the check's area-based figures: the 建成区 inside the study area, or the study
+        area when no 建成区 is known (:attr:`geoplan.indicators.inputs.Inputs.boundary`).
     built_up_source
         Where it came from: ``file``, ``osm`` (derived), ``study_area …``.
     units, areas
@@ -75,8 +76,6 @@ def urban_rows(
     mine = [t for t in targets if t.indicator in ("development_intensity", "dense_land")]
     if not mine:
         return rows
-    study = city.boundary_polygon
-    land = study if built_up is None else shapely.intersection(built_up, study)
     for t in mine:
         if t.indicator == "development_intensity":
             v, note = _intensity(t, city, land, built_up_source, units, areas)

@@ -81,7 +81,8 @@ def test_intensity_over_a_district_study_area(chengdu: geoplan.City) -> None:
     x, y = _centre(chengdu)
     built = shapely.box(x - 1500, y - 1500, x + 1500, y + 1500)
     t = load_target_sheet("chengshi-tijian").get("development_intensity")
-    kw = {"built_up": built, "built_up_source": "file", "units": None, "areas": None}
+    land = shapely.intersection(built, chengdu.boundary_polygon)
+    kw = {"land": land, "built_up_source": "file", "units": None, "areas": None}
     none = urban_rows([t], city=chengdu, density=lambda: (None, ""), **kw)[0]
     assert np.isnan(none["value"]) and "--district" in none["note"]
     city = dataclasses.replace(chengdu, district="四川省成都市测试区")
@@ -99,12 +100,22 @@ def test_intensity_refuses_what_it_cannot_read(chengdu: geoplan.City) -> None:
     areas = gpd.GeoDataFrame({"unit": ["某市市辖区"]}, geometry=[half_out], crs=chengdu.crs)
     kw = {"units": None, "density": lambda: (None, "")}
     outside = urban_rows(
-        [t], city=chengdu, built_up=half_out, built_up_source="file", areas=areas, **kw
+        [t],
+        city=chengdu,
+        land=shapely.intersection(half_out, chengdu.boundary_polygon),
+        built_up_source="file",
+        areas=areas,
+        **kw,
     )[0]
     assert np.isnan(outside["value"]) and "inside the study area" in outside["note"]
     city = dataclasses.replace(chengdu, district="四川省成都市测试区")
     no_built = urban_rows(
-        [t], city=city, built_up=None, built_up_source="study_area", areas=None, **kw
+        [t],
+        city=city,
+        land=chengdu.boundary_polygon,
+        built_up_source="study_area",
+        areas=None,
+        **kw,
     )[0]
     assert np.isnan(no_built["value"]) and "--built-up" in no_built["note"]
 
@@ -147,7 +158,7 @@ def test_dense_land_on_raster_pixels(chengdu: geoplan.City, tmp_path: Path) -> N
     row = urban_rows(
         [t],
         city=chengdu,
-        built_up=None,
+        land=chengdu.boundary_polygon,
         built_up_source="study_area",
         units=None,
         areas=None,
@@ -219,7 +230,7 @@ def test_dense_land_reads_the_finest_of_nested_census_levels(chengdu: geoplan.Ci
     units, what = density_units(chengdu, population=pop)
     assert units is not None and len(units) == 2 and "1 containing others left out" in what
     t = load_target_sheet("chengshi-tijian").get("dense_land")
-    kw = {"built_up": None, "built_up_source": "file", "units": None, "areas": None}
+    kw = {"land": chengdu.boundary_polygon, "built_up_source": "file", "units": None, "areas": None}
     row = urban_rows([t], city=chengdu, density=lambda: (units, what), **kw)[0]
     assert row["value"] == pytest.approx(1.0, rel=1e-9)  # by hand: the one dense 街道
 
@@ -245,7 +256,7 @@ def test_a_derived_built_up_area_needs_the_whole_district_in_the_extract(
     rows = urban_rows(
         [sheet.get("development_intensity"), sheet.get("dense_land")],
         city=part,
-        built_up=built,
+        land=built,  # inside the study area
         built_up_source="osm",
         **kw,
     )
@@ -255,7 +266,7 @@ def test_a_derived_built_up_area_needs_the_whole_district_in_the_extract(
     given = urban_rows(
         [sheet.get("development_intensity")],
         city=part,
-        built_up=built,
+        land=built,  # inside the study area
         built_up_source="file",
         **kw,
     )[0]
