@@ -1,0 +1,114 @@
+"""The DuckDB column read equals the pyosmium read, object for object, in file order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import osmium
+import pytest
+from conftest import CHENGDU_PBF, SAO_PAULO_PBF, require, sha256
+
+import geoplan
+from geoplan.io import osm_columns
+from geoplan.io.osm import RawOSM, read_osm
+
+pytestmark = pytest.mark.skipif(not osm_columns.available(), reason="duckdb not installed")
+
+
+def _assert_same(one: RawOSM, two: RawOSM) -> None:
+    assert len(one.ways) == len(two.ways)
+    for a, b in zip(one.ways, two.ways, strict=True):
+        assert (a.osmid, a.tags) == (b.osmid, b.tags)
+        for f in ("refs", "lon", "lat"):
+            x, y = getattr(a, f), getattr(b, f)
+            assert x.dtype == y.dtype and np.array_equal(x, y), (a.osmid, f)
+    for f in (
+        "points",
+        "gate_nodes",
+        "areas",
+        "stop_areas",
+        "dangling_refs",
+        "ways_without_location",
+        "areas_failed",
+        "header_bbox",
+        "bbox",
+    ):
+        assert getattr(one, f) == getattr(two, f), f
+    key = [(r[0], r[1], r[2].tobytes(), r[3].tobytes()) for r in one.barrier_lines]
+    assert key == [(r[0], r[1], r[2].tobytes(), r[3].tobytes()) for r in two.barrier_lines]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("name", ["chengdu", "sao_paulo", "demo"])
+def test_three_cities_read_both_ways_are_equal(name: str, parallel: bool) -> None:
+    path = {
+        "chengdu": require(CHENGDU_PBF),
+        "sao_paulo": require(SAO_PAULO_PBF),
+        "demo": geoplan.demo_path(),
+    }[name]
+    one = read_osm(path, reader="pyosmium", parallel=False)
+    two = read_osm(path, reader="duckdb", parallel=parallel)
+    assert len(one.ways) > 2000 and len(one.points) > 500
+    _assert_same(one, two)
+
+
+def test_many_record_batches_and_dangling_refs(
+    chengdu_pbf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sliced Arrow batches and nodes missing from a clipped file: still the pyosmium read."""
+    clipped = tmp_path / "clipped.osm.pbf"
+    with osmium.SimpleWriter(str(clipped)) as w:
+        for o in osmium.FileProcessor(str(chengdu_pbf)):
+            if o.is_node() and o.id % 7 == 0:
+                continue  # every 7th node gone: ways split, areas fail, refs dangle
+            w.add(o)
+    monkeypatch.setattr(osm_columns, "BATCH_ROWS", 3000)
+    one = read_osm(clipped, reader="pyosmium", parallel=False)
+    two = read_osm(clipped, reader="duckdb", parallel=False)
+    assert one.dangling_refs > 1000 and one.ways_without_location > 0
+    _assert_same(one, two)
+
+
+def test_tag_strings_are_interned(sao_paulo_pbf: Path) -> None:
+    raw = read_osm(sao_paulo_pbf, reader="duckdb", parallel=False)
+    values = [w.tags["highway"] for w in raw.ways]
+    # one str object per distinct value (a city repeats "residential" thousands of times)
+    assert len({id(v) for v in values}) == len(set(values)) < 40
+
+
+def test_a_truncated_pbf_is_refused_in_one_line(chengdu_pbf: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "cut.osm.pbf"
+    bad.write_bytes(chengdu_pbf.read_bytes()[: chengdu_pbf.stat().st_size // 2])
+    before = sha256(bad)
+    with pytest.raises(geoplan.InputFileError, match=r"cut\.osm\.pbf: cannot read as OSM data"):
+        read_osm(bad, reader="duckdb", parallel=False)
+    assert sha256(bad) == before
+
+
+def test_the_duckdb_reader_refuses_xml(chengdu_pbf: Path, tmp_path: Path) -> None:
+    xml = tmp_path / "c.osm"
+    with osmium.SimpleWriter(str(xml)) as w:
+        for o in osmium.FileProcessor(str(chengdu_pbf)):
+            w.add(o)
+    with pytest.raises(geoplan.InputFileError, match=r"needs a \.osm\.pbf"):
+        read_osm(xml, reader="duckdb")
+    assert len(read_osm(xml).ways) == 2278  # "auto" reads XML with pyosmium
+
+
+def test_auto_uses_duckdb_for_large_files_only(
+    chengdu_pbf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = osm_columns.fetch_columns
+
+    def spy(path: str, **kw: object) -> osm_columns.ColumnRead:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(osm_columns, "fetch_columns", spy)
+    read_osm(chengdu_pbf, parallel=False)
+    assert calls == []
+    monkeypatch.setattr("geoplan.io.osm.COLUMNS_MIN_BYTES", 1)
+    read_osm(chengdu_pbf, parallel=False)
+    assert calls == [str(chengdu_pbf)]
