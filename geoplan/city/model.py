@@ -285,8 +285,8 @@ def load_city(
         steps.advance()
 
         with _timed(seconds, "walk_network"):
-            keep = rules.walkable_mask([w.tags for w in raw.ways], include_private=include_private)
-            walk_ways = [w for w, k in zip(raw.ways, keep.tolist(), strict=True) if k]
+            keep = rules.walkable_mask(raw.ways.tags, include_private=include_private)
+            walk_ways = raw.ways.select(keep)
             net = build_walk_network(walk_ways, mcrs)
             if net.n_edges:
                 shapely.prepare(bnd)

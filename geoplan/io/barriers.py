@@ -90,12 +90,13 @@ def barrier_layers(
         if c is not None:
             line_rows.append(row)
             causes.append(c)
-    for w in raw.ways:
-        if hw_values is not None and w.tags.get("highway") not in hw_values:
+    for i, tags in enumerate(raw.ways.tags):
+        if hw_values is not None and tags.get("highway") not in hw_values:
             continue  # no cause rule asks for this highway value: not a barrier by itself
-        c = rules.line_cause(w.tags)
+        c = rules.line_cause(tags)
         if c is not None:
-            line_rows.append((w.osmid, w.tags, w.lon, w.lat))
+            w = raw.ways[i]
+            line_rows.append((w.osmid, tags, w.lon, w.lat))
             causes.append(c)
     for area_id, _otype, tags, wkb in raw.areas:
         c = rules.area_cause(tags)

@@ -27,6 +27,9 @@ from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
 from geoplan._fork import die_with_parent, fork_ok
+from geoplan.io.way_runs import RawWay, WayRuns
+
+__all__ = ["RawOSM", "RawWay", "WayRuns", "check_osm_path", "read_osm"]
 
 #: keys whose objects geoplan reads (everything else is skipped in C++)
 KEYS = (
@@ -55,22 +58,12 @@ SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.xml
 
 
 @dataclass
-class RawWay:
-    """A highway way split into runs of nodes whose locations are known."""
-
-    osmid: int
-    tags: dict[str, str]
-    refs: NDArray[np.int64]
-    lon: NDArray[np.float64]
-    lat: NDArray[np.float64]
-
-
-@dataclass
 class RawOSM:
     """What geoplan reads from an OSM file, in WGS84 degrees."""
 
     path: Path
-    ways: list[RawWay] = field(default_factory=list)
+    #: highway ways as runs of located nodes (column-wise; iterating gives :class:`RawWay`)
+    ways: WayRuns = field(default_factory=WayRuns.empty)
     #: tagged nodes: (osmid, lon, lat, tags)
     points: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
     #: areas: (osmid, "way" | "relation", tags, WKB bytes of a MultiPolygon)
@@ -292,23 +285,25 @@ def _split_runs(raw: RawOSM, ways: WayLists) -> tuple[float, float, float, float
         r_start = r_len = np.zeros(0, dtype=np.int64)
     lon = x[pos] / 1e7  # == Location.lon: int32 fixed point / 1e7 in double
     lat = y[pos] / 1e7
-    ref_v = refs[pos]
     r_way = way_of[pos[r_start]]
     raw.ways_without_location += int(lens.shape[0] - np.unique(r_way).shape[0])
-    ids = ways.ids
-    tags = ways.tags
-    for w, s0, n in zip(r_way.tolist(), r_start.tolist(), r_len.tolist(), strict=True):
-        s1 = s0 + n
-        raw.ways.append(RawWay(ids[w], tags[w], ref_v[s0:s1], lon[s0:s1], lat[s0:s1]))
     if not r_start.size:
         return None
-    sel = np.zeros(pos.shape[0], dtype=bool)
-    np.logical_or.at(sel, np.repeat(r_start, r_len) + _ramp(r_len), True)
+    at = np.repeat(r_start, r_len) + _ramp(r_len)  # the kept runs' nodes, run after run
+    tags = ways.tags
+    raw.ways = WayRuns(
+        np.asarray(ways.ids, dtype=np.int64)[r_way],
+        [tags[w] for w in r_way.tolist()],
+        np.concatenate([[0], np.cumsum(r_len)]),
+        refs[pos[at]],
+        lon[at],
+        lat[at],
+    )
     return (
-        float(lon[sel].min()),
-        float(lat[sel].min()),
-        float(lon[sel].max()),
-        float(lat[sel].max()),
+        float(raw.ways.lon.min()),
+        float(raw.ways.lat.min()),
+        float(raw.ways.lon.max()),
+        float(raw.ways.lat.max()),
     )
 
 

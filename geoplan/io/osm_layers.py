@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.io.boundary import polygonal
-from geoplan.io.osm import RawOSM
+from geoplan.io.osm import RawOSM, WayRuns
 from geoplan.io.projection import WGS84, to_metric
 from geoplan.rules import spatial
 from geoplan.rules import taxonomy as tx
@@ -266,23 +266,29 @@ def greenway_lines(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry=[], crs=crs)
     first = cat.rules[0].pairs[0] if cat.rules and cat.rules[0].pairs else None
     values = first[1] if first is not None and first[0] == "highway" else None
-    ways = [
-        w
-        for w in raw.ways
-        if (values is None or w.tags.get("highway") in values) and cat.matches(w.tags)
+    ways = raw.ways.select(
+        [
+            i
+            for i, t in enumerate(raw.ways.tags)
+            if (values is None or t.get("highway") in values) and cat.matches(t)
+        ]
+    )
+    rows = [
+        (osmid, "way", _GREENWAY, cat.label_zh, _name(t), "")
+        for osmid, t in zip(ways.ids.tolist(), ways.tags, strict=True)
     ]
-    rows = [(w.osmid, "way", _GREENWAY, cat.label_zh, _name(w.tags), "") for w in ways]
-    if ways:
-        x, y = to_metric(
-            crs, np.concatenate([w.lon for w in ways]), np.concatenate([w.lat for w in ways])
-        )
-        idx = np.repeat(np.arange(len(ways)), [w.lon.shape[0] for w in ways])
-        lines = shapely.linestrings(np.column_stack([x, y]), indices=idx)
-    else:
-        lines = np.zeros(0, dtype=object)
+    lines = _lines(ways, crs)
     return gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=cols), geometry=gpd.GeoSeries(lines, crs=crs), crs=crs
     )
+
+
+def _lines(ways: WayRuns, crs: pyproj.CRS) -> NDArray[np.object_]:
+    """Each run as a line in ``crs``: one projection and one vectorised build for all."""
+    if not len(ways):
+        return np.zeros(0, dtype=object)
+    x, y = to_metric(crs, ways.lon, ways.lat)
+    return np.asarray(shapely.linestrings(np.column_stack([x, y]), indices=ways.run_of_node()))
 
 
 def _drop_small(facilities: gpd.GeoDataFrame, cats: dict[str, tx.Category]) -> gpd.GeoDataFrame:
@@ -331,38 +337,29 @@ def _homes_land(
 def _roads(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     """Every highway way with a Chinese grade, as lines in ``crs`` (one vectorised build)."""
     road_rows = []
-    road_geoms = []
-    for w in raw.ways:
-        hw = w.tags.get("highway", "")
-        grade = tx.road_grade(hw)
+    keep = []
+    grades: dict[
+        str, str | None
+    ] = {}  # a grade per distinct highway value (a few dozen over 10⁵ ways)
+    for i, (osmid, t) in enumerate(zip(raw.ways.ids.tolist(), raw.ways.tags, strict=True)):
+        hw = t.get("highway", "")
+        grade = grades[hw] if hw in grades else grades.setdefault(hw, tx.road_grade(hw))
         if grade is None:
             continue
         road_rows.append(
             (
-                w.osmid,
+                osmid,
                 hw,
                 grade,
-                _name(w.tags),
-                w.tags.get("oneway", "no"),
-                w.tags.get("lanes", ""),
-                w.tags.get("width", ""),
-                w.tags.get("access", ""),
+                _name(t),
+                t.get("oneway", "no"),
+                t.get("lanes", ""),
+                t.get("width", ""),
+                t.get("access", ""),
             )
         )
-        road_geoms.append(w)
-    # one vectorised call for every road geometry, projected before the lines are built
-    if road_geoms:
-        lens = np.fromiter((w.lon.shape[0] for w in road_geoms), dtype=np.int64)
-        rx, ry = to_metric(
-            crs,
-            np.concatenate([w.lon for w in road_geoms]),
-            np.concatenate([w.lat for w in road_geoms]),
-        )
-        lines = shapely.linestrings(
-            np.column_stack([rx, ry]), indices=np.repeat(np.arange(lens.shape[0]), lens)
-        )
-    else:
-        lines = np.zeros(0, dtype=object)
+        keep.append(i)
+    lines = _lines(raw.ways.select(keep), crs)
     return gpd.GeoDataFrame(
         pd.DataFrame(
             road_rows,
@@ -415,10 +412,11 @@ def _bus_stops(
     # bus=yes, common outside China): one stop at the middle of the way
     area_way_ids = set(stop_areas.loc[stop_areas["osm_type"] == "way", "osmid"].tolist())
     line_rows: dict[int, tuple[dict[str, str], BaseGeometry]] = {}
-    for w in raw.ways:
-        if w.osmid in line_rows or w.osmid in area_way_ids or not _is_stop("w", w.osmid, w.tags):
+    for i, (osmid, tags) in enumerate(zip(raw.ways.ids.tolist(), raw.ways.tags, strict=True)):
+        if osmid in line_rows or osmid in area_way_ids or not _is_stop("w", osmid, tags):
             continue
-        line_rows[w.osmid] = (w.tags, shapely.linestrings(np.column_stack([w.lon, w.lat])))
+        w = raw.ways[i]
+        line_rows[osmid] = (tags, shapely.linestrings(np.column_stack([w.lon, w.lat])))
     if line_rows:
         stop_lines = gpd.GeoDataFrame(
             {

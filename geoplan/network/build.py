@@ -15,8 +15,8 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
-from geoplan.io.osm import RawWay
 from geoplan.io.projection import to_metric
+from geoplan.io.way_runs import RawWay, WayRuns
 from geoplan.network.graph import WalkNetwork
 
 #: mean Earth radius used by OSMnx (``osmnx.distance.EARTH_RADIUS_M``), metres
@@ -58,7 +58,8 @@ def build_walk_network(ways: Sequence[RawWay], crs: pyproj.CRS) -> WalkNetwork:
     Parameters
     ----------
     ways
-        Walkable highway ways (runs of located nodes, WGS84 degrees).
+        Walkable highway ways (runs of located nodes, WGS84 degrees): :class:`WayRuns` as
+        read, or :class:`RawWay` objects.
     crs
         Metric CRS of the network's coordinates and edge geometries.
 
@@ -84,10 +85,9 @@ def build_walk_network(ways: Sequence[RawWay], crs: pyproj.CRS) -> WalkNetwork:
             empty_i,
             np.zeros(0, dtype=object),
         )
-    lens = np.fromiter((w.refs.shape[0] for w in ways), dtype=np.int64, count=len(ways))
-    refs = np.concatenate([w.refs for w in ways])
-    lon = np.concatenate([w.lon for w in ways])
-    lat = np.concatenate([w.lat for w in ways])
+    runs = WayRuns.of(ways)
+    lens = runs.lengths()
+    refs, lon, lat = runs.refs, runs.lon, runs.lat
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     ends = starts + lens - 1
 
@@ -128,8 +128,8 @@ def build_walk_network(ways: Sequence[RawWay], crs: pyproj.CRS) -> WalkNetwork:
     coords = np.column_stack([x_all[idx], y_all[idx]])
     geoms = shapely.linestrings(coords, indices=np.repeat(np.arange(a.shape[0]), nverts))
 
-    wid = np.fromiter((w.osmid for w in ways), dtype=np.int64, count=len(ways))
-    whw = np.array([w.tags.get("highway", "") for w in ways], dtype=object)
+    wid = runs.ids
+    whw = np.array([t.get("highway", "") for t in runs.tags], dtype=object)
     nx_, ny_ = to_metric(crs, node_lon, node_lat)
     return WalkNetwork(
         crs=crs,
