@@ -99,7 +99,12 @@ class WayRuns(Sequence[RawWay]):
         )
 
     def __len__(self) -> int:
-        """Number of runs."""
+        """Number of runs.
+
+        Returns
+        -------
+        int
+        """
         return int(self.ids.shape[0])
 
     @overload
@@ -109,7 +114,17 @@ class WayRuns(Sequence[RawWay]):
     def __getitem__(self, i: slice) -> WayRuns: ...
 
     def __getitem__(self, i: int | slice) -> RawWay | WayRuns:
-        """Run ``i`` as a :class:`RawWay` of array views, or a slice of runs."""
+        """Run ``i`` as a :class:`RawWay` of array views, or a slice of runs.
+
+        Parameters
+        ----------
+        i
+            A run index or a slice.
+
+        Returns
+        -------
+        RawWay or WayRuns
+        """
         if isinstance(i, slice):
             return self.select(np.arange(len(self))[i])
         n = len(self)
@@ -120,7 +135,12 @@ class WayRuns(Sequence[RawWay]):
         return RawWay(int(self.ids[i]), self.tags[i], self.refs[a:b], self.lon[a:b], self.lat[a:b])
 
     def __iter__(self) -> Iterator[RawWay]:
-        """Each run as a :class:`RawWay` of array views."""
+        """Each run as a :class:`RawWay` of array views.
+
+        Yields
+        ------
+        RawWay
+        """
         off = self.offsets.tolist()
         refs, lon, lat = self.refs, self.lon, self.lat
         for i, (osmid, tags) in enumerate(zip(self.ids.tolist(), self.tags, strict=True)):
@@ -175,7 +195,17 @@ class WayRuns(Sequence[RawWay]):
         )
 
     def __eq__(self, other: object) -> bool:
-        """Same runs: ids, tags, offsets and node arrays."""
+        """Same runs: ids, tags, offsets and node arrays.
+
+        Parameters
+        ----------
+        other
+            Another object.
+
+        Returns
+        -------
+        bool
+        """
         if not isinstance(other, WayRuns):
             return NotImplemented
         return (
@@ -190,5 +220,10 @@ class WayRuns(Sequence[RawWay]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        """Counts of runs and nodes."""
+        """Counts of runs and nodes.
+
+        Returns
+        -------
+        str
+        """
         return f"WayRuns({len(self)} runs, {self.refs.shape[0]} nodes)"
