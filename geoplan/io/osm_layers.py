@@ -25,15 +25,24 @@ from geoplan.rules import spatial
 from geoplan.rules import taxonomy as tx
 
 
-def _points_gdf(rows: list[tuple[int, float, float, dict[str, str]]]) -> gpd.GeoDataFrame:
+def _points_gdf(
+    rows: list[tuple[int, float, float, dict[str, str]]], crs: pyproj.CRS
+) -> gpd.GeoDataFrame:
+    """Tagged nodes as points in ``crs`` (projected as arrays, before the points are built)."""
+    n = len(rows)
+    x, y = to_metric(
+        crs,
+        np.fromiter((r[1] for r in rows), dtype=np.float64, count=n),
+        np.fromiter((r[2] for r in rows), dtype=np.float64, count=n),
+    )
     return gpd.GeoDataFrame(
         {
-            "osmid": np.array([r[0] for r in rows], dtype=np.int64),
+            "osmid": np.fromiter((r[0] for r in rows), dtype=np.int64, count=n),
             "osm_type": "node",
             "tags": [r[3] for r in rows],
         },
-        geometry=gpd.points_from_xy([r[1] for r in rows], [r[2] for r in rows]),
-        crs=WGS84,
+        geometry=gpd.points_from_xy(x, y),
+        crs=crs,
     )
 
 
@@ -123,20 +132,21 @@ def build_layers(
     n_repaired : int
         Invalid polygons repaired with ``make_valid``.
     """
-    points = _points_gdf(raw.points).to_crs(crs)
+    points = _points_gdf(raw.points, crs)
     areas, n_repaired = _areas_gdf(raw.areas)
     areas = areas.to_crs(crs)
     # every tag rule below runs once per distinct combination of the tags the rules read
     keys = tx.layer_rule_keys()
     pt_sets, ar_sets = tx.TagSets(points["tags"], keys), tx.TagSets(areas["tags"], keys)
+    way_sets = tx.TagSets(raw.ways.tags, tx.way_rule_keys())
     facilities = _facilities(points, areas, crs, pt_sets, ar_sets)
-    greenways = greenway_lines(raw, crs)
+    greenways = greenway_lines(raw, crs, way_sets=way_sets)
     if len(greenways):
         facilities = gpd.GeoDataFrame(
             pd.concat([facilities, greenways], ignore_index=True), crs=crs
         )
     parks = _green(areas, ar_sets)
-    bus_stops = _bus_stops(raw, points, areas, crs, pt_sets, ar_sets)
+    bus_stops = _bus_stops(raw, points, areas, crs, (pt_sets, ar_sets, way_sets))
     residential, buildings = _homes_land(areas, ar_sets)
     roads = _roads(raw, crs)
     # residential ways inside gated compounds are 小区内部道路 (GB 50220-95), not 支路
@@ -244,7 +254,9 @@ def _facilities(
 _GREENWAY = "greenway"
 
 
-def greenway_lines(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+def greenway_lines(
+    raw: RawOSM, crs: pyproj.CRS, *, way_sets: tx.TagSets | None = None
+) -> gpd.GeoDataFrame:
     """Greenways (绿道): the highway ways the ``greenway`` category matches, as facility lines.
 
     Parameters
@@ -253,6 +265,9 @@ def greenway_lines(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
         The raw read (its highway ways, split where nodes are missing).
     crs
         Metric CRS.
+    way_sets
+        The ways' distinct tag sets over :func:`geoplan.rules.taxonomy.way_rule_keys`
+        (built here when not given).
 
     Returns
     -------
@@ -266,12 +281,10 @@ def greenway_lines(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry=[], crs=crs)
     first = cat.rules[0].pairs[0] if cat.rules and cat.rules[0].pairs else None
     values = first[1] if first is not None and first[0] == "highway" else None
+    if way_sets is None:
+        way_sets = tx.TagSets(raw.ways.tags, tx.way_rule_keys())
     ways = raw.ways.select(
-        [
-            i
-            for i, t in enumerate(raw.ways.tags)
-            if (values is None or t.get("highway") in values) and cat.matches(t)
-        ]
+        way_sets.mask(lambda t: (values is None or t.get("highway") in values) and cat.matches(t))
     )
     rows = [
         (osmid, "way", _GREENWAY, cat.label_zh, _name(t), "")
@@ -375,8 +388,7 @@ def _bus_stops(
     points: gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
     crs: pyproj.CRS,
-    pt_sets: tx.TagSets,
-    ar_sets: tx.TagSets,
+    sets: tuple[tx.TagSets, tx.TagSets, tx.TagSets],
 ) -> gpd.GeoDataFrame:
     """Bus stops as points: stop nodes, platform areas (representative point), linear platforms."""
     # bus stops (points; platform areas become their representative point); platforms without
@@ -385,10 +397,7 @@ def _bus_stops(
         raw.stop_areas, {int(r[0]): r[3] for r in raw.points} if raw.stop_areas else {}
     )
 
-    def _is_stop(kind: str, osmid: int, tags: dict[str, str]) -> bool:
-        if tx.is_bus_stop(tags):
-            return True
-        return (kind, osmid) in in_area and tx.is_stop_area_platform(tags)
+    pt_sets, ar_sets, way_sets = sets
 
     def _stops(kinds: list[str], ids: Any, sets: tx.TagSets) -> NDArray[np.bool_]:
         stop = sets.mask(tx.is_bus_stop)
@@ -412,11 +421,12 @@ def _bus_stops(
     # bus=yes, common outside China): one stop at the middle of the way
     area_way_ids = set(stop_areas.loc[stop_areas["osm_type"] == "way", "osmid"].tolist())
     line_rows: dict[int, tuple[dict[str, str], BaseGeometry]] = {}
-    for i, (osmid, tags) in enumerate(zip(raw.ways.ids.tolist(), raw.ways.tags, strict=True)):
-        if osmid in line_rows or osmid in area_way_ids or not _is_stop("w", osmid, tags):
-            continue
+    way_ids = raw.ways.ids
+    for i in np.flatnonzero(_stops(["w"] * len(way_ids), way_ids, way_sets)).tolist():
         w = raw.ways[i]
-        line_rows[osmid] = (tags, shapely.linestrings(np.column_stack([w.lon, w.lat])))
+        if w.osmid in line_rows or w.osmid in area_way_ids:
+            continue
+        line_rows[w.osmid] = (w.tags, shapely.linestrings(np.column_stack([w.lon, w.lat])))
     if line_rows:
         stop_lines = gpd.GeoDataFrame(
             {

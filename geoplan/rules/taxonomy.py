@@ -389,6 +389,25 @@ def layer_rule_keys() -> frozenset[str]:
     return rule_keys(rules) | {"isced:level", "amenity", *NAME_KEYS} | set(_rule_keys())
 
 
+@cache
+def way_rule_keys() -> frozenset[str]:
+    """Every tag key the rules run on highway ways read (greenways, bus stops and platforms).
+
+    What :class:`TagSets` of the highway ways groups by: far fewer distinct sets than with
+    :func:`layer_rule_keys`, which holds the names.
+
+    Returns
+    -------
+    frozenset of str
+    """
+    t = _taxonomy()
+    rules: list[TagRule] = [t.stop_area_platform, *t.bus_stop, *t.rail_platform]
+    for c in t.categories.values():
+        if c.key == "greenway":
+            rules.extend((*c.rules, *c.exclude, *c.exclude_within))
+    return rule_keys(rules) | {"highway"}
+
+
 #: what :func:`geoplan.rules.spatial.stop_area_members` reads of a member node: whether it is a
 #: ``highway=bus_stop``, or a ``public_transport=stop_position`` with ``bus=yes``
 STOP_AREA_NODE_TAGS: dict[str, str] = {
