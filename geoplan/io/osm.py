@@ -533,20 +533,12 @@ def _read_with_columns(p: Path, *, parallel: bool | None) -> RawOSM:
     The DuckDB read runs in a forked child (when :func:`_parallel_ok`) while this process reads
     the areas and relations; pyosmium then hands no node and no way to Python.
     """
-    from geoplan.io.osm_columns import fetch_columns
+    from geoplan.io.osm_columns import ColumnsInChild, fetch_columns
 
     raw = RawOSM(path=p)
     raw.header_bbox = _header_bbox(p)
     use_pool = parallel if parallel is not None else _parallel_ok(p)
-    pool = fut = None
-    if use_pool:
-        pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
-        )
-        fut = pool.submit(fetch_columns, str(p))
+    child = ColumnsInChild(p) if use_pool else None
     wkb = osmium.geom.WKBFactory()
     failed_ways: dict[int, dict[str, str]] = {}
     fp = (
@@ -559,14 +551,15 @@ def _read_with_columns(p: Path, *, parallel: bool | None) -> RawOSM:
     try:
         for o in fp:
             _area_or_relation(o, wkb, raw, failed_ways)
-        cols = fut.result() if fut is not None else fetch_columns(str(p))
+        # the child's nodes become dicts here while it still reads the ways
+        ahead = child.nodes() if child is not None else None
+        cols = child.result() if child is not None else fetch_columns(str(p))
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input
         raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    fut = None  # the future holds the arrays too
-    ways, bways, nodes = cols.finish()
+        if child is not None:
+            child.close()
+    ways, bways, nodes = cols.finish(ahead)
     del cols
     raw.points = nodes.points
     raw.gate_nodes = nodes.gate_nodes

@@ -19,7 +19,13 @@ reads the shared cities both ways).
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
@@ -30,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
+from geoplan._fork import die_with_parent
 from geoplan.io.osm import BARRIER_KEYS, KEYS, WayLists
 
 #: libosmium's undefined coordinate (``Location`` of a node missing from the file)
@@ -204,6 +211,39 @@ class TagColumns:
 
 
 @dataclass
+class NodeColumns:
+    """Tagged nodes kept (gates, points a rule reads), file order, as arrays."""
+
+    ids: NDArray[np.int64]
+    x: NDArray[np.int64]
+    y: NDArray[np.int64]
+    barrier: NDArray[np.bool_]
+    read: NDArray[np.bool_]
+    tags: TagColumns
+    #: fixed-point x / y of tagged nodes no rule reads
+    unread_x: NDArray[np.int64]
+    unread_y: NDArray[np.int64]
+
+    def finish(self, out: NodeRead | None = None) -> NodeRead:
+        """The nodes as :class:`NodeRead` (appended to ``out`` when given).
+
+        Parameters
+        ----------
+        out
+            Nodes read before these (file order), or None.
+
+        Returns
+        -------
+        NodeRead
+        """
+        out = out if out is not None else NodeRead()
+        out.unread_x = np.concatenate([out.unread_x, self.unread_x])
+        out.unread_y = np.concatenate([out.unread_y, self.unread_y])
+        _split_nodes(out, self.ids, self.x, self.y, self.barrier, self.read, self.tags.dicts())
+        return out
+
+
+@dataclass
 class ColumnRead:
     """What :func:`fetch_columns` reads, as arrays (sent whole from a forked child)."""
 
@@ -216,18 +256,16 @@ class ColumnRead:
     way_highway: NDArray[np.bool_]
     way_barrier: NDArray[np.bool_]
     way_tags: TagColumns
-    #: tagged nodes kept (gates, points a rule reads), file order
-    node_ids: NDArray[np.int64]
-    node_x: NDArray[np.int64]
-    node_y: NDArray[np.int64]
-    node_barrier: NDArray[np.bool_]
-    node_read: NDArray[np.bool_]
-    node_tags: TagColumns
-    unread_x: NDArray[np.int64]
-    unread_y: NDArray[np.int64]
+    #: the tagged nodes not sent ahead (all of them unless ``send_nodes`` was given)
+    nodes: NodeColumns
 
-    def finish(self) -> tuple[WayLists, WayLists, NodeRead]:
+    def finish(self, nodes: NodeRead | None = None) -> tuple[WayLists, WayLists, NodeRead]:
         """Highway ways, barrier ways and tagged nodes as :func:`read_columns` returns them.
+
+        Parameters
+        ----------
+        nodes
+            The nodes sent ahead, already finished (they come first in the file).
 
         Returns
         -------
@@ -239,20 +277,15 @@ class ColumnRead:
         arrays = (self.way_lens, starts, self.way_refs, self.way_x, self.way_y)
         ways = _subset(ids, tags, *arrays, self.way_highway)
         barriers = _subset(ids, tags, *arrays, self.way_barrier)
-        nodes = NodeRead(unread_x=self.unread_x, unread_y=self.unread_y)
-        _split_nodes(
-            nodes,
-            self.node_ids,
-            self.node_x,
-            self.node_y,
-            self.node_barrier,
-            self.node_read,
-            self.node_tags.dicts(),
-        )
-        return ways, barriers, nodes
+        return ways, barriers, self.nodes.finish(nodes)
 
 
-def fetch_columns(path: str | Path, *, threads: int = 1) -> ColumnRead:
+def fetch_columns(
+    path: str | Path,
+    *,
+    threads: int = 1,
+    send_nodes: Callable[[NodeColumns], None] | None = None,
+) -> ColumnRead:
     """Read a PBF with DuckDB and run the tag tests on columns; no per-object Python.
 
     Parameters
@@ -261,6 +294,10 @@ def fetch_columns(path: str | Path, *, threads: int = 1) -> ColumnRead:
         An ``.osm.pbf`` file (WGS84).
     threads
         DuckDB threads (keep 1: more return rows out of file order).
+    send_nodes
+        Called once with the tagged nodes read before the first way (in a PBF sorted by type,
+        all of them), so the caller can turn them into dicts while the ways are read; the
+        result then holds only the nodes after it.
 
     Returns
     -------
@@ -272,11 +309,15 @@ def fetch_columns(path: str | Path, *, threads: int = 1) -> ColumnRead:
 
     con = _connect(threads)
     parts: list[dict[str, Any]] = []
+    ahead = 0  # parts whose tagged nodes went ahead through send_nodes
     try:
         # record batches: the whole file is never one Arrow table (the read's memory peak)
         res = con.execute(_SQL, {"path": str(path), "bar": list(BARRIER_KEYS)})
         for batch in res.fetch_record_batch(BATCH_ROWS):
             parts.append(_batch_part(batch))
+            if send_nodes is not None and not ahead and parts[-1]["way_ids"].size:
+                ahead = len(parts)
+                send_nodes(_node_columns(parts))
     except duckdb.Error as exc:  # a corrupt or truncated PBF
         msg = str(exc).splitlines()[0]
         raise InputFileError(f"{path}: cannot read as OSM data ({msg}); check the file") from exc
@@ -295,7 +336,6 @@ def fetch_columns(path: str | Path, *, threads: int = 1) -> ColumnRead:
     refs = pc.list_flatten(refs_col).to_numpy(zero_copy_only=False).astype(np.int64)
     del refs_col
     x, y = _locate(refs, cat("nid"), cat("nx"), cat("ny"))
-    map_type = pa.map_(pa.string(), pa.string())
     return ColumnRead(
         way_ids=cat("way_ids"),
         way_lens=lens,
@@ -304,13 +344,32 @@ def fetch_columns(path: str | Path, *, threads: int = 1) -> ColumnRead:
         way_y=y,
         way_highway=cat("way_highway"),
         way_barrier=cat("way_barrier"),
-        way_tags=TagColumns.of(cat_arrow("way_tags", map_type)),
-        node_ids=cat("node_ids"),
-        node_x=cat("node_x"),
-        node_y=cat("node_y"),
-        node_barrier=cat("node_barrier"),
-        node_read=cat("node_read"),
-        node_tags=TagColumns.of(cat_arrow("node_tags", map_type)),
+        way_tags=TagColumns.of(cat_arrow("way_tags", _map_type())),
+        nodes=_node_columns(parts[ahead:]),
+    )
+
+
+def _map_type() -> Any:
+    import pyarrow as pa
+
+    return pa.map_(pa.string(), pa.string())
+
+
+def _node_columns(parts: list[dict[str, Any]]) -> NodeColumns:
+    """The kept tagged nodes of some batches, concatenated."""
+    import pyarrow as pa
+
+    def cat(name: str, dtype: Any = np.int64) -> Any:
+        return np.concatenate([q[name] for q in parts]) if parts else np.zeros(0, dtype)
+
+    tags = [q["node_tags"] for q in parts]
+    return NodeColumns(
+        ids=cat("node_ids"),
+        x=cat("node_x"),
+        y=cat("node_y"),
+        barrier=cat("node_barrier", bool),
+        read=cat("node_read", bool),
+        tags=TagColumns.of(pa.concat_arrays(tags) if tags else pa.array([], type=_map_type())),
         unread_x=cat("unread_x"),
         unread_y=cat("unread_y"),
     )
@@ -464,3 +523,89 @@ def _split_nodes(
             out.gate_nodes.append((i, x, y, t))
         if r:
             out.points.append((i, x, y, t))
+
+
+#: the pipe a forked child sends its tagged nodes ahead through (inherited, never pickled)
+_PIPE: list[Any] = []
+
+
+class ColumnsInChild:
+    """:func:`fetch_columns` in a forked child, its tagged nodes sent ahead through a pipe.
+
+    The parent turns the nodes into dicts (:meth:`nodes`) while the child still reads the ways
+    (in a PBF sorted by type every node comes first), then takes the rest (:meth:`result`).
+
+    Parameters
+    ----------
+    path
+        An ``.osm.pbf`` file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        _PIPE[:] = [send]
+        try:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=ctx,
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
+            self._fut = self._pool.submit(_fetch_in_child, str(path))  # forks here
+        finally:
+            _PIPE.clear()
+            send.close()  # the child's copy is the only writer: its death ends recv()
+
+    def nodes(self) -> NodeRead | None:
+        """The tagged nodes sent ahead, as :class:`NodeRead`; None when none were.
+
+        Returns
+        -------
+        NodeRead or None
+        """
+        try:
+            got = self._recv.recv()
+        except EOFError:  # the child died: result() says why
+            return None
+        return got.finish() if got is not None else None
+
+    def result(self) -> ColumnRead:
+        """The rest of the read (the ways, and any node after the first way).
+
+        Returns
+        -------
+        ColumnRead
+        """
+        result: ColumnRead = self._fut.result()
+        return result
+
+    def close(self) -> None:
+        """Close the pipe (a child still sending stops) and stop the child."""
+        self._recv.close()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _fetch_in_child(path: str) -> ColumnRead:
+    """In the forked child: :func:`fetch_columns`, the nodes sent from a thread meanwhile."""
+    pipe = _PIPE[0]
+    senders: list[threading.Thread] = []
+
+    def send_quietly(obj: NodeColumns | None) -> None:
+        with contextlib.suppress(OSError):  # the parent stopped reading (its own error)
+            pipe.send(obj)
+
+    def send(nodes: NodeColumns) -> None:
+        # the parent reads once its own pass is done: a thread waits on the pipe, not the read
+        t = threading.Thread(target=send_quietly, args=(nodes,), daemon=True)
+        t.start()
+        senders.append(t)
+
+    try:
+        return fetch_columns(path, send_nodes=send)
+    finally:
+        if senders:
+            senders[0].join()
+        else:
+            send_quietly(None)
+        pipe.close()

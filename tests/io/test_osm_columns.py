@@ -53,10 +53,14 @@ def test_three_cities_read_both_ways_are_equal(name: str, parallel: bool) -> Non
     _assert_same(one, two)
 
 
+@pytest.mark.parametrize("parallel", [False, True])
 def test_many_record_batches_and_dangling_refs(
-    chengdu_pbf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    chengdu_pbf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
 ) -> None:
-    """Sliced Arrow batches and nodes missing from a clipped file: still the pyosmium read."""
+    """Sliced Arrow batches and nodes missing from a clipped file: still the pyosmium read.
+
+    Forked, the child sends the nodes of the batches before the first way ahead of the rest.
+    """
     clipped = tmp_path / "clipped.osm.pbf"
     with osmium.SimpleWriter(str(clipped)) as w:
         for o in osmium.FileProcessor(str(chengdu_pbf)):
@@ -65,7 +69,7 @@ def test_many_record_batches_and_dangling_refs(
             w.add(o)
     monkeypatch.setattr(osm_columns, "BATCH_ROWS", 3000)
     one = read_osm(clipped, reader="pyosmium", parallel=False)
-    two = read_osm(clipped, reader="duckdb", parallel=False)
+    two = read_osm(clipped, reader="duckdb", parallel=parallel)
     assert one.dangling_refs > 1000 and one.ways_without_location > 0
     _assert_same(one, two)
 
@@ -77,12 +81,15 @@ def test_tag_strings_are_interned(sao_paulo_pbf: Path) -> None:
     assert len({id(v) for v in values}) == len(set(values)) < 40
 
 
-def test_a_truncated_pbf_is_refused_in_one_line(chengdu_pbf: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_truncated_pbf_is_refused_in_one_line(
+    chengdu_pbf: Path, tmp_path: Path, parallel: bool
+) -> None:
     bad = tmp_path / "cut.osm.pbf"
     bad.write_bytes(chengdu_pbf.read_bytes()[: chengdu_pbf.stat().st_size // 2])
     before = sha256(bad)
     with pytest.raises(geoplan.InputFileError, match=r"cut\.osm\.pbf: cannot read as OSM data"):
-        read_osm(bad, reader="duckdb", parallel=False)
+        read_osm(bad, reader="duckdb", parallel=parallel)
     assert sha256(bad) == before
 
 
@@ -112,3 +119,20 @@ def test_auto_uses_duckdb_for_large_files_only(
     monkeypatch.setattr("geoplan.io.osm.COLUMNS_MIN_BYTES", 1)
     read_osm(chengdu_pbf, parallel=False)
     assert calls == [str(chengdu_pbf)]
+
+
+def test_nodes_sent_ahead_and_the_rest_make_the_whole(
+    chengdu_pbf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(osm_columns, "BATCH_ROWS", 2000)
+    whole = osm_columns.fetch_columns(chengdu_pbf)
+    sent: list[osm_columns.NodeColumns] = []
+    split = osm_columns.fetch_columns(chengdu_pbf, send_nodes=sent.append)
+    assert len(sent) == 1 and sent[0].ids.size > 500  # every tagged node precedes the ways
+    assert np.array_equal(np.concatenate([sent[0].ids, split.nodes.ids]), whole.nodes.ids)
+    assert split.nodes.ids.size == 0  # a PBF sorted by type: no node after the first way
+    a = split.finish(sent[0].finish())
+    b = whole.finish()
+    assert a[2].points == b[2].points and a[2].gate_nodes == b[2].gate_nodes
+    assert np.array_equal(a[2].unread_x, b[2].unread_x)
+    assert a[0].ids == b[0].ids and a[0].tags == b[0].tags
