@@ -72,12 +72,13 @@ def extension_dir() -> str | None:
         None when ``duckdb`` or the extension wheel is not installed (geoplan then reads with
         pyosmium alone).
     """
-    try:
-        import duckdb  # noqa: F401
-        import duckdb_ext
-    except ImportError:
+    from importlib.util import find_spec
+
+    # found, not imported: a process that forks the read never loads DuckDB itself (28 MB)
+    ext_spec = find_spec("duckdb_ext")
+    if find_spec("duckdb") is None or ext_spec is None:
         return None
-    for base in duckdb_ext.__path__:
+    for base in ext_spec.submodule_search_locations or ():
         ext = Path(base) / "extensions"
         if any(ext.glob("*/*/spatial.duckdb_extension")):
             return str(ext)
