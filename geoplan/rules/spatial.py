@@ -423,6 +423,54 @@ def _separate_groups(boundary: BaseGeometry, reach_m: float) -> list[BaseGeometr
     return [shapely.multipolygons(parts[lab == k]) for k in range(int(lab.max()) + 1)]
 
 
+def _data_groups(
+    ug: NDArray[np.object_], rg: NDArray[np.object_], boundary: BaseGeometry, reach_m: float
+) -> list[BaseGeometry]:
+    """The study area near the data, grouped so that groups lie farther apart than any verdict.
+
+    A cell can only be built-up within ``reach_m`` of urban land or a street: the window, the
+    closing and a cell margin (:func:`_reach_m`). On a coarse grid (cells of ``4 · reach_m``,
+    at least 1 km) the cells each geometry's bounding box touches are marked, grown by one cell,
+    and split into connected parts (8-neighbours); each part, cut to ``boundary``, is a group.
+    Data of two groups lie at least two coarse cells (8 reaches) apart, so each group's raster
+    gives the cells the raster of the whole would. One group: ``[boundary]`` itself; no data:
+    no group.
+    """
+    from rasterio import features
+    from rasterio.transform import Affine
+    from scipy import ndimage
+
+    geoms = np.concatenate([ug, rg]) if ug.size or rg.size else np.zeros(0, dtype=object)
+    b = shapely.bounds(geoms) if geoms.size else np.zeros((0, 4))
+    b = b[~np.isnan(b).any(axis=1)]
+    if not b.shape[0]:
+        return []
+    g = max(4.0 * reach_m, 1000.0)
+    x0, y0, x1, y1 = boundary.bounds
+    nx = int(np.ceil((x1 - x0) / g)) + 1
+    ny = int(np.ceil((y1 - y0) / g)) + 1
+    c0 = np.clip(np.floor((b[:, 0] - x0) / g).astype(np.int64) - 1, 0, nx - 1)
+    c1 = np.clip(np.floor((b[:, 2] - x0) / g).astype(np.int64) + 1, 0, nx - 1)
+    r0 = np.clip(np.floor((b[:, 1] - y0) / g).astype(np.int64) - 1, 0, ny - 1)
+    r1 = np.clip(np.floor((b[:, 3] - y0) / g).astype(np.int64) + 1, 0, ny - 1)
+    # every box's cells at once: +1 / -1 at its corners, summed along both axes
+    diff = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    np.add.at(diff, (r0, c0), 1)
+    np.add.at(diff, (r0, c1 + 1), -1)
+    np.add.at(diff, (r1 + 1, c0), -1)
+    np.add.at(diff, (r1 + 1, c1 + 1), 1)
+    occupied = diff.cumsum(axis=0).cumsum(axis=1)[:ny, :nx] > 0
+    lab, n = ndimage.label(occupied, structure=np.ones((3, 3), dtype=bool))
+    if n <= 1:
+        return [boundary]
+    to_map = Affine(g, 0.0, x0, 0.0, g, y0)  # row r spans y0 + r·g … y0 + (r + 1)·g
+    parts: dict[int, list[BaseGeometry]] = {}
+    for geom, v in features.shapes(lab.astype(np.int32), mask=occupied, transform=to_map):
+        parts.setdefault(int(v), []).append(shapely.geometry.shape(geom))
+    groups = [shapely.intersection(shapely.union_all(p), boundary) for p in parts.values()]
+    return [grp for grp in groups if not grp.is_empty]
+
+
 def _window_sum(a: NDArray[np.int64], k: int) -> NDArray[np.int64]:
     """Sum of ``a`` over the k×k window ``[i - k//2, i - k//2 + k)`` of each cell (0 outside)."""
     lo = k // 2
@@ -539,8 +587,17 @@ def built_up_area(
     hit = _BUILT_UP.get(key)
     if hit is not None:
         return hit
-    groups = _separate_groups(boundary, _reach_m(rule))
-    if len(groups) == 1:
+    reach = _reach_m(rule)
+    # far-apart parts of the study area, then far-apart clusters of data within each (a sparse
+    # extract, a region of towns): memory and time follow the area near the data
+    groups = [
+        grp
+        for part in _separate_groups(boundary, reach)
+        for grp in _data_groups(ug, rg, part, reach)
+    ]
+    if not groups:
+        out = shapely.Polygon()  # nothing urban mapped
+    elif len(groups) == 1 and groups[0] is boundary:
         out = _built_up_in(ug, rg, boundary, rule)
     else:
         # far-apart parts of the study area (beyond the street window and the closing) are
@@ -551,7 +608,6 @@ def built_up_area(
         tu = shapely.STRtree(ug) if ug.size else None
         tr_ = shapely.STRtree(rg) if rg.size else None
         gx0, gy0, gx1, gy1 = boundary.bounds
-        reach = _reach_m(rule)
         pieces = []
         for grp in groups:
             bx0, by0, bx1, by1 = grp.bounds

@@ -235,6 +235,39 @@ def test_far_apart_parts_rasterised_apart_equal_one_raster(chengdu: geoplan.City
         assert np.array_equal(spatial._window_sum(a, k), np.rint(ref).astype(np.int64))
 
 
+def test_far_apart_clusters_of_data_rasterised_apart_equal_one_raster(
+    chengdu: geoplan.City,
+) -> None:
+    """Data in clusters far apart (a sparse extract: Chengdu and two copies 40 km away) under
+    one study-area box: rasterised cluster by cluster, the same built-up area as one raster
+    over the whole box, and the empty land between costs no memory."""
+    from geoplan.rules import spatial
+    from geoplan.rules import taxonomy as tx
+
+    rule = tx.built_up_rule()
+    ug0 = np.asarray(chengdu.urban_land.geometry.values, dtype=object)
+    rg0 = np.asarray(chengdu.roads.geometry.values, dtype=object)
+    shifts = [(0.0, 0.0), (40_000.0, 0.0), (40_000.0, 40_000.0)]
+    ug = np.concatenate([shapely.transform(ug0, lambda xy, d=d: xy + d) for d in shifts])
+    rg = np.concatenate([shapely.transform(rg0, lambda xy, d=d: xy + d) for d in shifts])
+    x0, y0, x1, y1 = chengdu.boundary_polygon.bounds
+    box = shapely.box(x0 - 1_000, y0 - 1_000, x1 + 41_000, y1 + 41_000)
+    groups = spatial._data_groups(ug, rg, box, spatial._reach_m(rule))
+    assert len(groups) == 3
+    assert sum(g.area for g in groups) < 0.4 * box.area
+    whole = spatial._built_up_in(ug, rg, box, rule)
+    apart = spatial.built_up_area(
+        gpd.GeoDataFrame(geometry=ug, crs=chengdu.crs),
+        gpd.GeoDataFrame(geometry=rg, crs=chengdu.crs),
+        box,
+    )
+    assert whole.area > 3e6
+    assert shapely.symmetric_difference(whole, apart).area == 0.0
+    # one cluster: the single raster over the whole, unchanged
+    assert spatial._data_groups(ug0, rg0, box, spatial._reach_m(rule)) == [box]
+    assert spatial._data_groups(ug0[:0], rg0[:0], box, 350.0) == []
+
+
 @pytest.mark.parametrize("layer", ["residential", "parks", "buildings"])
 def test_polygons_listed_by_numpy_burn_the_same_cells(
     chengdu: geoplan.City, helsinki: geoplan.City, layer: str
