@@ -19,7 +19,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.indicators.grid import centres_of, grid_axes
+from geoplan.indicators.grid import centres_near, centres_of, grid_axes
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
 from geoplan.network.gates import Compounds, GateModel, gate_model, through_gates
@@ -309,14 +309,11 @@ def _grid(
     if got is None:
         xs, ys, inside = grid_axes(boundary, spacing_m)
         grid = Grid(xs, ys, inside, spacing_m)
-        pts = grid.centres()
-        att = attach_xy(
-            net,
-            np.ascontiguousarray(pts[:, 0]),
-            np.ascontiguousarray(pts[:, 1]),
-            owner=np.arange(pts.shape[0], dtype=np.int64),
-            max_distance_m=limit_m,
-        )
+        # only centres near a street can attach within the limit: a sparse study area's box
+        # holds 10⁸ centres, nearly all far from every street
+        boxes = shapely.bounds(net.edge_geometry) if net.n_edges else np.zeros((0, 4))
+        x, y, rank = centres_near(xs, ys, inside, boxes, limit_m)
+        att = attach_xy(net, x, y, owner=rank, max_distance_m=limit_m)
         got = (grid, att)
         cache.extra[key] = got
     return got

@@ -240,3 +240,79 @@ def _windows(mask: NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:
         else:
             out.append((int(r0), int(r1), int(c0), int(c1)))
     return out
+
+
+def centres_near(
+    xs: F64,
+    ys: F64,
+    inside: NDArray[np.bool_],
+    boxes: F64,
+    reach_m: float,
+    *,
+    rows_per_block: int = 256,
+) -> tuple[F64, F64, NDArray[np.int64]]:
+    """The inside centres within ``reach_m`` of some box, and their rank among inside centres.
+
+    A superset, never a subset: every centre within ``reach_m`` of a box (a street's bounding
+    box) is kept, and some farther ones (the test is by tiles of ``max(reach_m, 250)`` m, each
+    kept when a box grown by ``reach_m`` touches it). The rank is the centre's position in
+    :meth:`Grid.centres`, so results on these centres map back to the whole grid. Worked in
+    blocks of rows: a sparse study area's box of 10⁸ cells is never listed.
+
+    Parameters
+    ----------
+    xs, ys
+        Centre x of each column, centre y of each row (m).
+    inside
+        Which centres lie inside the area, row-major (``len(ys) · len(xs)``).
+    boxes
+        ``(n, 4)`` minx, miny, maxx, maxy (m).
+    reach_m
+        Distance (m).
+    rows_per_block
+        Grid rows handled at once.
+
+    Returns
+    -------
+    tuple
+        ``(x, y, rank)`` of the kept centres, row-major.
+    """
+    ny, nx = ys.shape[0], xs.shape[0]
+    empty = (np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+    b = boxes[~np.isnan(boxes).any(axis=1)] if boxes.size else np.zeros((0, 4))
+    if not nx or not ny or not b.shape[0]:
+        return empty
+    t = max(float(reach_m), 250.0)
+    x0, y0 = float(xs[0]), float(ys[0])
+    tnx = int((xs[-1] - x0) // t) + 1
+    tny = int((ys[-1] - y0) // t) + 1
+
+    def tile(v: F64, v0: float, n: int) -> NDArray[np.int64]:
+        return np.clip(np.floor((v - v0) / t).astype(np.int64), 0, n - 1)
+
+    c0, c1 = tile(b[:, 0] - reach_m, x0, tnx), tile(b[:, 2] + reach_m, x0, tnx)
+    r0, r1 = tile(b[:, 1] - reach_m, y0, tny), tile(b[:, 3] + reach_m, y0, tny)
+    diff = np.zeros((tny + 1, tnx + 1), dtype=np.int64)  # +1 / -1 at each grown box's corners
+    np.add.at(diff, (r0, c0), 1)
+    np.add.at(diff, (r0, c1 + 1), -1)
+    np.add.at(diff, (r1 + 1, c0), -1)
+    np.add.at(diff, (r1 + 1, c1 + 1), 1)
+    near_tile = diff.cumsum(axis=0).cumsum(axis=1)[:tny, :tnx] > 0
+    col_tile = tile(xs, x0, tnx)
+    row_tile = tile(ys, y0, tny)
+    inside2 = inside.reshape(ny, nx)
+    xs_out, ys_out, ranks = [], [], []
+    before = 0  # inside centres in the rows above the block
+    for a in range(0, ny, rows_per_block):
+        blk = inside2[a : a + rows_per_block]
+        keep = blk & near_tile[row_tile[a : a + rows_per_block]][:, col_tile]
+        if keep.any():
+            rank = np.cumsum(blk, axis=None).reshape(blk.shape) - 1 + before
+            r, c = np.nonzero(keep)
+            xs_out.append(xs[c])
+            ys_out.append(ys[a + r])
+            ranks.append(rank[r, c])
+        before += int(blk.sum())
+    if not ranks:
+        return empty
+    return np.concatenate(xs_out), np.concatenate(ys_out), np.concatenate(ranks).astype(np.int64)

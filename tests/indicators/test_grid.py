@@ -181,3 +181,29 @@ def test_inside_by_blocks_is_every_centre_tested(chengdu: geoplan.City, spacing:
         want = shapely.contains_xy(poly, gx.ravel(), gy.ravel())
         assert 0 < want.mean() < 1
         np.testing.assert_array_equal(_inside(poly, xs, ys), want)
+
+
+@pytest.mark.parametrize("reach", [60.0, 400.0])
+def test_centres_near_streets_keep_every_centre_within_reach(
+    chengdu: geoplan.City, reach: float
+) -> None:
+    """Every inside centre within ``reach`` of a street (shapely distance to the edges) is kept,
+    in row-major order, with its position among the inside centres; in a sparse box (the city
+    and empty land) the far ones are left out."""
+    from geoplan.indicators.grid import centres_near, grid_axes
+
+    net = chengdu.network
+    x0, y0, x1, y1 = chengdu.boundary_polygon.bounds
+    area = shapely.box(x0 - 3_000, y0 - 3_000, x1 + 9_000, y1 + 3_000)
+    xs, ys, inside = grid_axes(area, 40.0)
+    rows, cols = np.divmod(np.flatnonzero(inside), xs.shape[0])
+    every = np.column_stack([xs[cols], ys[rows]])
+    tree = shapely.STRtree(net.edge_geometry)
+    pts = shapely.points(every)
+    _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    within = np.flatnonzero(dist <= reach)
+    x, y, rank = centres_near(xs, ys, inside, shapely.bounds(net.edge_geometry), reach)
+    assert np.all(np.diff(rank) > 0)
+    assert np.array_equal(np.column_stack([x, y]), every[rank])
+    assert np.isin(within, rank).all() and within.size > 10_000
+    assert rank.size < 0.8 * every.shape[0]  # the empty land east of the city is skipped
