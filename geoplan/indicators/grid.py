@@ -11,7 +11,7 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan._raster import cut_to, outline_polygons
+from geoplan._raster import cut_to, outline_polygons, tiles_touched
 from geoplan.indicators.coverage import F64
 
 
@@ -286,20 +286,10 @@ def centres_near(
     x0, y0 = float(xs[0]), float(ys[0])
     tnx = int((xs[-1] - x0) // t) + 1
     tny = int((ys[-1] - y0) // t) + 1
-
-    def tile(v: F64, v0: float, n: int) -> NDArray[np.int64]:
-        return np.clip(np.floor((v - v0) / t).astype(np.int64), 0, n - 1)
-
-    c0, c1 = tile(b[:, 0] - reach_m, x0, tnx), tile(b[:, 2] + reach_m, x0, tnx)
-    r0, r1 = tile(b[:, 1] - reach_m, y0, tny), tile(b[:, 3] + reach_m, y0, tny)
-    diff = np.zeros((tny + 1, tnx + 1), dtype=np.int64)  # +1 / -1 at each grown box's corners
-    np.add.at(diff, (r0, c0), 1)
-    np.add.at(diff, (r0, c1 + 1), -1)
-    np.add.at(diff, (r1 + 1, c0), -1)
-    np.add.at(diff, (r1 + 1, c1 + 1), 1)
-    near_tile = diff.cumsum(axis=0).cumsum(axis=1)[:tny, :tnx] > 0
-    col_tile = tile(xs, x0, tnx)
-    row_tile = tile(ys, y0, tny)
+    grown = b + np.array([-reach_m, -reach_m, reach_m, reach_m])
+    near_tile = tiles_touched(grown, origin=(x0, y0), tile_m=t, shape=(tny, tnx))
+    col_tile = np.clip(np.floor((xs - x0) / t).astype(np.int64), 0, tnx - 1)
+    row_tile = np.clip(np.floor((ys - y0) / t).astype(np.int64), 0, tny - 1)
     inside2 = inside.reshape(ny, nx)
     xs_out, ys_out, ranks = [], [], []
     before = 0  # inside centres in the rows above the block

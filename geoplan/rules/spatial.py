@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._lines import F64, points_along
-from geoplan._raster import cut_to, outline_polygons
+from geoplan._raster import cut_to, outline_polygons, tiles_touched
 from geoplan.rules import taxonomy as tx
 
 Geoms = NDArray[np.object_]
@@ -449,17 +449,7 @@ def _data_groups(
     x0, y0, x1, y1 = boundary.bounds
     nx = int(np.ceil((x1 - x0) / g)) + 1
     ny = int(np.ceil((y1 - y0) / g)) + 1
-    c0 = np.clip(np.floor((b[:, 0] - x0) / g).astype(np.int64) - 1, 0, nx - 1)
-    c1 = np.clip(np.floor((b[:, 2] - x0) / g).astype(np.int64) + 1, 0, nx - 1)
-    r0 = np.clip(np.floor((b[:, 1] - y0) / g).astype(np.int64) - 1, 0, ny - 1)
-    r1 = np.clip(np.floor((b[:, 3] - y0) / g).astype(np.int64) + 1, 0, ny - 1)
-    # every box's cells at once: +1 / -1 at its corners, summed along both axes
-    diff = np.zeros((ny + 1, nx + 1), dtype=np.int64)
-    np.add.at(diff, (r0, c0), 1)
-    np.add.at(diff, (r0, c1 + 1), -1)
-    np.add.at(diff, (r1 + 1, c0), -1)
-    np.add.at(diff, (r1 + 1, c1 + 1), 1)
-    occupied = diff.cumsum(axis=0).cumsum(axis=1)[:ny, :nx] > 0
+    occupied = tiles_touched(b, origin=(x0, y0), tile_m=g, shape=(ny, nx), grow=1)
     lab, n = ndimage.label(occupied, structure=np.ones((3, 3), dtype=bool))
     if n <= 1:
         return [boundary]

@@ -7,36 +7,13 @@ from pathlib import Path
 import numpy as np
 import osmium
 import pytest
-from conftest import CHENGDU_PBF, SAO_PAULO_PBF, require, sha256
+from conftest import CHENGDU_PBF, SAO_PAULO_PBF, assert_same_read, require, sha256
 
 import geoplan
 from geoplan.io import osm_columns
-from geoplan.io.osm import RawOSM, read_osm
+from geoplan.io.osm import read_osm
 
 pytestmark = pytest.mark.skipif(not osm_columns.available(), reason="duckdb not installed")
-
-
-def _assert_same(one: RawOSM, two: RawOSM) -> None:
-    assert len(one.ways) == len(two.ways)
-    for a, b in zip(one.ways, two.ways, strict=True):
-        assert (a.osmid, a.tags) == (b.osmid, b.tags)
-        for f in ("refs", "lon", "lat"):
-            x, y = getattr(a, f), getattr(b, f)
-            assert x.dtype == y.dtype and np.array_equal(x, y), (a.osmid, f)
-    for f in (
-        "points",
-        "gate_nodes",
-        "areas",
-        "stop_areas",
-        "dangling_refs",
-        "ways_without_location",
-        "areas_failed",
-        "header_bbox",
-        "bbox",
-    ):
-        assert getattr(one, f) == getattr(two, f), f
-    key = [(r[0], r[1], r[2].tobytes(), r[3].tobytes()) for r in one.barrier_lines]
-    assert key == [(r[0], r[1], r[2].tobytes(), r[3].tobytes()) for r in two.barrier_lines]
 
 
 @pytest.mark.parametrize("parallel", [False, True])
@@ -50,7 +27,7 @@ def test_three_cities_read_both_ways_are_equal(name: str, parallel: bool) -> Non
     one = read_osm(path, reader="pyosmium", parallel=False)
     two = read_osm(path, reader="duckdb", parallel=parallel)
     assert len(one.ways) > 2000 and len(one.points) > 500
-    _assert_same(one, two)
+    assert_same_read(one, two)
 
 
 @pytest.mark.parametrize("parallel", [False, True])
@@ -71,7 +48,7 @@ def test_many_record_batches_and_dangling_refs(
     one = read_osm(clipped, reader="pyosmium", parallel=False)
     two = read_osm(clipped, reader="duckdb", parallel=parallel)
     assert one.dangling_refs > 1000 and one.ways_without_location > 0
-    _assert_same(one, two)
+    assert_same_read(one, two)
 
 
 def test_tag_strings_are_interned(sao_paulo_pbf: Path) -> None:
