@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from geoplan._errors import GeoplanError, InputFileError
 from geoplan.city.model import City, load_city
 from geoplan.city.units import GRID_RANGE_M, areas_layer, units_layer
-from geoplan.io.osm import check_osm_path
+from geoplan.io.osm_files import check_osm_path
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     import geoplan
