@@ -91,7 +91,7 @@ class City:
     - ``buildings``: residential buildings (``building``, ``levels``, ``area_m2``);
     - ``urban_land``: urban land-use areas, public green and every building footprint
       (``osmid``, ``osm_type``), which the built-up area (建成区) is derived from when no
-      built-up polygon is given (:func:`geoplan.rules.spatial.built_up_area`);
+      built-up polygon is given (:func:`geoplan.rules.built_up.built_up_area`);
     - ``barriers``: rivers, water areas, railways, expressways, walls and fences at ground level
       (``osmid``, ``cause`` water/railway/expressway/wall, ``kind``), kept whole within 2 km of
       the boundary (:mod:`geoplan.io.barriers`);

@@ -51,7 +51,7 @@ def resolve_built_up(
         raise LayerError(f"built_up must be a polygon, 'osm' or 'study_area', not {built_up!r}")
     if city.urban_land is None:
         return None, "study_area"
-    from geoplan.rules.spatial import built_up_area
+    from geoplan.rules.built_up import built_up_area
 
     derived = built_up_area(city.urban_land, city.roads, city.boundary_polygon)
     if landcover is not None:

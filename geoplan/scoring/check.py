@@ -244,7 +244,7 @@ def check_city(
         The area of the area-based figures (路网密度, 绿地率, 道路面积率, bus coverage of area):
         the 建成区 / 中心城区 polygon in the city's metric CRS (its part inside the study area,
         basis ``built_up_area``); ``None`` or ``"osm"`` (default): the built-up area derived from
-        OSM land use and street density (:func:`geoplan.rules.spatial.built_up_area`; the whole
+        OSM land use and street density (:func:`geoplan.rules.built_up.built_up_area`; the whole
         study area when nothing urban is mapped, said in a note); ``"study_area"``: the whole
         study area (basis ``boundary_area``).
     units

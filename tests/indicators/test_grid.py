@@ -159,7 +159,7 @@ def test_a_changed_map_cuts_only_its_changed_outlines(
 @pytest.mark.parametrize("spacing", [100.0, 37.0, 12.5])
 def test_inside_by_blocks_is_every_centre_tested(chengdu: geoplan.City, spacing: float) -> None:
     from geoplan.indicators.grid import _inside
-    from geoplan.rules.spatial import built_up_area
+    from geoplan.rules.built_up import built_up_area
 
     b = chengdu.boundary_polygon
     bu = built_up_area(chengdu.urban_land, chengdu.roads, b)

@@ -112,7 +112,7 @@ def test_derived_built_up_follows_mapped_land_and_streets(
     chengdu: geoplan.City, sao_paulo: geoplan.City
 ) -> None:
     """Without --built-up the area is derived from OSM, checked against shapely overlays."""
-    from geoplan.rules.spatial import built_up_area
+    from geoplan.rules.built_up import built_up_area
 
     for city in (chengdu, sao_paulo):
         area = built_up_area(city.urban_land, city.roads, city.boundary_polygon)
@@ -195,7 +195,7 @@ def test_built_up_land_cover_joins_the_derived_area(chengdu: geoplan.City, tmp_p
 
 def test_street_samples_equal_geos_interpolation(chengdu: geoplan.City) -> None:
     """The built-up rule's street samples (numpy) = shapely.line_interpolate_point, exactly."""
-    from geoplan.rules.spatial import _line_samples
+    from geoplan.rules.built_up import _line_samples
 
     lines = np.asarray(chengdu.roads.geometry.values, dtype=object)
     x, y, rep = _line_samples(lines, step_m=5.0)
@@ -212,7 +212,7 @@ def test_far_apart_parts_rasterised_apart_equal_one_raster(chengdu: geoplan.City
     one raster over the whole bounding box (cell for cell, same lattice)."""
     from scipy import ndimage
 
-    from geoplan.rules import spatial
+    from geoplan.rules import built_up as bu
     from geoplan.rules import taxonomy as tx
 
     rule = tx.built_up_rule()
@@ -221,18 +221,18 @@ def test_far_apart_parts_rasterised_apart_equal_one_raster(chengdu: geoplan.City
     parts = shapely.MultiPolygon(
         [shapely.box(x0, y0, x0 + w, y0 + w), shapely.box(x1 - w, y1 - w, x1, y1)]
     )
-    assert len(spatial._separate_groups(parts, spatial._reach_m(rule))) == 2
+    assert len(bu._separate_groups(parts, bu._reach_m(rule))) == 2
     ug = np.asarray(chengdu.urban_land.geometry.values, dtype=object)
     rg = np.asarray(chengdu.roads.geometry.values, dtype=object)
-    whole = spatial._built_up_in(ug, rg, parts, rule)
-    apart = spatial.built_up_area(chengdu.urban_land, chengdu.roads, parts)
+    whole = bu._built_up_in(ug, rg, parts, rule)
+    apart = bu.built_up_area(chengdu.urban_land, chengdu.roads, parts)
     assert whole.area > 1e6
     assert shapely.symmetric_difference(whole, apart).area == 0.0
     # the street window sums = ndimage.uniform_filter's window, exactly
     a = np.random.default_rng(3).integers(0, 5, (61, 47))
     for k in (1, 4, 20, 21):
         ref = ndimage.uniform_filter(a.astype(float), size=k, mode="constant") * k * k
-        assert np.array_equal(spatial._window_sum(a, k), np.rint(ref).astype(np.int64))
+        assert np.array_equal(bu._window_sum(a, k), np.rint(ref).astype(np.int64))
 
 
 def test_far_apart_clusters_of_data_rasterised_apart_equal_one_raster(
@@ -241,7 +241,7 @@ def test_far_apart_clusters_of_data_rasterised_apart_equal_one_raster(
     """Data in clusters far apart (a sparse extract: Chengdu and two copies 40 km away) under
     one study-area box: rasterised cluster by cluster, the same built-up area as one raster
     over the whole box, and the empty land between costs no memory."""
-    from geoplan.rules import spatial
+    from geoplan.rules import built_up as bu
     from geoplan.rules import taxonomy as tx
 
     rule = tx.built_up_rule()
@@ -252,11 +252,11 @@ def test_far_apart_clusters_of_data_rasterised_apart_equal_one_raster(
     rg = np.concatenate([shapely.transform(rg0, lambda xy, d=d: xy + d) for d in shifts])
     x0, y0, x1, y1 = chengdu.boundary_polygon.bounds
     box = shapely.box(x0 - 1_000, y0 - 1_000, x1 + 41_000, y1 + 41_000)
-    groups = spatial._data_groups(ug, rg, box, spatial._reach_m(rule))
+    groups = bu._data_groups(ug, rg, box, bu._reach_m(rule))
     assert len(groups) == 3
     assert sum(g.area for g in groups) < 0.4 * box.area
-    whole = spatial._built_up_in(ug, rg, box, rule)
-    apart = spatial.built_up_area(
+    whole = bu._built_up_in(ug, rg, box, rule)
+    apart = bu.built_up_area(
         gpd.GeoDataFrame(geometry=ug, crs=chengdu.crs),
         gpd.GeoDataFrame(geometry=rg, crs=chengdu.crs),
         box,
@@ -264,8 +264,8 @@ def test_far_apart_clusters_of_data_rasterised_apart_equal_one_raster(
     assert whole.area > 3e6
     assert shapely.symmetric_difference(whole, apart).area == 0.0
     # one cluster: the single raster over the whole, unchanged
-    assert spatial._data_groups(ug0, rg0, box, spatial._reach_m(rule)) == [box]
-    assert spatial._data_groups(ug0[:0], rg0[:0], box, 350.0) == []
+    assert bu._data_groups(ug0, rg0, box, bu._reach_m(rule)) == [box]
+    assert bu._data_groups(ug0[:0], rg0[:0], box, 350.0) == []
 
 
 @pytest.mark.parametrize("layer", ["residential", "parks", "buildings"])
@@ -275,7 +275,7 @@ def test_polygons_listed_by_numpy_burn_the_same_cells(
     from rasterio import features
     from rasterio.transform import from_origin
 
-    from geoplan.rules.spatial import geojson_polygons
+    from geoplan.rules.built_up import geojson_polygons
 
     for city in (chengdu, helsinki):
         frame = getattr(city, layer, None)

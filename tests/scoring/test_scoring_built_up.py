@@ -10,7 +10,7 @@ import geoplan
 from geoplan._errors import LayerError
 from geoplan.city.homes import homes_from_city
 from geoplan.indicators.inputs import Inputs
-from geoplan.rules.spatial import built_up_area
+from geoplan.rules.built_up import built_up_area
 from geoplan.scoring.built_up import area_basis, resolve_built_up
 
 
