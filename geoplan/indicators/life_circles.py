@@ -345,7 +345,8 @@ def _tables(
         return table, None, None
     spacing = spacings.pop()
     gcols = {dist_column(c): access.grid_m[category_key(c)] for c in gkeys}
-    grid_table = pd.DataFrame(gcols)
+    # the columns are the access arrays themselves (no copy: 8 bytes per cell per category)
+    grid_table = pd.DataFrame(gcols, copy=False)
     grid_table.attrs["grid"] = GridPlace(access.grids[spacing], inputs.boundary)
     return table, grid_table, spacing
 

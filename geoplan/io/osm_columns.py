@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
 from geoplan._fork import die_with_parent
-from geoplan.io.osm import BARRIER_KEYS, KEYS, WayLists
+from geoplan.io.osm_raw import BARRIER_KEYS, KEYS, WayLists
 
 #: libosmium's undefined coordinate (``Location`` of a node missing from the file)
 _UNDEFINED = 2_147_483_647
