@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 from numpy.typing import NDArray
 
 from geoplan.indicators.access import Access, Request
@@ -116,6 +115,9 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
     d_home = access.home(BUS_STOPS)
     d_grid = access.grid_m.get(BUS_STOPS, np.zeros(0))
     grid = access.grids.get(float(grid_spacing_m))
+    # the grid's centres as coordinates (shapely Points of every cell were ~3 GB on a sparse
+    # study area's 28 M cells, and only their coordinates were read)
+    xy = grid.centres() if grid is not None and d_grid.size else np.zeros((0, 2))
     empty_note = "every bus stop removed by the scenario" if zero_if_empty else ""
     for r in params.radii_m:
         measure = bus_measure(r)
@@ -143,7 +145,6 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         rows += network_rows(m, cov, homes)
         gcov = d_grid <= r
         if grid is not None and gcov.size:
-            xy = shapely.get_coordinates(grid.points)
             per_cell[measure] = (float(grid_spacing_m), cover.contains_xy(xy[:, 0], xy[:, 1]), gcov)
         rows.append(
             measure_row(
