@@ -95,7 +95,7 @@ def available() -> bool:
     return extension_dir() is not None
 
 
-def _connect(threads: int) -> Any:
+def _connect() -> Any:
     import duckdb
 
     con = duckdb.connect(
@@ -104,7 +104,8 @@ def _connect(threads: int) -> Any:
             # offline: the extension comes from the wheel, never from the network
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
-            "threads": max(1, int(threads)),
+            # one thread: with more, ST_ReadOSM returns rows out of file order
+            "threads": 1,
             # file order of nodes and ways, as pyosmium yields them
             "preserve_insertion_order": True,
         }
@@ -135,15 +136,13 @@ WHERE kind = 'node'
 """
 
 
-def read_columns(path: str | Path, *, threads: int = 1) -> tuple[WayLists, WayLists, NodeRead]:
+def read_columns(path: str | Path) -> tuple[WayLists, WayLists, NodeRead]:
     """Highway ways, barrier ways and tagged nodes of a PBF file.
 
     Parameters
     ----------
     path
         An ``.osm.pbf`` file (WGS84).
-    threads
-        DuckDB threads (keep 1: more return rows out of file order).
 
     Returns
     -------
@@ -155,7 +154,7 @@ def read_columns(path: str | Path, *, threads: int = 1) -> tuple[WayLists, WayLi
     nodes : NodeRead
         Tagged nodes with a key geoplan reads, split as :func:`geoplan.io.osm.read_osm` does.
     """
-    return fetch_columns(path, threads=threads).finish()
+    return fetch_columns(path).finish()
 
 
 @dataclass
@@ -203,8 +202,8 @@ class TagColumns:
         -------
         list of dict
         """
-        k = np.array([sys.intern(s) for s in self.keys] or [""], dtype=object)
-        v = np.array([sys.intern(s) for s in self.values] or [""], dtype=object)
+        k = np.array([sys.intern(s) for s in self.keys], dtype=object)
+        v = np.array([sys.intern(s) for s in self.values], dtype=object)
         keys = k[self.key_codes].tolist()
         vals = v[self.value_codes].tolist()
         off = self.offsets.tolist()
@@ -284,7 +283,6 @@ class ColumnRead:
 def fetch_columns(
     path: str | Path,
     *,
-    threads: int = 1,
     send_nodes: Callable[[NodeColumns], None] | None = None,
 ) -> ColumnRead:
     """Read a PBF with DuckDB and run the tag tests on columns; no per-object Python.
@@ -293,8 +291,6 @@ def fetch_columns(
     ----------
     path
         An ``.osm.pbf`` file (WGS84).
-    threads
-        DuckDB threads (keep 1: more return rows out of file order).
     send_nodes
         Called once with the tagged nodes read before the first way (in a PBF sorted by type,
         all of them), so the caller can turn them into dicts while the ways are read; the
@@ -308,7 +304,7 @@ def fetch_columns(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    con = _connect(threads)
+    con = _connect()
     parts: list[dict[str, Any]] = []
     ahead = 0  # parts whose tagged nodes went ahead through send_nodes
     try:

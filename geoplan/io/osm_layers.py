@@ -351,12 +351,9 @@ def _roads(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     """Every highway way with a Chinese grade, as lines in ``crs`` (one vectorised build)."""
     road_rows = []
     keep = []
-    grades: dict[
-        str, str | None
-    ] = {}  # a grade per distinct highway value (a few dozen over 10⁵ ways)
     for i, (osmid, t) in enumerate(zip(raw.ways.ids.tolist(), raw.ways.tags, strict=True)):
         hw = t.get("highway", "")
-        grade = grades[hw] if hw in grades else grades.setdefault(hw, tx.road_grade(hw))
+        grade = tx.road_grade(hw)
         if grade is None:
             continue
         road_rows.append(
