@@ -19,7 +19,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.indicators.grid import centres_near, centres_of, grid_axes
+from geoplan.indicators.grid import cells_near, centres_of, grid_axes
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
 from geoplan.network.gates import Compounds, GateModel, gate_model, through_gates
@@ -54,17 +54,42 @@ class Request:
 
 @dataclass(frozen=True)
 class Grid:
-    """Regular grid over the boundary: its axes, inside mask (row-major) and spacing (m).
+    """Regular grid over the boundary: its axes, inside mask (row-major), spacing (m) and cells.
 
-    ``xs`` / ``ys``: centre x of each column and centre y of each row (from the south); the
-    centres of the bounding box are not listed (tens of millions of cells for a large study area,
-    most outside it), only those inside (:meth:`centres`).
+    ``xs`` / ``ys``: centre x of each column and centre y of each row (from the south). Only
+    ``cells`` are listed: the inside cells that can be reached at all (near a street, or inside
+    a gated compound). The others are farther than the search limit from every street, so their
+    walking distance is ``inf``; a sparse study area's bounding box holds 10⁸ cells, nearly all
+    of them such. Distances on the grid (:attr:`Access.grid_m`) follow the order of ``cells``;
+    shares of the area divide by ``n_inside``.
     """
 
     xs: F64
     ys: F64
     inside: NDArray[np.bool_]
     spacing_m: float
+    cells: NDArray[np.int64]
+    n_inside: int
+
+    @classmethod
+    def over(cls, xs: F64, ys: F64, inside: NDArray[np.bool_], spacing_m: float) -> Grid:
+        """The grid listing every inside cell.
+
+        Parameters
+        ----------
+        xs, ys
+            Centre x of each column, centre y of each row (m).
+        inside
+            Row-major mask of the cells inside the boundary.
+        spacing_m
+            Cell side (m).
+
+        Returns
+        -------
+        Grid
+        """
+        cells = np.flatnonzero(inside).astype(np.int64)
+        return cls(xs, ys, inside, spacing_m, cells, int(cells.shape[0]))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -89,18 +114,18 @@ class Grid:
         return np.array([[self.xs[0], self.ys[0]], [self.xs[-1], self.ys[-1]]])
 
     def centres(self) -> F64:
-        """Centres (x, y) of the cells inside the boundary, row-major (m).
+        """Centres (x, y) of the listed cells, in the order of ``cells`` (m).
 
         Returns
         -------
         ndarray
             ``(n, 2)``.
         """
-        return centres_of(self.xs, self.ys, np.flatnonzero(self.inside))
+        return centres_of(self.xs, self.ys, self.cells)
 
     @property
     def points(self) -> NDArray[np.object_]:
-        """The grid points inside the boundary.
+        """The centres of the listed cells as points.
 
         Returns
         -------
@@ -122,14 +147,15 @@ class Access:
     home_m
         Request key → distance (m) from each home; ``inf`` beyond the request's limit.
     grid_m
-        Request key → distance (m) from each grid point inside the boundary (requests with a
-        ``grid_spacing_m``).
+        Request key → distance (m) from each listed grid cell (:attr:`Grid.cells` order;
+        requests with a ``grid_spacing_m``).
     grids
         Spacing (m) → the :class:`Grid` used.
     grid_spacing_of
         Request key → the spacing (m) of its grid.
     grid_att
-        Spacing (m) → the grid points' nearest-edge attachments (``owner`` = point inside).
+        Spacing (m) → the listed cells' nearest-edge attachments (``owner`` = position in
+        :attr:`Grid.cells`).
     """
 
     net: WalkNetwork
@@ -206,7 +232,7 @@ def compute_access(
     grid_att: dict[float, EdgeAttachment] = {}
     for sp, lim in grid_limit.items():
         assert boundary is not None
-        acc.grids[sp], grid_att[sp] = _grid(net, boundary, sp, lim, cache)
+        acc.grids[sp], grid_att[sp] = _grid(net, boundary, sp, lim, cache, compounds)
         acc.grid_att[sp] = grid_att[sp]
     grid_gates: dict[float, GateModel | None] = {
         sp: None if compounds is None else gate_model(compounds, acc.grids[sp].centres(), a, net)
@@ -245,7 +271,7 @@ def compute_access(
             continue
         sp = float(req.grid_spacing_m)
         att = grid_att[sp]
-        d = np.full(int(acc.grids[sp].inside.sum()), np.inf)
+        d = np.full(acc.grids[sp].cells.shape[0], np.inf)
         d[att.owner] = cache.point_distances(
             net, att, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
         )
@@ -301,19 +327,39 @@ def _prefetch_sources(
 
 
 def _grid(
-    net: WalkNetwork, boundary: BaseGeometry, spacing_m: float, limit_m: float, cache: AccessCache
+    net: WalkNetwork,
+    boundary: BaseGeometry,
+    spacing_m: float,
+    limit_m: float,
+    cache: AccessCache,
+    compounds: Compounds | None,
 ) -> tuple[Grid, EdgeAttachment]:
-    """The grid over ``boundary`` and its attachment, kept in the cache by content."""
-    key = hash_arrays("grid", network_key(net), shapely.to_wkb(boundary), spacing_m, limit_m)
+    """The grid over ``boundary`` and its attachment, kept in the cache by content.
+
+    Lists the cells near a street (only those can attach within the limit) and those inside a
+    gated compound (they walk out through its entrances).
+    """
+    inner = None if compounds is None or not len(compounds) else compounds.polygons
+    key = hash_arrays(
+        "grid",
+        network_key(net),
+        shapely.to_wkb(boundary),
+        spacing_m,
+        limit_m,
+        inner if inner is not None else None,
+    )
     got = cache.extra.get(key)
     if got is None:
         xs, ys, inside = grid_axes(boundary, spacing_m)
-        grid = Grid(xs, ys, inside, spacing_m)
-        # only centres near a street can attach within the limit: a sparse study area's box
-        # holds 10⁸ centres, nearly all far from every street
         boxes = shapely.bounds(net.edge_geometry) if net.n_edges else np.zeros((0, 4))
-        x, y, rank = centres_near(xs, ys, inside, boxes, limit_m)
-        att = attach_xy(net, x, y, owner=rank, max_distance_m=limit_m)
+        cells = cells_near(xs, ys, inside, boxes, limit_m)
+        if inner is not None:
+            cells = np.union1d(cells, cells_near(xs, ys, inside, shapely.bounds(inner), 0.0))
+        grid = Grid(xs, ys, inside, spacing_m, cells, int(inside.sum()))
+        xy = grid.centres()
+        att = attach_xy(
+            net, xy[:, 0], xy[:, 1], owner=np.arange(cells.shape[0]), max_distance_m=limit_m
+        )
         got = (grid, att)
         cache.extra[key] = got
     return got

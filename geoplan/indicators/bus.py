@@ -7,11 +7,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 
-from geoplan.indicators.access import Access, Request
-from geoplan.indicators.cover import Area
+from geoplan.indicators.access import Access, Grid, Request
+from geoplan.indicators.cover import Area, Buffers
 from geoplan.indicators.coverage import (
+    CellFlags,
     IndicatorResult,
     Measure,
     buffer_home_rows,
@@ -23,7 +25,7 @@ from geoplan.indicators.coverage import (
     summary_frame,
 )
 from geoplan.indicators.gaps import Reach
-from geoplan.indicators.grid import cells_polygon
+from geoplan.indicators.grid import cells_near, cells_polygon, centres_of
 from geoplan.indicators.inputs import Inputs
 from geoplan.names import Basis, Method, bus_measure, coverage_key
 
@@ -111,13 +113,11 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
     geo: dict[str, Area] = {}
     layers = {}
     reach: dict[str, Reach] = {}
-    per_cell: dict[str, tuple[float, NDArray[np.bool_], NDArray[np.bool_]]] = {}
+    per_cell: dict[str, CellFlags] = {}
     d_home = access.home(BUS_STOPS)
-    d_grid = access.grid_m.get(BUS_STOPS, np.zeros(0))
-    grid = access.grids.get(float(grid_spacing_m))
-    # the grid's centres as coordinates (shapely Points of every cell were ~3 GB on a sparse
-    # study area's 28 M cells, and only their coordinates were read)
-    xy = grid.centres() if grid is not None and d_grid.size else np.zeros((0, 2))
+    d_grid = access.grid_m.get(BUS_STOPS)
+    grid = access.grids.get(float(grid_spacing_m)) if d_grid is not None else None
+    n_cells = grid.n_inside if grid is not None else 0
     empty_note = "every bus stop removed by the scenario" if zero_if_empty else ""
     for r in params.radii_m:
         measure = bus_measure(r)
@@ -143,22 +143,22 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         cov = d_home <= r
         per_home[coverage_key(measure, Method.NETWORK)] = cov
         rows += network_rows(m, cov, homes)
-        gcov = d_grid <= r
-        if grid is not None and gcov.size:
-            per_cell[measure] = (float(grid_spacing_m), cover.contains_xy(xy[:, 0], xy[:, 1]), gcov)
+        gcov = d_grid <= r if d_grid is not None else np.zeros(0, dtype=bool)
+        if grid is not None and n_cells:
+            per_cell[measure] = _cell_flags(grid, cover, gcov, geoms, r)
         rows.append(
             measure_row(
                 m,
                 Method.NETWORK,
                 Basis.BOUNDARY_AREA,
-                float(gcov.mean()) if gcov.size else None,
+                float(gcov.sum()) / n_cells if n_cells else None,
                 note=empty_note or f"{grid_spacing_m:g} m grid",
             )
         )
         if gcov.any() and grid is not None:  # covered grid cells as one polygon, for maps
             nkey = coverage_key(measure, Method.NETWORK)
             geo[nkey] = cells_polygon(
-                grid.ends, grid.shape, grid.inside, gcov, grid_spacing_m, boundary
+                grid.ends, grid.shape, grid.cells[gcov], grid_spacing_m, boundary
             )
             layers[nkey] = coverage_layer(
                 measure, Method.NETWORK, family="bus", radius_m=r, label_zh=zh, label_en=en
@@ -172,3 +172,20 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         reach,
         per_cell,
     )
+
+
+def _cell_flags(
+    grid: Grid, cover: Buffers, walk: NDArray[np.bool_], geoms: NDArray[np.object_], radius_m: float
+) -> CellFlags:
+    """Buffer and walking flags of the grid cells either may cover.
+
+    Those are the cells the access grid lists (``walk`` follows them) and the cells within
+    ``radius_m`` of a stop's box (a superset of those whose centre lies in the buffer cover);
+    every other inside cell is covered by neither, so it is not listed.
+    """
+    near = cells_near(grid.xs, grid.ys, grid.inside, shapely.bounds(geoms), radius_m + 1.0)
+    cells = np.union1d(grid.cells, near).astype(np.int64)
+    xy = centres_of(grid.xs, grid.ys, cells)
+    network = np.zeros(cells.shape[0], dtype=bool)
+    network[np.searchsorted(cells, grid.cells)] = walk
+    return CellFlags(grid.spacing_m, cells, cover.contains_xy(xy[:, 0], xy[:, 1]), network)

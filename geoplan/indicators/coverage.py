@@ -130,10 +130,30 @@ class IndicatorResult:
     layers: dict[str, CoverageLayer] = field(default_factory=dict)
     #: measure → the facilities and radii its buffer flags come from (gap causes read them)
     reach: dict[str, Reach] = field(default_factory=dict)
-    #: measure → (grid spacing m, per grid cell inside the buffer, within walking distance)
-    per_cell: dict[str, tuple[float, NDArray[np.bool_], NDArray[np.bool_]]] = field(
-        default_factory=dict
-    )
+    #: measure → its grid cells that the buffer or walking covers (gap causes read them)
+    per_cell: dict[str, CellFlags] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CellFlags:
+    """The grid cells of an area-based measure that the buffer or walking may cover.
+
+    Every other inside cell of the grid is covered by neither.
+
+    Attributes
+    ----------
+    spacing_m
+        The grid's spacing (m).
+    cells
+        Row-major indices of the listed cells, increasing.
+    buffer, network
+        Per listed cell: its centre inside the buffer cover; within walking distance.
+    """
+
+    spacing_m: float
+    cells: NDArray[np.int64]
+    buffer: NDArray[np.bool_]
+    network: NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)

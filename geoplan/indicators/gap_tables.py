@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,7 @@ from geoplan.indicators.gaps import (
     classify_gaps,
     home_points,
 )
+from geoplan.indicators.grid import centres_of
 from geoplan.network.access import EdgeAttachment
 from geoplan.network.graph import WalkNetwork
 from geoplan.rules.barriers import AREA_METHOD, DATA_GAP, OTHER, WALK_ONLY
@@ -225,8 +226,19 @@ def explain_gaps(
         if gap.size:
             cause[gap] = _classified(index, net, c.xy[gap], _subset(c.att, gap), reach[measure])
         share = None if c.area_share is None else {c.basis: c.area_share}
-        weights_c = {c.basis: np.ones(c.buffer.shape[0])}
-        tables.append(gap_table(measure, cause, c.buffer, c.network, weights_c, area_share=share))
+        # the cells covered by neither method weigh in as one row (they only add to the total)
+        none = np.zeros(1, dtype=bool)
+        weights_c = {c.basis: np.append(np.ones(c.buffer.shape[0]), float(c.n_other))}
+        tables.append(
+            gap_table(
+                measure,
+                np.append(cause, ""),
+                np.append(c.buffer, none),
+                np.append(c.network, none),
+                weights_c,
+                area_share=share,
+            )
+        )
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=GAP_COLUMNS)
     return table, causes
 
@@ -248,6 +260,8 @@ class Cells:
         The basis of the figure (``built_up_area`` / ``boundary_area``).
     area_share
         The scorecard's buffer share (0–1) on that basis (measured on the area itself).
+    n_other
+        Cells of the basis not listed: covered by neither method.
     """
 
     xy: F64
@@ -256,6 +270,7 @@ class Cells:
     network: NDArray[np.bool_]
     basis: str
     area_share: float | None
+    n_other: int = 0
 
 
 def _classified(
@@ -410,9 +425,9 @@ def grid_cells(
     out: dict[str, Cells] = {}
     area_bases = ("built_up_area", "boundary_area")
     for res in results:
-        for measure, (spacing, buf, walk) in res.per_cell.items():
-            grid = access.grids.get(spacing)
-            att = access.grid_att.get(spacing)
+        for measure, flags in res.per_cell.items():
+            grid = access.grids.get(flags.spacing_m)
+            att = access.grid_att.get(flags.spacing_m)
             sel = (
                 (measures["measure"] == measure)
                 & (measures["method"] == "buffer")
@@ -422,12 +437,15 @@ def grid_cells(
             if grid is None or att is None or not len(rows):
                 continue
             value = rows["value"].iloc[0]
+            # the attachments follow the grid's cells; renumbered to the listed cells
+            pos = np.searchsorted(flags.cells, grid.cells)
             out[measure] = Cells(
-                grid.centres(),
-                att,
-                buf,
-                walk,
+                centres_of(grid.xs, grid.ys, flags.cells),
+                replace(att, owner=pos[att.owner]),
+                flags.buffer,
+                flags.network,
                 str(rows["basis"].iloc[0]),
                 None if pd.isna(value) else float(value),
+                grid.n_inside - int(flags.cells.shape[0]),
             )
     return out

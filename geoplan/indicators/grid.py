@@ -139,8 +139,7 @@ def grid_points(poly: BaseGeometry, spacing_m: float) -> NDArray[np.object_]:
 def cells_polygon(
     xy: F64,
     shape: tuple[int, int],
-    inside: NDArray[np.bool_],
-    covered: NDArray[np.bool_],
+    cells: NDArray[np.int64],
     spacing_m: float,
     boundary: BaseGeometry,
 ) -> BaseGeometry:
@@ -162,10 +161,8 @@ def cells_polygon(
         The first and last cell centre, ``[[x0, y0], [x1, y1]]`` (m).
     shape
         ``(rows, columns)`` of the grid.
-    inside
-        Row-major mask of the cells inside the boundary.
-    covered
-        Per inside cell: covered.
+    cells
+        Row-major indices of the covered cells (cells outside the boundary are cut away).
     spacing_m
         Cell side (m).
     boundary
@@ -179,7 +176,7 @@ def cells_polygon(
     from rasterio.transform import from_origin
 
     mask = np.zeros(shape[0] * shape[1], dtype=np.uint8)
-    mask[np.flatnonzero(inside)[covered]] = 1
+    mask[cells] = 1
     grid = mask.reshape(shape)[::-1]  # rows from the north for the raster transform
     x0 = xy[0, 0] - spacing_m / 2
     y1 = xy[-1, 1] + spacing_m / 2
@@ -242,7 +239,7 @@ def _windows(mask: NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def centres_near(
+def cells_near(
     xs: F64,
     ys: F64,
     inside: NDArray[np.bool_],
@@ -250,14 +247,13 @@ def centres_near(
     reach_m: float,
     *,
     rows_per_block: int = 256,
-) -> tuple[F64, F64, NDArray[np.int64]]:
-    """The inside centres within ``reach_m`` of some box, and their rank among inside centres.
+) -> NDArray[np.int64]:
+    """The inside cells whose centre lies within ``reach_m`` of some box (row-major indices).
 
     A superset, never a subset: every centre within ``reach_m`` of a box (a street's bounding
     box) is kept, and some farther ones (the test is by tiles of ``max(reach_m, 250)`` m, each
-    kept when a box grown by ``reach_m`` touches it). The rank is the centre's position in
-    :meth:`Grid.centres`, so results on these centres map back to the whole grid. Worked in
-    blocks of rows: a sparse study area's box of 10⁸ cells is never listed.
+    kept when a box grown by ``reach_m`` touches it). Worked in blocks of rows: a sparse study
+    area's box of 10⁸ cells is never listed.
 
     Parameters
     ----------
@@ -274,11 +270,11 @@ def centres_near(
 
     Returns
     -------
-    tuple
-        ``(x, y, rank)`` of the kept centres, row-major.
+    ndarray of int64
+        Row-major cell indices, increasing (:func:`centres_of` gives their centres).
     """
     ny, nx = ys.shape[0], xs.shape[0]
-    empty = (np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+    empty = np.zeros(0, dtype=np.int64)
     b = boxes[~np.isnan(boxes).any(axis=1)] if boxes.size else np.zeros((0, 4))
     if not nx or not ny or not b.shape[0]:
         return empty
@@ -291,18 +287,10 @@ def centres_near(
     col_tile = np.clip(np.floor((xs - x0) / t).astype(np.int64), 0, tnx - 1)
     row_tile = np.clip(np.floor((ys - y0) / t).astype(np.int64), 0, tny - 1)
     inside2 = inside.reshape(ny, nx)
-    xs_out, ys_out, ranks = [], [], []
-    before = 0  # inside centres in the rows above the block
+    out = []
     for a in range(0, ny, rows_per_block):
         blk = inside2[a : a + rows_per_block]
         keep = blk & near_tile[row_tile[a : a + rows_per_block]][:, col_tile]
         if keep.any():
-            rank = np.cumsum(blk, axis=None).reshape(blk.shape) - 1 + before
-            r, c = np.nonzero(keep)
-            xs_out.append(xs[c])
-            ys_out.append(ys[a + r])
-            ranks.append(rank[r, c])
-        before += int(blk.sum())
-    if not ranks:
-        return empty
-    return np.concatenate(xs_out), np.concatenate(ys_out), np.concatenate(ranks).astype(np.int64)
+            out.append(np.flatnonzero(keep) + a * nx)
+    return np.concatenate(out).astype(np.int64) if out else empty

@@ -220,7 +220,7 @@ def _circle_rows(
         place: GridPlace = grid_table.attrs["grid"]
         g = place.grid
         geo[column_name(stem, method=Method.NETWORK)] = cells_polygon(
-            g.ends, g.shape, g.inside, all_grid, g.spacing_m, place.boundary
+            g.ends, g.shape, g.cells[all_grid], g.spacing_m, place.boundary
         )
     return rows, per_home, geo, combined
 

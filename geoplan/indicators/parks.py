@@ -254,12 +254,12 @@ def _network_cover(
     grid = access.grids.get(float(spacing_m))
     if grid is None:
         return None
-    g = np.zeros(int(grid.inside.sum()), dtype=bool)
+    g = np.zeros(grid.cells.shape[0], dtype=bool)
     for key, radius in keys_radii:
         g |= access.grid_m.get(key, np.full(g.shape, np.inf)) <= radius
     if not g.any():
         return None
-    return cells_polygon(grid.ends, grid.shape, grid.inside, g, spacing_m, inputs.boundary)
+    return cells_polygon(grid.ends, grid.shape, grid.cells[g], spacing_m, inputs.boundary)
 
 
 def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> IndicatorResult:

@@ -45,8 +45,14 @@ def test_cells_give_the_exact_flags_and_shares_within_the_bound(
         exp = shapely.intersects(union, homes.geometry.values)
         np.testing.assert_array_equal(ce.per_home[key].to_numpy(), exp)
         np.testing.assert_array_equal(ex.per_home[key].to_numpy(), exp)
-        exp_cells = shapely.intersects(union, grid.points)
-        np.testing.assert_array_equal(ce.per_cell[f"bus_cov_{r:g}"][1], exp_cells)
+        # every inside cell: its centre in the union of the disks (listed or not)
+        every = np.flatnonzero(grid.inside)
+        rows, cols = np.divmod(every, grid.xs.shape[0])
+        exp_cells = shapely.intersects_xy(union, grid.xs[cols], grid.ys[rows])
+        flags = ce.per_cell[f"bus_cov_{r:g}"]
+        got = np.zeros(every.shape[0], dtype=bool)
+        got[np.searchsorted(every, flags.cells)] = flags.buffer
+        np.testing.assert_array_equal(got, exp_cells)
     a, b = ex.summary, ce.summary
     area = (a["method"] == "buffer") & a["basis"].isin(["residential_area", "boundary_area"])
     d = (a["value"] - b["value"]).abs()

@@ -41,7 +41,7 @@ def test_covered_cells_polygon_is_the_union_of_the_cells_cut_to_the_boundary(
         xy, shape, inside = grid_cells(boundary, step)
         d, _ = cKDTree(np.column_stack([sx, sy])).query(xy[inside])
         covered = d <= 300.0
-        got = cells_polygon(xy, shape, inside, covered, step, boundary)
+        got = cells_polygon(xy, shape, np.flatnonzero(inside)[covered], step, boundary)
         want = _boxes_cut(xy, xy[inside][covered], step, boundary)
         assert got.is_valid
         assert 0 < covered.mean() < 1
@@ -51,10 +51,8 @@ def test_covered_cells_polygon_is_the_union_of_the_cells_cut_to_the_boundary(
 
 
 def test_no_covered_cell_gives_an_empty_polygon(chengdu: geoplan.City) -> None:
-    xy, shape, inside = grid_cells(chengdu.boundary_polygon, 200.0)
-    got = cells_polygon(
-        xy, shape, inside, np.zeros(int(inside.sum()), bool), 200.0, chengdu.boundary_polygon
-    )
+    xy, shape, _ = grid_cells(chengdu.boundary_polygon, 200.0)
+    got = cells_polygon(xy, shape, np.zeros(0, np.int64), 200.0, chengdu.boundary_polygon)
     assert got.is_empty
 
 
@@ -109,7 +107,7 @@ def test_outlines_by_window_are_those_of_the_whole_raster(
     stops = chengdu.bus_stops.geometry.values
     d, _ = cKDTree(np.column_stack([shapely.get_x(stops), shapely.get_y(stops)])).query(xy[inside])
     covered = d <= 250.0
-    got = cells_polygon(xy, shape, inside, covered, 50.0, parts)
+    got = cells_polygon(xy, shape, np.flatnonzero(inside)[covered], 50.0, parts)
 
     mask = np.zeros(shape[0] * shape[1], dtype=np.uint8)
     mask[np.flatnonzero(inside)[covered]] = 1
@@ -137,7 +135,7 @@ def test_a_changed_map_cuts_only_its_changed_outlines(
     d, _ = cKDTree(sxy).query(xy[inside])
     first = d <= 120.0
     grid_mod._CUTS.clear()
-    one = cells_polygon(xy, shape, inside, first, 50.0, b)
+    one = cells_polygon(xy, shape, np.flatnonzero(inside)[first], 50.0, b)
     n_outlines = len(grid_mod._CUTS)
     assert n_outlines > 20
     cut: list[int] = []
@@ -145,12 +143,12 @@ def test_a_changed_map_cuts_only_its_changed_outlines(
     monkeypatch.setattr(grid_mod, "_cut_now", lambda r, bb, k: cut.append(len(r)) or real(r, bb, k))
     # one more stop: one outline changes (or a new one appears); the others are reused
     d2, _ = cKDTree(np.vstack([sxy, [xy[inside][0]]])).query(xy[inside])
-    two = cells_polygon(xy, shape, inside, d2 <= 120.0, 50.0, b)
+    two = cells_polygon(xy, shape, np.flatnonzero(inside)[d2 <= 120.0], 50.0, b)
     assert sum(cut) <= 2
     assert two.area >= one.area
     # and the reused pieces give what a cold cut gives
     grid_mod._CUTS.clear()
-    cold = cells_polygon(xy, shape, inside, d2 <= 120.0, 50.0, b)
+    cold = cells_polygon(xy, shape, np.flatnonzero(inside)[d2 <= 120.0], 50.0, b)
     a = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(two))))
     w = sorted(shapely.to_wkb(shapely.normalize(shapely.get_parts(cold))))
     assert a == w
@@ -184,26 +182,26 @@ def test_inside_by_blocks_is_every_centre_tested(chengdu: geoplan.City, spacing:
 
 
 @pytest.mark.parametrize("reach", [60.0, 400.0])
-def test_centres_near_streets_keep_every_centre_within_reach(
+def test_cells_near_streets_keep_every_centre_within_reach(
     chengdu: geoplan.City, reach: float
 ) -> None:
     """Every inside centre within ``reach`` of a street (shapely distance to the edges) is kept,
-    in row-major order, with its position among the inside centres; in a sparse box (the city
-    and empty land) the far ones are left out."""
-    from geoplan.indicators.grid import centres_near, grid_axes
+    as its row-major index, increasing; in a sparse box (the city and empty land) the far ones
+    are left out."""
+    from geoplan.indicators.grid import cells_near, grid_axes
 
     net = chengdu.network
     x0, y0, x1, y1 = chengdu.boundary_polygon.bounds
     area = shapely.box(x0 - 3_000, y0 - 3_000, x1 + 9_000, y1 + 3_000)
     xs, ys, inside = grid_axes(area, 40.0)
-    rows, cols = np.divmod(np.flatnonzero(inside), xs.shape[0])
+    flat = np.flatnonzero(inside)
+    rows, cols = np.divmod(flat, xs.shape[0])
     every = np.column_stack([xs[cols], ys[rows]])
     tree = shapely.STRtree(net.edge_geometry)
     pts = shapely.points(every)
     _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-    within = np.flatnonzero(dist <= reach)
-    x, y, rank = centres_near(xs, ys, inside, shapely.bounds(net.edge_geometry), reach)
-    assert np.all(np.diff(rank) > 0)
-    assert np.array_equal(np.column_stack([x, y]), every[rank])
-    assert np.isin(within, rank).all() and within.size > 10_000
-    assert rank.size < 0.8 * every.shape[0]  # the empty land east of the city is skipped
+    within = flat[dist <= reach]
+    cells = cells_near(xs, ys, inside, shapely.bounds(net.edge_geometry), reach)
+    assert np.all(np.diff(cells) > 0) and inside[cells].all()
+    assert np.isin(within, cells).all() and within.size > 10_000
+    assert cells.size < 0.8 * every.shape[0]  # the empty land east of the city is skipped

@@ -695,7 +695,7 @@ def test_a_grid_table_shares_its_grid_through_pandas_copies(chengdu: geoplan.Cit
     from geoplan.indicators.life_circles import GridPlace
 
     xs, ys, inside = grid_axes(chengdu.boundary_polygon, 100.0)
-    place = GridPlace(Grid(xs, ys, inside, 100.0), chengdu.boundary_polygon)
+    place = GridPlace(Grid.over(xs, ys, inside, 100.0), chengdu.boundary_polygon)
     table = pd.DataFrame({"d": np.arange(int(inside.sum()), dtype=float)})
     table.attrs["grid"] = place
     for derived in (table.copy(), table[["d"]], table.loc[table["d"] > 3], copy.deepcopy(table)):
@@ -710,7 +710,7 @@ def test_a_grid_lists_only_its_inside_centres_the_same_floats(chengdu: geoplan.C
 
     for spacing in (100.0, 37.5):
         xy, shape, inside = grid_cells(chengdu.boundary_polygon, spacing)
-        g = Grid(*grid_axes(chengdu.boundary_polygon, spacing), spacing)
+        g = Grid.over(*grid_axes(chengdu.boundary_polygon, spacing), spacing)
         assert g.shape == shape
         assert np.array_equal(g.inside, inside)
         np.testing.assert_array_equal(g.centres(), xy[inside])

@@ -185,8 +185,17 @@ def test_grid_cells_in_a_gated_compound_leave_by_its_gates(
     d_cell[att.owner] = reference_distances(edges_of(net), c_rows, s_rows, cutoff_m=800.0)
     # without compounds, every cell walks from its own nearest street (networkx agrees)
     fin = np.isfinite(d_cell)
-    assert (np.isfinite(plain.grid_m["bus"]) == fin).all()
-    assert plain.grid_m["bus"][fin] == pytest.approx(d_cell[fin], abs=1e-6)
+    plain_grid = plain.grids[10.0]
+    assert np.isin(plain_grid.cells, grid.cells).all()
+    plain_d = np.full(grid.cells.shape[0], np.inf)
+    plain_d[np.searchsorted(grid.cells, plain_grid.cells)] = plain.grid_m["bus"]
+    assert (np.isfinite(plain_d) == fin).all()
+    assert plain_d[fin] == pytest.approx(d_cell[fin], abs=1e-6)
+    # every inside cell whose centre lies in a compound is listed (it walks out by a gate)
+    every = np.flatnonzero(grid.inside)
+    rows, cols = np.divmod(every, grid.xs.shape[0])
+    in_compound = shapely.intersects_xy(shapely.union_all(polys), grid.xs[cols], grid.ys[rows])
+    assert in_compound.any() and np.isin(every[in_compound], grid.cells).all()
     inside = 0
     for i, (x, y) in enumerate(centres):
         c = shapely.Point(x, y)
