@@ -38,9 +38,11 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._memo import IdentityMemo
+from geoplan._raster import tiles_touched
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+I32 = NDArray[np.int32]
 
 #: cell side (m) of 100 km² (the residential land of a large city)
 CELL_M = 10.0
@@ -53,6 +55,8 @@ TARGET_CELLS = 1_000_000
 BLOCK = 8
 #: rasterisation window (cells per side)
 _WINDOW = 2048
+#: window (cells per side) when only the cells near some boxes are listed (a multiple of BLOCK)
+NEAR_WINDOW = 256
 #: a buffer with ``quad_segs=16`` lies between ``r·cos(π/64)`` and ``r`` of a point source
 _CHORD = math.cos(math.pi / 64)
 #: radius of the circle with the area of a ``quad_segs=16`` buffer of a point (÷ r): the cells
@@ -68,11 +72,10 @@ class LandCells:
 
     Attributes
     ----------
-    x, y
-        Cell centres (m).
     ix, iy
         Integer cell indices on the grid (cell ``(i, j)`` is centred at
-        ``origin + (i + 0.5, j + 0.5) · cell_m``).
+        ``origin + (i + 0.5, j + 0.5) · cell_m``); 32 bits (a region's 30 M cells at 25 m
+        take 12 bytes each with ``block_of``, the centres are computed when read).
     cell_m
         Cell side (m).
     origin
@@ -83,17 +86,72 @@ class LandCells:
         Per cell, its block of :data:`BLOCK` × :data:`BLOCK` cells (index into ``block_xy``).
     block_xy
         Block centres (m).
+    n_all
+        Cells of the whole area: more than those listed when only the cells near some boxes
+        were asked for (:func:`land_cells` ``near``); the others are counted, not listed.
     """
 
-    x: F64
-    y: F64
-    ix: I64
-    iy: I64
+    ix: I32
+    iy: I32
     cell_m: float
     origin: tuple[float, float]
     key: str
-    block_of: I64
+    block_of: I32
     block_xy: F64
+    n_all: int = -1
+
+    def __post_init__(self) -> None:
+        """Every cell is listed unless told otherwise."""
+        if self.n_all < 0:
+            object.__setattr__(self, "n_all", int(self.ix.shape[0]))
+
+    @property
+    def x(self) -> F64:
+        """Cell centre x (m).
+
+        Returns
+        -------
+        ndarray
+        """
+        return self.at_x(self.ix)
+
+    @property
+    def y(self) -> F64:
+        """Cell centre y (m).
+
+        Returns
+        -------
+        ndarray
+        """
+        return self.at_y(self.iy)
+
+    def at_x(self, ix: NDArray[np.integer]) -> F64:
+        """Centre x (m) of the cells in column ``ix``.
+
+        Parameters
+        ----------
+        ix
+            Column indices.
+
+        Returns
+        -------
+        ndarray
+        """
+        return np.asarray(self.origin[0] + (ix + 0.5) * self.cell_m, dtype=np.float64)
+
+    def at_y(self, iy: NDArray[np.integer]) -> F64:
+        """Centre y (m) of the cells in row ``iy``.
+
+        Parameters
+        ----------
+        iy
+            Row indices.
+
+        Returns
+        -------
+        ndarray
+        """
+        return np.asarray(self.origin[1] + (iy + 0.5) * self.cell_m, dtype=np.float64)
 
     def __len__(self) -> int:
         """Number of cells.
@@ -102,7 +160,7 @@ class LandCells:
         -------
         int
         """
-        return int(self.x.shape[0])
+        return int(self.ix.shape[0])
 
 
 _CELLS: OrderedDict[str, LandCells] = OrderedDict()
@@ -132,7 +190,9 @@ def cell_size_m(area_m2: float) -> float:
     return float(min(MAX_CELL_M, max(MIN_CELL_M, side)))
 
 
-def land_cells(area: BaseGeometry, *, cell_m: float | None = None) -> LandCells:
+def land_cells(
+    area: BaseGeometry, *, cell_m: float | None = None, near: F64 | None = None
+) -> LandCells:
     """The cells whose centre lies in ``area`` (memoised by content).
 
     Parameters
@@ -141,6 +201,12 @@ def land_cells(area: BaseGeometry, *, cell_m: float | None = None) -> LandCells:
         Residential land, a built-up area … (metric CRS, m).
     cell_m
         Cell side (m); ``None``: :func:`cell_size_m` of the area.
+    near
+        ``(n, 4)`` boxes (m): when they touch less than half of the windows of
+        :data:`NEAR_WINDOW` cells that hold some of the area, only the cells of the windows
+        they touch are listed and the rest counted (``n_all``): a sparse study area whose
+        facilities reach a small part of it. Otherwise every cell is listed (one listing per
+        area, shared by every cover).
 
     Returns
     -------
@@ -151,37 +217,120 @@ def land_cells(area: BaseGeometry, *, cell_m: float | None = None) -> LandCells:
     side = float(cell_m)
     # the same area object (residential_land is memoised by content) skips hashing its WKB
     key = _AREA_KEYS.get(f"cells:{side}", (area,), lambda: _area_key(area, side))
+    windows = None if near is None else _near_windows(area, side, near)
+    n_all = -1
+    if windows is not None:
+        n_all = _COUNTS.get(key, -1)
+        if n_all < 0:
+            n_all = _COUNTS[key] = _count(area, side)
+        h = hashlib.sha1(key.encode(), usedforsecurity=False)
+        h.update(np.packbits(windows).tobytes())
+        key = h.hexdigest()
     got = _CELLS.get(key)
     if got is not None:
         _CELLS.move_to_end(key)
         return got
-    out = _rasterise(area, cell_m, key)
+    out = _rasterise(area, cell_m, key, windows, n_all)
     _CELLS[key] = out
     if len(_CELLS) > 4:  # a check reads two (residential land, built-up area): ~40 MB each
         _CELLS.popitem(last=False)
     return out
 
 
-def _rasterise(area: BaseGeometry, cell_m: float, key: str) -> LandCells:
+def _frame(area: BaseGeometry, cell_m: float) -> tuple[float, float, int, int]:
+    """Origin (m) and size (cells) of the cell grid over ``area``'s box."""
+    x0, y0, x1, y1 = shapely.total_bounds(area)
+    ox, oy = math.floor(x0 / cell_m) * cell_m, math.floor(y0 / cell_m) * cell_m
+    return ox, oy, math.ceil((x1 - ox) / cell_m), math.ceil((y1 - oy) / cell_m)
+
+
+def _near_windows(area: BaseGeometry, cell_m: float, near: F64) -> NDArray[np.bool_] | None:
+    """The windows of :data:`NEAR_WINDOW` cells the boxes touch (``None``: too many).
+
+    ``None`` when they are half or more of the windows that meet the area.
+    """
+    if area.is_empty:
+        return None
+    ox, oy, nx, ny = _frame(area, cell_m)
+    side = NEAR_WINDOW * cell_m
+    shape = (-(-ny // NEAR_WINDOW), -(-nx // NEAR_WINDOW))
+    touched = tiles_touched(near, origin=(ox, oy), tile_m=side, shape=shape)
+    if touched.all():
+        return None
+    parts = shapely.get_parts(area)
+    land = tiles_touched(shapely.bounds(parts), origin=(ox, oy), tile_m=side, shape=shape)
+    if not land.any():
+        return None
+    r, c = np.nonzero(land)
+    boxes = shapely.box(ox + c * side, oy + r * side, ox + (c + 1) * side, oy + (r + 1) * side)
+    hit = np.unique(shapely.STRtree(parts).query(boxes, predicate="intersects")[0])
+    land[:] = False
+    land[r[hit], c[hit]] = True
+    return touched if np.count_nonzero(touched & land) < 0.5 * np.count_nonzero(land) else None
+
+
+#: content key of an area and cell size → its number of cells
+_COUNTS: dict[str, int] = {}
+
+
+def _count(area: BaseGeometry, cell_m: float) -> int:
+    """Number of cells whose centre lies in ``area`` (window by window, nothing listed)."""
     from rasterio.features import rasterize
     from rasterio.transform import from_origin
 
     parts = shapely.get_parts(area)
     parts = parts[~shapely.is_empty(parts)]
-    empty = np.zeros(0, dtype=np.int64)
-    if parts.size == 0:
-        none = np.zeros(0, dtype=np.float64)
-        return LandCells(none, none, empty, empty, cell_m, (0.0, 0.0), key, empty, np.zeros((0, 2)))
-    x0, y0, x1, y1 = shapely.total_bounds(parts)
-    ox, oy = math.floor(x0 / cell_m) * cell_m, math.floor(y0 / cell_m) * cell_m
-    nx, ny = math.ceil((x1 - ox) / cell_m), math.ceil((y1 - oy) / cell_m)
+    if not parts.size:
+        return 0
+    ox, oy, nx, ny = _frame(area, cell_m)
     tree = shapely.STRtree(parts)
-    ixs, iys = [], []
+    n = 0
     for wy in range(0, ny, _WINDOW):
         for wx in range(0, nx, _WINDOW):
             w, h = min(_WINDOW, nx - wx), min(_WINDOW, ny - wy)
             bx0, by0 = ox + wx * cell_m, oy + wy * cell_m
             box = shapely.box(bx0, by0, bx0 + w * cell_m, by0 + h * cell_m)
+            hit = tree.query(box, predicate="intersects")
+            if hit.size:
+                tr = from_origin(bx0, by0 + h * cell_m, cell_m, cell_m)
+                grid = rasterize(
+                    list(parts[hit]),
+                    out_shape=(h, w),
+                    transform=tr,
+                    fill=0,
+                    default_value=1,
+                    dtype="uint8",
+                )
+                n += int(np.count_nonzero(grid))
+    return n
+
+
+def _rasterise(
+    area: BaseGeometry,
+    cell_m: float,
+    key: str,
+    windows: NDArray[np.bool_] | None = None,
+    n_all: int = -1,
+) -> LandCells:
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    parts = shapely.get_parts(area)
+    parts = parts[~shapely.is_empty(parts)]
+    empty = np.zeros(0, dtype=np.int32)
+    if parts.size == 0:
+        return LandCells(empty, empty, cell_m, (0.0, 0.0), key, empty, np.zeros((0, 2)))
+    ox, oy, nx, ny = _frame(area, cell_m)
+    tree = shapely.STRtree(parts)
+    ixs, iys = [], []
+    step = _WINDOW if windows is None else NEAR_WINDOW
+    for wy in range(0, ny, step):
+        for wx in range(0, nx, step):
+            w, h = min(step, nx - wx), min(step, ny - wy)
+            bx0, by0 = ox + wx * cell_m, oy + wy * cell_m
+            box = shapely.box(bx0, by0, bx0 + w * cell_m, by0 + h * cell_m)
+            if windows is not None and not windows[wy // step, wx // step]:
+                continue  # no box touches it: its cells are in ``n_all``, not listed
             hit = tree.query(box, predicate="intersects")
             if not hit.size:
                 continue
@@ -194,19 +343,23 @@ def _rasterise(area: BaseGeometry, cell_m: float, key: str) -> LandCells:
                 dtype="uint8",
             )
             row, col = np.nonzero(grid)
-            ixs.append(wx + col.astype(np.int64))
-            iys.append(wy + (h - 1 - row).astype(np.int64))
+            ixs.append((wx + col).astype(np.int32))
+            iys.append((wy + (h - 1 - row)).astype(np.int32))
     ix = np.concatenate(ixs) if ixs else empty
     iy = np.concatenate(iys) if iys else empty
-    x = ox + (ix + 0.5) * cell_m
-    y = oy + (iy + 0.5) * cell_m
-    bkey = (ix // BLOCK) * (1 << 31) + iy // BLOCK
-    ukey, inv = np.unique(bkey, return_inverse=True)
+    # blocks numbered in (column, row) order on the dense grid of blocks: a mark per block
+    # and a running count instead of sorting a key per cell
+    nby = -(-ny // BLOCK)
+    blk = (ix // BLOCK).astype(np.int64) * nby + iy // BLOCK
+    present = np.zeros(-(-nx // BLOCK) * nby, dtype=bool)
+    present[blk] = True
+    used = np.flatnonzero(present)
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    block_of = rank[blk].astype(np.int32)
+    del blk, rank, present
     side = BLOCK * cell_m
-    bxy = np.column_stack(
-        [ox + (ukey // (1 << 31) + 0.5) * side, oy + (ukey % (1 << 31) + 0.5) * side]
-    )
-    return LandCells(x, y, ix, iy, cell_m, (ox, oy), key, inv.astype(np.int64), bxy)
+    bxy = np.column_stack([ox + (used // nby + 0.5) * side, oy + (used % nby + 0.5) * side])
+    return LandCells(ix, iy, cell_m, (ox, oy), key, block_of, bxy, n_all)
 
 
 @dataclass(frozen=True)
@@ -299,7 +452,7 @@ def _within_blocks(cells: LandCells, tree: cKDTree, r: float) -> NDArray[np.bool
     todo = np.flatnonzero(cut[inv])
     if todo.size:
         dc, _ = tree.query(
-            np.column_stack([cells.x[todo], cells.y[todo]]),
+            np.column_stack([cells.at_x(cells.ix[todo]), cells.at_y(cells.iy[todo])]),
             k=1,
             distance_upper_bound=r * (1 + 1e-12),
             workers=-1,
@@ -310,11 +463,18 @@ def _within_blocks(cells: LandCells, tree: cKDTree, r: float) -> NDArray[np.bool
 
 def _inside_polygon(cells: LandCells, poly: BaseGeometry) -> NDArray[np.bool_]:
     x0, y0, x1, y1 = poly.bounds
-    sel = np.flatnonzero((cells.x >= x0) & (cells.x <= x1) & (cells.y >= y0) & (cells.y <= y1))
+    # the columns and rows of the box, one cell wider, then the centres tested exactly
+    (ox, oy), c = cells.origin, cells.cell_m
+    i0, i1 = math.floor((x0 - ox) / c) - 1, math.ceil((x1 - ox) / c) + 1
+    j0, j1 = math.floor((y0 - oy) / c) - 1, math.ceil((y1 - oy) / c) + 1
+    sel = np.flatnonzero((cells.ix >= i0) & (cells.ix <= i1) & (cells.iy >= j0) & (cells.iy <= j1))
+    x, y = cells.at_x(cells.ix[sel]), cells.at_y(cells.iy[sel])
+    keep = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    sel, x, y = sel[keep], x[keep], y[keep]
     out = np.zeros(len(cells), dtype=bool)
     if sel.size:
         shapely.prepare(poly)
-        out[sel] = shapely.contains_xy(poly, cells.x[sel], cells.y[sel])
+        out[sel] = shapely.contains_xy(poly, x, y)
     return out
 
 

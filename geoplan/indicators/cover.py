@@ -226,13 +226,25 @@ class Buffers:
             return None
         if not self.on_cells:
             return overlap_area(area, self.geometry()) / total
-        cells = land_cells(area)
-        if not len(cells):
+        cells = land_cells(area, near=self._reach_boxes())
+        if not cells.n_all:
             return overlap_area(area, self.geometry()) / total
         flags = np.ones(len(cells), dtype=bool)
         for t, k in zip(self.terms, self._term_keys(), strict=True):
             flags &= _memo_flags((k, cells.key), lambda t=t: covered_cells(cells, t[0], t[1]))
-        return float(flags.mean())
+        # the cells not listed lie beyond every facility's reach: uncovered, counted in n_all
+        return float(np.count_nonzero(flags)) / cells.n_all
+
+    def _reach_boxes(self) -> F64:
+        """Boxes (m) holding the whole area: a union's facility boxes grown by its radius.
+
+        The area is the intersection of the unions, so the union of fewest facilities bounds it.
+        """
+        geoms, radius = min(self.terms, key=lambda t: t[0].shape[0])
+        if not geoms.size:
+            return np.zeros((0, 4))
+        r = np.broadcast_to(np.asarray(radius, dtype=float), geoms.shape)[:, None] + 1.0
+        return shapely.bounds(geoms) + np.hstack([-r, -r, r, r])
 
     def contains_xy(self, x: F64, y: F64) -> NDArray[np.bool_]:
         """Per point: inside the coverage area (the exact method's flags either way).

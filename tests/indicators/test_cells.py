@@ -187,6 +187,35 @@ def test_coarsest_cells_stay_within_the_bound(chengdu: geoplan.City) -> None:
     assert worst * 100 <= BOUND_PP
 
 
+def test_a_sparse_area_lists_only_the_cells_its_facilities_reach(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Central Chengdu and an empty 40 km square 60 km east of it, as one study area: the share
+    on cells near the stops (the rest counted) equals the share over every cell listed."""
+    monkeypatch.setattr(cover_mod, "CELLS_MIN_SOURCES", 0)
+    b = chengdu.boundary_polygon
+    _, y0, x1, _ = b.bounds
+    area = shapely.union_all([b, shapely.box(x1 + 60_000, y0, x1 + 100_000, y0 + 40_000)])
+    stops = _geoms(chengdu)["bus_stop"]
+    every = land_cells(area, cell_m=25.0)
+    for r in (300.0, 500.0):
+        want = float(covered_cells(every, stops, r).mean())
+        cover = Buffers.of(stops, r, method="cells")
+        near = land_cells(area, cell_m=25.0, near=cover._reach_boxes())
+        assert near.n_all == len(every) and len(near) < 0.2 * len(every)
+        flags = covered_cells(near, stops, r)
+        # the covered cells of the whole listing are all listed, and covered there too
+        key = (every.ix.astype(np.int64) * (1 << 31) + every.iy)[covered_cells(every, stops, r)]
+        listed = near.ix.astype(np.int64) * (1 << 31) + near.iy
+        assert np.isin(key, listed[flags]).all() and key.size == flags.sum()
+        assert 0.0 < want < 0.1
+        area_cells = land_cells(area, cell_m=cell_size_m(area.area))
+        got = cover.share(area)
+        assert got == pytest.approx(
+            float(covered_cells(area_cells, stops, r).mean()), rel=0, abs=1e-15
+        )
+
+
 def test_outputs_of_a_cells_check_build_only_the_drawn_unions(
     chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
