@@ -19,7 +19,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from geoplan.indicators.grid import cells_near, centres_of, grid_axes
+from geoplan.indicators.grid import cells_near, centres_of, grid_axes, union_cells
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
 from geoplan.network.gates import Compounds, GateModel, gate_model, through_gates
@@ -354,7 +354,8 @@ def _grid(
         boxes = shapely.bounds(net.edge_geometry) if net.n_edges else np.zeros((0, 4))
         cells = cells_near(xs, ys, inside, boxes, limit_m)
         if inner is not None:
-            cells = np.union1d(cells, cells_near(xs, ys, inside, shapely.bounds(inner), 0.0))
+            in_compounds = cells_near(xs, ys, inside, shapely.bounds(inner), 0.0)
+            cells = union_cells(inside.shape[0], cells, in_compounds)
         grid = Grid(xs, ys, inside, spacing_m, cells, int(inside.sum()))
         xy = grid.centres()
         att = attach_xy(

@@ -25,7 +25,7 @@ from geoplan.indicators.coverage import (
     summary_frame,
 )
 from geoplan.indicators.gaps import Reach
-from geoplan.indicators.grid import cells_near, cells_polygon, centres_of
+from geoplan.indicators.grid import cells_near, cells_polygon, centres_of, union_cells
 from geoplan.indicators.inputs import Inputs
 from geoplan.names import Basis, Method, bus_measure, coverage_key
 
@@ -184,7 +184,7 @@ def _cell_flags(
     every other inside cell is covered by neither, so it is not listed.
     """
     near = cells_near(grid.xs, grid.ys, grid.inside, shapely.bounds(geoms), radius_m + 1.0)
-    cells = np.union1d(grid.cells, near).astype(np.int64)
+    cells = union_cells(grid.inside.shape[0], grid.cells, near)
     xy = centres_of(grid.xs, grid.ys, cells)
     network = np.zeros(cells.shape[0], dtype=bool)
     network[np.searchsorted(cells, grid.cells)] = walk

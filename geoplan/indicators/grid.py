@@ -294,3 +294,23 @@ def cells_near(
         if keep.any():
             out.append(np.flatnonzero(keep) + a * nx)
     return np.concatenate(out).astype(np.int64) if out else empty
+
+
+def union_cells(n_cells: int, *cells: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Row-major cell indices in any of ``cells``, increasing (``np.union1d`` without a sort).
+
+    Parameters
+    ----------
+    n_cells
+        Cells of the grid (rows × columns).
+    *cells
+        Row-major cell indices.
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    mark = np.zeros(n_cells, dtype=bool)
+    for c in cells:
+        mark[c] = True
+    return np.flatnonzero(mark).astype(np.int64)

@@ -205,3 +205,14 @@ def test_cells_near_streets_keep_every_centre_within_reach(
     assert np.all(np.diff(cells) > 0) and inside[cells].all()
     assert np.isin(within, cells).all() and within.size > 10_000
     assert cells.size < 0.8 * every.shape[0]  # the empty land east of the city is skipped
+
+
+def test_union_of_cell_lists_is_the_sorted_set_union() -> None:
+    from geoplan.indicators.grid import union_cells
+
+    rng = np.random.default_rng(5)
+    a = np.unique(rng.integers(0, 10_000, 3_000))
+    b = np.unique(rng.integers(0, 10_000, 500))
+    got = union_cells(10_000, a, b, np.zeros(0, np.int64))
+    np.testing.assert_array_equal(got, np.union1d(a, b))
+    assert got.dtype == np.int64
