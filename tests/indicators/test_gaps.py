@@ -180,3 +180,32 @@ def test_gap_causes_are_remembered_by_content_and_redone_when_the_reach_changes(
     assert len(calls) == 2
     assert list(changed) == list(classify_gaps(index, net, xy, att, fewer))
     assert list(first) == list(classify_gaps(index, net, xy, att, reach))
+
+
+@pytest.mark.parametrize("per_run", [7, 1_000_000])
+def test_a_detour_through_a_pass_is_found_as_a_loop_over_points_finds_it(
+    monkeypatch: pytest.MonkeyPatch, per_run: int
+) -> None:
+    """Blocked = no pass with |p − x| + d(x, facility) within the slack, point by point with
+    shapely; in runs of a few pairs or all at once."""
+    import geoplan.indicators.gaps as gaps_mod
+
+    monkeypatch.setattr(gaps_mod, "_PAIRS_PER_RUN", per_run)
+    rng = np.random.default_rng(11)
+    xs = rng.uniform(0, 2_000, (400, 2))
+    n = 300
+    px, py = rng.uniform(0, 2_000, n), rng.uniform(0, 2_000, n)
+    centre = np.column_stack([px, py]) + rng.uniform(-300, 300, (n, 2))
+    fac = shapely.buffer(shapely.points(centre), rng.uniform(0, 60, n))
+    slack = rng.uniform(-10, 400, n)
+    got = gaps_mod._no_pass_within(xs, px, py, fac, slack)
+    want = np.ones(n, dtype=bool)
+    for k in range(n):
+        d = [
+            np.hypot(x[0] - px[k], x[1] - py[k]) + shapely.Point(x).distance(fac[k])
+            for x in xs
+            if np.hypot(x[0] - px[k], x[1] - py[k]) <= max(slack[k], 0.0)
+        ]
+        want[k] = not d or min(d) > slack[k]
+    np.testing.assert_array_equal(got, want)
+    assert 0.1 < want.mean() < 0.9
