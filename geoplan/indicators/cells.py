@@ -113,7 +113,7 @@ class LandCells:
         -------
         ndarray
         """
-        return self.at_x(self.ix)
+        return self.centres_at(slice(None))[0]
 
     @property
     def y(self) -> F64:
@@ -123,35 +123,23 @@ class LandCells:
         -------
         ndarray
         """
-        return self.at_y(self.iy)
+        return self.centres_at(slice(None))[1]
 
-    def at_x(self, ix: NDArray[np.integer]) -> F64:
-        """Centre x (m) of the cells in column ``ix``.
-
-        Parameters
-        ----------
-        ix
-            Column indices.
-
-        Returns
-        -------
-        ndarray
-        """
-        return np.asarray(self.origin[0] + (ix + 0.5) * self.cell_m, dtype=np.float64)
-
-    def at_y(self, iy: NDArray[np.integer]) -> F64:
-        """Centre y (m) of the cells in row ``iy``.
+    def centres_at(self, rows: I64 | slice) -> tuple[F64, F64]:
+        """Centres (x, y; m) of the listed cells at ``rows``.
 
         Parameters
         ----------
-        iy
-            Row indices.
+        rows
+            Positions in the listing.
 
         Returns
         -------
-        ndarray
+        tuple of ndarray
         """
-        return np.asarray(self.origin[1] + (iy + 0.5) * self.cell_m, dtype=np.float64)
+        (ox, oy), c = self.origin, self.cell_m
+        x = np.asarray(ox + (self.ix[rows] + 0.5) * c, dtype=np.float64)
+        return x, np.asarray(oy + (self.iy[rows] + 0.5) * c, dtype=np.float64)
 
     def __len__(self) -> int:
         """Number of cells.
@@ -452,7 +440,7 @@ def _within_blocks(cells: LandCells, tree: cKDTree, r: float) -> NDArray[np.bool
     todo = np.flatnonzero(cut[inv])
     if todo.size:
         dc, _ = tree.query(
-            np.column_stack([cells.at_x(cells.ix[todo]), cells.at_y(cells.iy[todo])]),
+            np.column_stack(cells.centres_at(todo)),
             k=1,
             distance_upper_bound=r * (1 + 1e-12),
             workers=-1,
@@ -468,7 +456,7 @@ def _inside_polygon(cells: LandCells, poly: BaseGeometry) -> NDArray[np.bool_]:
     i0, i1 = math.floor((x0 - ox) / c) - 1, math.ceil((x1 - ox) / c) + 1
     j0, j1 = math.floor((y0 - oy) / c) - 1, math.ceil((y1 - oy) / c) + 1
     sel = np.flatnonzero((cells.ix >= i0) & (cells.ix <= i1) & (cells.iy >= j0) & (cells.iy <= j1))
-    x, y = cells.at_x(cells.ix[sel]), cells.at_y(cells.iy[sel])
+    x, y = cells.centres_at(sel)
     keep = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
     sel, x, y = sel[keep], x[keep], y[keep]
     out = np.zeros(len(cells), dtype=bool)
