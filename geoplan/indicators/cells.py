@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,26 +105,6 @@ class LandCells:
         """Every cell is listed unless told otherwise."""
         if self.n_all < 0:
             object.__setattr__(self, "n_all", int(self.ix.shape[0]))
-
-    @property
-    def x(self) -> F64:
-        """Cell centre x (m).
-
-        Returns
-        -------
-        ndarray
-        """
-        return self.centres_at(slice(None))[0]
-
-    @property
-    def y(self) -> F64:
-        """Cell centre y (m).
-
-        Returns
-        -------
-        ndarray
-        """
-        return self.centres_at(slice(None))[1]
 
     def centres_at(self, rows: I64 | slice) -> tuple[F64, F64]:
         """Centres (x, y; m) of the listed cells at ``rows``.
@@ -205,7 +186,7 @@ def land_cells(
     side = float(cell_m)
     # the same area object (residential_land is memoised by content) skips hashing its WKB
     key = _AREA_KEYS.get(f"cells:{side}", (area,), lambda: _area_key(area, side))
-    windows = None if near is None else _near_windows(area, side, near)
+    windows = None if near is None else _near_windows(area, side, near, key)
     n_all = -1
     if windows is not None:
         n_all = _COUNTS.get(key, -1)
@@ -232,10 +213,13 @@ def _frame(area: BaseGeometry, cell_m: float) -> tuple[float, float, int, int]:
     return ox, oy, math.ceil((x1 - ox) / cell_m), math.ceil((y1 - oy) / cell_m)
 
 
-def _near_windows(area: BaseGeometry, cell_m: float, near: F64) -> NDArray[np.bool_] | None:
+def _near_windows(
+    area: BaseGeometry, cell_m: float, near: F64, key: str
+) -> NDArray[np.bool_] | None:
     """The windows of :data:`NEAR_WINDOW` cells the boxes touch (``None``: too many).
 
-    ``None`` when they are half or more of the windows that meet the area.
+    ``None`` when they are half or more of the windows that meet the area (those are found
+    once per area, ``key``: every share of the area asks).
     """
     if area.is_empty:
         return None
@@ -245,52 +229,75 @@ def _near_windows(area: BaseGeometry, cell_m: float, near: F64) -> NDArray[np.bo
     touched = tiles_touched(near, origin=(ox, oy), tile_m=side, shape=shape)
     if touched.all():
         return None
-    parts = shapely.get_parts(area)
-    land = tiles_touched(shapely.bounds(parts), origin=(ox, oy), tile_m=side, shape=shape)
+    land = _LAND_WINDOWS.get(key)
+    if land is None:
+        land = _LAND_WINDOWS[key] = _windows_meeting(area, (ox, oy), side, shape)
     if not land.any():
         return None
+    return touched if np.count_nonzero(touched & land) < 0.5 * np.count_nonzero(land) else None
+
+
+def _windows_meeting(
+    area: BaseGeometry, origin: tuple[float, float], side: float, shape: tuple[int, int]
+) -> NDArray[np.bool_]:
+    """Which windows (``side`` m, rows from the south) the area meets."""
+    parts = shapely.get_parts(area)
+    land = tiles_touched(shapely.bounds(parts), origin=origin, tile_m=side, shape=shape)
     r, c = np.nonzero(land)
+    ox, oy = origin
     boxes = shapely.box(ox + c * side, oy + r * side, ox + (c + 1) * side, oy + (r + 1) * side)
     hit = np.unique(shapely.STRtree(parts).query(boxes, predicate="intersects")[0])
     land[:] = False
     land[r[hit], c[hit]] = True
-    return touched if np.count_nonzero(touched & land) < 0.5 * np.count_nonzero(land) else None
+    return land
 
 
+#: content key of an area and cell size → the windows of NEAR_WINDOW cells it meets
+_LAND_WINDOWS: dict[str, NDArray[np.bool_]] = {}
 #: content key of an area and cell size → its number of cells
 _COUNTS: dict[str, int] = {}
 
 
 def _count(area: BaseGeometry, cell_m: float) -> int:
     """Number of cells whose centre lies in ``area`` (window by window, nothing listed)."""
+    return sum(int(np.count_nonzero(g)) for *_, g in _land_grids(area, cell_m, _WINDOW))
+
+
+def _land_grids(
+    area: BaseGeometry, cell_m: float, step: int, only: NDArray[np.bool_] | None = None
+) -> Iterator[tuple[int, int, int, NDArray[np.uint8]]]:
+    """The area rasterised window by window: ``(column, row, height, grid)`` per window.
+
+    Each window of ``step`` cells that meets the area (and is marked in ``only``, when given);
+    grid rows from the north, a cell is 1 when its centre lies in the area (GDAL's rule).
+    """
     from rasterio.features import rasterize
     from rasterio.transform import from_origin
 
     parts = shapely.get_parts(area)
     parts = parts[~shapely.is_empty(parts)]
     if not parts.size:
-        return 0
+        return
     ox, oy, nx, ny = _frame(area, cell_m)
     tree = shapely.STRtree(parts)
-    n = 0
-    for wy in range(0, ny, _WINDOW):
-        for wx in range(0, nx, _WINDOW):
-            w, h = min(_WINDOW, nx - wx), min(_WINDOW, ny - wy)
+    for wy in range(0, ny, step):
+        for wx in range(0, nx, step):
+            if only is not None and not only[wy // step, wx // step]:
+                continue
+            w, h = min(step, nx - wx), min(step, ny - wy)
             bx0, by0 = ox + wx * cell_m, oy + wy * cell_m
             box = shapely.box(bx0, by0, bx0 + w * cell_m, by0 + h * cell_m)
             hit = tree.query(box, predicate="intersects")
             if hit.size:
-                tr = from_origin(bx0, by0 + h * cell_m, cell_m, cell_m)
                 grid = rasterize(
                     list(parts[hit]),
                     out_shape=(h, w),
-                    transform=tr,
+                    transform=from_origin(bx0, by0 + h * cell_m, cell_m, cell_m),
                     fill=0,
                     default_value=1,
                     dtype="uint8",
                 )
-                n += int(np.count_nonzero(grid))
-    return n
+                yield wx, wy, h, grid
 
 
 def _rasterise(
@@ -300,39 +307,17 @@ def _rasterise(
     windows: NDArray[np.bool_] | None = None,
     n_all: int = -1,
 ) -> LandCells:
-    from rasterio.features import rasterize
-    from rasterio.transform import from_origin
-
-    parts = shapely.get_parts(area)
-    parts = parts[~shapely.is_empty(parts)]
     empty = np.zeros(0, dtype=np.int32)
-    if parts.size == 0:
+    if shapely.is_empty(shapely.get_parts(area)).all():
         return LandCells(empty, empty, cell_m, (0.0, 0.0), key, empty, np.zeros((0, 2)))
     ox, oy, nx, ny = _frame(area, cell_m)
-    tree = shapely.STRtree(parts)
     ixs, iys = [], []
+    # with ``windows``, only the windows a box touches: the others' cells are in ``n_all``
     step = _WINDOW if windows is None else NEAR_WINDOW
-    for wy in range(0, ny, step):
-        for wx in range(0, nx, step):
-            w, h = min(step, nx - wx), min(step, ny - wy)
-            bx0, by0 = ox + wx * cell_m, oy + wy * cell_m
-            box = shapely.box(bx0, by0, bx0 + w * cell_m, by0 + h * cell_m)
-            if windows is not None and not windows[wy // step, wx // step]:
-                continue  # no box touches it: its cells are in ``n_all``, not listed
-            hit = tree.query(box, predicate="intersects")
-            if not hit.size:
-                continue
-            grid = rasterize(
-                list(parts[hit]),
-                out_shape=(h, w),
-                transform=from_origin(bx0, by0 + h * cell_m, cell_m, cell_m),
-                fill=0,
-                default_value=1,
-                dtype="uint8",
-            )
-            row, col = np.nonzero(grid)
-            ixs.append((wx + col).astype(np.int32))
-            iys.append((wy + (h - 1 - row)).astype(np.int32))
+    for wx, wy, h, grid in _land_grids(area, cell_m, step, windows):
+        row, col = np.nonzero(grid)
+        ixs.append((wx + col).astype(np.int32))
+        iys.append((wy + (h - 1 - row)).astype(np.int32))
     ix = np.concatenate(ixs) if ixs else empty
     iy = np.concatenate(iys) if iys else empty
     # blocks numbered in (column, row) order on the dense grid of blocks: a mark per block
