@@ -522,7 +522,8 @@ def _split_nodes(
             out.points.append((i, x, y, t))
 
 
-#: the pipe a forked child sends its tagged nodes ahead through (inherited, never pickled)
+#: the pipe a forked child sends its tagged nodes ahead through, and the parent's read end
+#: (inherited, never pickled; the child closes its copy of the read end)
 _PIPE: list[Any] = []
 
 
@@ -541,7 +542,7 @@ class ColumnsInChild:
     def __init__(self, path: str | Path) -> None:
         ctx = multiprocessing.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
-        _PIPE[:] = [send]
+        _PIPE[:] = [send, self._recv]
         try:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
@@ -585,7 +586,10 @@ class ColumnsInChild:
 
 def _fetch_in_child(path: str) -> ColumnRead:
     """In the forked child: :func:`fetch_columns`, the nodes sent from a thread meanwhile."""
-    pipe = _PIPE[0]
+    pipe, parents_end = _PIPE
+    # the parent's read end, inherited at the fork: while the child holds it open, a parent
+    # that stops reading (its own error) leaves the child blocked on a full pipe forever
+    parents_end.close()
     senders: list[threading.Thread] = []
 
     def send_quietly(obj: NodeColumns | None) -> None:

@@ -113,3 +113,24 @@ def test_nodes_sent_ahead_and_the_rest_make_the_whole(
     assert a[2].points == b[2].points and a[2].gate_nodes == b[2].gate_nodes
     assert np.array_equal(a[2].unread_x, b[2].unread_x)
     assert a[0].ids == b[0].ids and a[0].tags == b[0].tags
+
+
+def test_a_parent_that_stops_early_does_not_wait_forever(sao_paulo_pbf: Path) -> None:
+    # the parent's own pass failed before it read the nodes sent ahead (158 kB pickled, more
+    # than a pipe holds): closing must end the child, not leave it blocked on the full pipe
+    import subprocess
+    import sys
+
+    code = (
+        "from geoplan.io.osm_columns import ColumnsInChild\n"
+        f"ColumnsInChild({str(sao_paulo_pbf)!r}).close()\n"
+        "print('closed')\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("closing the column read without reading it hung")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "closed"
