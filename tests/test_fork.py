@@ -130,3 +130,30 @@ def test_searches_shared_with_a_child_equal_searches_here() -> None:
             )
         """
     )
+
+
+def test_the_child_begins_while_this_process_holds_the_gil() -> None:
+    # the pool's feeder thread needs the GIL to send the child its task; a caller that holds it
+    # (a pyosmium pass, a scipy search; here a busy loop with a 10 s switch interval, so the
+    # GIL is let go only when waiting) left the child idle until it let go
+    _fresh(
+        """
+        import sys
+        import time
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            sys.setswitchinterval(10.0)
+            fut = _fork.submit_started(pool, ctx, time.time)
+            end = time.time() + 0.5
+            while time.time() < end:  # holds the GIL
+                pass
+            held_until = time.time()
+            sys.setswitchinterval(0.005)
+            begun = fut.result()
+        assert begun < held_until - 0.4, (begun, held_until)
+        assert not _fork._STARTED
+        """
+    )

@@ -25,7 +25,7 @@ import shapely
 from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
-from geoplan._fork import die_with_parent, fork_ok
+from geoplan._fork import die_with_parent, fork_ok, submit_started
 from geoplan.io.osm_files import SUFFIXES, check_osm_path, sniff_format
 from geoplan.io.osm_raw import BARRIER_KEYS, KEYS, BarrierLine, RawOSM, WayLists
 from geoplan.io.way_runs import RawWay, WayRuns
@@ -294,13 +294,11 @@ def read_osm(
     fp = osmium.FileProcessor(str(p)).with_locations().with_areas()
     if use_pool:
         # highway ways in a second process (both cores): this pass skips them in C++
+        ctx = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
+            max_workers=1, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
         )
-        fut = pool.submit(_ways_pass, str(p))
+        fut = submit_started(pool, ctx, _ways_pass, str(p))
         fp = fp.with_filter(
             osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA)
         )

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
-from geoplan._fork import die_with_parent
+from geoplan._fork import die_with_parent, submit_started
 from geoplan.io.osm_raw import BARRIER_KEYS, KEYS, WayLists
 
 #: libosmium's undefined coordinate (``Location`` of a node missing from the file)
@@ -550,7 +550,7 @@ class ColumnsInChild:
                 initializer=die_with_parent,
                 initargs=(os.getpid(),),
             )
-            self._fut = self._pool.submit(_fetch_in_child, str(path))  # forks here
+            self._fut = submit_started(self._pool, ctx, _fetch_in_child, str(path))
         finally:
             _PIPE.clear()
             send.close()  # the child's copy is the only writer: its death ends recv()
