@@ -342,43 +342,39 @@ def _area_or_relation(
 
 
 def _read_with_columns(p: Path, *, parallel: bool | None) -> RawOSM:
-    """:func:`read_osm` of a PBF: ways and tagged nodes by DuckDB, areas by pyosmium.
+    """:func:`read_osm` of a PBF, read column-wise by DuckDB (:mod:`geoplan.io.osm_columns`).
 
-    The DuckDB read runs in a forked child (when :func:`_parallel_ok`) while this process reads
-    the areas and relations; pyosmium then hands no node and no way to Python.
+    The scan runs in a forked child (when :func:`_parallel_ok`) and streams its batches here,
+    where tag dicts and areas are built while it reads on (:mod:`geoplan.io.osm_stream`). Areas
+    come from the node arrays (:mod:`geoplan.io.osm_areas`): libosmium no longer decodes the
+    file a second time.
     """
-    from geoplan.io.osm_columns import ColumnsInChild, fetch_columns
+    from geoplan.io.osm_stream import ColumnsInChild, read_columns
 
     raw = RawOSM(path=p)
     raw.header_bbox = _header_bbox(p)
+    way_box: list[tuple[float, float, float, float] | None] = []
+
+    def on_ways(ways: WayLists, barriers: WayLists) -> None:
+        # runs and barrier lines while the relations are still being assembled
+        way_box.append(_split_runs(raw, ways))
+        raw.barrier_lines = _barrier_lines(barriers)
+
     use_pool = parallel if parallel is not None else _parallel_ok(p)
-    child = ColumnsInChild(p) if use_pool else None
-    wkb = osmium.geom.WKBFactory()
-    failed_ways: dict[int, dict[str, str]] = {}
-    fp = (
-        osmium.FileProcessor(str(p))
-        .with_locations()
-        .with_areas()
-        .with_filter(osmium.filter.EntityFilter(osmium.osm.RELATION | osmium.osm.AREA))
-        .with_filter(osmium.filter.KeyFilter(*KEYS, *BARRIER_KEYS))
-    )
-    try:
-        for o in fp:
-            _area_or_relation(o, wkb, raw, failed_ways)
-        # the child's nodes become dicts here while it still reads the ways
-        ahead = child.nodes() if child is not None else None
-        cols = child.result() if child is not None else fetch_columns(str(p))
-    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # corrupt input
-        raise InputFileError(f"{p}: cannot read as OSM data ({exc}); check the file") from exc
-    finally:
-        if child is not None:
+    if use_pool:
+        child = ColumnsInChild(p)
+        try:
+            done = child.assemble(on_ways=on_ways)
+        finally:
             child.close()
-    ways, bways, nodes = cols.finish(ahead)
-    del cols
-    raw.points = nodes.points
-    raw.gate_nodes = nodes.gate_nodes
-    _finish(raw, p, ways, failed_ways, (nodes.unread_x, nodes.unread_y))
-    raw.barrier_lines = _barrier_lines(bways)
+    else:
+        done = read_columns(p, on_ways=on_ways)
+    raw.points = done.nodes.points
+    raw.gate_nodes = done.nodes.gate_nodes
+    raw.areas = done.areas
+    raw.areas_failed = done.areas_failed
+    raw.stop_areas = done.stop_areas
+    _finish(raw, p, None, {}, (done.nodes.unread_x, done.nodes.unread_y), way_box=way_box[0])
     return raw
 
 
@@ -452,14 +448,17 @@ def _unread_node_test() -> Callable[[Any], bool]:
 def _finish(
     raw: RawOSM,
     p: Path,
-    ways: WayLists,
+    ways: WayLists | None,
     failed_ways: dict[int, dict[str, str]],
     unread: tuple[Any, Any] | None = None,
+    *,
+    way_box: tuple[float, float, float, float] | None = None,
 ) -> None:
     """Runs of the ways, the closed ways libosmium refused, and the data's bounding box.
 
     ``unread``: fixed-point x / y of the tagged nodes left out of ``raw.points`` (they count in
-    the bounding box as before).
+    the bounding box as before). ``ways`` None: their runs are in ``raw`` already, with the
+    bounding box ``way_box``.
     """
     minx = miny = np.inf
     maxx = maxy = -np.inf
@@ -472,7 +471,8 @@ def _finish(
     if plon.size:
         minx, maxx = float(plon.min()), float(plon.max())
         miny, maxy = float(plat.min()), float(plat.max())
-    way_box = _split_runs(raw, ways)
+    if ways is not None:
+        way_box = _split_runs(raw, ways)
     if way_box is not None:
         minx, miny = min(minx, way_box[0]), min(miny, way_box[1])
         maxx, maxy = max(maxx, way_box[2]), max(maxy, way_box[3])

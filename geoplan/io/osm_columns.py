@@ -1,46 +1,41 @@
-"""Highway ways, barrier ways and tagged nodes of a PBF file, read column-wise with DuckDB.
+"""A PBF file read column-wise with DuckDB: nodes, ways and relations as Arrow columns.
 
 DuckDB's spatial extension (``ST_ReadOSM``, shipped in the ``duckdb-ext-spatial`` wheel and loaded
-from there — never downloaded) decodes every node and way of a PBF in C++ into Arrow columns.
-The tag tests that decide what geoplan reads run in SQL, on columns: only the highway and
-barrier ways and the tagged nodes a rule reads come back with their tags. Way node references
-are joined to node locations in numpy (sorted ids + ``searchsorted``; lower memory than the join
-in SQL). Python then builds one tag dict per kept object and nothing per node reference.
+from there — never downloaded) decodes every node, way and relation of a PBF in C++ into Arrow
+columns. The tag tests that decide what geoplan reads run on those columns with numpy; way node
+references are joined to node locations with sorted ids + ``searchsorted`` (lower memory than
+the join in SQL). :func:`scan` sends what it reads on as it goes — the tagged nodes, then each
+batch's highway, barrier and candidate area ways, located — so the caller builds tag dicts and
+areas (:mod:`geoplan.io.osm_areas`) while the scan goes on (:mod:`geoplan.io.osm_stream`).
 
 Why: the per-object pyosmium loops over ways and tagged nodes were most of a city read (Helsinki
-12×12: the ways pass 8.8 s, the node loop 13 s of a profiled main pass); this read takes a few
-seconds for both. Multipolygon areas and stop-area relations stay with pyosmium (libosmium's
-area assembler), which now sees no node and no way in Python (:func:`geoplan.io.osm.read_osm`).
-XML input stays with pyosmium (``ST_ReadOSM`` reads PBF only).
+12×12: the ways pass 8.8 s, the node loop 13 s of a profiled main pass), and libosmium's area
+assembler decoded the whole file a second time (9 s alone at Helsinki 18×18). XML input stays
+with pyosmium (``ST_ReadOSM`` reads PBF only).
 
-The result equals the pyosmium read object for object, in file order (``tests/io/test_osm.py``
-reads the shared cities both ways).
+The result equals the pyosmium read object for object, in file order
+(``tests/io/test_osm_columns.py`` reads the shared cities both ways).
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-import os
 import sys
-import threading
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
-from geoplan._fork import die_with_parent, submit_started
-from geoplan.io.osm_raw import BARRIER_KEYS, KEYS, WayLists
+from geoplan.io.osm_areas import UNDEFINED, Area, NodeArrays, relation_areas
+from geoplan.io.osm_raw import BARRIER_KEYS, KEYS
+from geoplan.io.osm_relations import relations
 
 #: libosmium's undefined coordinate (``Location`` of a node missing from the file)
-_UNDEFINED = 2_147_483_647
+_UNDEFINED = UNDEFINED
 
 #: libosmium ``Location::valid()`` bounds of fixed-point (1e-7 degree) coordinates
 _MAX_X = 180 * 10_000_000
@@ -124,37 +119,19 @@ def _rule_lists() -> tuple[list[str], list[str] | None]:
     return sorted(read), (sorted(values) if values is not None else None)
 
 
-#: every node (its location joins the ways) and the highway and barrier ways; the tags of
-#: untagged nodes come back null. The tag tests run on the Arrow columns (:func:`_tag_tests`):
-#: per-row ``list_has_any(map_keys(tags), …)`` in SQL took twice as long as the scan.
+#: every node (its location joins the ways), every way (a way may be a multipolygon member),
+#: and the multipolygon, boundary and stop-area relations; the tags of untagged objects come
+#: back null. The tag tests run on the Arrow columns (:func:`_tag_tests`): per-row
+#: ``list_has_any(map_keys(tags), …)`` in SQL took twice as long as the scan.
 _SQL = """
-SELECT kind = 'way' AS is_way, id, lon, lat, refs,
+SELECT kind = 'way' AS is_way, kind = 'relation' AS is_rel, id, lon, lat, refs, ref_types,
        CASE WHEN cardinality(tags) > 0 THEN tags END AS tags
 FROM ST_ReadOSM($path)
-WHERE kind = 'node'
-   OR (kind = 'way' AND (map_contains(tags, 'highway') OR list_has_any(map_keys(tags), $bar)))
+WHERE kind IN ('node', 'way')
+   OR (kind = 'relation'
+       AND (tags['type'] IN ('multipolygon', 'boundary')
+            OR tags['public_transport'] = 'stop_area'))
 """
-
-
-def read_columns(path: str | Path) -> tuple[WayLists, WayLists, NodeRead]:
-    """Highway ways, barrier ways and tagged nodes of a PBF file.
-
-    Parameters
-    ----------
-    path
-        An ``.osm.pbf`` file (WGS84).
-
-    Returns
-    -------
-    ways : WayLists
-        Ways with a ``highway`` tag: ids, tags, node counts, node refs and fixed-point (1e-7
-        degree) x / y, libosmium's undefined coordinate where a node is missing from the file.
-    barrier_ways : WayLists
-        Ways with a barrier key (:data:`geoplan.io.osm.BARRIER_KEYS`), the same way.
-    nodes : NodeRead
-        Tagged nodes with a key geoplan reads, split as :func:`geoplan.io.osm.read_osm` does.
-    """
-    return fetch_columns(path).finish()
 
 
 @dataclass
@@ -244,105 +221,208 @@ class NodeColumns:
 
 
 @dataclass
-class ColumnRead:
-    """What :func:`fetch_columns` reads, as arrays (sent whole from a forked child)."""
+class WayBatch:
+    """The ways of one record batch geoplan keeps (highway, barrier, candidate area), located.
 
-    way_ids: NDArray[np.int64]
-    way_lens: NDArray[np.int64]
-    #: node refs of all ways, one after the other, and their fixed-point x / y
-    way_refs: NDArray[np.int64]
-    way_x: NDArray[np.int64]
-    way_y: NDArray[np.int64]
-    way_highway: NDArray[np.bool_]
-    way_barrier: NDArray[np.bool_]
-    way_tags: TagColumns
-    #: the tagged nodes not sent ahead (all of them unless ``send_nodes`` was given)
-    nodes: NodeColumns
+    Sent from the scan as soon as its batch is read, so the caller builds areas and tag dicts
+    while the scan goes on.
+    """
 
-    def finish(self, nodes: NodeRead | None = None) -> tuple[WayLists, WayLists, NodeRead]:
-        """Highway ways, barrier ways and tagged nodes as :func:`read_columns` returns them.
+    #: position of each way among all ways of the file (file order)
+    rows: NDArray[np.int64]
+    ids: NDArray[np.int64]
+    lens: NDArray[np.int64]
+    #: node refs, one way after the other, and their fixed-point (1e-7 degree) x / y,
+    #: libosmium's undefined coordinate where a node is missing from the file
+    refs: NDArray[np.int64]
+    x: NDArray[np.int64]
+    y: NDArray[np.int64]
+    highway: NDArray[np.bool_]
+    barrier: NDArray[np.bool_]
+    #: tagged with an area key, 4 or more node refs (an area if closed)
+    area: NDArray[np.bool_]
+    tags: TagColumns
+
+
+@dataclass
+class EndPart:
+    """What the scan knows only at its end: the relations."""
+
+    #: multipolygon / boundary relations with an area key, assembled from their member ways
+    #: (:func:`geoplan.io.osm_areas.relation_areas`), file order
+    areas: list[Area]
+    areas_failed: int
+    #: for each area, the position of its last member way among all ways of the file
+    last_member: NDArray[np.int64]
+    #: public_transport=stop_area relations: (tags, [(member type "n"/"w"/"r", member id)])
+    stop_areas: list[tuple[dict[str, str], list[tuple[str, int]]]]
+
+
+class Sink(Protocol):
+    """Where :func:`scan` sends what it reads, in file order."""
+
+    def nodes(self, cols: NodeColumns) -> None:
+        """The tagged nodes of one batch.
 
         Parameters
         ----------
-        nodes
-            The nodes sent ahead, already finished (they come first in the file).
-
-        Returns
-        -------
-        tuple of WayLists, WayLists, NodeRead
+        cols
+            The nodes.
         """
-        ids = self.way_ids.tolist()
-        tags = self.way_tags.dicts()
-        starts = np.concatenate([[0], np.cumsum(self.way_lens)])
-        arrays = (self.way_lens, starts, self.way_refs, self.way_x, self.way_y)
-        ways = _subset(ids, tags, *arrays, self.way_highway)
-        barriers = _subset(ids, tags, *arrays, self.way_barrier)
-        return ways, barriers, self.nodes.finish(nodes)
+
+    def ways(self, batch: WayBatch) -> None:
+        """The kept ways of one batch.
+
+        Parameters
+        ----------
+        batch
+            The ways.
+        """
+
+    def reset(self) -> None:
+        """Forget the ways sent so far: they come again, all at once (an unsorted file)."""
+
+    def ways_done(self) -> None:
+        """Every way has been sent (the relations are assembled next)."""
 
 
-def fetch_columns(
-    path: str | Path,
-    *,
-    send_nodes: Callable[[NodeColumns], None] | None = None,
-) -> ColumnRead:
+def scan(path: str | Path, sink: Sink) -> EndPart:
     """Read a PBF with DuckDB and run the tag tests on columns; no per-object Python.
+
+    Every batch's tagged nodes go to ``sink.nodes`` and its kept ways to ``sink.ways``, located
+    (in a PBF sorted by type every node precedes the ways), as the batch is read. A node after
+    the first way (an unsorted file) makes the scan send ``sink.reset`` and every way again,
+    located with all nodes, at its end.
 
     Parameters
     ----------
     path
         An ``.osm.pbf`` file (WGS84).
-    send_nodes
-        Called once with the tagged nodes read before the first way (in a PBF sorted by type,
-        all of them), so the caller can turn them into dicts while the ways are read; the
-        result then holds only the nodes after it.
+    sink
+        Receives the nodes and ways as they are read.
 
     Returns
     -------
-    ColumnRead
+    EndPart
+        The relations.
     """
     import duckdb
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     con = _connect()
-    parts: list[dict[str, Any]] = []
-    ahead = 0  # parts whose tagged nodes went ahead through send_nodes
+    parts: list[dict[str, Any]] = []  # kept to the end: relation members, an unsorted file
+    index: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None
+    n_ways = 0
+    in_order = True
     try:
         # record batches: the whole file is never one Arrow table (the read's memory peak)
-        res = con.execute(_SQL, {"path": str(path), "bar": list(BARRIER_KEYS)})
+        res = con.execute(_SQL, {"path": str(path)})
         for batch in res.fetch_record_batch(BATCH_ROWS):
-            parts.append(_batch_part(batch))
-            if send_nodes is not None and not ahead and parts[-1]["way_ids"].size:
-                ahead = len(parts)
-                send_nodes(_node_columns(parts))
-    except duckdb.Error as exc:  # a corrupt or truncated PBF
+            q = _batch_part(batch)
+            q["first_way"] = n_ways
+            n_ways += q["way_ids"].shape[0]
+            parts.append(q)
+            if q["node_ids"].size or q["unread_x"].size:
+                sink.nodes(_node_columns([q]))
+            if index is None and q["way_ids"].size:
+                index = _node_index(parts)
+            elif index is not None and q["nid"].size:
+                in_order = False  # a node after the ways began: every way again at the end
+            if index is not None and in_order and q["way_ids"].size:
+                sink.ways(_way_batch([q], index))
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:  # a corrupt or truncated PBF
+        # (DuckDB's IO error comes through Arrow's batch reader as an OSError)
         msg = str(exc).splitlines()[0]
         raise InputFileError(f"{path}: cannot read as OSM data ({msg}); check the file") from exc
     finally:
         con.close()
+    if not in_order:
+        sink.reset()
+        sink.ways(_way_batch(parts, _node_index(parts)))
+    sink.ways_done()
+    return _end_part(parts, index if in_order else None)
 
-    def cat(name: str) -> Any:
-        return np.concatenate([q[name] for q in parts]) if parts else np.zeros(0, np.int64)
 
-    def cat_arrow(name: str, typ: Any) -> Any:
-        arrays = [q[name] for q in parts]
-        return pa.concat_arrays(arrays) if arrays else pa.array([], type=typ)
+def _node_index(
+    parts: list[dict[str, Any]],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Node ids sorted, with their fixed-point x / y, of the batches read so far."""
+    nid = np.concatenate([q["nid"] for q in parts])
+    nx = np.concatenate([q["nx"] for q in parts])
+    ny = np.concatenate([q["ny"] for q in parts])
+    if nid.size and not bool(np.all(nid[1:] > nid[:-1])):
+        order = np.argsort(nid, kind="stable")
+        nid, nx, ny = nid[order], nx[order], ny[order]
+    return nid, nx, ny
 
-    refs_col = cat_arrow("way_refs", pa.list_(pa.int64()))
-    lens = pc.list_value_length(refs_col).to_numpy(zero_copy_only=False).astype(np.int64)
-    refs = pc.list_flatten(refs_col).to_numpy(zero_copy_only=False).astype(np.int64)
-    del refs_col
-    x, y = _locate(refs, cat("nid"), cat("nx"), cat("ny"))
-    return ColumnRead(
-        way_ids=cat("way_ids"),
-        way_lens=lens,
-        way_refs=refs,
-        way_x=x,
-        way_y=y,
-        way_highway=cat("way_highway"),
-        way_barrier=cat("way_barrier"),
-        way_tags=TagColumns.of(cat_arrow("way_tags", _map_type())),
-        nodes=_node_columns(parts[ahead:]),
+
+def _refs(parts: list[dict[str, Any]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Node refs of every way of some batches, flat, and each way's count."""
+    if len(parts) == 1:
+        return parts[0]["way_refs"], parts[0]["way_lens"]
+    refs = np.concatenate([q["way_refs"] for q in parts])
+    return refs, np.concatenate([q["way_lens"] for q in parts])
+
+
+def _way_batch(
+    parts: list[dict[str, Any]],
+    index: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+) -> WayBatch:
+    """The kept ways of some consecutive batches, located."""
+    import pyarrow as pa
+
+    refs, lens = _refs(parts)
+    hw = np.concatenate([q["way_highway"] for q in parts])
+    bar = np.concatenate([q["way_barrier"] for q in parts])
+    area = np.concatenate([q["way_area"] for q in parts])
+    rows = np.flatnonzero(hw | bar | area)
+    starts = np.concatenate([[0], np.cumsum(lens)])
+    refs = refs[_ranges(starts[rows], lens[rows])]
+    x, y = _locate(refs, *index)
+    return WayBatch(
+        rows=rows + parts[0]["first_way"],
+        ids=np.concatenate([q["way_ids"] for q in parts])[rows],
+        lens=lens[rows],
+        refs=refs,
+        x=x,
+        y=y,
+        highway=hw[rows],
+        barrier=bar[rows],
+        area=area[rows],
+        tags=TagColumns.of(pa.concat_arrays([q["way_tags"] for q in parts])),
+    )
+
+
+def _end_part(
+    parts: list[dict[str, Any]],
+    index: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None,
+) -> EndPart:
+    """Relations: areas assembled from their member ways, and stop areas."""
+    way_ids = np.concatenate([q["way_ids"] for q in parts]) if parts else np.zeros(0, np.int64)
+    rels = relations(parts, way_ids)
+    found = rels.members >= 0
+    member_rows, slot = np.unique(rels.members[found], return_inverse=True)
+    members = np.full(rels.members.shape[0], -1, dtype=np.int64)
+    members[found] = slot.ravel()
+    if member_rows.size:
+        refs, lens = _refs(parts)
+        starts = np.concatenate([[0], np.cumsum(lens)])
+        refs = refs[_ranges(starts[member_rows], lens[member_rows])]
+        x, y = _locate(refs, *(index if index is not None else _node_index(parts)))
+        offsets = np.concatenate([[0], np.cumsum(lens[member_rows])])
+    else:
+        x = y = np.zeros(0, np.int64)
+        offsets = np.zeros(1, np.int64)
+    areas, failed, last = relation_areas(
+        NodeArrays(offsets, x, y), rels.ids, rels.tags, rels.offsets, members
+    )
+    return EndPart(areas, failed, member_rows[last], rels.stop_areas)
+
+
+def _ranges(starts: NDArray[np.int64], lens: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``starts[i] .. starts[i] + lens[i] - 1`` for each i, concatenated."""
+    return np.repeat(starts, lens) + (
+        np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
     )
 
 
@@ -373,16 +453,20 @@ def _node_columns(parts: list[dict[str, Any]]) -> NodeColumns:
 
 
 #: rows per DuckDB record batch (nodes and ways; a batch's Arrow columns are freed once read)
-BATCH_ROWS = 1_000_000
+BATCH_ROWS = 250_000
 
 
 def _batch_part(batch: Any) -> dict[str, Any]:
     """One record batch: node locations, tag tests, and the rows kept with their tags."""
+    import pyarrow.compute as pc
+
     is_way = batch.column("is_way").to_numpy(zero_copy_only=False).astype(bool)
+    is_rel = batch.column("is_rel").to_numpy(zero_copy_only=False).astype(bool)
     tags_col = batch.column("tags")
-    hw, bar, key, skip = _tag_tests(tags_col)
-    node_rows = np.flatnonzero(~is_way)
+    hw, bar, key, skip, area = _tag_tests(tags_col)
+    node_rows = np.flatnonzero(~is_way & ~is_rel)
     way_rows = np.flatnonzero(is_way)
+    rel_rows = np.flatnonzero(is_rel)
     ids = batch.column("id").to_numpy()
     lon = batch.column("lon").to_numpy(zero_copy_only=False)[node_rows]
     lat = batch.column("lat").to_numpy(zero_copy_only=False)[node_rows]
@@ -393,15 +477,28 @@ def _batch_part(batch: Any) -> dict[str, Any]:
     valid = (np.abs(nx) <= _MAX_X) & (np.abs(ny) <= _MAX_Y)
     unread = valid & k & s
     kept = np.flatnonzero(valid & (b | (k & ~s)))
+    # every way's node refs (a multipolygon member is known only once its relation is read)
+    refs_col = batch.column("refs").take(way_rows)
+    n_refs = pc.list_value_length(refs_col).to_numpy(zero_copy_only=False).astype(np.int64)
+    way_refs = pc.list_flatten(refs_col).to_numpy(zero_copy_only=False).astype(np.int64)
+    # a closed way can be an area from 4 node references on (libosmium's test)
+    way_area = area[way_rows] & (n_refs >= 4)
+    way_tagged = hw[way_rows] | bar[way_rows] | way_area
     return {
         "nid": ids[node_rows],
         "nx": nx,
         "ny": ny,
         "way_ids": ids[way_rows],
-        "way_refs": batch.column("refs").take(way_rows),
+        "way_refs": way_refs,
+        "way_lens": n_refs,
         "way_highway": hw[way_rows],
         "way_barrier": bar[way_rows],
-        "way_tags": tags_col.take(way_rows),
+        "way_area": way_area,
+        "way_tags": tags_col.take(way_rows[way_tagged]),
+        "rel_ids": ids[rel_rows],
+        "rel_tags": tags_col.take(rel_rows),
+        "rel_refs": batch.column("refs").take(rel_rows),
+        "rel_types": batch.column("ref_types").take(rel_rows),
         "node_ids": ids[node_rows[kept]],
         "node_x": nx[kept],
         "node_y": ny[kept],
@@ -423,11 +520,16 @@ def _flat(tags_col: Any) -> tuple[NDArray[np.int64], Any, Any]:
 
 def _tag_tests(
     tags_col: Any,
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
-    """Per row: has ``highway``; a barrier key; a key geoplan reads; a tagged node no rule reads.
+) -> tuple[
+    NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]
+]:
+    """Per row: ``highway``; a barrier key; a key read; an unread node; an area key.
 
-    The last is :func:`geoplan.io.osm._unread_node_test` on columns: a ``highway`` value no
-    rule asks for and no other key a rule, the stop-area test or a name search reads.
+    In order: has ``highway``; a barrier key; a key geoplan reads; is a tagged node no rule
+    reads (:func:`geoplan.io.osm._unread_node_test` on columns: a ``highway`` value no rule
+    asks for and no other key a rule, the stop-area test or a name search reads); would be an
+    area geoplan reads if it were a closed way (:func:`geoplan.io.osm._add_area`'s test: a key
+    geoplan reads other than ``highway`` alone; libosmium's: not ``area=no``).
     """
     read, values = _rule_lists()
     n = len(tags_col)
@@ -435,34 +537,38 @@ def _tag_tests(
     kenc = keys.dictionary_encode()
     kdict = np.array(kenc.dictionary.to_pylist(), dtype=object)
     kidx = kenc.indices.to_numpy(zero_copy_only=False)
+    venc = items.dictionary_encode()
+    vdict = np.array(venc.dictionary.to_pylist(), dtype=object)
+    vidx = venc.indices.to_numpy(zero_copy_only=False)
 
-    def any_per_row(entry: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    def count_per_row(entry: NDArray[np.bool_]) -> NDArray[np.int64]:
         cum = np.concatenate([[0], np.cumsum(entry, dtype=np.int64)])
-        return np.asarray(cum[off[1:]] - cum[off[:-1]] > 0)
+        return np.asarray(cum[off[1:]] - cum[off[:-1]])
 
     def has(keys: list[str] | tuple[str, ...]) -> NDArray[np.bool_]:
-        return any_per_row(np.isin(kdict, list(keys))[kidx])
+        return count_per_row(np.isin(kdict, list(keys))[kidx]) > 0
 
     hw_entry = np.isin(kdict, ["highway"])[kidx]
-    hw = any_per_row(hw_entry)
+    hw = count_per_row(hw_entry) > 0
     bar = has(BARRIER_KEYS)
-    key = has(KEYS)
+    n_keys = count_per_row(np.isin(kdict, list(KEYS))[kidx])
+    key = n_keys > 0
+    area_no = count_per_row(np.isin(kdict, ["area"])[kidx] & np.isin(vdict, ["no"])[vidx]) > 0
+    area = key & ~(hw & (n_keys == 1)) & ~area_no
     if values is None:
-        return hw, bar, key, np.zeros(n, dtype=bool)
-    venc = items.dictionary_encode()
-    vread = np.isin(np.array(venc.dictionary.to_pylist(), dtype=object), values)
-    hw_unread_value = hw_entry & ~vread[venc.indices.to_numpy(zero_copy_only=False)]
-    skip = any_per_row(hw_unread_value) & ~has(read)
-    return hw, bar, key, skip
+        return hw, bar, key, np.zeros(n, dtype=bool), area
+    hw_unread_value = hw_entry & ~np.isin(vdict, values)[vidx]
+    skip = (count_per_row(hw_unread_value) > 0) & ~has(read)
+    return hw, bar, key, skip, area
 
 
 def _locate(
     refs: NDArray[np.int64], nid: NDArray[np.int64], nx: NDArray[np.int64], ny: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Fixed-point x / y of each node reference; libosmium's undefined value where missing."""
-    if nid.size and not bool(np.all(nid[1:] > nid[:-1])):
-        order = np.argsort(nid, kind="stable")
-        nid, nx, ny = nid[order], nx[order], ny[order]
+    """Fixed-point x / y of each node reference; libosmium's undefined value where missing.
+
+    ``nid`` sorted (:func:`_node_index`).
+    """
     x = np.full(refs.shape[0], _UNDEFINED, dtype=np.int64)
     y = np.full(refs.shape[0], _UNDEFINED, dtype=np.int64)
     if nid.size and refs.size:
@@ -471,32 +577,6 @@ def _locate(
         x[found] = nx[pos[found]]
         y[found] = ny[pos[found]]
     return x, y
-
-
-def _subset(
-    ids: list[int],
-    tags: list[dict[str, str]],
-    lens: NDArray[np.int64],
-    starts: NDArray[np.int64],
-    refs: NDArray[np.int64],
-    x: NDArray[np.int64],
-    y: NDArray[np.int64],
-    keep: NDArray[np.bool_],
-) -> WayLists:
-    """The ways where ``keep``, as :class:`WayLists` with packed arrays."""
-    rows = np.flatnonzero(keep)
-    pos = np.repeat(starts[rows], lens[rows]) + (
-        np.arange(int(lens[rows].sum())) - np.repeat(np.cumsum(lens[rows]) - lens[rows], lens[rows])
-    )
-    sel = rows.tolist()
-    return WayLists(
-        [ids[i] for i in sel],
-        [tags[i] for i in sel],
-        lens[rows].tolist(),
-        refs[pos],
-        x[pos],
-        y[pos],
-    )
 
 
 def _split_nodes(
@@ -520,93 +600,3 @@ def _split_nodes(
             out.gate_nodes.append((i, x, y, t))
         if r:
             out.points.append((i, x, y, t))
-
-
-#: the pipe a forked child sends its tagged nodes ahead through, and the parent's read end
-#: (inherited, never pickled; the child closes its copy of the read end)
-_PIPE: list[Any] = []
-
-
-class ColumnsInChild:
-    """:func:`fetch_columns` in a forked child, its tagged nodes sent ahead through a pipe.
-
-    The parent turns the nodes into dicts (:meth:`nodes`) while the child still reads the ways
-    (in a PBF sorted by type every node comes first), then takes the rest (:meth:`result`).
-
-    Parameters
-    ----------
-    path
-        An ``.osm.pbf`` file.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        ctx = multiprocessing.get_context("fork")
-        self._recv, send = ctx.Pipe(duplex=False)
-        _PIPE[:] = [send, self._recv]
-        try:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=ctx,
-                initializer=die_with_parent,
-                initargs=(os.getpid(),),
-            )
-            self._fut = submit_started(self._pool, ctx, _fetch_in_child, str(path))
-        finally:
-            _PIPE.clear()
-            send.close()  # the child's copy is the only writer: its death ends recv()
-
-    def nodes(self) -> NodeRead | None:
-        """The tagged nodes sent ahead, as :class:`NodeRead`; None when none were.
-
-        Returns
-        -------
-        NodeRead or None
-        """
-        try:
-            got = self._recv.recv()
-        except EOFError:  # the child died: result() says why
-            return None
-        return got.finish() if got is not None else None
-
-    def result(self) -> ColumnRead:
-        """The rest of the read (the ways, and any node after the first way).
-
-        Returns
-        -------
-        ColumnRead
-        """
-        result: ColumnRead = self._fut.result()
-        return result
-
-    def close(self) -> None:
-        """Close the pipe (a child still sending stops) and stop the child."""
-        self._recv.close()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _fetch_in_child(path: str) -> ColumnRead:
-    """In the forked child: :func:`fetch_columns`, the nodes sent from a thread meanwhile."""
-    pipe, parents_end = _PIPE
-    # the parent's read end, inherited at the fork: while the child holds it open, a parent
-    # that stops reading (its own error) leaves the child blocked on a full pipe forever
-    parents_end.close()
-    senders: list[threading.Thread] = []
-
-    def send_quietly(obj: NodeColumns | None) -> None:
-        with contextlib.suppress(OSError):  # the parent stopped reading (its own error)
-            pipe.send(obj)
-
-    def send(nodes: NodeColumns) -> None:
-        # the parent reads once its own pass is done: a thread waits on the pipe, not the read
-        t = threading.Thread(target=send_quietly, args=(nodes,), daemon=True)
-        t.start()
-        senders.append(t)
-
-    try:
-        return fetch_columns(path, send_nodes=send)
-    finally:
-        if senders:
-            senders[0].join()
-        else:
-            send_quietly(None)
-        pipe.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import osmium
@@ -10,7 +11,7 @@ import pytest
 from conftest import CHENGDU_PBF, SAO_PAULO_PBF, assert_same_read, require, sha256
 
 import geoplan
-from geoplan.io import osm_columns
+from geoplan.io import osm_columns, osm_stream
 from geoplan.io.osm import read_osm
 
 pytestmark = pytest.mark.skipif(not osm_columns.available(), reason="duckdb not installed")
@@ -84,13 +85,13 @@ def test_auto_uses_duckdb_for_large_files_only(
     chengdu_pbf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = osm_columns.fetch_columns
+    real = osm_stream.read_columns
 
-    def spy(path: str, **kw: object) -> osm_columns.ColumnRead:
-        calls.append(path)
-        return real(path)
+    def spy(path: str, **kw: Any) -> osm_stream.ColumnResult:
+        calls.append(str(path))
+        return real(path, **kw)
 
-    monkeypatch.setattr(osm_columns, "fetch_columns", spy)
+    monkeypatch.setattr(osm_stream, "read_columns", spy)
     read_osm(chengdu_pbf, parallel=False)
     assert calls == []
     monkeypatch.setattr("geoplan.io.osm.COLUMNS_MIN_BYTES", 1)
@@ -98,21 +99,72 @@ def test_auto_uses_duckdb_for_large_files_only(
     assert calls == [str(chengdu_pbf)]
 
 
-def test_nodes_sent_ahead_and_the_rest_make_the_whole(
+class _Recorder(osm_stream.Assembly):
+    """An assembly that records the order of what the scan sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def nodes(self, cols: osm_columns.NodeColumns) -> None:
+        self.calls.append("nodes")
+        super().nodes(cols)
+
+    def ways(self, batch: osm_columns.WayBatch) -> None:
+        self.calls.append("ways")
+        super().ways(batch)
+
+    def reset(self) -> None:
+        self.calls.append("reset")
+        super().reset()
+
+
+def _same_result(a: osm_stream.ColumnResult, b: osm_stream.ColumnResult) -> None:
+    assert a.ways.ids == b.ways.ids and a.ways.tags == b.ways.tags
+    assert a.barrier_ways.ids == b.barrier_ways.ids
+    for f in ("refs", "x", "y"):
+        assert np.array_equal(getattr(a.ways, f), getattr(b.ways, f)), f
+    assert a.areas == b.areas and a.areas_failed == b.areas_failed
+    assert a.stop_areas == b.stop_areas
+
+
+def test_ways_stream_batch_by_batch_after_the_nodes(
     chengdu_pbf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    whole = osm_stream.read_columns(chengdu_pbf)
     monkeypatch.setattr(osm_columns, "BATCH_ROWS", 2000)
-    whole = osm_columns.fetch_columns(chengdu_pbf)
-    sent: list[osm_columns.NodeColumns] = []
-    split = osm_columns.fetch_columns(chengdu_pbf, send_nodes=sent.append)
-    assert len(sent) == 1 and sent[0].ids.size > 500  # every tagged node precedes the ways
-    assert np.array_equal(np.concatenate([sent[0].ids, split.nodes.ids]), whole.nodes.ids)
-    assert split.nodes.ids.size == 0  # a PBF sorted by type: no node after the first way
-    a = split.finish(sent[0].finish())
-    b = whole.finish()
-    assert a[2].points == b[2].points and a[2].gate_nodes == b[2].gate_nodes
-    assert np.array_equal(a[2].unread_x, b[2].unread_x)
-    assert a[0].ids == b[0].ids and a[0].tags == b[0].tags
+    sink = _Recorder()
+    split = sink.finish(osm_columns.scan(chengdu_pbf, sink))
+    # every batch's nodes and ways as it is read: all nodes before the first way
+    assert sink.calls[0] == "nodes" and "nodes" not in sink.calls[sink.calls.index("ways") :]
+    assert sink.calls.count("ways") >= 3 and "reset" not in sink.calls
+    assert split.nodes.points == whole.nodes.points
+    assert split.nodes.gate_nodes == whole.nodes.gate_nodes
+    _same_result(split, whole)
+
+
+def test_a_file_with_nodes_after_the_ways_is_located_whole(
+    chengdu_pbf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an unsorted file: a tenth of the nodes written after the ways and relations
+    late = tmp_path / "late.osm.pbf"
+    held = []
+    with osmium.SimpleWriter(str(late)) as w:
+        for o in osmium.FileProcessor(str(chengdu_pbf)):
+            if o.is_node() and o.id % 10 == 3:
+                loc = (o.location.lon, o.location.lat)
+                held.append(osmium.osm.mutable.Node(id=o.id, location=loc, tags=dict(o.tags)))
+                continue
+            w.add(o)
+        for n in held:
+            w.add(n)
+    monkeypatch.setattr(osm_columns, "BATCH_ROWS", 5000)
+    sink = _Recorder()
+    got = sink.finish(osm_columns.scan(late, sink))
+    assert "reset" in sink.calls and sink.calls[-1] == "ways"
+    want = osm_stream.read_columns(chengdu_pbf)
+    _same_result(got, want)
+    assert sorted(got.nodes.points) == sorted(want.nodes.points)
 
 
 def test_a_parent_that_stops_early_does_not_wait_forever(sao_paulo_pbf: Path) -> None:
@@ -122,7 +174,7 @@ def test_a_parent_that_stops_early_does_not_wait_forever(sao_paulo_pbf: Path) ->
     import sys
 
     code = (
-        "from geoplan.io.osm_columns import ColumnsInChild\n"
+        "from geoplan.io.osm_stream import ColumnsInChild\n"
         f"ColumnsInChild({str(sao_paulo_pbf)!r}).close()\n"
         "print('closed')\n"
     )
