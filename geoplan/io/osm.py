@@ -1,8 +1,10 @@
-"""Low-level OpenStreetMap reading with pyosmium (libosmium, C++).
+"""Low-level OpenStreetMap reading: pyosmium (libosmium, C++), or DuckDB for large PBF files.
 
-One pass over the file: libosmium keeps node locations in its own index and assembles
-(multi)polygon areas; a C++ key filter drops untagged / irrelevant objects before they reach
-Python, so Python only touches the few objects geoplan needs.
+With pyosmium, one pass over the file: libosmium keeps node locations in its own index and
+assembles (multi)polygon areas; a C++ key filter drops untagged / irrelevant objects before they
+reach Python, so Python only touches the few objects geoplan needs. PBF files of 16 MB or more
+are read column-wise by DuckDB instead (:mod:`geoplan.io.osm_columns`), their areas built from
+its arrays (:mod:`geoplan.io.osm_areas`); the two give the same :class:`RawOSM`.
 
 Why pyosmium and not pyrosm: pyosmium parses the Chengdu extract in ~0.2 s with <200 MB; pyrosm's
 network loader peaked at ~5 GB per million nodes on this kind of machine (see the load issue).
@@ -243,12 +245,14 @@ def read_osm(
     keep_way
         Predicate on a way's tags deciding whether a ``highway`` way is kept (default: all).
     parallel
-        Read the highway ways in a second process while this one reads the rest (``None``:
+        Read in two processes — pyosmium: the highway ways in a second process while this one
+        reads the rest; DuckDB: the scan in a second process while this one builds the tag
+        dicts and areas of what it has read (``None``:
         for PBF files of 16 MB or more, on Linux, when this process is not a daemon and runs
         one thread — a fork is then safe). Same result either way.
     reader
-        ``"duckdb"``: highway ways, barrier ways and tagged nodes of a PBF read column-wise
-        with DuckDB (:mod:`geoplan.io.osm_columns`), only areas and relations with pyosmium;
+        ``"duckdb"``: a PBF read column-wise with DuckDB (:mod:`geoplan.io.osm_columns`),
+        the areas built from its node arrays as libosmium would (:mod:`geoplan.io.osm_areas`);
         ``"pyosmium"``: everything with pyosmium; ``"auto"`` (default): DuckDB for PBF files
         of 16 MB or more when it is installed and ``keep_way`` is not given (smaller files read
         faster without starting DuckDB). Same result either way.
