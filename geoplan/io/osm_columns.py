@@ -310,46 +310,76 @@ def scan(path: str | Path, sink: Sink) -> EndPart:
     import pyarrow as pa
 
     con = _connect()
-    parts: list[dict[str, Any]] = []  # kept to the end: relation members, an unsorted file
+    parts: list[dict[str, Any]] = []  # what the relations need at the end (way ids and refs)
+    loose: list[tuple[Any, ...]] = []  # node locations not in ``index`` yet
     index: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None
     n_ways = 0
     in_order = True
     try:
-        # record batches: the whole file is never one Arrow table (the read's memory peak)
-        res = con.execute(_SQL, {"path": str(path)})
-        for batch in res.fetch_record_batch(BATCH_ROWS):
-            q = _batch_part(batch)
+        for q in _batches(con, path):
             q["first_way"] = n_ways
             n_ways += q["way_ids"].shape[0]
-            parts.append(q)
             if q["node_ids"].size or q["unread_x"].size:
                 sink.nodes(_node_columns([q]))
+            if q["nid"].size:
+                loose.append((q["nid"], q["nx"], q["ny"]))
+                in_order = in_order and index is None
             if index is None and q["way_ids"].size:
-                index = _node_index(parts)
-            elif index is not None and q["nid"].size:
-                in_order = False  # a node after the ways began: every way again at the end
+                index, loose = _node_index(loose), []
             if index is not None and in_order and q["way_ids"].size:
                 sink.ways(_way_batch([q], index))
+            parts.append({k: q[k] for k in _KEPT})  # the rest was sent or is not needed
+        if not in_order:
+            # a node after the ways began (an unsorted file): the ways again, read a second
+            # time and located with every node
+            index, loose = _node_index([*([index] if index else []), *loose]), []
+            sink.reset()
+            first = 0
+            for q in _batches(con, path):
+                q["first_way"] = first
+                first += q["way_ids"].shape[0]
+                if q["way_ids"].size:
+                    sink.ways(_way_batch([q], index))
     except (duckdb.Error, pa.ArrowException, OSError) as exc:  # a corrupt or truncated PBF
         # (DuckDB's IO error comes through Arrow's batch reader as an OSError)
         msg = str(exc).splitlines()[0]
         raise InputFileError(f"{path}: cannot read as OSM data ({msg}); check the file") from exc
     finally:
         con.close()
-    if not in_order:
-        sink.reset()
-        sink.ways(_way_batch(parts, _node_index(parts)))
     sink.ways_done()
-    return _end_part(parts, index if in_order else None)
+    return _end_part(parts, index if index is not None else _node_index(loose))
+
+
+#: what :func:`scan` keeps of each batch to its end: the relations and their member ways
+_KEPT = (
+    "first_way",
+    "way_ids",
+    "way_refs",
+    "way_lens",
+    "rel_ids",
+    "rel_tags",
+    "rel_refs",
+    "rel_types",
+)
+
+
+def _batches(con: Any, path: str | Path) -> Any:
+    """The file's record batches, each as :func:`_batch_part`.
+
+    Batches: the whole file is never one Arrow table (the read's memory peak).
+    """
+    res = con.execute(_SQL, {"path": str(path)})
+    for batch in res.fetch_record_batch(BATCH_ROWS):
+        yield _batch_part(batch)
 
 
 def _node_index(
-    parts: list[dict[str, Any]],
+    located: list[tuple[Any, ...]],
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Node ids sorted, with their fixed-point x / y, of the batches read so far."""
-    nid = np.concatenate([q["nid"] for q in parts])
-    nx = np.concatenate([q["nx"] for q in parts])
-    ny = np.concatenate([q["ny"] for q in parts])
+    """Node ids sorted, with their fixed-point x / y, of some (ids, x, y) arrays."""
+    if not located:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    nid, nx, ny = (np.concatenate([a[i] for a in located]) for i in range(3))
     if nid.size and not bool(np.all(nid[1:] > nid[:-1])):
         order = np.argsort(nid, kind="stable")
         nid, nx, ny = nid[order], nx[order], ny[order]
@@ -395,7 +425,7 @@ def _way_batch(
 
 def _end_part(
     parts: list[dict[str, Any]],
-    index: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None,
+    index: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
 ) -> EndPart:
     """Relations: areas assembled from their member ways, and stop areas."""
     way_ids = np.concatenate([q["way_ids"] for q in parts]) if parts else np.zeros(0, np.int64)
@@ -408,7 +438,7 @@ def _end_part(
         refs, lens = _refs(parts)
         starts = np.concatenate([[0], np.cumsum(lens)])
         refs = refs[_ranges(starts[member_rows], lens[member_rows])]
-        x, y = _locate(refs, *(index if index is not None else _node_index(parts)))
+        x, y = _locate(refs, *index)
         offsets = np.concatenate([[0], np.cumsum(lens[member_rows])])
     else:
         x = y = np.zeros(0, np.int64)
