@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan._lines import length_share_near
-from geoplan.io.osm import RawOSM
+from geoplan.io.osm import RawOSM, WayRuns
 from geoplan.io.projection import to_metric
 from geoplan.rules.barriers import barrier_rules
 
@@ -31,18 +31,22 @@ BARRIER_COLUMNS = {"osmid": "int64", "cause": "object", "kind": "object"}
 GATE_COLUMNS = {"osmid": "int64", "kind": "object"}
 
 
-def _lines(
-    rows: list[tuple[int, dict[str, str], NDArray[np.float64], NDArray[np.float64]]],
-    crs: pyproj.CRS,
-) -> NDArray[np.object_]:
-    """LineStrings in ``crs`` from (osmid, tags, lon, lat) rows, built in one call."""
-    if not rows:
+def _lines(runs: WayRuns, crs: pyproj.CRS) -> NDArray[np.object_]:
+    """Each run as a LineString in ``crs``, built in one call."""
+    if not len(runs):
         return np.zeros(0, dtype=object)
-    lon = np.concatenate([r[2] for r in rows])
-    lat = np.concatenate([r[3] for r in rows])
-    x, y = to_metric(crs, lon, lat)
-    idx = np.repeat(np.arange(len(rows)), [r[2].shape[0] for r in rows])
-    return np.asarray(shapely.linestrings(np.column_stack([x, y]), indices=idx), dtype=object)
+    x, y = to_metric(crs, runs.lon, runs.lat)
+    return np.asarray(
+        shapely.linestrings(np.column_stack([x, y]), indices=runs.run_of_node()), dtype=object
+    )
+
+
+def _rings(runs: WayRuns) -> NDArray[np.object_]:
+    """Each (closed) run as a Polygon in degrees, built in one call."""
+    if not len(runs):
+        return np.zeros(0, dtype=object)
+    rings = shapely.linearrings(np.column_stack([runs.lon, runs.lat]), indices=runs.run_of_node())
+    return np.asarray(shapely.polygons(rings), dtype=object)
 
 
 def barrier_layers(
@@ -69,53 +73,58 @@ def barrier_layers(
         ``osmid``, ``kind`` (``gate``, ``entrance=main``…); points.
     """
     rules = barrier_rules()
-    line_rows: list[tuple[int, dict[str, str], NDArray[np.float64], NDArray[np.float64]]] = []
-    causes: list[str] = []
-    area_ids: list[int] = []
-    area_tags: list[dict[str, str]] = []
-    area_geoms: list[BaseGeometry] = []
     hw_values = rules.highway_values()
-    for row in raw.barrier_lines:
-        tags = row[1]
+    # barrier ways: closed runs with an area cause are areas, the rest lines with a line cause
+    bl = raw.barrier_lines
+    first, last = bl.offsets[:-1], bl.offsets[1:] - 1
+    closed = (bl.lon[first] == bl.lon[last]) & (bl.lat[first] == bl.lat[last])
+    closed &= bl.lengths() >= 4
+    as_area = np.zeros(len(bl), dtype=bool)
+    as_line = np.zeros(len(bl), dtype=bool)
+    causes: list[str] = []
+    for i, tags in enumerate(bl.tags):
         if "highway" in tags and (hw_values is None or tags["highway"] in hw_values):
             continue  # an expressway: read below with the highway ways
         c = rules.area_cause(tags)
-        closed = row[2][0] == row[2][-1] and row[3][0] == row[3][-1] and row[2].shape[0] >= 4
-        if c is not None and closed:
-            area_ids.append(row[0])
-            area_tags.append(tags)
-            area_geoms.append(shapely.Polygon(np.column_stack([row[2], row[3]])))
+        if c is not None and closed[i]:
+            as_area[i] = True
             continue
         c = rules.line_cause(tags)
         if c is not None:
-            line_rows.append(row)
+            as_line[i] = True
             causes.append(c)
-    for i, tags in enumerate(raw.ways.tags):
+    ways = raw.ways
+    on_ways: list[int] = []
+    for i, tags in enumerate(ways.tags):
         if hw_values is not None and tags.get("highway") not in hw_values:
             continue  # no cause rule asks for this highway value: not a barrier by itself
         c = rules.line_cause(tags)
         if c is not None:
-            w = raw.ways[i]
-            line_rows.append((w.osmid, tags, w.lon, w.lat))
+            on_ways.append(i)
             causes.append(c)
+    line_runs, way_runs = bl.select(as_line), ways.select(np.asarray(on_ways, dtype=np.int64))
+    walled = bl.select(as_area)
+    area_ids: list[int] = walled.ids.tolist()
+    area_tags: list[dict[str, str]] = list(walled.tags)
+    area_geoms: list[BaseGeometry] = list(_rings(walled))
     for area_id, _otype, tags, wkb in raw.areas:
         c = rules.area_cause(tags)
         if c is not None:
             area_ids.append(area_id)
             area_tags.append(tags)
             area_geoms.append(shapely.from_wkb(wkb))
-    lines = _lines(line_rows, crs)
+    lines = np.concatenate([_lines(line_runs, crs), _lines(way_runs, crs)])
     areas = np.asarray(gpd.GeoSeries(area_geoms, crs="EPSG:4326").to_crs(crs).values, dtype=object)
     if areas.size:
         bad = ~shapely.is_valid(areas)
         areas[bad] = shapely.make_valid(areas[bad])
     geoms = np.concatenate([lines, areas])
-    tags_all = [r[1] for r in line_rows] + area_tags
+    tags_all = [*line_runs.tags, *way_runs.tags, *area_tags]
     all_causes = causes + [str(rules.area_cause(t)) for t in area_tags]
     kinds = np.asarray(
         [_kind(t, c) for t, c in zip(tags_all, all_causes, strict=True)], dtype=object
     )
-    osmid = np.asarray([r[0] for r in line_rows] + area_ids, dtype=np.int64)
+    osmid = np.concatenate([line_runs.ids, way_runs.ids, np.asarray(area_ids, dtype=np.int64)])
     near = boundary.buffer(MARGIN_M) if not boundary.is_empty else boundary
     shapely.prepare(near)
     keep = shapely.intersects(near, geoms) if geoms.size else np.zeros(0, dtype=bool)

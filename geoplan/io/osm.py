@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from geoplan._errors import InputFileError
 from geoplan._fork import die_with_parent, fork_ok, submit_started
 from geoplan.io.osm_files import SUFFIXES, check_osm_path, sniff_format
-from geoplan.io.osm_raw import BARRIER_KEYS, KEYS, BarrierLine, RawOSM, WayLists
+from geoplan.io.osm_raw import BARRIER_KEYS, KEYS, RawOSM, WayLists
 from geoplan.io.way_runs import RawWay, WayRuns
 
 __all__ = [
@@ -156,7 +156,7 @@ def _has_key(obj: Any, keys: tuple[str, ...]) -> bool:
     return any(get(k, None) is not None for k in keys)
 
 
-def _barrier_lines(bways: WayLists) -> list[BarrierLine]:
+def _barrier_lines(bways: WayLists) -> WayRuns:
     """Barrier ways split into runs of located nodes (at least 2), as highway ways are split.
 
     :func:`_split_runs` makes no line across a missing node; these runs change no count or
@@ -164,7 +164,7 @@ def _barrier_lines(bways: WayLists) -> list[BarrierLine]:
     """
     tmp = RawOSM(path=Path())
     _split_runs(tmp, bways)
-    return [(w.osmid, w.tags, w.lon, w.lat) for w in tmp.ways]
+    return tmp.ways
 
 
 def _gate_test() -> Callable[[dict[str, str]], bool]:

@@ -181,25 +181,25 @@ def relation_areas(
     take = np.flatnonzero(build[rel_of[sel]])
     coords, index = nodes.coords(rows[take])
     lines = shapely.linestrings(coords, indices=index)
-    rel_ids = np.flatnonzero(build)
+    built = np.flatnonzero(build)  # the relations assembled (positions in ``ids``)
     # member lines of each built relation, then GEOS BuildArea (even-odd holes)
-    line_rel = np.searchsorted(rel_ids, rel_of[sel][take])
+    line_rel = np.searchsorted(built, rel_of[sel][take])
     multi = shapely.multilinestrings(lines, indices=line_rel)
     areas = shapely.build_area(multi)
     parts, part_of = shapely.get_parts(areas, return_index=True)
     polygonal = shapely.get_type_id(parts) == 3
-    kept = np.bincount(part_of[polygonal], minlength=rel_ids.shape[0]) > 0
+    kept = np.bincount(part_of[polygonal], minlength=built.shape[0]) > 0
     failed += int((~kept).sum())
     slot = np.searchsorted(np.flatnonzero(kept), part_of[polygonal])
     mp = shapely.multipolygons(parts[polygonal], indices=slot)
     wkb = shapely.to_wkb(as_libosmium(mp))
     out = [
         (int(ids[r]), "relation", tags[r], w)
-        for r, w in zip(rel_ids[kept].tolist(), wkb, strict=True)
+        for r, w in zip(built[kept].tolist(), wkb, strict=True)
     ]
     last = np.full(n, -1, dtype=np.int64)
     np.maximum.at(last, rel_of[present], member_rows[present])
-    return out, failed, last[rel_ids[kept]]
+    return out, failed, last[built[kept]]
 
 
 def _ring_as_libosmium(coords: NDArray[np.float64], lens: NDArray[np.int64]) -> NDArray[np.float64]:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from geoplan.io.way_runs import WayRuns
 
@@ -36,8 +35,6 @@ KEYS = (
 #: an object with only these keys reaches no layer rule
 BARRIER_KEYS = ("waterway", "railway", "barrier", "entrance")
 
-BarrierLine = tuple[int, dict[str, str], NDArray[np.float64], NDArray[np.float64]]
-
 
 @dataclass
 class RawOSM:
@@ -52,9 +49,9 @@ class RawOSM:
     areas: list[tuple[int, str, dict[str, str], bytes]] = field(default_factory=list)
     #: public_transport=stop_area relations: (tags, [(member type "n"/"w"/"r", member id)])
     stop_areas: list[tuple[dict[str, str], list[tuple[str, int]]]] = field(default_factory=list)
-    #: ways with a barrier key (:data:`BARRIER_KEYS`), split at missing nodes: (osmid, tags, lon,
-    #: lat) — rivers, railways, walls (:mod:`geoplan.io.barriers`)
-    barrier_lines: list[BarrierLine] = field(default_factory=list)
+    #: ways with a barrier key (:data:`BARRIER_KEYS`), split at missing nodes, column-wise as
+    #: :attr:`ways` — rivers, railways, walls (:mod:`geoplan.io.barriers`)
+    barrier_lines: WayRuns = field(default_factory=WayRuns.empty)
     #: gate and entrance nodes: (osmid, lon, lat, tags)
     gate_nodes: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
     dangling_refs: int = 0
