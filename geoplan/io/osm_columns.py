@@ -352,6 +352,7 @@ def scan(path: str | Path, sink: Sink) -> EndPart:
 
 #: what :func:`scan` keeps of each batch to its end: the relations and their member ways
 _KEPT = (
+    "rel_key",
     "first_way",
     "way_ids",
     "way_refs",
@@ -526,6 +527,8 @@ def _batch_part(batch: Any) -> dict[str, Any]:
         "way_area": way_area,
         "way_tags": tags_col.take(way_rows[way_tagged]),
         "rel_ids": ids[rel_rows],
+        # a key geoplan reads (an area key, public_transport): the only relations looked at
+        "rel_key": key[rel_rows],
         "rel_tags": tags_col.take(rel_rows),
         "rel_refs": batch.column("refs").take(rel_rows),
         "rel_types": batch.column("ref_types").take(rel_rows),
@@ -570,26 +573,38 @@ def _tag_tests(
     venc = items.dictionary_encode()
     vdict = np.array(venc.dictionary.to_pylist(), dtype=object)
     vidx = venc.indices.to_numpy(zero_copy_only=False)
-
-    def count_per_row(entry: NDArray[np.bool_]) -> NDArray[np.int64]:
-        cum = np.concatenate([[0], np.cumsum(entry, dtype=np.int64)])
-        return np.asarray(cum[off[1:]] - cum[off[:-1]])
-
-    def has(keys: list[str] | tuple[str, ...]) -> NDArray[np.bool_]:
-        return count_per_row(np.isin(kdict, list(keys))[kidx]) > 0
-
-    hw_entry = np.isin(kdict, ["highway"])[kidx]
-    hw = count_per_row(hw_entry) > 0
-    bar = has(BARRIER_KEYS)
-    n_keys = count_per_row(np.isin(kdict, list(KEYS))[kidx])
-    key = n_keys > 0
-    area_no = count_per_row(np.isin(kdict, ["area"])[kidx] & np.isin(vdict, ["no"])[vidx]) > 0
-    area = key & ~(hw & (n_keys == 1)) & ~area_no
+    # one bit per test an entry can pass, set per distinct key (and value), then OR-ed per row
+    # in one pass (was a cumulative sum per test)
+    is_hw = kdict == "highway"
+    kbits = (
+        is_hw * _HW
+        | np.isin(kdict, BARRIER_KEYS) * _BAR
+        | np.isin(kdict, KEYS) * _KEY
+        | (np.isin(kdict, KEYS) & ~is_hw) * _OTHER_KEY
+        | np.isin(kdict, read) * _READ
+    ).astype(np.uint8)
+    bits = kbits[kidx]
+    bits[(kdict == "area")[kidx] & (vdict == "no")[vidx]] |= _AREA_NO
+    if values is not None:
+        bits[is_hw[kidx] & ~np.isin(vdict, values)[vidx]] |= _HW_UNREAD
+    row = np.zeros(n, dtype=np.uint8)
+    filled = np.flatnonzero(off[1:] > off[:-1])
+    if filled.size:
+        row[filled] = np.bitwise_or.reduceat(bits, off[:-1][filled])
+    hw = (row & _HW) > 0
+    key = (row & _KEY) > 0
+    # an area key other than ``highway`` alone, not ``area=no``
+    area = key & ~(hw & ((row & _OTHER_KEY) == 0)) & ((row & _AREA_NO) == 0)
     if values is None:
-        return hw, bar, key, np.zeros(n, dtype=bool), area
-    hw_unread_value = hw_entry & ~np.isin(vdict, values)[vidx]
-    skip = (count_per_row(hw_unread_value) > 0) & ~has(read)
-    return hw, bar, key, skip, area
+        skip = np.zeros(n, dtype=bool)
+    else:
+        skip = ((row & _HW_UNREAD) > 0) & ((row & _READ) == 0)
+    return hw, (row & _BAR) > 0, key, skip, area
+
+
+#: the bits of :func:`_tag_tests`: ``highway``; a barrier key; a key geoplan reads; one other
+#: than ``highway``; a key a rule reads on nodes; ``area=no``; a ``highway`` value no rule reads
+_HW, _BAR, _KEY, _OTHER_KEY, _READ, _AREA_NO, _HW_UNREAD = (1 << i for i in range(7))
 
 
 def _locate(

@@ -41,7 +41,7 @@ def relations(parts: list[dict[str, Any]], way_ids: NDArray[np.int64]) -> Relati
     ----------
     parts
         The scan's record batches (:func:`geoplan.io.osm_columns.scan`): relation ids, tags,
-        member refs and member types.
+        whether each has a key geoplan reads, member refs and member types.
     way_ids
         Every way id of the file, file order.
 
@@ -61,8 +61,15 @@ def relations(parts: list[dict[str, Any]], way_ids: NDArray[np.int64]) -> Relati
         off, refs, types = _list_columns(q["rel_refs"], q["rel_types"])
         is_way = types == "w"
         chosen = np.zeros(q["rel_ids"].shape[0], dtype=bool)
-        rows = zip(q["rel_ids"].tolist(), q["rel_tags"].to_pylist(), strict=True)
-        for i, (rid, pairs) in enumerate(rows):
+        # only relations with a key geoplan reads get a tag dict (not the admin boundaries)
+        look = np.flatnonzero(q["rel_key"])
+        rows = zip(
+            look.tolist(),
+            q["rel_ids"][look].tolist(),
+            q["rel_tags"].take(look).to_pylist(),
+            strict=True,
+        )
+        for i, rid, pairs in rows:
             t = {sys.intern(k): sys.intern(v) for k, v in pairs or ()}
             if t.get("public_transport") == "stop_area":
                 a, b = int(off[i]), int(off[i + 1])
