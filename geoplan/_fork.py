@@ -72,21 +72,16 @@ def _started_then(fn: Callable[..., _R], *args: Any) -> _R:
     return fn(*args)
 
 
-def submit_started(
-    pool: ProcessPoolExecutor, ctx: Any, fn: Callable[..., _R], *args: Any
-) -> Future[_R]:
-    """``pool.submit(fn, *args)``, returning once the forked child has begun the task.
+def start_child(fn: Callable[..., _R], *args: Any) -> tuple[ProcessPoolExecutor, Future[_R]]:
+    """``fn(*args)`` in a forked child (a one-worker pool), returning once the child has begun.
 
-    The pool's feeder thread needs the GIL to send the task; a caller that goes straight into
-    work holding the GIL (a pyosmium pass, a scipy search) left the child idle until that
-    call returned — the column read of a city began ~1 s late.
+    The child dies with this process (:func:`die_with_parent`). The pool's feeder thread needs
+    the GIL to send the task; a caller that went straight into work holding the GIL (a pyosmium
+    pass, a scipy search) left the child idle until that call returned — the column read of a
+    city began ~1 s late — so this waits, GIL released, until the child has the task.
 
     Parameters
     ----------
-    pool
-        A one-worker pool of ``ctx`` (``fork``) not started yet: it forks in this call.
-    ctx
-        Its multiprocessing context.
     fn
         A module-level function.
     *args
@@ -94,18 +89,27 @@ def submit_started(
 
     Returns
     -------
-    concurrent.futures.Future
+    pool : ProcessPoolExecutor
+        Shut it down when done.
+    future : concurrent.futures.Future
     """
+    ctx = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(
+        max_workers=1, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
+    )
     started = ctx.Event()
     _STARTED[:] = [started]
     try:
         fut = pool.submit(_started_then, fn, *args)  # the worker forks here
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     finally:
         _STARTED.clear()
     # waiting releases the GIL; a child that died never sets it, its future says why
     while not started.wait(0.05) and not fut.done():
         pass
-    return fut
+    return pool, fut
 
 
 def _run(indices: list[int]) -> list[Any]:
@@ -155,11 +159,8 @@ def split_map(
     _STATE = (fn, items)
     out: list[Any] = [None] * n
     try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(
-            max_workers=1, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
-        ) as pool:
-            fut = submit_started(pool, ctx, _run, theirs)
+        pool, fut = start_child(_run, theirs)
+        with pool:
             for i in mine:
                 out[i] = fn(items[i])
             for i, r in zip(theirs, fut.result(), strict=True):

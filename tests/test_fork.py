@@ -140,13 +140,10 @@ def test_the_child_begins_while_this_process_holds_the_gil() -> None:
         """
         import sys
         import time
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            sys.setswitchinterval(10.0)
-            fut = _fork.submit_started(pool, ctx, time.time)
+        sys.setswitchinterval(10.0)
+        pool, fut = _fork.start_child(time.time)
+        with pool:
             end = time.time() + 0.5
             while time.time() < end:  # holds the GIL
                 pass

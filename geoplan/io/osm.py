@@ -12,12 +12,9 @@ network loader peaked at ~5 GB per million nodes on this kind of machine (see th
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import sys
 from array import array
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,7 @@ import shapely
 from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
-from geoplan._fork import die_with_parent, fork_ok, submit_started
+from geoplan._fork import fork_ok, start_child
 from geoplan.io.osm_files import SUFFIXES, check_osm_path, sniff_format
 from geoplan.io.osm_raw import BARRIER_KEYS, KEYS, RawOSM, WayLists
 from geoplan.io.way_runs import RawWay, WayRuns
@@ -298,11 +295,7 @@ def read_osm(
     fp = osmium.FileProcessor(str(p)).with_locations().with_areas()
     if use_pool:
         # highway ways in a second process (both cores): this pass skips them in C++
-        ctx = multiprocessing.get_context("fork")
-        pool = ProcessPoolExecutor(
-            max_workers=1, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
-        )
-        fut = submit_started(pool, ctx, _ways_pass, str(p))
+        pool, fut = start_child(_ways_pass, str(p))
         fp = fp.with_filter(
             osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA)
         )
@@ -327,7 +320,7 @@ def read_osm(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    _finish(raw, p, ways, failed_ways, (unread_x, unread_y))
+    _finish(raw, p, _split_runs(raw, ways), failed_ways, (unread_x, unread_y))
     raw.barrier_lines = _barrier_lines(bways)
     return raw
 
@@ -378,7 +371,7 @@ def _read_with_columns(p: Path, *, parallel: bool | None) -> RawOSM:
     raw.areas = done.areas
     raw.areas_failed = done.areas_failed
     raw.stop_areas = done.stop_areas
-    _finish(raw, p, None, {}, (done.nodes.unread_x, done.nodes.unread_y), way_box=way_box[0])
+    _finish(raw, p, way_box[0], {}, (done.nodes.unread_x, done.nodes.unread_y))
     return raw
 
 
@@ -452,17 +445,15 @@ def _unread_node_test() -> Callable[[Any], bool]:
 def _finish(
     raw: RawOSM,
     p: Path,
-    ways: WayLists | None,
+    way_box: tuple[float, float, float, float] | None,
     failed_ways: dict[int, dict[str, str]],
     unread: tuple[Any, Any] | None = None,
-    *,
-    way_box: tuple[float, float, float, float] | None = None,
 ) -> None:
-    """Runs of the ways, the closed ways libosmium refused, and the data's bounding box.
+    """The closed ways libosmium refused, and the data's bounding box.
 
+    ``way_box``: the bounding box of the ways' runs (:func:`_split_runs`, already in ``raw``).
     ``unread``: fixed-point x / y of the tagged nodes left out of ``raw.points`` (they count in
-    the bounding box as before). ``ways`` None: their runs are in ``raw`` already, with the
-    bounding box ``way_box``.
+    the bounding box as before).
     """
     minx = miny = np.inf
     maxx = maxy = -np.inf
@@ -475,8 +466,6 @@ def _finish(
     if plon.size:
         minx, maxx = float(plon.min()), float(plon.max())
         miny, maxy = float(plat.min()), float(plat.max())
-    if ways is not None:
-        way_box = _split_runs(raw, ways)
     if way_box is not None:
         minx, miny = min(minx, way_box[0]), min(miny, way_box[1])
         maxx, maxy = max(maxx, way_box[2]), max(maxy, way_box[3])

@@ -221,18 +221,27 @@ def _ring_as_libosmium(coords: NDArray[np.float64], lens: NDArray[np.int64]) -> 
     twice = np.add.reduceat(cross, off[:-1]) - cross[off[1:] - 1]
     # clockwise rings read backwards (vertex j of the reversed ring is m - j mod m)
     j = np.where(np.repeat(twice < 0, lens), (m - step) % m, step)
-    oriented = coords[base + j]
-    # then from the lowest (x, then y) vertex, the closing one left out
+    return _from_lowest(coords[base + j], lens)
+
+
+def _from_lowest(coords: NDArray[np.float64], lens: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Closed rings one after the other, each rotated to start at its lowest (x, then y) vertex.
+
+    Ring ``i`` has ``lens[i]`` coordinates, the last repeating the first.
+    """
+    off = np.concatenate([[0], np.cumsum(lens)])
+    base = np.repeat(off[:-1], lens)
+    m = np.repeat(lens - 1, lens)  # vertices of the ring without the closing one
+    step = np.arange(coords.shape[0]) - base
     body = step < m
-    x, y = oriented[:, 0], oriented[:, 1]
+    x, y = coords[:, 0], coords[:, 1]
     min_x = np.minimum.reduceat(np.where(body, x, np.inf), off[:-1])
     at_min = body & (x == np.repeat(min_x, lens))
     min_y = np.minimum.reduceat(np.where(at_min, y, np.inf), off[:-1])
     lowest = np.flatnonzero(at_min & (y == np.repeat(min_y, lens)))
     ring = np.repeat(np.arange(lens.shape[0]), lens)
     first = lowest[np.concatenate([[True], ring[lowest][1:] != ring[lowest][:-1]])]
-    start = first - off[:-1]
-    return oriented[base + (np.repeat(start, lens) + step) % m]
+    return coords[base + (np.repeat(first - off[:-1], lens) + step) % m]
 
 
 def as_libosmium(polys: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -258,16 +267,7 @@ def as_libosmium(polys: NDArray[np.object_]) -> NDArray[np.object_]:
     typ, coords, (ring_off, poly_off, multi_off) = shapely.to_ragged_array(oriented)
     lens = np.diff(ring_off) - 1  # vertices of each ring without the closing one
     n_ring = lens.shape[0]
-    ring = np.repeat(np.arange(n_ring), lens + 1)
-    open_ = np.ones(coords.shape[0], dtype=bool)
-    open_[ring_off[1:] - 1] = False
-    pos = np.flatnonzero(open_)
-    order = np.lexsort((coords[pos, 1], coords[pos, 0], ring[pos]))
-    first_of = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    start = pos[order[first_of]] - ring_off[:-1]  # lowest vertex of each ring, within it
-    step = np.arange(coords.shape[0]) - np.repeat(ring_off[:-1], lens + 1)
-    within = (np.repeat(start, lens + 1) + step) % np.repeat(lens, lens + 1)
-    rotated = coords[np.repeat(ring_off[:-1], lens + 1) + within]
+    rotated = _from_lowest(coords, lens + 1) if n_ring else coords
     # rings in libosmium's order: polygons by their outer ring's lowest vertex, then each
     # polygon's outer ring and its inner rings by theirs
     low = rotated[ring_off[:-1]]

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from geoplan._fork import die_with_parent, submit_started
+from geoplan._fork import start_child
 from geoplan.io.osm_areas import Area, NodeArrays, closed_way_areas
 from geoplan.io.osm_columns import EndPart, NodeColumns, NodeRead, WayBatch, scan
 from geoplan.io.osm_raw import WayLists
@@ -216,13 +214,7 @@ class ColumnsInChild:
         self._recv, send = ctx.Pipe(duplex=False)
         _PIPE[:] = [send, self._recv]
         try:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=ctx,
-                initializer=die_with_parent,
-                initargs=(os.getpid(),),
-            )
-            self._fut = submit_started(self._pool, ctx, _scan_in_child, str(path))
+            self._pool, self._fut = start_child(_scan_in_child, str(path))
         finally:
             _PIPE.clear()
             send.close()  # the child's copy is the only writer: its death ends recv()
