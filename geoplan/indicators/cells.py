@@ -18,7 +18,10 @@ Work grows with the land, not with the overlaps of the disks.
 - **Homes** (:func:`inside_buffers`): exactly the flags of the exact path (a point in the union
   of the ``quad_segs=16`` buffers): a point whose nearest facility is well inside the radius is
   in, one beyond the radius plus the buffer's simplification tolerance is out, and the few in
-  between are tested against the buffers of the facilities near them.
+  between are tested against the buffers of the facilities near them. The nearest distance to
+  a line or polygon comes from one KD-tree query of its outline sampled every ``r/50`` (never
+  below the true distance, at most ``r/100`` above it: the band tested exactly widens by that),
+  points inside a polygon large enough to hide them from its outline tested against it.
 
 Error against the exact overlay: ≤ 0.1 pp on the shared cities at 10 m
 (``tests/indicators/test_cells.py``); the exact path stays (``check --exact-areas``).
@@ -65,6 +68,8 @@ _CHORD = math.cos(math.pi / 64)
 _EQUAL_AREA = math.sqrt(32.0 / math.pi * math.sin(math.pi / 32.0))
 #: GEOS simplifies a line or polygon's outline before buffering by up to ``r·0.01``
 _SIMPLIFY = 0.02
+#: outlines sampled every ``r·_SAMPLE`` (m) to find the points near a line or polygon facility
+_SAMPLE = 0.02
 
 
 @dataclass(frozen=True)
@@ -508,22 +513,69 @@ def _inside_one(
     todo = np.flatnonzero(~done)
     if not todo.size:
         return out
-    if np.all(shapely.get_type_id(g) == 0):
+    tid = shapely.get_type_id(g)
+    xy = np.column_stack([x[todo], y[todo]])
+    if np.all(tid == 0):
         d, _ = cKDTree(shapely.get_coordinates(g)).query(
-            np.column_stack([x[todo], y[todo]]), k=1, distance_upper_bound=hi * 1.001, workers=-1
+            xy, k=1, distance_upper_bound=hi * 1.001, workers=-1
         )
-    else:
+        slack = 0.0
+    elif np.any(tid == 7):
         tree = shapely.STRtree(g)
         (i, _), dist = tree.query_nearest(pts[todo], max_distance=hi * 1.001, return_distance=True)
         d = np.full(todo.shape[0], np.inf)
         d[i] = dist
+        slack = 0.0
+    else:
+        d, slack = _outline_distance(g, tid, xy, pts[todo], r, lo, hi * 1.001)
     sure = d <= lo
     out[todo[sure]] = True
-    band = todo[(d > lo) & (d <= hi * 1.001)]
+    band = todo[(d > lo) & (d <= hi * 1.001 + slack)]
     if band.size:
         tree = shapely.STRtree(g)
         pi, gi = tree.query(pts[band], predicate="dwithin", distance=hi * 1.001)
-        buf = shapely.buffer(g[gi], r, quad_segs=16)
-        hit = shapely.intersects(buf, pts[band][pi])
+        # each facility buffered once, prepared, then tested against its points
+        used, inv = np.unique(gi, return_inverse=True)
+        buf = shapely.buffer(g[used], r, quad_segs=16)
+        shapely.prepare(buf)
+        hit = shapely.intersects(buf[inv], pts[band][pi])
         out[band[np.unique(pi[hit])]] = True
     return out
+
+
+def _outline_distance(
+    g: NDArray[np.object_],
+    tid: NDArray[np.int32],
+    xy: F64,
+    pts: NDArray[np.object_],
+    r: float,
+    lo: float,
+    hi: float,
+) -> tuple[F64, float]:
+    """Distance (m) from each point to the outline samples of ``g`` (0 inside a big polygon).
+
+    The outlines (lines, polygon rings) are sampled every ``s = r·_SAMPLE`` metres, so the
+    sampled distance ``d`` is never below the true one and at most ``s/2`` above it: ``d ≤ lo``
+    proves the point is within ``lo``, ``d > hi + s/2`` proves it is beyond ``hi``; the rest is
+    tested exactly. A point inside a polygon is at distance 0 but may be far from its outline:
+    only a polygon holding a disk of radius ``lo − s/2`` (area ≥ π (lo − s/2)²) can hide one
+    whose sampled distance exceeds ``lo``, so the points are tested against those polygons.
+    One KD-tree query replaces a nearest-geometry search per point.
+    """
+    step = r * _SAMPLE
+    poly = (tid == 3) | (tid == 6)
+    lines = np.where(poly, shapely.boundary(g), g)
+    lines = lines[~shapely.is_empty(lines)]
+    samples = shapely.get_coordinates(shapely.segmentize(lines, step))
+    d, _ = cKDTree(samples).query(xy, k=1, distance_upper_bound=hi + step, workers=-1)
+    reach = lo - step / 2.0
+    polys = g[poly]
+    big = (
+        polys[shapely.area(polys) >= math.pi * reach * reach * (1.0 - 1e-9)] if reach > 0 else polys
+    )
+    if big.size:
+        far = np.flatnonzero(d > lo)
+        if far.size:
+            i, _ = shapely.STRtree(big).query(pts[far], predicate="intersects")
+            d[far[np.unique(i)]] = 0.0
+    return d, step / 2.0

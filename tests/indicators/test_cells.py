@@ -125,6 +125,31 @@ def test_home_flags_equal_the_union_of_the_buffers(chengdu: geoplan.City) -> Non
         np.testing.assert_array_equal(got, exp)
 
 
+def test_home_flags_inside_large_polygons_lines_and_holes() -> None:
+    # a 2 km park (points deep inside it are far from its outline), a park with a lake, a river
+    # line and a multipolygon: the flags equal the union of the buffers at points on a 7 m grid
+    square = shapely.box(0.0, 0.0, 2000.0, 2000.0)
+    holed = shapely.Polygon(
+        [(3000, 0), (4500, 0), (4500, 1500), (3000, 1500)],
+        [[(3200, 200), (4300, 200), (4300, 1300), (3200, 1300)]],
+    )
+    river = shapely.LineString([(0, 3000), (1500, 3300), (2500, 2900), (4000, 3600)])
+    multi = shapely.MultiPolygon(
+        [shapely.box(5200, 0, 5300, 80), shapely.box(5500, 400, 5900, 900)]
+    )
+    g = np.array([square, holed, river, multi], dtype=object)
+    gx, gy = np.meshgrid(np.arange(-600.0, 6600.0, 7.0), np.arange(-600.0, 4300.0, 7.0))
+    x, y = gx.ravel(), gy.ravel()
+    for r in (300.0, 500.0):
+        union = shapely.union_all(shapely.buffer(g, r, quad_segs=16))
+        shapely.prepare(union)
+        exp = shapely.intersects_xy(union, x, y)
+        got = inside_buffers(x, y, g, r)
+        assert 0 < exp.sum() < x.shape[0]
+        assert shapely.contains_xy(square, x, y).sum() > 50_000  # far inside the park
+        np.testing.assert_array_equal(got, exp)
+
+
 def test_check_on_cells_matches_the_exact_check(
     chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
 ) -> None:
