@@ -20,6 +20,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._fork import split_map
 from geoplan._lines import F64, points_along
 from geoplan._raster import cut_to, outline_polygons, tiles_touched
 from geoplan.rules import taxonomy as tx
@@ -224,7 +225,7 @@ def built_up_area(
         tu = shapely.STRtree(ug) if ug.size else None
         tr_ = shapely.STRtree(rg) if rg.size else None
         gx0, gy0, gx1, gy1 = boundary.bounds
-        pieces = []
+        jobs = []
         for grp in groups:
             bx0, by0, bx1, by1 = grp.bounds
             ext = (
@@ -236,7 +237,13 @@ def built_up_area(
             box = shapely.box(*ext)
             sel_u = ug[tu.query(box)] if tu is not None else ug
             sel_r = rg[tr_.query(box)] if tr_ is not None else rg
-            pieces.append(_built_up_in(sel_u, sel_r, grp, rule, ext))
+            jobs.append((sel_u, sel_r, grp, ext))
+        # the groups are independent: half of them in a forked child (the same function)
+        pieces = split_map(
+            lambda j: _built_up_in(j[0], j[1], j[2], rule, j[3]),
+            jobs,
+            costs=[(e[2] - e[0]) * (e[3] - e[1]) for *_, e in jobs],
+        )
         pieces = [p for p in pieces if not p.is_empty]
         # groups lie farther apart than any verdict reaches: their parts never meet
         parts = shapely.get_parts(np.asarray(pieces, dtype=object)) if pieces else []
