@@ -15,6 +15,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan import _threads as threads
 from geoplan._memo import boundary_key, per_geometry
 
 F64 = NDArray[np.float64]
@@ -109,7 +110,7 @@ def _cut_now(
     cross = np.flatnonzero(~whole)
     i, j = tree.query(regions[cross], predicate="intersects")
     parts, k = shapely.get_parts(
-        shapely.intersection(regions[cross][i], bparts[j]), return_index=True
+        threads.rows(shapely.intersection, regions[cross][i], bparts[j]), return_index=True
     )
     ok = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
     owner = cross[i[k[ok]]]

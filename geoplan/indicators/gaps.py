@@ -36,6 +36,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from geoplan import _threads as threads
 from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
 from geoplan.network.graph import WalkNetwork
 from geoplan.rules.barriers import AREA_METHOD, DATA_GAP, OTHER, WALK_ONLY, barrier_rules
@@ -231,8 +232,8 @@ def _nearest_cover(
     n = hx.shape[0]
     tree = shapely.STRtree(geoms)
     rmax = float(reach.radius_m.max()) * 1.01 + 1.0
-    ip, ig = tree.query(pts, predicate="dwithin", distance=rmax)
-    d = shapely.distance(pts[ip], geoms[ig])
+    ip, ig = threads.query(tree, pts, predicate="dwithin", distance=rmax)
+    d = threads.rows(shapely.distance, pts[ip], geoms[ig])
     excess = d - reach.radius_m[ig]
     # covering facilities first (excess <= 0, nearest), then the least excess
     order = np.lexsort((d, np.maximum(excess, 0.0), ip))
@@ -245,7 +246,9 @@ def _nearest_cover(
     if miss.size:
         fac[miss] = tree.query_nearest(pts[miss], return_distance=False)[1]
     g = geoms[fac]
-    near = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(pts, g), 1))
+    near = shapely.get_coordinates(
+        shapely.get_point(threads.rows(shapely.shortest_line, pts, g), 1)
+    )
     return fac, g, near[:, 0], near[:, 1], reach.radius_m[fac]
 
 
@@ -315,7 +318,7 @@ def classify_gaps(
     todo &= ~data_gap
 
     p_pts = shapely.points(px, py)
-    far = todo & (off + shapely.distance(p_pts, fgeom) > radius)
+    far = todo & (off + threads.rows(shapely.distance, p_pts, fgeom) > radius)
     out[far] = FAR
     todo &= ~far
 
@@ -326,7 +329,7 @@ def classify_gaps(
         cand = np.flatnonzero(todo)
         if not cand.size:
             break
-        hit_i, _ = index.trees[c].query(seg[cand], predicate="intersects")
+        hit_i, _ = threads.query(index.trees[c], seg[cand], predicate="intersects")
         cand = np.unique(cand[hit_i])
         if not cand.size:
             continue
@@ -368,7 +371,7 @@ def _no_pass_within(
         rep = np.repeat(k, cnt[k])
         x = xs[flat]
         a = np.hypot(x[:, 0] - px[rep], x[:, 1] - py[rep])
-        b = shapely.distance(shapely.points(x), fgeom[rep])
+        b = threads.rows(shapely.distance, shapely.points(x), fgeom[rep])
         at = np.cumsum(cnt[k]) - cnt[k]
         blocked[k] = np.minimum.reduceat(a + b, at) > slack[k]
     return blocked

@@ -13,6 +13,7 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan import _threads as threads
 from geoplan._lines import points_along
 from geoplan._memo import boundary_key, per_geometry
 from geoplan.indicators.coverage import F64, IndicatorResult, Measure, measure_row, summary_frame
@@ -91,7 +92,9 @@ def _length_in_parts(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
     if one.size:
         part_of = np.empty(lines.shape[0], dtype=np.int64)
         part_of[li] = pi
-        out[one] = shapely.length(shapely.intersection(lines[one], parts[part_of[one]]))
+        out[one] = shapely.length(
+            threads.rows(shapely.intersection, lines[one], parts[part_of[one]])
+        )
     many = np.flatnonzero(hits > 1)
     if many.size:
         # cut by the multipolygon of the parts the line meets (the others do not touch it)
@@ -101,7 +104,7 @@ def _length_in_parts(lines: NDArray[np.object_], boundary: BaseGeometry) -> F64:
         own = shapely.multipolygons(parts[pi[order]], indices=inv)
         mp = np.empty(lines.shape[0], dtype=object)
         mp[line_ids] = own
-        out[many] = shapely.length(shapely.intersection(lines[many], mp[many]))
+        out[many] = shapely.length(threads.rows(shapely.intersection, lines[many], mp[many]))
     return out
 
 
