@@ -3,7 +3,9 @@
 ``shapely.intersection(a, b)`` or ``STRtree.query(geoms, predicate=…)`` over many rows runs
 in C without the GIL, so the rows cut in chunks run on threads side by side. The answer is the
 one of a single call: each row's result does not depend on the others, chunks are joined in
-row order (a query's indices shifted back to the whole array's rows).
+row order (a query's indices shifted back to the whole array's rows). Nothing may be changed
+while the threads run (no ``shapely.prepare``): a prepared geometry shared by the rows is used
+once before (GEOS builds its indexes lazily).
 """
 
 from __future__ import annotations

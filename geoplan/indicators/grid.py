@@ -11,6 +11,7 @@ import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from geoplan import _threads as threads
 from geoplan._raster import cut_to, outline_polygons, tiles_touched
 from geoplan.indicators.coverage import F64
 
@@ -112,9 +113,19 @@ def _inside(poly: BaseGeometry, xs: F64, ys: F64) -> NDArray[np.bool_]:
     meets = flat | shapely.intersects(poly, boxes)
     for k in np.flatnonzero(whole):
         inside[br[k] : r1[k], bc[k] : c1[k]] = True
-    for k in np.flatnonzero(meets & ~whole):
-        gx, gy = np.meshgrid(xs[bc[k] : c1[k]], ys[br[k] : r1[k]])
-        inside[br[k] : r1[k], bc[k] : c1[k]] = shapely.contains_xy(poly, gx, gy)
+    # the centres of the crossing blocks, tested in one call on both cores
+    cut = np.flatnonzero(meets & ~whole)
+    if cut.size:
+        cells = []
+        for k in cut:
+            rr, cc = np.meshgrid(np.arange(br[k], r1[k]), np.arange(bc[k], c1[k]), indexing="ij")
+            cells.append(rr.ravel() * nx + cc.ravel())
+        at = np.concatenate(cells)
+        row, col = np.divmod(at, nx)
+        # the prepared polygon's point locator is built lazily: once here, before the threads
+        shapely.contains_xy(poly, xs[:1], ys[:1])
+        flags = threads.rows(lambda x, y: shapely.contains_xy(poly, x, y), xs[col], ys[row])
+        inside.ravel()[at] = flags
     return inside.ravel()
 
 
