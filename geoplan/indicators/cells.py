@@ -483,7 +483,6 @@ def inside_buffers(
     out = np.zeros(x.shape[0], dtype=bool)
     if geoms.size == 0 or x.shape[0] == 0:
         return out
-    pts = shapely.points(x, y)
     for g, r in _radius_groups(geoms, radius_m):
         g = g[~shapely.is_empty(g)]
         if not g.size:
@@ -495,12 +494,11 @@ def inside_buffers(
             (g[~is_point], r * (_CHORD - _SIMPLIFY), r * (1 + _SIMPLIFY)),
         ):
             if sub.size:
-                out |= _inside_one(pts, x, y, sub, r, lo, hi, out)
+                out |= _inside_one(x, y, sub, r, lo, hi, out)
     return out
 
 
 def _inside_one(
-    pts: NDArray[np.object_],
     x: F64,
     y: F64,
     g: NDArray[np.object_],
@@ -522,23 +520,27 @@ def _inside_one(
         slack = 0.0
     elif np.any(tid == 7):
         tree = shapely.STRtree(g)
-        (i, _), dist = tree.query_nearest(pts[todo], max_distance=hi * 1.001, return_distance=True)
+        (i, _), dist = tree.query_nearest(
+            shapely.points(xy), max_distance=hi * 1.001, return_distance=True
+        )
         d = np.full(todo.shape[0], np.inf)
         d[i] = dist
         slack = 0.0
     else:
-        d, slack = _outline_distance(g, tid, xy, pts[todo], r, lo, hi * 1.001)
+        d, slack = _outline_distance(g, tid, xy, r, lo, hi * 1.001)
     sure = d <= lo
     out[todo[sure]] = True
     band = todo[(d > lo) & (d <= hi * 1.001 + slack)]
     if band.size:
+        # shapely Points only for the few points tested against the buffers
+        pts = shapely.points(x[band], y[band])
         tree = shapely.STRtree(g)
-        pi, gi = tree.query(pts[band], predicate="dwithin", distance=hi * 1.001)
+        pi, gi = tree.query(pts, predicate="dwithin", distance=hi * 1.001)
         # each facility buffered once, prepared, then tested against its points
         used, inv = np.unique(gi, return_inverse=True)
         buf = shapely.buffer(g[used], r, quad_segs=16)
         shapely.prepare(buf)
-        hit = shapely.intersects(buf[inv], pts[band][pi])
+        hit = shapely.intersects(buf[inv], pts[pi])
         out[band[np.unique(pi[hit])]] = True
     return out
 
@@ -547,7 +549,6 @@ def _outline_distance(
     g: NDArray[np.object_],
     tid: NDArray[np.int32],
     xy: F64,
-    pts: NDArray[np.object_],
     r: float,
     lo: float,
     hi: float,
@@ -576,6 +577,6 @@ def _outline_distance(
     if big.size:
         far = np.flatnonzero(d > lo)
         if far.size:
-            i, _ = shapely.STRtree(big).query(pts[far], predicate="intersects")
+            i, _ = shapely.STRtree(big).query(shapely.points(xy[far]), predicate="intersects")
             d[far[np.unique(i)]] = 0.0
     return d, step / 2.0
