@@ -365,18 +365,26 @@ def _sources(geoms: NDArray[np.object_], step_m: float, radius_m: float) -> _Sou
     other = geoms[~is_point]
     pts = np.zeros((0, 2))
     if other.size:
-        poly = np.isin(shapely.get_type_id(other), (3, 6))
-        lines = np.where(poly, shapely.boundary(other), other)
-        lines = lines[~shapely.is_empty(lines)]
-        outline = shapely.get_coordinates(shapely.segmentize(lines, step_m))
-        pts = outline
-        polys = other[poly]
+        pts, polys = _outline_samples(other, shapely.get_type_id(other), step_m)
         big = polys[shapely.area(polys) >= math.pi * radius_m * radius_m * 0.99]
     else:
         big = np.zeros(0, dtype=object)
     return _Sources(
         np.asarray(pts, dtype=float).reshape(-1, 2), np.asarray(points, float).reshape(-1, 2), big
     )
+
+
+def _outline_samples(
+    geoms: NDArray[np.object_], tid: NDArray[np.int32], step_m: float
+) -> tuple[F64, NDArray[np.object_]]:
+    """Points on the outlines of ``geoms`` (lines; polygon rings) at most ``step_m`` apart.
+
+    Every vertex and ``shapely.segmentize``'s points between; also the (multi)polygons.
+    """
+    poly = (tid == 3) | (tid == 6)
+    lines = np.where(poly, shapely.boundary(geoms), geoms)
+    lines = lines[~shapely.is_empty(lines)]
+    return shapely.get_coordinates(shapely.segmentize(lines, step_m)), geoms[poly]
 
 
 def _radius_groups(
@@ -564,13 +572,9 @@ def _outline_distance(
     One KD-tree query replaces a nearest-geometry search per point.
     """
     step = r * _SAMPLE
-    poly = (tid == 3) | (tid == 6)
-    lines = np.where(poly, shapely.boundary(g), g)
-    lines = lines[~shapely.is_empty(lines)]
-    samples = shapely.get_coordinates(shapely.segmentize(lines, step))
+    samples, polys = _outline_samples(g, tid, step)
     d, _ = cKDTree(samples).query(xy, k=1, distance_upper_bound=hi + step, workers=-1)
     reach = lo - step / 2.0
-    polys = g[poly]
     big = (
         polys[shapely.area(polys) >= math.pi * reach * reach * (1.0 - 1e-9)] if reach > 0 else polys
     )
