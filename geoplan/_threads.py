@@ -36,6 +36,16 @@ def _workers() -> int:
     return min(2, os.cpu_count() or 1)
 
 
+def _chunked(fn: Callable[[slice], Any], n: int) -> list[tuple[slice, Any]] | None:
+    """``fn`` over chunks of ``range(n)`` on threads, with each chunk (None: too few rows)."""
+    workers = _workers()
+    if n < MIN_ROWS or workers < 2:
+        return None
+    cuts = _slices(n, workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(zip(cuts, pool.map(fn, cuts), strict=True))
+
+
 def rows(fn: Callable[..., Any], *arrays: Any) -> Any:
     """``fn(*arrays)`` for a row-wise function, its rows cut in chunks run on threads.
 
@@ -52,14 +62,10 @@ def rows(fn: Callable[..., Any], *arrays: Any) -> Any:
     ndarray
         ``fn(*arrays)``.
     """
-    n = len(arrays[0])
-    workers = _workers()
-    if n < MIN_ROWS or workers < 2:
+    done = _chunked(lambda s: fn(*(a[s] for a in arrays)), len(arrays[0]))
+    if done is None:
         return fn(*arrays)
-    cuts = _slices(n, workers)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(lambda s: fn(*(a[s] for a in arrays)), cuts))
-    return np.concatenate(done)
+    return np.concatenate([d for _, d in done])
 
 
 def query(tree: shapely.STRtree, geoms: NDArray[np.object_], **kwargs: Any) -> NDArray[np.int64]:
@@ -79,13 +85,9 @@ def query(tree: shapely.STRtree, geoms: NDArray[np.object_], **kwargs: Any) -> N
     ndarray
         ``(2, k)`` pairs (query row, tree row), in the order of one call.
     """
-    n = geoms.shape[0]
-    workers = _workers()
-    if n < MIN_ROWS or workers < 2:
+    done = _chunked(lambda s: np.asarray(tree.query(geoms[s], **kwargs)), geoms.shape[0])
+    if done is None:
         return np.asarray(tree.query(geoms, **kwargs))
-    cuts = _slices(n, workers)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(lambda s: np.asarray(tree.query(geoms[s], **kwargs)), cuts))
-    for s, d in zip(cuts, done, strict=True):
+    for s, d in done:
         d[0] += s.start
-    return np.concatenate(done, axis=1)
+    return np.concatenate([d for _, d in done], axis=1)

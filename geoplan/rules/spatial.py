@@ -260,14 +260,24 @@ def verges(green: gpd.GeoDataFrame, roads: gpd.GeoDataFrame) -> NDArray[np.bool_
     # the union of each road's buffer (not the buffer of the roads' union: noding many
     # overlapping carriageways first made one band cost up to 0.25 s); the same band up to the
     # buffers' vertices (areas agree to ~1e-6 relative). One row per green, its roads in order
-    # and padded with None (union_all skips it), unioned row by row on two threads.
+    # and padded with None (union_all skips it), unioned row by row on two threads. Greens near
+    # up to 8 roads share one table; the others share one per power of two of their count, so
+    # the tables hold at most 8 cells per green or twice its pairs.
     ks = np.flatnonzero(test)
     row = np.searchsorted(ks, gi)  # pairs come sorted by green; every pair's green is tested
     first = np.searchsorted(gi, ks)
     col = np.arange(gi.shape[0]) - first[row]
-    table = np.full((ks.shape[0], int(col.max()) + 1), None, dtype=object)
-    table[row, col] = buf[ri]
-    band = threads.rows(lambda t: shapely.union_all(t, axis=1), table)
+    count = np.bincount(row, minlength=ks.shape[0])
+    width = np.maximum(8, 1 << np.ceil(np.log2(count)).astype(np.int64))
+    band = np.empty(ks.shape[0], dtype=object)
+    pos = np.zeros(ks.shape[0], dtype=np.int64)
+    for w in np.unique(width):
+        sel = np.flatnonzero(width == w)
+        pos[sel] = np.arange(sel.shape[0])
+        m = width[row] == w
+        table = np.full((sel.shape[0], int(w)), None, dtype=object)
+        table[pos[row[m]], col[m]] = buf[ri[m]]
+        band[sel] = threads.rows(lambda t: shapely.union_all(t, axis=1), table)
     inside = threads.rows(shapely.intersection, g_all[ks], band)
     share = shapely.area(inside) / area[ks]
     out[cand[ks]] = share >= rule.min_share_near_road
