@@ -70,20 +70,12 @@ def points_along(parts: NDArray[np.object_], rep: I64, dist: F64) -> tuple[F64, 
     pos = np.arange(sidx.shape[0]) - np.repeat(rs, np.diff(np.append(rs, sidx.shape[0])))
     before = np.zeros(sidx.shape[0])
     running_sum_into(before, seg_len, pos)
-    ids = np.arange(parts.shape[0])
-    lo = np.searchsorted(sidx, ids, side="left")[rep]
-    hi = np.searchsorted(sidx, ids, side="right")[rep]
-    # first segment of the part with before + seg_len > dist (binary search, all samples at once)
-    left, right = lo.copy(), hi.copy()
-    while True:
-        active = left < right
-        if not active.any():
-            break
-        mid = (left + right) // 2
-        mm = np.where(active, mid, 0)
-        passed = before[mm] + seg_len[mm] > dist
-        right = np.where(active & passed, mid, right)
-        left = np.where(active & ~passed, mid + 1, left)
+    hi = np.searchsorted(sidx, np.arange(parts.shape[0]), side="right")[rep]
+    # the first segment of the part whose end (before + seg_len, non-decreasing along the part)
+    # passes dist: one binary search over (part, end) pairs, compared as complex numbers (real
+    # part first, numpy's order), for every sample at once
+    ends = sidx.astype(np.float64) + 1j * (before + seg_len)
+    left = np.searchsorted(ends, rep.astype(np.float64) + 1j * dist, side="right")
     past_end = left >= hi
     s = np.minimum(left, np.maximum(hi - 1, 0))
     frac = np.where(past_end, 1.0, (dist - before[s]) / np.where(seg_len[s] > 0, seg_len[s], 1.0))
