@@ -63,8 +63,8 @@ class SegmentIndex:
     Segments are ordered by edge, then along the edge. ``start_m`` is the length along the edge
     before the segment (summed segment by segment, as GEOS does), ``edge_length_m`` the
     geometric length of each edge (``shapely.length``). ``trees[0]`` holds the samples with
-    ``x < split_x``, ``trees[1]`` (if any) the others; ``tree_samples[i]`` maps a tree's
-    indices to samples (``sample_seg``).
+    ``x < split_x``, ``trees[1]`` (if any) the others; sample ``tree_start[i] + j`` is point
+    ``j`` of tree ``i`` (the samples are stored west side first).
     """
 
     x0: F64
@@ -77,7 +77,7 @@ class SegmentIndex:
     edge_length_m: F64
     sample_seg: I64
     trees: tuple[cKDTree, ...]
-    tree_samples: tuple[I64, ...]
+    tree_start: tuple[int, ...]
     split_x: float
     half_step_m: float
 
@@ -156,7 +156,7 @@ def segment_index(net: WalkNetwork, *, step_m: float | None = None) -> SegmentIn
     # a start and a step per segment, repeated (no gather per sample: 2.4 -> 0.3 s for 17 M)
     sx = np.repeat(x0, counts) + j * np.repeat((x1 - x0) / pieces, counts)
     sy = np.repeat(y0, counts) + j * np.repeat((y1 - y0) / pieces, counts)
-    trees, tree_samples, split_x = _trees(sx, sy)
+    trees, tree_start, split_x, sample_seg = _trees(sx, sy, rep)
     # the longest gap between samples is at most step_m; rounding of the sample positions adds
     # far less than a millimetre (under 1e-9 m from the exact points at 50 km from the origin),
     # covered by the margin
@@ -170,9 +170,9 @@ def segment_index(net: WalkNetwork, *, step_m: float | None = None) -> SegmentIn
         start,
         seg_len,
         edge_len,
-        rep,
+        sample_seg,
         trees,
-        tree_samples,
+        tree_start,
         split_x,
         half,
     )
@@ -180,22 +180,27 @@ def segment_index(net: WalkNetwork, *, step_m: float | None = None) -> SegmentIn
     return out
 
 
-def _trees(sx: F64, sy: F64) -> tuple[tuple[cKDTree, ...], tuple[I64, ...], float]:
-    """KD-trees over the samples: one, or two split at the median ``x`` and built side by side."""
+def _trees(sx: F64, sy: F64, seg: I64) -> tuple[tuple[cKDTree, ...], tuple[int, ...], float, I64]:
+    """KD-trees over the samples: one, or two split at the median ``x`` and built side by side.
 
-    def build(ix: I64) -> cKDTree:
-        return cKDTree(np.column_stack([sx[ix], sy[ix]]), balanced_tree=False, compact_nodes=False)
+    Returns the trees, the first sample of each, the split line and the samples' segments in
+    the trees' order.
+    """
 
-    every = np.arange(sx.shape[0], dtype=np.int64)
+    def build(xy: F64) -> cKDTree:
+        return cKDTree(xy, balanced_tree=False, compact_nodes=False)
+
     # the median of every 16th sample: halves near enough (any line gives the same answers)
     split_x = float(np.median(sx[::16])) if sx.shape[0] >= SPLIT_MIN else np.inf
     west = sx < split_x
-    parts = (every,) if not np.isfinite(split_x) else (every[west], every[~west])
-    if len(parts) == 1 or not parts[1].size:
-        return (build(every),), (every,), np.inf
+    n_west = int(west.sum())
+    if not np.isfinite(split_x) or n_west in (0, sx.shape[0]):
+        return (build(np.column_stack([sx, sy])),), (0,), np.inf, seg
+    order = np.concatenate([np.flatnonzero(west), np.flatnonzero(~west)])
+    halves = [np.column_stack([sx[ix], sy[ix]]) for ix in (order[:n_west], order[n_west:])]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        trees = tuple(pool.map(build, parts))
-    return trees, parts, split_x
+        trees = tuple(pool.map(build, halves))
+    return trees, (0, n_west), split_x, seg[order]
 
 
 def _distance(si: SegmentIndex, seg: I64, px: F64, py: F64) -> F64:
@@ -290,15 +295,14 @@ def _knn(
     n = q.shape[0]
     dk = np.full((n, k), np.inf)
     ik = np.full((n, k), -1, dtype=np.int64)
-    for p, (tree, ids) in enumerate(zip(si.trees, si.tree_samples, strict=True)):
+    for p, (tree, start) in enumerate(zip(si.trees, si.tree_start, strict=True)):
         sel = np.flatnonzero(side == p) if len(si.trees) > 1 else np.arange(n)
         if not sel.size:
             continue
         d, i = tree.query(q[sel], k=k, distance_upper_bound=bound, workers=-1)
         d, i = d.reshape(sel.size, k), i.reshape(sel.size, k)
-        found = i < ids.shape[0]
         dk[sel] = d
-        ik[sel] = np.where(found, ids[np.where(found, i, 0)], -1)
+        ik[sel] = np.where(i < tree.n, i + start, -1)
     return dk, ik
 
 
@@ -311,7 +315,7 @@ def _ball(
     (``across``: the point's distance to it).
     """
     pts, smp = [], []
-    for p, (tree, ids) in enumerate(zip(si.trees, si.tree_samples, strict=True)):
+    for p, (tree, start) in enumerate(zip(si.trees, si.tree_start, strict=True)):
         sel = np.flatnonzero((side == p) | (radius >= across))
         if not sel.size:
             continue
@@ -319,7 +323,7 @@ def _ball(
         cnt = np.fromiter((len(v) for v in lists), dtype=np.int64, count=sel.size)
         flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(cnt.sum()))
         pts.append(np.repeat(sel, cnt))
-        smp.append(ids[flat])
+        smp.append(flat + start)
     rep = np.concatenate(pts)
     flat = np.concatenate(smp)
     if len(pts) > 1:

@@ -92,7 +92,7 @@ class BarrierRules:
 
     def _cause(self, kind: Literal["lines", "areas"], tags: Tags) -> str | None:
         """The first cause whose ``kind`` rules match, if at ground level (memoised)."""
-        key = (kind, *(tags.get(k) for k in self.read_keys))
+        key = (kind, *map(tags.get, self.read_keys))
         if key not in _MEMO:
             rules = ((c.key, getattr(c, kind)) for c in self.causes)
             hit = next((k for k, r in rules if r and any_match(r, tags)), None)

@@ -126,7 +126,7 @@ def test_two_trees_split_at_the_median_equal_geos(
             net.meta.clear()
             si = nr.segment_index(net)
             assert len(si.trees) == 2 and np.isfinite(si.split_x)
-            assert sum(i.size for i in si.tree_samples) == si.sample_seg.size
+            assert sum(t.n for t in si.trees) == si.sample_seg.size and si.tree_start[0] == 0
             x, y = _points(city, 8000, 4)
             rng = np.random.default_rng(5)
             near = si.split_x + rng.uniform(-40, 40, 4000)
