@@ -10,9 +10,10 @@ run a search of their own.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import shapely
@@ -134,6 +135,90 @@ class Grid:
         return np.asarray(shapely.points(self.centres()), dtype=object)
 
 
+class GridDistances(Mapping[str, F64]):
+    """Request key → distance (m) from each listed grid cell, laid out when read.
+
+    The access cache keeps each request's distances per attached cell (what scenario re-runs
+    reuse); a mapping that held them again laid out over every listed cell, ``inf`` where none
+    attached, would double the largest arrays of a check (1.9 M cells × 36 requests: 0.55 GB on a
+    sparse city). Here a request keeps the cached array and the cells it belongs to, and each
+    read lays it out afresh; distances changed after the cache (through the gates of gated
+    compounds) are kept laid out.
+    """
+
+    def __init__(self) -> None:
+        self._laid: dict[str, F64] = {}
+        self._parts: dict[str, tuple[int, NDArray[np.int64], F64]] = {}
+
+    def put(self, key: str, d: F64) -> None:
+        """Keep ``d``, one distance per listed cell.
+
+        Parameters
+        ----------
+        key
+            Request key.
+        d
+            Metres per listed cell.
+        """
+        self._parts.pop(key, None)
+        self._laid[key] = d
+
+    def scatter(self, key: str, n: int, at: NDArray[np.int64], d: F64) -> None:
+        """Keep ``d`` (metres) as the distances of cells ``at`` of ``n``; the others are ``inf``.
+
+        Parameters
+        ----------
+        key
+            Request key.
+        n
+            Number of listed cells.
+        at
+            Positions of the cells ``d`` is for.
+        d
+            Metres per cell of ``at`` (kept, not copied).
+        """
+        self._laid.pop(key, None)
+        self._parts[key] = (n, at, d)
+
+    def __getitem__(self, key: str) -> F64:
+        """Metres per listed cell for request ``key``.
+
+        Parameters
+        ----------
+        key
+            Request key.
+
+        Returns
+        -------
+        ndarray
+        """
+        got = self._laid.get(key)
+        if got is not None:
+            return got
+        n, at, d = self._parts[key]
+        out = np.full(n, np.inf)
+        out[at] = d
+        return out
+
+    def __iter__(self) -> Iterator[str]:
+        """The request keys.
+
+        Returns
+        -------
+        iterator of str
+        """
+        return iter([*self._laid, *self._parts])
+
+    def __len__(self) -> int:
+        """Number of requests.
+
+        Returns
+        -------
+        int
+        """
+        return len(self._laid) + len(self._parts)
+
+
 @dataclass
 class Access:
     """Distances (m) from homes (and grid points) to each requested source set.
@@ -148,7 +233,7 @@ class Access:
         Request key → distance (m) from each home; ``inf`` beyond the request's limit.
     grid_m
         Request key → distance (m) from each listed grid cell (:attr:`Grid.cells` order;
-        requests with a ``grid_spacing_m``).
+        requests with a ``grid_spacing_m``); laid out when read (:class:`GridDistances`).
     grids
         Spacing (m) → the :class:`Grid` used.
     grid_spacing_of
@@ -161,7 +246,7 @@ class Access:
     net: WalkNetwork
     homes: EdgeAttachment
     home_m: dict[str, F64] = field(default_factory=dict)
-    grid_m: dict[str, F64] = field(default_factory=dict)
+    grid_m: GridDistances = field(default_factory=GridDistances)
     grids: dict[float, Grid] = field(default_factory=dict)
     grid_spacing_of: dict[str, float] = field(default_factory=dict)
     grid_att: dict[float, EdgeAttachment] = field(default_factory=dict)
@@ -250,7 +335,8 @@ def compute_access(
                 net, pts, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
             )
             if need is not None:
-                jobs.append((need[0], need[1], float(req.limit_m)))
+                # the sources again when the search runs (not all layers' sources held at once)
+                jobs.append((need[0], partial(_sources_of, cache, net, req), float(req.limit_m)))
     cache.prefetch_searches(net, jobs)
     for key, req in requests.items():
         acc.home_m[key] = cache.point_distances(
@@ -271,10 +357,11 @@ def compute_access(
             continue
         sp = float(req.grid_spacing_m)
         att = grid_att[sp]
-        d = np.full(acc.grids[sp].cells.shape[0], np.inf)
-        d[att.owner] = cache.point_distances(
+        n_cells = acc.grids[sp].cells.shape[0]
+        at_cells = cache.point_distances(
             net, att, req.geoms, limit_m=req.limit_m, boundary_step_m=req.boundary_step_m
         )
+        acc.grid_m.scatter(key, n_cells, att.owner, at_cells)
         gm = grid_gates[sp]
         if gm is not None:
             at_gates = cache.point_distances(
@@ -284,10 +371,15 @@ def compute_access(
                 limit_m=req.limit_m,
                 boundary_step_m=req.boundary_step_m,
             )
-            d = through_gates(d, at_gates, gm, limit_m=float(req.limit_m))
-        acc.grid_m[key] = d
+            d = through_gates(acc.grid_m[key], at_gates, gm, limit_m=float(req.limit_m))
+            acc.grid_m.put(key, d)
         acc.grid_spacing_of[key] = sp
     return acc
+
+
+def _sources_of(cache: AccessCache, net: WalkNetwork, req: Request) -> EdgeAttachment:
+    """The sources of ``req`` (from the cache)."""
+    return cache.sources(net, req.geoms, boundary_step_m=req.boundary_step_m)[1]
 
 
 def _prefetch_sources(

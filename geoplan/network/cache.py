@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,11 @@ I64 = NDArray[np.int64]
 
 #: the per-feature source store is cleared past this many features (a long scenario session)
 FEATURE_STORE_MAX = 500_000
+#: layers whose sources are assembled from the per-feature store are kept for this many layers
+#: (a layer is read from homes, gate entrances and grid in turn); the store holds the rows once,
+#: and each layer's concatenation (park size tiers share most of their parks) is rebuilt when
+#: asked again: 0.8 GB of copies on a sparse city's 36 requests
+ASSEMBLED_KEEP = 2
 
 
 def hash_arrays(*arrays: Any) -> str:
@@ -131,6 +136,7 @@ class AccessCache:
     _geom_keys: dict[int, tuple[NDArray[np.object_], str, list[bytes]]] = field(
         default_factory=dict, repr=False
     )
+    _assembled: dict[str, EdgeAttachment] = field(default_factory=dict, repr=False)
 
     def _hashed(self, g: NDArray[np.object_]) -> tuple[str, list[bytes]]:
         """Content hash of a geometry array and the SHA-1 of each feature's WKB.
@@ -189,12 +195,17 @@ class AccessCache:
         """
         g = np.asarray(geoms, dtype=object)
         key = hash_arrays("src", network_key(net), self._geoms_key(g), float(boundary_step_m))
+        if per_feature(g):
+            att = self._assembled.pop(key, None)
+            if att is None:
+                att = self._assemble(net, g, float(boundary_step_m))
+            while len(self._assembled) >= ASSEMBLED_KEEP:
+                self._assembled.pop(next(iter(self._assembled)))
+            self._assembled[key] = att  # the most recent last
+            return key, att
         att = self.attachments.get(key)
         if att is None:
-            if per_feature(g):
-                att = self._assemble(net, g, float(boundary_step_m))
-            else:
-                att = facility_sources(net, g, boundary_step_m=boundary_step_m)
+            att = facility_sources(net, g, boundary_step_m=boundary_step_m)
             self.attachments[key] = att
         return key, att
 
@@ -363,9 +374,14 @@ class AccessCache:
         return best
 
     def prefetch_searches(
-        self, net: WalkNetwork, jobs: Sequence[tuple[str, EdgeAttachment, float]]
+        self,
+        net: WalkNetwork,
+        jobs: Sequence[tuple[str, EdgeAttachment | Callable[[], EdgeAttachment], float]],
     ) -> int:
         """Run the bounded searches of ``jobs`` (source key, sources, limit) on both cores.
+
+        The sources may be given as a function that returns them (:meth:`sources` again), so
+        that a list of jobs does not hold every layer's sources at once.
 
         scipy's Dijkstra holds the GIL, so part of the searches run in a forked child process
         (:func:`geoplan._fork.split_map`, the same function: the same distances); each is stored
@@ -376,14 +392,14 @@ class AccessCache:
         net
             Walk network (metric CRS).
         jobs
-            (source key, sources, limit m) of each search.
+            (source key, sources or a function returning them, limit m) of each search.
 
         Returns
         -------
         int
             How many searches ran.
         """
-        todo: dict[str, tuple[EdgeAttachment, float]] = {}
+        todo: dict[str, tuple[EdgeAttachment | Callable[[], EdgeAttachment], float]] = {}
         for key, src, lim in jobs:
             if self._searched(key, lim) is not None:
                 continue
@@ -393,8 +409,13 @@ class AccessCache:
             return 0
         keys = list(todo)
         items = [todo[k] for k in keys]
+
+        def search(job: tuple[EdgeAttachment | Callable[[], EdgeAttachment], float]) -> F64:
+            src = job[0] if isinstance(job[0], EdgeAttachment) else job[0]()
+            return node_distance_m(net, src, limit_m=job[1])
+
         done = split_map(
-            lambda job: node_distance_m(net, job[0], limit_m=job[1]),
+            search,
             items,
             costs=[lim * lim for _, lim in items],
         )

@@ -136,3 +136,43 @@ def test_searches_run_ahead_on_both_cores_are_the_searches(chengdu: geoplan.City
         got, nearest_distance_m(net, h, facility_sources(net, g), limit_m=300.0)
     )
     assert cache.dijkstra_runs == 2
+
+
+def test_grid_distances_are_laid_out_when_read() -> None:
+    """Scattered distances read back over every listed cell, inf elsewhere; kept ones as given."""
+    from geoplan.indicators.access import GridDistances
+
+    g = GridDistances()
+    d = np.array([3.0, 7.5, 1.0])
+    g.scatter("park", 6, np.array([0, 2, 5]), d)
+    got = g["park"]
+    assert got.tolist() == [3.0, np.inf, 7.5, np.inf, np.inf, 1.0]
+    got[0] = -1.0  # a reader's copy: the kept distances do not change
+    assert g["park"][0] == 3.0 and d[0] == 3.0
+    gated = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    g.put("bus", gated)
+    assert g["bus"] is gated and sorted(g) == ["bus", "park"] and len(g) == 2
+    assert g.get("school") is None and "park" in g
+    g.put("park", gated)
+    assert len(g) == 2 and g["park"] is gated
+
+
+def test_assembled_sources_are_not_all_kept(chengdu: geoplan.City) -> None:
+    """Park layers' sources are rebuilt from the per-feature store, not kept per layer: the
+    distances equal fresh ones, and only the last two layers' concatenations stay."""
+    from geoplan.indicators.access import Request, compute_access
+    from geoplan.network.cache import ASSEMBLED_KEEP
+
+    net = chengdu.network
+    h = attach_points(net, homes_from_city(chengdu).geometry.values)
+    parks = np.asarray(chengdu.parks.geometry.values, dtype=object)
+    area = chengdu.parks.geometry.area.to_numpy()
+    tiers = {f"park{lo}": parks[area >= lo] for lo in (0, 1000, 5000, 20000)}
+    assert len({len(g) for g in tiers.values()}) == 4
+    cache = AccessCache()
+    acc = compute_access(net, h, {k: Request(g, 500.0) for k, g in tiers.items()}, cache=cache)
+    assert len(cache._assembled) <= ASSEMBLED_KEEP and not cache.attachments
+    for k, g in tiers.items():
+        np.testing.assert_array_equal(
+            acc.home_m[k], nearest_distance_m(net, h, facility_sources(net, g), limit_m=500.0)
+        )
