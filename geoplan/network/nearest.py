@@ -15,17 +15,10 @@ away. When the best candidate is strictly nearer than that, no other segment can
 points that fail the test, every sample within (best candidate + ``step_m / 2``) is gathered by a
 ball search — a superset of the segments that can be nearest — so the answer is exact either way.
 Ties (a point equidistant from two edges) go to the lowest edge index.
-
-A large index is split at the median ``x`` of its samples into two KD-trees built side by side
-(scipy builds a tree without the GIL; one tree over the 17 M samples of a sparse city took 6 s).
-A point asks the tree of its own side; the samples of the other side are at least the point's
-distance to the split line away, which joins the certificate's bound, and a ball search that
-reaches across the line asks both trees.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain
 
@@ -52,8 +45,6 @@ DENSE_SEGMENT_M = 40.0
 K_FIRST = 8
 #: points per block
 CHUNK = 1 << 15
-#: indexes with at least this many samples are split into two trees built on two threads
-SPLIT_MIN = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -62,9 +53,7 @@ class SegmentIndex:
 
     Segments are ordered by edge, then along the edge. ``start_m`` is the length along the edge
     before the segment (summed segment by segment, as GEOS does), ``edge_length_m`` the
-    geometric length of each edge (``shapely.length``). ``trees[0]`` holds the samples with
-    ``x < split_x``, ``trees[1]`` (if any) the others; sample ``tree_start[i] + j`` is point
-    ``j`` of tree ``i`` (the samples are stored west side first).
+    geometric length of each edge (``shapely.length``).
     """
 
     x0: F64
@@ -76,9 +65,7 @@ class SegmentIndex:
     seg_len_m: F64
     edge_length_m: F64
     sample_seg: I64
-    trees: tuple[cKDTree, ...]
-    tree_start: tuple[int, ...]
-    split_x: float
+    tree: cKDTree
     half_step_m: float
 
 
@@ -156,51 +143,14 @@ def segment_index(net: WalkNetwork, *, step_m: float | None = None) -> SegmentIn
     # a start and a step per segment, repeated (no gather per sample: 2.4 -> 0.3 s for 17 M)
     sx = np.repeat(x0, counts) + j * np.repeat((x1 - x0) / pieces, counts)
     sy = np.repeat(y0, counts) + j * np.repeat((y1 - y0) / pieces, counts)
-    trees, tree_start, split_x, sample_seg = _trees(sx, sy, rep)
+    tree = cKDTree(np.column_stack([sx, sy]), balanced_tree=False, compact_nodes=False)
     # the longest gap between samples is at most step_m; rounding of the sample positions adds
     # far less than a millimetre (under 1e-9 m from the exact points at 50 km from the origin),
     # covered by the margin
     half = float(np.max(seg_len / pieces, initial=0.0)) / 2.0 + 1e-6
-    out = SegmentIndex(
-        x0,
-        y0,
-        x1,
-        y1,
-        edge,
-        start,
-        seg_len,
-        edge_len,
-        sample_seg,
-        trees,
-        tree_start,
-        split_x,
-        half,
-    )
+    out = SegmentIndex(x0, y0, x1, y1, edge, start, seg_len, edge_len, rep, tree, half)
     net.meta[key] = out
     return out
-
-
-def _trees(sx: F64, sy: F64, seg: I64) -> tuple[tuple[cKDTree, ...], tuple[int, ...], float, I64]:
-    """KD-trees over the samples: one, or two split at the median ``x`` and built side by side.
-
-    Returns the trees, the first sample of each, the split line and the samples' segments in
-    the trees' order.
-    """
-
-    def build(xy: F64) -> cKDTree:
-        return cKDTree(xy, balanced_tree=False, compact_nodes=False)
-
-    # the median of every 16th sample: halves near enough (any line gives the same answers)
-    split_x = float(np.median(sx[::16])) if sx.shape[0] >= SPLIT_MIN else np.inf
-    west = sx < split_x
-    n_west = int(west.sum())
-    if not np.isfinite(split_x) or n_west in (0, sx.shape[0]):
-        return (build(np.column_stack([sx, sy])),), (0,), np.inf, seg
-    order = np.concatenate([np.flatnonzero(west), np.flatnonzero(~west)])
-    halves = [np.column_stack([sx[ix], sy[ix]]) for ix in (order[:n_west], order[n_west:])]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        trees = tuple(pool.map(build, halves))
-    return trees, (0, n_west), split_x, seg[order]
 
 
 def _distance(si: SegmentIndex, seg: I64, px: F64, py: F64) -> F64:
@@ -288,50 +238,6 @@ def nearest_edges(
     return ip, si.edge[seg], best_d[ip], _along(si, seg, x[ip], y[ip])
 
 
-def _knn(
-    si: SegmentIndex, q: F64, side: NDArray[np.bool_], k: int, bound: float
-) -> tuple[F64, I64]:
-    """The ``k`` nearest samples (distance, sample; ``-1`` none) of each point on its side."""
-    n = q.shape[0]
-    dk = np.full((n, k), np.inf)
-    ik = np.full((n, k), -1, dtype=np.int64)
-    for p, (tree, start) in enumerate(zip(si.trees, si.tree_start, strict=True)):
-        sel = np.flatnonzero(side == p) if len(si.trees) > 1 else np.arange(n)
-        if not sel.size:
-            continue
-        d, i = tree.query(q[sel], k=k, distance_upper_bound=bound, workers=-1)
-        d, i = d.reshape(sel.size, k), i.reshape(sel.size, k)
-        dk[sel] = d
-        ik[sel] = np.where(i < tree.n, i + start, -1)
-    return dk, ik
-
-
-def _ball(
-    si: SegmentIndex, q: F64, radius: F64, across: F64, side: NDArray[np.bool_]
-) -> tuple[I64, I64]:
-    """Every sample within ``radius`` of each point: (point, sample) pairs, grouped by point.
-
-    A point's own side's tree always; the other's when the ball reaches across the split line
-    (``across``: the point's distance to it).
-    """
-    pts, smp = [], []
-    for p, (tree, start) in enumerate(zip(si.trees, si.tree_start, strict=True)):
-        sel = np.flatnonzero((side == p) | (radius >= across))
-        if not sel.size:
-            continue
-        lists = tree.query_ball_point(q[sel], radius[sel], workers=-1, return_sorted=False)
-        cnt = np.fromiter((len(v) for v in lists), dtype=np.int64, count=sel.size)
-        flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(cnt.sum()))
-        pts.append(np.repeat(sel, cnt))
-        smp.append(flat + start)
-    rep = np.concatenate(pts)
-    flat = np.concatenate(smp)
-    if len(pts) > 1:
-        order = np.argsort(rep, kind="stable")
-        rep, flat = rep[order], flat[order]
-    return rep, flat
-
-
 def _nearest_block(
     si: SegmentIndex, x: F64, y: F64, max_distance_m: float | None
 ) -> tuple[I64, F64]:
@@ -343,40 +249,34 @@ def _nearest_block(
     n_samples = si.sample_seg.shape[0]
     big = np.iinfo(np.int64).max
     kk = min(K_FIRST, n_samples)
-    # the side of the split line each point is on, and how far from it the other side begins
-    side = x >= si.split_x
-    across = np.abs(x - si.split_x) if np.isfinite(si.split_x) else np.full(n, np.inf)
     # 1. the segments of the k nearest samples: the answer when certified
-    dk, ik = _knn(si, q, side, kk, bound)
-    found = ik >= 0
+    dk, ik = si.tree.query(q, k=kk, distance_upper_bound=bound, workers=-1)
+    dk = dk.reshape(n, kk)
+    ik = ik.reshape(n, kk)
+    found = ik < n_samples
     seg = si.sample_seg[np.where(found, ik, 0)]
     d = _distance(si, seg.ravel(), np.repeat(x, kk), np.repeat(y, kk)).reshape(n, kk)
     d[~found] = np.inf
     best_d = d.min(axis=1)
     best_seg = np.where(d == best_d[:, None], seg, big).min(axis=1)
     # every segment not proposed has all its samples at >= the k-th distance (inf when fewer
-    # than k samples lie within the bound: the others are farther than max_distance_m), or
-    # lies across the split line
-    kth = np.minimum(dk[:, -1] if kk == K_FIRST else np.full(n, np.inf), across)
-    none = ~np.isfinite(best_d)
-    ok = (best_d < kth - h) | (none & (across > bound))
-    best_seg[none] = -1
+    # than k samples lie within the bound: the others are farther than max_distance_m)
+    kth = dk[:, -1] if kk == K_FIRST else np.full(n, np.inf)
+    ok = (best_d < kth - h) | ~np.isfinite(best_d)
+    best_seg[~np.isfinite(best_d)] = -1
     # 2. the others: every sample within (best so far + h) — a superset of the nearest segments
-    # (within the bound where none was found on the point's side)
     todo = np.flatnonzero(~ok)
     if todo.size:
-        radius = np.where(none[todo], bound, best_d[todo] + h)
-        rep, flat = _ball(si, q[todo], radius, across[todo], side[todo])
-        if rep.size:
-            fseg = si.sample_seg[flat]
-            fd = _distance(si, fseg, x[todo[rep]], y[todo[rep]])
-            first = np.ones(rep.size, dtype=bool)
-            first[1:] = rep[1:] != rep[:-1]
-            at = np.flatnonzero(first)
-            cnt = np.diff(np.append(at, rep.size))
-            dmin = np.minimum.reduceat(fd, at)
-            smin = np.minimum.reduceat(np.where(fd == np.repeat(dmin, cnt), fseg, big), at)
-            hit = todo[rep[at]]
-            best_d[hit] = dmin
-            best_seg[hit] = smin
+        lists = si.tree.query_ball_point(q[todo], best_d[todo] + h, workers=-1, return_sorted=False)
+        cnt = np.fromiter((len(v) for v in lists), dtype=np.int64, count=todo.size)
+        flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(cnt.sum()))
+        # a finite best always has its own sample inside the ball, so cnt > 0
+        rep = np.repeat(todo, cnt)
+        fseg = si.sample_seg[flat]
+        fd = _distance(si, fseg, x[rep], y[rep])
+        at = np.cumsum(cnt) - cnt
+        dmin = np.minimum.reduceat(fd, at)
+        smin = np.minimum.reduceat(np.where(fd == np.repeat(dmin, cnt), fseg, big), at)
+        best_d[todo] = dmin
+        best_seg[todo] = smin
     return best_seg, best_d

@@ -108,32 +108,3 @@ def test_the_answer_does_not_depend_on_the_sample_step(
     # the dense demo city takes the fine step, the sparse Chengdu extract the coarse one
     assert nr.sample_step_m(helsinki.network) == nr.SAMPLE_STEP_M
     assert nr.sample_step_m(chengdu.network) == nr.SPARSE_STEP_M
-
-
-@pytest.mark.parametrize("max_d", [None, 150.0, 12.0])
-def test_two_trees_split_at_the_median_equal_geos(
-    chengdu: geoplan.City, helsinki: geoplan.City, max_d: float | None, monkeypatch
-) -> None:
-    """The index split into two trees (forced on these small cities) gives GEOS's answers, for
-    uniform points and points crowding the split line, where a ball reaches across it."""
-    from geoplan.network import nearest as nr
-
-    monkeypatch.setattr(nr, "SPLIT_MIN", 0)
-    for city in (chengdu, helsinki):
-        net = city.network
-        saved = dict(net.meta)
-        try:
-            net.meta.clear()
-            si = nr.segment_index(net)
-            assert len(si.trees) == 2 and np.isfinite(si.split_x)
-            assert sum(t.n for t in si.trees) == si.sample_seg.size and si.tree_start[0] == 0
-            x, y = _points(city, 8000, 4)
-            rng = np.random.default_rng(5)
-            near = si.split_x + rng.uniform(-40, 40, 4000)
-            x = np.concatenate([x, near, [si.split_x] * 50])
-            y = np.concatenate([y, rng.uniform(y.min(), y.max(), near.size + 50)])
-            found = _check(city, x, y, max_d)
-            assert found == x.shape[0] if max_d is None else 0 < found < x.shape[0]
-        finally:
-            net.meta.clear()
-            net.meta.update(saved)
