@@ -140,13 +140,13 @@ def segment_index(net: WalkNetwork, *, step_m: float | None = None) -> SegmentIn
     counts = pieces + 1
     rep = np.repeat(np.arange(edge.shape[0], dtype=np.int64), counts)
     j = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)).astype(float)
-    # a start and a step per segment, repeated (no gather per sample: 2.4 -> 0.3 s for 17 M)
+    # a start and a step per segment, repeated: no gather per sample
     sx = np.repeat(x0, counts) + j * np.repeat((x1 - x0) / pieces, counts)
     sy = np.repeat(y0, counts) + j * np.repeat((y1 - y0) / pieces, counts)
     tree = cKDTree(np.column_stack([sx, sy]), balanced_tree=False, compact_nodes=False)
     # the longest gap between samples is at most step_m; rounding of the sample positions adds
-    # far less than a millimetre (under 1e-9 m from the exact points at 50 km from the origin),
-    # covered by the margin
+    # far less than a millimetre (under 5e-10 m from p0 + j/n · (p1 − p0) on Chengdu 17×17's
+    # 17 M samples), covered by the margin
     half = float(np.max(seg_len / pieces, initial=0.0)) / 2.0 + 1e-6
     out = SegmentIndex(x0, y0, x1, y1, edge, start, seg_len, edge_len, rep, tree, half)
     net.meta[key] = out
