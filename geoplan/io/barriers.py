@@ -19,6 +19,8 @@ from geoplan._lines import length_share_near
 from geoplan.io.osm import RawOSM, WayRuns
 from geoplan.io.projection import to_metric
 from geoplan.rules.barriers import barrier_rules
+from geoplan.rules.tag_table import tag_column, take_tags
+from geoplan.rules.tags import TagSets
 
 #: keys of the ways and nodes the barrier pass reads
 BARRIER_KEYS = ("waterway", "railway", "barrier", "entrance")
@@ -94,14 +96,17 @@ def barrier_layers(
             as_line[i] = True
             causes.append(c)
     ways = raw.ways
-    on_ways: list[int] = []
-    for i, tags in enumerate(ways.tags):
-        if hw_values is not None and tags.get("highway") not in hw_values:
-            continue  # no cause rule asks for this highway value: not a barrier by itself
-        c = rules.line_cause(tags)
-        if c is not None:
-            on_ways.append(i)
-            causes.append(c)
+    # no cause rule asks for the other highway values: not a barrier by themselves
+    cand = np.arange(len(ways))
+    if hw_values is not None:
+        hw = tag_column(ways.tags, "highway").tolist()
+        cand = cand[np.fromiter((v in hw_values for v in hw), dtype=bool, count=len(hw))]
+    # the cause of each distinct set of the tags the rules read (no dict per way)
+    way_causes = TagSets(take_tags(ways.tags, cand), frozenset(rules.read_keys)).map(
+        rules.line_cause
+    )
+    on_ways = [i for i, c in zip(cand.tolist(), way_causes, strict=True) if c is not None]
+    causes.extend(c for c in way_causes if c is not None)
     line_runs, way_runs = bl.select(as_line), ways.select(np.asarray(on_ways, dtype=np.int64))
     walled = bl.select(as_area)
     area_ids: list[int] = walled.ids.tolist()

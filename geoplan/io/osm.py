@@ -28,6 +28,7 @@ from geoplan._fork import fork_ok, start_child
 from geoplan.io.osm_files import SUFFIXES, check_osm_path, sniff_format
 from geoplan.io.osm_raw import BARRIER_KEYS, KEYS, RawOSM, WayLists
 from geoplan.io.way_runs import RawWay, WayRuns
+from geoplan.rules.tag_table import take_tags
 
 __all__ = [
     "BARRIER_KEYS",
@@ -105,10 +106,9 @@ def _split_runs(raw: RawOSM, ways: WayLists) -> tuple[float, float, float, float
     if not r_start.size:
         return None
     at = np.repeat(r_start, r_len) + _ramp(r_len)  # the kept runs' nodes, run after run
-    tags = ways.tags
     raw.ways = WayRuns(
         np.asarray(ways.ids, dtype=np.int64)[r_way],
-        [tags[w] for w in r_way.tolist()],
+        take_tags(ways.tags, r_way),
         np.concatenate([[0], np.cumsum(r_len)]),
         refs[pos[at]],
         lon[at],

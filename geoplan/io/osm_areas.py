@@ -24,6 +24,7 @@ Areas come closed ways first (file order), then relations (file order).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +82,10 @@ class NodeArrays:
 
 
 def closed_way_areas(
-    nodes: NodeArrays, rows: NDArray[np.int64], ids: NDArray[np.int64], tags: list[dict[str, str]]
+    nodes: NodeArrays,
+    rows: NDArray[np.int64],
+    ids: NDArray[np.int64],
+    tags: Mapping[int, dict[str, str]] | Sequence[dict[str, str]],
 ) -> tuple[list[Area], NDArray[np.int64]]:
     """The closed ways among candidate area ways, as MultiPolygon WKB.
 
@@ -92,7 +96,7 @@ def closed_way_areas(
     rows
         The candidates (tagged with an area key, 4 or more node references), in file order.
     ids, tags
-        OSM id and tags of every way of ``nodes``.
+        OSM id of every way of ``nodes``; the tags of each candidate by row.
 
     Returns
     -------

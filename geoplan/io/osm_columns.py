@@ -19,10 +19,8 @@ The result equals the pyosmium read object for object, in file order
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +31,7 @@ from geoplan._errors import InputFileError
 from geoplan.io.osm_areas import UNDEFINED, Area, NodeArrays, relation_areas
 from geoplan.io.osm_raw import BARRIER_KEYS, KEYS
 from geoplan.io.osm_relations import relations
+from geoplan.rules.tag_table import TagTable
 
 #: libosmium's undefined coordinate (``Location`` of a node missing from the file)
 _UNDEFINED = UNDEFINED
@@ -134,57 +133,28 @@ WHERE kind IN ('node', 'way')
 """
 
 
-@dataclass
-class TagColumns:
-    """Tags of some rows as integer codes: cheap to send between processes.
+def tag_table(tags_col: Any) -> TagTable:
+    """Codes of an Arrow MAP column without nulls (cheap to send between processes).
 
-    Row ``i`` has the pairs ``offsets[i]:offsets[i + 1]`` of ``key_codes`` / ``value_codes``,
-    codes into ``keys`` / ``values``.
+    Parameters
+    ----------
+    tags_col
+        ``pyarrow.MapArray`` of string keys and values.
+
+    Returns
+    -------
+    TagTable
     """
-
-    offsets: NDArray[np.int64]
-    key_codes: NDArray[np.int64]
-    value_codes: NDArray[np.int64]
-    keys: list[str]
-    values: list[str]
-
-    @classmethod
-    def of(cls, tags_col: Any) -> TagColumns:
-        """Codes of an Arrow MAP column without nulls.
-
-        Parameters
-        ----------
-        tags_col
-            ``pyarrow.MapArray`` of string keys and values.
-
-        Returns
-        -------
-        TagColumns
-        """
-        off, keys, items = _flat(tags_col)
-        kenc = keys.dictionary_encode()  # OSM keys and values are never null
-        venc = items.dictionary_encode()
-        return cls(
-            off,
-            kenc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
-            venc.indices.to_numpy(zero_copy_only=False).astype(np.int64),
-            kenc.dictionary.to_pylist(),
-            venc.dictionary.to_pylist(),
-        )
-
-    def dicts(self) -> list[dict[str, str]]:
-        """One tag dict per row; each distinct key and value one interned str.
-
-        Returns
-        -------
-        list of dict
-        """
-        k = np.array([sys.intern(s) for s in self.keys], dtype=object)
-        v = np.array([sys.intern(s) for s in self.values], dtype=object)
-        keys = k[self.key_codes].tolist()
-        vals = v[self.value_codes].tolist()
-        off = self.offsets.tolist()
-        return [dict(zip(keys[a:b], vals[a:b], strict=True)) for a, b in pairwise(off)]
+    off, keys, items = _flat(tags_col)
+    kenc = keys.dictionary_encode()  # OSM keys and values are never null
+    venc = items.dictionary_encode()
+    return TagTable(
+        off,
+        kenc.indices.to_numpy(zero_copy_only=False),
+        venc.indices.to_numpy(zero_copy_only=False),
+        kenc.dictionary.to_pylist(),
+        venc.dictionary.to_pylist(),
+    )
 
 
 @dataclass
@@ -196,7 +166,7 @@ class NodeColumns:
     y: NDArray[np.int64]
     barrier: NDArray[np.bool_]
     read: NDArray[np.bool_]
-    tags: TagColumns
+    tags: TagTable
     #: fixed-point x / y of tagged nodes no rule reads
     unread_x: NDArray[np.int64]
     unread_y: NDArray[np.int64]
@@ -241,7 +211,7 @@ class WayBatch:
     barrier: NDArray[np.bool_]
     #: tagged with an area key, 4 or more node refs (an area if closed)
     area: NDArray[np.bool_]
-    tags: TagColumns
+    tags: TagTable
 
 
 @dataclass
@@ -420,7 +390,7 @@ def _way_batch(
         highway=hw[rows],
         barrier=bar[rows],
         area=area[rows],
-        tags=TagColumns.of(pa.concat_arrays([q["way_tags"] for q in parts])),
+        tags=tag_table(pa.concat_arrays([q["way_tags"] for q in parts])),
     )
 
 
@@ -477,7 +447,7 @@ def _node_columns(parts: list[dict[str, Any]]) -> NodeColumns:
         y=cat("node_y"),
         barrier=cat("node_barrier", bool),
         read=cat("node_read", bool),
-        tags=TagColumns.of(pa.concat_arrays(tags) if tags else pa.array([], type=_map_type())),
+        tags=tag_table(pa.concat_arrays(tags) if tags else pa.array([], type=_map_type())),
         unread_x=cat("unread_x"),
         unread_y=cat("unread_y"),
     )

@@ -8,6 +8,7 @@ boundary in the metric CRS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -23,6 +24,7 @@ from geoplan.io.osm import RawOSM, WayRuns
 from geoplan.io.projection import WGS84, to_metric
 from geoplan.rules import spatial
 from geoplan.rules import taxonomy as tx
+from geoplan.rules.tag_table import tag_column, take_tags
 
 
 def _points_gdf(
@@ -68,6 +70,12 @@ def _areas_gdf(rows: list[tuple[int, str, dict[str, str], bytes]]) -> tuple[gpd.
 
 def _name(tags: dict[str, str]) -> str:
     return tags.get("name:zh") or tags.get("name") or tags.get("name:en") or ""
+
+
+def _names(tags: Sequence[dict[str, str]]) -> list[str]:
+    """:func:`_name` of every row, read column by column."""
+    cols = [tag_column(tags, k).tolist() for k in ("name:zh", "name", "name:en")]
+    return [a or b or c or "" for a, b, c in zip(*cols, strict=True)]
 
 
 def clip_layer(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
@@ -348,36 +356,26 @@ def _homes_land(
 
 
 def _roads(raw: RawOSM, crs: pyproj.CRS) -> gpd.GeoDataFrame:
-    """Every highway way with a Chinese grade, as lines in ``crs`` (one vectorised build)."""
-    road_rows = []
-    keep = []
-    for i, (osmid, t) in enumerate(zip(raw.ways.ids.tolist(), raw.ways.tags, strict=True)):
-        hw = t.get("highway", "")
-        grade = tx.road_grade(hw)
-        if grade is None:
-            continue
-        road_rows.append(
-            (
-                osmid,
-                hw,
-                grade,
-                _name(t),
-                t.get("oneway", "no"),
-                t.get("lanes", ""),
-                t.get("width", ""),
-                t.get("access", ""),
-            )
-        )
-        keep.append(i)
+    """Every highway way with a Chinese grade, as lines in ``crs`` (one vectorised build).
+
+    Read column by column from the ways' tags (a grade per distinct ``highway`` value).
+    """
+    tags = raw.ways.tags
+    hw = tag_column(tags, "highway", "")
+    inv, values = pd.factorize(hw)
+    grades = [tx.road_grade(str(v)) for v in values.tolist()]
+    keep = np.flatnonzero(np.array([g is not None for g in grades], dtype=bool)[inv])
+    sub = take_tags(tags, keep)
+    cols: dict[str, Any] = {
+        "osmid": raw.ways.ids[keep],
+        "highway": hw[keep].tolist(),
+        "grade": [grades[i] for i in inv[keep].tolist()],
+        "name": _names(sub),
+    }
+    for key, default in (("oneway", "no"), ("lanes", ""), ("width", ""), ("access", "")):
+        cols[key] = tag_column(sub, key, default).tolist()
     lines = _lines(raw.ways.select(keep), crs)
-    return gpd.GeoDataFrame(
-        pd.DataFrame(
-            road_rows,
-            columns=["osmid", "highway", "grade", "name", "oneway", "lanes", "width", "access"],
-        ),
-        geometry=gpd.GeoSeries(lines, crs=crs),
-        crs=crs,
-    )
+    return gpd.GeoDataFrame(pd.DataFrame(cols), geometry=gpd.GeoSeries(lines, crs=crs), crs=crs)
 
 
 def _bus_stops(

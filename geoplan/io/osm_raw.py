@@ -70,7 +70,8 @@ class WayLists:
     """
 
     ids: list[int] = field(default_factory=list)
-    tags: list[dict[str, str]] = field(default_factory=list)
+    #: a list filled by a pyosmium pass; a :class:`TagTable` from the columnar read
+    tags: Any = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
     # machine integers (8 bytes per way node, not a 36-byte Python int in a list)
     refs: Any = field(default_factory=lambda: array("q"))

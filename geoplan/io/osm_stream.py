@@ -13,7 +13,7 @@ import contextlib
 import multiprocessing
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from geoplan._fork import start_child
 from geoplan.io.osm_areas import Area, NodeArrays, closed_way_areas
 from geoplan.io.osm_columns import EndPart, NodeColumns, NodeRead, WayBatch, scan
 from geoplan.io.osm_raw import WayLists
+from geoplan.rules.tag_table import TagTable
 
 
 @dataclass
@@ -78,11 +79,14 @@ class Assembly:
         batch
             The ways.
         """
-        tags = batch.tags.dicts()
+        # dicts only for barrier ways and areas; the highway ways keep their codes
+        # (:class:`~geoplan.rules.tag_table.TagTable`: no dict per way)
+        need = np.flatnonzero(batch.barrier | batch.area)
+        tags = dict(zip(need.tolist(), batch.tags.take(need).dicts(), strict=True))
         starts = np.concatenate([[0], np.cumsum(batch.lens)])
         ids = batch.ids.tolist()
         arrays = (batch.lens, starts, batch.refs, batch.x, batch.y)
-        self._ways.append(_subset(ids, tags, *arrays, batch.highway))
+        self._ways.append(_subset(ids, batch.tags, *arrays, batch.highway))
         self._barriers.append(_subset(ids, tags, *arrays, batch.barrier))
         located = NodeArrays(starts, batch.x, batch.y)
         areas, rows = closed_way_areas(located, np.flatnonzero(batch.area), batch.ids, tags)
@@ -156,10 +160,14 @@ def read_columns(
 def _concat(parts: list[WayLists]) -> WayLists:
     """Way lists of consecutive batches as one."""
     out = WayLists()
+    tables = [w.tags for w in parts if isinstance(w.tags, TagTable)]
     for w in parts:
         out.ids.extend(w.ids)
-        out.tags.extend(w.tags)
+        if not isinstance(w.tags, TagTable):
+            out.tags.extend(w.tags)
         out.lengths.extend(w.lengths)
+    if tables:
+        out.tags = TagTable.concat(tables)
     for f in ("refs", "x", "y"):
         arrays = [np.asarray(getattr(w, f), dtype=np.int64) for w in parts]
         setattr(out, f, np.concatenate(arrays) if arrays else np.zeros(0, np.int64))
@@ -168,7 +176,7 @@ def _concat(parts: list[WayLists]) -> WayLists:
 
 def _subset(
     ids: list[int],
-    tags: list[dict[str, str]],
+    tags: TagTable | Mapping[int, dict[str, str]],
     lens: NDArray[np.int64],
     starts: NDArray[np.int64],
     refs: NDArray[np.int64],
@@ -184,7 +192,7 @@ def _subset(
     sel = rows.tolist()
     return WayLists(
         [ids[i] for i in sel],
-        [tags[i] for i in sel],
+        tags.take(rows) if isinstance(tags, TagTable) else [tags[i] for i in sel],
         lens[rows].tolist(),
         refs[pos],
         x[pos],

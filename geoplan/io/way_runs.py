@@ -16,6 +16,8 @@ from typing import overload
 import numpy as np
 from numpy.typing import NDArray
 
+from geoplan.rules.tag_table import take_tags
+
 
 @dataclass
 class RawWay:
@@ -36,7 +38,8 @@ class WayRuns(Sequence[RawWay]):
     ids
         OSM way id of each run (a way cut at a missing node gives several runs).
     tags
-        Tags of each run's way.
+        Tags of each run's way: a list of dicts, or a
+        :class:`~geoplan.rules.tag_table.TagTable` (the columnar read: no dict per run).
     offsets
         Run ``i`` holds nodes ``offsets[i]:offsets[i + 1]`` (length ``len(ids) + 1``).
     refs, lon, lat
@@ -46,7 +49,7 @@ class WayRuns(Sequence[RawWay]):
     def __init__(
         self,
         ids: NDArray[np.int64],
-        tags: list[dict[str, str]],
+        tags: Sequence[dict[str, str]],
         offsets: NDArray[np.int64],
         refs: NDArray[np.int64],
         lon: NDArray[np.float64],
@@ -184,10 +187,9 @@ class WayRuns(Sequence[RawWay]):
         pos = np.repeat(starts, lens) + (
             np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
         )
-        tags = self.tags
         return WayRuns(
             self.ids[rows],
-            [tags[i] for i in rows.tolist()],
+            take_tags(self.tags, rows),
             np.concatenate([[0], np.cumsum(lens)]),
             self.refs[pos],
             self.lon[pos],
@@ -210,7 +212,7 @@ class WayRuns(Sequence[RawWay]):
             return NotImplemented
         return (
             np.array_equal(self.ids, other.ids)
-            and self.tags == other.tags
+            and list(self.tags) == list(other.tags)
             and np.array_equal(self.offsets, other.offsets)
             and np.array_equal(self.refs, other.refs)
             and np.array_equal(self.lon, other.lon)

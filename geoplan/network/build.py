@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from geoplan.io.projection import to_metric
 from geoplan.io.way_runs import RawWay, WayRuns
 from geoplan.network.graph import WalkNetwork
+from geoplan.rules.tag_table import tag_column
 
 #: mean Earth radius used by OSMnx (``osmnx.distance.EARTH_RADIUS_M``), metres
 EARTH_RADIUS_M = 6_371_009.0
@@ -129,7 +130,7 @@ def build_walk_network(ways: Sequence[RawWay], crs: pyproj.CRS) -> WalkNetwork:
     geoms = shapely.linestrings(coords, indices=np.repeat(np.arange(a.shape[0]), nverts))
 
     wid = runs.ids
-    whw = np.array([t.get("highway", "") for t in runs.tags], dtype=object)
+    whw = tag_column(runs.tags, "highway", "")
     nx_, ny_ = to_metric(crs, node_lon, node_lat)
     return WalkNetwork(
         crs=crs,

@@ -17,6 +17,8 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
+from geoplan.rules.tag_table import TagTable
+
 Tags = Mapping[str, str]
 
 
@@ -203,14 +205,23 @@ class TagSets:
     Parameters
     ----------
     tags
-        One tag dict per feature.
+        One tag dict per feature, or a :class:`~geoplan.rules.tag_table.TagTable` (grouped on
+        its codes).
     keys
         The keys the predicates read (the layer rules':
         :func:`geoplan.rules.taxonomy.layer_rule_keys`); a predicate that reads another key must
         not be applied.
     """
 
+    distinct: list[dict[str, str]]
+    inverse: NDArray[np.int64]
+    keys: frozenset[str]
+
     def __init__(self, tags: Iterable[Tags], keys: frozenset[str]) -> None:
+        self.keys = keys
+        if isinstance(tags, TagTable):  # grouped on the codes, no dict per feature
+            self.distinct, self.inverse = tags.distinct_sets(keys)
+            return
         ks = keys
         index: dict[frozenset[tuple[str, str]], int] = {}
         inverse: list[int] = []
@@ -223,9 +234,8 @@ class TagSets:
             if i is None:
                 i = index[sig] = len(index)
             add(i)
-        self.distinct: list[dict[str, str]] = [dict(sig) for sig in index]
-        self.inverse: NDArray[np.int64] = np.asarray(inverse, dtype=np.int64)
-        self.keys = ks
+        self.distinct = [dict(sig) for sig in index]
+        self.inverse = np.asarray(inverse, dtype=np.int64)
 
     def __len__(self) -> int:
         """Number of features.
