@@ -234,8 +234,10 @@ class TagTable(Sequence[dict[str, str]]):
     def distinct_sets(self, keys: frozenset[str]) -> tuple[list[dict[str, str]], NDArray[np.int64]]:
         """The distinct combinations of the tags in ``keys``, and each row's combination.
 
-        Exact: rows are grouped by their sorted (key, value) code pairs, one column of pairs at
-        a time (``np.unique`` of the group so far and the next pair).
+        Rows are grouped by a 64-bit sum of random numbers, one per (key, value) pair, then
+        checked exactly: a row is in a group only if it has as many pairs as the group's first
+        row and each of them is one of that row's (pairs in a row have distinct keys). Rows a
+        collision put in the wrong group (never seen; about n² / 2⁶⁴) are grouped apart.
 
         Parameters
         ----------
@@ -252,34 +254,58 @@ class TagTable(Sequence[dict[str, str]]):
         n = len(self)
         kk = np.array([i for i, k in enumerate(self.keys) if k in keys], dtype=np.int32)
         at = np.flatnonzero(np.isin(self.key_codes, kk))
-        row = np.searchsorted(self.offsets, at, side="right") - 1
-        # one id per (key, value) pair; a row's pairs sorted by id
-        pair = self.key_codes[at].astype(np.int64) * max(len(self.values), 1) + self.value_codes[at]
+        row = np.searchsorted(self.offsets, at, side="right") - 1  # ascending
+        nv = np.int64(max(len(self.values), 1))
+        pair = self.key_codes[at].astype(np.int64) * nv + self.value_codes[at]
         uniq, pid = np.unique(pair, return_inverse=True)
-        order = np.lexsort((pid, row))
-        row, pid, at = row[order], pid[order], at[order]
+        pid = pid.reshape(-1)
+        rnd = _pair_numbers(uniq.shape[0])
         count = np.bincount(row, minlength=n)
         start = np.concatenate([[0], np.cumsum(count)])
-        rank = np.arange(row.shape[0]) - start[row]
-        group = np.zeros(n, dtype=np.int64)
-        width = np.int64(uniq.shape[0] + 1)
-        for j in range(int(count.max()) if n and row.size else 0):
-            col = np.zeros(n, dtype=np.int64)
-            hit = rank == j
-            col[row[hit]] = pid[hit] + 1
-            _, group = np.unique(group * width + col, return_inverse=True)
-        group = group.reshape(-1)
-        _, first, inv = np.unique(group, return_index=True, return_inverse=True)
-        by_first = np.argsort(first, kind="stable")
-        number = np.empty_like(by_first)
-        number[by_first] = np.arange(by_first.shape[0])
+        # per-row sums of the pairs' numbers (wrapping): differences of one running sum
+        csum = np.concatenate([np.zeros(1, np.uint64), np.cumsum(rnd[pid], dtype=np.uint64)])
+        rhash = csum[start[1:]] - csum[start[:-1]]
+        group = _first_numbered(rhash, count)
+        # exact check: every pair of a row among its group's first row's pairs
+        first = _first_rows(group)
+        g_of = group[row]
+        ref = first[group]
+        same_count = count == count[ref]
+        ref_entries = np.flatnonzero(first[g_of] == row)  # the first rows' own entries
+        ref_keys = np.sort(g_of[ref_entries].astype(np.int64) * uniq.shape[0] + pid[ref_entries])
+        key = g_of.astype(np.int64) * uniq.shape[0] + pid
+        pos = np.minimum(np.searchsorted(ref_keys, key), max(ref_keys.shape[0] - 1, 0))
+        ok_entry = ref_keys[pos] == key if ref_keys.size else np.zeros(key.shape, bool)
+        bad = ~same_count
+        bad[row[~ok_entry]] = True
+        if bad.any():  # a hash collision: those rows grouped by their pairs themselves
+            group = self._regroup(group, bad, row, pid)
+            first = _first_rows(group)
         keys_l, values_l = self.keys, self.values
         kc, vc = self.key_codes.tolist(), self.value_codes.tolist()
         distinct = []
-        for r in first[by_first].tolist():
+        for r in first.tolist():
             sel = at[start[r] : start[r + 1]].tolist()
             distinct.append({keys_l[kc[e]]: values_l[vc[e]] for e in sel})
-        return distinct, number[inv.reshape(-1)].astype(np.int64)
+        return distinct, group
+
+    @staticmethod
+    def _regroup(
+        group: NDArray[np.int64],
+        bad: NDArray[np.bool_],
+        row: NDArray[np.int64],
+        pid: NDArray[np.int64],
+    ) -> NDArray[np.int64]:
+        """Groups again with the rows in ``bad`` keyed by their sorted pairs (exact)."""
+        sig: list[tuple[int, ...]] = [()] * group.shape[0]
+        for r in np.flatnonzero(bad).tolist():
+            sig[r] = tuple(sorted(pid[row == r].tolist()))
+        index: dict[tuple[int, tuple[int, ...]], int] = {}
+        out = np.empty_like(group)
+        for r, (g, b) in enumerate(zip(group.tolist(), bad.tolist(), strict=True)):
+            k = (-1, sig[r]) if b else (g, ())
+            out[r] = index.setdefault(k, len(index))
+        return out
 
     def __eq__(self, other: object) -> bool:
         """The same tags row for row (another table or a sequence of dicts).
@@ -307,6 +333,32 @@ class TagTable(Sequence[dict[str, str]]):
         str
         """
         return f"TagTable({len(self)} rows, {self.key_codes.shape[0]} tags)"
+
+
+def _pair_numbers(n: int) -> NDArray[np.uint64]:
+    """``n`` random 64-bit numbers (fixed seed), one per distinct (key, value) pair."""
+    return np.random.default_rng(0x7A65).integers(
+        0, np.iinfo(np.uint64).max, n, dtype=np.uint64, endpoint=True
+    )
+
+
+def _first_numbered(values: NDArray[np.uint64], count: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Group ids of equal (value, count) rows, numbered by the first row of each group."""
+    _, first, inv = np.unique(
+        values ^ count.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15),
+        return_index=True,
+        return_inverse=True,
+    )
+    number = np.empty(first.shape[0], dtype=np.int64)
+    number[np.argsort(first, kind="stable")] = np.arange(first.shape[0])
+    return number[inv.reshape(-1)]
+
+
+def _first_rows(group: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The first row of each group (groups numbered 0.. by first row)."""
+    # numbered by first row: a group's first row is where the running maximum steps up
+    seen = np.maximum.accumulate(np.concatenate([[-1], group]))
+    return np.flatnonzero(seen[1:] > seen[:-1]).astype(np.int64)
 
 
 def take_tags(

@@ -9,6 +9,7 @@ import pytest
 
 from geoplan.io import osm_columns
 from geoplan.io.osm import read_osm
+from geoplan.rules import tag_table
 from geoplan.rules import taxonomy as tx
 from geoplan.rules.streets import walk_rules
 from geoplan.rules.tag_table import TagTable, tag_column, take_tags
@@ -84,3 +85,16 @@ def test_rules_answer_the_same_on_codes(both: tuple[TagTable, list[dict[str, str
     for rule in (tx.is_bus_stop, tx.is_stop_area_platform):
         got = TagSets(table, tx.way_rule_keys()).mask(rule)
         assert got.tolist() == [bool(rule(t)) for t in dicts]
+
+
+def test_hash_collisions_are_grouped_apart(
+    both: tuple[TagTable, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pair numbered 0: all rows with as many pairs collide; the exact check splits them."""
+    table, dicts = both
+    monkeypatch.setattr(tag_table, "_pair_numbers", lambda n: np.zeros(n, dtype=np.uint64))
+    keys = tx.way_rule_keys()
+    got = TagSets(table, keys)
+    want = [{k: v for k, v in t.items() if k in keys} for t in dicts]
+    assert [got.distinct[i] for i in got.inverse.tolist()] == want
+    assert len(got.distinct) == len({tuple(sorted(t.items())) for t in want})
