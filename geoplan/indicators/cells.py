@@ -32,8 +32,9 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import shapely
@@ -41,6 +42,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from geoplan._fork import split_map
 from geoplan._memo import IdentityMemo
 from geoplan._raster import tiles_touched
 
@@ -57,6 +59,8 @@ MIN_CELL_M = 1.0
 TARGET_CELLS = 1_000_000
 #: cells per side of a block decided at once
 BLOCK = 8
+
+_R = TypeVar("_R")
 #: rasterisation window (cells per side)
 _WINDOW = 2048
 #: window (cells per side) when only the cells near some boxes are listed (a multiple of BLOCK)
@@ -265,26 +269,28 @@ _COUNTS: dict[str, int] = {}
 
 def _count(area: BaseGeometry, cell_m: float) -> int:
     """Number of cells whose centre lies in ``area`` (window by window, nothing listed)."""
-    return sum(int(np.count_nonzero(g)) for *_, g in _land_grids(area, cell_m, _WINDOW))
+    parts, wins = _land_windows(area, cell_m, _WINDOW)
+    counts = _on_both_cores(
+        lambda win: int(np.count_nonzero(_window_grid(parts, win, cell_m))), parts, wins
+    )
+    return sum(counts)
 
 
-def _land_grids(
+def _land_windows(
     area: BaseGeometry, cell_m: float, step: int, only: NDArray[np.bool_] | None = None
-) -> Iterator[tuple[int, int, int, NDArray[np.uint8]]]:
-    """The area rasterised window by window: ``(column, row, height, grid)`` per window.
+) -> tuple[NDArray[np.object_], list[_Window]]:
+    """The area's polygon parts and the windows of ``step`` cells that meet them.
 
-    Each window of ``step`` cells that meets the area (and is marked in ``only``, when given);
-    grid rows from the north, a cell is 1 when its centre lies in the area (GDAL's rule).
+    Each window that meets the area (and is marked in ``only``, when given), rows of windows
+    from the south.
     """
-    from rasterio.features import rasterize
-    from rasterio.transform import from_origin
-
     parts = shapely.get_parts(area)
     parts = parts[~shapely.is_empty(parts)]
     if not parts.size:
-        return
+        return parts, []
     ox, oy, nx, ny = _frame(area, cell_m)
     tree = shapely.STRtree(parts)
+    wins = []
     for wy in range(0, ny, step):
         for wx in range(0, nx, step):
             if only is not None and not only[wy // step, wx // step]:
@@ -294,15 +300,71 @@ def _land_grids(
             box = shapely.box(bx0, by0, bx0 + w * cell_m, by0 + h * cell_m)
             hit = tree.query(box, predicate="intersects")
             if hit.size:
-                grid = rasterize(
-                    list(parts[hit]),
-                    out_shape=(h, w),
-                    transform=from_origin(bx0, by0 + h * cell_m, cell_m, cell_m),
-                    fill=0,
-                    default_value=1,
-                    dtype="uint8",
-                )
-                yield wx, wy, h, grid
+                wins.append(_Window(wx, wy, w, h, bx0, by0, hit))
+    return parts, wins
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A window of cells and the polygon parts that meet it.
+
+    First column / row and width / height (cells), south-west corner (m).
+    """
+
+    wx: int
+    wy: int
+    w: int
+    h: int
+    x0: float
+    y0: float
+    hit: NDArray[np.intp]
+
+
+def _window_grid(parts: NDArray[np.object_], win: _Window, cell_m: float) -> NDArray[np.uint8]:
+    """A window rasterised: rows from the north, 1 where a cell's centre is in a part (GDAL)."""
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    return np.asarray(
+        rasterize(
+            _geojson(parts[win.hit]),
+            out_shape=(win.h, win.w),
+            transform=from_origin(win.x0, win.y0 + win.h * cell_m, cell_m, cell_m),
+            fill=0,
+            default_value=1,
+            dtype="uint8",
+        )
+    )
+
+
+def _geojson(polys: NDArray[np.object_]) -> list[dict[str, Any]]:
+    """Polygons as GeoJSON-like dicts, their rings' coordinates taken as arrays.
+
+    What ``__geo_interface__`` gives, without its Python loop over every vertex.
+    """
+    rings = shapely.get_rings(polys, return_index=True)
+    xy, at = shapely.get_coordinates(rings[0], return_index=True)
+    per_ring = np.bincount(at, minlength=rings[0].shape[0])
+    coords = [c.tolist() for c in np.split(xy, np.cumsum(per_ring)[:-1])]
+    per_poly = np.bincount(rings[1], minlength=polys.shape[0])
+    out, i = [], 0
+    for n in per_poly.tolist():
+        out.append({"type": "Polygon", "coordinates": coords[i : i + n]})
+        i += n
+    return out
+
+
+def _on_both_cores(
+    fn: Callable[[_Window], _R], parts: NDArray[np.object_], wins: list[_Window]
+) -> list[_R]:
+    """``fn`` of every window, shared with a forked child by the vertices it rasterises.
+
+    GDAL's rasterisation holds the GIL (two threads took longer than one), so the windows
+    are split between this process and a forked copy; results come back in window order.
+    """
+    verts = shapely.get_num_coordinates(parts)
+    costs = [float(verts[w.hit].sum()) + 0.01 * w.w * w.h for w in wins]
+    return split_map(fn, wins, costs=costs)
 
 
 def _rasterise(
@@ -316,15 +378,18 @@ def _rasterise(
     if shapely.is_empty(shapely.get_parts(area)).all():
         return LandCells(empty, empty, cell_m, (0.0, 0.0), key, empty, np.zeros((0, 2)))
     ox, oy, nx, ny = _frame(area, cell_m)
-    ixs, iys = [], []
     # with ``windows``, only the windows a box touches: the others' cells are in ``n_all``
     step = _WINDOW if windows is None else NEAR_WINDOW
-    for wx, wy, h, grid in _land_grids(area, cell_m, step, windows):
-        row, col = np.nonzero(grid)
-        ixs.append((wx + col).astype(np.int32))
-        iys.append((wy + (h - 1 - row)).astype(np.int32))
-    ix = np.concatenate(ixs) if ixs else empty
-    iy = np.concatenate(iys) if iys else empty
+    parts, wins = _land_windows(area, cell_m, step, windows)
+
+    def cells_of(win: _Window) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        row, col = np.nonzero(_window_grid(parts, win, cell_m))
+        return (win.wx + col).astype(np.int32), (win.wy + (win.h - 1 - row)).astype(np.int32)
+
+    got = _on_both_cores(cells_of, parts, wins)
+    ix = np.concatenate([g[0] for g in got]) if got else empty
+    iy = np.concatenate([g[1] for g in got]) if got else empty
+    del got
     # blocks numbered in (column, row) order on the dense grid of blocks: a mark per block
     # and a running count instead of sorting a key per cell
     nby = -(-ny // BLOCK)

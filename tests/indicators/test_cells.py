@@ -17,6 +17,7 @@ import shapely
 from _reference import buffer_cover_share
 
 import geoplan
+import geoplan.indicators.cells as cells_mod
 import geoplan.indicators.cover as cover_mod
 from geoplan.city.homes import homes_from_city
 from geoplan.indicators.cells import (
@@ -54,6 +55,29 @@ def test_cells_are_the_grid_cells_whose_centre_is_in_the_land(chengdu_clip: geop
     # GDAL's centre rule and GEOS agree except for centres exactly on an outline
     assert len(expected ^ got) <= 1e-4 * len(expected)
     assert len(cells) * 25.0 == pytest.approx(land.area, rel=0.01)
+
+
+def test_windows_rasterised_on_both_cores_as_here(
+    chengdu_clip: geoplan.City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The windows shared with a forked child give the cells of one process, in order; the
+    polygons handed to GDAL are their ``__geo_interface__`` (holes too)."""
+    land = residential_land(chengdu_clip.residential)
+    # the land's parts, and its box less the land (the parts as holes)
+    outside = shapely.get_parts(shapely.box(*land.bounds).difference(land))
+    parts = np.concatenate([shapely.get_parts(land), outside])
+    assert shapely.get_num_interior_rings(parts).sum() > 10
+    for got, ref in zip(cells_mod._geojson(parts), parts, strict=True):
+        want = ref.__geo_interface__
+        assert got["type"] == want["type"]
+        assert got["coordinates"] == [[list(c) for c in ring] for ring in want["coordinates"]]
+    monkeypatch.setattr(cells_mod, "_WINDOW", 64)  # many windows
+    forked = cells_mod._rasterise(land, 2.0, "forked")
+    monkeypatch.setattr(cells_mod, "split_map", lambda fn, items, costs=None: list(map(fn, items)))
+    here = cells_mod._rasterise(land, 2.0, "here")
+    assert len(here) > 50_000
+    assert np.array_equal(forked.ix, here.ix) and np.array_equal(forked.iy, here.iy)
+    assert cells_mod._count(land, 2.0) == len(here)
 
 
 def test_cell_size_follows_the_area() -> None:
