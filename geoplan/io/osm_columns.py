@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geoplan._errors import InputFileError
+from geoplan._ranges import ranges
 from geoplan.io.osm_areas import UNDEFINED, Area, NodeArrays, relation_areas
 from geoplan.io.osm_raw import BARRIER_KEYS, KEYS
 from geoplan.io.osm_relations import relations
@@ -378,7 +379,7 @@ def _way_batch(
     area = np.concatenate([q["way_area"] for q in parts])
     rows = np.flatnonzero(hw | bar | area)
     starts = np.concatenate([[0], np.cumsum(lens)])
-    refs = refs[_ranges(starts[rows], lens[rows])]
+    refs = refs[ranges(starts[rows], lens[rows])]
     x, y = _locate(refs, *index)
     return WayBatch(
         rows=rows + parts[0]["first_way"],
@@ -408,7 +409,7 @@ def _end_part(
     if member_rows.size:
         refs, lens = _refs(parts)
         starts = np.concatenate([[0], np.cumsum(lens)])
-        refs = refs[_ranges(starts[member_rows], lens[member_rows])]
+        refs = refs[ranges(starts[member_rows], lens[member_rows])]
         x, y = _locate(refs, *index)
         offsets = np.concatenate([[0], np.cumsum(lens[member_rows])])
     else:
@@ -418,13 +419,6 @@ def _end_part(
         NodeArrays(offsets, x, y), rels.ids, rels.tags, rels.offsets, members
     )
     return EndPart(areas, failed, member_rows[last], rels.stop_areas)
-
-
-def _ranges(starts: NDArray[np.int64], lens: NDArray[np.int64]) -> NDArray[np.int64]:
-    """``starts[i] .. starts[i] + lens[i] - 1`` for each i, concatenated."""
-    return np.repeat(starts, lens) + (
-        np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-    )
 
 
 def _map_type() -> Any:

@@ -16,6 +16,7 @@ from typing import overload
 import numpy as np
 from numpy.typing import NDArray
 
+from geoplan._ranges import ranges
 from geoplan.rules.tag_table import take_tags
 
 
@@ -183,10 +184,7 @@ class WayRuns(Sequence[RawWay]):
         k = np.asarray(keep)
         rows = np.flatnonzero(k) if k.dtype == bool else k.astype(np.int64)
         lens = self.lengths()[rows]
-        starts = self.offsets[rows]
-        pos = np.repeat(starts, lens) + (
-            np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-        )
+        pos = ranges(self.offsets[rows], lens)
         return WayRuns(
             self.ids[rows],
             take_tags(self.tags, rows),

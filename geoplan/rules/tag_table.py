@@ -21,6 +21,8 @@ from typing import overload
 import numpy as np
 from numpy.typing import NDArray
 
+from geoplan._ranges import ranges
+
 #: rows turned into dicts at a time when iterating
 _CHUNK = 65_536
 
@@ -199,9 +201,7 @@ class TagTable(Sequence[dict[str, str]]):
         """
         r = np.asarray(rows, dtype=np.int64)
         lens = np.diff(self.offsets)[r]
-        pos = np.repeat(self.offsets[r], lens) + (
-            np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-        )
+        pos = ranges(self.offsets[r], lens)
         out = TagTable.__new__(TagTable)
         out.offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
         out.key_codes = self.key_codes[pos]
