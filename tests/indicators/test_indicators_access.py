@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import geoplan
 from geoplan.city.homes import homes_from_city
@@ -176,3 +177,17 @@ def test_assembled_sources_are_not_all_kept(chengdu: geoplan.City) -> None:
         np.testing.assert_array_equal(
             acc.home_m[k], nearest_distance_m(net, h, facility_sources(net, g), limit_m=500.0)
         )
+
+
+def test_the_edge_tree_dropped_after_the_sources_changes_nothing(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Measures and gap causes are those of a check that keeps the tree throughout."""
+    from geoplan.indicators import access as access_mod
+
+    dropped = geoplan.check_city(chengdu, sheet="anyang-2023", cache=AccessCache())
+    monkeypatch.setattr(access_mod, "_drop_edge_tree", lambda net: None)
+    kept = geoplan.check_city(chengdu, sheet="anyang-2023", cache=AccessCache())
+    assert dropped.measures.equals(kept.measures)
+    assert len(dropped.gap_causes) > 0
+    assert dropped.gap_causes.equals(kept.gap_causes)
