@@ -270,10 +270,7 @@ _COUNTS: dict[str, int] = {}
 def _count(area: BaseGeometry, cell_m: float) -> int:
     """Number of cells whose centre lies in ``area`` (window by window, nothing listed)."""
     parts, wins = _land_windows(area, cell_m, _WINDOW)
-    counts = _on_both_cores(
-        lambda win: int(np.count_nonzero(_window_grid(parts, win, cell_m))), parts, wins
-    )
-    return sum(counts)
+    return sum(_on_both_cores(lambda w: int(_window_grid(parts, w, cell_m).sum()), parts, wins))
 
 
 def _land_windows(
