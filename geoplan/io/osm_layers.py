@@ -68,14 +68,18 @@ def _areas_gdf(rows: list[tuple[int, str, dict[str, str], bytes]]) -> tuple[gpd.
     return gdf, n_bad
 
 
+#: the keys a feature's label is taken from, first non-empty wins
+_LABEL_KEYS = ("name:zh", "name", "name:en")
+
+
 def _name(tags: dict[str, str]) -> str:
-    return tags.get("name:zh") or tags.get("name") or tags.get("name:en") or ""
+    return next((v for v in map(tags.get, _LABEL_KEYS) if v), "")
 
 
 def _names(tags: Sequence[dict[str, str]]) -> list[str]:
     """:func:`_name` of every row, read column by column."""
-    cols = [tag_column(tags, k).tolist() for k in ("name:zh", "name", "name:en")]
-    return [a or b or c or "" for a, b, c in zip(*cols, strict=True)]
+    cols = [tag_column(tags, k).tolist() for k in _LABEL_KEYS]
+    return [next((v for v in vs if v), "") for vs in zip(*cols, strict=True)]
 
 
 def clip_layer(gdf: gpd.GeoDataFrame, poly: BaseGeometry) -> gpd.GeoDataFrame:
