@@ -11,7 +11,7 @@ import shapely
 from numpy.typing import NDArray
 
 from geoplan.indicators.access import Access, Grid, Request
-from geoplan.indicators.cover import Area, Buffers
+from geoplan.indicators.cover import Area, Buffers, CellsArea
 from geoplan.indicators.coverage import (
     CellFlags,
     IndicatorResult,
@@ -25,7 +25,7 @@ from geoplan.indicators.coverage import (
     summary_frame,
 )
 from geoplan.indicators.gaps import Reach
-from geoplan.indicators.grid import cells_near, cells_polygon, centres_of, union_cells
+from geoplan.indicators.grid import cells_near, centres_of, union_cells
 from geoplan.indicators.inputs import Inputs
 from geoplan.names import Basis, Method, bus_measure, coverage_key
 
@@ -157,8 +157,8 @@ def bus_stop_coverage(access: Access, inputs: Inputs, params: BusParams) -> Indi
         )
         if gcov.any() and grid is not None:  # covered grid cells as one polygon, for maps
             nkey = coverage_key(measure, Method.NETWORK)
-            geo[nkey] = cells_polygon(
-                grid.ends, grid.shape, grid.cells[gcov], grid_spacing_m, boundary
+            geo[nkey] = CellsArea.of(
+                grid.ends, grid.shape, grid.cells, gcov, grid_spacing_m, boundary
             )
             layers[nkey] = coverage_layer(
                 measure, Method.NETWORK, family="bus", radius_m=r, label_zh=zh, label_en=en

@@ -286,8 +286,103 @@ class Buffers:
         return self.contains_xy(xy[:, 0], xy[:, 1])
 
 
-#: a coverage area as a check holds it: a polygon, or a :class:`Buffers` not built yet
-Area: TypeAlias = BaseGeometry | Buffers
+@dataclass(frozen=True, eq=False)
+class CellsArea:
+    """The walking coverage of a grid as its covered cells; the polygon is built on first use.
+
+    A check measures a network share on the grid's cells; the polygon of the covered cells
+    (:func:`geoplan.indicators.grid.cells_polygon`) is for maps and the QGIS package only, so it
+    is outlined when one of them asks (a sparse city's grids hold millions of cells).
+
+    Attributes
+    ----------
+    ends
+        The grid's first and last cell centre, ``[[x0, y0], [x1, y1]]`` (m, metric CRS).
+    shape
+        ``(rows, columns)`` of the grid.
+    cells
+        Row-major indices of the grid's listed cells (the grid's own array, not a copy).
+    covered
+        Which listed cells are covered, as bits (:func:`numpy.packbits`).
+    spacing_m
+        Cell side (m).
+    boundary
+        The study boundary the polygon is cut to (metric CRS).
+    """
+
+    ends: F64
+    shape: tuple[int, int]
+    cells: NDArray[np.int64]
+    covered: NDArray[np.uint8]
+    spacing_m: float
+    boundary: BaseGeometry
+    _memo: dict[str, BaseGeometry] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        ends: F64,
+        shape: tuple[int, int],
+        cells: NDArray[np.int64],
+        covered: NDArray[np.bool_],
+        spacing_m: float,
+        boundary: BaseGeometry,
+    ) -> CellsArea:
+        """The covered ones of a grid's listed cells.
+
+        Parameters
+        ----------
+        ends
+            The grid's first and last cell centre (m).
+        shape
+            ``(rows, columns)`` of the grid.
+        cells
+            Row-major indices of the listed cells.
+        covered
+            Per listed cell: covered.
+        spacing_m
+            Cell side (m).
+        boundary
+            The study boundary (metric CRS).
+
+        Returns
+        -------
+        CellsArea
+        """
+        if covered.shape != cells.shape:
+            raise ValueError(f"{covered.shape[0]} flags for {cells.shape[0]} cells")
+        return cls(ends, shape, cells, np.packbits(covered), float(spacing_m), boundary)
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether no cell is covered.
+
+        Returns
+        -------
+        bool
+        """
+        return not bool(self.covered.any())
+
+    def geometry(self) -> BaseGeometry:
+        """The covered cells as one (multi)polygon cut to the boundary (computed once).
+
+        Returns
+        -------
+        BaseGeometry
+        """
+        if "geom" not in self._memo:
+            from geoplan.indicators.grid import cells_polygon  # grid imports this package
+
+            flags = np.unpackbits(self.covered, count=self.cells.shape[0]).astype(bool)
+            self._memo["geom"] = cells_polygon(
+                self.ends, self.shape, self.cells[flags], self.spacing_m, self.boundary
+            )
+        return self._memo["geom"]
+
+
+#: a coverage area as a check holds it: a polygon, or a :class:`Buffers` / :class:`CellsArea`
+#: not built yet
+Area: TypeAlias = BaseGeometry | Buffers | CellsArea
 
 
 class CoverageAreas(Mapping[str, BaseGeometry]):
@@ -307,7 +402,7 @@ class CoverageAreas(Mapping[str, BaseGeometry]):
 
     def _resolve(self, key: str) -> BaseGeometry | None:
         a = self._areas[key]
-        if isinstance(a, Buffers):
+        if isinstance(a, (Buffers, CellsArea)):
             g = a.geometry()
             if g.is_empty:
                 del self._areas[key]
@@ -352,6 +447,8 @@ class CoverageAreas(Mapping[str, BaseGeometry]):
         a = self._areas[key]
         if isinstance(a, Buffers) and len(a.terms) > 1:
             return self._resolve(key) is not None
+        if isinstance(a, CellsArea):  # its outline is empty exactly when no cell is covered
+            return not a.is_empty
         return True
 
     def __iter__(self) -> Iterator[str]:

@@ -37,7 +37,7 @@ from geoplan.indicators.areas import (
     residential_land,
     union_of_buffers,
 )
-from geoplan.indicators.cover import Buffers
+from geoplan.indicators.cover import Area
 from geoplan.indicators.gaps import Reach
 from geoplan.names import CoverageLayer, column_name, coverage_key, dist_column
 from geoplan.network.access import EdgeAttachment, facility_sources, nearest_distance_m
@@ -119,14 +119,15 @@ class IndicatorResult:
 
     ``summary`` has the columns :data:`SUMMARY_COLUMNS`; ``value`` is NaN with ``note`` "no data"
     where the data cannot say. ``geometries`` holds coverage areas (metric CRS; a
-    :class:`~geoplan.indicators.cover.Buffers` is built when first read) for maps and ``layers``
-    their description (:class:`geoplan.names.CoverageLayer`, same keys).
+    :class:`~geoplan.indicators.cover.Buffers` or :class:`~geoplan.indicators.cover.CellsArea`
+    is built when first read) for maps and ``layers`` their description
+    (:class:`geoplan.names.CoverageLayer`, same keys).
     """
 
     name: str
     per_home: pd.DataFrame
     summary: pd.DataFrame
-    geometries: dict[str, BaseGeometry | Buffers] = field(default_factory=dict)
+    geometries: dict[str, Area] = field(default_factory=dict)
     layers: dict[str, CoverageLayer] = field(default_factory=dict)
     #: measure → the facilities and radii its buffer flags come from (gap causes read them)
     reach: dict[str, Reach] = field(default_factory=dict)

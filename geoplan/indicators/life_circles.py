@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.access import Access, Grid, Request
-from geoplan.indicators.cover import Area, Buffers
+from geoplan.indicators.cover import Area, Buffers, CellsArea
 from geoplan.indicators.coverage import (
     IndicatorResult,
     Measure,
@@ -30,7 +30,6 @@ from geoplan.indicators.coverage import (
     residential_land,
     summary_frame,
 )
-from geoplan.indicators.grid import cells_polygon
 from geoplan.indicators.inputs import Inputs
 from geoplan.names import (
     COMPLETE_LC,
@@ -219,8 +218,8 @@ def _circle_rows(
     if all_grid is not None and all_grid.any() and grid_table is not None:
         place: GridPlace = grid_table.attrs["grid"]
         g = place.grid
-        geo[column_name(stem, method=Method.NETWORK)] = cells_polygon(
-            g.ends, g.shape, g.cells[all_grid], g.spacing_m, place.boundary
+        geo[column_name(stem, method=Method.NETWORK)] = CellsArea.of(
+            g.ends, g.shape, g.cells, all_grid, g.spacing_m, place.boundary
         )
     return rows, per_home, geo, combined
 

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.access import Access, Request
-from geoplan.indicators.cover import Area
+from geoplan.indicators.cover import Area, CellsArea
 from geoplan.indicators.coverage import (
     IndicatorResult,
     Measure,
@@ -28,7 +28,6 @@ from geoplan.indicators.coverage import (
     union_of_buffers,
 )
 from geoplan.indicators.gaps import Reach
-from geoplan.indicators.grid import cells_polygon
 from geoplan.indicators.inputs import Inputs
 from geoplan.names import (
     PARK_SERVICE,
@@ -201,7 +200,7 @@ class _Out:
         self,
         m: Measure,
         cover: Area,
-        net_cover: BaseGeometry | None,
+        net_cover: CellsArea | None,
         radius_m: float | None,
         family: str,
     ) -> None:
@@ -249,7 +248,7 @@ class _Out:
 
 def _network_cover(
     access: Access, inputs: Inputs, keys_radii: Sequence[tuple[str, float]], spacing_m: float
-) -> BaseGeometry | None:
+) -> CellsArea | None:
     """The grid cells within walking distance of any of the sets (the map's network area)."""
     grid = access.grids.get(float(spacing_m))
     if grid is None:
@@ -259,7 +258,7 @@ def _network_cover(
         g |= access.grid_m.get(key, np.full(g.shape, np.inf)) <= radius
     if not g.any():
         return None
-    return cells_polygon(grid.ends, grid.shape, grid.cells[g], spacing_m, inputs.boundary)
+    return CellsArea.of(grid.ends, grid.shape, grid.cells, g, spacing_m, inputs.boundary)
 
 
 def park_coverage(access: Access, inputs: Inputs, params: ParkParams) -> IndicatorResult:

@@ -216,3 +216,57 @@ def test_union_of_cell_lists_is_the_sorted_set_union() -> None:
     got = union_cells(10_000, a, b, np.zeros(0, np.int64))
     np.testing.assert_array_equal(got, np.union1d(a, b))
     assert got.dtype == np.int64
+
+
+def test_lazy_cells_area_is_the_union_of_its_cells_cut_to_the_boundary(
+    chengdu: geoplan.City,
+) -> None:
+    """``CellsArea`` keeps the flags as bits and outlines the covered cells on first use."""
+    from geoplan.indicators.cover import CellsArea, CoverageAreas
+
+    b = chengdu.boundary_polygon
+    stops = chengdu.bus_stops.geometry.values
+    sxy = np.column_stack([shapely.get_x(stops), shapely.get_y(stops)])
+    xy, shape, inside = grid_cells(b, 70.0)
+    listed = np.flatnonzero(inside)
+    assert listed.size % 8  # the bits end inside a byte
+    d, _ = cKDTree(sxy).query(xy[inside])
+    covered = d <= 300.0
+    lazy = CellsArea.of(xy[[0, -1]], shape, listed, covered, 70.0, b)
+    assert lazy.covered.nbytes == -(-listed.size // 8)
+    assert not lazy.is_empty and not lazy._memo
+    got = CoverageAreas({"k": lazy})["k"]
+    want = _boxes_cut(xy, xy[inside][covered], 70.0, b)
+    np.testing.assert_allclose(got.area, want.area, rtol=1e-12)
+    assert shapely.symmetric_difference(got, want).area < 1e-6 * want.area
+    assert lazy.geometry() is got  # built once
+    none = CellsArea.of(xy[[0, -1]], shape, listed, np.zeros_like(covered), 70.0, b)
+    assert none.is_empty and "k" not in CoverageAreas({"k": none})
+    with pytest.raises(ValueError, match="flags for"):
+        CellsArea.of(xy[[0, -1]], shape, listed, covered[:-1], 70.0, b)
+
+
+def test_a_check_outlines_its_walking_areas_only_when_drawn(
+    chengdu: geoplan.City, tmp_path: object
+) -> None:
+    """A check keeps the walking coverage as cells; writing its outputs outlines them, and the
+    outline equals the union of the covered cells (cut to the boundary) of the same grid."""
+    from pathlib import Path
+
+    from geoplan.indicators.cover import CellsArea
+    from geoplan.outputs.tables import write_check_outputs
+
+    res = geoplan.check_city(chengdu, sheet="national")
+    raw = res.coverage.raw()
+    lazy = {k: a for k, a in raw.items() if isinstance(a, CellsArea)}
+    assert any(k.startswith("bus") for k in lazy) and len(lazy) >= 3
+    assert all(not a._memo for a in lazy.values())
+    write_check_outputs(res, Path(str(tmp_path)), city=chengdu)
+    assert all(a._memo for a in lazy.values())
+    a = lazy[min(lazy)]
+    flags = np.unpackbits(a.covered, count=a.cells.size).astype(bool)
+    rows, cols = divmod(a.cells[flags], a.shape[1])
+    cxy = np.column_stack([a.ends[0, 0] + cols * a.spacing_m, a.ends[0, 1] + rows * a.spacing_m])
+    want = _boxes_cut(cxy, cxy, a.spacing_m, a.boundary)
+    got = res.coverage[min(lazy)]
+    np.testing.assert_allclose(got.area, want.area, rtol=1e-9)
