@@ -18,6 +18,11 @@ round by round, and prints (and writes into ``docs/benchmarks.md`` between the `
 
 Ratios: read ÷ (DuckDB read + join), ``load_city`` ÷ the same, access step ÷ raw scipy
 searches, coverage steps (life circles + parks + bus stops) ÷ the land-cell floor.
+
+With ``--sparse FILE`` (``make bench`` passes the Chengdu 17×17 tile, its whole extent as the
+study area) the sparse city's ``load_city`` + ``check_city`` run in the same rounds, and with
+``--rerun-n N`` (``make bench``: 8) the one-park scenario re-run of ``bench/scenario_edit.py``.
+A second table then lists every target of issue 28 with each round's figure and whether it is met.
 Timings on a shared VM vary by 10–30 % between runs; the ratios are taken within one round.
 """
 
@@ -182,6 +187,39 @@ def _cells_floor(city: Any) -> float:
     return time.perf_counter() - t0
 
 
+def stage_sparse(path: str) -> dict[str, Any]:
+    """``load_city`` + ``check_city`` of the sparse city (its whole extent)."""
+    from geoplan.city import load_city
+    from geoplan.scoring.check import check_city
+
+    t0 = time.perf_counter()
+    city = load_city(path, progress=False)
+    load_s = time.perf_counter() - t0
+    res = check_city(city, sheet="national")
+    return {
+        "s": time.perf_counter() - t0,
+        "load_s": load_s,
+        "steps": dict(res.seconds),
+        "walk_nodes": city.network.n_nodes,
+        "peak_mb": peak_mb(),
+    }
+
+
+def stage_rerun(n: str) -> dict[str, Any]:
+    """The one-park scenario re-run of ``bench/scenario_edit.py`` on the N×N Chengdu tile."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import scenario_edit
+
+    got = scenario_edit.measure(int(n))
+    return {
+        "s": got["edited_rerun_s"],
+        "first_run_s": got["first_run_s"],
+        "graph_nodes": got["graph_nodes"],
+        "steps": got["plan_check_steps"],
+        "peak_mb": peak_mb(),
+    }
+
+
 def stage_osmium(path: str) -> dict[str, Any]:
     exe = shutil.which("osmium")
     if exe is None:
@@ -197,7 +235,7 @@ def stage_osmium(path: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------- driver
 
-STAGES = ("osmium", "duckdb", "read", "load", "check_exact", "check_cells")
+STAGES = ("osmium", "duckdb", "read", "load", "check_exact", "check_cells", "sparse", "rerun")
 
 
 def _child(stage: str, path: str) -> dict[str, Any]:
@@ -224,6 +262,10 @@ def _run_child(stage: str, path: str) -> dict[str, Any]:
         return stage_read(path)
     if stage == "load":
         return stage_load(path)
+    if stage == "sparse":
+        return stage_sparse(path)
+    if stage == "rerun":
+        return stage_rerun(path)
     return stage_check(path, exact=stage == "check_exact")
 
 
@@ -331,6 +373,80 @@ def table(path: str, runs: list[dict[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+#: issue 28's targets: (label, unit, limit); each is met when a round's figure is at most the limit
+TARGETS = (
+    ("read_osm ÷ DuckDB read + join", "×", 1.3),
+    ("access step ÷ raw scipy searches", "×", 1.3),
+    ("coverage steps (cells) ÷ land-cell floor", "×", 1.3),
+    ("layers step of load_city, dense 1M", "s", 5.0),
+    ("load + check (cells), dense 1M", "s", 40.0),
+    ("check (cells) peak memory, dense 1M", "MB", 3000.0),
+    ("load + check, sparse 1M", "s", 45.0),
+    ("load + check peak memory, sparse 1M", "MB", 4000.0),
+    ("one-park scenario re-run", "s", 1.0),
+)
+
+
+def target_figures(runs: list[dict[str, dict[str, Any]]]) -> list[list[float]]:
+    """Per target of :data:`TARGETS`, its figure in each round that measured it."""
+
+    def per_round(f: Any) -> list[float]:
+        out = []
+        for r in runs:
+            try:
+                v = f(r)
+            except (KeyError, TypeError, ZeroDivisionError):
+                continue
+            if v is not None:
+                out.append(float(v))
+        return out
+
+    def cov(r: dict[str, dict[str, Any]]) -> float:
+        st = r["check_cells"]["steps"]
+        return float(st["life_circles"] + st["parks"] + st["bus_stops"])
+
+    return [
+        per_round(lambda r: r["read"]["s"] / r["duckdb"]["s"]),
+        per_round(
+            lambda r: r["check_cells"]["steps"]["access"] / r["check_cells"]["search_floor_s"]
+        ),
+        per_round(lambda r: cov(r) / r["check_cells"]["cells_floor_s"]),
+        per_round(lambda r: r["load"]["steps"]["layers"]),
+        per_round(lambda r: r["load"]["s"] + r["check_cells"]["s"]),
+        per_round(lambda r: r["check_cells"]["peak_mb"]),
+        per_round(lambda r: r["sparse"]["s"]),
+        per_round(lambda r: r["sparse"]["peak_mb"]),
+        per_round(lambda r: r["rerun"]["s"]),
+    ]
+
+
+def targets_table(runs: list[dict[str, dict[str, Any]]]) -> str:
+    """Every target of issue 28: each round's figure, and met or missed by how much."""
+    lines = ["| target | per round | limit | status |", "|---|---:|---:|---|"]
+    for (label, unit, limit), vals in zip(TARGETS, target_figures(runs), strict=True):
+        if unit == "MB":
+            shown = " / ".join(f"{v:,.0f} MB" for v in vals)
+        else:
+            shown = " / ".join(f"{v:.2f}{unit}" if unit == "×" else f"{v:.1f} s" for v in vals)
+        lim = (
+            f"{limit:,.0f} MB"
+            if unit == "MB"
+            else f"{limit:g}{unit}"
+            if unit == "×"
+            else f"{limit:g} s"
+        )
+        if not vals:
+            status = "not measured"
+        elif all(v <= limit for v in vals):
+            status = "**met**"
+        elif any(v <= limit for v in vals):
+            status = f"met in {sum(v <= limit for v in vals)} of {len(vals)} rounds"
+        else:
+            status = f"missed: best {min(vals) / limit:.2f}× the limit"
+        lines.append(f"| {label} | {shown or '–'} | ≤ {lim} | {status} |")
+    return "\n".join(lines)
+
+
 def write_doc(block: str) -> None:
     text = DOC.read_text(encoding="utf-8")
     if BEGIN in text and END in text:
@@ -350,21 +466,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stages", default=",".join(STAGES))
     ap.add_argument("--child", default="", help=argparse.SUPPRESS)
     ap.add_argument("--no-doc", action="store_true", help="print only, leave docs/ alone")
+    ap.add_argument("--sparse", default="", help="the sparse city's PBF (load + check), or none")
+    ap.add_argument(
+        "--rerun-n", type=int, default=0, help="Chengdu N×N of the one-park re-run (0: skip)"
+    )
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(_run_child(args.child, args.file)))
         return 0
-    stages = [s for s in args.stages.split(",") if s]
+    stages = [s for s in args.stages.split(",") if s and s not in ("sparse", "rerun")]
+    stages += ["sparse"] if args.sparse else []
+    stages += ["rerun"] if args.rerun_n else []
+    where = {"sparse": args.sparse, "rerun": str(args.rerun_n)}
     runs: list[dict[str, dict[str, Any]]] = []
     for i in range(args.rounds):
         r: dict[str, dict[str, Any]] = {}
         for s in stages:
-            r[s] = _child(s, args.file)
+            r[s] = _child(s, where.get(s, args.file))
             print(f"round {i + 1} {s}: {r[s].get('s')}", file=sys.stderr, flush=True)
         for s in STAGES:
             r.setdefault(s, {"s": None})
         runs.append(r)
     block = table(args.file, runs)
+    if args.sparse or args.rerun_n:
+        sparse = f"`{Path(args.sparse).name}` (whole extent)" if args.sparse else "not run"
+        block += (
+            f"\n\nIssue 28's targets (sparse city: {sparse}; one-park re-run: Chengdu "
+            f"{args.rerun_n}×{args.rerun_n}, `bench/scenario_edit.py`):\n\n" + targets_table(runs)
+        )
     print(block)
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)

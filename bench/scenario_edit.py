@@ -46,23 +46,21 @@ def pocket_parks(city: object, n: int, *, seed: int = 0) -> gpd.GeoDataFrame:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=4, help="copies per side (default 4)")
-    a = ap.parse_args(argv)
+def measure(n: int) -> dict[str, object]:
+    """Load the N×N tile, run the scenario, move one park, run it again; the timings."""
     from geoplan.city import load_city
     from geoplan.scenario import Scenario, ScenarioSession
 
     ex = read_extract(SRC)
-    out = HERE / "out" / f"chengdu_2018_center_{a.n}x{a.n}.osm.pbf"
+    out = HERE / "out" / f"chengdu_2018_center_{n}x{n}.osm.pbf"
     if not out.exists():
-        tile_pbf(SRC, out, a.n, extract=ex)
+        tile_pbf(SRC, out, n, extract=ex)
     minx, miny, maxx, maxy = ex.bbox_e7()
     dx, dy = (maxx - minx) / 1e7, (maxy - miny) / 1e7
     boxes = [
         shapely.box(CORE[0] + i * dx, CORE[1] + j * dy, CORE[2] + i * dx, CORE[3] + j * dy)
-        for i in range(a.n)
-        for j in range(a.n)
+        for i in range(n)
+        for j in range(n)
     ]
     t = time.perf_counter()
     city = load_city(out, boundary=shapely.MultiPolygon(boxes), progress=False)
@@ -78,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     second = session.run(Scenario("parks", targets="zhengzhou-zhongyuan-2019").add_parks(moved))
     second_s = time.perf_counter() - t
-    report = {
-        "n": a.n,
+    return {
+        "n": n,
         "graph_nodes": city.network.n_nodes,
         "homes": len(first.plan.homes),
         "load_s": round(load_s, 2),
@@ -89,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         "plan_check_steps": second.plan.seconds,
         "cache_report": getattr(session, "last_cache_report", None),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=4, help="copies per side (default 4)")
+    a = ap.parse_args(argv)
+    report = measure(a.n)
     sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
     return 0
 
