@@ -604,9 +604,14 @@ def per_feature(g: NDArray[np.object_]) -> bool:
 
 
 def _balanced_chunks(geoms: NDArray[np.object_], n: int) -> list[I64]:
-    """``n`` runs of feature indices with about equal numbers of coordinates (thread work)."""
+    """``n`` sets of feature indices with about equal work for :func:`facility_sources`.
+
+    Dealt out in turn (feature ``i`` to set ``i % n``), so each set holds its share of every
+    facility category and size. Runs of equal vertex counts were unequal work: a feature costs
+    its outline samples and its overlay with the edges it crosses, not its vertices, and the
+    features come grouped by category (at Helsinki 18×18 the run of 33 k features with the
+    parks took 6.8 s, the run of the other 136 k 3.7 s).
+    """
     if n < 2:
         return [np.arange(len(geoms), dtype=np.int64)]
-    w = np.cumsum(shapely.get_num_coordinates(geoms).astype(np.float64) + 1.0)
-    cut = np.searchsorted(w, w[-1] * np.arange(1, n) / n)
-    return [c for c in np.split(np.arange(len(geoms), dtype=np.int64), cut) if c.size]
+    return [c for c in (np.arange(k, len(geoms), n, dtype=np.int64) for k in range(n)) if c.size]

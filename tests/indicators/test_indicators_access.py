@@ -191,3 +191,16 @@ def test_the_edge_tree_dropped_after_the_sources_changes_nothing(
     assert dropped.measures.equals(kept.measures)
     assert len(dropped.gap_causes) > 0
     assert dropped.gap_causes.equals(kept.gap_causes)
+
+
+def test_features_are_dealt_out_in_turn_to_the_two_cores(chengdu: geoplan.City) -> None:
+    """Each core gets every other feature: all of them once, in order, halves within one."""
+    from geoplan.network.cache import _balanced_chunks
+
+    geoms = np.asarray(chengdu.parks.geometry.values, dtype=object)
+    sets = _balanced_chunks(geoms, 2)
+    assert len(sets) == 2 and abs(sets[0].size - sets[1].size) <= 1
+    both = np.concatenate(sets)
+    np.testing.assert_array_equal(np.sort(both), np.arange(len(geoms)))
+    assert all((np.diff(s) == 2).all() for s in sets)
+    assert [s.size for s in _balanced_chunks(geoms[:1], 2)] == [1]
