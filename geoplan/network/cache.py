@@ -38,6 +38,7 @@ from geoplan.network.access import (
     nearest_distance_m,
     node_distance_m,
 )
+from geoplan.network.feature_store import FeatureStore
 from geoplan.network.graph import WalkNetwork
 
 F64 = NDArray[np.float64]
@@ -126,9 +127,8 @@ class AccessCache:
     node_store: dict[str, tuple[float, F64]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     _att_keys: dict[int, tuple[EdgeAttachment, str]] = field(default_factory=dict, repr=False)
-    features: dict[tuple[str, float, bytes], tuple[I64, F64, F64, F64]] = field(
-        default_factory=dict, repr=False
-    )
+    #: sources per feature, by (network key, sampling step, WKB digest of the feature)
+    features: FeatureStore = field(default_factory=FeatureStore, repr=False)
     #: point distances computed per (network, points, step), with the features they are to
     by_features: dict[tuple[str, str, float], list[tuple[frozenset[bytes], float, F64]]] = field(
         default_factory=dict, repr=False
@@ -260,14 +260,8 @@ class AccessCache:
         # 1.2x): half of the chunks in a forked child, the same function
         done = split_map(run, chunks)
         for ix, att in zip(chunks, done, strict=True):
-            order = np.argsort(att.owner, kind="stable")
-            bounds = np.searchsorted(att.owner[order], np.arange(len(ix) + 1))
-            edge, t0, t1, off = (
-                np.asarray(getattr(att, f))[order] for f in ("edge", "t0", "t1", "offset_m")
-            )
-            for j, i in enumerate(ix):
-                a, b = bounds[j], bounds[j + 1]
-                self.features[(nk, step, digests[i])] = (edge[a:b], t0[a:b], t1[a:b], off[a:b])
+            keys = [(nk, step, digests[i]) for i in ix.tolist()]
+            self.features.add(keys, (att.edge, att.t0, att.t1, att.offset_m), att.owner)
         return len(geoms)
 
     def _assemble(self, net: WalkNetwork, g: NDArray[np.object_], step: float) -> EdgeAttachment:
@@ -278,12 +272,9 @@ class AccessCache:
         """
         self.prefetch_features(net, [g], boundary_step_m=step)
         nk = network_key(net)
-        pieces = [self.features[(nk, step, d)] for d in self._hashed(g)[1]]
-        counts = np.fromiter((p[0].shape[0] for p in pieces), dtype=np.int64, count=len(pieces))
-        if not counts.sum():
+        cols, owner = self.features.gather([(nk, step, d) for d in self._hashed(g)[1]])
+        if not owner.size:
             return facility_sources(net, g[:0])
-        cols = [np.concatenate([p[i] for p in pieces]) for i in range(4)]
-        owner = np.repeat(np.arange(len(pieces), dtype=np.int64), counts)
         return EdgeAttachment(cols[0], cols[1], cols[2], cols[3], owner)
 
     def attach(
