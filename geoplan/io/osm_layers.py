@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan.io.boundary import polygonal
 from geoplan.io.osm import RawOSM, WayRuns
-from geoplan.io.projection import WGS84, to_metric
+from geoplan.io.projection import WGS84, geometries_to_metric, to_metric
 from geoplan.rules import spatial
 from geoplan.rules import taxonomy as tx
 from geoplan.rules.tag_table import tag_column, take_tags
@@ -146,7 +146,12 @@ def build_layers(
     """
     points = _points_gdf(raw.points, crs)
     areas, n_repaired = _areas_gdf(raw.areas)
-    areas = areas.to_crs(crs)
+    # as ``areas.to_crs(crs)``, the vertices projected on two threads
+    areas = gpd.GeoDataFrame(
+        areas.drop(columns=areas.geometry.name),
+        geometry=geometries_to_metric(np.asarray(areas.geometry.values, dtype=object), crs),
+        crs=crs,
+    )
     # every tag rule below runs once per distinct combination of the tags the rules read
     keys = tx.layer_rule_keys()
     pt_sets, ar_sets = tx.TagSets(points["tags"], keys), tx.TagSets(areas["tags"], keys)

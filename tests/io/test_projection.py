@@ -80,3 +80,27 @@ def test_geographic_or_unknown_crs_refused(chengdu_pbf: Path) -> None:
     with pytest.raises(geoplan.CRSError, match="unknown CRS"):
         metric_crs("EPSG:999999", lon=104.0, lat=30.0)
     assert metric_crs("EPSG:4547", lon=0, lat=0).to_epsg() == 4547
+
+
+def test_areas_projected_on_threads_equal_geopandas_to_crs(
+    chengdu_pbf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The layers' areas are projected vertex by vertex on two threads: the same bits as
+    ``GeoSeries.to_crs`` (geopandas' one PROJ transform), holes and multipolygons included."""
+    import geopandas as gpd
+    import shapely
+
+    from geoplan.io import projection
+    from geoplan.io.osm import read_osm
+
+    raw = read_osm(chengdu_pbf)
+    geoms = shapely.from_wkb([r[3] for r in raw.areas])
+    assert (shapely.get_num_interior_rings(shapely.get_parts(geoms)) > 0).any()
+    crs = pyproj.CRS.from_epsg(32648)
+    want = gpd.GeoSeries(geoms, crs=4326).to_crs(crs).values
+    monkeypatch.setattr(projection, "_THREADS_MIN", 1000)  # the threaded path on this city
+    before = shapely.to_wkb(geoms)
+    got = projection.geometries_to_metric(np.asarray(geoms, dtype=object), crs)
+    assert shapely.get_coordinates(geoms).shape[0] > 1000
+    np.testing.assert_array_equal(shapely.to_wkb(got), shapely.to_wkb(np.asarray(want)))
+    np.testing.assert_array_equal(shapely.to_wkb(geoms), before)  # input not modified
