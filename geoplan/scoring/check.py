@@ -285,6 +285,7 @@ def check_city(
     seconds: dict[str, float] = {}
     ts = sheet if isinstance(sheet, TargetSheet) else load_target_sheet(sheet)
     lc = life_circles or load_life_circles()
+    own_cache = cache is None  # nothing reuses it after this check
     cache = cache if cache is not None else AccessCache()
     results = results if results is not None else ResultCache()
     net = city.network
@@ -331,6 +332,8 @@ def check_city(
 
     with _timed(seconds, "access"):
         access, gm = _access(runs, inputs, att, cache, gated=compounds == "gates")
+        if own_cache:
+            cache.release_searches()
     out = _run_indicators(runs, access, inputs, results, seconds)
 
     with _timed(seconds, "scorecard"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import geoplan
@@ -204,3 +205,32 @@ def test_features_are_dealt_out_in_turn_to_the_two_cores(chengdu: geoplan.City) 
     np.testing.assert_array_equal(np.sort(both), np.arange(len(geoms)))
     assert all((np.diff(s) == 2).all() for s in sets)
     assert [s.size for s in _balanced_chunks(geoms[:1], 2)] == [1]
+
+
+def test_a_check_with_its_own_cache_releases_the_searches_after_access(
+    chengdu: geoplan.City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-off check forgets sources and node distances once its distances are known (what
+    a session's later runs would reuse), with the same figures as a check that keeps them."""
+    released: list[tuple[int, int]] = []
+    orig = AccessCache.release_searches
+
+    def spy(self: AccessCache) -> None:
+        released.append((len(self.features), len(self.node_store)))
+        orig(self)
+        assert len(self.features) == 0 and not self.node_store
+
+    monkeypatch.setattr(AccessCache, "release_searches", spy)
+    own = geoplan.check_city(chengdu, sheet="national")
+    assert len(released) == 1 and released[0][0] > 0 and released[0][1] > 0
+    kept = AccessCache()
+    shared = geoplan.check_city(chengdu, sheet="national", cache=kept)
+    assert len(released) == 1  # a cache passed in is the caller's: kept whole
+    assert len(kept.features) > 0 and kept.node_store
+    pd.testing.assert_frame_equal(own.measures, shared.measures)
+    assert own.gap_causes is not None and shared.gap_causes is not None
+    pd.testing.assert_frame_equal(own.gap_causes, shared.gap_causes)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(own.homes.drop(columns="geometry")),
+        pd.DataFrame(shared.homes.drop(columns="geometry")),
+    )
