@@ -34,6 +34,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.areas import overlap_area, union_of_buffers
 from geoplan.indicators.cells import covered_cells, inside_buffers, land_cells
+from geoplan.indicators.grid import cells_polygon
 
 F64 = NDArray[np.float64]
 AreaMethod = Literal["exact", "cells"]
@@ -371,8 +372,6 @@ class CellsArea:
         BaseGeometry
         """
         if "geom" not in self._memo:
-            from geoplan.indicators.grid import cells_polygon  # grid imports this package
-
             flags = np.unpackbits(self.covered, count=self.cells.shape[0]).astype(bool)
             self._memo["geom"] = cells_polygon(
                 self.ends, self.shape, self.cells[flags], self.spacing_m, self.boundary

@@ -13,7 +13,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geoplan import _threads as threads
 from geoplan._raster import cut_to, outline_polygons, tiles_touched
-from geoplan.indicators.coverage import F64
+
+F64 = NDArray[np.float64]
 
 
 def grid_axes(poly: BaseGeometry, spacing_m: float) -> tuple[F64, F64, NDArray[np.bool_]]:
