@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from geoplan.indicators.grid import cells_near, centres_of, grid_axes, union_cells
-from geoplan.network.access import EdgeAttachment, attach_xy, edge_tree
+from geoplan.network.access import EdgeAttachment, attach_xy, drop_edge_tree, edge_tree
 from geoplan.network.cache import AccessCache, hash_arrays, network_key, per_feature
 from geoplan.network.gates import Compounds, GateModel, gate_model, through_gates
 from geoplan.network.graph import WalkNetwork
@@ -324,7 +324,10 @@ def compute_access(
         for sp, a in grid_att.items()
     }
     _prefetch_sources(net, requests, cache)
-    _drop_edge_tree(net)
+    # the searches that follow do not read the edge STRtree: dropped, it is not resident at the
+    # access step's peak (Helsinki 18×18: 112 MB; process peak 3,189–3,250 → 3,127–3,140 MB in
+    # three pairs of runs); the gap causes build it again when they ask
+    drop_edge_tree(net)
     # the searches the loop below would run one by one, on both cores
     jobs = []
     for req in requests.values():
@@ -381,16 +384,6 @@ def compute_access(
 def _sources_of(cache: AccessCache, net: WalkNetwork, req: Request) -> EdgeAttachment:
     """The sources of ``req`` (from the cache)."""
     return cache.sources(net, req.geoms, boundary_step_m=req.boundary_step_m)[1]
-
-
-def _drop_edge_tree(net: WalkNetwork) -> None:
-    """Forget the edge STRtree once the sources are known; :func:`edge_tree` builds it again.
-
-    The searches that follow do not read it: dropped, it is not resident at the access step's
-    peak (Helsinki 18×18: 112 MB; process peak 3,189–3,250 → 3,127–3,140 MB in three pairs of
-    runs). The gap causes build it again when they ask.
-    """
-    net.meta.pop("_edge_tree", None)
 
 
 def _prefetch_sources(

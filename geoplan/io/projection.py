@@ -7,13 +7,12 @@ geoplan measures in metres. By default it picks the UTM zone of the study area's
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pyproj
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from geoplan import _threads as threads
 from geoplan._errors import CRSError
 
 WGS84 = pyproj.CRS.from_epsg(4326)
@@ -145,13 +144,10 @@ def to_metric(
     lat = np.asarray(lat, dtype=np.float64)
     if lon.ndim != 1 or lon.shape[0] < _THREADS_MIN:
         return _project(crs, lon, lat)
-    # PROJ releases the GIL: halves on two threads, a transformer each (not thread-safe); each
-    # point's projection does not depend on the others (6 M points: 1.04 -> 0.57 s, same bits)
-    half = lon.shape[0] // 2
-    parts = [slice(0, half), slice(half, lon.shape[0])]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = list(pool.map(lambda s: _project(crs, lon[s], lat[s]), parts))
-    return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done])
+    # PROJ releases the GIL: chunks on threads (geoplan._threads), a transformer each (they are
+    # not thread-safe); each point's projection does not depend on the others (same bits)
+    xy = threads.rows(lambda a, b: np.column_stack(_project(crs, a, b)), lon, lat)
+    return np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
 
 
 #: points below which one transform is cheaper than two threads

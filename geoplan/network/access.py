@@ -119,11 +119,26 @@ def edge_tree(net: WalkNetwork) -> shapely.STRtree:
     shapely.STRtree
         Over ``net.edge_geometry``, in edge-index order.
     """
-    tree = net.meta.get("_edge_tree")
+    tree = net.meta.get(_EDGE_TREE)
     if tree is None:
         tree = shapely.STRtree(net.edge_geometry)
-        net.meta["_edge_tree"] = tree
+        net.meta[_EDGE_TREE] = tree
     return tree
+
+
+def drop_edge_tree(net: WalkNetwork) -> None:
+    """Forget the STRtree :func:`edge_tree` kept; it builds it again when next asked.
+
+    Parameters
+    ----------
+    net
+        Walk network.
+    """
+    net.meta.pop(_EDGE_TREE, None)
+
+
+#: where :func:`edge_tree` keeps the tree in ``net.meta``
+_EDGE_TREE = "_edge_tree"
 
 
 def attach_points(

@@ -187,7 +187,7 @@ def test_the_edge_tree_dropped_after_the_sources_changes_nothing(
     from geoplan.indicators import access as access_mod
 
     dropped = geoplan.check_city(chengdu, sheet="anyang-2023", cache=AccessCache())
-    monkeypatch.setattr(access_mod, "_drop_edge_tree", lambda net: None)
+    monkeypatch.setattr(access_mod, "drop_edge_tree", lambda net: None)
     kept = geoplan.check_city(chengdu, sheet="anyang-2023", cache=AccessCache())
     assert dropped.measures.equals(kept.measures)
     assert len(dropped.gap_causes) > 0
